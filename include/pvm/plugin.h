@@ -1,0 +1,121 @@
+/* pvm/plugin.h: the plugin type, its hooks, the server context and the
+ * logger. A plugin is one .c file in plugins/ defining one
+ *     const pvm_plugin_type pvm_plugin_<name> = { ... };
+ * listed in plugins/table.c. Each [plugin:NAME] section of pvm.ini creates
+ * an instance (type = TYPE, default NAME) with its own zeroed state. */
+#ifndef PVM_PLUGIN_H
+#define PVM_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <pvm/error.h>
+#include <pvm/request.h>
+#include <pvm/response.h>
+
+typedef struct pvm_plugin pvm_plugin;  /* a plugin instance */
+
+/* Hook identifiers, in the order of the seed API. */
+typedef enum pvm_hook {
+    PVM_HOOK_STARTUP,
+    PVM_HOOK_SHUTDOWN,
+    PVM_HOOK_INSTANT_QUERY,
+    PVM_HOOK_RANGE_QUERY,
+    PVM_HOOK_METRIC_NAMES,
+    PVM_HOOK_LABEL_NAMES,
+    PVM_HOOK_LABEL_VALUES,
+    PVM_HOOK_COUNT
+} pvm_hook;
+
+/* A request hook returns 0, or a negative status after
+ * pvm_response_fail()/pvm_response_set_error(). */
+typedef int (*pvm_request_hook_fn)(pvm_plugin *self, pvm_request *req,
+                                   pvm_response *resp);
+
+/* A context hook returns 0, or a negative status with err filled. */
+typedef int (*pvm_context_hook_fn)(pvm_plugin *self, pvm_context *ctx,
+                                   pvm_error *err);
+
+typedef struct pvm_plugin_type {
+    const char *name;         /* type name, used by `type =` in pvm.ini */
+    const char *description;  /* one line, shown by --list-plugins */
+    size_t state_size;        /* bytes of zeroed state per instance */
+
+    /* Receives each key of the instance's section except `type`, in file
+     * order (repeated keys repeatedly). Validate and store; on a bad value
+     * return pvm_error_set(err, PVM_ERR_BAD_DATA, "...") and the server
+     * reports file, line and key. NULL: the type takes no settings. */
+    int (*configure)(pvm_plugin *self, const char *key, const char *value,
+                     pvm_error *err);
+
+    /* Called once after all keys: check required settings, set defaults.
+     * NULL: nothing to check. */
+    int (*check)(pvm_plugin *self, pvm_error *err);
+
+    /* Frees what configure/startup allocated. Called once, last. */
+    void (*destroy)(pvm_plugin *self);
+
+    /* The seven hooks of the seed API; all optional (NULL). */
+    pvm_context_hook_fn on_startup;   /* once per worker, before serving */
+    pvm_context_hook_fn on_shutdown;  /* once per worker, on graceful stop */
+    pvm_request_hook_fn on_instant_query_request;
+    pvm_request_hook_fn on_range_query_request;
+    pvm_request_hook_fn on_metric_names_request;
+    pvm_request_hook_fn on_label_names_request;
+    pvm_request_hook_fn on_label_values_request;
+} pvm_plugin_type;
+
+/* The instance's state (state_size zeroed bytes, owned by the server). */
+void *pvm_plugin_state(const pvm_plugin *self);
+
+/* The instance name (the NAME of [plugin:NAME]) and its type. */
+const char *pvm_plugin_name(const pvm_plugin *self);
+const pvm_plugin_type *pvm_plugin_get_type(const pvm_plugin *self);
+
+/* The server context the instance belongs to. */
+pvm_context *pvm_plugin_context(const pvm_plugin *self);
+
+/* The hook function of an instance, or NULL if its type has none. */
+pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
+                                            pvm_hook hook);
+pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
+                                            pvm_hook hook);
+
+/* "on_startup", "on_range_query_request", ... */
+const char *pvm_hook_name(pvm_hook hook);
+
+/* Marks an instance as wrapped by another (e.g. catch_errors): the server
+ * then no longer calls its hooks itself; the wrapper does. */
+void pvm_plugin_set_wrapped(pvm_plugin *self);
+bool pvm_plugin_is_wrapped(const pvm_plugin *self);
+
+/* The context: configuration, plugin instances, logger. */
+
+/* Path of the configuration file in use. */
+const char *pvm_context_config_path(const pvm_context *ctx);
+
+/* A raw setting of the configuration: the last value of key in section
+ * ("server", "plugin:NAME", ...), or NULL. */
+const char *pvm_context_setting(const pvm_context *ctx, const char *section,
+                                const char *key);
+
+/* Instances in configuration order, and by name (NULL if none). */
+size_t pvm_context_plugin_count(const pvm_context *ctx);
+pvm_plugin *pvm_context_plugin_at(const pvm_context *ctx, size_t i);
+pvm_plugin *pvm_context_plugin(const pvm_context *ctx, const char *name);
+
+/* Logging, to stderr, filtered by [server] log_level. */
+typedef enum pvm_log_level {
+    PVM_LOG_ERROR,
+    PVM_LOG_WARNING,
+    PVM_LOG_INFO,
+    PVM_LOG_DEBUG,
+} pvm_log_level;
+
+void pvm_log(pvm_log_level level, const char *fmt, ...) PVM_PRINTF(2, 3);
+
+/* Logs with the instance name as prefix. */
+void pvm_plugin_log(const pvm_plugin *self, pvm_log_level level,
+                    const char *fmt, ...) PVM_PRINTF(3, 4);
+
+#endif

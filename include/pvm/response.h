@@ -1,0 +1,106 @@
+/* pvm/response.h: what a request hook fills. Everything passed in is
+ * copied; the caller keeps ownership of its arguments. Functions return 0
+ * or a negative pvm_status; on failure (out of the request's memory, a
+ * sample limit, the wrong call for this response type) the response is
+ * already marked failed and the hook should return that status. */
+#ifndef PVM_RESPONSE_H
+#define PVM_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pvm/error.h>
+#include <pvm/labels.h>
+#include <pvm/request.h>
+
+typedef struct pvm_response pvm_response;
+
+typedef enum pvm_response_type {
+    PVM_RESPONSE_VECTOR,  /* instant query: samples, one per series */
+    PVM_RESPONSE_MATRIX,  /* range query: samples, many per series */
+    PVM_RESPONSE_DATA,    /* label names and values: strings */
+    PVM_RESPONSE_SERIES,  /* series: metric names (or label sets) */
+} pvm_response_type;
+
+pvm_response_type pvm_response_get_type(const pvm_response *r);
+
+/* Flags for pvm_response_add_sample_ex. */
+#define PVM_SAMPLE_SKIP_QUERY_CHECK 0x1u /* add even if the query does not match */
+
+/* A sample: a metric name, labels (without __name__), a timestamp and a
+ * value. When value_fn is set it is called for the value only if the
+ * sample is kept (lazy values), and `value` is ignored. */
+typedef struct pvm_sample {
+    const char *name;                /* metric name */
+    const pvm_label *labels;         /* borrowed, copied when kept */
+    size_t nlabels;                  /* number of labels */
+    int64_t timestamp;               /* ms since the epoch */
+    double value;                    /* the value, unless value_fn */
+    double (*value_fn)(void *arg);   /* lazy value, or NULL */
+    void *value_arg;                 /* argument of value_fn */
+} pvm_sample;
+
+/* Adds a sample if it matches the request's query. Returns 1 when added,
+ * 0 when skipped because it does not match, negative on error. */
+int pvm_response_add_sample(pvm_response *r, const char *name, double value,
+                            int64_t timestamp, const pvm_label *labels,
+                            size_t nlabels);
+
+/* Same with a lazily computed value. */
+int pvm_response_add_sample_lazy(pvm_response *r, const char *name,
+                                 double (*value_fn)(void *arg), void *arg,
+                                 int64_t timestamp, const pvm_label *labels,
+                                 size_t nlabels);
+
+/* General form with PVM_SAMPLE_* flags. */
+int pvm_response_add_sample_ex(pvm_response *r, const pvm_sample *s,
+                               unsigned flags);
+
+/* Adds a string value (label name, label value or metric name) to a DATA
+ * or SERIES response. Duplicates are removed and values sorted on output. */
+int pvm_response_add_value(pvm_response *r, const char *value);
+int pvm_response_add_values(pvm_response *r, const char *const *values,
+                            size_t n);
+
+/* Adds a whole label set (with __name__) to a SERIES response. */
+int pvm_response_add_series(pvm_response *r, const pvm_label *labels,
+                            size_t n);
+
+/* Messages returned beside the data as "infos" / "warnings". */
+int pvm_response_add_info(pvm_response *r, const char *fmt, ...)
+    PVM_PRINTF(2, 3);
+int pvm_response_add_warning(pvm_response *r, const char *fmt, ...)
+    PVM_PRINTF(2, 3);
+
+/* Marks the hook as failed with a message; the server answers 500 with an
+ * error naming the plugin. Returns PVM_ERR_PLUGIN:
+ *     return pvm_response_fail(resp, "cannot open %s: %s", path, err);  */
+int pvm_response_fail(pvm_response *r, const char *fmt, ...) PVM_PRINTF(2, 3);
+
+/* Answers the request with an error of the given status code instead
+ * (PVM_ERR_FORBIDDEN gives 401, PVM_ERR_BAD_DATA 400, ...). Returns code. */
+int pvm_response_set_error(pvm_response *r, int code, const char *fmt, ...)
+    PVM_PRINTF(3, 4);
+
+/* Adds a response header (e.g. WWW-Authenticate) sent with the answer. */
+int pvm_response_add_header(pvm_response *r, const char *name,
+                            const char *value);
+
+/* For wrappers (catch_errors): after a wrapped hook returned an error,
+ * takes back the failure recorded with pvm_response_fail() (or the error
+ * set with pvm_response_set_error()), clearing it so the response can
+ * still succeed. Returns the message, valid until the request ends, or
+ * NULL when nothing was recorded. */
+const char *pvm_response_take_failure(pvm_response *r);
+
+/* True once an error was set on the response. */
+bool pvm_response_has_error(const pvm_response *r);
+
+/* Samples added (VECTOR/MATRIX) or values added (DATA/SERIES). */
+size_t pvm_response_result_count(const pvm_response *r);
+
+/* The request this response answers. */
+const pvm_request *pvm_response_request(const pvm_response *r);
+
+#endif

@@ -1,0 +1,148 @@
+/* example.c: the seed's example plugin. Serves one metric (name set by
+ * `metric_name`) with labels type in {sine, cosine, square, sawtooth} and
+ * amplitude in {1, 5, 10}: 12 series whose values follow the wave shape
+ * over a 60 s period, computed at the requested timestamps. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pvm/pvm.h>
+
+#define DEFAULT_METRIC "prometheus_virtual_metrics_example_metric"
+
+/* Per-instance state. */
+struct example {
+    char metric[256];  /* metric name served */
+};
+
+static const char *const types[] = {"sine", "cosine", "square", "sawtooth"};
+static const char *const amplitudes[] = {"1", "5", "10"};
+
+/* Arguments of the lazy value callback. */
+struct wave {
+    int type;          /* index into types */
+    double amplitude;  /* 1, 5 or 10 */
+    double t;          /* seconds into the 60 s period */
+};
+
+static double wave_value(void *arg)
+{
+    const struct wave *w = arg;
+    switch (w->type) {
+    case 0: return sin(w->t * 2 * M_PI / 60) * w->amplitude;
+    case 1: return cos(w->t * 2 * M_PI / 60) * w->amplitude;
+    case 2: return (w->t < 30 ? 1 : -1) * w->amplitude;
+    default: return w->t / 60 * w->amplitude;
+    }
+}
+
+/* [plugin:NAME] keys: metric_name = NAME */
+static int example_configure(pvm_plugin *self, const char *key,
+                             const char *value, pvm_error *err)
+{
+    struct example *st = pvm_plugin_state(self);
+    if (strcmp(key, "metric_name") == 0) {
+        if (!*value || strlen(value) >= sizeof(st->metric))
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "must be 1 to %zu characters",
+                                 sizeof(st->metric) - 1);
+        strcpy(st->metric, value);
+        return 0;
+    }
+    return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                         "unknown key (the example plugin knows metric_name)");
+}
+
+static int example_check(pvm_plugin *self, pvm_error *err)
+{
+    struct example *st = pvm_plugin_state(self);
+    if (!st->metric[0])
+        strcpy(st->metric, DEFAULT_METRIC);
+    return 0;
+}
+
+/* Adds the 12 samples at timestamp t (ms). */
+static int add_samples_at(const struct example *st, pvm_response *resp,
+                          int64_t t)
+{
+    double secs = fmod((double)t / 1000.0, 60.0);
+    if (secs < 0)
+        secs += 60.0;
+    for (size_t a = 0; a < 3; a++) {
+        for (int ty = 0; ty < 4; ty++) {
+            struct wave w = {ty, atof(amplitudes[a]), secs};
+            pvm_label labels[] = {{"type", types[ty]},
+                                  {"amplitude", amplitudes[a]}};
+            int rc = pvm_response_add_sample_lazy(resp, st->metric,
+                                                  wave_value, &w, t, labels,
+                                                  PVM_NLABELS(labels));
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int example_query(pvm_plugin *self, pvm_request *req,
+                         pvm_response *resp)
+{
+    const struct example *st = pvm_plugin_state(self);
+    if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
+        return 0;
+    pvm_timestamps it = pvm_request_timestamps(req);
+    int64_t t;
+    while (pvm_timestamps_next(&it, &t)) {
+        int rc = add_samples_at(st, resp, t);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int example_metric_names(pvm_plugin *self, pvm_request *req,
+                                pvm_response *resp)
+{
+    const struct example *st = pvm_plugin_state(self);
+    if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
+        return 0;
+    return pvm_response_add_value(resp, st->metric);
+}
+
+static int example_label_names(pvm_plugin *self, pvm_request *req,
+                               pvm_response *resp)
+{
+    const struct example *st = pvm_plugin_state(self);
+    static const char *const names[] = {"__name__", "type", "amplitude"};
+    if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
+        return 0;
+    return pvm_response_add_values(resp, names, 3);
+}
+
+static int example_label_values(pvm_plugin *self, pvm_request *req,
+                                pvm_response *resp)
+{
+    const struct example *st = pvm_plugin_state(self);
+    const char *label = pvm_request_label_name(req);
+    if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
+        return 0;
+    if (strcmp(label, "type") == 0)
+        return pvm_response_add_values(resp, types, 4);
+    if (strcmp(label, "amplitude") == 0)
+        return pvm_response_add_values(resp, amplitudes, 3);
+    return 0;
+}
+
+const pvm_plugin_type pvm_plugin_example = {
+    .name = "example",
+    .description = "sine, cosine, square and sawtooth waves (the seed's "
+                   "example plugin)",
+    .state_size = sizeof(struct example),
+    .configure = example_configure,  /* metric_name */
+    .check = example_check,          /* default metric name */
+    .on_instant_query_request = example_query,  /* 12 samples at `time` */
+    .on_range_query_request = example_query,    /* 12 samples per step */
+    .on_metric_names_request = example_metric_names,
+    .on_label_names_request = example_label_names,
+    .on_label_values_request = example_label_values,
+};

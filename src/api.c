@@ -1,0 +1,739 @@
+/* api.c: the Prometheus HTTP API (GET|POST /api/v1/...): one static route
+ * table, parameter parsing as Prometheus does it, the plugin hooks, and
+ * one log line per request. */
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <pvm/plugin.h>
+
+#include "api.h"
+#include "form.h"
+#include "output.h"
+#include "params.h"
+#include "query_impl.h"
+#include "registry.h"
+
+/* Prometheus' limit on points per series of a range query. */
+#define MAX_POINTS_PER_SERIES 11000
+
+#define M_GET 0x1u   /* route accepts GET */
+#define M_POST 0x2u  /* route accepts POST */
+
+/* State of one API request. */
+typedef struct api_req {
+    const pvm_api_env *env;       /* server */
+    pvm_arena *a;                 /* request arena */
+    const pvm_http_request *hr;   /* the HTTP request */
+    const pvm_http_out *out;      /* where the answer goes */
+    const char *route_arg;        /* <name> of label/<name>/values */
+    pvm_kv *url;                  /* decoded query string */
+    size_t nurl;                  /* pairs in url */
+    pvm_kv *body;                 /* decoded form body */
+    size_t nbody;                 /* pairs in body */
+    pvm_error err;                /* error being answered */
+    const char *kind;             /* request type for the log line */
+    const char *unit;             /* "samples" or "values" */
+    size_t count;                 /* results returned, for the log */
+    const char *query;            /* query text, for the log */
+} api_req;
+
+typedef int (*api_handler)(api_req *r);
+
+/* ---- parameters -------------------------------------------------------- */
+
+/* First value of key: the body first, then the query string, as Go's
+ * Request.FormValue. NULL when absent. */
+static const char *param(const api_req *r, const char *key)
+{
+    for (size_t i = 0; i < r->nbody; i++)
+        if (strcmp(r->body[i].key, key) == 0)
+            return r->body[i].value;
+    for (size_t i = 0; i < r->nurl; i++)
+        if (strcmp(r->url[i].key, key) == 0)
+            return r->url[i].value;
+    return NULL;
+}
+
+/* All values of key (body first), in an arena array. */
+static const char **params_all(const api_req *r, const char *key, size_t *n)
+{
+    size_t k = 0;
+    const char **v =
+        pvm_arena_alloc(r->a, (r->nbody + r->nurl + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < r->nbody; i++)
+        if (strcmp(r->body[i].key, key) == 0)
+            v[k++] = r->body[i].value;
+    for (size_t i = 0; i < r->nurl; i++)
+        if (strcmp(r->url[i].key, key) == 0)
+            v[k++] = r->url[i].value;
+    *n = k;
+    return v;
+}
+
+/* Prefixes r->err's message with `invalid parameter "name": `. */
+static int invalid_param(api_req *r, const char *name)
+{
+    char msg[sizeof(r->err.msg)];
+    snprintf(msg, sizeof(msg), "invalid parameter \"%s\": %.*s", name,
+             (int)(sizeof(msg) - 64), r->err.msg);
+    memcpy(r->err.msg, msg, sizeof(msg));
+    return r->err.code ? r->err.code : PVM_ERR_BAD_DATA;
+}
+
+/* A time parameter; def when absent. */
+static int time_param(api_req *r, const char *name, int64_t def,
+                      int64_t *out)
+{
+    const char *s = param(r, name);
+    if (!s || !*s) {
+        *out = def;
+        return 0;
+    }
+    if (pvm_parse_time(s, out, &r->err) < 0)
+        return invalid_param(r, name);
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The optional `timeout` parameter: validated (the engine honours it). */
+static int timeout_param(api_req *r)
+{
+    const char *s = param(r, "timeout");
+    int64_t ms;
+    if (s && *s && pvm_parse_duration(s, &ms, &r->err) < 0)
+        return invalid_param(r, "timeout");
+    return 0;
+}
+
+static int limit_param(api_req *r, size_t *limit)
+{
+    const char *s = param(r, "limit");
+    *limit = 0;
+    if (s && pvm_parse_limit(s, limit, &r->err) < 0)
+        return r->err.code;
+    return 0;
+}
+
+/* ---- plugin requests --------------------------------------------------- */
+
+/* Builds the pvm_request common part. */
+static pvm_request *new_request(api_req *r, pvm_request_type type,
+                                const pvm_query *q)
+{
+    pvm_request *req = pvm_arena_calloc(r->a, 1, sizeof(*req));
+    if (!req)
+        return NULL;
+    req->type = type;
+    req->arena = r->a;
+    req->ctx = r->env->ctx;
+    req->query = q;
+    req->query_string = pvm_query_string(q);
+    req->method = r->hr->method;
+    req->path = r->hr->request_uri;
+    req->remote = r->hr->remote_addr ? r->hr->remote_addr : "";
+    req->headers = r->hr->headers;
+    req->nheaders = r->hr->nheaders;
+    req->url_params = r->url;
+    req->nurl_params = r->nurl;
+    req->body_params = r->body;
+    req->nbody_params = r->nbody;
+    return req;
+}
+
+/* Runs hook over req into a new response of type rtype and writes the
+ * answer (or the error a plugin chose). */
+static int run_and_answer(api_req *r, pvm_request *req, pvm_hook hook,
+                          pvm_response_type rtype)
+{
+    pvm_response *resp =
+        pvm_response_new(req, rtype, r->env->cfg->max_samples);
+    if (!resp)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    pvm_context_run_request_hook(r->env->ctx, hook, req, resp);
+    /* Every series has a name: /labels lists __name__ whenever plugins
+     * report any label, as Prometheus does. */
+    if (req->type == PVM_REQUEST_LABEL_NAMES && resp->values.n &&
+        pvm_strlist_add(r->a, &resp->values, "__name__") < 0)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    if (!resp->error_code) {
+        long dropped = pvm_series_set_finish(&resp->series);
+        if (dropped < 0)
+            pvm_response_set_error(resp, PVM_ERR_NOMEM,
+                                   "query processing would use too much "
+                                   "memory (see [server] "
+                                   "max_request_memory)");
+        else if (dropped > 0)
+            pvm_response_add_warning(
+                resp, "%ld duplicate samples (same series and timestamp) "
+                      "were dropped; the last one added was kept",
+                dropped);
+    }
+    if (resp->error_code) {
+        r->err.code = resp->error_code;
+        snprintf(r->err.msg, sizeof(r->err.msg), "%s", resp->error_msg);
+        pvm_output_error(r->out, resp->error_code, resp->error_msg,
+                         resp->headers, resp->nheaders);
+        return 1; /* answered */
+    }
+    r->count = resp->nresults;
+    pvm_output_response(r->a, r->out, resp, req->limit);
+    return 1;
+}
+
+/* ---- constant expressions (until the evaluation engine) ---------------- */
+
+static double binop_const(pvm_binop op, double a, double b)
+{
+    switch (op) {
+    case PVM_OP_ADD: return a + b;
+    case PVM_OP_SUB: return a - b;
+    case PVM_OP_MUL: return a * b;
+    case PVM_OP_DIV: return a / b;
+    case PVM_OP_MOD: return fmod(a, b);
+    case PVM_OP_POW: return pow(a, b);
+    case PVM_OP_ATAN2: return atan2(a, b);
+    case PVM_OP_EQLC: return a == b;
+    case PVM_OP_NEQ: return a != b;
+    case PVM_OP_LSS: return a < b;
+    case PVM_OP_LTE: return a <= b;
+    case PVM_OP_GTR: return a > b;
+    case PVM_OP_GTE: return a >= b;
+    default: return NAN;
+    }
+}
+
+/* Evaluates a scalar expression made of number literals; 0 on success,
+ * -1 when it contains anything else. */
+static int eval_const(const pvm_expr *e, double *v)
+{
+    double a, b;
+    switch (e->kind) {
+    case PVM_EXPR_NUMBER:
+        *v = e->u.number.value;
+        return 0;
+    case PVM_EXPR_PAREN:
+        return eval_const(e->u.paren.expr, v);
+    case PVM_EXPR_UNARY:
+        if (eval_const(e->u.unary.expr, &a) < 0)
+            return -1;
+        *v = e->u.unary.op == PVM_OP_SUB ? -a : a;
+        return 0;
+    case PVM_EXPR_BINARY:
+        if (eval_const(e->u.binary.lhs, &a) < 0 ||
+            eval_const(e->u.binary.rhs, &b) < 0)
+            return -1;
+        *v = binop_const(e->u.binary.op, a, b);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Answers an expression without selectors; 1 when answered. */
+static int answer_const(api_req *r, const pvm_expr *e, bool range,
+                        int64_t t, int64_t start, int64_t end, int64_t step)
+{
+    const pvm_expr *s = e;
+    while (s->kind == PVM_EXPR_PAREN)
+        s = s->u.paren.expr;
+    if (s->kind == PVM_EXPR_STRING) {
+        if (range)
+            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                                 "invalid expression type \"string\" for "
+                                 "range query, must be Scalar or instant "
+                                 "Vector");
+        r->count = 1;
+        return pvm_output_string(r->a, r->out, t, s->u.string.value), 1;
+    }
+    double v;
+    if (eval_const(e, &v) < 0)
+        return pvm_error_set(&r->err, PVM_ERR_EXECUTION,
+                             "this expression needs the PromQL evaluation "
+                             "engine, which is not available yet; plain "
+                             "selectors and number arithmetic work");
+    r->count = 1;
+    if (range)
+        pvm_output_scalar_range(r->a, r->out, start, end, step, v);
+    else
+        pvm_output_scalar(r->a, r->out, t, v);
+    return 1;
+}
+
+/* Parses the `query` parameter. */
+static const pvm_query *query_param(api_req *r)
+{
+    const char *text = param(r, "query");
+    r->query = text;
+    if (!text) {
+        pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                      "missing parameter \"query\" (a PromQL expression)");
+        return NULL;
+    }
+    const pvm_query *q = pvm_query_parse(r->a, text, &r->err);
+    if (!q)
+        invalid_param(r, "query");
+    return q;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+/* GET|POST /api/v1/query?query=&time=&timeout=&limit= */
+static int h_query(api_req *r)
+{
+    r->kind = "instant";
+    r->unit = "samples";
+    int64_t t;
+    size_t limit;
+    if (time_param(r, "time", now_ms(), &t) < 0 || timeout_param(r) < 0 ||
+        limit_param(r, &limit) < 0)
+        return r->err.code;
+    const pvm_query *q = query_param(r);
+    if (!q)
+        return r->err.code;
+    if (q->nselectors == 0)
+        return answer_const(r, q->expr, false, t, t, t, 0);
+    pvm_request *req = new_request(r, PVM_REQUEST_INSTANT, q);
+    if (!req)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    req->time = req->start = req->end = t;
+    req->limit = limit;
+    return run_and_answer(r, req, PVM_HOOK_INSTANT_QUERY,
+                          PVM_RESPONSE_VECTOR);
+}
+
+/* Parses and checks start, end and step of a range query. */
+static int range_params(api_req *r, int64_t *start, int64_t *end,
+                        int64_t *step)
+{
+    const char *s;
+    if (pvm_parse_time((s = param(r, "start")) ? s : "", start, &r->err) < 0)
+        return invalid_param(r, "start");
+    if (pvm_parse_time((s = param(r, "end")) ? s : "", end, &r->err) < 0)
+        return invalid_param(r, "end");
+    if (*end < *start)
+        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                             "invalid parameter \"end\": end timestamp must "
+                             "not be before start time");
+    if (pvm_parse_duration((s = param(r, "step")) ? s : "", step, &r->err) < 0)
+        return invalid_param(r, "step");
+    if (*step <= 0)
+        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                             "invalid parameter \"step\": zero or negative "
+                             "query resolution step widths are not "
+                             "accepted. Try a positive integer");
+    if ((*end - *start) / *step > MAX_POINTS_PER_SERIES)
+        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                             "exceeded maximum resolution of 11,000 points "
+                             "per timeseries. Try decreasing the query "
+                             "resolution (?step=XX)");
+    return 0;
+}
+
+/* GET|POST /api/v1/query_range?query=&start=&end=&step=&timeout= */
+static int h_query_range(api_req *r)
+{
+    r->kind = "range";
+    r->unit = "samples";
+    int64_t start, end, step;
+    if (range_params(r, &start, &end, &step) < 0 || timeout_param(r) < 0)
+        return r->err.code;
+    const pvm_query *q = query_param(r);
+    if (!q)
+        return r->err.code;
+    if (q->nselectors == 0)
+        return answer_const(r, q->expr, true, end, start, end, step);
+    pvm_request *req = new_request(r, PVM_REQUEST_RANGE, q);
+    if (!req)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    req->start = start;
+    req->end = req->time = end;
+    req->step = step;
+    return run_and_answer(r, req, PVM_HOOK_RANGE_QUERY, PVM_RESPONSE_MATRIX);
+}
+
+/* The match[] selectors, start, end and limit of a metadata request. */
+static pvm_request *meta_request(api_req *r, pvm_request_type type,
+                                 bool need_match)
+{
+    size_t n, limit;
+    int64_t start, end;
+    const char **m = params_all(r, "match[]", &n);
+    if (!m) {
+        pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (need_match && n == 0) {
+        pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                      "no match[] parameter provided");
+        return NULL;
+    }
+    if (time_param(r, "start", PVM_MIN_TIME_MS, &start) < 0 ||
+        time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0 ||
+        limit_param(r, &limit) < 0)
+        return NULL;
+    r->query = n ? m[0] : "";
+    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n, &r->err)
+                           : pvm_query_new_empty(r->a);
+    if (!q) {
+        if (r->err.code != PVM_ERR_NOMEM)
+            invalid_param(r, "match[]");
+        return NULL;
+    }
+    pvm_request *req = new_request(r, type, q);
+    if (!req) {
+        pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    req->start = start;
+    req->end = req->time = end;
+    req->limit = limit;
+    return req;
+}
+
+/* GET|POST /api/v1/series?match[]=&start=&end=&limit= */
+static int h_series(api_req *r)
+{
+    r->kind = "series";
+    r->unit = "series";
+    pvm_request *req = meta_request(r, PVM_REQUEST_SERIES, true);
+    if (!req)
+        return r->err.code;
+    return run_and_answer(r, req, PVM_HOOK_METRIC_NAMES,
+                          PVM_RESPONSE_SERIES);
+}
+
+/* GET|POST /api/v1/labels?match[]=&start=&end=&limit= */
+static int h_labels(api_req *r)
+{
+    r->kind = "label names";
+    r->unit = "values";
+    pvm_request *req = meta_request(r, PVM_REQUEST_LABEL_NAMES, false);
+    if (!req)
+        return r->err.code;
+    return run_and_answer(r, req, PVM_HOOK_LABEL_NAMES, PVM_RESPONSE_DATA);
+}
+
+/* GET /api/v1/label/<name>/values?match[]=&start=&end=&limit= */
+static int h_label_values(api_req *r)
+{
+    const char *name = NULL;
+    size_t len = 0;
+    if (pvm_label_name_unescape(r->a, r->route_arg, strlen(r->route_arg),
+                                &name, &len) < 0)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    bool names = strcmp(name, "__name__") == 0;
+    r->kind = names ? "metric names" : "label values";
+    r->unit = "values";
+    if (!pvm_label_name_is_valid(name, len) || strlen(name) != len)
+        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                             "invalid label name: \"%.200s\"", r->route_arg);
+    pvm_request *req = meta_request(
+        r, names ? PVM_REQUEST_METRIC_NAMES : PVM_REQUEST_LABEL_VALUES, false);
+    if (!req)
+        return r->err.code;
+    req->label_name = name;
+    return run_and_answer(r, req,
+                          names ? PVM_HOOK_METRIC_NAMES
+                                : PVM_HOOK_LABEL_VALUES,
+                          PVM_RESPONSE_DATA);
+}
+
+/* GET|POST /api/v1/query_exemplars?query=&start=&end= */
+static int h_query_exemplars(api_req *r)
+{
+    r->kind = "exemplars";
+    r->unit = "exemplars";
+    int64_t start, end;
+    if (time_param(r, "start", PVM_MIN_TIME_MS, &start) < 0 ||
+        time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0)
+        return r->err.code;
+    if (end < start)
+        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                             "invalid parameter \"end\": end timestamp must "
+                             "not be before start time");
+    const pvm_query *q = query_param(r);
+    if (!q)
+        return r->err.code;
+    /* No plugin hook serves exemplars: an empty list, or no data at all
+     * for an expression without selectors, as Prometheus answers. */
+    if (q->nselectors == 0)
+        return pvm_output_success_no_data(r->a, r->out), 1;
+    return pvm_output_data_raw(r->a, r->out, "[]"), 1;
+}
+
+/* GET|POST /api/v1/format_query?query= */
+static int h_format_query(api_req *r)
+{
+    r->kind = "format";
+    r->unit = "queries";
+    const pvm_query *q = query_param(r);
+    if (!q)
+        return r->err.code;
+    char *text = pvm_promql_format(r->a, q->expr);
+    if (!text)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    r->count = 1;
+    return pvm_output_data_string(r->a, r->out, text), 1;
+}
+
+/* GET /api/v1/status/buildinfo */
+static int h_buildinfo(api_req *r)
+{
+    r->kind = "buildinfo";
+    r->unit = "values";
+    /* A Prometheus-like version for clients that gate features on it, and
+     * deliberately no "features" key: Grafana reads one as Mimir. */
+    return pvm_output_data_raw(
+               r->a, r->out,
+               "{\"version\":\"3.0.0\",\"revision\":\"pvm-" PACKAGE_VERSION
+               "\",\"branch\":\"main\",\"buildUser\":\"pvm\","
+               "\"buildDate\":\"" PVM_BUILD_DATE "\",\"goVersion\":\"none "
+               "(prometheus-virtual-metrics " PACKAGE_VERSION ", C)\"}"),
+           1;
+}
+
+/* GET /api/v1/rules */
+static int h_rules(api_req *r)
+{
+    r->kind = "rules";
+    r->unit = "groups";
+    return pvm_output_data_raw(r->a, r->out, "{\"groups\":[]}"), 1;
+}
+
+/* GET /api/v1/alerts */
+static int h_alerts(api_req *r)
+{
+    r->kind = "alerts";
+    r->unit = "alerts";
+    return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}"), 1;
+}
+
+/* GET /api/v1/metadata?limit=&limit_per_metric=&metric= */
+static int h_metadata(api_req *r)
+{
+    r->kind = "metadata";
+    r->unit = "metrics";
+    const char *s = param(r, "limit");
+    size_t limit;
+    if (s && pvm_parse_limit(s, &limit, &r->err) < 0)
+        return r->err.code;
+    return pvm_output_data_raw(r->a, r->out, "{}"), 1;
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* Routes below <prefix>/api/v1/. A '*' segment matches one path segment
+ * (its text becomes route_arg). */
+static const struct route {
+    unsigned methods;     /* M_GET | M_POST */
+    const char *path;     /* path below /api/v1/ */
+    api_handler handler;  /* the handler */
+} routes[] = {
+    {M_GET | M_POST, "query", h_query},
+    {M_GET | M_POST, "query_range", h_query_range},
+    {M_GET | M_POST, "series", h_series},
+    {M_GET | M_POST, "labels", h_labels},
+    {M_GET, "label/*/values", h_label_values},
+    {M_GET | M_POST, "query_exemplars", h_query_exemplars},
+    {M_GET | M_POST, "format_query", h_format_query},
+    {M_GET, "status/buildinfo", h_buildinfo},
+    {M_GET, "rules", h_rules},
+    {M_GET, "alerts", h_alerts},
+    {M_GET, "metadata", h_metadata},
+};
+
+/* Matches path against pattern; sets *arg for a '*' segment. */
+static bool route_matches(const char *pattern, const char *path,
+                          const char **arg_start, size_t *arg_len)
+{
+    while (*pattern) {
+        if (*pattern == '*') {
+            const char *slash = strchr(path, '/');
+            size_t n = slash ? (size_t)(slash - path) : strlen(path);
+            if (n == 0)
+                return false;
+            *arg_start = path;
+            *arg_len = n;
+            path += n;
+            pattern++;
+            continue;
+        }
+        if (*pattern++ != *path++)
+            return false;
+    }
+    return *path == '\0';
+}
+
+/* The request path (raw, not decoded): REQUEST_URI up to '?', which every
+ * web server sets alike; else SCRIPT_NAME + PATH_INFO. */
+static const char *request_path(api_req *r)
+{
+    const pvm_http_request *hr = r->hr;
+    if (hr->request_uri && *hr->request_uri) {
+        const char *q = strchr(hr->request_uri, '?');
+        size_t n = q ? (size_t)(q - hr->request_uri)
+                     : strlen(hr->request_uri);
+        return pvm_arena_strndup(r->a, hr->request_uri, n);
+    }
+    return pvm_arena_sprintf(r->a, "%s%s",
+                             hr->script_name ? hr->script_name : "",
+                             hr->path_info ? hr->path_info : "");
+}
+
+static bool is_form_type(const char *ct)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(form) - 1;
+    return ct && strncasecmp(ct, form, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Decodes an urlencoded string into key/value pairs in the arena.
+ * Parameters with a NUL byte are refused: nothing downstream could see
+ * past it. */
+static int decode_kv(api_req *r, const char *s, size_t len, pvm_kv **out,
+                     size_t *n)
+{
+    pvm_form f = {0};
+    if (pvm_form_parse(&f, r->a, s, len, &r->err) < 0)
+        return r->err.code;
+    pvm_kv *kv = pvm_arena_calloc(r->a, f.n + 1, sizeof(*kv));
+    if (!kv)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < f.n; i++) {
+        const pvm_form_pair *p = &f.pairs[i];
+        if (strlen(p->key) != p->key_len || strlen(p->value) != p->value_len)
+            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                                 "invalid parameter \"%.100s\": contains a "
+                                 "NUL byte", p->key);
+        kv[i].key = p->key;
+        kv[i].value = p->value;
+    }
+    *out = kv;
+    *n = f.n;
+    return 0;
+}
+
+/* Decodes the query string and, for POST, the body. */
+static int decode_params(api_req *r, bool post)
+{
+    const pvm_http_request *hr = r->hr;
+    const char *qs = hr->query_string;
+    if (!qs && hr->request_uri && strchr(hr->request_uri, '?'))
+        qs = strchr(hr->request_uri, '?') + 1;
+    if (qs && decode_kv(r, qs, strlen(qs), &r->url, &r->nurl) < 0)
+        return r->err.code;
+    if (!post || hr->body_len == 0)
+        return 0;
+    if (!is_form_type(hr->content_type))
+        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                             "unsupported Content-Type \"%.100s\" for a POST "
+                             "body: send application/x-www-form-urlencoded",
+                             hr->content_type ? hr->content_type : "");
+    if (decode_kv(r, hr->body, hr->body_len, &r->body, &r->nbody) < 0)
+        return r->err.code;
+    return 0;
+}
+
+/* Finds the route and runs it; returns 1 when answered or a negative
+ * status with r->err set. */
+static int dispatch(api_req *r)
+{
+    const char *m = r->hr->method ? r->hr->method : "";
+    unsigned method = strcmp(m, "GET") == 0 ? M_GET
+                      : strcmp(m, "POST") == 0 ? M_POST : 0;
+    const char *path = request_path(r);
+    if (!path)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    const char *prefix = r->env->cfg->api_url_prefix;
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0 ||
+        strncmp(path + pl, "/api/v1/", 8) != 0)
+        return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
+                             "not found: %.200s (the API is served under "
+                             "%s/api/v1/)", path, prefix);
+    const char *sub = path + pl + 8;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *arg = NULL;
+        size_t arg_len = 0;
+        if (!route_matches(routes[i].path, sub, &arg, &arg_len))
+            continue;
+        if (!(routes[i].methods & method))
+            return pvm_error_set(&r->err, PVM_ERR_METHOD,
+                                 "method %.20s not allowed for %.200s "
+                                 "(use %s)", m, path,
+                                 routes[i].methods & M_POST ? "GET or POST"
+                                                            : "GET");
+        if (method == M_POST && r->hr->body_too_large)
+            return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+                                 "request body too large (over [server] "
+                                 "max_body_bytes = %zu bytes)",
+                                 r->env->cfg->max_body_bytes);
+        char *seg;
+        size_t seg_len;
+        if (arg) {
+            if (pvm_path_unescape(r->a, arg, arg_len, &seg, &seg_len,
+                                  &r->err) < 0)
+                return r->err.code;
+            if (strlen(seg) != seg_len)
+                return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                                     "invalid label name: contains a NUL "
+                                     "byte");
+            r->route_arg = seg;
+        }
+        if (decode_params(r, method == M_POST) < 0)
+            return r->err.code;
+        return routes[i].handler(r);
+    }
+    return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
+                         "not found: %.200s (unknown API endpoint)", path);
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
+                   const pvm_http_request *req, const pvm_http_out *out)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    api_req r = {.env = env, .a = a, .hr = req, .out = out,
+                 .kind = "unknown", .unit = "values"};
+    int status = 200;
+    int rc = dispatch(&r);
+    if (rc < 0) {
+        if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)
+            pvm_error_set(&r.err, PVM_ERR_NOMEM,
+                          "query processing would use too much memory "
+                          "(see [server] max_request_memory)");
+        status = pvm_output_error(out, r.err.code, r.err.msg, NULL, 0);
+    } else if (r.err.code) {
+        status = pvm_status_http(r.err.code); /* answered by the handler */
+    }
+    if (env->cfg->access_log_level <= pvm_log_get_level() &&
+        !env->cfg->access_log_off)
+        pvm_log(env->cfg->access_log_level,
+                "handled %s request in %.3fms, returning %zu %s [status=%d, "
+                "query=\"%.200s\", client=%s]",
+                r.kind, elapsed_ms(&t0), r.count, r.unit, status,
+                r.query ? r.query : "",
+                req->remote_addr ? req->remote_addr : "-");
+    return status;
+}

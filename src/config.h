@@ -1,0 +1,76 @@
+/* config.h: pvm.ini, loaded with inih. [server] keys are parsed into
+ * pvm_server_config; [plugin:NAME] sections are kept as ordered key/value
+ * lists (with line numbers) for the plugin instances to consume. */
+#ifndef PVM_CONFIG_H
+#define PVM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pvm/error.h>
+#include <pvm/plugin.h>
+
+typedef struct pvm_config_entry {
+    char *key;    /* key as written */
+    char *value;  /* value, inline comments and surrounding space removed */
+    int line;     /* line number in the file */
+} pvm_config_entry;
+
+typedef struct pvm_config_section {
+    char *name;                 /* "server", "plugin:NAME" */
+    int line;                   /* line of the [section] header */
+    pvm_config_entry *entries;  /* in file order */
+    size_t nentries;            /* number of entries */
+} pvm_config_section;
+
+typedef struct pvm_server_config {
+    char *listen;               /* "127.0.0.1:9000", "[::1]:9000", "unix:/path";
+                                   NULL: use the socket inherited on fd 0 */
+    char *api_url_prefix;       /* "" or "/prefix" (no trailing slash) */
+    size_t max_body_bytes;      /* larger POST bodies get 413 (default 1 MiB) */
+    pvm_log_level log_level;    /* default PVM_LOG_INFO */
+    pvm_log_level access_log_level; /* level of the per-request line (info) */
+    bool access_log_off;        /* access_log = off: never printed */
+    size_t max_request_memory;  /* per-request arena cap (default 1 GiB) */
+    size_t max_samples;         /* samples one query may load (50,000,000) */
+    int64_t lookback_delta_ms;  /* staleness lookback (default 5 m) */
+    int workers;                /* worker processes (0 = number of CPUs) */
+    int64_t request_timeout_ms; /* kill a worker busy longer (default 60 s) */
+    int64_t max_query_timeout_ms; /* upper bound for ?timeout= (default 2 m) */
+} pvm_server_config;
+
+typedef struct pvm_config {
+    char *path;                     /* file name used in messages */
+    pvm_server_config server;       /* parsed [server] */
+    pvm_config_section *sections;   /* all sections, file order */
+    size_t nsections;               /* number of sections */
+} pvm_config;
+
+/* Loads a file. NULL on error, with err->msg like
+ *   "pvm.ini:12: [server] max_body_bytes: not a size: 'x'". */
+pvm_config *pvm_config_load(const char *path, pvm_error *err);
+
+/* Same from a string; name is used in messages. */
+pvm_config *pvm_config_load_string(const char *text, const char *name,
+                                   pvm_error *err);
+
+void pvm_config_free(pvm_config *c);
+
+/* The last value of key in section, or NULL. */
+const char *pvm_config_get(const pvm_config *c, const char *section,
+                           const char *key);
+
+/* The section named name ("server", "plugin:NAME"), or NULL. Valid as
+ * long as c. */
+const pvm_config_section *pvm_config_section_find(const pvm_config *c,
+                                                  const char *name);
+
+/* The default config path (SYSCONFDIR/pvm/pvm.ini). */
+const char *pvm_config_default_path(void);
+
+/* Parses a size: digits with an optional suffix k/K (KiB), M (MiB) or G
+ * (GiB). 0 or PVM_ERR_BAD_DATA (not a size, or too large). */
+int pvm_config_parse_size(const char *s, size_t *out);
+
+#endif

@@ -1,0 +1,275 @@
+/* fcgi.c: listening sockets and the FastCGI accept loop (see fcgi.h). One
+ * request at a time; each request gets a fresh arena (reset, not freed,
+ * between requests) that owns everything it allocates. */
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+
+#define LISTEN_BACKLOG 128
+
+static int listen_unix(const char *path, pvm_error *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "unix socket path too long: %s", path);
+    strcpy(sa.sun_path, path);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path); /* a stale socket of an earlier run */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "socket: %s",
+                             strerror(errno));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(fd, LISTEN_BACKLOG) < 0) {
+        int e = errno;
+        close(fd);
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "cannot listen on unix:%s: %s",
+                             path, strerror(e));
+    }
+    return fd;
+}
+
+/* Splits "host:port" or "[v6]:port" into host and port buffers. */
+static int split_host_port(const char *spec, char *host, size_t hn,
+                           char *port, size_t pn)
+{
+    const char *colon;
+    const char *h = spec;
+    size_t hl;
+    if (*spec == '[') {
+        const char *close_br = strchr(spec, ']');
+        if (!close_br || close_br[1] != ':')
+            return -1;
+        h = spec + 1;
+        hl = (size_t)(close_br - h);
+        colon = close_br + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon)
+            return -1;
+        hl = (size_t)(colon - spec);
+    }
+    if (hl == 0 || hl >= hn || strlen(colon + 1) == 0 ||
+        strlen(colon + 1) >= pn)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    strcpy(port, colon + 1);
+    return 0;
+}
+
+static int listen_tcp(const char *spec, pvm_error *err)
+{
+    char host[256], port[32];
+    if (split_host_port(spec, host, sizeof(host), port, sizeof(port)) < 0)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "invalid listen address '%s' (expected "
+                             "HOST:PORT, [V6ADDR]:PORT or unix:/path)", spec);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot resolve '%s': %s",
+                             spec, gai_strerror(rc));
+    int fd = -1, e = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+            listen(fd, LISTEN_BACKLOG) == 0)
+            break;
+        e = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "cannot listen on %s: %s",
+                             spec, strerror(e));
+    return fd;
+}
+
+int pvm_fcgi_listen(const char *spec, pvm_error *err)
+{
+    if (spec && strncmp(spec, "unix:", 5) == 0)
+        return listen_unix(spec + 5, err);
+    if (spec)
+        return listen_tcp(spec, err);
+    int type;
+    socklen_t len = sizeof(type);
+    if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+        type != SOCK_STREAM)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "no [server] listen address is set and standard "
+                             "input is not a socket: set listen = "
+                             "127.0.0.1:9000 in the config, or let a web "
+                             "server or spawn-fcgi start pvm-fcgi");
+    return 0;
+}
+
+void pvm_fcgi_request_stop(void)
+{
+    FCGX_ShutdownPending();
+}
+
+/* "HTTP_USER_AGENT" -> "User-Agent" */
+static char *header_name(pvm_arena *a, const char *env, size_t len)
+{
+    char *n = pvm_arena_strndup(a, env, len);
+    if (!n)
+        return NULL;
+    bool up = true;
+    for (char *p = n; *p; p++) {
+        if (*p == '_') {
+            *p = '-';
+            up = true;
+        } else {
+            *p = up ? *p : (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            up = false;
+        }
+    }
+    return n;
+}
+
+/* Collects HTTP_* parameters (and CONTENT_TYPE/LENGTH) as headers. */
+static int collect_headers(pvm_arena *a, FCGX_ParamArray envp,
+                           pvm_http_request *hr)
+{
+    size_t n = 0;
+    for (char **e = envp; *e; e++)
+        n++;
+    pvm_kv *h = pvm_arena_calloc(a, n + 1, sizeof(*h));
+    if (!h)
+        return PVM_ERR_NOMEM;
+    size_t k = 0;
+    for (char **e = envp; *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        const char *name = *e;
+        size_t len = (size_t)(eq - *e);
+        if (len > 5 && strncmp(name, "HTTP_", 5) == 0) {
+            name += 5;
+            len -= 5;
+        } else if (!(len == 12 && strncmp(name, "CONTENT_TYPE", 12) == 0) &&
+                   !(len == 14 && strncmp(name, "CONTENT_LENGTH", 14) == 0)) {
+            continue;
+        }
+        h[k].key = header_name(a, name, len);
+        h[k].value = eq + 1;
+        if (!h[k].key)
+            return PVM_ERR_NOMEM;
+        k++;
+    }
+    hr->headers = h;
+    hr->nheaders = k;
+    return 0;
+}
+
+/* Reads the body (up to max bytes); sets body_too_large beyond. */
+static int read_body(pvm_arena *a, FCGX_Request *req, size_t max,
+                     pvm_http_request *hr)
+{
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", req->envp);
+    char *end = NULL;
+    unsigned long long want = cl && *cl ? strtoull(cl, &end, 10) : 0;
+    if (cl && *cl && (*end || want > (unsigned long long)SIZE_MAX / 2))
+        want = (unsigned long long)max + 1;
+    if (want > max) {
+        hr->body_too_large = true;
+        return 0;
+    }
+    if (want == 0)
+        return 0;
+    char *buf = pvm_arena_alloc(a, (size_t)want + 1);
+    if (!buf)
+        return PVM_ERR_NOMEM;
+    int got = FCGX_GetStr(buf, (int)want, req->in);
+    if (got < 0)
+        got = 0;
+    buf[got] = '\0';
+    hr->body = buf;
+    hr->body_len = (size_t)got;
+    return 0;
+}
+
+static int fcgi_write(void *ctx, const char *buf, size_t len)
+{
+    FCGX_Stream *out = ctx;
+    while (len > 0) {
+        int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+        if (FCGX_PutStr(buf, chunk, out) != chunk)
+            return -1;
+        buf += chunk;
+        len -= (size_t)chunk;
+    }
+    return 0;
+}
+
+static void handle_one(const pvm_api_env *env, pvm_arena *a,
+                       FCGX_Request *req)
+{
+    pvm_http_request hr = {0};
+    hr.method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+    hr.request_uri = FCGX_GetParam("REQUEST_URI", req->envp);
+    hr.script_name = FCGX_GetParam("SCRIPT_NAME", req->envp);
+    hr.path_info = FCGX_GetParam("PATH_INFO", req->envp);
+    hr.query_string = FCGX_GetParam("QUERY_STRING", req->envp);
+    hr.content_type = FCGX_GetParam("CONTENT_TYPE", req->envp);
+    hr.remote_addr = FCGX_GetParam("REMOTE_ADDR", req->envp);
+    pvm_http_out out = {fcgi_write, req->out};
+    if (collect_headers(a, req->envp, &hr) < 0 ||
+        read_body(a, req, env->cfg->max_body_bytes, &hr) < 0) {
+        static const char oom[] =
+            "Status: 500 Internal Server Error\r\n"
+            "Content-Type: application/json\r\n\r\n"
+            "{\"status\":\"error\",\"errorType\":\"internal\","
+            "\"error\":\"out of memory\"}";
+        fcgi_write(req->out, oom, sizeof(oom) - 1);
+        return;
+    }
+    pvm_api_handle(env, a, &hr, &out);
+}
+
+int pvm_fcgi_serve(const pvm_api_env *env, int fd,
+                   volatile sig_atomic_t *stop)
+{
+    if (FCGX_Init() != 0)
+        return PVM_ERR_INTERNAL;
+    FCGX_Request req;
+    if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+        return PVM_ERR_INTERNAL;
+    pvm_arena *a = pvm_arena_new(env->cfg->max_request_memory);
+    if (!a)
+        return PVM_ERR_NOMEM;
+    while (!*stop) {
+        if (FCGX_Accept_r(&req) < 0)
+            break;
+        handle_one(env, a, &req);
+        FCGX_Finish_r(&req);
+        pvm_arena_reset(a);
+    }
+    FCGX_Free(&req, 0);
+    pvm_arena_free(a);
+    return 0;
+}

@@ -1,0 +1,467 @@
+/* json.c: streaming JSON writer (see json.h) and Prometheus' float and
+ * timestamp text. Output goes to a buffer in the arena, handed to the sink
+ * when full; strings longer than the buffer pass through it in pieces. */
+#include "config.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* One open container. */
+typedef struct json_level {
+    bool is_object;  /* {} rather than [] */
+    bool has_key;    /* object: a key was written, its value is due */
+    size_t count;    /* values (or keys) written so far */
+} json_level;
+
+struct pvm_json {
+    pvm_json_sink_fn sink;                    /* receives output */
+    void *ctx;                                /* sink argument */
+    char *buf;                                /* pending output */
+    size_t cap;                               /* bytes in buf */
+    size_t len;                               /* bytes pending */
+    uint64_t total;                           /* bytes produced */
+    int err;                                  /* sticky error, 0 if none */
+    size_t depth;                             /* open containers */
+    json_level stack[PVM_JSON_MAX_DEPTH + 1]; /* [0] is the top level */
+};
+
+static const char json_hex[] = "0123456789abcdef";
+
+pvm_json *pvm_json_new(pvm_arena *a, size_t bufsize, pvm_json_sink_fn sink,
+                       void *ctx)
+{
+    pvm_json *j = pvm_arena_calloc(a, 1, sizeof(*j));
+    if (!j)
+        return NULL;
+    j->cap = bufsize ? bufsize : PVM_JSON_BUFSIZE;
+    j->buf = pvm_arena_alloc(a, j->cap);
+    if (!j->buf)
+        return NULL;
+    j->sink = sink;
+    j->ctx = ctx;
+    return j;
+}
+
+static int json_fail(pvm_json *j, int code)
+{
+    if (!j->err)
+        j->err = code;
+    return j->err;
+}
+
+int pvm_json_flush(pvm_json *j)
+{
+    if (j->err)
+        return j->err;
+    if (j->len) {
+        int rc = j->sink(j->ctx, j->buf, j->len);
+        j->len = 0;
+        if (rc < 0)
+            return json_fail(j, rc);
+    }
+    return 0;
+}
+
+/* Appends n bytes; output larger than the buffer goes straight through. */
+static void put(pvm_json *j, const char *s, size_t n)
+{
+    if (j->err)
+        return;
+    j->total += n;
+    if (n <= j->cap - j->len) {
+        memcpy(j->buf + j->len, s, n);
+        j->len += n;
+        return;
+    }
+    if (pvm_json_flush(j) < 0)
+        return;
+    if (n <= j->cap) {
+        memcpy(j->buf, s, n);
+        j->len = n;
+        return;
+    }
+    int rc = j->sink(j->ctx, s, n);
+    if (rc < 0)
+        json_fail(j, rc);
+}
+
+static void put_c(pvm_json *j, char c)
+{
+    if (j->len < j->cap && !j->err) {
+        j->buf[j->len++] = c;
+        j->total++;
+        return;
+    }
+    put(j, &c, 1);
+}
+
+/* Writes the comma (if any) before a value; checks that a value may come
+ * here. */
+static int before_value(pvm_json *j)
+{
+    if (j->err)
+        return j->err;
+    json_level *l = &j->stack[j->depth];
+    if (l->is_object) {
+        if (!l->has_key)
+            return json_fail(j, PVM_ERR_INTERNAL);
+        l->has_key = false;
+        return 0;
+    }
+    if (l->count++ > 0 && j->depth > 0)
+        put_c(j, ',');
+    return j->err;
+}
+
+static int begin(pvm_json *j, bool is_object)
+{
+    if (before_value(j) < 0)
+        return j->err;
+    if (j->depth >= PVM_JSON_MAX_DEPTH)
+        return json_fail(j, PVM_ERR_INTERNAL);
+    json_level *l = &j->stack[++j->depth];
+    l->is_object = is_object;
+    l->has_key = false;
+    l->count = 0;
+    put_c(j, is_object ? '{' : '[');
+    return j->err;
+}
+
+static int end(pvm_json *j, bool is_object)
+{
+    if (j->err)
+        return j->err;
+    json_level *l = &j->stack[j->depth];
+    if (j->depth == 0 || l->is_object != is_object || l->has_key)
+        return json_fail(j, PVM_ERR_INTERNAL);
+    j->depth--;
+    put_c(j, is_object ? '}' : ']');
+    return j->err;
+}
+
+int pvm_json_begin_object(pvm_json *j)
+{
+    return begin(j, true);
+}
+
+int pvm_json_end_object(pvm_json *j)
+{
+    return end(j, true);
+}
+
+int pvm_json_begin_array(pvm_json *j)
+{
+    return begin(j, false);
+}
+
+int pvm_json_end_array(pvm_json *j)
+{
+    return end(j, false);
+}
+
+/* Decodes one UTF-8 sequence at s (n > 0 bytes, s[0] >= 0x80). Returns its
+ * width and code point, or 0 when invalid (as Go's utf8.DecodeRune). */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    size_t w = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (w == 0 || c > 0xF4 || n < w)
+        return 0;
+    uint32_t v = c & (0x7F >> w);
+    for (size_t k = 1; k < w; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[k] & 0x3F);
+    }
+    if ((w == 3 && v < 0x800) || (w == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return w;
+}
+
+/* True for ASCII bytes written as they are (jsoniter's htmlSafeSet). */
+static bool is_safe(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' &&
+           c != '>' && c != '&';
+}
+
+/* Writes s quoted and escaped as Go/jsoniter with HTML escaping. */
+static void put_string(pvm_json *j, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t start = 0, i = 0;
+    put_c(j, '"');
+    while (i < n) {
+        unsigned char c = u[i];
+        if (is_safe(c)) {
+            i++;
+            continue;
+        }
+        char esc[8];
+        size_t elen = 0, w = 1;
+        uint32_t cp = 0;
+        if (c < 0x80) {
+            const char *named = c == '"' ? "\\\"" : c == '\\' ? "\\\\"
+                                : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t" : NULL;
+            if (named) {
+                elen = strlen(named);
+                memcpy(esc, named, elen);
+            } else {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = json_hex[c >> 4];
+                esc[5] = json_hex[c & 0xF];
+                elen = 6;
+            }
+        } else if ((w = utf8_seq(u + i, n - i, &cp)) == 0) {
+            memcpy(esc, "\\ufffd", 6);
+            elen = 6;
+            w = 1;
+        } else if (cp == 0x2028 || cp == 0x2029) {
+            memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+            elen = 6;
+        } else {
+            i += w;
+            continue;
+        }
+        put(j, s + start, i - start);
+        put(j, esc, elen);
+        i += w;
+        start = i;
+    }
+    put(j, s + start, n - start);
+    put_c(j, '"');
+}
+
+int pvm_json_key_n(pvm_json *j, const char *key, size_t len)
+{
+    if (j->err)
+        return j->err;
+    json_level *l = &j->stack[j->depth];
+    if (!l->is_object || l->has_key)
+        return json_fail(j, PVM_ERR_INTERNAL);
+    if (l->count++ > 0)
+        put_c(j, ',');
+    put_string(j, key, len);
+    put_c(j, ':');
+    l->has_key = true;
+    return j->err;
+}
+
+int pvm_json_key(pvm_json *j, const char *key)
+{
+    return pvm_json_key_n(j, key, strlen(key));
+}
+
+int pvm_json_string_n(pvm_json *j, const char *s, size_t len)
+{
+    if (before_value(j) < 0)
+        return j->err;
+    put_string(j, s, len);
+    return j->err;
+}
+
+int pvm_json_string(pvm_json *j, const char *s)
+{
+    return pvm_json_string_n(j, s, strlen(s));
+}
+
+int pvm_json_raw(pvm_json *j, const char *s, size_t len)
+{
+    if (before_value(j) < 0)
+        return j->err;
+    put(j, s, len);
+    return j->err;
+}
+
+int pvm_json_int64(pvm_json *j, int64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+    return pvm_json_raw(j, tmp, (size_t)n);
+}
+
+int pvm_json_bool(pvm_json *j, bool v)
+{
+    return v ? pvm_json_raw(j, "true", 4) : pvm_json_raw(j, "false", 5);
+}
+
+int pvm_json_null(pvm_json *j)
+{
+    return pvm_json_raw(j, "null", 4);
+}
+
+int pvm_json_float(pvm_json *j, double v)
+{
+    char tmp[PVM_FLOAT_BUFSIZE + 2];
+    size_t n = pvm_format_float(tmp + 1, v);
+    tmp[0] = '"';
+    tmp[n + 1] = '"';
+    return pvm_json_raw(j, tmp, n + 2);
+}
+
+int pvm_json_timestamp(pvm_json *j, int64_t ms)
+{
+    char tmp[PVM_FLOAT_BUFSIZE];
+    size_t n = pvm_format_timestamp(tmp, ms);
+    return pvm_json_raw(j, tmp, n);
+}
+
+int pvm_json_error(const pvm_json *j)
+{
+    return j->err;
+}
+
+size_t pvm_json_depth(const pvm_json *j)
+{
+    return j->depth;
+}
+
+uint64_t pvm_json_bytes(const pvm_json *j)
+{
+    return j->total;
+}
+
+/* ---- numbers ---------------------------------------------------------- */
+
+size_t pvm_format_timestamp(char buf[PVM_FLOAT_BUFSIZE], int64_t ms)
+{
+    uint64_t u = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
+    const char *sign = ms < 0 ? "-" : "";
+    unsigned frac = (unsigned)(u % 1000);
+    int n = frac ? snprintf(buf, PVM_FLOAT_BUFSIZE, "%s%llu.%03u", sign,
+                            (unsigned long long)(u / 1000), frac)
+                 : snprintf(buf, PVM_FLOAT_BUFSIZE, "%s%llu", sign,
+                            (unsigned long long)(u / 1000));
+    return (size_t)n;
+}
+
+/* Significant digits of |v| (finite, non-zero) in %e form with prec
+ * digits: fills digits (NUL-terminated, trailing zeros kept) and the
+ * decimal exponent x (v = d.ddd × 10^x). Returns true when they read back
+ * as v. */
+static bool digits_at(double v, int prec, char *digits, int *x)
+{
+    char tmp[40];
+    snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, fabs(v));
+    size_t k = 0;
+    const char *p = tmp;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[k++] = *p;
+    digits[k] = '\0';
+    *x = atoi(p + 1);
+    return strtod(tmp, NULL) == fabs(v);
+}
+
+/* Tries the prec-digit decimals next to digits (one unit in the last
+ * place up and down); on success replaces digits and x. */
+static bool try_neighbours(double v, int prec, char *digits, int *x)
+{
+    unsigned long long d = strtoull(digits, NULL, 10), lo = 1;
+    for (int i = 1; i < prec; i++)
+        lo *= 10;
+    for (int delta = -1; delta <= 1; delta += 2) {
+        unsigned long long e = d + (unsigned long long)(long long)delta;
+        int ex = *x;
+        if (e < lo) {
+            e = lo * 10 - 1;
+            ex--;
+        } else if (e >= lo * 10) {
+            e = lo;
+            ex++;
+        }
+        char tmp[40];
+        snprintf(tmp, sizeof(tmp), "%llue%d", e, ex - prec + 1);
+        if (strtod(tmp, NULL) == fabs(v)) {
+            snprintf(digits, 18, "%llu", e);
+            *x = ex;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True when some prec-digit decimal reads back as v (the correctly
+ * rounded one, else a neighbour); fills digits and x with it. */
+static bool shortest_at(double v, int prec, char *digits, int *x)
+{
+    return digits_at(v, prec, digits, x) ||
+           try_neighbours(v, prec, digits, x);
+}
+
+/* Shortest digits (no trailing zeros) that read back as |v|. For normal
+ * numbers, a value with at most 15 significant digits comes back from
+ * %.14e (DBL_DIG), so only 15, 16 and 17 digits need trying; subnormals
+ * have less precision and are searched from 1 digit up. */
+static void shortest_digits(double v, char *digits, int *x)
+{
+    bool found = fabs(v) >= DBL_MIN && digits_at(v, 15, digits, x);
+    for (int prec = fabs(v) < DBL_MIN ? 1 : 16; !found && prec < 17; prec++)
+        found = shortest_at(v, prec, digits, x);
+    if (!found)
+        digits_at(v, 17, digits, x);
+    size_t k = strlen(digits);
+    while (k > 1 && digits[k - 1] == '0')
+        digits[--k] = '\0';
+}
+
+/* Lays out digits with exponent x as Go's 'e' or 'f' formats. */
+static size_t layout(char *buf, bool neg, const char *digits, int x,
+                     bool e_form)
+{
+    size_t n = 0, k = strlen(digits);
+    if (neg)
+        buf[n++] = '-';
+    if (e_form) {
+        buf[n++] = digits[0];
+        if (k > 1) {
+            buf[n++] = '.';
+            memcpy(buf + n, digits + 1, k - 1);
+            n += k - 1;
+        }
+        n += (size_t)snprintf(buf + n, PVM_FLOAT_BUFSIZE - n, "e%c%02d",
+                              x < 0 ? '-' : '+', abs(x));
+    } else if (x >= 0) {
+        for (size_t i = 0; i <= (size_t)x || i < k; i++) {
+            if (i == (size_t)x + 1)
+                buf[n++] = '.';
+            buf[n++] = i < k ? digits[i] : '0';
+        }
+    } else {
+        buf[n++] = '0';
+        buf[n++] = '.';
+        for (int i = -1; i > x; i--)
+            buf[n++] = '0';
+        memcpy(buf + n, digits, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+size_t pvm_format_float(char buf[PVM_FLOAT_BUFSIZE], double v)
+{
+    const char *special = isnan(v) ? "NaN"
+                          : isinf(v) ? (v > 0 ? "+Inf" : "-Inf")
+                          : v == 0   ? (signbit(v) ? "-0" : "0")
+                                     : NULL;
+    if (special) {
+        strcpy(buf, special);
+        return strlen(buf);
+    }
+    double a = fabs(v);
+    if (a < 9007199254740992.0 && a == floor(a))
+        return (size_t)snprintf(buf, PVM_FLOAT_BUFSIZE, "%lld", (long long)v);
+    char digits[24];
+    int x;
+    shortest_digits(v, digits, &x);
+    return layout(buf, v < 0, digits, x, a < 1e-6 || a >= 1e21);
+}

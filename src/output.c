@@ -1,0 +1,322 @@
+/* output.c: writes answers (see output.h): the CGI header block, then the
+ * Prometheus JSON envelope through the streaming JSON writer. Key order
+ * and shapes follow Prometheus: status, data (resultType before result),
+ * errorType, error, warnings, infos; empty lists as []. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "labels.h"
+#include "output.h"
+
+/* HTTP reason phrases of the statuses we send. */
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 422: return "Unprocessable Entity";
+    case 499: return "Client Closed Request";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Writes the header block. */
+static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
+                      size_t nh)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf),
+                     "Status: %d %s\r\nContent-Type: application/json\r\n",
+                     status, reason(status));
+    if (status == 405)
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+                      "Allow: GET, POST\r\n");
+    for (size_t i = 0; i < nh && (size_t)n < sizeof(buf); i++) {
+        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
+            continue; /* never let a plugin split the header block */
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
+                      h[i].key, h[i].value);
+    }
+    if ((size_t)n >= sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 3;
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    return out->write(out->ctx, buf, (size_t)n);
+}
+
+/* A writer in arena a, with {"status":"success" written. NULL when out of
+ * memory. */
+static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out)
+{
+    pvm_json *j = pvm_json_new(a, 0, out->write, out->ctx);
+    if (!j)
+        return NULL;
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "status");
+    pvm_json_string(j, "success");
+    return j;
+}
+
+static void json_end(pvm_json *j)
+{
+    pvm_json_end_object(j);
+    pvm_json_flush(j);
+}
+
+int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
+                     const pvm_kv *headers, size_t nheaders)
+{
+    int status = pvm_status_http(code);
+    write_head(out, status, headers, nheaders);
+    /* Its own small arena: the request's may be what ran out. */
+    pvm_arena *a = pvm_arena_new(0);
+    pvm_json *j = a ? pvm_json_new(a, 4096, out->write, out->ctx) : NULL;
+    if (!j) {
+        static const char oom[] = "{\"status\":\"error\",\"errorType\":"
+                                  "\"internal\",\"error\":\"out of memory\"}";
+        out->write(out->ctx, oom, sizeof(oom) - 1);
+        pvm_arena_free(a);
+        return status;
+    }
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "status");
+    pvm_json_string(j, "error");
+    pvm_json_key(j, "errorType");
+    pvm_json_string(j, pvm_status_error_type(code));
+    pvm_json_key(j, "error");
+    pvm_json_string(j, msg ? msg : "unknown error");
+    json_end(j);
+    pvm_arena_free(a);
+    return status;
+}
+
+static void write_labels(pvm_json *j, const pvm_label *l, size_t n)
+{
+    pvm_json_begin_object(j);
+    for (size_t i = 0; i < n; i++) {
+        pvm_json_key(j, l[i].name);
+        pvm_json_string(j, l[i].value);
+    }
+    pvm_json_end_object(j);
+}
+
+static void write_point(pvm_json *j, int64_t t, double v)
+{
+    pvm_json_begin_array(j);
+    pvm_json_timestamp(j, t);
+    pvm_json_float(j, v);
+    pvm_json_end_array(j);
+}
+
+static void write_strings(pvm_json *j, const char *const *v, size_t n)
+{
+    pvm_json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        pvm_json_string(j, v[i]);
+    pvm_json_end_array(j);
+}
+
+/* "warnings" and "infos", each only when non-empty, at most
+ * PVM_MAX_ANNOTATIONS. */
+static void write_annotations(pvm_json *j, const pvm_response *r)
+{
+    if (r->warnings.n) {
+        pvm_json_key(j, "warnings");
+        write_strings(j, r->warnings.v,
+                      r->warnings.n < PVM_MAX_ANNOTATIONS
+                          ? r->warnings.n : PVM_MAX_ANNOTATIONS);
+    }
+    if (r->infos.n) {
+        pvm_json_key(j, "infos");
+        write_strings(j, r->infos.v,
+                      r->infos.n < PVM_MAX_ANNOTATIONS ? r->infos.n
+                                                       : PVM_MAX_ANNOTATIONS);
+    }
+}
+
+/* The result array of a vector (last point of each series) or matrix. */
+static void write_samples(pvm_json *j, const pvm_response *r, size_t n)
+{
+    pvm_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) {
+        const pvm_series *ser = r->series.list[i];
+        if (!ser->npoints)
+            continue;
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "metric");
+        write_labels(j, ser->labels, ser->nlabels);
+        pvm_point_iter it;
+        pvm_point_iter_init(&it, ser);
+        const pvm_point *p, *last = NULL;
+        if (r->type == PVM_RESPONSE_MATRIX) {
+            pvm_json_key(j, "values");
+            pvm_json_begin_array(j);
+            while ((p = pvm_point_iter_next(&it)))
+                write_point(j, p->t, p->v);
+            pvm_json_end_array(j);
+        } else {
+            while ((p = pvm_point_iter_next(&it)))
+                last = p;
+            pvm_json_key(j, "value");
+            write_point(j, last->t, last->v);
+        }
+        pvm_json_end_object(j);
+    }
+    pvm_json_end_array(j);
+}
+
+int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
+                        pvm_response *r, size_t limit)
+{
+    size_t n = r->type == PVM_RESPONSE_DATA ? r->values.n : r->series.n;
+    if (r->type == PVM_RESPONSE_DATA)
+        pvm_strlist_sort_unique(&r->values);
+    n = r->type == PVM_RESPONSE_DATA ? r->values.n : r->series.n;
+    if (limit && n > limit) {
+        n = limit;
+        pvm_response_add_warning(r, "results truncated due to limit");
+    }
+    write_head(out, 200, r->headers, r->nheaders);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    switch (r->type) {
+    case PVM_RESPONSE_VECTOR:
+    case PVM_RESPONSE_MATRIX:
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "resultType");
+        pvm_json_string(j, r->type == PVM_RESPONSE_VECTOR ? "vector"
+                                                            : "matrix");
+        pvm_json_key(j, "result");
+        write_samples(j, r, n);
+        pvm_json_end_object(j);
+        break;
+    case PVM_RESPONSE_DATA:
+        write_strings(j, r->values.v, n);
+        break;
+    case PVM_RESPONSE_SERIES:
+        pvm_json_begin_array(j);
+        for (size_t i = 0; i < n; i++)
+            write_labels(j, r->series.list[i]->labels,
+                         r->series.list[i]->nlabels);
+        pvm_json_end_array(j);
+        break;
+    }
+    write_annotations(j, r);
+    json_end(j);
+    return 200;
+}
+
+static int output_pair(pvm_arena *a, const pvm_http_out *out,
+                       const char *type, int64_t t, double v, const char *s)
+{
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "resultType");
+    pvm_json_string(j, type);
+    pvm_json_key(j, "result");
+    pvm_json_begin_array(j);
+    pvm_json_timestamp(j, t);
+    if (s)
+        pvm_json_string(j, s);
+    else
+        pvm_json_float(j, v);
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    json_end(j);
+    return 200;
+}
+
+int pvm_output_scalar(pvm_arena *a, const pvm_http_out *out, int64_t t,
+                      double v)
+{
+    return output_pair(a, out, "scalar", t, v, NULL);
+}
+
+int pvm_output_string(pvm_arena *a, const pvm_http_out *out, int64_t t,
+                      const char *s)
+{
+    return output_pair(a, out, "string", t, 0, s);
+}
+
+int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
+                            int64_t start,
+                            int64_t end, int64_t step, double v)
+{
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "resultType");
+    pvm_json_string(j, "matrix");
+    pvm_json_key(j, "result");
+    pvm_json_begin_array(j);
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "metric");
+    pvm_json_begin_object(j);
+    pvm_json_end_object(j);
+    pvm_json_key(j, "values");
+    pvm_json_begin_array(j);
+    for (int64_t t = start; t <= end; t += step) {
+        write_point(j, t, v);
+        if (end - t < step)
+            break;
+    }
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    json_end(j);
+    return 200;
+}
+
+int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
+                        const char *data_json)
+{
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    pvm_json_raw(j, data_json, strlen(data_json));
+    json_end(j);
+    return 200;
+}
+
+int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
+                           const char *s)
+{
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    pvm_json_string(j, s);
+    json_end(j);
+    return 200;
+}
+
+int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out)
+{
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    json_end(j);
+    return 200;
+}

@@ -1,0 +1,48 @@
+/* output.h: writing answers: CGI header block, then the JSON envelope
+ * streamed through the JSON writer (allocated in the arena a given). Nothing is buffered beyond the
+ * writer's buffer, so large matrices never exist as one JSON text. */
+#ifndef PVM_OUTPUT_H
+#define PVM_OUTPUT_H
+
+#include <stdint.h>
+
+#include "http.h"
+#include "response_impl.h"
+
+/* Writes an error answer: status from code (pvm_status_http), body
+ * {"status":"error","errorType":...,"error":msg}. extra headers may be
+ * NULL. Returns the HTTP status. */
+int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
+                     const pvm_kv *headers, size_t nheaders);
+
+/* Writes a successful answer carrying what plugins added to r (after
+ * pvm_series_set_finish): vector, matrix, data strings or series objects,
+ * with warnings and infos, limited to `limit` items (0 = all; adds the
+ * truncation warning as Prometheus does). Returns 200. */
+int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
+                        pvm_response *r, size_t limit);
+
+/* Writes {"status":"success","data":{"resultType":"scalar","result":[t,"v"]}}
+ * (or "string" with the string value). */
+int pvm_output_scalar(pvm_arena *a, const pvm_http_out *out, int64_t t,
+                      double v);
+int pvm_output_string(pvm_arena *a, const pvm_http_out *out, int64_t t,
+                      const char *s);
+
+/* Writes a matrix with one label-less series holding v at every
+ * timestamp from start to end by step (a scalar over a range). */
+int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
+                            int64_t start, int64_t end, int64_t step,
+                            double v);
+
+/* Writes {"status":"success","data":<data_json>} where data_json is a
+ * constant JSON text, or with data a JSON string. */
+int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
+                        const char *data_json);
+int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
+                           const char *s);
+
+/* Writes {"status":"success"} without data. */
+int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out);
+
+#endif

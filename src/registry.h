@@ -1,0 +1,77 @@
+/* registry.h: plugin instances and the server context. The context is
+ * created from a loaded config and the compile-time plugin table; it owns
+ * the instances, runs their hooks in configuration order and holds the
+ * logger settings. */
+#ifndef PVM_REGISTRY_H
+#define PVM_REGISTRY_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include <pvm/plugin.h>
+
+#include "config.h"
+
+/* Creates the context: for each [plugin:NAME] section, in file order,
+ * finds the type (`type =`, default NAME) in table (NULL-terminated),
+ * allocates zeroed state, passes every other key to configure() and calls
+ * check(). Takes ownership of cfg (also on failure). NULL on error with
+ * err->msg like "pvm.ini:14: [plugin:demo] amplitude: not a number"; the
+ * instances created so far, the failing one included, are destroyed
+ * (destroy() must cope with a partly configured, zero-initialised state).
+ * Sets the global log level from [server] log_level first, so that
+ * configure() and check() log at the configured level. */
+pvm_context *pvm_context_new(pvm_config *cfg,
+                             const pvm_plugin_type *const *table,
+                             pvm_error *err);
+
+/* Runs on_startup of every instance in order, skipping wrapped instances
+ * (their wrapper starts them). On failure err->msg names the instance
+ * ("plugin demo: on_startup failed: ...") and the instances started so far
+ * are shut down again, in reverse order. */
+int pvm_context_startup(pvm_context *ctx, pvm_error *err);
+
+/* Runs on_shutdown of every started instance, in reverse order; a
+ * failure is logged and the others still run. */
+void pvm_context_shutdown(pvm_context *ctx);
+
+/* Calls destroy() of every instance (started or not, in reverse order)
+ * and frees everything, the config included. Does not run on_shutdown:
+ * call pvm_context_shutdown first. NULL ok. */
+void pvm_context_free(pvm_context *ctx);
+
+const pvm_config *pvm_context_config(const pvm_context *ctx);
+
+/* Runs a request hook of every instance that has it and is not wrapped,
+ * in configuration order, stopping at the first failure. A failure is
+ * reported into resp (see pvm_response_note_failure) and logged. Returns
+ * 0 or the failing status. */
+int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
+                                 pvm_request *req, pvm_response *resp);
+
+/* Looks a type up by name in a NULL-terminated table. */
+const pvm_plugin_type *pvm_plugin_table_find(const pvm_plugin_type *const *table,
+                                             const char *name);
+
+/* Logger settings (see pvm_log in pvm/plugin.h). The level is global to
+ * the process (default info); pvm_context_new sets it from [server]
+ * log_level. */
+void pvm_log_set_level(pvm_log_level level);
+pvm_log_level pvm_log_get_level(void);
+
+/* Parses "error", "warning" (or "warn"), "info", "debug", ignoring case.
+ * 0, or PVM_ERR_BAD_DATA with *out untouched. */
+int pvm_log_level_parse(const char *s, pvm_log_level *out);
+
+/* "error", "warning", "info", "debug" ("unknown" out of range). */
+const char *pvm_log_level_name(pvm_log_level level);
+
+/* True when a message at level would be printed (to skip costly
+ * formatting, e.g. of the access log line). */
+bool pvm_log_is_enabled(pvm_log_level level);
+
+/* pvm_log with a va_list. */
+void pvm_logv(pvm_log_level level, const char *fmt, va_list ap)
+    PVM_PRINTF(2, 0);
+
+#endif

@@ -1,0 +1,58 @@
+/* response_impl.h: the server side of pvm_response (creation, failure
+ * bookkeeping, output). Plugins see only pvm/response.h. */
+#ifndef PVM_RESPONSE_IMPL_H
+#define PVM_RESPONSE_IMPL_H
+
+#include <pvm/plugin.h>
+#include <pvm/response.h>
+
+#include "request_impl.h"
+#include "series.h"
+
+/* A growable list of strings in the request arena. */
+typedef struct pvm_strlist {
+    const char **v;  /* the strings */
+    size_t n;        /* number used */
+    size_t cap;      /* capacity */
+} pvm_strlist;
+
+int pvm_strlist_add(pvm_arena *a, pvm_strlist *l, const char *s);
+
+/* Sorts a list (byte order) and removes duplicates. */
+void pvm_strlist_sort_unique(pvm_strlist *l);
+
+/* Most warnings and infos returned (Prometheus caps them the same way). */
+#define PVM_MAX_ANNOTATIONS 10
+
+struct pvm_response {
+    pvm_response_type type;    /* what the response carries */
+    pvm_request *req;          /* the request answered */
+    pvm_arena *arena;          /* the request's arena */
+    pvm_series_set series;     /* samples (VECTOR, MATRIX) or label sets
+                                  (SERIES) */
+    pvm_strlist values;        /* strings (DATA) */
+    pvm_strlist infos;         /* "infos" */
+    pvm_strlist warnings;      /* "warnings" */
+    pvm_kv *headers;           /* extra response headers */
+    size_t nheaders;           /* number of headers */
+    size_t nresults;           /* samples or values added */
+    size_t max_samples;        /* sample limit (0 = none) */
+    int error_code;            /* pvm_status of the answer, 0 = success */
+    const char *error_msg;     /* message of error_code */
+    const char *fail_msg;      /* text of the last pvm_response_fail */
+};
+
+/* Creates a response of type for req in req's arena. NULL when out of
+ * memory. */
+pvm_response *pvm_response_new(pvm_request *req, pvm_response_type type,
+                               size_t max_samples);
+
+/* Called by the registry when hook h of plugin p returned rc < 0. If the
+ * hook chose an error with pvm_response_set_error (e.g. 401), that error
+ * stands; otherwise the response becomes a 500 plugin error whose message
+ * names the plugin, the hook and the pvm_response_fail() text. Returns the
+ * status the request will be answered with. */
+int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
+                              pvm_hook h, int rc);
+
+#endif

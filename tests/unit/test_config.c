@@ -1,0 +1,642 @@
+/* test_config.c: unit tests of config.c (pvm.ini loading): defaults,
+ * every [server] key, value syntaxes, plugin sections, and every error
+ * message with its file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Through registry.h: a plain "config.h" here would find autoconf's
+ * config.h of the build tree (-I.) before src/config.h. */
+#include "registry.h"
+
+/* Loads text as "pvm.ini"; fails the test on error. */
+static pvm_config *load_ok(const char *text)
+{
+    pvm_error err = {0};
+    pvm_config *c = pvm_config_load_string(text, "pvm.ini", &err);
+    if (!c)
+        fail_msg("unexpected error: %s", err.msg);
+    return c;
+}
+
+/* Loads text as "pvm.ini" and checks the exact error message. */
+static void expect_error(const char *text, const char *msg)
+{
+    pvm_error err = {0};
+    pvm_config *c = pvm_config_load_string(text, "pvm.ini", &err);
+    if (c) {
+        pvm_config_free(c);
+        fail_msg("expected error '%s' for:\n%s", msg, text);
+    }
+    assert_int_equal(err.code, PVM_ERR_BAD_DATA);
+    assert_string_equal(err.msg, msg);
+}
+
+/* Loads "[server]\nKEY = VALUE\n" and checks the error on line 2. */
+static void expect_server_error(const char *key, const char *value,
+                                const char *why)
+{
+    char text[512], msg[512];
+    snprintf(text, sizeof(text), "[server]\n%s = %s\n", key, value);
+    snprintf(msg, sizeof(msg), "pvm.ini:2: [server] %s: %s", key, why);
+    expect_error(text, msg);
+}
+
+/* Loads "[server]\nKEY = VALUE\n"; the caller frees. */
+static pvm_config *load_server(const char *key, const char *value)
+{
+    char text[512];
+    snprintf(text, sizeof(text), "[server]\n%s = %s\n", key, value);
+    return load_ok(text);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    pvm_config *c = load_ok("");
+    const pvm_server_config *s = &c->server;
+    assert_string_equal(c->path, "pvm.ini");
+    assert_int_equal(c->nsections, 0);
+    assert_null(s->listen);
+    assert_string_equal(s->api_url_prefix, "");
+    assert_int_equal(s->max_body_bytes, 1048576);
+    assert_int_equal(s->log_level, PVM_LOG_INFO);
+    assert_int_equal(s->access_log_level, PVM_LOG_INFO);
+    assert_false(s->access_log_off);
+    assert_int_equal(s->max_request_memory, 1073741824);
+    assert_int_equal(s->max_samples, 50000000);
+    assert_int_equal(s->lookback_delta_ms, 300000);
+    assert_int_equal(s->workers, 0);
+    assert_int_equal(s->request_timeout_ms, 60000);
+    assert_int_equal(s->max_query_timeout_ms, 120000);
+    pvm_config_free(c);
+
+    /* An empty [server] changes nothing. */
+    c = load_ok("[server]\n");
+    assert_int_equal(c->nsections, 1);
+    assert_int_equal(c->server.max_body_bytes, 1048576);
+    assert_null(c->server.listen);
+    pvm_config_free(c);
+}
+
+static void test_all_keys(void **state)
+{
+    (void)state;
+    pvm_config *c = load_ok("[server]\n"
+                            "listen = 127.0.0.1:9000\n"
+                            "api_url_prefix = /prometheus/\n"
+                            "max_body_bytes = 512k\n"
+                            "log_level = debug\n"
+                            "access_log = warning\n"
+                            "max_request_memory = 256M\n"
+                            "max_samples = 1000\n"
+                            "lookback_delta = 1m30s\n"
+                            "workers = 4\n"
+                            "request_timeout = 10s\n"
+                            "max_query_timeout = 1h\n");
+    const pvm_server_config *s = &c->server;
+    assert_string_equal(s->listen, "127.0.0.1:9000");
+    assert_string_equal(s->api_url_prefix, "/prometheus");
+    assert_int_equal(s->max_body_bytes, 512 * 1024);
+    assert_int_equal(s->log_level, PVM_LOG_DEBUG);
+    assert_int_equal(s->access_log_level, PVM_LOG_WARNING);
+    assert_false(s->access_log_off);
+    assert_int_equal(s->max_request_memory, 256 * 1024 * 1024);
+    assert_int_equal(s->max_samples, 1000);
+    assert_int_equal(s->lookback_delta_ms, 90000);
+    assert_int_equal(s->workers, 4);
+    assert_int_equal(s->request_timeout_ms, 10000);
+    assert_int_equal(s->max_query_timeout_ms, 3600000);
+
+    /* The raw values stay available, the last one of a key winning. */
+    assert_string_equal(pvm_config_get(c, "server", "max_body_bytes"),
+                        "512k");
+    assert_null(pvm_config_get(c, "server", "nope"));
+    assert_null(pvm_config_get(c, "plugin:x", "type"));
+    assert_int_equal(pvm_config_section_find(c, "server")->nentries, 11);
+    assert_int_equal(pvm_config_section_find(c, "server")->line, 1);
+    pvm_config_free(c);
+}
+
+static void test_repeated_server_key(void **state)
+{
+    (void)state;
+    pvm_config *c = load_ok("[server]\nworkers = 2\nworkers = 3\n"
+                            "listen = 127.0.0.1:1\nlisten = unix:/s\n");
+    assert_int_equal(c->server.workers, 3);
+    assert_string_equal(c->server.listen, "unix:/s");
+    assert_string_equal(pvm_config_get(c, "server", "workers"), "3");
+    pvm_config_free(c);
+}
+
+static void test_listen(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "127.0.0.1:9000", "0.0.0.0:1", "[::1]:9000", "[::]:65535",
+        "localhost:9000", "unix:/run/pvm/pvm.sock", "unix:relative.sock",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        pvm_config *c = load_server("listen", good[i]);
+        assert_string_equal(c->server.listen, good[i]);
+        pvm_config_free(c);
+    }
+    /* Empty: the socket on fd 0. */
+    pvm_config *c = load_ok("[server]\nlisten =\n");
+    assert_null(c->server.listen);
+    pvm_config_free(c);
+
+    static const char *const bad[] = {
+        "9000",         "127.0.0.1",       "127.0.0.1:0",
+        "127.0.0.1:65536", "127.0.0.1:x",  ":9000",
+        "::1:9000",     "[::1]9000",       "[zz]:9000",
+        "[]:9000",      "host name:80",    "-x:80",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char why[256];
+        snprintf(why, sizeof(why),
+                 "not an address: '%s' (expected HOST:PORT, [IPV6]:PORT or "
+                 "unix:/PATH)",
+                 bad[i]);
+        expect_server_error("listen", bad[i], why);
+    }
+    expect_server_error("listen", "unix:", "empty socket path in 'unix:'");
+    char longpath[200] = "unix:/";
+    memset(longpath + 6, 'a', 120);
+    longpath[126] = '\0';
+    char why[256];
+    snprintf(why, sizeof(why),
+             "socket path too long (at most 107 bytes): '%s'", longpath);
+    expect_server_error("listen", longpath, why);
+}
+
+static void test_prefix_normalization(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"/", ""},           {"//", ""},
+        {"prom", "/prom"},   {"/prom", "/prom"},
+        {"/prom/", "/prom"}, {"//a/b//", "/a/b"},
+        {"a/b", "/a/b"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pvm_config *c = load_server("api_url_prefix", cases[i][0]);
+        assert_string_equal(c->server.api_url_prefix, cases[i][1]);
+        pvm_config_free(c);
+    }
+    pvm_config *c = load_ok("[server]\napi_url_prefix =\n");
+    assert_string_equal(c->server.api_url_prefix, "");
+    pvm_config_free(c);
+    expect_server_error("api_url_prefix", "/a?b",
+                        "not a URL path: '/a?b' (no spaces, '?' or '#' "
+                        "allowed)");
+    expect_server_error("api_url_prefix", "/a b",
+                        "not a URL path: '/a b' (no spaces, '?' or '#' "
+                        "allowed)");
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text; /* input */
+        size_t size;      /* expected bytes */
+    } good[] = {
+        {"1", 1},
+        {"1048576", 1048576},
+        {"1k", 1024},
+        {"2K", 2048},
+        {"3M", 3u << 20},
+        {"4G", (size_t)4 << 30},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        size_t v = 0;
+        assert_int_equal(pvm_config_parse_size(good[i].text, &v), 0);
+        assert_int_equal(v, good[i].size);
+        pvm_config *c = load_server("max_request_memory", good[i].text);
+        assert_int_equal(c->server.max_request_memory, good[i].size);
+        pvm_config_free(c);
+    }
+    static const char *const bad[] = {
+        "x", "", "-1", "1T", "1MB", "1m", "k", "1.5M", "1 M",
+        "99999999999999999999", "17179869184G",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t v = 0;
+        assert_int_equal(pvm_config_parse_size(bad[i], &v), PVM_ERR_BAD_DATA);
+        if (!*bad[i])
+            continue;
+        char why[256];
+        snprintf(why, sizeof(why), "not a size: '%s'", bad[i]);
+        expect_server_error("max_body_bytes", bad[i], why);
+    }
+    /* The example of the documentation, exactly. */
+    expect_error("# pvm.ini\n[server]\n\n\n\n\n\n\n\n\n\nmax_body_bytes = x\n",
+                 "pvm.ini:12: [server] max_body_bytes: not a size: 'x'");
+    expect_server_error("max_body_bytes", "0", "must be at least 1: '0'");
+    expect_server_error("max_request_memory", "0", "must be at least 1: '0'");
+    expect_server_error("max_body_bytes", "", "not a size: ''");
+}
+
+static void test_counts(void **state)
+{
+    (void)state;
+    pvm_config *c = load_server("max_samples", "123456789");
+    assert_int_equal(c->server.max_samples, 123456789);
+    pvm_config_free(c);
+    expect_server_error("max_samples", "0", "must be at least 1: '0'");
+    expect_server_error("max_samples", "1k", "not a number: '1k'");
+    expect_server_error("max_samples", "-5", "not a number: '-5'");
+
+    c = load_server("workers", "0");
+    assert_int_equal(c->server.workers, 0);
+    pvm_config_free(c);
+    c = load_server("workers", "1024");
+    assert_int_equal(c->server.workers, 1024);
+    pvm_config_free(c);
+    expect_server_error("workers", "-1", "not a number from 0 to 1024: '-1'");
+    expect_server_error("workers", "1025",
+                        "not a number from 0 to 1024: '1025'");
+    expect_server_error("workers", "two", "not a number from 0 to 1024: 'two'");
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text; /* input */
+        int64_t ms;       /* expected value */
+    } good[] = {
+        {"1ms", 1},
+        {"250ms", 250},
+        {"30s", 30000},
+        {"5m", 300000},
+        {"1m30s", 90000},
+        {"1h", 3600000},
+        {"1h30m15s500ms", 5415500},
+        {"2d", 172800000},
+        {"1w", 604800000},
+        {"1y", 31536000000},
+        {"1y2w3d", 31536000000 + 2 * 604800000LL + 3 * 86400000LL},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        pvm_config *c = load_server("max_query_timeout", good[i].text);
+        assert_int_equal(c->server.max_query_timeout_ms, good[i].ms);
+        pvm_config_free(c);
+    }
+    /* 0 disables the request timeout, and is no lookback delta. */
+    pvm_config *c = load_server("request_timeout", "0");
+    assert_int_equal(c->server.request_timeout_ms, 0);
+    pvm_config_free(c);
+    c = load_server("request_timeout", "0s");
+    assert_int_equal(c->server.request_timeout_ms, 0);
+    pvm_config_free(c);
+    expect_server_error("lookback_delta", "0", "must be greater than 0: '0'");
+    expect_server_error("max_query_timeout", "0s",
+                        "must be greater than 0: '0s'");
+
+    static const char *const bad[] = {
+        "5",  "1.5m", "m",   "1s1m", "1m1m", "1x",  "-1s",
+        "1 m", "s1",  "1ms1s", "99999999999999999999s", "300000000y",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char why[256];
+        snprintf(why, sizeof(why), "not a duration: '%s'", bad[i]);
+        expect_server_error("lookback_delta", bad[i], why);
+    }
+    expect_server_error("request_timeout", "", "not a duration: ''");
+}
+
+static void test_log_levels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;      /* input */
+        pvm_log_level level;   /* expected level */
+    } levels[] = {
+        {"error", PVM_LOG_ERROR}, {"warning", PVM_LOG_WARNING},
+        {"info", PVM_LOG_INFO},   {"debug", PVM_LOG_DEBUG},
+        {"WARN", PVM_LOG_WARNING},
+    };
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        pvm_config *c = load_server("log_level", levels[i].text);
+        assert_int_equal(c->server.log_level, levels[i].level);
+        pvm_config_free(c);
+        c = load_server("access_log", levels[i].text);
+        assert_int_equal(c->server.access_log_level, levels[i].level);
+        assert_false(c->server.access_log_off);
+        pvm_config_free(c);
+    }
+    pvm_config *c = load_server("access_log", "off");
+    assert_true(c->server.access_log_off);
+    pvm_config_free(c);
+    /* A later value turns it back on. */
+    c = load_ok("[server]\naccess_log = off\naccess_log = debug\n");
+    assert_false(c->server.access_log_off);
+    assert_int_equal(c->server.access_log_level, PVM_LOG_DEBUG);
+    pvm_config_free(c);
+
+    expect_server_error("log_level", "off",
+                        "not a log level: 'off' (error, warning, info or "
+                        "debug)");
+    expect_server_error("access_log", "loud",
+                        "not a log level: 'loud' (error, warning, info, "
+                        "debug or off)");
+}
+
+static void test_comments_and_syntax(void **state)
+{
+    (void)state;
+    pvm_config *c = load_ok("\xEF\xBB\xBF; leading comment\r\n"
+                            "# another one\r\n"
+                            "  [server]   ; header comment\r\n"
+                            "\tworkers = 2 ; inline\r\n"
+                            "    log_level: debug # hash inline\r\n"
+                            "\r\n"
+                            "[plugin:a]\n"
+                            "url = http://x/#frag;x\n"
+                            "empty =\n"
+                            "spaced   =   a b  c   \n"
+                            "last = 1");
+    assert_int_equal(c->server.workers, 2);
+    assert_int_equal(c->server.log_level, PVM_LOG_DEBUG);
+    assert_int_equal(c->nsections, 2);
+    assert_int_equal(c->sections[0].line, 3);
+    const pvm_config_section *a = pvm_config_section_find(c, "plugin:a");
+    assert_non_null(a);
+    assert_int_equal(a->line, 7);
+    assert_int_equal(a->nentries, 4);
+    assert_string_equal(a->entries[0].value, "http://x/#frag;x");
+    assert_int_equal(a->entries[0].line, 8);
+    assert_string_equal(a->entries[1].value, "");
+    assert_string_equal(a->entries[2].key, "spaced");
+    assert_string_equal(a->entries[2].value, "a b  c");
+    assert_string_equal(a->entries[3].value, "1");
+    assert_int_equal(a->entries[3].line, 11);
+    pvm_config_free(c);
+}
+
+static void test_plugin_sections(void **state)
+{
+    (void)state;
+    pvm_config *c = load_ok("[plugin:first]\n"
+                            "type = example\n"
+                            "metric_name = one\n"
+                            "\n"
+                            "[server]\n"
+                            "workers = 1\n"
+                            "[plugin:second.instance-2]\n"
+                            "type = example\n"
+                            "metric_name = two\n"
+                            "metric_name = three\n"
+                            "[plugin:empty]\n");
+    assert_int_equal(c->nsections, 4);
+    assert_string_equal(c->sections[0].name, "plugin:first");
+    assert_string_equal(c->sections[1].name, "server");
+    assert_string_equal(c->sections[2].name, "plugin:second.instance-2");
+    assert_string_equal(c->sections[3].name, "plugin:empty");
+    assert_int_equal(c->sections[3].line, 11);
+    assert_int_equal(c->sections[3].nentries, 0);
+
+    const pvm_config_section *s = &c->sections[2];
+    assert_int_equal(s->line, 7);
+    assert_int_equal(s->nentries, 3);
+    assert_string_equal(s->entries[0].key, "type");
+    assert_int_equal(s->entries[0].line, 8);
+    assert_string_equal(s->entries[1].value, "two");
+    assert_int_equal(s->entries[1].line, 9);
+    assert_string_equal(s->entries[2].value, "three");
+    assert_int_equal(s->entries[2].line, 10);
+    assert_string_equal(
+        pvm_config_get(c, "plugin:second.instance-2", "metric_name"), "three");
+    assert_string_equal(pvm_config_get(c, "plugin:first", "metric_name"),
+                        "one");
+    assert_null(pvm_config_section_find(c, "plugin:none"));
+    pvm_config_free(c);
+
+    /* Long plugin names are kept whole (inih would cut them at 49). */
+    char text[256], name[128];
+    memset(name, 'n', 100);
+    name[100] = '\0';
+    snprintf(text, sizeof(text), "[plugin:%s]\nk = v\n", name);
+    c = load_ok(text);
+    assert_string_equal(c->sections[0].name + 7, name);
+    assert_int_equal(c->sections[0].nentries, 1);
+    pvm_config_free(c);
+}
+
+static void test_section_errors(void **state)
+{
+    (void)state;
+    expect_error("[server]\n\n[foo]\n",
+                 "pvm.ini:3: unknown section [foo] (expected [server] or "
+                 "[plugin:NAME])");
+    expect_error("[Server]\n",
+                 "pvm.ini:1: unknown section [Server] (expected [server] or "
+                 "[plugin:NAME])");
+    expect_error("[]\n", "pvm.ini:1: unknown section [] (expected [server] "
+                         "or [plugin:NAME])");
+    expect_error("[server]\n[plugin:a]\n[server]\n",
+                 "pvm.ini:3: duplicate section [server] (first on line 1)");
+    expect_error("[plugin:a]\nx = 1\n[plugin:b]\n[plugin:a]\n",
+                 "pvm.ini:4: duplicate section [plugin:a] (first on line 1)");
+    expect_error("[plugin:]\n",
+                 "pvm.ini:1: invalid plugin name '' in [plugin:] (use "
+                 "letters, digits, '_', '.' and '-')");
+    expect_error("\n[plugin:a b]\n",
+                 "pvm.ini:2: invalid plugin name 'a b' in [plugin:a b] (use "
+                 "letters, digits, '_', '.' and '-')");
+    expect_error("[plugin:a/b]\n",
+                 "pvm.ini:1: invalid plugin name 'a/b' in [plugin:a/b] (use "
+                 "letters, digits, '_', '.' and '-')");
+    expect_error("[server\n",
+                 "pvm.ini:1: unterminated section header '[server' (missing "
+                 "']')");
+    expect_error("[server] x\n",
+                 "pvm.ini:1: unexpected text after section header: ' x'");
+    /* Empty unknown sections are errors too (inih never reports them). */
+    expect_error("[server]\n[bar]", "pvm.ini:2: unknown section [bar] "
+                                    "(expected [server] or [plugin:NAME])");
+}
+
+static void test_key_errors(void **state)
+{
+    (void)state;
+    expect_error("; comment\nlisten = 127.0.0.1:9000\n",
+                 "pvm.ini:2: 'listen' outside of a section (keys belong in "
+                 "[server] or [plugin:NAME])");
+    expect_error("[server]\nlog_level = info\nlisne = x\n",
+                 "pvm.ini:3: [server] unknown key 'lisne' (did you mean "
+                 "'listen'?)");
+    expect_error("[server]\nmax_body_byte = 1\n",
+                 "pvm.ini:2: [server] unknown key 'max_body_byte' (did you "
+                 "mean 'max_body_bytes'?)");
+    expect_error("[server]\ncolour = blue\n",
+                 "pvm.ini:2: [server] unknown key 'colour' (see pvm.ini(5) "
+                 "for the keys of [server])");
+    expect_error("[server]\ntype = x\n",
+                 "pvm.ini:2: [server] unknown key 'type' (see pvm.ini(5) "
+                 "for the keys of [server])");
+    expect_error("[plugin:a]\n= 1\n", "pvm.ini:2: [plugin:a] empty key");
+    expect_error("[server]\nworkers = 2\nthis is not a setting\n",
+                 "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
+                 "'[SECTION]', got 'this is not a setting'");
+    /* Continuation lines are not supported. */
+    expect_error("[plugin:a]\nlist = one\n  two\n",
+                 "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
+                 "'[SECTION]', got 'two' (multi-line values are not "
+                 "supported)");
+    /* The first error wins. */
+    expect_error("[server]\nworkers = x\n[foo]\n",
+                 "pvm.ini:2: [server] workers: not a number from 0 to 1024: "
+                 "'x'");
+}
+
+static void test_line_limits(void **state)
+{
+    (void)state;
+    /* A long comment is fine; a long setting is not. */
+    char *text = malloc(2000);
+    strcpy(text, "[plugin:a]\nk = v ; ");
+    size_t n = strlen(text);
+    memset(text + n, 'c', 1000);
+    strcpy(text + n + 1000, "\nk2 = ");
+    n = strlen(text);
+    memset(text + n, 'v', 150);
+    text[n + 150] = '\0';
+    pvm_config *c = load_ok(text);
+    assert_int_equal(strlen(pvm_config_get(c, "plugin:a", "k2")), 150);
+    assert_string_equal(pvm_config_get(c, "plugin:a", "k"), "v");
+    pvm_config_free(c);
+
+    strcpy(text, "[plugin:a]\n\nk = ");
+    n = strlen(text);
+    memset(text + n, 'v', 1000);
+    text[n + 1000] = '\0';
+    pvm_error err = {0};
+    c = pvm_config_load_string(text, "pvm.ini", &err);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "pvm.ini:3: line too long (at most "));
+    free(text);
+
+    /* A NUL byte, through a file. */
+    char path[] = "/tmp/pvm-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "[server]\nworkers = 1\0\n", 23), 23);
+    close(fd);
+    c = pvm_config_load(path, &err);
+    assert_null(c);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+    assert_string_equal(err.msg, want);
+    unlink(path);
+}
+
+static void test_files(void **state)
+{
+    (void)state;
+    pvm_error err = {0};
+    pvm_config *c = pvm_config_load("/nonexistent/pvm.ini", &err);
+    assert_null(c);
+    assert_string_equal(err.msg, "cannot open /nonexistent/pvm.ini: No such "
+                                 "file or directory");
+    c = pvm_config_load("/tmp", &err);
+    assert_null(c);
+    assert_string_equal(err.msg, "cannot read /tmp: Is a directory");
+
+    char path[] = "/tmp/pvm-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    /* Bigger than the first read buffer, to exercise its growth. */
+    fputs("[server]\n", f);
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "; comment line %d of a long file\n", i);
+    fputs("workers = 7\n[plugin:x]\ntype = example\n", f);
+    fclose(f);
+    c = pvm_config_load(path, &err);
+    assert_non_null(c);
+    assert_string_equal(c->path, path);
+    assert_int_equal(c->server.workers, 7);
+    assert_int_equal(c->sections[1].line, 1003);
+    pvm_config_free(c);
+
+    f = fopen(path, "w");
+    fputs("[server]\nworkers = 7\nlisten = nowhere\n", f);
+    fclose(f);
+    c = pvm_config_load(path, &err);
+    assert_null(c);
+    char want[256];
+    snprintf(want, sizeof(want),
+             "%s:3: [server] listen: not an address: 'nowhere' (expected "
+             "HOST:PORT, [IPV6]:PORT or unix:/PATH)",
+             path);
+    assert_string_equal(err.msg, want);
+    unlink(path);
+
+    /* A NULL err is allowed. */
+    assert_null(pvm_config_load_string("[x]\n", "pvm.ini", NULL));
+    pvm_config_free(NULL);
+
+    const char *def = pvm_config_default_path();
+    size_t len = strlen(def);
+    assert_true(len > 12);
+    assert_string_equal(def + len - 12, "/pvm/pvm.ini");
+}
+
+/* conf/pvm.ini, the installed default, loads and says what it documents. */
+static void test_shipped_config(void **state)
+{
+    (void)state;
+#ifdef PVM_TOP_SRCDIR
+    pvm_error err = {0};
+    pvm_config *c = pvm_config_load(PVM_TOP_SRCDIR "/conf/pvm.ini", &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    const pvm_server_config *s = &c->server;
+    assert_string_equal(s->listen, "127.0.0.1:9000");
+    assert_string_equal(s->api_url_prefix, "");
+    assert_int_equal(s->max_body_bytes, 1048576);
+    assert_int_equal(s->lookback_delta_ms, 300000);
+    assert_int_equal(c->nsections, 2);
+    assert_string_equal(c->sections[1].name, "plugin:example");
+    assert_string_equal(pvm_config_get(c, "plugin:example", "type"),
+                        "example");
+    assert_null(pvm_config_get(c, "plugin:example", "metric_name"));
+    pvm_config_free(c);
+#else
+    skip();
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_repeated_server_key),
+        cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_prefix_normalization),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_log_levels),
+        cmocka_unit_test(test_comments_and_syntax),
+        cmocka_unit_test(test_plugin_sections),
+        cmocka_unit_test(test_section_errors),
+        cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_line_limits),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_shipped_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
