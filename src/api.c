@@ -488,6 +488,18 @@ static int h_format_query(api_req *r)
     return pvm_output_data_string(r->a, r->out, text), 1;
 }
 
+/* GET|POST /api/v1/parse_query?query= */
+static int h_parse_query(api_req *r)
+{
+    r->kind = "parse";
+    r->unit = "queries";
+    const pvm_query *q = query_param(r);
+    if (!q)
+        return r->err.code;
+    r->count = 1;
+    return pvm_output_ast(r->a, r->out, q->expr), 1;
+}
+
 /* GET /api/v1/status/buildinfo */
 static int h_buildinfo(api_req *r)
 {
@@ -548,6 +560,7 @@ static const struct route {
     {M_GET, "label/*/values", h_label_values},
     {M_GET | M_POST, "query_exemplars", h_query_exemplars},
     {M_GET | M_POST, "format_query", h_format_query},
+    {M_GET | M_POST, "parse_query", h_parse_query},
     {M_GET, "status/buildinfo", h_buildinfo},
     {M_GET, "rules", h_rules},
     {M_GET, "alerts", h_alerts},

@@ -489,6 +489,12 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     if (!c->path || !c->server.api_url_prefix)
         goto oom;
 
+    /* Debian's libinih takes its line buffer settings at run time: a heap
+     * buffer of PVM_CONFIG_MAX_LINE bytes, so long values (SQL queries of
+     * the sqlite plugin) fit. */
+    ini_use_stack = false;
+    ini_initial_alloc = PVM_CONFIG_MAX_LINE;
+    ini_max_line = PVM_CONFIG_MAX_LINE;
     rc = ini_parse_stream(config_read_line, &st, config_handler, &st);
     if (!st.failed && rc > 0) {
         /* Not expected: the reader rejects what inih would. */

@@ -11,6 +11,10 @@
 #include <pvm/error.h>
 #include <pvm/plugin.h>
 
+/* Longest line of pvm.ini, in bytes (comments and indentation included
+ * up to this; the limit applies to the line without them). */
+#define PVM_CONFIG_MAX_LINE 16384
+
 typedef struct pvm_config_entry {
     char *key;    /* key as written */
     char *value;  /* value, inline comments and surrounding space removed */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ast_json.h"
 #include "json.h"
 #include "labels.h"
 #include "output.h"
@@ -317,6 +318,18 @@ int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out)
     pvm_json *j = json_start(a, out);
     if (!j)
         return 500;
+    json_end(j);
+    return 200;
+}
+
+int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e)
+{
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    pvm_ast_write_json(j, e);
     json_end(j);
     return 200;
 }

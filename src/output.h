@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "promql/ast.h"
 #include "response_impl.h"
 
 /* Writes an error answer: status from code (pvm_status_http), body
@@ -41,6 +42,9 @@ int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
                         const char *data_json);
 int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
                            const char *s);
+
+/* Writes {"status":"success","data":<AST as JSON>} (parse_query). */
+int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e);
 
 /* Writes {"status":"success"} without data. */
 int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out);

@@ -307,6 +307,24 @@ static void test_exemplars_and_format(void **state)
     pvm_test_response_free(r);
 }
 
+static void test_parse_query(void **state)
+{
+    pvm_test_response *r = req(state, "GET",
+                               "/api/v1/parse_query?query=sum%28x%29", NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(
+        r->body,
+        "{\"status\":\"success\",\"data\":{\"expr\":{\"matchers\":[{"
+        "\"name\":\"__name__\",\"type\":\"=\",\"value\":\"x\"}],"
+        "\"name\":\"x\",\"offset\":0,\"startOrEnd\":null,"
+        "\"timestamp\":null,\"type\":\"vectorSelector\"},\"grouping\":[],"
+        "\"op\":\"sum\",\"param\":null,\"type\":\"aggregation\","
+        "\"without\":false}}");
+    pvm_test_response_free(r);
+    expect_error(req(state, "POST", "/api/v1/parse_query", "query=sum("),
+                 400, "bad_data", "parse error");
+}
+
 static void test_constant_range(void **state)
 {
     pvm_test_response *r = pvm_testkit_range(*state, "2*3", 0, 30, 15);
@@ -339,6 +357,7 @@ int main(void)
         T(test_labels_and_values),
         T(test_series),
         T(test_exemplars_and_format),
+        T(test_parse_query),
         T(test_constant_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

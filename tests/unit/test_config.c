@@ -503,24 +503,26 @@ static void test_key_errors(void **state)
 static void test_line_limits(void **state)
 {
     (void)state;
-    /* A long comment is fine; a long setting is not. */
-    char *text = malloc(2000);
+    /* Long values (an SQL query) fit; past PVM_CONFIG_MAX_LINE they do
+     * not. A long comment is fine either way. */
+    size_t big = PVM_CONFIG_MAX_LINE + 100;
+    char *text = malloc(big + 64);
     strcpy(text, "[plugin:a]\nk = v ; ");
     size_t n = strlen(text);
     memset(text + n, 'c', 1000);
     strcpy(text + n + 1000, "\nk2 = ");
     n = strlen(text);
-    memset(text + n, 'v', 150);
-    text[n + 150] = '\0';
+    memset(text + n, 'v', 5000);
+    text[n + 5000] = '\0';
     pvm_config *c = load_ok(text);
-    assert_int_equal(strlen(pvm_config_get(c, "plugin:a", "k2")), 150);
+    assert_int_equal(strlen(pvm_config_get(c, "plugin:a", "k2")), 5000);
     assert_string_equal(pvm_config_get(c, "plugin:a", "k"), "v");
     pvm_config_free(c);
 
     strcpy(text, "[plugin:a]\n\nk = ");
     n = strlen(text);
-    memset(text + n, 'v', 1000);
-    text[n + 1000] = '\0';
+    memset(text + n, 'v', big - n);
+    text[big] = '\0';
     pvm_error err = {0};
     c = pvm_config_load_string(text, "pvm.ini", &err);
     assert_null(c);
