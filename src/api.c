@@ -2,7 +2,6 @@
  * table, parameter parsing as Prometheus does it, the plugin hooks, and
  * one log line per request. */
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +10,7 @@
 #include <pvm/plugin.h>
 
 #include "api.h"
+#include "api_eval.h"
 #include "form.h"
 #include "output.h"
 #include "params.h"
@@ -107,12 +107,12 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The optional `timeout` parameter: validated (the engine honours it). */
-static int timeout_param(api_req *r)
+/* The optional `timeout` parameter (0 when absent). */
+static int timeout_param(api_req *r, int64_t *ms)
 {
     const char *s = param(r, "timeout");
-    int64_t ms;
-    if (s && *s && pvm_parse_duration(s, &ms, &r->err) < 0)
+    *ms = 0;
+    if (s && *s && pvm_parse_duration(s, ms, &r->err) < 0)
         return invalid_param(r, "timeout");
     return 0;
 }
@@ -192,83 +192,20 @@ static int run_and_answer(api_req *r, pvm_request *req, pvm_hook hook,
     return 1;
 }
 
-/* ---- constant expressions (until the evaluation engine) ---------------- */
-
-static double binop_const(pvm_binop op, double a, double b)
+/* Evaluates q with the engine and answers. */
+static int evaluate(api_req *r, const pvm_query *q, bool range,
+                    int64_t start, int64_t end, int64_t step, size_t limit,
+                    int64_t timeout)
 {
-    switch (op) {
-    case PVM_OP_ADD: return a + b;
-    case PVM_OP_SUB: return a - b;
-    case PVM_OP_MUL: return a * b;
-    case PVM_OP_DIV: return a / b;
-    case PVM_OP_MOD: return fmod(a, b);
-    case PVM_OP_POW: return pow(a, b);
-    case PVM_OP_ATAN2: return atan2(a, b);
-    case PVM_OP_EQLC: return a == b;
-    case PVM_OP_NEQ: return a != b;
-    case PVM_OP_LSS: return a < b;
-    case PVM_OP_LTE: return a <= b;
-    case PVM_OP_GTR: return a > b;
-    case PVM_OP_GTE: return a >= b;
-    default: return NAN;
-    }
-}
-
-/* Evaluates a scalar expression made of number literals; 0 on success,
- * -1 when it contains anything else. */
-static int eval_const(const pvm_expr *e, double *v)
-{
-    double a, b;
-    switch (e->kind) {
-    case PVM_EXPR_NUMBER:
-        *v = e->u.number.value;
-        return 0;
-    case PVM_EXPR_PAREN:
-        return eval_const(e->u.paren.expr, v);
-    case PVM_EXPR_UNARY:
-        if (eval_const(e->u.unary.expr, &a) < 0)
-            return -1;
-        *v = e->u.unary.op == PVM_OP_SUB ? -a : a;
-        return 0;
-    case PVM_EXPR_BINARY:
-        if (eval_const(e->u.binary.lhs, &a) < 0 ||
-            eval_const(e->u.binary.rhs, &b) < 0)
-            return -1;
-        *v = binop_const(e->u.binary.op, a, b);
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-/* Answers an expression without selectors; 1 when answered. */
-static int answer_const(api_req *r, const pvm_expr *e, bool range,
-                        int64_t t, int64_t start, int64_t end, int64_t step)
-{
-    const pvm_expr *s = e;
-    while (s->kind == PVM_EXPR_PAREN)
-        s = s->u.paren.expr;
-    if (s->kind == PVM_EXPR_STRING) {
-        if (range)
-            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                                 "invalid expression type \"string\" for "
-                                 "range query, must be Scalar or instant "
-                                 "Vector");
-        r->count = 1;
-        return pvm_output_string(r->a, r->out, t, s->u.string.value), 1;
-    }
-    double v;
-    if (eval_const(e, &v) < 0)
-        return pvm_error_set(&r->err, PVM_ERR_EXECUTION,
-                             "this expression needs the PromQL evaluation "
-                             "engine, which is not available yet; plain "
-                             "selectors and number arithmetic work");
-    r->count = 1;
-    if (range)
-        pvm_output_scalar_range(r->a, r->out, start, end, step, v);
-    else
-        pvm_output_scalar(r->a, r->out, t, v);
-    return 1;
+    pvm_request *proto = new_request(r, range ? PVM_REQUEST_RANGE
+                                              : PVM_REQUEST_INSTANT, q);
+    if (!proto)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    pvm_eval_call call = {.env = r->env, .a = r->a, .proto = proto, .q = q,
+                          .range = range, .start = start, .end = end,
+                          .step = step, .limit = limit,
+                          .timeout_ms = timeout};
+    return pvm_api_eval(&call, r->out, &r->err, &r->count);
 }
 
 /* Parses the `query` parameter. */
@@ -294,23 +231,15 @@ static int h_query(api_req *r)
 {
     r->kind = "instant";
     r->unit = "samples";
-    int64_t t;
+    int64_t t, timeout;
     size_t limit;
-    if (time_param(r, "time", now_ms(), &t) < 0 || timeout_param(r) < 0 ||
-        limit_param(r, &limit) < 0)
+    if (time_param(r, "time", now_ms(), &t) < 0 ||
+        timeout_param(r, &timeout) < 0 || limit_param(r, &limit) < 0)
         return r->err.code;
     const pvm_query *q = query_param(r);
     if (!q)
         return r->err.code;
-    if (q->nselectors == 0)
-        return answer_const(r, q->expr, false, t, t, t, 0);
-    pvm_request *req = new_request(r, PVM_REQUEST_INSTANT, q);
-    if (!req)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    req->time = req->start = req->end = t;
-    req->limit = limit;
-    return run_and_answer(r, req, PVM_HOOK_INSTANT_QUERY,
-                          PVM_RESPONSE_VECTOR);
+    return evaluate(r, q, false, t, t, 0, limit, timeout);
 }
 
 /* Parses and checks start, end and step of a range query. */
@@ -346,21 +275,14 @@ static int h_query_range(api_req *r)
 {
     r->kind = "range";
     r->unit = "samples";
-    int64_t start, end, step;
-    if (range_params(r, &start, &end, &step) < 0 || timeout_param(r) < 0)
+    int64_t start, end, step, timeout;
+    if (range_params(r, &start, &end, &step) < 0 ||
+        timeout_param(r, &timeout) < 0)
         return r->err.code;
     const pvm_query *q = query_param(r);
     if (!q)
         return r->err.code;
-    if (q->nselectors == 0)
-        return answer_const(r, q->expr, true, end, start, end, step);
-    pvm_request *req = new_request(r, PVM_REQUEST_RANGE, q);
-    if (!req)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    req->start = start;
-    req->end = req->time = end;
-    req->step = step;
-    return run_and_answer(r, req, PVM_HOOK_RANGE_QUERY, PVM_RESPONSE_MATRIX);
+    return evaluate(r, q, true, start, end, step, 0, timeout);
 }
 
 /* The match[] selectors, start, end and limit of a metadata request. */

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "form.h"
-#include "request_impl.h"
 
 static int hexval(unsigned char c)
 {
@@ -326,43 +325,4 @@ bool pvm_label_name_is_legacy(const char *name, size_t len)
             return false;
     }
     return true;
-}
-
-int pvm_form_decode_kv(pvm_arena *a, const char *s, size_t len,
-                       struct pvm_kv **out, size_t *n, pvm_error *err)
-{
-    pvm_form f = PVM_FORM_INIT;
-    int rc = pvm_form_parse(&f, a, s, len, err);
-    *out = NULL;
-    *n = 0;
-    if (rc == PVM_ERR_NOMEM)
-        return rc;
-    pvm_kv *kv = pvm_arena_calloc(a, f.n + 1, sizeof(*kv));
-    if (!kv)
-        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < f.n; i++) {
-        kv[i].key = f.pairs[i].key;
-        kv[i].value = f.pairs[i].value;
-    }
-    *out = kv;
-    *n = f.n;
-    return rc;
-}
-
-const char *pvm_unescape_label_name(pvm_arena *a, const char *name)
-{
-    const char *out;
-    size_t n;
-    if (pvm_label_name_unescape(a, name, strlen(name), &out, &n) < 0)
-        return NULL;
-    return out;
-}
-
-char *pvm_decode_path_segment(pvm_arena *a, const char *s, size_t len)
-{
-    char *out;
-    size_t n;
-    if (pvm_path_unescape(a, s, len, &out, &n, NULL) < 0)
-        return NULL;
-    return out;
 }

@@ -87,22 +87,4 @@ bool pvm_label_name_is_legacy(const char *name, size_t len);
  * points above U+10FFFF). */
 bool pvm_is_valid_utf8(const char *s, size_t n);
 
-/* Helpers in the shape the API layer (src/api.c) uses; pvm_kv is defined
- * in request_impl.h. */
-struct pvm_kv;
-
-/* pvm_form_parse into a fresh array of NUL-terminated pairs: *out (in a)
- * and *n are set even on PVM_ERR_BAD_DATA (the pairs that decoded, as Go
- * keeps them). A value containing %00 reads as cut at the NUL. */
-int pvm_form_decode_kv(pvm_arena *a, const char *s, size_t len,
-                       struct pvm_kv **out, size_t *n, pvm_error *err);
-
-/* pvm_label_name_unescape of a NUL-terminated name; NULL when out of
- * memory. */
-const char *pvm_unescape_label_name(pvm_arena *a, const char *name);
-
-/* pvm_path_unescape returning the decoded text, or NULL for a malformed
- * escape or when out of memory. */
-char *pvm_decode_path_segment(pvm_arena *a, const char *s, size_t len);
-
 #endif

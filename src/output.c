@@ -8,6 +8,7 @@
 
 #include "ast_json.h"
 #include "json.h"
+#include "promql/engine.h"
 #include "labels.h"
 #include "output.h"
 
@@ -330,6 +331,86 @@ int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e)
         return 500;
     pvm_json_key(j, "data");
     pvm_ast_write_json(j, e);
+    json_end(j);
+    return 200;
+}
+
+/* Annotations of an evaluated query: the engine's and the plugins'. */
+static void write_strlist(pvm_json *j, const char *key, pvm_strlist *l)
+{
+    if (!l->n)
+        return;
+    pvm_strlist_sort_unique(l);
+    pvm_json_key(j, key);
+    write_strings(j, l->v, l->n < PVM_MAX_ANNOTATIONS ? l->n
+                                                      : PVM_MAX_ANNOTATIONS);
+}
+
+int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
+                    const pvm_eval_result *res, pvm_strlist *warnings,
+                    pvm_strlist *infos, size_t limit)
+{
+    if (res->type == PVM_VT_SCALAR || res->type == PVM_VT_STRING) {
+        write_head(out, 200, NULL, 0);
+        pvm_json *j = json_start(a, out);
+        if (!j)
+            return 500;
+        pvm_json_key(j, "data");
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "resultType");
+        pvm_json_string(j, res->type == PVM_VT_SCALAR ? "scalar" : "string");
+        pvm_json_key(j, "result");
+        pvm_json_begin_array(j);
+        pvm_json_timestamp(j, res->time);
+        if (res->type == PVM_VT_SCALAR)
+            pvm_json_float(j, res->scalar);
+        else
+            pvm_json_string(j, res->string);
+        pvm_json_end_array(j);
+        pvm_json_end_object(j);
+        write_strlist(j, "warnings", warnings);
+        write_strlist(j, "infos", infos);
+        json_end(j);
+        return 200;
+    }
+    size_t n = res->nseries;
+    if (limit && n > limit) {
+        n = limit;
+        pvm_strlist_add(a, warnings, "results truncated due to limit");
+    }
+    bool matrix = res->type == PVM_VT_MATRIX;
+    write_head(out, 200, NULL, 0);
+    pvm_json *j = json_start(a, out);
+    if (!j)
+        return 500;
+    pvm_json_key(j, "data");
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "resultType");
+    pvm_json_string(j, matrix ? "matrix" : "vector");
+    pvm_json_key(j, "result");
+    pvm_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) {
+        const pvm_result_series *s = &res->series[i];
+        if (!s->npoints)
+            continue;
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "metric");
+        write_labels(j, s->labels, s->nlabels);
+        pvm_json_key(j, matrix ? "values" : "value");
+        if (matrix) {
+            pvm_json_begin_array(j);
+            for (size_t k = 0; k < s->npoints; k++)
+                write_point(j, s->points[k].t, s->points[k].v);
+            pvm_json_end_array(j);
+        } else {
+            write_point(j, s->points[0].t, s->points[0].v);
+        }
+        pvm_json_end_object(j);
+    }
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    write_strlist(j, "warnings", warnings);
+    write_strlist(j, "infos", infos);
     json_end(j);
     return 200;
 }

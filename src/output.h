@@ -46,6 +46,15 @@ int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
 /* Writes {"status":"success","data":<AST as JSON>} (parse_query). */
 int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e);
 
+struct pvm_eval_result;
+
+/* Writes the result of an evaluated query (scalar, string, vector or
+ * matrix) with the given warnings and infos (sorted, de-duplicated, at
+ * most PVM_MAX_ANNOTATIONS each), at most `limit` series (0 = all). */
+int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
+                    const struct pvm_eval_result *res,
+                    pvm_strlist *warnings, pvm_strlist *infos, size_t limit);
+
 /* Writes {"status":"success"} without data. */
 int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out);
 

@@ -243,3 +243,21 @@ bool pvm_selector_matches(const pvm_selector *s, const char *name,
 {
     return pvm_selector_match(s, name, labels, n) == 1;
 }
+
+pvm_query *pvm_query_for_selector(pvm_arena *a, const pvm_expr *node,
+                                  int64_t range_ms, pvm_error *err)
+{
+    pvm_query *q = pvm_arena_calloc(a, 1, sizeof(*q));
+    pvm_selector *s = pvm_arena_calloc(a, 1, sizeof(*s));
+    char *text = pvm_promql_format(a, node);
+    if (!q || !s || !text) {
+        pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    selector_from_node(s, node, range_ms);
+    q->string = text;
+    q->expr = node;
+    q->selectors = s;
+    q->nselectors = 1;
+    return q;
+}

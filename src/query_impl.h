@@ -38,6 +38,11 @@ pvm_query *pvm_query_parse(pvm_arena *a, const char *text, pvm_error *err);
 pvm_query *pvm_query_parse_selectors(pvm_arena *a, const char *const *texts,
                                      size_t n, pvm_error *err);
 
+/* A query of one vector selector node (the engine's fetch of one
+ * selector); its text is the selector printed back. */
+pvm_query *pvm_query_for_selector(pvm_arena *a, const pvm_expr *node,
+                                  int64_t range_ms, pvm_error *err);
+
 /* pvm_query_matches with the regex failure made visible: 1 match, 0 not,
  * PVM_ERR_EXECUTION when a regex hit its match limit. */
 int pvm_query_match(const pvm_query *q, const char *name,

@@ -139,7 +139,7 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
     hr.body_too_large = hr.body_len > cfg->max_body_bytes;
     struct capture c = {0};
     pvm_http_out out = {capture_write, &c};
-    pvm_api_env env = {kit->ctx, cfg};
+    pvm_api_env env = {.ctx = kit->ctx, .cfg = cfg};
     pvm_test_response *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;

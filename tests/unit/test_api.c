@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -307,6 +308,94 @@ static void test_exemplars_and_format(void **state)
     pvm_test_response_free(r);
 }
 
+/* The value at index i of series `path` as a double. */
+static double value_at(pvm_test_response *r, const char *path)
+{
+    const char *v = pvm_test_json_string(r->json, path);
+    assert_non_null(v);
+    return strtod(v, NULL);
+}
+
+static void test_engine_sum_by_type(void **state)
+{
+    pvm_test_response *r = pvm_testkit_range(
+        *state, "sum by (type) (" METRIC ")", 0, 60, 15);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 4);
+    /* sorted by label set: cosine, sawtooth, sine, square */
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[1].metric.type"),
+                        "sawtooth");
+    assert_null(pvm_test_json_get(r->json, "data.result[1].metric.__name__"));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[1].values"),
+                     5);
+    /* sawtooth at t=15: 15/60 * (1 + 5 + 10) = 4; square at t=45: -16 */
+    assert_true(fabs(value_at(r, "data.result[1].values[1][1]") - 4) < 1e-9);
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[3].values[3][1]"),
+                        "-16");
+    pvm_test_response_free(r);
+}
+
+static void test_engine_rate_matches_slope(void **state)
+{
+    /* Between wraps the sawtooth of amplitude 10 rises 10/60 per second:
+     * a window inside one period gives exactly that slope. */
+    pvm_test_response *r = pvm_testkit_range(
+        *state,
+        "rate(" METRIC "{type=\"sawtooth\",amplitude=\"10\"}[30s])",
+        3600 + 45, 3600 + 59, 1);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     15);
+    for (int i = 0; i < 15; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "data.result[0].values[%d][1]", i);
+        assert_true(fabs(value_at(r, path) - 10.0 / 60) < 1e-9);
+    }
+    pvm_test_response_free(r);
+    /* A [1m] window always holds a wrap: Prometheus extrapolates only down
+     * to the counter's zero point. At t=50 the samples at 5, 20, 35, 50
+     * (0.833 .. 8.333) give 7.5 * (45 + 5) / 45 / 60 = 0.13888... */
+    r = pvm_testkit_instant(
+        *state, "rate(" METRIC "{type=\"sawtooth\",amplitude=\"10\"}[1m])",
+        50);
+    assert_int_equal(r->status, 200);
+    assert_true(fabs(value_at(r, "data.result[0].value[1]") -
+                     7.5 * 50 / 45 / 60) < 1e-9);
+    /* and the info annotation Prometheus gives for a non-counter name */
+    assert_non_null(strstr(pvm_test_json_string(r->json, "infos[0]"),
+                           "metric might not be a counter"));
+    pvm_test_response_free(r);
+}
+
+/* rate, avg_over_time and offset give a value at every step of a range
+ * query at 15 s, and in an instant query. */
+static void test_engine_value_at_every_step(void **state)
+{
+    static const char *const queries[] = {
+        "rate(" METRIC "{type=\"sine\",amplitude=\"1\"}[1m])",
+        "avg_over_time(" METRIC "{type=\"sine\",amplitude=\"1\"}[5m])",
+        METRIC "{type=\"sine\",amplitude=\"1\"} offset 1h",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        pvm_test_response *r =
+            pvm_testkit_range(*state, queries[i], 7200, 7200 + 600, 15);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+        assert_int_equal(
+            pvm_test_json_length(r->json, "data.result[0].values"), 41);
+        pvm_test_response_free(r);
+        r = pvm_testkit_instant(*state, queries[i], 7200);
+        assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+        pvm_test_response_free(r);
+    }
+    /* offset 1h reads the value of an hour earlier: sine at 0 s is 0 */
+    pvm_test_response *r = pvm_testkit_instant(*state, queries[2], 3600 + 15);
+    assert_true(fabs(value_at(r, "data.result[0].value[1]") - 1) < 1e-9);
+    pvm_test_response_free(r);
+}
+
 static void test_parse_query(void **state)
 {
     pvm_test_response *r = req(state, "GET",
@@ -357,6 +446,9 @@ int main(void)
         T(test_labels_and_values),
         T(test_series),
         T(test_exemplars_and_format),
+        T(test_engine_sum_by_type),
+        T(test_engine_rate_matches_slope),
+        T(test_engine_value_at_every_step),
         T(test_parse_query),
         T(test_constant_range),
     };

@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include "form.h"
-#include "request_impl.h"
 #include "testutil.h"
 
 static int setup(void **state)
@@ -313,32 +312,10 @@ static void test_label_names(void **state)
     assert_false(pvm_label_name_is_legacy("", 0));
 }
 
-/* The helpers in the API layer's shape. */
+/* UTF-8 validation (label names). */
 static void test_api_helpers(void **state)
 {
-    pvm_arena *a = *state;
-    pvm_kv *kv;
-    size_t n;
-    pvm_error err = {0};
-    const char *raw = "query=1%2B1&time=4&match%5B%5D=a&match%5B%5D=b";
-    assert_int_equal(pvm_form_decode_kv(a, raw, strlen(raw), &kv, &n, &err),
-                     0);
-    assert_int_equal(n, 4);
-    assert_string_equal(kv[0].key, "query");
-    assert_string_equal(kv[0].value, "1+1");
-    assert_string_equal(kv[3].key, "match[]");
-    assert_string_equal(kv[3].value, "b");
-    assert_int_equal(pvm_form_decode_kv(a, "x=1&y=%z", 8, &kv, &n, &err),
-                     PVM_ERR_BAD_DATA);
-    assert_int_equal(n, 1);
-    assert_string_equal(kv[0].value, "1");
-    assert_int_equal(pvm_form_decode_kv(a, "", 0, &kv, &n, &err), 0);
-    assert_int_equal(n, 0);
-    assert_string_equal(pvm_unescape_label_name(a, "U__my_2e_label"),
-                        "my.label");
-    assert_string_equal(pvm_unescape_label_name(a, "job"), "job");
-    assert_string_equal(pvm_decode_path_segment(a, "U__a%2Eb", 8), "U__a.b");
-    assert_null(pvm_decode_path_segment(a, "%zz", 3));
+    (void)state;
     assert_true(pvm_is_valid_utf8("", 0));
     assert_true(pvm_is_valid_utf8("é😀", strlen("é😀")));
     assert_false(pvm_is_valid_utf8("\xc0\x80", 2));

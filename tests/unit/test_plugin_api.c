@@ -186,23 +186,28 @@ static void test_request_view(void **state)
         "query=foo%7Bk%3D%22v%22%7D&start=0&end=60&custom=frombody", hdrs);
     assert_int_equal(r->status, 200);
     assert_int_equal(seen.calls, 1);
-    assert_int_equal(seen.nts, 5);
-    assert_int_equal(seen.ts_count, 5);
-    assert_int_equal(seen.ts[0], 0);
-    assert_int_equal(seen.ts[4], 60000);
+    /* the query's step grid, widened back by the 5 m lookback (a
+     * left-open window: a sample exactly 5 m old is not used) */
+    assert_int_equal(seen.ts_count, 24);
+    assert_int_equal(seen.ts[0], -285000);
+    assert_int_equal(seen.ts[1], -270000);
     assert_string_equal(seen.header, "hello");
     assert_string_equal(seen.url_param, "fromurl");
     assert_string_equal(seen.body_param, "frombody");
     assert_true(seen.name_matches_foo);
     assert_false(seen.name_matches_bar);
     assert_int_equal(seen.nselectors, 1);
-    /* foo added, bar skipped (lazy value never computed), bar forced */
+    /* foo added, bar skipped (lazy value never computed), bar forced in
+     * (but the engine keeps only what matches the selector) */
     assert_int_equal(seen.add_rc[0], 1);
     assert_int_equal(seen.add_rc[1], 0);
     assert_int_equal(seen.add_rc[2], 1);
     assert_true(seen.add_rc[3] < 0);
     assert_int_equal(seen.lazy_calls, 1);
-    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    /* the probe's one sample, at `end`, is seen only at t = 60 */
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     1);
     assert_string_equal(pvm_test_json_string(r->json, "warnings[0]"),
                         "probe warning 1");
     assert_string_equal(pvm_test_json_string(r->json, "infos[0]"),

@@ -1,0 +1,549 @@
+/* aggr.c: aggregation operators (sum avg count min max group stddev
+ * stdvar quantile topk bottomk limitk limit_ratio count_values) with by
+ * and without, step by step over the input series as Prometheus'
+ * rangeEvalAgg does, with its float semantics (Kahan sums, incremental
+ * mean on overflow, NaN ordering). */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "promql/engine_internal.h"
+
+/* Accumulator of one group at one step. */
+typedef struct group {
+    bool seen;          /* has a sample at this step */
+    double value;       /* running value */
+    double mean;        /* running mean (avg, stddev) */
+    double comp;        /* Kahan compensation */
+    double count;       /* samples */
+    bool incremental;   /* avg switched to incremental mean */
+    bool drop_name;     /* some input had drop_name */
+    size_t *idx;        /* topk/bottomk/limitk: chosen samples */
+    size_t nidx;        /* number chosen */
+    double *vals;       /* quantile: the values */
+} group;
+
+/* Parses a float like Go's strconv.ParseFloat (no spaces); 0 or -1. */
+int eval_parse_float(const char *s, double *v)
+{
+    if (!*s || *s == ' ' || *s == '\t' || *s == '\n')
+        return -1;
+    char *end;
+    *v = strtod(s, &end);
+    return *end ? -1 : 0;
+}
+
+static void group_add(group *g, pvm_aggr_op op, double f)
+{
+    switch (op) {
+    case PVM_AGGR_SUM:
+        g->value = eval_kahan_inc(f, g->value, &g->comp);
+        break;
+    case PVM_AGGR_AVG:
+        g->count++;
+        if (!g->incremental) {
+            double c = g->comp;
+            double nv = eval_kahan_inc(f, g->value, &c);
+            if (!isinf(nv)) {
+                g->value = nv;
+                g->comp = c;
+                break;
+            }
+            g->incremental = true;
+            g->mean = g->value / (g->count - 1);
+            g->comp /= g->count - 1;
+        }
+        {
+            double q = (g->count - 1) / g->count;
+            g->comp *= q;
+            g->mean = eval_kahan_inc(f / g->count, q * g->mean, &g->comp);
+        }
+        break;
+    case PVM_AGGR_MAX:
+        if (g->value < f || isnan(g->value))
+            g->value = f;
+        break;
+    case PVM_AGGR_MIN:
+        if (g->value > f || isnan(g->value))
+            g->value = f;
+        break;
+    case PVM_AGGR_COUNT:
+    case PVM_AGGR_QUANTILE:
+        g->count++;
+        break;
+    case PVM_AGGR_STDDEV:
+    case PVM_AGGR_STDVAR: {
+        g->count++;
+        double delta = f - g->mean;
+        g->mean += delta / g->count;
+        g->value += delta * (f - g->mean);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void group_init(group *g, pvm_aggr_op op, double f, bool drop)
+{
+    double *vals = g->vals;
+    memset(g, 0, sizeof(*g));
+    g->vals = vals;
+    g->seen = true;
+    g->value = f;
+    g->mean = f;
+    g->count = 1;
+    g->drop_name = drop;
+    if (op == PVM_AGGR_STDDEV || op == PVM_AGGR_STDVAR)
+        g->value = isnan(f) || isinf(f) ? NAN : 0;
+    else if (op == PVM_AGGR_GROUP)
+        g->value = 1;
+}
+
+static double group_result(group *g, pvm_aggr_op op, double param)
+{
+    switch (op) {
+    case PVM_AGGR_AVG:
+        if (g->incremental)
+            return g->mean + g->comp;
+        return g->value / g->count + g->comp / g->count;
+    case PVM_AGGR_COUNT:
+        return g->count;
+    case PVM_AGGR_STDVAR:
+        return g->value / g->count;
+    case PVM_AGGR_STDDEV:
+        return sqrt(g->value / g->count);
+    case PVM_AGGR_QUANTILE:
+        return eval_quantile(param, g->vals, (size_t)g->count);
+    case PVM_AGGR_SUM:
+        return isinf(g->value) ? g->value : g->value + g->comp;
+    default:
+        return g->value;
+    }
+}
+
+/* Output labels of the group of a series. */
+static int group_labels(eval_query *q, const pvm_aggregate *ag,
+                        const eval_series *s, const pvm_label **l,
+                        size_t *n)
+{
+    if (ag->without)
+        return eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping,
+                                  false, true, l, n);
+    if (!ag->grouping.n) {
+        *l = NULL;
+        *n = 0;
+        return 0;
+    }
+    return eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping, true,
+                              false, l, n);
+}
+
+/* Assigns each input series to a group; *ngroups distinct groups. */
+static int make_groups(eval_query *q, const pvm_aggregate *ag,
+                       const eval_matrix *in, size_t *gidx, eval_matrix *out)
+{
+    size_t cap = 16;
+    while (cap < in->n * 2)
+        cap *= 2;
+    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
+    if (!tab)
+        return eval_nomem(q);
+    for (size_t i = 0; i < in->n; i++) {
+        const pvm_label *l;
+        size_t n;
+        if (group_labels(q, ag, &in->s[i], &l, &n) < 0)
+            return PVM_ERR_NOMEM;
+        size_t h = eval_labels_hash(l, n) & (cap - 1);
+        while (tab[h]) {
+            const eval_series *g = &out->s[tab[h] - 1];
+            if (eval_labels_eq(g->labels, g->nlabels, l, n))
+                break;
+            h = (h + 1) & (cap - 1);
+        }
+        if (!tab[h]) {
+            if (!eval_matrix_add(q, out, l, n, false))
+                return PVM_ERR_NOMEM;
+            tab[h] = out->n;
+        }
+        gidx[i] = tab[h] - 1;
+    }
+    return 0;
+}
+
+/* Is sample a "better" than b for topk (bottomk: reverse)? NaN loses. */
+static bool better(double a, double b, bool top)
+{
+    if (isnan(b))
+        return !isnan(a);
+    if (isnan(a))
+        return false;
+    return top ? a > b : a < b;
+}
+
+static int cmp_k_desc(const void *x, const void *y, void *arg)
+{
+    const double *v = arg;
+    double a = v[*(const size_t *)x], b = v[*(const size_t *)y];
+    if (better(a, b, true))
+        return -1;
+    if (better(b, a, true))
+        return 1;
+    return 0;
+}
+
+static int cmp_k_asc(const void *x, const void *y, void *arg)
+{
+    const double *v = arg;
+    double a = v[*(const size_t *)x], b = v[*(const size_t *)y];
+    if (better(a, b, false))
+        return -1;
+    if (better(b, a, false))
+        return 1;
+    return 0;
+}
+
+/* Hash-based sampling of limit_ratio (Prometheus' HashRatioSampler). */
+static bool ratio_keep(const eval_sample *s, double r)
+{
+    double off = (double)eval_labels_hash(s->labels, s->nlabels) /
+                 18446744073709551615.0;
+    return r >= 0 ? off < r : off >= 1.0 + r;
+}
+
+static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
+                  size_t ngroups, const size_t *gidx, eval_sample *sv,
+                  size_t ns, double param, size_t nin, double *vals,
+                  eval_out *out, int64_t ts)
+{
+    eval_query *q = c->q;
+    pvm_aggr_op op = ag->op;
+    int64_t k = 0;
+    double r = 0;
+    if (op == PVM_AGGR_LIMIT_RATIO) {
+        if (param == 0)
+            return 0;
+        r = param < -1 ? -1 : param > 1 ? 1 : param;
+    } else {
+        k = (int64_t)param;
+        if (k > (int64_t)nin)
+            k = (int64_t)nin;
+        if (k < 1)
+            return 0;
+    }
+    for (size_t g = 0; g < ngroups; g++)
+        groups[g].nidx = 0, groups[g].seen = false;
+    for (size_t i = 0; i < ns; i++) {
+        group *g = &groups[gidx[sv[i].series]];
+        vals[i] = sv[i].v;
+        if (!g->idx) {
+            g->idx = pvm_arena_alloc(q->a, (nin + 1) * sizeof(size_t));
+            if (!g->idx)
+                return eval_nomem(q);
+        }
+        g->seen = true;
+        if (op == PVM_AGGR_LIMIT_RATIO) {
+            if (ratio_keep(&sv[i], r))
+                g->idx[g->nidx++] = i;
+        } else if (op == PVM_AGGR_LIMITK) {
+            if ((int64_t)g->nidx < k)
+                g->idx[g->nidx++] = i;
+        } else if ((int64_t)g->nidx < k) {
+            g->idx[g->nidx++] = i;
+        } else {
+            /* replace the worst kept sample if this one is better */
+            bool top = op == PVM_AGGR_TOPK;
+            size_t w = 0;
+            for (size_t j = 1; j < g->nidx; j++)
+                if (better(vals[g->idx[w]], vals[g->idx[j]], top))
+                    w = j;
+            if (better(sv[i].v, vals[g->idx[w]], top))
+                g->idx[w] = i;
+        }
+    }
+    for (size_t gi = 0; gi < ngroups; gi++) {
+        group *g = &groups[gi];
+        if (!g->seen)
+            continue;
+        if (op == PVM_AGGR_TOPK)
+            qsort_r(g->idx, g->nidx, sizeof(size_t), cmp_k_desc, vals);
+        else if (op == PVM_AGGR_BOTTOMK)
+            qsort_r(g->idx, g->nidx, sizeof(size_t), cmp_k_asc, vals);
+        for (size_t j = 0; j < g->nidx; j++) {
+            const eval_sample *s = &sv[g->idx[j]];
+            if (eval_out_add(out, s->labels, s->nlabels, s->drop_name, ts,
+                             s->v) < 0)
+                return q->err->code;
+        }
+    }
+    return 0;
+}
+
+static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
+                        const char *label, eval_value *out)
+{
+    eval_query *q = c->q;
+    const pvm_aggregate *ag = &e->u.aggregate;
+    eval_out o;
+    if (eval_out_init(c, &o, in->m.n) < 0)
+        return PVM_ERR_NOMEM;
+    size_t *cur = pvm_arena_calloc(q->a, in->m.n + 1, sizeof(*cur));
+    eval_sample *sv = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*sv));
+    const pvm_label **gl = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*gl));
+    size_t *gn = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*gn));
+    double *cnt = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*cnt));
+    pvm_label_list grouping = ag->grouping;
+    if (!cur || !sv || !gl || !gn || !cnt)
+        return eval_nomem(q);
+    if (!ag->without) {
+        const char **names = pvm_arena_alloc(q->a, (grouping.n + 1) *
+                                                       sizeof(char *));
+        if (!names)
+            return eval_nomem(q);
+        if (grouping.n)
+            memcpy(names, grouping.names, grouping.n * sizeof(char *));
+        names[grouping.n++] = label;
+        grouping.names = names;
+    }
+    pvm_aggregate ag2 = *ag;
+    ag2.grouping = grouping;
+    for (size_t k = 0; k < c->nsteps; k++) {
+        int64_t ts = eval_step_ts(c, k);
+        size_t ns, ng = 0;
+        eval_gather(c, &in->m, cur, ts, sv, &ns);
+        for (size_t i = 0; i < ns; i++) {
+            char buf[400];
+            eval_fmt_f(buf, sizeof(buf), sv[i].v);
+            char *val = pvm_arena_strdup(q->a, buf);
+            eval_series tmp = {0};
+            if (!val || eval_labels_set(q, sv[i].labels, sv[i].nlabels,
+                                        label, val, &tmp.labels,
+                                        &tmp.nlabels) < 0)
+                return eval_nomem(q);
+            const pvm_label *l;
+            size_t n;
+            if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
+                return PVM_ERR_NOMEM;
+            size_t g = 0;
+            while (g < ng && !eval_labels_eq(gl[g], gn[g], l, n))
+                g++;
+            if (g == ng) {
+                gl[ng] = l;
+                gn[ng] = n;
+                cnt[ng++] = 0;
+            }
+            cnt[g]++;
+        }
+        for (size_t g = 0; g < ng; g++)
+            if (eval_out_add(&o, gl[g], gn[g], false, ts, cnt[g]) < 0)
+                return q->err->code;
+    }
+    out->type = PVM_VT_VECTOR;
+    out->m = o.m;
+    return 0;
+}
+
+static bool valid_label_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                 : (*p >> 3) == 30 ? 4 : 0;
+        if (!n)
+            return false;
+        for (size_t i = 1; i < n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+        p += n;
+    }
+    return true;
+}
+
+/* Checks topk/limit parameters over all steps as Prometheus does. */
+static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
+                        bool *empty)
+{
+    eval_query *q = c->q;
+    pvm_aggr_op op = e->u.aggregate.op;
+    double mx = -INFINITY, mn = INFINITY;
+    bool nan = false;
+    for (size_t k = 0; k < c->nsteps; k++) {
+        nan |= isnan(p[k]);
+        if (!isnan(p[k])) {
+            mx = fmax(mx, p[k]);
+            mn = fmin(mn, p[k]);
+        }
+    }
+    const pvm_expr *pe = e->u.aggregate.param;
+    char b[40];
+    *empty = false;
+    switch (op) {
+    case PVM_AGGR_TOPK:
+    case PVM_AGGR_BOTTOMK:
+    case PVM_AGGR_LIMITK:
+        if (mx < 1 && !nan) {
+            *empty = true;
+            return 0;
+        }
+        if (nan)
+            return eval_fail(q, PVM_ERR_EXECUTION, "Parameter value is NaN");
+        if (mn <= -9223372036854775808.0)
+            return eval_fmt_g(b, sizeof(b), mn),
+                   eval_fail(q, PVM_ERR_EXECUTION,
+                             "Scalar value %s underflows int64", b);
+        if (mx >= 9223372036854775807.0)
+            return eval_fmt_g(b, sizeof(b), mx),
+                   eval_fail(q, PVM_ERR_EXECUTION,
+                             "Scalar value %s overflows int64", b);
+        return 0;
+    case PVM_AGGR_LIMIT_RATIO:
+        if (mx == 0 && mn == 0 && !nan) {
+            *empty = true;
+            return 0;
+        }
+        if (nan)
+            return eval_fail(q, PVM_ERR_EXECUTION, "Ratio value is NaN");
+        if (mx > 1)
+            eval_fmt_g(b, sizeof(b), mx),
+                eval_annotate(q, true, pe, "PromQL warning: ratio value "
+                              "should be between -1 and 1, got %s, capping "
+                              "to 1", b);
+        if (mn < -1)
+            eval_fmt_g(b, sizeof(b), mn),
+                eval_annotate(q, true, pe, "PromQL warning: ratio value "
+                              "should be between -1 and 1, got %s, capping "
+                              "to -1", b);
+        return 0;
+    case PVM_AGGR_QUANTILE:
+        if (nan)
+            eval_annotate(q, true, pe, "PromQL warning: quantile value "
+                          "should be between 0 and 1, got NaN");
+        if (mx > 1)
+            eval_fmt_g(b, sizeof(b), mx),
+                eval_annotate(q, true, pe, "PromQL warning: quantile value "
+                              "should be between 0 and 1, got %s", b);
+        if (mn < 0)
+            eval_fmt_g(b, sizeof(b), mn),
+                eval_annotate(q, true, pe, "PromQL warning: quantile value "
+                              "should be between 0 and 1, got %s", b);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static bool is_k_op(pvm_aggr_op op)
+{
+    return op == PVM_AGGR_TOPK || op == PVM_AGGR_BOTTOMK ||
+           op == PVM_AGGR_LIMITK || op == PVM_AGGR_LIMIT_RATIO;
+}
+
+static int step_plain(eval_ctx *c, const pvm_aggregate *ag, group *groups,
+                      eval_matrix *gm, const size_t *gidx, eval_sample *sv,
+                      size_t ns, double param, int64_t ts)
+{
+    eval_query *q = c->q;
+    for (size_t g = 0; g < gm->n; g++)
+        groups[g].seen = false;
+    for (size_t i = 0; i < ns; i++) {
+        size_t gi = gidx[sv[i].series];
+        group *g = &groups[gi];
+        if (!g->seen) {
+            group_init(g, ag->op, sv[i].v, sv[i].drop_name);
+        } else {
+            g->drop_name |= sv[i].drop_name;
+            group_add(g, ag->op, sv[i].v);
+        }
+        if (ag->op == PVM_AGGR_QUANTILE) {
+            if (!g->vals) {
+                g->vals = pvm_arena_alloc(q->a, (ns + 1) * sizeof(double));
+                if (!g->vals)
+                    return eval_nomem(q);
+            }
+            g->vals[(size_t)g->count - 1] = sv[i].v;
+        }
+    }
+    for (size_t gi = 0; gi < gm->n; gi++) {
+        group *g = &groups[gi];
+        if (!g->seen)
+            continue;
+        eval_series *s = &gm->s[gi];
+        s->drop_name = g->drop_name;
+        if (eval_series_push(q, s, ts, group_result(g, ag->op, param)) < 0)
+            return PVM_ERR_NOMEM;
+    }
+    return 0;
+}
+
+int eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
+{
+    eval_query *q = c->q;
+    const pvm_aggregate *ag = &e->u.aggregate;
+    double *param = NULL;
+    int r;
+    if (ag->op == PVM_AGGR_COUNT_VALUES) {
+        const char *label = eval_unparen(ag->param)->u.string.value;
+        if (!valid_label_name(label)) {
+            char *qs = eval_go_quote(q, label, strlen(label));
+            return qs ? eval_fail(q, PVM_ERR_EXECUTION,
+                                  "invalid label name %s", qs)
+                      : PVM_ERR_NOMEM;
+        }
+    } else if (ag->param && (r = eval_scalar_steps(c, ag->param, &param)) < 0)
+        return r;
+    eval_value in;
+    if ((r = eval_node(c, ag->expr, &in)) < 0)
+        return r;
+    if (ag->op == PVM_AGGR_COUNT_VALUES)
+        return count_values(c, e, &in,
+                            eval_unparen(ag->param)->u.string.value, out);
+    bool empty = false;
+    if (param && (r = check_params(c, e, param, &empty)) < 0)
+        return r;
+    out->type = PVM_VT_VECTOR;
+    if (empty)
+        return 0;
+    size_t *gidx = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*gidx));
+    size_t *cur = pvm_arena_calloc(q->a, in.m.n + 1, sizeof(*cur));
+    eval_sample *sv = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*sv));
+    double *vals = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*vals));
+    eval_matrix gm = {0};
+    if (!gidx || !cur || !sv || !vals)
+        return eval_nomem(q);
+    if ((r = make_groups(q, ag, &in.m, gidx, &gm)) < 0)
+        return r;
+    group *groups = pvm_arena_calloc(q->a, gm.n + 1, sizeof(*groups));
+    eval_out o;
+    if (!groups || eval_out_init(c, &o, in.m.n) < 0)
+        return eval_nomem(q);
+    for (size_t k = 0; k < c->nsteps; k++) {
+        int64_t ts = eval_step_ts(c, k);
+        size_t ns;
+        eval_gather(c, &in.m, cur, ts, sv, &ns);
+        double p = param ? param[k] : 0;
+        if (is_k_op(ag->op))
+            r = step_k(c, ag, groups, gm.n, gidx, sv, ns, p, in.m.n, vals,
+                       &o, ts);
+        else
+            r = step_plain(c, ag, groups, &gm, gidx, sv, ns, p, ts);
+        if (r < 0 || eval_check(c) < 0)
+            return q->err->code ? q->err->code : r;
+    }
+    if (is_k_op(ag->op)) {
+        out->m = o.m;
+        return 0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < gm.n; i++)
+        if (gm.s[i].n)
+            gm.s[k++] = gm.s[i];
+    gm.n = k;
+    out->m = gm;
+    return 0;
+}

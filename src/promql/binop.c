@@ -1,0 +1,367 @@
+/* binop.c: binary operators: scalar/scalar, vector/scalar (element-wise
+ * over each series), and vector/vector with Prometheus' vector matching
+ * (on, ignoring, group_left, group_right), bool, and the set operators
+ * and, or, unless, evaluated step by step on join signatures. */
+
+#include <math.h>
+#include <string.h>
+
+#include "promql/engine_internal.h"
+
+/* Per step state of a vector/vector operation. */
+typedef struct vv_state {
+    eval_ctx *c;                       /* evaluator */
+    const pvm_binary *b;               /* the operation */
+    const pvm_vector_matching *vm;     /* its matching */
+    eval_matrix *lm, *rm;              /* operands */
+    uint64_t *lsig, *rsig;             /* join signature per series */
+    size_t *lcur, *rcur;               /* gather cursors */
+    eval_sample *lv, *rv;              /* samples of the step */
+    eval_out out;                      /* result */
+} vv_state;
+
+static bool is_arith(pvm_binop op)
+{
+    switch (op) {
+    case PVM_OP_ADD: case PVM_OP_SUB: case PVM_OP_MUL: case PVM_OP_DIV:
+    case PVM_OP_POW: case PVM_OP_MOD: case PVM_OP_ATAN2:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Applies op; *keep is the comparison result (true for arithmetic). */
+static double apply(pvm_binop op, double l, double r, bool *keep)
+{
+    *keep = true;
+    switch (op) {
+    case PVM_OP_ADD: return l + r;
+    case PVM_OP_SUB: return l - r;
+    case PVM_OP_MUL: return l * r;
+    case PVM_OP_DIV: return l / r;
+    case PVM_OP_POW: return pow(l, r);
+    case PVM_OP_MOD: return fmod(l, r);
+    case PVM_OP_ATAN2: return atan2(l, r);
+    case PVM_OP_EQLC: *keep = l == r; return l;
+    case PVM_OP_NEQ: *keep = l != r; return l;
+    case PVM_OP_GTR: *keep = l > r; return l;
+    case PVM_OP_LSS: *keep = l < r; return l;
+    case PVM_OP_GTE: *keep = l >= r; return l;
+    case PVM_OP_LTE: *keep = l <= r; return l;
+    default: *keep = false; return 0;
+    }
+}
+
+static int scalar_scalar(eval_ctx *c, const pvm_binary *b, eval_value *l,
+                         eval_value *r, eval_value *out)
+{
+    out->type = PVM_VT_SCALAR;
+    eval_series *s = eval_matrix_add(c->q, &out->m, NULL, 0, false);
+    if (!s || !l->m.n || !r->m.n)
+        return s ? 0 : PVM_ERR_NOMEM;
+    const eval_series *ls = &l->m.s[0], *rs = &r->m.s[0];
+    for (size_t k = 0; k < ls->n && k < rs->n; k++) {
+        bool keep;
+        double v = apply(b->op, ls->pts[k].v, rs->pts[k].v, &keep);
+        if (pvm_binop_is_comparison(b->op))
+            v = keep ? 1 : 0;
+        if (eval_series_push(c->q, s, ls->pts[k].t, v) < 0)
+            return PVM_ERR_NOMEM;
+    }
+    return 0;
+}
+
+/* vector op scalar (swap: scalar op vector), series by series. */
+static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
+                         eval_value *sc, bool swap, eval_value *out)
+{
+    double *sv = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*sv));
+    if (!sv)
+        return eval_nomem(c->q);
+    for (size_t k = 0; k < c->nsteps; k++)
+        sv[k] = NAN;
+    if (sc->m.n)
+        for (size_t j = 0; j < sc->m.s[0].n; j++) {
+            const pvm_point *p = &sc->m.s[0].pts[j];
+            sv[(p->t - c->start) / c->interval] = p->v;
+        }
+    out->type = PVM_VT_VECTOR;
+    bool cmp = pvm_binop_is_comparison(b->op);
+    bool drop = is_arith(b->op) || b->return_bool;
+    for (size_t i = 0; i < vec->m.n; i++) {
+        const eval_series *s = &vec->m.s[i];
+        eval_series *d = NULL;
+        for (size_t j = 0; j < s->n; j++) {
+            double x = s->pts[j].v;
+            double y = sv[(s->pts[j].t - c->start) / c->interval];
+            bool keep;
+            double v = swap ? apply(b->op, y, x, &keep)
+                            : apply(b->op, x, y, &keep);
+            if (cmp && swap)
+                v = x;
+            if (b->return_bool) {
+                v = keep ? 1 : 0;
+                keep = true;
+            }
+            if (!keep)
+                continue;
+            if (!d && !(d = eval_matrix_add(c->q, &out->m, s->labels,
+                                            s->nlabels,
+                                            drop || s->drop_name)))
+                return PVM_ERR_NOMEM;
+            if (eval_series_push(c->q, d, s->pts[j].t, v) < 0)
+                return PVM_ERR_NOMEM;
+        }
+    }
+    return 0;
+}
+
+static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
+{
+    eval_query *q = st->c->q;
+    pvm_binop op = st->b->op;
+    /* Signatures present on the other side (a small linear probe set). */
+    size_t cap = 16;
+    while (cap < (nl + nr) * 2)
+        cap *= 2;
+    uint64_t *set = pvm_arena_calloc(q->a, cap, sizeof(*set));
+    bool *used = pvm_arena_calloc(q->a, cap, sizeof(*used));
+    if (!set || !used)
+        return eval_nomem(q);
+    eval_sample *fill = op == PVM_OP_OR ? st->lv : st->rv;
+    uint64_t *fsig = op == PVM_OP_OR ? st->lsig : st->rsig;
+    size_t nfill = op == PVM_OP_OR ? nl : nr;
+    for (size_t i = 0; i < nfill; i++) {
+        uint64_t h = fsig[fill[i].series];
+        size_t k = h & (cap - 1);
+        while (used[k] && set[k] != h)
+            k = (k + 1) & (cap - 1);
+        used[k] = true;
+        set[k] = h;
+    }
+#define HAS(h_) ({ size_t k_ = (h_) & (cap - 1); bool f_ = false;          \
+        while (used[k_]) { if (set[k_] == (h_)) { f_ = true; break; }     \
+                           k_ = (k_ + 1) & (cap - 1); } f_; })
+    for (size_t i = 0; i < nl; i++) {
+        const eval_sample *s = &st->lv[i];
+        bool present = HAS(st->lsig[s->series]);
+        if ((op == PVM_OP_AND && nr && present) || op == PVM_OP_OR ||
+            (op == PVM_OP_UNLESS && (!nr || !present)))
+            if (eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
+                             ts, s->v) < 0)
+                return q->err->code;
+    }
+    if (op == PVM_OP_OR)
+        for (size_t i = 0; i < nr; i++) {
+            const eval_sample *s = &st->rv[i];
+            if (nl && HAS(st->rsig[s->series]))
+                continue;
+            if (eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
+                             ts, s->v) < 0)
+                return q->err->code;
+        }
+#undef HAS
+    return 0;
+}
+
+/* The labels Prometheus' MatchLabels gives, as text, for errors. */
+static char *match_labels_str(vv_state *st, const eval_sample *s)
+{
+    const pvm_label *l;
+    size_t n;
+    if (eval_labels_filter(st->c->q, s->labels, s->nlabels, &st->vm->labels,
+                           st->vm->on, true, &l, &n) < 0)
+        return NULL;
+    return eval_labels_str(st->c->q, l, n);
+}
+
+static int result_labels(vv_state *st, const eval_sample *ls,
+                         const eval_sample *rs, const pvm_label **out,
+                         size_t *nout)
+{
+    eval_query *q = st->c->q;
+    const pvm_vector_matching *vm = st->vm;
+    const pvm_label *l = ls->labels;
+    size_t n = ls->nlabels;
+    if (is_arith(st->b->op) && eval_labels_drop_meta(q, l, n, &l, &n) < 0)
+        return PVM_ERR_NOMEM;
+    if (vm->card == PVM_CARD_ONE_TO_ONE &&
+        eval_labels_filter(q, l, n, &vm->labels, vm->on, false, &l, &n) < 0)
+        return PVM_ERR_NOMEM;
+    for (size_t i = 0; i < vm->include.n; i++) {
+        const char *name = vm->include.names[i];
+        const char *v = eval_labels_get(rs->labels, rs->nlabels, name);
+        if (eval_labels_set(q, l, n, name, v, &l, &n) < 0)
+            return PVM_ERR_NOMEM;
+    }
+    *out = l;
+    *nout = n;
+    return 0;
+}
+
+/* Arithmetic and comparisons between two vectors at one step. */
+static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
+                      uint64_t *lsig, eval_sample *rv, size_t nr,
+                      uint64_t *rsig, bool swapped, int64_t ts)
+{
+    eval_query *q = st->c->q;
+    const pvm_vector_matching *vm = st->vm;
+    if (!nl || !nr)
+        return 0;
+    size_t cap = 16;
+    while (cap < nr * 2)
+        cap *= 2;
+    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab)); /* rv idx+1 */
+    size_t *hits = pvm_arena_calloc(q->a, cap, sizeof(*hits));
+    uint64_t **seen = pvm_arena_calloc(q->a, cap, sizeof(*seen));
+    size_t *nseen = pvm_arena_calloc(q->a, cap, sizeof(*nseen));
+    if (!tab || !hits || !seen || !nseen)
+        return eval_nomem(q);
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t h = rsig[rv[i].series];
+        size_t k = h & (cap - 1);
+        while (tab[k] && rsig[rv[tab[k] - 1].series] != h)
+            k = (k + 1) & (cap - 1);
+        if (tab[k]) {
+            char *a = eval_labels_str(q, rv[i].labels, rv[i].nlabels);
+            const eval_sample *o = &rv[tab[k] - 1];
+            char *b2 = eval_labels_str(q, o->labels, o->nlabels);
+            char *ml = match_labels_str(st, &rv[i]);
+            if (!a || !b2 || !ml)
+                return PVM_ERR_NOMEM;
+            if (strcmp(a, b2) > 0) {
+                char *t = a;
+                a = b2;
+                b2 = t;
+            }
+            return eval_fail(q, PVM_ERR_EXECUTION,
+                             "found duplicate series for the match group %s "
+                             "on the %s hand-side of the operation: [%s, %s]"
+                             ";many-to-many matching not allowed: matching "
+                             "labels must be unique on one side",
+                             ml, swapped ? "left" : "right", a, b2);
+        }
+        tab[k] = i + 1;
+    }
+    bool cmp = pvm_binop_is_comparison(st->b->op);
+    for (size_t i = 0; i < nl; i++) {
+        uint64_t h = lsig[lv[i].series];
+        size_t k = h & (cap - 1);
+        while (tab[k] && rsig[rv[tab[k] - 1].series] != h)
+            k = (k + 1) & (cap - 1);
+        if (!tab[k])
+            continue;
+        const eval_sample *ls = &lv[i], *rs = &rv[tab[k] - 1];
+        double fl = swapped ? rs->v : ls->v, fr = swapped ? ls->v : rs->v;
+        bool keep;
+        double v = apply(st->b->op, fl, fr, &keep);
+        if (st->b->return_bool) {
+            v = keep ? 1 : 0;
+        }
+        const pvm_label *rl;
+        size_t rn;
+        if (result_labels(st, ls, rs, &rl, &rn) < 0)
+            return PVM_ERR_NOMEM;
+        if (vm->card == PVM_CARD_ONE_TO_ONE) {
+            if (hits[k]++)
+                return eval_fail(q, PVM_ERR_EXECUTION,
+                                 "multiple matches for labels: many-to-one "
+                                 "matching must be explicit "
+                                 "(group_left/group_right)");
+        } else {
+            uint64_t rh = eval_labels_hash(rl, rn);
+            for (size_t j = 0; j < nseen[k]; j++)
+                if (seen[k][j] == rh)
+                    return eval_fail(q, PVM_ERR_EXECUTION,
+                                     "multiple matches for labels: grouping "
+                                     "labels must ensure unique matches");
+            uint64_t *ns = pvm_arena_realloc(q->a, seen[k],
+                                             nseen[k] * sizeof(*ns),
+                                             (nseen[k] + 1) * sizeof(*ns));
+            if (!ns)
+                return eval_nomem(q);
+            ns[nseen[k]++] = rh;
+            seen[k] = ns;
+        }
+        if (cmp && !keep && !st->b->return_bool)
+            continue;
+        if (eval_out_add(&st->out, rl, rn, st->b->return_bool, ts, v) < 0)
+            return q->err->code;
+    }
+    return 0;
+}
+
+static uint64_t *signatures(eval_query *q, const eval_matrix *m,
+                            const pvm_vector_matching *vm)
+{
+    uint64_t *s = pvm_arena_alloc(q->a, (m->n + 1) * sizeof(*s));
+    if (!s) {
+        eval_nomem(q);
+        return NULL;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        s[i] = eval_labels_sig(m->s[i].labels, m->s[i].nlabels, &vm->labels,
+                               vm->on);
+    return s;
+}
+
+static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
+                         eval_value *r, eval_value *out)
+{
+    eval_query *q = c->q;
+    static const pvm_vector_matching none = {.card = PVM_CARD_ONE_TO_ONE};
+    vv_state st = {.c = c, .b = b, .vm = b->matching ? b->matching : &none,
+                   .lm = &l->m, .rm = &r->m};
+    st.lsig = signatures(q, &l->m, st.vm);
+    st.rsig = signatures(q, &r->m, st.vm);
+    st.lcur = pvm_arena_calloc(q->a, l->m.n + 1, sizeof(size_t));
+    st.rcur = pvm_arena_calloc(q->a, r->m.n + 1, sizeof(size_t));
+    st.lv = pvm_arena_alloc(q->a, (l->m.n + 1) * sizeof(eval_sample));
+    st.rv = pvm_arena_alloc(q->a, (r->m.n + 1) * sizeof(eval_sample));
+    if (!st.lsig || !st.rsig || !st.lcur || !st.rcur || !st.lv || !st.rv)
+        return eval_nomem(q);
+    if (eval_out_init(c, &st.out, l->m.n + r->m.n) < 0)
+        return PVM_ERR_NOMEM;
+    bool set = pvm_binop_is_set(b->op);
+    for (size_t k = 0; k < c->nsteps; k++) {
+        int64_t ts = eval_step_ts(c, k);
+        size_t nl, nr;
+        eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl);
+        eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr);
+        int rc;
+        if (set)
+            rc = set_op_step(&st, nl, nr, ts);
+        else if (st.vm->card == PVM_CARD_ONE_TO_MANY)
+            rc = arith_step(&st, st.rv, nr, st.rsig, st.lv, nl, st.lsig,
+                            true, ts);
+        else
+            rc = arith_step(&st, st.lv, nl, st.lsig, st.rv, nr, st.rsig,
+                            false, ts);
+        if (rc < 0 || eval_check(c) < 0)
+            return q->err->code;
+    }
+    out->type = PVM_VT_VECTOR;
+    out->m = st.out.m;
+    return 0;
+}
+
+int eval_binary(eval_ctx *c, const pvm_expr *e, eval_value *out)
+{
+    const pvm_binary *b = &e->u.binary;
+    eval_value l, r;
+    int rc = eval_node(c, b->lhs, &l);
+    if (rc < 0)
+        return rc;
+    rc = eval_node(c, b->rhs, &r);
+    if (rc < 0)
+        return rc;
+    bool ls = l.type == PVM_VT_SCALAR, rs = r.type == PVM_VT_SCALAR;
+    if (ls && rs)
+        return scalar_scalar(c, b, &l, &r, out);
+    if (rs)
+        return vector_scalar(c, b, &l, &r, false, out);
+    if (ls)
+        return vector_scalar(c, b, &r, &l, true, out);
+    return vector_vector(c, b, &l, &r, out);
+}

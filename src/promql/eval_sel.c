@@ -1,0 +1,347 @@
+/* eval_sel.c: selector data. Before evaluation every vector selector node
+ * is fetched once, through the fetch callback, for the whole time window
+ * the query can need (Prometheus' getTimeRangesForSelector); evaluation
+ * then reads instant vectors (last sample within the lookback delta, not
+ * stale) and range windows (t-range, t] from the sorted point arrays. */
+
+#include <math.h>
+#include <string.h>
+
+#include "promql/engine_internal.h"
+#include "promql/functions.h"
+#include "series.h"
+
+/* What the walk knows about the path from the root to a node. */
+typedef struct walk_state {
+    int64_t subq_off;      /* sum of subquery offsets (reset by @) */
+    int64_t subq_range;    /* sum of subquery ranges (reset by @) */
+    bool subq_has_ts;      /* a subquery on the path has @ */
+    int64_t subq_ts;       /* its time */
+    int64_t step;          /* step of the innermost subquery, or 0 */
+    int64_t eval_range;    /* range of the enclosing matrix selector */
+    const char *func;      /* enclosing function or aggregation */
+} walk_state;
+
+bool pvm_is_stale_nan(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof(bits));
+    return bits == PVM_STALE_NAN_BITS;
+}
+
+static int64_t resolve_at(const eval_query *q, int kind, int64_t ms)
+{
+    if (kind == PVM_AT_START)
+        return q->opts->start;
+    if (kind == PVM_AT_END)
+        return q->opts->end;
+    return ms;
+}
+
+/* Returns 1 when the series matches every matcher, 0 if not, < 0 on a
+ * regex engine error. */
+static int series_matches(const pvm_vector_selector *vs, const pvm_series *s)
+{
+    for (size_t i = 0; i < vs->nmatchers; i++) {
+        const pvm_matcher *m = &vs->matchers[i];
+        const char *v = NULL;
+        for (size_t j = 0; j < s->nlabels && !v; j++)
+            if (strcmp(s->labels[j].name, m->name) == 0)
+                v = s->labels[j].value;
+        int r = pvm_matcher_match(m, v ? v : "", v ? strlen(v) : 0);
+        if (r <= 0)
+            return r;
+    }
+    return 1;
+}
+
+/* Copies the matching series of set into sel, points clipped to
+ * [mint, maxt]. */
+static int take_series(eval_query *q, eval_sel *sel, pvm_series_set *set,
+                       const pvm_vector_selector *vs, int64_t mint,
+                       int64_t maxt)
+{
+    sel->s = pvm_arena_calloc(q->a, set->n ? set->n : 1, sizeof(*sel->s));
+    if (!sel->s)
+        return eval_nomem(q);
+    for (size_t i = 0; i < set->n; i++) {
+        const pvm_series *ps = set->list[i];
+        int r = series_matches(vs, ps);
+        if (r < 0)
+            return eval_fail(q, PVM_ERR_EXECUTION,
+                             "regular expression match limit exceeded");
+        if (!r)
+            continue;
+        size_t n;
+        const pvm_point *p = pvm_series_points(set, ps, &n);
+        if (!p)
+            return eval_nomem(q);
+        size_t lo = 0, hi = n;
+        while (lo < n && p[lo].t < mint)
+            lo++;
+        while (hi > lo && p[hi - 1].t > maxt)
+            hi--;
+        eval_series *es = &sel->s[sel->n++];
+        es->labels = ps->labels;
+        es->nlabels = ps->nlabels;
+        es->pts = (pvm_point *)(p + lo);
+        es->n = es->cap = hi - lo;
+    }
+    sel->clean = pvm_arena_calloc(q->a, sel->n + 1, sizeof(*sel->clean));
+    sel->nclean = pvm_arena_calloc(q->a, sel->n + 1, sizeof(*sel->nclean));
+    return sel->clean && sel->nclean ? 0 : eval_nomem(q);
+}
+
+static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
+{
+    const pvm_eval_opts *o = q->opts;
+    const pvm_vector_selector *vs = &e->u.vs;
+    int64_t start = o->start, end = o->end;
+    if (w->subq_has_ts)
+        start = end = w->subq_ts;
+    if (vs->at_kind != PVM_AT_NONE) {
+        start = end = resolve_at(q, vs->at_kind, vs->at_ms);
+    } else {
+        start -= w->subq_off + w->subq_range;
+        end -= w->subq_off;
+    }
+    start -= (w->eval_range ? w->eval_range : q->lookback) - 1;
+    start -= vs->offset_ms;
+    end -= vs->offset_ms;
+
+    pvm_fetch_request req = {
+        .node = e, .vs = vs, .instant = o->step == 0, .time = o->start,
+        .start = o->start, .end = o->end,
+        .step = w->step ? w->step : (o->step ? o->step : 1),
+        .mint = start, .maxt = end, .range_ms = w->eval_range,
+        .func = w->func,
+    };
+    pvm_series_set set;
+    if (pvm_series_set_init(&set, q->a) < 0)
+        return eval_nomem(q);
+    int r = o->fetch ? o->fetch(o->fetch_ctx, &req, &set, q->err) : 0;
+    if (r < 0) {
+        if (!q->err->code)
+            pvm_error_set(q->err, r, "fetching series failed");
+        return r;
+    }
+    if (pvm_series_set_finish(&set) < 0)
+        return eval_nomem(q);
+    eval_sel *sel = &q->sels[q->nsels++];
+    sel->node = e;
+    return take_series(q, sel, &set, vs, start, end);
+}
+
+static int walk(eval_query *q, const pvm_expr *e, walk_state w)
+{
+    switch (e->kind) {
+    case PVM_EXPR_VECTOR_SELECTOR:
+        return fetch_one(q, e, &w);
+    case PVM_EXPR_MATRIX_SELECTOR:
+        w.eval_range = e->u.matrix.range_ms;
+        return walk(q, e->u.matrix.vs, w);
+    case PVM_EXPR_SUBQUERY: {
+        const pvm_subquery *sq = &e->u.subquery;
+        w.subq_off += sq->offset_ms;
+        w.subq_range += sq->range_ms;
+        if (sq->at_kind != PVM_AT_NONE) {
+            w.subq_off = sq->offset_ms;
+            w.subq_range = sq->range_ms;
+            w.subq_has_ts = true;
+            w.subq_ts = resolve_at(q, sq->at_kind, sq->at_ms);
+        }
+        w.step = sq->step_ms ? sq->step_ms : q->subq_step;
+        return walk(q, sq->expr, w);
+    }
+    case PVM_EXPR_PAREN:
+        return walk(q, e->u.paren.expr, w);
+    case PVM_EXPR_UNARY:
+        return walk(q, e->u.unary.expr, w);
+    case PVM_EXPR_BINARY: {
+        int r = walk(q, e->u.binary.lhs, w);
+        return r < 0 ? r : walk(q, e->u.binary.rhs, w);
+    }
+    case PVM_EXPR_AGGREGATE: {
+        w.func = pvm_aggr_op_str(e->u.aggregate.op);
+        if (e->u.aggregate.param) {
+            int r = walk(q, e->u.aggregate.param, w);
+            if (r < 0)
+                return r;
+        }
+        return walk(q, e->u.aggregate.expr, w);
+    }
+    case PVM_EXPR_CALL:
+        w.func = e->u.call.func->name;
+        for (size_t i = 0; i < e->u.call.nargs; i++) {
+            int r = walk(q, e->u.call.args[i], w);
+            if (r < 0)
+                return r;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static size_t count_selectors(const pvm_expr *e)
+{
+    switch (e->kind) {
+    case PVM_EXPR_VECTOR_SELECTOR:
+        return 1;
+    case PVM_EXPR_MATRIX_SELECTOR:
+        return count_selectors(e->u.matrix.vs);
+    case PVM_EXPR_SUBQUERY:
+        return count_selectors(e->u.subquery.expr);
+    case PVM_EXPR_PAREN:
+        return count_selectors(e->u.paren.expr);
+    case PVM_EXPR_UNARY:
+        return count_selectors(e->u.unary.expr);
+    case PVM_EXPR_BINARY:
+        return count_selectors(e->u.binary.lhs) +
+               count_selectors(e->u.binary.rhs);
+    case PVM_EXPR_AGGREGATE:
+        return count_selectors(e->u.aggregate.expr) +
+               (e->u.aggregate.param ? count_selectors(e->u.aggregate.param)
+                                     : 0);
+    case PVM_EXPR_CALL: {
+        size_t n = 0;
+        for (size_t i = 0; i < e->u.call.nargs; i++)
+            n += count_selectors(e->u.call.args[i]);
+        return n;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Fetches every selector of root once. */
+int eval_fetch_all(eval_query *q, const pvm_expr *root)
+{
+    size_t n = count_selectors(root);
+    q->sels = pvm_arena_calloc(q->a, n ? n : 1, sizeof(*q->sels));
+    if (!q->sels)
+        return eval_nomem(q);
+    walk_state w = {0};
+    return walk(q, root, w);
+}
+
+eval_sel *eval_sel_find(eval_query *q, const pvm_expr *node)
+{
+    for (size_t i = 0; i < q->nsels; i++)
+        if (q->sels[i].node == node)
+            return &q->sels[i];
+    eval_fail(q, PVM_ERR_INTERNAL, "selector was not fetched");
+    return NULL;
+}
+
+/* The points of series i of s without stale markers (built once). */
+int eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
+                   const pvm_point **pts, size_t *n)
+{
+    const eval_series *es = &s->s[i];
+    if (!s->clean[i]) {
+        size_t k = 0;
+        for (size_t j = 0; j < es->n; j++)
+            k += !pvm_is_stale_nan(es->pts[j].v);
+        if (k == es->n) {
+            s->clean[i] = es->pts;
+        } else {
+            pvm_point *p = pvm_arena_alloc(q->a, (k ? k : 1) * sizeof(*p));
+            if (!p)
+                return eval_nomem(q);
+            k = 0;
+            for (size_t j = 0; j < es->n; j++)
+                if (!pvm_is_stale_nan(es->pts[j].v))
+                    p[k++] = es->pts[j];
+            s->clean[i] = p;
+        }
+        s->nclean[i] = k;
+    }
+    *pts = s->clean[i];
+    *n = s->nclean[i];
+    return 0;
+}
+
+/* An instant vector selector over all steps. With orig_ts the value is
+ * the sample's own timestamp in seconds (for timestamp()). */
+int eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
+                         eval_value *out)
+{
+    eval_query *q = c->q;
+    const pvm_vector_selector *vs = &e->u.vs;
+    eval_sel *sel = eval_sel_find(q, e);
+    if (!sel)
+        return PVM_ERR_INTERNAL;
+    int64_t at = 0;
+    bool has_at = vs->at_kind != PVM_AT_NONE;
+    if (has_at)
+        at = resolve_at(q, vs->at_kind, vs->at_ms);
+    out->type = PVM_VT_VECTOR;
+    for (size_t i = 0; i < sel->n; i++) {
+        const eval_series *src = &sel->s[i];
+        eval_series *dst = NULL;
+        size_t j = 0; /* first point with t > ref */
+        for (size_t k = 0; k < c->nsteps; k++) {
+            int64_t ts = eval_step_ts(c, k);
+            int64_t ref = (has_at ? at : ts) - vs->offset_ms;
+            while (j < src->n && src->pts[j].t <= ref)
+                j++;
+            if (j == 0)
+                continue;
+            const pvm_point *p = &src->pts[j - 1];
+            if (p->t <= ref - q->lookback || pvm_is_stale_nan(p->v))
+                continue;
+            if (!dst) {
+                dst = eval_matrix_add(q, &out->m, src->labels,
+                                      src->nlabels, false);
+                if (!dst)
+                    return PVM_ERR_NOMEM;
+            }
+            double v = orig_ts ? (double)p->t / 1000.0 : p->v;
+            if (eval_series_push(q, dst, ts, v) < 0 ||
+                eval_count_samples(c, 1) < 0)
+                return q->err->code;
+        }
+        if (eval_check(c) < 0)
+            return q->err->code;
+    }
+    return 0;
+}
+
+/* A range selector as a value (instant queries only): the raw window. */
+int eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
+{
+    eval_query *q = c->q;
+    const pvm_expr *vse = e->u.matrix.vs;
+    const pvm_vector_selector *vs = &vse->u.vs;
+    eval_sel *sel = eval_sel_find(q, vse);
+    if (!sel)
+        return PVM_ERR_INTERNAL;
+    int64_t ref = vs->at_kind != PVM_AT_NONE
+                      ? resolve_at(q, vs->at_kind, vs->at_ms)
+                      : c->start;
+    ref -= vs->offset_ms;
+    int64_t mint = ref - e->u.matrix.range_ms;
+    out->type = PVM_VT_MATRIX;
+    for (size_t i = 0; i < sel->n; i++) {
+        const pvm_point *p;
+        size_t n;
+        if (eval_sel_clean(q, sel, i, &p, &n) < 0)
+            return PVM_ERR_NOMEM;
+        eval_series *dst = NULL;
+        for (size_t j = 0; j < n; j++) {
+            if (p[j].t <= mint || p[j].t > ref)
+                continue;
+            if (!dst) {
+                dst = eval_matrix_add(q, &out->m, sel->s[i].labels,
+                                      sel->s[i].nlabels, false);
+                if (!dst)
+                    return PVM_ERR_NOMEM;
+            }
+            if (eval_series_push(q, dst, p[j].t, p[j].v) < 0 ||
+                eval_count_samples(c, 1) < 0)
+                return q->err->code;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,327 @@
+/* funcs_hist.c: histogram_quantile() and histogram_fraction() over
+ * classic histograms (series with an "le" label), with Prometheus'
+ * bucket coalescing, monotonicity fix and annotations; and the calendar
+ * parts of the date functions (UTC, proleptic Gregorian). Native
+ * histograms do not exist in this server's data model. */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "promql/engine_internal.h"
+#include "promql/functions.h"
+
+typedef struct bucket {
+    double ub;     /* upper bound */
+    double count;  /* cumulative count */
+} bucket;
+
+/* One histogram (all buckets of one label set but le) at one step. */
+typedef struct hgroup {
+    const pvm_label *labels;  /* labels without le */
+    size_t nlabels;           /* their number */
+    const char *name;         /* metric name, for annotations */
+    bucket *b;                /* buckets */
+    size_t n;                 /* number of buckets */
+} hgroup;
+
+static int cmp_bucket(const void *x, const void *y)
+{
+    const bucket *a = x, *b = y;
+    return a->ub < b->ub ? -1 : a->ub > b->ub;
+}
+
+static size_t coalesce(bucket *b, size_t n)
+{
+    size_t i = 0;
+    bucket last = b[0];
+    for (size_t j = 1; j < n; j++) {
+        if (b[j].ub == last.ub) {
+            last.count += b[j].count;
+        } else {
+            b[i++] = last;
+            last = b[j];
+        }
+    }
+    b[i++] = last;
+    return i;
+}
+
+static bool almost_equal(double a, double b, double eps)
+{
+    if (a == b)
+        return true;
+    double sum = fabs(a) + fabs(b), diff = fabs(a - b);
+    const double min_normal = 2.2250738585072014e-308;
+    if (a == 0 || b == 0 || sum < min_normal)
+        return diff < eps * min_normal;
+    return diff / fmin(sum, 1.7976931348623157e308) < eps;
+}
+
+/* Returns true when counts had to be forced monotonic. */
+static bool monotonic(bucket *b, size_t n, double *min_b, double *max_b,
+                      double *max_diff)
+{
+    bool forced = false;
+    *min_b = INFINITY;
+    *max_b = -INFINITY;
+    *max_diff = 0;
+    double prev = b[0].count;
+    for (size_t i = 1; i < n; i++) {
+        double cur = b[i].count;
+        if (cur == prev)
+            continue;
+        if (almost_equal(prev, cur, 1e-12)) {
+            b[i].count = prev;
+            continue;
+        }
+        if (cur < prev) {
+            b[i].count = prev;
+            forced = true;
+            *min_b = fmin(*min_b, b[i].ub);
+            *max_b = fmax(*max_b, b[i].ub);
+            *max_diff = fmax(*max_diff, prev - cur);
+            continue;
+        }
+        prev = cur;
+    }
+    return forced;
+}
+
+static double bucket_quantile(double q, bucket *b, size_t n, bool *forced,
+                              double *mn, double *mx, double *md)
+{
+    *forced = false;
+    if (isnan(q))
+        return NAN;
+    if (q < 0)
+        return -INFINITY;
+    if (q > 1)
+        return INFINITY;
+    qsort(b, n, sizeof(*b), cmp_bucket);
+    if (!isinf(b[n - 1].ub) || b[n - 1].ub < 0)
+        return NAN;
+    n = coalesce(b, n);
+    *forced = monotonic(b, n, mn, mx, md);
+    if (n < 2)
+        return NAN;
+    double obs = b[n - 1].count;
+    if (obs == 0)
+        return NAN;
+    double rank = q * obs;
+    size_t i = 0;
+    while (i < n - 1 && !(b[i].count >= rank))
+        i++;
+    if (i == n - 1)
+        return b[n - 2].ub;
+    if (i == 0 && b[0].ub <= 0)
+        return b[0].ub;
+    double start = 0, end = b[i].ub, count = b[i].count;
+    if (i > 0) {
+        start = b[i - 1].ub;
+        count -= b[i - 1].count;
+        rank -= b[i - 1].count;
+    }
+    return start + (end - start) * (rank / count);
+}
+
+static double bucket_fraction(double lo, double hi, bucket *b, size_t n)
+{
+    qsort(b, n, sizeof(*b), cmp_bucket);
+    if (!isinf(b[n - 1].ub) || b[n - 1].ub < 0)
+        return NAN;
+    n = coalesce(b, n);
+    double count = b[n - 1].count;
+    if (count == 0 || isnan(lo) || isnan(hi))
+        return NAN;
+    if (lo >= hi)
+        return 0;
+    double rank = 0, lr = 0, ur = 0;
+    bool ls = false, us = false;
+    double lb = b[0].ub <= 0 ? -INFINITY : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            lb = b[i - 1].ub;
+        double ub = b[i].ub;
+#define INTERP(v_) (isinf(lb) && lb < 0 ? b[i].count                       \
+                    : rank + (b[i].count - rank) * ((v_) - lb) / (ub - lb))
+        if (!ls && lb >= lo)
+            lr = rank, ls = true;
+        if (!us && lb >= hi)
+            ur = rank, us = true;
+        if (ls && us)
+            break;
+        if (!ls && lb < lo && ub > lo)
+            lr = INTERP(lo), ls = true;
+        if (!us && lb < hi && ub > hi)
+            ur = INTERP(hi), us = true;
+#undef INTERP
+        if (ls && us)
+            break;
+        rank = b[i].count;
+    }
+    if (!ls || lr > count)
+        lr = count;
+    if (!us || ur > count)
+        ur = count;
+    return (ur - lr) / count;
+}
+
+/* Groups the samples of one step by label set without le. */
+static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
+                      size_t ns, hgroup *g, size_t *ng)
+{
+    eval_query *q = c->q;
+    static const char *le_name[] = {"le"};
+    static const pvm_label_list le = {le_name, 1};
+    size_t n = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const char *lev = eval_labels_get(sv[i].labels, sv[i].nlabels, "le");
+        double ub;
+        if (!lev || eval_parse_float(lev, &ub) < 0) {
+            const char *name = eval_labels_get(sv[i].labels, sv[i].nlabels,
+                                               "__name__");
+            char *ql = eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
+            char *qn = name ? eval_go_quote(q, name, strlen(name)) : NULL;
+            if (!ql || (name && !qn))
+                return PVM_ERR_NOMEM;
+            eval_annotate(q, true, arg, "PromQL warning: bucket label \"le\" "
+                          "is missing or has a malformed value of %s%s%s",
+                          ql, qn ? " for metric name " : "", qn ? qn : "");
+            continue;
+        }
+        const pvm_label *l;
+        size_t nl;
+        if (eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
+                               false, &l, &nl) < 0)
+            return PVM_ERR_NOMEM;
+        size_t j = 0;
+        while (j < n && !eval_labels_eq(g[j].labels, g[j].nlabels, l, nl))
+            j++;
+        if (j == n) {
+            g[n] = (hgroup){l, nl, eval_labels_get(l, nl, "__name__"),
+                            pvm_arena_alloc(q->a, ns * sizeof(bucket)), 0};
+            if (!g[n++].b)
+                return eval_nomem(q);
+        }
+        g[j].b[g[j].n++] = (bucket){ub, sv[i].v};
+    }
+    *ng = n;
+    return 0;
+}
+
+/* histogram_quantile(q, v) and histogram_fraction(lo, hi, v). */
+int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
+{
+    eval_query *q = c->q;
+    const pvm_call *call = &e->u.call;
+    bool quant = call->func->id == PVM_FN_HISTOGRAM_QUANTILE;
+    size_t vi = quant ? 1 : 2;
+    double *p0, *p1 = NULL;
+    int r = eval_scalar_steps(c, call->args[0], &p0);
+    if (r >= 0 && !quant)
+        r = eval_scalar_steps(c, call->args[1], &p1);
+    eval_value in;
+    if (r < 0 || (r = eval_node(c, call->args[vi], &in)) < 0)
+        return r;
+    size_t *cur = pvm_arena_calloc(q->a, in.m.n + 1, sizeof(*cur));
+    eval_sample *sv = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*sv));
+    hgroup *g = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*g));
+    eval_out o;
+    if (!cur || !sv || !g || eval_out_init(c, &o, in.m.n) < 0)
+        return eval_nomem(q);
+    for (size_t k = 0; k < c->nsteps; k++) {
+        int64_t ts = eval_step_ts(c, k);
+        size_t ns, ng = 0;
+        eval_gather(c, &in.m, cur, ts, sv, &ns);
+        if (quant && (isnan(p0[k]) || p0[k] < 0 || p0[k] > 1)) {
+            char b[40];
+            eval_fmt_g(b, sizeof(b), p0[k]);
+            eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
+                          "value should be between 0 and 1, got %s", b);
+        }
+        if ((r = group_step(c, call->args[vi], sv, ns, g, &ng)) < 0)
+            return r;
+        for (size_t j = 0; j < ng; j++) {
+            double v;
+            if (quant) {
+                bool forced;
+                double mn, mx, md;
+                v = bucket_quantile(p0[k], g[j].b, g[j].n, &forced, &mn, &mx,
+                                    &md);
+                if (forced &&
+                    eval_annotate_mono(q, g[j].name, call->args[vi], ts, mn,
+                                       mx, md) < 0)
+                    return PVM_ERR_NOMEM;
+            } else {
+                v = bucket_fraction(p0[k], p1[k], g[j].b, g[j].n);
+            }
+            if (eval_out_add(&o, g[j].labels, g[j].nlabels, true, ts, v) < 0)
+                return q->err->code;
+        }
+        if (eval_check(c) < 0)
+            return q->err->code;
+    }
+    out->type = PVM_VT_VECTOR;
+    out->m = o.m;
+    return 0;
+}
+
+/* ---- dates ------------------------------------------------------------ */
+
+/* Days since 1970-01-01 to civil date (H. Hinnant's algorithm). */
+static void civil(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The calendar field of function id for a Unix time in seconds. */
+double eval_date_part(int id, double seconds)
+{
+    int64_t s;
+    if (isnan(seconds) || seconds >= 9.2e18 || seconds <= -9.2e18)
+        s = INT64_MIN / 2; /* Go's int64(NaN) is unspecified */
+    else
+        s = (int64_t)seconds;
+    int64_t days = s / 86400, rem = s % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int64_t y;
+    int m, d;
+    civil(days, &y, &m, &d);
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                31};
+    static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273,
+                                 304, 334};
+    switch (id) {
+    case PVM_FN_YEAR: return (double)y;
+    case PVM_FN_MONTH: return m;
+    case PVM_FN_DAY_OF_MONTH: return d;
+    case PVM_FN_DAY_OF_YEAR:
+        return before[m - 1] + d + (m > 2 && leap(y));
+    case PVM_FN_DAY_OF_WEEK: {
+        int64_t w = (days % 7 + 7 + 4) % 7; /* 1970-01-01 was a Thursday */
+        return (double)w;
+    }
+    case PVM_FN_DAYS_IN_MONTH:
+        return mdays[m - 1] + (m == 2 && leap(y));
+    case PVM_FN_HOUR: return (double)(rem / 3600);
+    case PVM_FN_MINUTE: return (double)(rem % 3600 / 60);
+    default: return NAN;
+    }
+}
