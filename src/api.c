@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "api_eval.h"
+#include "api_series.h"
 #include "form.h"
 #include "output.h"
 #include "params.h"
@@ -162,6 +163,10 @@ static int run_and_answer(api_req *r, pvm_request *req, pvm_hook hook,
     if (!resp)
         return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(r->env->ctx, hook, req, resp);
+    bool has_range = param(r, "start") && param(r, "end");
+    if (pvm_api_refine_discovery(r->env, req, resp, has_range, &r->err) < 0 &&
+        !resp->error_code)
+        return r->err.code;
     /* Every series has a name: /labels lists __name__ whenever plugins
      * report any label, as Prometheus does. */
     if (req->type == PVM_REQUEST_LABEL_NAMES && resp->values.n &&

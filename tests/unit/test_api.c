@@ -287,10 +287,39 @@ static void test_series(void **state)
     expect_error(req(state, "GET", "/api/v1/series?match[]={a=~\".*\"}",
                      NULL),
                  400, "bad_data", "match[]");
-    /* repeated match[]: union */
+    /* repeated match[]: the union, as whole label sets from the query
+     * hooks (12 series), not just {__name__} */
     r = req(state, "POST", "/api/v1/series",
             "match%5B%5D=nothing&match%5B%5D=" METRIC "%7B%7D");
-    assert_int_equal(pvm_test_json_length(r->json, "data"), 1);
+    assert_int_equal(pvm_test_json_length(r->json, "data"), 12);
+    assert_string_equal(pvm_test_json_string(r->json, "data[0].type"),
+                        "cosine");
+    pvm_test_response_free(r);
+    r = pvm_testkit_series(*state, METRIC "{type=\"sine\"}", 0, 3600);
+    assert_int_equal(pvm_test_json_length(r->json, "data"), 3);
+    assert_string_equal(pvm_test_json_string(r->json, "data[2].amplitude"),
+                        "5");
+    pvm_test_response_free(r);
+}
+
+/* With match[], label names and values agree with /series even though the
+ * example plugin's discovery hooks ignore the label matchers. */
+static void test_discovery_agrees_with_series(void **state)
+{
+    pvm_test_response *r = pvm_testkit_label_values(
+        *state, "amplitude", METRIC "{amplitude=~\"1|5\"}");
+    assert_string_equal(r->body,
+                        "{\"status\":\"success\",\"data\":[\"1\",\"5\"]}");
+    pvm_test_response_free(r);
+    r = pvm_testkit_label_values(*state, "type",
+                                 METRIC "{type=~\"s.*\",type!=\"sine\"}");
+    assert_string_equal(r->body, "{\"status\":\"success\",\"data\":["
+                                 "\"sawtooth\",\"square\"]}");
+    pvm_test_response_free(r);
+    r = req(state, "GET", "/api/v1/labels?match[]=" METRIC
+                          "&start=0&end=3600", NULL);
+    assert_string_equal(r->body, "{\"status\":\"success\",\"data\":["
+                                 "\"__name__\",\"amplitude\",\"type\"]}");
     pvm_test_response_free(r);
 }
 
@@ -445,6 +474,7 @@ int main(void)
         T(test_body_limit_and_content_type),
         T(test_labels_and_values),
         T(test_series),
+        T(test_discovery_agrees_with_series),
         T(test_exemplars_and_format),
         T(test_engine_sum_by_type),
         T(test_engine_rate_matches_slope),

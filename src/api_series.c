@@ -1,0 +1,167 @@
+/* api_series.c: series discovery through the query hooks (see
+ * api_series.h). Plugins answer the discovery hooks with metric names and
+ * label values only; Prometheus answers /series with whole label sets and
+ * filters /labels and /label/<name>/values by match[] on them. Asking the
+ * query hooks for each selector gives the same answers. */
+#include <string.h>
+#include <time.h>
+
+#include "api_series.h"
+#include "labels.h"
+#include "query_impl.h"
+#include "registry.h"
+
+/* Most timestamps a discovery request asks per series. */
+#define DISCOVERY_POINTS 100
+/* Finest step of a discovery request (ms). */
+#define DISCOVERY_MIN_STEP 15000
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs the hooks for one selector and adds its series' label sets. */
+static int find_one(const pvm_api_env *env, const pvm_request *proto,
+                    const pvm_selector *sel, bool has_range,
+                    pvm_series_set *out, pvm_response **failed,
+                    pvm_error *err)
+{
+    pvm_arena *a = proto->arena;
+    pvm_request *req = pvm_arena_alloc(a, sizeof(*req));
+    pvm_query *q = pvm_arena_calloc(a, 1, sizeof(*q));
+    if (!req || !q)
+        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    *req = *proto;
+    q->string = pvm_promql_format(a, sel->node);
+    q->expr = sel->node;
+    q->selectors = (pvm_selector *)sel;
+    q->nselectors = 1;
+    if (!q->string)
+        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    req->query = q;
+    if (has_range) {
+        int64_t span = proto->end - proto->start;
+        req->type = PVM_REQUEST_RANGE;
+        req->step = span / DISCOVERY_POINTS;
+        if (req->step < DISCOVERY_MIN_STEP)
+            req->step = DISCOVERY_MIN_STEP;
+        req->time = req->end;
+    } else {
+        int64_t now = now_ms();
+        req->type = PVM_REQUEST_INSTANT;
+        req->time = proto->end < now ? proto->end : now;
+        req->start = req->end = req->time;
+        req->step = 0;
+    }
+    pvm_response *resp = pvm_response_new(
+        req, has_range ? PVM_RESPONSE_MATRIX : PVM_RESPONSE_VECTOR,
+        env->cfg->max_samples);
+    if (!resp)
+        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    pvm_context_run_request_hook(env->ctx,
+                                 has_range ? PVM_HOOK_RANGE_QUERY
+                                           : PVM_HOOK_INSTANT_QUERY,
+                                 req, resp);
+    if (resp->error_code) {
+        *failed = resp;
+        return pvm_error_set(err, resp->error_code, "%s", resp->error_msg);
+    }
+    for (size_t i = 0; i < resp->series.n; i++) {
+        const pvm_series *s = resp->series.list[i];
+        /* plugins may add samples past the query check: re-check */
+        const char *name =
+            pvm_labels_get(s->labels, s->nlabels, PVM_METRIC_NAME_LABEL);
+        if (pvm_selector_match(sel, name ? name : "", s->labels,
+                               s->nlabels) != 1)
+            continue;
+        if (!pvm_series_set_get(out, s->labels, s->nlabels, s->hash))
+            return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int pvm_api_find_series(const pvm_api_env *env, const pvm_request *proto,
+                        bool has_range, pvm_series_set *out,
+                        pvm_response **failed, pvm_error *err)
+{
+    if (pvm_series_set_init(out, proto->arena) < 0)
+        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < proto->query->nselectors; i++) {
+        int rc = find_one(env, proto, &proto->query->selectors[i], has_range,
+                          out, failed, err);
+        if (rc < 0)
+            return rc;
+    }
+    pvm_series_set_finish(out);
+    return 0;
+}
+
+/* Drops {__name__="x"} entries of a SERIES response when a fuller label
+ * set of metric x was found. */
+static void drop_bare_names(pvm_series_set *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const pvm_series *ser = s->list[i];
+        bool bare = ser->nlabels == 1 &&
+                    strcmp(ser->labels[0].name, PVM_METRIC_NAME_LABEL) == 0;
+        bool covered = false;
+        for (size_t j = 0; bare && j < s->n && !covered; j++) {
+            const pvm_series *o = s->list[j];
+            covered = o != ser && o->nlabels > 1 &&
+                      strcmp(o->labels[0].name, PVM_METRIC_NAME_LABEL) == 0 &&
+                      strcmp(o->labels[0].value, ser->labels[0].value) == 0;
+        }
+        if (!covered)
+            s->list[k++] = s->list[i];
+    }
+    s->n = k;
+}
+
+int pvm_api_refine_discovery(const pvm_api_env *env, pvm_request *req,
+                             pvm_response *resp, bool has_range,
+                             pvm_error *err)
+{
+    if (pvm_query_is_empty(req->query) || resp->error_code)
+        return 0;
+    pvm_series_set found;
+    pvm_response *failed = NULL;
+    int rc = pvm_api_find_series(env, req, has_range, &found, &failed, err);
+    if (rc < 0) {
+        if (failed) /* the plugin's own error (and headers) stand */
+            *resp = *failed;
+        return rc;
+    }
+    if (resp->type == PVM_RESPONSE_SERIES) {
+        for (size_t i = 0; i < found.n; i++)
+            if (!pvm_series_set_get(&resp->series, found.list[i]->labels,
+                                    found.list[i]->nlabels,
+                                    found.list[i]->hash))
+                return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+        pvm_series_set_finish(&resp->series);
+        drop_bare_names(&resp->series);
+        resp->nresults = resp->series.n;
+        return 0;
+    }
+    if (found.n == 0)
+        return 0; /* only the discovery hooks know: keep their answer */
+    resp->values.n = 0;
+    for (size_t i = 0; i < found.n; i++) {
+        const pvm_series *s = found.list[i];
+        for (size_t k = 0; k < s->nlabels; k++) {
+            const char *v = req->type == PVM_REQUEST_LABEL_NAMES
+                                ? s->labels[k].name
+                            : strcmp(s->labels[k].name,
+                                     pvm_request_label_name(req)) == 0
+                                ? s->labels[k].value
+                                : NULL;
+            if (v && pvm_strlist_add(req->arena, &resp->values, v) < 0)
+                return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+        }
+    }
+    resp->nresults = resp->values.n;
+    return 0;
+}
