@@ -1,0 +1,155 @@
+#!/bin/sh
+# tests/integration/promtool.sh URL: runs Debian's promtool (`query
+# instant|range|series|labels`, client_golang) against pvm-fcgi behind
+# nginx at URL (the main instance of run.sh: the example plugin's 12 series
+# prometheus_virtual_metrics_example_metric{type,amplitude}) and checks
+# what it prints. Prints
+#   PVM-RESULT: promtool: P passed, F failed, S skipped
+# and exits nonzero when a check failed. Without promtool: all skipped.
+set -u
+
+URL=${1:?usage: promtool.sh http://127.0.0.1:PORT}
+case "$URL" in
+http://127.0.0.1:* | http://\[::1\]:*) ;;
+*)
+    echo "promtool.sh: refusing $URL: only 127.0.0.1 / ::1" >&2
+    exit 2
+    ;;
+esac
+M=prometheus_virtual_metrics_example_metric
+PASS=0
+FAIL=0
+SKIP=0
+OUT=$(mktemp "${TMPDIR:-/tmp}/pvm-promtool.XXXXXX") || exit 2
+ERR=$OUT.err
+trap 'rm -f "$OUT" "$ERR"' EXIT
+
+PROMTOOL=${PVM_PROMTOOL:-$(command -v promtool 2>/dev/null)}
+if [ -z "$PROMTOOL" ]; then
+    echo "promtool.sh: promtool not installed (apt-get install prometheus): skipped"
+    echo "PVM-RESULT: promtool: 0 passed, 0 failed, 9 skipped"
+    exit 0
+fi
+
+ok() {
+    echo "ok   promtool $1"
+    PASS=$((PASS + 1))
+}
+
+bad() {
+    echo "FAIL promtool $1"
+    sed 's/^/     out: /' "$OUT" | head -n 20
+    sed 's/^/     err: /' "$ERR" | head -n 20
+    FAIL=$((FAIL + 1))
+}
+
+# pt ARGS...: runs promtool with a bounded time; output in $OUT/$ERR.
+pt() {
+    timeout 60 "$PROMTOOL" "$@" >"$OUT" 2>"$ERR"
+}
+
+now=$(date +%s)
+end=$((now / 60 * 60))
+start=$((end - 60))
+
+# 1. instant query: 12 lines "metric{...} => v @[t]"
+if pt query instant "$URL" "$M"; then
+    n=$(grep -c "^$M{.*} => .* @\[" "$OUT")
+    if [ "$n" = 12 ]; then ok "query instant: 12 samples"; else bad "query instant: $n samples, expected 12"; fi
+else
+    bad "query instant: exit status $?"
+fi
+
+# 2. instant query at a given time of one series: value and timestamp
+if pt query instant --time=60 "$URL" "$M{type=\"square\",amplitude=\"5\"}"; then
+    if grep -q "^$M{amplitude=\"5\", type=\"square\"} => .* @\[60\]" "$OUT" &&
+        [ "$(wc -l <"$OUT")" = 1 ]; then
+        ok "query instant --time=60: one sample @[60]"
+    else
+        bad "query instant --time=60: unexpected output"
+    fi
+else
+    bad "query instant --time=60: exit status $?"
+fi
+
+# 3. range query: 12 series x 5 points
+if pt query range --start="$start" --end="$end" --step=15s "$URL" "$M"; then
+    ns=$(grep -c "^$M{.*} =>\$" "$OUT")
+    np=$(grep -c " @\[[0-9.]*\]\$" "$OUT")
+    if [ "$ns" = 12 ] && [ "$np" = 60 ]; then
+        ok "query range: 12 series x 5 points"
+    else
+        bad "query range: $ns series, $np points; expected 12 and 60"
+    fi
+else
+    bad "query range: exit status $?"
+fi
+
+# 4. series of the fixture's example_metric: 2 label sets
+if pt query series --match=example_metric "$URL"; then
+    if [ "$(grep -c '__name__="example_metric"' "$OUT")" = 2 ] &&
+        grep -q 'type="a"' "$OUT" && grep -q 'type="b"' "$OUT"; then
+        ok "query series: example_metric a, b"
+    else
+        bad "query series: expected 2 example_metric series (a, b)"
+    fi
+else
+    bad "query series: exit status $?"
+fi
+
+# 5. series with two --match: the union of two selectors; and the example
+#    plugin's metric (it adds names only: 1 label set in pvm, 12 in
+#    Prometheus)
+if pt query series --match='example_metric{type="a"}' \
+    --match='example_metric{type="b"}' "$URL"; then
+    n=$(grep -c '__name__="example_metric"' "$OUT")
+    if [ "$n" = 2 ]; then ok "query series --match x2: 2 series"; else bad "query series --match x2: $n series, expected 2"; fi
+else
+    bad "query series --match x2: exit status $?"
+fi
+if pt query series --match="$M" "$URL"; then
+    n=$(grep -c "__name__=\"$M\"" "$OUT")
+    if { [ "$n" = 1 ] || [ "$n" = 12 ]; } && [ "$(wc -l <"$OUT")" = "$n" ]; then
+        ok "query series $M: $n label set(s)"
+    else
+        bad "query series $M: $n series, expected 1 (names only) or 12"
+    fi
+else
+    bad "query series $M: exit status $?"
+fi
+
+# 6. label values of type for the example metric, sorted
+if pt query labels --match="$M" "$URL" type; then
+    if [ "$(tr '\n' ' ' <"$OUT")" = "cosine sawtooth sine square " ]; then
+        ok "query labels type: cosine sawtooth sine square"
+    else
+        bad "query labels type: unexpected values"
+    fi
+else
+    bad "query labels type: exit status $?"
+fi
+
+# 7. a parse error comes back as promtool's "query error: bad_data: ...
+#    1:5: parse error: unclosed left parenthesis" (Prometheus prefixes
+#    'invalid parameter "query": ' on /query)
+if pt query instant "$URL" 'sum('; then
+    bad "query instant 'sum(': exit status 0 for a parse error"
+elif grep -q "bad_data: .*1:5: parse error" "$ERR" "$OUT"; then
+    ok "query instant 'sum(': bad_data with a position"
+else
+    bad "query instant 'sum(': no 'bad_data: ...1:5: parse error' message"
+fi
+
+# 8. scalar arithmetic (needs the PromQL evaluator): "scalar: 2 @[4]"
+if pt query instant --time=4 "$URL" '1+1'; then
+    if grep -q "^scalar: 2 @\[4\]" "$OUT"; then
+        ok "query instant 1+1: scalar: 2 @[4]"
+    else
+        bad "query instant 1+1: not 'scalar: 2 @[4]'"
+    fi
+else
+    bad "query instant 1+1: exit status $?"
+fi
+
+echo "PVM-RESULT: promtool: $PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]
