@@ -13,6 +13,7 @@
 #include "api_eval.h"
 #include "api_series.h"
 #include "form.h"
+#include "metrics.h"
 #include "output.h"
 #include "params.h"
 #include "query_impl.h"
@@ -40,6 +41,7 @@ typedef struct api_req {
     const char *unit;             /* "samples" or "values" */
     size_t count;                 /* results returned, for the log */
     const char *query;            /* query text, for the log */
+    const char *route;            /* matched route, for the metrics */
 } api_req;
 
 typedef int (*api_handler)(api_req *r);
@@ -267,7 +269,11 @@ static int range_params(api_req *r, int64_t *start, int64_t *end,
                              "invalid parameter \"step\": zero or negative "
                              "query resolution step widths are not "
                              "accepted. Try a positive integer");
-    if ((*end - *start) / *step > MAX_POINTS_PER_SERIES)
+    /* A span too long for int64 ms has too many points too (Go's
+     * Time.Sub saturates; a plain subtraction would overflow). */
+    int64_t span;
+    if (__builtin_sub_overflow(*end, *start, &span) ||
+        span / *step > MAX_POINTS_PER_SERIES)
         return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
                              "exceeded maximum resolution of 11,000 points "
                              "per timeseries. Try decreasing the query "
@@ -471,6 +477,21 @@ static int h_metadata(api_req *r)
     return pvm_output_data_raw(r->a, r->out, "{}"), 1;
 }
 
+/* GET <prefix><metrics_path> (default /metrics): self-monitoring in the
+ * Prometheus text format, for the whole server (metrics.h). */
+static int h_metrics(api_req *r, unsigned method)
+{
+    r->kind = "metrics";
+    r->route = "metrics";
+    if (method != M_GET)
+        return pvm_error_set(&r->err, PVM_ERR_METHOD,
+                             "method %.20s not allowed for %s (use GET)",
+                             r->hr->method ? r->hr->method : "",
+                             r->env->cfg->metrics_path);
+    pvm_metrics_write(r->env->shm, r->out);
+    return 1;
+}
+
 /* ---- routing ----------------------------------------------------------- */
 
 /* Routes below <prefix>/api/v1/. A '*' segment matches one path segment
@@ -599,6 +620,10 @@ static int dispatch(api_req *r)
         return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
+    const char *mp = r->env->cfg->metrics_path;
+    if (mp && *mp && strncmp(path, prefix, pl) == 0 &&
+        strcmp(path + pl, mp) == 0)
+        return h_metrics(r, method);
     if (strncmp(path, prefix, pl) != 0 ||
         strncmp(path + pl, "/api/v1/", 8) != 0)
         return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
@@ -610,6 +635,7 @@ static int dispatch(api_req *r)
         size_t arg_len = 0;
         if (!route_matches(routes[i].path, sub, &arg, &arg_len))
             continue;
+        r->route = routes[i].path;
         if (!(routes[i].methods & method))
             return pvm_error_set(&r->err, PVM_ERR_METHOD,
                                  "method %.20s not allowed for %.200s "
@@ -641,6 +667,16 @@ static int dispatch(api_req *r)
                          "not found: %.200s (unknown API endpoint)", path);
 }
 
+/* Counts a failed plugin hook for /metrics; the registry's message names
+ * the instance: "plugin NAME: HOOK failed: ...". */
+static void count_plugin_error(const api_req *r)
+{
+    char name[64] = "";
+    if (strncmp(r->err.msg, "plugin ", 7) == 0)
+        sscanf(r->err.msg + 7, "%63[^:]", name);
+    pvm_metrics_plugin_error(r->env->shm, name);
+}
+
 static double elapsed_ms(const struct timespec *t0)
 {
     struct timespec t1;
@@ -667,6 +703,9 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
     } else if (r.err.code) {
         status = pvm_status_http(r.err.code); /* answered by the handler */
     }
+    pvm_metrics_observe(env->shm, r.route, status, elapsed_ms(&t0) / 1e3);
+    if (r.err.code == PVM_ERR_PLUGIN)
+        count_plugin_error(&r);
     if (env->cfg->access_log_level <= pvm_log_get_level() &&
         !env->cfg->access_log_off)
         pvm_log(env->cfg->access_log_level,

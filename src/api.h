@@ -8,10 +8,15 @@
 #include "config.h"
 #include "http.h"
 
+typedef struct pvm_shm pvm_shm;
+
 /* Everything a request needs from the server. */
 typedef struct pvm_api_env {
     pvm_context *ctx;               /* plugins and configuration */
     const pvm_server_config *cfg;   /* [server] settings */
+    pvm_shm *shm;                   /* shared counters and worker slots
+                                       (shm.h); NULL: no self-monitoring */
+    int slot;                       /* this worker's slot in shm */
 } pvm_api_env;
 
 /* Answers one HTTP request through out, using arena a for everything it

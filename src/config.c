@@ -29,7 +29,7 @@
 
 /* Number of [server] keys (server_keys, at the bottom, has one more entry:
  * the NULL terminator). */
-#define SERVER_NKEYS 11
+#define SERVER_NKEYS 13
 
 struct server_key;
 
@@ -138,6 +138,7 @@ void pvm_config_free(pvm_config *c)
     free(c->sections);
     free(c->server.listen);
     free(c->server.api_url_prefix);
+    free(c->server.metrics_path);
     free(c->path);
     free(c);
 }
@@ -230,6 +231,7 @@ static void server_defaults(pvm_server_config *s)
     s->workers = 0;
     s->request_timeout_ms = 60 * 1000;
     s->max_query_timeout_ms = 2 * 60 * 1000;
+    s->shutdown_timeout_ms = 30 * 1000;
 }
 
 /* [A-Za-z0-9_.-]+ */
@@ -486,7 +488,8 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     server_defaults(&c->server);
     c->path = strdup(name);
     c->server.api_url_prefix = strdup("");
-    if (!c->path || !c->server.api_url_prefix)
+    c->server.metrics_path = strdup("/metrics");
+    if (!c->path || !c->server.api_url_prefix || !c->server.metrics_path)
         goto oom;
 
     /* Debian's libinih takes its line buffer settings at run time: a heap
@@ -638,6 +641,36 @@ static int set_prefix(pvm_server_config *s, const struct server_key *k,
     return 0;
 }
 
+/* The self-monitoring path: "" (disabled) or a path, normalized to one
+ * leading slash ("metrics" -> "/metrics"). */
+static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
+                            const char *v, char *why, size_t n)
+{
+    (void)k;
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' ||
+            *p == 0x7f) {
+            snprintf(why, n,
+                     "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
+                     v);
+            return -1;
+        }
+    }
+    while (*v == '/')
+        v++;
+    size_t len = strlen(v);
+    char *copy = malloc(len + 2);
+    if (!copy) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    copy[0] = len ? '/' : '\0';
+    memcpy(copy + (len ? 1 : 0), v, len + 1);
+    free(s->metrics_path);
+    s->metrics_path = copy;
+    return 0;
+}
+
 /* A size (see pvm_config_parse_size) of at least k->min bytes. */
 static int set_size(pvm_server_config *s, const struct server_key *k,
                     const char *v, char *why, size_t n)
@@ -751,5 +784,7 @@ static const struct server_key server_keys[SERVER_NKEYS + 1] = {
     {"workers", set_workers, SRV(workers), 0},
     {"request_timeout", set_duration, SRV(request_timeout_ms), 0},
     {"max_query_timeout", set_duration, SRV(max_query_timeout_ms), 1},
+    {"shutdown_timeout", set_duration, SRV(shutdown_timeout_ms), 0},
+    {"metrics_path", set_metrics_path, SRV(metrics_path), 0},
     {NULL, NULL, 0, 0},
 };

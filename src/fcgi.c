@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "fcgi.h"
+#include "shm.h"
 
 #define LISTEN_BACKLOG 128
 
@@ -186,14 +189,56 @@ static int collect_headers(pvm_arena *a, FCGX_ParamArray envp,
     return 0;
 }
 
+/* Reads the body until the end of the FastCGI stdin stream, when the web
+ * server gave no CONTENT_LENGTH (Apache's mod_proxy_fcgi forwards a
+ * chunked request body that way); at most max bytes. */
+static int read_body_to_eof(pvm_arena *a, FCGX_Request *req, size_t max,
+                            pvm_http_request *hr)
+{
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16384;
+            if (ncap > max + 1)
+                ncap = max + 1;
+            char *nb =
+                pvm_arena_realloc(a, buf, buf ? cap + 1 : 0, ncap + 1);
+            if (!nb)
+                return PVM_ERR_NOMEM;
+            buf = nb;
+            cap = ncap;
+        }
+        size_t want = cap - len;
+        int got = FCGX_GetStr(buf + len, want > (1u << 30) ? 1 << 30
+                                                            : (int)want,
+                              req->in);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+        if (len > max) {
+            hr->body_too_large = true;
+            return 0;
+        }
+    }
+    if (len == 0)
+        return 0;
+    buf[len] = '\0';
+    hr->body = buf;
+    hr->body_len = len;
+    return 0;
+}
+
 /* Reads the body (up to max bytes); sets body_too_large beyond. */
 static int read_body(pvm_arena *a, FCGX_Request *req, size_t max,
                      pvm_http_request *hr)
 {
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", req->envp);
+    if (!cl || !*cl)
+        return read_body_to_eof(a, req, max, hr);
     char *end = NULL;
-    unsigned long long want = cl && *cl ? strtoull(cl, &end, 10) : 0;
-    if (cl && *cl && (*end || want > (unsigned long long)SIZE_MAX / 2))
+    unsigned long long want = strtoull(cl, &end, 10);
+    if (*end || want > (unsigned long long)SIZE_MAX / 2)
         want = (unsigned long long)max + 1;
     if (want > max) {
         hr->body_too_large = true;
@@ -251,10 +296,26 @@ static void handle_one(const pvm_api_env *env, pvm_arena *a,
     pvm_api_handle(env, a, &hr, &out);
 }
 
+/* Waits until fd has a connection to accept or a signal arrived, with
+ * the stop signals unblocked only during the wait (ppoll swaps the mask
+ * atomically: a signal sent just before cannot be missed). Returns 1 when
+ * fd is readable, 0 otherwise (signal, spurious wake-up). */
+static int wait_for_connection(int fd, const sigset_t *wait_mask)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = ppoll(&p, 1, NULL, wait_mask);
+    return n > 0 && (p.revents & POLLIN);
+}
+
 int pvm_fcgi_serve(const pvm_api_env *env, int fd,
                    volatile sig_atomic_t *stop)
 {
     if (FCGX_Init() != 0)
+        return PVM_ERR_INTERNAL;
+    /* Several processes may accept on fd: a non-blocking socket turns a
+     * connection taken by another one into EAGAIN instead of a block. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return PVM_ERR_INTERNAL;
     FCGX_Request req;
     if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
@@ -262,14 +323,36 @@ int pvm_fcgi_serve(const pvm_api_env *env, int fd,
     pvm_arena *a = pvm_arena_new(env->cfg->max_request_memory);
     if (!a)
         return PVM_ERR_NOMEM;
+    /* The stop signals stay blocked while a request is served, so that
+     * none interrupts its reads and writes: in-flight requests finish. */
+    sigset_t stop_set, wait_mask;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_set, &wait_mask);
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGINT);
     while (!*stop) {
-        if (FCGX_Accept_r(&req) < 0)
+        if (!wait_for_connection(fd, &wait_mask) || *stop)
+            continue;
+        int rc = FCGX_Accept_r(&req);
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
+            rc == -ECONNABORTED)
+            continue;
+        if (rc < 0) {
+            pvm_log(PVM_LOG_ERROR, "accept failed: %s", strerror(-rc));
             break;
+        }
+        pvm_shm_slot_begin(env->shm, env->slot,
+                           FCGX_GetParam("REQUEST_METHOD", req.envp),
+                           FCGX_GetParam("REQUEST_URI", req.envp));
         handle_one(env, a, &req);
         FCGX_Finish_r(&req);
+        pvm_shm_slot_end(env->shm, env->slot);
         pvm_arena_reset(a);
     }
     FCGX_Free(&req, 0);
     pvm_arena_free(a);
+    sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
     return 0;
 }

@@ -12,9 +12,13 @@
  * a listening socket). Returns the fd, or a negative status with err. */
 int pvm_fcgi_listen(const char *spec, pvm_error *err);
 
-/* Accepts and answers requests on fd one at a time until *stop is set (by
- * a signal handler that also calls pvm_fcgi_request_stop). Returns 0, or
- * a negative status when the loop could not start. */
+/* Accepts and answers requests on fd one at a time until *stop is set by
+ * the caller's SIGTERM/SIGINT handler. Those two signals are blocked while
+ * a request is served (it always finishes) and unblocked only while the
+ * loop waits for a connection; fd is made non-blocking so that several
+ * processes can share it. Publishes each request line in env->shm's slot
+ * env->slot (when shm is set). Returns 0, or a negative status when the
+ * loop could not start. */
 int pvm_fcgi_serve(const pvm_api_env *env, int fd,
                    volatile sig_atomic_t *stop);
 

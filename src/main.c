@@ -1,30 +1,28 @@
 /* main.c: the pvm-fcgi command line: load the configuration, create the
- * plugin instances from the compile-time table, then serve FastCGI. */
+ * plugin instances from the compile-time table, open (or inherit) the
+ * socket, then serve FastCGI: as a master with worker processes
+ * (master.h), or in this process (--single-process, workers = 1). */
 
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pvm/pvm.h>
 
 #include "api.h"
 #include "fcgi.h"
+#include "master.h"
 #include "registry.h"
+#include "sd_listen.h"
+#include "shm.h"
+#include "worker.h"
 
 /* The compile-time plugin table (plugins/table.c). */
 extern const pvm_plugin_type *const pvm_plugin_table[];
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-    pvm_fcgi_request_stop();
-}
 
 static void usage(FILE *f)
 {
@@ -35,6 +33,10 @@ static void usage(FILE *f)
             "  -c, --config FILE   configuration file (default: %s)\n"
             "  -L, --listen ADDR   listen on ADDR instead of [server] listen\n"
             "                      (HOST:PORT, [V6ADDR]:PORT or unix:/path)\n"
+            "  -s, --single-process  serve in this process, without a "
+            "master and\n"
+            "                      workers (for supervisors such as "
+            "spawn-fcgi)\n"
             "  -t, --check-config  check the configuration and plugin "
             "settings, print\n"
             "                      what would run, and exit (0: valid)\n"
@@ -74,14 +76,71 @@ static void print_summary(const pvm_context *ctx)
         printf("  (none: every query returns empty results)\n");
 }
 
-static void install_signals(void)
+/* Takes over a systemd socket (moved onto fd 0), opens the listening
+ * socket, then runs the master or the single-process loop. Owns ctx.
+ * Returns the exit status. */
+static int serve(pvm_context *ctx, const char *path, const char *listen,
+                 int single)
 {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop_signal; /* no SA_RESTART: wake up accept() */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    pvm_error err = {0};
+    pvm_config *cfg = (pvm_config *)pvm_context_config(ctx);
+    int activated = pvm_sd_listen(&err);
+    if (activated < 0) {
+        pvm_log(PVM_LOG_ERROR, "%s", err.msg);
+        pvm_context_free(ctx);
+        return 1;
+    }
+    if (activated) { /* the systemd socket wins over [server] listen */
+        free(cfg->server.listen);
+        cfg->server.listen = NULL;
+        listen = NULL;
+    }
+    const pvm_server_config *scfg = &cfg->server;
+    char *unix_path = scfg->listen && strncmp(scfg->listen, "unix:", 5) == 0
+                          ? strdup(scfg->listen + 5)
+                          : NULL;
+    int rc = 1, fd = pvm_fcgi_listen(scfg->listen, &err);
+    pvm_shm *shm = NULL;
     signal(SIGPIPE, SIG_IGN);
+    if (fd < 0) {
+        pvm_log(PVM_LOG_ERROR, "%s", err.msg);
+        goto out;
+    }
+    shm = pvm_shm_new();
+    if (!shm) {
+        pvm_log(PVM_LOG_ERROR, "cannot map shared memory");
+        goto out;
+    }
+    shm->metrics.start_time = (uint64_t)time(NULL);
+    shm->metrics.workers_configured = 1;
+    pvm_metrics_register_plugins(shm, ctx);
+    if (pvm_master_startup_hooks(ctx, &err) < 0) {
+        pvm_log(PVM_LOG_ERROR, "%s", err.msg);
+        goto out;
+    }
+    pvm_log(PVM_LOG_INFO, "pvm-fcgi %s serving on %s (%zu plugin instances)",
+            PACKAGE_VERSION,
+            scfg->listen ? scfg->listen
+                         : activated ? "a systemd socket" : "fd 0",
+            pvm_context_plugin_count(ctx));
+    if (single || scfg->workers == 1) {
+        rc = pvm_worker_run_inline(ctx, fd, shm);
+        pvm_log(PVM_LOG_INFO, "stopped");
+    } else {
+        pvm_master_opts o = {path, listen, scfg->listen == NULL,
+                             pvm_plugin_table, unix_path};
+        rc = pvm_master_run(&o, ctx, fd, shm);
+        ctx = NULL; /* freed by the master */
+    }
+out:
+    if (fd > 0)
+        close(fd);
+    if (unix_path)
+        unlink(unix_path);
+    free(unix_path);
+    pvm_shm_free(shm);
+    pvm_context_free(ctx);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -89,6 +148,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'L'},
+        {"single-process", no_argument, NULL, 's'},
         {"check-config", no_argument, NULL, 't'},
         {"list-plugins", no_argument, NULL, 'l'},
         {"version", no_argument, NULL, 'V'},
@@ -97,11 +157,12 @@ int main(int argc, char **argv)
     };
     const char *path = pvm_config_default_path();
     const char *listen = NULL;
-    int check_only = 0, c;
-    while ((c = getopt_long(argc, argv, "c:L:tlVh", opts, NULL)) != -1) {
+    int check_only = 0, single = 0, c;
+    while ((c = getopt_long(argc, argv, "c:L:stlVh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
         case 'L': listen = optarg; break;
+        case 's': single = 1; break;
         case 't': check_only = 1; break;
         case 'l': list_plugins(); return 0;
         case 'V': printf("pvm-fcgi %s\n", PACKAGE_VERSION); return 0;
@@ -142,30 +203,5 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    const pvm_server_config *scfg = &pvm_context_config(ctx)->server;
-    int rc = 1;
-    int fd = pvm_fcgi_listen(scfg->listen, &err);
-    if (fd < 0) {
-        pvm_log(PVM_LOG_ERROR, "%s", err.msg);
-        goto out;
-    }
-    install_signals();
-    if (pvm_context_startup(ctx, &err) < 0) {
-        pvm_log(PVM_LOG_ERROR, "%s", err.msg);
-        goto out;
-    }
-    pvm_log(PVM_LOG_INFO, "pvm-fcgi %s serving on %s (%zu plugin instances)",
-            PACKAGE_VERSION, scfg->listen ? scfg->listen : "fd 0",
-            pvm_context_plugin_count(ctx));
-    pvm_api_env env = {ctx, scfg};
-    rc = pvm_fcgi_serve(&env, fd, &stop_requested) < 0 ? 1 : 0;
-    pvm_log(PVM_LOG_INFO, "stopping");
-    pvm_context_shutdown(ctx);
-out:
-    if (fd > 0)
-        close(fd);
-    if (scfg->listen && strncmp(scfg->listen, "unix:", 5) == 0)
-        unlink(scfg->listen + 5);
-    pvm_context_free(ctx);
-    return rc;
+    return serve(ctx, path, listen, single);
 }

@@ -8,8 +8,11 @@ PVM_BUILD_PKGS="build-essential autoconf automake pkg-config libfcgi-dev \
 libjson-c-dev libinih-dev libpcre2-dev libcmocka-dev libsqlite3-dev \
 libcrypt-dev nginx-light"
 # Extra packages for the test command: Prometheus' promtool, clang and
-# libFuzzer for the fuzz smoke runs, valgrind.
-PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi"
+# libFuzzer for the fuzz smoke runs, valgrind, and the other web servers
+# (lighttpd, apache2) and curl for the process-model tests; wrk for the
+# load test and the benchmark, linux-perf to profile it.
+PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
+lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf"
 
 pvm_missing_pkgs() {
     missing=""

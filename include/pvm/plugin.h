@@ -63,6 +63,17 @@ typedef struct pvm_plugin_type {
     pvm_request_hook_fn on_metric_names_request;
     pvm_request_hook_fn on_label_names_request;
     pvm_request_hook_fn on_label_values_request;
+
+    /* Optional (NULL). Runs once in the master process after the
+     * configuration is loaded and before any worker is forked (again for
+     * the new configuration on SIGHUP; in single-process mode just before
+     * on_startup). For one-time work whose result the workers inherit
+     * copy-on-write, e.g. loading a large read-only file into the state.
+     * Must not start threads or open connections: each worker opens its
+     * own in on_startup. A failure stops the server from starting (or
+     * rejects the reload). Added last so that existing initialisers stay
+     * valid. */
+    pvm_context_hook_fn on_master_startup;
 } pvm_plugin_type;
 
 /* The instance's state (state_size zeroed bytes, owned by the server). */

@@ -1,14 +1,19 @@
-/* table.c: the plugin table of the test binary tests/pvm-fcgi-test: the
- * shipped example plugin and the test plugins. */
+/* tests/plugins/table.c: the compile-time plugin table of the test binary
+ * tests/pvm-fcgi-test: the shipped example plugin plus the test fixture
+ * and the chaos plugin.
+ * src/main.c finds it through the symbol pvm_plugin_table. */
 #include <stddef.h>
 
-#include <pvm/plugin.h>
+#include <pvm/pvm.h>
 
 extern const pvm_plugin_type pvm_plugin_example;
 extern const pvm_plugin_type pvm_plugin_fixture;
+extern const pvm_plugin_type pvm_plugin_chaos;
+extern const pvm_plugin_type *const pvm_plugin_table[];
 
 const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_example, /* plugins/example.c */
     &pvm_plugin_fixture, /* tests/plugins/fixture.c */
+    &pvm_plugin_chaos,   /* tests/plugins/chaos.c (process-model tests) */
     NULL,
 };
