@@ -69,7 +69,9 @@ void pvm_fetch_plan_make(const pvm_fetch_request *fr, int64_t lookback_ms,
      * offset), so it contains every evaluation timestamp. */
     plan->end = fr->maxt;
     plan->step = step;
-    plan->start = fr->maxt - (span / step) * step; /* first one >= mint */
+    /* the last grid point at or before mint, so that plugins returning
+     * raw samples between start and end cover the whole window */
+    plan->start = fr->maxt - ((span + step - 1) / step) * step;
 }
 
 /* Keeps the annotations of a fetch's response for the final answer. */

@@ -10,6 +10,7 @@
 #include <pvm/testkit.h>
 
 #include "api.h"
+#include "master.h"
 #include "registry.h"
 
 struct pvm_testkit {
@@ -58,7 +59,9 @@ pvm_testkit *pvm_testkit_new(const char *ini,
         goto fail;
     kit->arena = pvm_arena_new(pvm_context_config(kit->ctx)
                                    ->server.max_request_memory);
-    if (!kit->arena || pvm_context_startup(kit->ctx, &err) < 0)
+    /* As a single process runs them: master-side hooks, then on_startup. */
+    if (!kit->arena || pvm_master_startup_hooks(kit->ctx, &err) < 0 ||
+        pvm_context_startup(kit->ctx, &err) < 0)
         goto fail;
     return kit;
 fail:
@@ -189,7 +192,7 @@ pvm_test_response *pvm_testkit_range(pvm_testkit *kit, const char *query,
 {
     char *q = pvm_test_urlencode(query);
     pvm_test_response *r =
-        get(kit, "/api/v1/query_range?query=%s&start=%.3f&end=%.3f&step=%g",
+        get(kit, "/api/v1/query_range?query=%s&start=%.3f&end=%.3f&step=%.3f",
             q ? q : "", start, end, step);
     free(q);
     return r;

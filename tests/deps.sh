@@ -12,7 +12,7 @@ libcrypt-dev nginx-light"
 # (lighttpd, apache2) and curl for the process-model tests; wrk for the
 # load test and the benchmark, linux-perf to profile it.
 PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
-lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf"
+lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3"
 
 pvm_missing_pkgs() {
     missing=""

@@ -8,12 +8,20 @@
 
 extern const pvm_plugin_type pvm_plugin_example;
 extern const pvm_plugin_type pvm_plugin_fixture;
+extern const pvm_plugin_type pvm_plugin_catch_errors;
+extern const pvm_plugin_type pvm_plugin_basic_auth;
+extern const pvm_plugin_type pvm_plugin_openmetrics_file;
+extern const pvm_plugin_type pvm_plugin_sqlite;
 extern const pvm_plugin_type pvm_plugin_chaos;
 extern const pvm_plugin_type *const pvm_plugin_table[];
 
 const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_example, /* plugins/example.c */
     &pvm_plugin_fixture, /* tests/plugins/fixture.c */
+    &pvm_plugin_catch_errors,     /* the shipped plugins, for */
+    &pvm_plugin_basic_auth,       /* tests/integration/plugins.sh */
+    &pvm_plugin_openmetrics_file,
+    &pvm_plugin_sqlite,
     &pvm_plugin_chaos,   /* tests/plugins/chaos.c (process-model tests) */
     NULL,
 };

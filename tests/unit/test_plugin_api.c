@@ -186,11 +186,11 @@ static void test_request_view(void **state)
         "query=foo%7Bk%3D%22v%22%7D&start=0&end=60&custom=frombody", hdrs);
     assert_int_equal(r->status, 200);
     assert_int_equal(seen.calls, 1);
-    /* the query's step grid, widened back by the 5 m lookback (a
-     * left-open window: a sample exactly 5 m old is not used) */
-    assert_int_equal(seen.ts_count, 24);
-    assert_int_equal(seen.ts[0], -285000);
-    assert_int_equal(seen.ts[1], -270000);
+    /* the query's step grid, widened back to the grid point at or before
+     * the start of the 5 m lookback window */
+    assert_int_equal(seen.ts_count, 25);
+    assert_int_equal(seen.ts[0], -300000);
+    assert_int_equal(seen.ts[1], -285000);
     assert_string_equal(seen.header, "hello");
     assert_string_equal(seen.url_param, "fromurl");
     assert_string_equal(seen.body_param, "frombody");

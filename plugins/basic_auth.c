@@ -1,0 +1,473 @@
+/* basic_auth.c: the seed's BasicAuthPlugin. Every request must carry HTTP
+ * Basic credentials of a user given in the section (`user = NAME:PASSWORD`)
+ * or in an htpasswd file (bcrypt or SHA-crypt hashes); otherwise it is
+ * answered 401 with a WWW-Authenticate challenge and the instances after
+ * this one do not run. Also defines pvm_basic_auth_credentials()
+ * (pvm/basic_auth.h). */
+#include <crypt.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <pvm/basic_auth.h>
+#include <pvm/pvm.h>
+
+#define BCRYPT_COST 5  /* for `user =` passwords, as `htpasswd -B` */
+
+/* One user: a name and a crypt(3) hash of the password. */
+struct ba_user {
+    char *name;  /* user name, malloc'd */
+    char *hash;  /* "$2b$05$...", "$6$...", malloc'd */
+};
+
+/* Per-instance state. */
+struct basic_auth {
+    struct ba_user *users;  /* `user =` entries, then the htpasswd ones */
+    size_t nusers;          /* entries used */
+    size_t cap;             /* entries allocated */
+    size_t nconfigured;     /* how many came from `user =` */
+    char *htpasswd;         /* `htpasswd =` path as given, malloc'd */
+    char realm[128];        /* `realm =`, default "pvm" */
+    char challenge[160];    /* WWW-Authenticate value */
+    const pvm_arena *ok_arena;  /* request already let through (its arena),
+                                   reset when that request ends */
+    const char *ok_header;      /* its Authorization header */
+};
+
+/* ---- credentials (pvm/basic_auth.h) ---------------------------------- */
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes standard base64 (padding optional) into out (cap bytes).
+ * Returns the decoded length, or -1 when invalid or too long. */
+static long b64_decode(const char *in, unsigned char *out, size_t cap)
+{
+    size_t n = strlen(in), o = 0;
+    while (n && in[n - 1] == ' ')
+        n--;
+    size_t pad = 0;
+    while (n && in[n - 1] == '=' && pad < 2)
+        n--, pad++;
+    if (n % 4 == 1 || (pad && (n + pad) % 4))
+        return -1;
+    unsigned acc = 0, bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return (long)o;
+}
+
+int pvm_basic_auth_credentials(const pvm_request *req, char *user,
+                               size_t ulen, char *pass, size_t plen)
+{
+    if (ulen)
+        user[0] = '\0';
+    if (plen)
+        pass[0] = '\0';
+    const char *h = pvm_request_http_header(req, "Authorization");
+    if (!h)
+        return PVM_ERR_NOT_FOUND;
+    h += strspn(h, " \t");
+    if (strncasecmp(h, "Basic", 5) != 0 || (h[5] != ' ' && h[5] != '\t'))
+        return PVM_ERR_NOT_FOUND;
+    h += 5 + strspn(h + 5, " \t");
+    unsigned char buf[1024];
+    long n = b64_decode(h, buf, sizeof(buf));
+    const unsigned char *colon = n > 0 ? memchr(buf, ':', (size_t)n) : NULL;
+    int rc = PVM_ERR_BAD_DATA;
+    if (!colon || memchr(buf, '\0', (size_t)n))
+        goto out;
+    size_t un = (size_t)(colon - buf), pn = (size_t)n - un - 1;
+    if (un >= ulen || pn >= plen)
+        goto out;
+    memcpy(user, buf, un);
+    user[un] = '\0';
+    memcpy(pass, colon + 1, pn);
+    pass[pn] = '\0';
+    rc = 0;
+out:
+    explicit_bzero(buf, sizeof(buf));
+    return rc;
+}
+
+/* ---- users ------------------------------------------------------------ */
+
+/* Checks a hash read from a file: a kind libcrypt verifies and that
+ * `htpasswd -B` (or a SHA-crypt tool) writes, and well-formed. */
+static const char *hash_problem(const char *hash, struct crypt_data *cd)
+{
+    static const char *const kinds[] = {"$2y$", "$2b$", "$2a$", "$5$",
+                                        "$6$"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        known = known || strncmp(hash, kinds[i], strlen(kinds[i])) == 0;
+    if (!known) {
+        if (strncmp(hash, "$apr1$", 6) == 0)
+            return "unsupported hash kind $apr1$ (Apache MD5, htpasswd -m): "
+                   "use bcrypt (htpasswd -B)";
+        if (strncmp(hash, "{SHA}", 5) == 0)
+            return "unsupported hash kind {SHA} (htpasswd -s): use bcrypt "
+                   "(htpasswd -B)";
+        return "unsupported hash kind (bcrypt $2y$/$2b$ or SHA-crypt "
+               "$5$/$6$ are supported: use htpasswd -B)";
+    }
+    if (strlen(hash) >= CRYPT_OUTPUT_SIZE)
+        return "malformed hash (too long)";
+    const char *out = crypt_r("", hash, cd);
+    if (!out || out[0] == '*' || strlen(out) != strlen(hash))
+        return "malformed hash";
+    return NULL;
+}
+
+static struct ba_user *find_user(struct basic_auth *st, const char *name)
+{
+    for (size_t i = 0; i < st->nusers; i++)
+        if (strcmp(st->users[i].name, name) == 0)
+            return &st->users[i];
+    return NULL;
+}
+
+/* Appends a user, taking ownership of name and hash (freed on error). */
+static int add_user(struct basic_auth *st, char *name, char *hash,
+                    pvm_error *err)
+{
+    if (!name || !hash)
+        goto nomem;
+    if (find_user(st, name)) {
+        pvm_error_set(err, PVM_ERR_BAD_DATA, "user '%s' given twice", name);
+        goto fail;
+    }
+    if (st->nusers == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 8;
+        struct ba_user *u = realloc(st->users, cap * sizeof(*u));
+        if (!u)
+            goto nomem;
+        st->users = u;
+        st->cap = cap;
+    }
+    st->users[st->nusers++] = (struct ba_user){name, hash};
+    return 0;
+nomem:
+    pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+fail:
+    free(name);
+    free(hash);
+    return err ? err->code : PVM_ERR_INTERNAL;
+}
+
+static void drop_users_from(struct basic_auth *st, size_t first)
+{
+    for (size_t i = first; i < st->nusers; i++) {
+        free(st->users[i].name);
+        free(st->users[i].hash);
+    }
+    st->nusers = first;
+}
+
+/* `user = NAME:PASSWORD`: the password is hashed with bcrypt at once, so
+ * that every user is checked the same way and no plain text is kept. */
+static int configure_user(struct basic_auth *st, const char *value,
+                          pvm_error *err)
+{
+    const char *colon = strchr(value, ':');
+    if (!colon || colon == value)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "must be NAME:PASSWORD with a non-empty name");
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    if (!cd)
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    const char *out = NULL;
+    if (crypt_gensalt_rn("$2b$", BCRYPT_COST, NULL, 0, salt, sizeof(salt)))
+        out = crypt_r(colon + 1, salt, cd);
+    int rc;
+    if (!out || out[0] == '*')
+        rc = pvm_error_set(err, PVM_ERR_INTERNAL,
+                           "cannot hash the password: %s", strerror(errno));
+    else
+        rc = add_user(st, strndup(value, (size_t)(colon - value)),
+                      strdup(out), err);
+    explicit_bzero(cd, sizeof(*cd));
+    free(cd);
+    if (rc == 0)
+        st->nconfigured = st->nusers;
+    return rc;
+}
+
+/* [plugin:NAME] keys: user = NAME:PASSWORD (repeatable), htpasswd = PATH,
+ * realm = TEXT */
+static int basic_auth_configure(pvm_plugin *self, const char *key,
+                                const char *value, pvm_error *err)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    if (strcmp(key, "user") == 0)
+        return configure_user(st, value, err);
+    if (strcmp(key, "htpasswd") == 0) {
+        if (!*value)
+            return pvm_error_set(err, PVM_ERR_BAD_DATA, "needs a path");
+        free(st->htpasswd);
+        st->htpasswd = strdup(value);
+        return st->htpasswd ? 0 : pvm_error_set(err, PVM_ERR_INTERNAL,
+                                                "out of memory");
+    }
+    if (strcmp(key, "realm") == 0) {
+        if (!*value || strlen(value) >= sizeof(st->realm) ||
+            strpbrk(value, "\"\\"))
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "must be 1 to %zu characters without \" "
+                                 "or \\", sizeof(st->realm) - 1);
+        strcpy(st->realm, value);
+        return 0;
+    }
+    return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                         "unknown key (basic_auth knows user, htpasswd, "
+                         "realm)");
+}
+
+static int basic_auth_check(pvm_plugin *self, pvm_error *err)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    if (!st->nusers && !st->htpasswd)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "no users: give `user = NAME:PASSWORD` or "
+                             "`htpasswd = PATH`");
+    if (!st->realm[0])
+        strcpy(st->realm, "pvm");
+    snprintf(st->challenge, sizeof(st->challenge), "Basic realm=\"%s\"",
+             st->realm);
+    return 0;
+}
+
+static void basic_auth_destroy(pvm_plugin *self)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    drop_users_from(st, 0);
+    free(st->users);
+    free(st->htpasswd);
+}
+
+/* A relative path is taken relative to the directory of pvm.ini. */
+static char *resolve_path(const pvm_context *ctx, const char *path)
+{
+    const char *cfg = pvm_context_config_path(ctx);
+    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
+    char *out = NULL;
+    if (path[0] == '/' || !slash)
+        return strdup(path);
+    if (asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path) < 0)
+        return NULL;
+    return out;
+}
+
+/* Parses one "user:hash" line of an htpasswd file. */
+static int htpasswd_line(struct basic_auth *st, char *line,
+                         struct crypt_data *cd, const char *path, int lineno,
+                         pvm_error *err)
+{
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!line[0] || line[0] == '#')
+        return 0;
+    char *colon = strchr(line, ':');
+    if (!colon || colon == line)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "%s:%d: expected USER:HASH", path, lineno);
+    *colon = '\0';
+    const char *why = hash_problem(colon + 1, cd);
+    if (why)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA, "%s:%d: user '%s': %s",
+                             path, lineno, line, why);
+    pvm_error uerr = {0};
+    if (add_user(st, strdup(line), strdup(colon + 1), &uerr) < 0)
+        return pvm_error_set(err, uerr.code, "%s:%d: %s", path, lineno,
+                             uerr.msg);
+    return 0;
+}
+
+static int load_htpasswd(struct basic_auth *st, const char *path,
+                         pvm_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA, "htpasswd: cannot open "
+                             "%s: %s", path, strerror(errno));
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = cd ? 0 : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    for (int lineno = 1; rc == 0 && getline(&line, &cap, f) >= 0; lineno++)
+        rc = htpasswd_line(st, line, cd, path, lineno, err);
+    if (rc == 0 && ferror(f))
+        rc = pvm_error_set(err, PVM_ERR_BAD_DATA, "htpasswd: cannot read "
+                           "%s: %s", path, strerror(errno));
+    free(line);
+    free(cd);
+    fclose(f);
+    return rc;
+}
+
+/* Loads the htpasswd file (again, on each start). */
+static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
+                              pvm_error *err)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    drop_users_from(st, st->nconfigured);
+    if (st->htpasswd) {
+        char *path = resolve_path(ctx, st->htpasswd);
+        int rc = path ? load_htpasswd(st, path, err)
+                      : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+        free(path);
+        if (rc < 0) {
+            drop_users_from(st, st->nconfigured);
+            return rc;
+        }
+    }
+    if (!st->nusers)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "htpasswd: %s has no users", st->htpasswd);
+    pvm_plugin_log(self, PVM_LOG_INFO, "%zu user(s), realm \"%s\"",
+                   st->nusers, st->realm);
+    return 0;
+}
+
+/* ---- checking a request ------------------------------------------------ */
+
+/* Compares n bytes without stopping at the first difference. */
+static bool equal_const_time(const char *a, const char *b, size_t n)
+{
+    volatile unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+/* True when user and pass are right. An unknown user is checked against
+ * the first user's hash, so it costs the same crypt(3) call; the result
+ * is compared in constant time over the stored hash's length. */
+static bool verify(const struct basic_auth *st, struct crypt_data *cd,
+                   const char *user, const char *pass)
+{
+    const struct ba_user *match = NULL;
+    for (size_t i = 0; i < st->nusers; i++)
+        if (!match && strcmp(st->users[i].name, user) == 0)
+            match = &st->users[i];
+    const char *hash = match ? match->hash : st->users[0].hash;
+    const char *out = crypt_r(pass, hash, cd);
+    /* out points into cd->output (CRYPT_OUTPUT_SIZE bytes), longer than
+     * any stored hash (checked at load), so reading n bytes is safe. */
+    bool same = out && out[0] != '*' &&
+                equal_const_time(out, hash, strlen(hash) + 1);
+    return same && match;
+}
+
+/* Arena cleanup: the request let through has ended. */
+static void forget_request(void *arg)
+{
+    struct basic_auth *st = arg;
+    st->ok_arena = NULL;
+    st->ok_header = NULL;
+}
+
+/* The server may call the hooks several times for one HTTP request (once
+ * per selector of a query, again to refine discovery): after the first
+ * success the request is remembered until its arena is reset, so the
+ * password is hashed once per request. */
+static bool already_checked(struct basic_auth *st, pvm_request *req)
+{
+    return st->ok_arena && st->ok_arena == pvm_request_arena(req) &&
+           st->ok_header == pvm_request_http_header(req, "Authorization");
+}
+
+static void remember(struct basic_auth *st, pvm_request *req)
+{
+    pvm_arena *a = pvm_request_arena(req);
+    if (pvm_arena_on_cleanup(a, forget_request, st) == 0) {
+        st->ok_arena = a;
+        st->ok_header = pvm_request_http_header(req, "Authorization");
+    }
+}
+
+static int check_request(pvm_plugin *self, pvm_request *req,
+                         pvm_response *resp)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    if (already_checked(st, req))
+        return 0;
+    char user[256], pass[256];
+    const char *why = NULL;
+    int rc = pvm_basic_auth_credentials(req, user, sizeof(user), pass,
+                                        sizeof(pass));
+    if (rc == PVM_ERR_NOT_FOUND) {
+        why = "authentication required";
+    } else if (rc < 0) {
+        why = "malformed Authorization header";
+    } else {
+        struct crypt_data *cd = pvm_arena_calloc(pvm_request_arena(req), 1,
+                                                 sizeof(*cd));
+        if (!cd) {
+            explicit_bzero(pass, sizeof(pass));
+            return pvm_response_set_error(resp, PVM_ERR_NOMEM,
+                                          "out of request memory");
+        }
+        if (!verify(st, cd, user, pass)) {
+            why = "invalid credentials";
+            pvm_plugin_log(self, PVM_LOG_INFO,
+                           "wrong credentials for user '%.64s' from %s",
+                           user, pvm_request_http_remote(req));
+        }
+        explicit_bzero(cd, sizeof(*cd));
+    }
+    explicit_bzero(pass, sizeof(pass));
+    if (!why) {
+        remember(st, req);
+        return 0;
+    }
+    int hrc = pvm_response_add_header(resp, "WWW-Authenticate",
+                                      st->challenge);
+    if (hrc < 0)
+        return hrc;
+    return pvm_response_set_error(resp, PVM_ERR_FORBIDDEN, "%s", why);
+}
+
+const pvm_plugin_type pvm_plugin_basic_auth = {
+    .name = "basic_auth",                    /* `type = basic_auth` */
+    .description = "HTTP Basic authentication from the section or an "
+                   "htpasswd file (the seed's BasicAuthPlugin)",
+    .state_size = sizeof(struct basic_auth), /* zeroed per instance */
+    .configure = basic_auth_configure,       /* user, htpasswd, realm */
+    .check = basic_auth_check,               /* some users; realm default */
+    .destroy = basic_auth_destroy,           /* frees users and path */
+    .on_startup = basic_auth_startup,        /* loads the htpasswd file */
+    .on_shutdown = NULL,                     /* nothing to stop */
+    .on_instant_query_request = check_request,  /* each: 401 or go on */
+    .on_range_query_request = check_request,
+    .on_metric_names_request = check_request,
+    .on_label_names_request = check_request,
+    .on_label_values_request = check_request,
+};

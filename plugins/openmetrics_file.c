@@ -1,0 +1,427 @@
+/* openmetrics_file.c: serves the samples of an OpenMetrics (or Prometheus
+ * text format) file with explicit timestamps, as `promtool tsdb
+ * create-blocks-from openmetrics` reads it. The file is loaded at startup
+ * (openmetrics_load.c: 16 bytes a sample, label strings interned) and
+ * reloaded when its mtime or size changes, checked at most once a second
+ * when a request comes. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <pvm/pvm.h>
+
+#include "openmetrics_load.h"
+
+/* Per-instance state. */
+struct openmetrics_file {
+    char *path_cfg;           /* `path =` as given, malloc'd */
+    char *path;               /* resolved against pvm.ini's directory */
+    bool unit_ms;             /* timestamp_unit = ms */
+    bool no_reload;           /* reload = no */
+    int64_t lookback;         /* ms, [server] lookback_delta */
+    pvm_om_data *data;        /* what is served, NULL before startup */
+    struct timespec mtime;    /* of the file last loaded (or tried) */
+    off_t size;               /* idem */
+    int64_t last_check;       /* CLOCK_MONOTONIC ms of the last stat */
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* Parses a Prometheus duration ("5m", "1h30m", "250ms") into ms. */
+static int parse_duration(const char *s, int64_t *out)
+{
+    static const struct { const char *unit; int64_t ms; } units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+        {"d", 86400000}, {"w", 604800000}, {"y", 31536000000},
+    };
+    int64_t total = 0;
+    if (!*s)
+        return -1;
+    while (*s) {
+        char *end;
+        long long n = strtoll(s, &end, 10);
+        if (end == s || n < 0 || *s == '-' || *s == '+')
+            return -1;
+        size_t k = 0;
+        while (k < 7 && strncmp(end, units[k].unit, strlen(units[k].unit)))
+            k++;
+        if (k == 7)
+            return -1;
+        total += (int64_t)n * units[k].ms;
+        s = end + strlen(units[k].unit);
+    }
+    *out = total;
+    return 0;
+}
+
+/* [plugin:NAME] keys: path = FILE, timestamp_unit = s|ms, reload = yes|no */
+static int om_configure(pvm_plugin *self, const char *key, const char *value,
+                        pvm_error *err)
+{
+    struct openmetrics_file *st = pvm_plugin_state(self);
+    if (strcmp(key, "path") == 0) {
+        if (!*value)
+            return pvm_error_set(err, PVM_ERR_BAD_DATA, "needs a file");
+        free(st->path_cfg);
+        st->path_cfg = strdup(value);
+        return st->path_cfg ? 0 : pvm_error_set(err, PVM_ERR_INTERNAL,
+                                                "out of memory");
+    }
+    if (strcmp(key, "timestamp_unit") == 0) {
+        if (strcmp(value, "s") && strcmp(value, "ms"))
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "must be s (OpenMetrics) or ms (Prometheus "
+                                 "text format), not '%s'", value);
+        st->unit_ms = strcmp(value, "ms") == 0;
+        return 0;
+    }
+    if (strcmp(key, "reload") == 0) {
+        if (strcmp(value, "yes") && strcmp(value, "no"))
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "must be yes or no, not '%s'", value);
+        st->no_reload = strcmp(value, "no") == 0;
+        return 0;
+    }
+    return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                         "unknown key (openmetrics_file knows path, "
+                         "timestamp_unit, reload)");
+}
+
+static int om_check(pvm_plugin *self, pvm_error *err)
+{
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    if (!st->path_cfg)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "missing key 'path' (the file to serve)");
+    return 0;
+}
+
+static void om_destroy(pvm_plugin *self)
+{
+    struct openmetrics_file *st = pvm_plugin_state(self);
+    pvm_om_free(st->data);
+    free(st->path_cfg);
+    free(st->path);
+}
+
+/* A relative path is taken relative to the directory of pvm.ini. */
+static char *resolve_path(const pvm_context *ctx, const char *path)
+{
+    const char *cfg = pvm_context_config_path(ctx);
+    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
+    char *out = NULL;
+    if (path[0] == '/' || !slash)
+        return strdup(path);
+    if (asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path) < 0)
+        return NULL;
+    return out;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Loads the file; errors name the file and line. Runs in the master
+ * (on_master_startup), so that the workers share the data copy-on-write
+ * until one of them reloads; on_startup loads only when the master did
+ * not (the test kit, or a plugin started without a master). */
+static int om_load_first(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
+{
+    struct openmetrics_file *st = pvm_plugin_state(self);
+    const char *lb = pvm_context_setting(ctx, "server", "lookback_delta");
+    st->lookback = 5 * 60 * 1000;
+    if (lb && (parse_duration(lb, &st->lookback) < 0 || st->lookback <= 0))
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "cannot read [server] lookback_delta '%s'", lb);
+    if (!st->path && !(st->path = resolve_path(ctx, st->path_cfg)))
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    int64_t t0 = monotonic_ms();
+    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime,
+                                 &st->size, err);
+    if (!d)
+        return err->code ? err->code : PVM_ERR_BAD_DATA;
+    pvm_om_free(st->data);
+    st->data = d;
+    st->last_check = monotonic_ms();
+    pvm_plugin_log(self, PVM_LOG_INFO, "%s: %zu series, %zu samples in "
+                   "%lld ms", st->path, d->nseries, d->nsamples,
+                   (long long)(st->last_check - t0));
+    return 0;
+}
+
+static int om_master_startup(pvm_plugin *self, pvm_context *ctx,
+                             pvm_error *err)
+{
+    return om_load_first(self, ctx, err);
+}
+
+static int om_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
+{
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    return st->data ? 0 : om_load_first(self, ctx, err);
+}
+
+/* At most once a second: reloads the file if its mtime or size changed.
+ * On an error the old data stays and the error is logged once. */
+static void maybe_reload(pvm_plugin *self)
+{
+    struct openmetrics_file *st = pvm_plugin_state(self);
+    int64_t now = monotonic_ms();
+    if (st->no_reload || now - st->last_check < 1000)
+        return;
+    st->last_check = now;
+    struct stat sb;
+    if (stat(st->path, &sb) < 0) {
+        if (st->size != -1)
+            pvm_plugin_log(self, PVM_LOG_ERROR, "%s: %s (serving the data "
+                           "loaded before)", st->path, strerror(errno));
+        st->size = -1;
+        return;
+    }
+    if (sb.st_size == st->size && sb.st_mtim.tv_sec == st->mtime.tv_sec &&
+        sb.st_mtim.tv_nsec == st->mtime.tv_nsec)
+        return;
+    pvm_error err = {0};
+    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime,
+                                  &st->size, &err);
+    if (!d) {
+        pvm_plugin_log(self, PVM_LOG_ERROR, "reload failed, serving the "
+                       "data loaded before: %s", err.msg);
+        return;
+    }
+    pvm_om_free(st->data);
+    st->data = d;
+    pvm_plugin_log(self, PVM_LOG_INFO, "%s reloaded: %zu series, %zu "
+                   "samples", st->path, d->nseries, d->nsamples);
+}
+
+/* ---- hooks ------------------------------------------------------------ */
+
+/* First index with ts >= t. */
+static size_t lower_bound(const pvm_om_series *s, int64_t t)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->ts[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool has_samples_in(const pvm_om_series *s, int64_t start,
+                           int64_t end)
+{
+    size_t i = lower_bound(s, start);
+    return i < s->n && s->ts[i] <= end;
+}
+
+static bool series_matches(const pvm_om_series *s, const pvm_query *q)
+{
+    return pvm_query_name_matches(q, s->name) &&
+           pvm_query_matches(q, s->name, s->labels, s->nlabels);
+}
+
+/* GET|POST /api/v1/query_range: the raw samples from start to end, each
+ * at its own timestamp (not resampled to the step); the server's engine
+ * asks for a window that covers everything it needs. */
+static int om_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
+{
+    maybe_reload(self);
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    const pvm_query *q = pvm_request_query(req);
+    int64_t start = pvm_request_start(req), end = pvm_request_end(req);
+    for (size_t k = 0; st->data && k < st->data->nseries; k++) {
+        const pvm_om_series *s = &st->data->series[k];
+        if (!series_matches(s, q))
+            continue;
+        pvm_sample smp = {.name = s->name, .labels = s->labels,
+                          .nlabels = s->nlabels};
+        for (size_t i = lower_bound(s, start); i < s->n && s->ts[i] <= end;
+             i++) {
+            smp.timestamp = s->ts[i];
+            smp.value = s->v[i];
+            int rc = pvm_response_add_sample_ex(resp, &smp,
+                                                PVM_SAMPLE_SKIP_QUERY_CHECK);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* GET|POST /api/v1/query: per series the latest sample in
+ * (time - lookback_delta, time], with the timestamp `time` (the window of
+ * Prometheus 3 and of the server's engine). */
+static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
+{
+    maybe_reload(self);
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    const pvm_query *q = pvm_request_query(req);
+    int64_t t = pvm_request_time(req);
+    for (size_t k = 0; st->data && k < st->data->nseries; k++) {
+        const pvm_om_series *s = &st->data->series[k];
+        size_t i = lower_bound(s, t == INT64_MAX ? t : t + 1);
+        if (i == 0 || s->ts[i - 1] <= t - st->lookback ||
+            !series_matches(s, q))
+            continue;
+        pvm_sample smp = {.name = s->name, .labels = s->labels,
+                          .nlabels = s->nlabels, .timestamp = t,
+                          .value = s->v[i - 1]};
+        int rc = pvm_response_add_sample_ex(resp, &smp,
+                                            PVM_SAMPLE_SKIP_QUERY_CHECK);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A set of interned strings in the request arena, so that each name is
+ * handed to the response once. */
+struct strset {
+    const char **v;  /* slots, NULL when empty */
+    size_t cap, n;   /* capacity (power of 2) / used */
+};
+
+/* 1 when s was new, 0 when seen, negative when out of memory. */
+static int strset_add(struct strset *set, pvm_arena *a, const char *s)
+{
+    if ((set->n + 1) * 2 > set->cap) {
+        struct strset bigger = {pvm_arena_calloc(a, set->cap ? set->cap * 2
+                                                              : 64,
+                                                 sizeof(char *)),
+                                set->cap ? set->cap * 2 : 64, 0};
+        if (!bigger.v)
+            return PVM_ERR_NOMEM;
+        for (size_t i = 0; i < set->cap; i++)
+            if (set->v[i])
+                strset_add(&bigger, a, set->v[i]);
+        *set = bigger;
+    }
+    size_t mask = set->cap - 1;
+    size_t i = (size_t)(((uintptr_t)s >> 3) * 0x9E3779B97F4A7C15ull) & mask;
+    for (; set->v[i]; i = (i + 1) & mask)
+        if (set->v[i] == s)
+            return 0;
+    set->v[i] = s;
+    set->n++;
+    return 1;
+}
+
+/* Adds s to the response once per request. */
+static int add_once(struct strset *set, pvm_request *req,
+                    pvm_response *resp, const char *s)
+{
+    int rc = strset_add(set, pvm_request_arena(req), s);
+    if (rc < 0)
+        return pvm_response_set_error(resp, PVM_ERR_NOMEM,
+                                      "out of request memory");
+    return rc ? pvm_response_add_value(resp, s) : 0;
+}
+
+/* The discovery hooks share one walk over the series that match the
+ * request's selectors and have samples in [start, end]. */
+typedef int (*visit_fn)(const pvm_om_series *s, struct strset *set,
+                        pvm_request *req, pvm_response *resp);
+
+static int walk(pvm_plugin *self, pvm_request *req, pvm_response *resp,
+                visit_fn visit)
+{
+    maybe_reload(self);
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    const pvm_query *q = pvm_request_query(req);
+    int64_t start = pvm_request_start(req), end = pvm_request_end(req);
+    struct strset set = {0};
+    for (size_t k = 0; st->data && k < st->data->nseries; k++) {
+        const pvm_om_series *s = &st->data->series[k];
+        if (!series_matches(s, q) || !has_samples_in(s, start, end))
+            continue;
+        int rc = visit(s, &set, req, resp);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int visit_metric_name(const pvm_om_series *s, struct strset *set,
+                             pvm_request *req, pvm_response *resp)
+{
+    if (pvm_response_get_type(resp) != PVM_RESPONSE_SERIES)
+        return add_once(set, req, resp, s->name);
+    /* /api/v1/series: the whole label set */
+    pvm_label all[PVM_OM_MAX_LABELS + 1];
+    all[0] = (pvm_label){"__name__", s->name};
+    memcpy(all + 1, s->labels, s->nlabels * sizeof(*all));
+    return pvm_response_add_series(resp, all, s->nlabels + 1);
+}
+
+static int visit_label_names(const pvm_om_series *s, struct strset *set,
+                             pvm_request *req, pvm_response *resp)
+{
+    static const char *const name_label = "__name__";
+    int rc = add_once(set, req, resp, name_label);
+    for (size_t i = 0; rc >= 0 && i < s->nlabels; i++)
+        rc = add_once(set, req, resp, s->labels[i].name);
+    return rc;
+}
+
+static int visit_label_values(const pvm_om_series *s, struct strset *set,
+                              pvm_request *req, pvm_response *resp)
+{
+    const char *name = pvm_request_label_name(req);
+    for (size_t i = 0; i < s->nlabels; i++)
+        if (strcmp(s->labels[i].name, name) == 0)
+            return add_once(set, req, resp, s->labels[i].value);
+    return 0;
+}
+
+/* /api/v1/label/__name__/values and /api/v1/series */
+static int om_metric_names(pvm_plugin *self, pvm_request *req,
+                           pvm_response *resp)
+{
+    return walk(self, req, resp, visit_metric_name);
+}
+
+/* /api/v1/labels */
+static int om_label_names(pvm_plugin *self, pvm_request *req,
+                          pvm_response *resp)
+{
+    return walk(self, req, resp, visit_label_names);
+}
+
+/* /api/v1/label/<name>/values */
+static int om_label_values(pvm_plugin *self, pvm_request *req,
+                           pvm_response *resp)
+{
+    return walk(self, req, resp, visit_label_values);
+}
+
+const pvm_plugin_type pvm_plugin_openmetrics_file = {
+    .name = "openmetrics_file",                   /* `type = ...` */
+    .description = "serves the samples of an OpenMetrics text file with "
+                   "timestamps, reloaded when it changes",
+    .state_size = sizeof(struct openmetrics_file), /* zeroed per instance */
+    .configure = om_configure,          /* path, timestamp_unit, reload */
+    .check = om_check,                  /* path is required */
+    .destroy = om_destroy,              /* frees the data and paths */
+    .on_startup = om_startup,           /* loads it unless the master did */
+    .on_shutdown = NULL,                /* nothing to stop */
+    .on_instant_query_request = om_instant,   /* latest within lookback */
+    .on_range_query_request = om_range,       /* raw samples in window */
+    .on_metric_names_request = om_metric_names, /* names or label sets */
+    .on_label_names_request = om_label_names,
+    .on_label_values_request = om_label_values,
+    .on_master_startup = om_master_startup, /* loads the file (errors:
+                                               file:line), shared by the
+                                               workers copy-on-write */
+};

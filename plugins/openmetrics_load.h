@@ -1,0 +1,80 @@
+/* openmetrics_load.h: the loader of the openmetrics_file plugin. Reads an
+ * OpenMetrics (or Prometheus text format) file with explicit timestamps
+ * into series of columnar samples: label strings interned once, then an
+ * int64 ms timestamp array and a double value array, 16 bytes a sample.
+ * Independent of the plugin, so that the benchmark (tests/bench/) can
+ * measure it alone. */
+#ifndef PVM_OPENMETRICS_LOAD_H
+#define PVM_OPENMETRICS_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <pvm/pvm.h>
+
+#define PVM_OM_MAX_LABELS 128  /* labels per series */
+
+/* One series: interned labels, then samples in increasing time order. */
+typedef struct pvm_om_series {
+    const char *name;         /* metric name, interned */
+    const pvm_label *labels;  /* sorted by name, strings interned */
+    size_t nlabels;           /* number of labels */
+    int64_t *ts;              /* timestamps, ms, strictly increasing
+                                 (into ts_block once loaded) */
+    double *v;                /* values (into v_block once loaded) */
+    size_t n, cap;            /* samples stored / allocated */
+} pvm_om_series;
+
+/* Open-addressing hash table entry (loader's). */
+struct pvm_om_slot {
+    const char *s;            /* key (interned), NULL when empty */
+    uint32_t len;             /* key length */
+    uint32_t val;             /* series index (series key table only) */
+    uint64_t hash;            /* hash of the key */
+};
+
+/* Hash table (loader's; freed once the file is loaded). */
+struct pvm_om_table {
+    struct pvm_om_slot *slots; /* cap entries, a power of 2 */
+    size_t cap, n;             /* capacity / entries used */
+};
+
+/* One loaded file. Readers use series, nseries and nsamples. */
+typedef struct pvm_om_data {
+    pvm_om_series *series;         /* in order of first appearance */
+    size_t nseries;                /* series used */
+    size_t nsamples;               /* samples in all series */
+    size_t cap;                    /* series allocated */
+    int64_t *ts_block;             /* all timestamps, once loaded */
+    double *v_block;               /* all values, once loaded */
+    struct pvm_om_pool_block *pool; /* interned strings, label arrays */
+    struct pvm_om_pool_block *key_pool; /* series texts (while loading) */
+    struct pvm_om_table strings;   /* interned strings (while loading) */
+    struct pvm_om_table keys;      /* series text -> index (while loading) */
+} pvm_om_data;
+
+/* Loads path; timestamps are seconds (OpenMetrics, fractions allowed) or,
+ * with unit_ms, integer milliseconds (Prometheus text format). Fills
+ * *mtime and *size from the file read (also when parsing fails, so a
+ * caller can wait for the next change). Returns the data, caller frees
+ * with pvm_om_free; NULL on error with err->msg "PATH:LINE: ...". */
+pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
+                         struct timespec *mtime, off_t *size,
+                         pvm_error *err);
+
+void pvm_om_free(pvm_om_data *d);
+
+/* Bytes held by d (series, sample arrays, strings and label pool). */
+size_t pvm_om_bytes(const pvm_om_data *d);
+
+/* Parses a timestamp exactly: seconds with an optional fraction and
+ * exponent ("1.001", "1.5e9") or, with ms, an integer of milliseconds.
+ * The decimal point is moved in the digit string, so 1.001 s is 1001 ms;
+ * digits past the millisecond are cut towards zero (as Go's int64()).
+ * Returns 0, -1 on bad syntax, -2 out of range. */
+int pvm_om_parse_timestamp(const char *s, size_t n, bool ms, int64_t *out);
+
+#endif

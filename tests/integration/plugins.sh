@@ -1,0 +1,152 @@
+#!/bin/sh
+# tests/integration/plugins.sh: the shipped plugins through a real nginx on
+# 127.0.0.1 (a TESTS entry): basic_auth in front, catch_errors shielding a
+# failing instance, openmetrics_file serving a file, and sqlite serving the
+# conf/examples/sqlite-demo database (made by its fill.sh). Each check is a
+# curl request whose status and body are compared; processes are stopped
+# by PID. Prints "PVM-RESULT: plugins: P passed, F failed, S skipped".
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+. "$top_srcdir/tests/lib/nginx.sh"
+
+PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+PASS=0
+FAIL=0
+[ -x "$PVM_BIN" ] || { echo "plugins.sh: $PVM_BIN missing" >&2; exit 99; }
+for tool in curl sqlite3; do
+    command -v $tool >/dev/null 2>&1 || {
+        echo "plugins.sh: $tool missing (./test.sh installs it)" >&2
+        echo "PVM-RESULT: plugins: 0 passed, 1 failed, 0 skipped"
+        exit 1
+    }
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-plugins.XXXXXX") || exit 99
+chmod 755 "$TMP"
+PVM_PID=
+cleanup() {
+    rc=$?
+    trap - EXIT INT TERM
+    pvm_nginx_stop "$TMP/nginx" 2>/dev/null
+    [ -n "$PVM_PID" ] && pvm_stop_pid "$PVM_PID"
+    if [ "$FAIL" != 0 ]; then
+        echo "----- pvm-fcgi stderr (last 40 lines)"
+        tail -40 "$TMP/pvm.stderr" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+
+check() { # NAME EXPECTED-STATUS NEEDLE CURL-ARGS...
+    name=$1 want=$2 needle=$3
+    shift 3
+    got=$(curl -s -o "$TMP/body" -D "$TMP/head" -w '%{http_code}' \
+        --max-time 20 "$@" 2>/dev/null)
+    if [ "$got" = "$want" ] && grep -qF -- "$needle" "$TMP/body" "$TMP/head"; then
+        PASS=$((PASS + 1))
+        echo "ok   $name"
+    else
+        FAIL=$((FAIL + 1))
+        echo "FAIL $name: HTTP $got, wanted $want with '$needle'"
+        head -c 600 "$TMP/body"
+        echo
+    fi
+}
+
+# Data: an OpenMetrics file with explicit timestamps (seconds, one with
+# milliseconds), and the sqlite demo database.
+cat > "$TMP/data.om" <<'OM'
+# TYPE room_energy_joules counter
+room_energy_joules_total{room="lab"} 10 100.000
+room_energy_joules_total{room="lab"} 20 115.001
+room_energy_joules_total{room="lab"} 40 130
+room_energy_joules_total{room="hall"} 5 100
+# EOF
+OM
+sh "$top_srcdir/conf/examples/sqlite-demo/fill.sh" "$TMP/demo.db" >/dev/null ||
+    { echo "plugins.sh: fill.sh failed" >&2; exit 99; }
+
+FPORT=$(pvm_free_port) || exit 99
+PORT=$(pvm_free_port) || exit 99
+cat > "$TMP/pvm.ini" <<INI
+[server]
+listen = 127.0.0.1:$FPORT
+workers = 1
+access_log = off
+
+[plugin:auth]
+type = basic_auth
+user = grafana:s3cret
+
+[plugin:shield]
+type = catch_errors
+wrap = broken
+
+[plugin:broken]
+type = fixture
+metric = broken_metric
+fail = request
+
+[plugin:file]
+type = openmetrics_file
+path = $TMP/data.om
+
+[plugin:db]
+type = sqlite
+database = $TMP/demo.db
+metric = room_temperature_celsius
+query = SELECT r.ts AS timestamp, r.temperature AS value, r.room, m.floor FROM readings r JOIN rooms m USING (room) WHERE r.ts BETWEEN :start AND :end
+labels_query = SELECT room, floor FROM rooms
+INI
+"$PVM_BIN" --config "$TMP/pvm.ini" 2> "$TMP/pvm.stderr" &
+PVM_PID=$!
+pvm_wait_port "$FPORT" 15 "$PVM_PID" || { FAIL=1; echo "pvm-fcgi did not start"; exit 1; }
+mkdir -p "$TMP/nginx"
+pvm_nginx_conf "$TMP/nginx" "$PORT" "127.0.0.1:$FPORT" "" &&
+    pvm_nginx_start "$TMP/nginx" || { FAIL=1; echo "nginx did not start"; exit 1; }
+
+U=http://127.0.0.1:$PORT/api/v1
+AUTH="-u grafana:s3cret"
+
+# basic_auth: every request hook refuses missing or wrong credentials.
+for ep in "query?query=up" "query_range?query=up&start=0&end=60&step=15" \
+          "series?match%5B%5D=up" "labels" "label/room/values" \
+          "label/__name__/values"; do
+    check "auth: no credentials /$ep" 401 'WWW-Authenticate: Basic realm="pvm"' "$U/$ep"
+    check "auth: wrong password /$ep" 401 '"status":"error"' -u grafana:nope "$U/$ep"
+done
+check "auth: right credentials" 200 '"status":"success"' $AUTH "$U/labels"
+
+# openmetrics_file: raw samples, exact milliseconds.
+check "openmetrics: range selector keeps raw timestamps" 200 \
+    '[115.001,"20"]' $AUTH "$U/query?query=room_energy_joules_total%7Broom%3D%22lab%22%7D%5B1m%5D&time=130"
+check "openmetrics: instant value within lookback" 200 \
+    '"value":[200,"40"]' $AUTH "$U/query?query=room_energy_joules_total%7Broom%3D%22lab%22%7D&time=200"
+check "openmetrics: metric names" 200 'room_energy_joules_total' \
+    $AUTH "$U/label/__name__/values"
+
+# catch_errors: the failing instance becomes a warning, the data stays.
+check "catch_errors: warning names plugin and hook" 200 \
+    'raised while running broken.on_instant_query_request()' \
+    $AUTH "$U/query?query=room_energy_joules_total&time=200"
+check "catch_errors: other plugins' data still there" 200 \
+    '"room":"hall"' $AUTH "$U/query?query=room_energy_joules_total&time=200"
+
+# sqlite: the demo database charts and is discoverable.
+now=$(date +%s)
+check "sqlite: range query charts the demo" 200 '"resultType":"matrix"' \
+    $AUTH "$U/query_range?query=avg%20by%20(floor)%20(room_temperature_celsius)&start=$((now - 3600))&end=$now&step=300"
+check "sqlite: a series per floor" 200 '"floor":"second"' \
+    $AUTH "$U/query_range?query=avg%20by%20(floor)%20(room_temperature_celsius)&start=$((now - 3600))&end=$now&step=300"
+check "sqlite: metric listed" 200 'room_temperature_celsius' \
+    $AUTH "$U/label/__name__/values"
+check "sqlite: label names" 200 '"floor"' $AUTH "$U/labels"
+check "sqlite: label values" 200 '"kitchen"' $AUTH "$U/label/room/values"
+
+echo "PVM-RESULT: plugins: $PASS passed, $FAIL failed, 0 skipped"
+[ "$FAIL" = 0 ]

@@ -1,0 +1,373 @@
+/* test_plugin_sqlite.c: the sqlite plugin through the test kit, on a
+ * temporary database made here with the SQLite C API: range and instant
+ * queries, discovery with and without labels_query, SQL errors (500
+ * naming the instance) and configuration errors. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include <pvm/pvm.h>
+#include <pvm/testkit.h>
+
+extern const pvm_plugin_type pvm_plugin_sqlite;
+
+static const pvm_plugin_type *const table[] = {&pvm_plugin_sqlite, NULL};
+
+static char dir[64];  /* temporary directory */
+static char db[128];  /* the database in it */
+
+#define METRIC "room_temperature_celsius"
+#define QUERY                                                               \
+    "SELECT ts AS timestamp, temp AS value, room FROM readings "            \
+    "WHERE ts BETWEEN :start AND :end"
+
+/* kitchen every minute 0..600 s (20..30, NULL at 300), bedroom 0..240 s
+ * (18), one reading at 1.001 s in the cellar, rooms incl. an empty attic */
+static const char *const schema =
+    "CREATE TABLE readings (ts, room TEXT, temp REAL);"
+    "CREATE TABLE rooms (room TEXT);"
+    "WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i "
+    "WHERE n < 10) "
+    "INSERT INTO readings SELECT n * 60, 'kitchen', "
+    "CASE n WHEN 5 THEN NULL ELSE 20 + n END FROM i;"
+    "WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i "
+    "WHERE n < 4) "
+    "INSERT INTO readings SELECT n * 60, 'bedroom', 18 FROM i;"
+    "INSERT INTO readings VALUES (1.001, 'cellar', 12.5);"
+    "INSERT INTO rooms VALUES ('kitchen'), ('bedroom'), ('cellar'), "
+    "('attic');";
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *h;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s", msg);
+    sqlite3_close(h);
+}
+
+/* A kit with one sqlite instance `temp`; extra keys appended. */
+static pvm_testkit *kit_with(const char *query, const char *extra,
+                             char *err, size_t errlen)
+{
+    char ini[2048];
+    snprintf(ini, sizeof(ini), "[plugin:temp]\ntype = sqlite\n"
+             "database = %s\nmetric = " METRIC "\nquery = %s\n%s", db, query,
+             extra ? extra : "");
+    return pvm_testkit_new(ini, table, err, errlen);
+}
+
+static int setup(void **state)
+{
+    strcpy(dir, "/tmp/pvm-test-sqlite-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/readings.db", dir);
+    exec_sql(db, schema);
+    char err[1024];
+    *state = kit_with(QUERY, NULL, err, sizeof(err));
+    if (!*state)
+        fail_msg("pvm_testkit_new: %s", err);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    pvm_testkit_free(*state);
+    unlink(db);
+    rmdir(dir);
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static pvm_test_response *ok(pvm_test_response *r)
+{
+    assert_non_null(r);
+    if (r->status != 200)
+        fail_msg("status %d: %s", r->status, r->body);
+    return r;
+}
+
+static void expect_point(json_object *root, const char *path, double t,
+                         const char *v)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "%s[0]", path);
+    json_object *ts = pvm_test_json_get(root, p);
+    if (!ts)
+        fail_msg("no point at %s", path);
+    assert_true(fabs(json_object_get_double(ts) - t) < 1e-9);
+    snprintf(p, sizeof(p), "%s[1]", path);
+    assert_string_equal(pvm_test_json_string(root, p), v);
+}
+
+static const char *joined(pvm_test_response *r)
+{
+    static char out[1024];
+    out[0] = '\0';
+    for (int i = 0; i < pvm_test_json_length(r->json, "data"); i++) {
+        char p[32];
+        snprintf(p, sizeof(p), "data[%d]", i);
+        strcat(out, i ? "," : "");
+        strncat(out, pvm_test_json_string(r->json, p),
+                sizeof(out) - strlen(out) - 1);
+    }
+    return out;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_range_query(void **state)
+{
+    /* the raw rows, through a range selector: (0, 600] */
+    pvm_test_response *r = ok(pvm_testkit_instant(*state, METRIC "[10m]",
+                                                  600));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 3);
+    /* sorted by labels: bedroom, cellar, kitchen */
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[2].metric.room"),
+                        "kitchen");
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[2].metric.__name__"),
+                        METRIC);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     4);
+    /* the NULL value at 300 s is skipped */
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[2].values"),
+                     9);
+    expect_point(r->json, "data.result[2].values[3]", 240, "24");
+    expect_point(r->json, "data.result[2].values[4]", 360, "26");
+    expect_point(r->json, "data.result[1].values[0]", 1.001, "12.5");
+    pvm_test_response_free(r);
+
+    /* a range query: at each step the latest row within 5m; at 300 the
+     * kitchen's NULL leaves 240's 24; the bedroom ends 5m after 240 */
+    r = ok(pvm_testkit_range(*state, METRIC "{room=\"kitchen\"}", 0, 600,
+                             60));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     11);
+    expect_point(r->json, "data.result[0].values[5]", 300, "24");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_range(*state, METRIC "{room=\"bedroom\"}", 0, 600,
+                             60));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     9);
+    expect_point(r->json, "data.result[0].values[8]", 480, "18");
+    pvm_test_response_free(r);
+
+    r = ok(pvm_testkit_range(*state, METRIC "{room=\"kitchen\"}", 100, 200,
+                             30));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     4);
+    expect_point(r->json, "data.result[0].values[0]", 100, "21");
+    expect_point(r->json, "data.result[0].values[1]", 130, "22");
+    pvm_test_response_free(r);
+
+    r = ok(pvm_testkit_range(*state, "other_metric", 0, 600, 60));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 0);
+    pvm_test_response_free(r);
+}
+
+/* Instant: per room the latest reading within 5m, at `time`. */
+static void test_instant_query(void **state)
+{
+    pvm_test_response *r = ok(pvm_testkit_instant(*state, METRIC, 310));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
+    expect_point(r->json, "data.result[0].value", 310, "18");
+    expect_point(r->json, "data.result[1].value", 310, "24");
+    pvm_test_response_free(r);
+    /* (t - 5m, t]: the bedroom's 240 is in at 539.999, out at 540 */
+    r = ok(pvm_testkit_instant(*state, METRIC "{room=\"bedroom\"}",
+                               539.999));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_instant(*state, METRIC "{room=\"bedroom\"}", 540));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 0);
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_instant(*state, METRIC, 610));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    expect_point(r->json, "data.result[0].value", 610, "30");
+    pvm_test_response_free(r);
+}
+
+static void test_discovery(void **state)
+{
+    pvm_test_response *r = ok(pvm_testkit_label_values(*state, "__name__",
+                                                       NULL));
+    assert_string_equal(joined(r), METRIC);
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_label_names(*state, NULL));
+    assert_string_equal(joined(r), "__name__,room");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_label_values(*state, "room", NULL));
+    assert_string_equal(joined(r), "bedroom,cellar,kitchen");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_label_values(*state, "room", "{room=~\"k.*\"}"));
+    assert_string_equal(joined(r), "kitchen");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_label_values(*state, "room", "other_metric"));
+    assert_string_equal(joined(r), "");
+    pvm_test_response_free(r);
+    /* the query's range decides without labels_query */
+    r = ok(pvm_testkit_series(*state, METRIC, 400, 1000));
+    assert_int_equal(pvm_test_json_length(r->json, "data"), 1);
+    assert_string_equal(pvm_test_json_string(r->json, "data[0].room"),
+                        "kitchen");
+    assert_string_equal(pvm_test_json_string(r->json, "data[0].__name__"),
+                        METRIC);
+    pvm_test_response_free(r);
+}
+
+static void test_labels_query(void **state)
+{
+    char err[1024];
+    pvm_testkit *kit = kit_with(QUERY, "labels_query = SELECT DISTINCT room "
+                                       "FROM rooms\n", err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    pvm_test_response *r = ok(pvm_testkit_label_values(kit, "room", NULL));
+    assert_string_equal(joined(r), "attic,bedroom,cellar,kitchen");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_series(kit, METRIC "{room=\"attic\"}", 0, 1));
+    assert_int_equal(pvm_test_json_length(r->json, "data"), 1);
+    pvm_test_response_free(r);
+    pvm_testkit_free(kit);
+}
+
+/* Other column names, and an integer value column. */
+static void test_column_names(void **state)
+{
+    char err[1024];
+    pvm_testkit *kit = kit_with(
+        "SELECT ts AS t, CAST(temp AS INTEGER) AS v, room, 'x' AS site "
+        "FROM readings WHERE room = 'kitchen' AND ts <= :end",
+        "timestamp_column = t\nvalue_column = v\n", err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    pvm_test_response *r = ok(pvm_testkit_range(kit, METRIC, 60, 60, 1));
+    expect_point(r->json, "data.result[0].values[0]", 60, "21");
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].metric.site"),
+                        "x");
+    pvm_test_response_free(r);
+    pvm_testkit_free(kit);
+}
+
+/* An SQL error at run time answers 500 naming the instance. */
+static void test_sql_error(void **state)
+{
+    char err[1024];
+    pvm_testkit *kit = kit_with(
+        "SELECT ts AS timestamp, abs(-9223372036854775807 - (ts > 0)) "
+        "AS value "
+        "FROM readings WHERE ts BETWEEN :start AND :end",
+        NULL, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    for (int i = 0; i < 2; i++) { /* the statement is usable again */
+        pvm_test_response *r = pvm_testkit_range(kit, METRIC, 0, 600, 60);
+        assert_int_equal(r->status, 500);
+        const char *e = pvm_test_json_string(r->json, "error");
+        assert_non_null(e);
+        assert_non_null(strstr(e, "plugin temp: on_range_query_request "
+                                  "failed: query: integer overflow"));
+        pvm_test_response_free(r);
+    }
+    pvm_test_response *r = pvm_testkit_range(kit, METRIC, 0, 0, 60);
+    assert_int_equal(r->status, 200); /* ts 0: no overflow */
+    pvm_test_response_free(r);
+    pvm_testkit_free(kit);
+
+    kit = kit_with("SELECT ts AS timestamp, 'warm' AS value FROM readings",
+                   NULL, err, sizeof(err));
+    assert_non_null(kit);
+    r = pvm_testkit_instant(kit, METRIC, 100);
+    assert_int_equal(r->status, 500);
+    assert_non_null(strstr(pvm_test_json_string(r->json, "error"),
+                           "a value is not a number"));
+    pvm_test_response_free(r);
+    pvm_testkit_free(kit);
+}
+
+static void expect_error(const char *query, const char *extra,
+                         const char *want)
+{
+    char err[1024] = "";
+    pvm_testkit *kit = kit_with(query, extra, err, sizeof(err));
+    if (kit) {
+        pvm_testkit_free(kit);
+        fail_msg("accepted, expected '%s'", want);
+    }
+    if (!strstr(err, want))
+        fail_msg("'%s' does not contain '%s'", err, want);
+}
+
+static void test_startup_errors(void **state)
+{
+    expect_error("SELEC 1", NULL, "plugin temp: on_startup failed: "
+                                  "query: near \"SELEC\": syntax error");
+    expect_error("SELECT ts AS time, temp AS value FROM readings", NULL,
+                 "query: no column named 'timestamp' (set "
+                 "timestamp_column)");
+    expect_error("SELECT ts AS timestamp, temp FROM readings", NULL,
+                 "no column named 'value'");
+    expect_error(QUERY " AND room = :room", NULL,
+                 "query: parameter :room is not known");
+    expect_error("SELECT ts AS timestamp, temp AS value, room AS \"a b\" "
+                 "FROM readings", NULL,
+                 "column 'a b' is not a valid label name");
+    expect_error("DELETE FROM readings", NULL, "must be a SELECT");
+    expect_error(QUERY "; SELECT 1", NULL, "exactly one SELECT");
+    expect_error(QUERY, "labels_query = SELECT nope FROM rooms\n",
+                 "labels_query: no such column: nope");
+    char err[1024] = "";
+    assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
+                                "database = /nonexistent/x.db\nmetric = m\n"
+                                "query = SELECT 1\n", table, err,
+                                sizeof(err)));
+    assert_non_null(strstr(err, "database /nonexistent/x.db: unable to "
+                                "open database file"));
+    assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
+                                "database = x.db\nquery = SELECT 1\n", table,
+                                err, sizeof(err)));
+    assert_non_null(strstr(err, "missing key 'metric'"));
+    assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
+                                "metric = 1bad\n", table, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a valid metric name"));
+}
+
+/* The database is opened read-only: the plugin cannot change it, and a
+ * write through another connection is seen by the next request. */
+static void test_read_only_and_fresh(void **state)
+{
+    exec_sql(db, "INSERT INTO readings VALUES (660, 'kitchen', 31);");
+    pvm_test_response *r = ok(pvm_testkit_instant(*state,
+                                                  METRIC "{room=\"kitchen\"}",
+                                                  660));
+    expect_point(r->json, "data.result[0].value", 660, "31");
+    pvm_test_response_free(r);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_range_query),      T(test_instant_query),
+        T(test_discovery),        T(test_labels_query),
+        T(test_column_names),     T(test_sql_error),
+        T(test_startup_errors),   T(test_read_only_and_fresh),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
