@@ -1,11 +1,14 @@
 #!/bin/sh
-# test.sh: install what is missing, build, and run every test: the unit and
-# integration tests (make check) in a normal build and in an
-# AddressSanitizer/UBSan build, then the fuzz smoke runs. The last line is
+# test.sh: install what is missing, build, and run every test: the unit,
+# conformance, hostile-input and integration tests (make check) in a
+# normal build, a valgrind memcheck pass and a bounded load test against
+# it, the same make check in an AddressSanitizer/UBSan build, the fuzz
+# smoke runs, and make distcheck. The last line is
 # "total: N passed, N failed, N skipped"; the exit status is non-zero on
 # any failure.
-#   PVM_FUZZ_SECONDS=60 ./test.sh     seconds per fuzz target (default 60)
+#   PVM_FUZZ_SECONDS=60 ./test.sh     seconds per fuzz target (default 30)
 #   PVM_SKIP_SANITIZERS=1 ./test.sh   skip the sanitizer pass (quick runs)
+#   PVM_SKIP_DISTCHECK=1 ./test.sh    skip make distcheck (quick runs)
 set -u
 cd "$(dirname "$0")" || exit 1
 . ./tests/deps.sh
@@ -39,7 +42,32 @@ run_suite() { # LABEL DIR [CONFIGURE ARGS...]
     fi
 }
 
+# run_script LABEL LOG SCRIPT ARGS...: runs a test script that prints
+# PVM-RESULT lines and adds them to the total; a script that fails without
+# reporting a failure counts as one.
+run_script() {
+    label=$1
+    log=$2
+    shift 2
+    echo "== $label"
+    "$@" > "$log" 2>&1
+    rc=$?
+    set -- $(awk '/^PVM-RESULT: /{for(i=1;i<=NF;i++){if($(i+1)~/^passed/)p+=$i;if($(i+1)~/^failed/)f+=$i;if($(i+1)~/^skipped/)s+=$i}} END{printf "%d %d %d\n",p,f,s}' "$log")
+    p=$1 f=$2 s=$3
+    if [ $rc != 0 ]; then
+        status=1
+        [ "$f" = 0 ] && f=1
+        tail -30 "$log"
+    fi
+    echo "$label: $p passed, $f failed, $s skipped"
+    echo "$p $f $s" >> "$PVM_COUNTS"
+}
+
 run_suite "unit+integration" build
+if [ -x build/pvm-fcgi ]; then
+    run_script "valgrind memcheck" build/valgrind.log sh tests/valgrind.sh build
+    run_script "load (wrk through nginx)" build/load.log sh tests/load.sh build
+fi
 if [ -z "${PVM_SKIP_SANITIZERS:-}" ]; then
     run_suite "sanitizers (ASan+UBSan)" build-asan --enable-sanitizers
 fi
@@ -48,11 +76,24 @@ if [ -x tests/fuzz/run.sh ]; then
     echo "== fuzz: building in build-fuzz"
     if pvm_build build-fuzz CC=clang --enable-fuzzing; then
         mkdir -p build-fuzz/fuzz-logs
-        tests/fuzz/run.sh "${PVM_FUZZ_SECONDS:-60}" build-fuzz > build-fuzz/fuzz-logs/fuzz.log 2>&1 || status=1
+        tests/fuzz/run.sh "${PVM_FUZZ_SECONDS:-30}" build-fuzz > build-fuzz/fuzz-logs/fuzz.log 2>&1 || status=1
         tail -5 build-fuzz/fuzz-logs/fuzz.log
         awk '/^PVM-RESULT: /{for(i=1;i<=NF;i++){if($(i+1)~/^passed/)p+=$i;if($(i+1)~/^failed/)f+=$i;if($(i+1)~/^skipped/)s+=$i}} END{printf "%d %d %d\n",p,f,s}' build-fuzz/fuzz-logs/fuzz.log >> "$PVM_COUNTS"
     else
         echo "fuzz: build failed"
+        echo "0 1 0" >> "$PVM_COUNTS"
+        status=1
+    fi
+fi
+
+if [ -z "${PVM_SKIP_DISTCHECK:-}" ] && [ -f build/Makefile ]; then
+    echo "== make distcheck"
+    if (cd build && make distcheck > distcheck.log 2>&1); then
+        echo "distcheck: 1 passed, 0 failed, 0 skipped"
+        echo "1 0 0" >> "$PVM_COUNTS"
+    else
+        tail -30 build/distcheck.log
+        echo "distcheck: 0 passed, 1 failed, 0 skipped"
         echo "0 1 0" >> "$PVM_COUNTS"
         status=1
     fi

@@ -27,6 +27,8 @@ static const struct {
 };
 
 static void set_v(pvm_error *err, int code, const char *fmt, va_list ap)
+    PVM_PRINTF(3, 0);
+static void set_v(pvm_error *err, int code, const char *fmt, va_list ap)
 {
     err->code = code;
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

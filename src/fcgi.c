@@ -19,7 +19,12 @@
 #include "fcgi.h"
 #include "shm.h"
 
-#define LISTEN_BACKLOG 128
+/* Connections waiting for a worker. nginx opens one upstream connection
+ * per client request in flight: with a short queue, a burst of more than
+ * 128 overflows it and the kernel drops the SYNs, which clients see as
+ * 1 s + 3 s retransmission stalls (wrk at 256 connections: timeouts).
+ * nginx and PHP-FPM use 511; the kernel caps it at net.core.somaxconn. */
+#define LISTEN_BACKLOG 1024
 
 static int listen_unix(const char *path, pvm_error *err)
 {

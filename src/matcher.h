@@ -29,7 +29,9 @@ int pvm_matcher_init(pvm_matcher *m, pvm_arena *a, pvm_match_op op,
                      size_t value_len, pvm_error *err);
 
 /* Returns 1 when s (len bytes) matches, 0 when not, PVM_ERR_EXECUTION when
- * the regex engine hit its match limit (a pathological pattern). */
+ * the regex engine hit its match limit (a pathological pattern).
+ * (PVM_ERR_NOMEM when a long invalid-UTF-8 value cannot be copied for
+ * repair: invalid bytes match as U+FFFD, as in Go.) */
 int pvm_matcher_match(const pvm_matcher *m, const char *s, size_t len);
 
 /* True when the matcher accepts the empty string (used by the rule that a

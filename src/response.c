@@ -159,6 +159,8 @@ int pvm_response_add_header(pvm_response *r, const char *name,
 }
 
 static int add_annotation(pvm_response *r, pvm_strlist *l, const char *fmt,
+                          va_list ap) PVM_PRINTF(3, 0);
+static int add_annotation(pvm_response *r, pvm_strlist *l, const char *fmt,
                           va_list ap)
 {
     char *msg = pvm_arena_vsprintf(r->arena, fmt, ap);

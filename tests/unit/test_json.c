@@ -338,6 +338,7 @@ static const struct {
 typedef struct sink {
     char *data;        /* collected output, NUL-terminated */
     size_t len;        /* bytes collected */
+    size_t cap;        /* bytes allocated */
     size_t calls;      /* sink calls */
     size_t max_chunk;  /* largest chunk seen */
     long fail_after;   /* fail once len would exceed this (-1: never) */
@@ -351,10 +352,12 @@ static int sink_fn(void *ctx, const char *buf, size_t len)
         s->max_chunk = len;
     if (s->fail_after >= 0 && s->len + len > (size_t)s->fail_after)
         return PVM_ERR_CANCELED;
-    char *d = realloc(s->data, s->len + len + 1);
-    assert_non_null(d);
-    memcpy(d + s->len, buf, len);
-    s->data = d;
+    if (s->len + len + 1 > s->cap) {
+        s->cap = (s->len + len + 1) * 2;
+        s->data = realloc(s->data, s->cap);
+        assert_non_null(s->data);
+    }
+    memcpy(s->data + s->len, buf, len);
     s->len += len;
     s->data[s->len] = '\0';
     return 0;

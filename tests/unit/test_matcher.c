@@ -481,6 +481,23 @@ static void test_nesting(void **state)
         pat[n++] = ')';
     pvm_matcher m = compile_n(a, PVM_MATCH_REGEX, pat, n);
     assert_int_equal(pvm_matcher_match(&m, "a", 1), 1);
+    assert_int_equal(pvm_matcher_match(&m, "b", 1), 0);
+    /* Around the depth where JIT compilation stops being used. */
+    for (int depth = 195; depth <= 205; depth++) {
+        char p2[512];
+        size_t k = 0;
+        for (int i = 0; i < depth; i++)
+            p2[k++] = '(';
+        p2[k++] = 'a';
+        p2[k++] = '|';
+        p2[k++] = 'b';
+        for (int i = 0; i < depth; i++)
+            p2[k++] = ')';
+        p2[k++] = '+';
+        pvm_matcher m2 = compile_n(a, PVM_MATCH_REGEX, p2, k);
+        assert_int_equal(pvm_matcher_match(&m2, "abba", 4), 1);
+        assert_int_equal(pvm_matcher_match(&m2, "abc", 3), 0);
+    }
     memmove(pat + 1, pat, n);
     pat[0] = '(';
     pat[n + 1] = ')';

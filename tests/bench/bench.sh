@@ -1,0 +1,328 @@
+#!/bin/sh
+# tests/bench/bench.sh [BUILD_DIR]: the HTTP benchmark (make bench; not
+# part of the test command). On 127.0.0.1, servers pinned to CPU 0 and wrk
+# to CPU 1 (taskset):
+#   pvm     nginx (1 worker) + pvm-fcgi (1 worker process, example plugin)
+#   prom    Prometheus (GOMAXPROCS=1) holding the same 12 series at 15 s
+#           resolution, backfilled with promtool from an OpenMetrics file
+#           (when prometheus and promtool are installed)
+#   static  nginx serving pvm's own answer bytes as a file (the upper
+#           bound of the transport)
+# Queries Q1..Q7 (see docs/performance.md), each without and with
+# Accept-Encoding: gzip (nginx gzip on for JSON; Prometheus compresses
+# itself). For each: req/s, p50/p99 latency, CPU ms per request of the
+# server processes (pvm: pvm-fcgi and nginx separately). Then: idle RSS
+# per worker, peak RSS of the 11,000-point x 1,000-series range query
+# (bench plugin), and tests/load.sh with 1,000,000 requests (the leak
+# check). Writes BUILD_DIR/bench/results.md (a Markdown table) and prints
+# it. Environment: BENCH_SECONDS (5) per run, BENCH_CONNS (16) wrk
+# connections, BENCH_SKIP_LOAD=1 skips the 1M load test,
+# BENCH_SKIP_PROM=1 skips Prometheus.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-.}" && pwd) || exit 1
+export top_srcdir
+. "$top_srcdir/tests/lib/nginx.sh"
+
+SECS=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNS:-16}
+METRIC=prometheus_virtual_metrics_example_metric
+PVM=$build/pvm-fcgi
+PVM_TEST=$build/tests/pvm-fcgi-test
+OUT=$build/bench
+mkdir -p "$OUT"
+for t in wrk taskset curl; do
+    command -v "$t" >/dev/null 2>&1 || {
+        echo "bench.sh: $t not installed" >&2
+        exit 77
+    }
+done
+[ -x "$PVM" ] && [ -x "$PVM_TEST" ] || {
+    echo "bench.sh: build pvm-fcgi and tests/pvm-fcgi-test first (make bench does)" >&2
+    exit 1
+}
+NGINX_BIN=$(pvm_nginx_bin) || exit 77
+CPU_SERVER=0
+CPU_CLIENT=1
+[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-bench.XXXXXX") || exit 1
+chmod 755 "$TMP"
+PIDS=
+NGINX_DIRS=
+cleanup() {
+    trap - EXIT INT TERM
+    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
+    for p in $PIDS; do pvm_stop_pid "$p" 10; done
+    [ "${PVM_KEEP_TMP:-0}" = 1 ] && echo "bench.sh: kept $TMP" || rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# nginx pinned to CPU 0, one worker.
+cat >"$TMP/nginx-pinned" <<EOF
+#!/bin/sh
+exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
+EOF
+chmod +x "$TMP/nginx-pinned"
+export PVM_NGINX="$TMP/nginx-pinned"
+
+# The benchmark window: 25 h ending on a past hour boundary.
+NOW=$(date +%s)
+END=$((NOW - NOW % 3600 - 3600))
+START_DATA=$((END - 90000))
+H1="start=$((END - 3600))&end=$END"
+Q1="/api/v1/query_range?query=$METRIC&$H1&step=15"
+Q2="/api/v1/query_range?query=$METRIC&start=$((END - 86400))&end=$END&step=60"
+Q3="/api/v1/query?query=$METRIC&time=$END"
+Q4="/api/v1/labels?$H1"
+Q5="/api/v1/label/__name__/values?$H1"
+Q6="/api/v1/series?match%5B%5D=$METRIC&$H1"
+Q7="/api/v1/query_range?query=sum%20by%20(type)%20($METRIC)&$H1&step=15"
+QUERIES="Q1 Q2 Q3 Q4 Q5 Q6 Q7"
+qurl() { eval "echo \"\$$1\""; }
+
+# ---- servers ---------------------------------------------------------------
+
+# pvm-fcgi, one worker process (single-process mode), pinned.
+start_pvm() { # NAME BINARY EXTRA_INI
+    mkdir -p "$TMP/$1"
+    fport=$(pvm_free_port) || exit 1
+    nport=$(pvm_free_port) || exit 1
+    printf '[server]\nlisten = 127.0.0.1:%s\nworkers = 1\naccess_log = off\n%b\n' \
+        "$fport" "$3" >"$TMP/$1/pvm.ini"
+    taskset -c "$CPU_SERVER" "$2" --config "$TMP/$1/pvm.ini" </dev/null \
+        >"$TMP/$1/pvm.log" 2>&1 &
+    eval "PID_$1=$!"
+    PIDS="$PIDS $!"
+    pvm_wait_port "$fport" 10 "$!" || exit 1
+    pvm_nginx_conf "$TMP/$1" "$nport" "127.0.0.1:$fport" || exit 1
+    sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
+        -e 's/worker_connections [0-9]*;/worker_connections 4096;/' \
+        -e 's|access_log .*;|access_log off;|' "$TMP/$1/nginx.conf"
+    pvm_nginx_start "$TMP/$1" 10 || exit 1
+    NGINX_DIRS="$NGINX_DIRS $TMP/$1"
+    eval "PORT_$1=$nport"
+}
+start_pvm pvm "$PVM" '[plugin:example]'
+PVM_PORT=$PORT_pvm
+
+# nginx serving static files (pvm's answers), same settings.
+mkdir -p "$TMP/static/www"
+SPORT=$(pvm_free_port) || exit 1
+user=
+[ "$(id -u)" = 0 ] && user="user root $(id -gn root 2>/dev/null || echo root);"
+cat >"$TMP/static/nginx.conf" <<EOF
+$user
+daemon off;
+master_process on;
+worker_processes 1;
+pid $TMP/static/nginx.pid;
+error_log $TMP/static/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/static/cb;
+    proxy_temp_path $TMP/static/px;
+    fastcgi_temp_path $TMP/static/fc;
+    uwsgi_temp_path $TMP/static/uw;
+    scgi_temp_path $TMP/static/sc;
+    gzip on;
+    gzip_types application/json;
+    gzip_min_length 256;
+    server {
+        listen 127.0.0.1:$SPORT;
+        location / { root $TMP/static/www; default_type application/json; }
+    }
+}
+EOF
+echo "$SPORT" >"$TMP/static/nginx.port"
+pvm_nginx_start "$TMP/static" 10 || exit 1
+NGINX_DIRS="$NGINX_DIRS $TMP/static"
+for q in $QUERIES; do
+    curl -sf -o "$TMP/static/www/$q.json" "http://127.0.0.1:$PVM_PORT$(qurl "$q")" ||
+        echo "bench.sh: pvm answered $q with an error" >&2
+done
+
+# Prometheus with the same data.
+PROM_PORT=
+if [ -z "${BENCH_SKIP_PROM:-}" ] && command -v prometheus >/dev/null 2>&1 &&
+    command -v promtool >/dev/null 2>&1; then
+    echo "bench.sh: generating OpenMetrics ($START_DATA..$END, 15 s) and backfilling"
+    awk -v s="$START_DATA" -v e="$END" -v m="$METRIC" 'BEGIN {
+        pi = atan2(0, -1)
+        split("sine cosine square sawtooth", types, " ")
+        split("1 5 10", amps, " ")
+        print "# TYPE " m " gauge"
+        for (a = 1; a <= 3; a++) for (k = 1; k <= 4; k++)
+            for (t = s; t <= e; t += 15) {
+                x = t % 60; A = amps[a]
+                if (k == 1) v = sin(x * 2 * pi / 60) * A
+                else if (k == 2) v = cos(x * 2 * pi / 60) * A
+                else if (k == 3) v = (x < 30 ? 1 : -1) * A
+                else v = x / 60 * A
+                printf "%s{type=\"%s\",amplitude=\"%s\"} %.17g %d\n", m, types[k], A, v, t
+            }
+        print "# EOF"
+    }' >"$TMP/data.om"
+    mkdir -p "$TMP/prom/data"
+    if promtool tsdb create-blocks-from openmetrics "$TMP/data.om" \
+        "$TMP/prom/data" >"$TMP/prom/promtool.log" 2>&1; then
+        printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' \
+            >"$TMP/prom/prometheus.yml"
+        PROM_PORT=$(pvm_free_port) || exit 1
+        GOMAXPROCS=1 taskset -c "$CPU_SERVER" prometheus \
+            --config.file="$TMP/prom/prometheus.yml" \
+            --storage.tsdb.path="$TMP/prom/data" \
+            --storage.tsdb.retention.time=100y \
+            --web.listen-address="127.0.0.1:$PROM_PORT" \
+            >"$TMP/prom/prometheus.log" 2>&1 &
+        PID_prom=$!
+        PIDS="$PIDS $PID_prom"
+        pvm_wait_port "$PROM_PORT" 30 "$PID_prom" || PROM_PORT=
+        # ready, and compaction of the backfilled blocks done
+        n=120
+        while [ -n "$PROM_PORT" ] && [ "$n" -gt 0 ] &&
+            ! curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null; do
+            sleep 0.5
+            n=$((n - 1))
+        done
+        sleep 5
+    else
+        echo "bench.sh: promtool failed:" >&2
+        tail -5 "$TMP/prom/promtool.log" >&2
+    fi
+fi
+
+# ---- measuring -------------------------------------------------------------
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { # total utime+stime of the PIDs given (and their children)
+    t=0
+    for p in "$@"; do
+        for c in $p $(ps -o pid= --ppid "$p" 2>/dev/null); do
+            v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null)
+            t=$((t + ${v:-0}))
+        done
+    done
+    echo "$t"
+}
+nginx_pid() { cat "$1/nginx.master.pid"; }
+to_ms() { # wrk latency "1.23ms" / "456.00us" / "1.2s" -> ms
+    echo "$1" | awk '/us$/{sub("us","");printf "%.3f",$0/1000;exit}
+        /ms$/{sub("ms","");printf "%.2f",$0;exit}
+        /s$/{sub("s","");printf "%.1f",$0*1000;exit} {print "?"}'
+}
+
+RESULTS=$OUT/results.tsv
+: >"$RESULTS"
+# bench SERVER QUERY GZIP PORT PATH "SERVER PIDS" "NGINX PIDS"
+bench() {
+    server=$1 q=$2 gz=$3 port=$4 path=$5 spids=$6 npids=$7
+    c0=$(cpu_ticks $spids)
+    n0=$(cpu_ticks $npids)
+    if [ "$gz" = gzip ]; then
+        taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
+            -H "Accept-Encoding: gzip" "http://127.0.0.1:$port$path" \
+            >"$TMP/wrk.log" 2>&1
+    else
+        taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
+            "http://127.0.0.1:$port$path" >"$TMP/wrk.log" 2>&1
+    fi
+    c1=$(cpu_ticks $spids)
+    n1=$(cpu_ticks $npids)
+    req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
+    rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
+    p50=$(to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
+    p99=$(to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
+    bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
+    per() { awk -v d="$1" -v n="${req:-0}" -v hz="$ticks" \
+        'BEGIN{ if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "?" }'; }
+    cpu=-
+    [ -n "$spids" ] && cpu=$(per $((c1 - c0)))
+    ncpu=-
+    [ -n "$npids" ] && ncpu=$(per $((n1 - n0)))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$server" "$gz" \
+        "${rps:-0}" "$p50" "$p99" "$cpu" "$ncpu" "${bad:-0}" >>"$RESULTS"
+    printf '%-3s %-10s %-5s %7s req/s  p50 %7s ms  p99 %7s ms  cpu/req %6s ms  nginx %6s ms%s\n' \
+        "$q" "$server" "$gz" "${rps:-0}" "$p50" "$p99" "$cpu" "$ncpu" \
+        "$([ -n "$bad" ] && echo "  NON-2XX: $bad")"
+}
+
+PVM_NGINX_PID=$(nginx_pid "$TMP/pvm")
+STATIC_PID=$(nginx_pid "$TMP/static")
+echo "bench.sh: $SECS s per run, $CONNS connections, servers on CPU" \
+    "$CPU_SERVER, wrk on CPU $CPU_CLIENT"
+for q in $QUERIES; do
+    for gz in plain gzip; do
+        path=$(qurl "$q")
+        bench pvm "$q" "$gz" "$PVM_PORT" "$path" "$PID_pvm" "$PVM_NGINX_PID"
+        [ -n "$PROM_PORT" ] &&
+            bench prometheus "$q" "$gz" "$PROM_PORT" "$path" "$PID_prom" ""
+        bench static "$q" "$gz" "$SPORT" "/$q.json" "" "$STATIC_PID"
+    done
+done
+
+# ---- memory ----------------------------------------------------------------
+
+IDLE_RSS=$(awk '/^VmRSS:/{print $2}' "/proc/$PID_pvm/status")
+echo "bench.sh: pvm-fcgi RSS after the runs: $IDLE_RSS KiB"
+# idle workers of a fresh master with 2 workers
+mkdir -p "$TMP/idle"
+iport=$(pvm_free_port) || exit 1
+printf '[server]\nlisten = 127.0.0.1:%s\nworkers = 2\n[plugin:example]\n' \
+    "$iport" >"$TMP/idle/pvm.ini"
+"$PVM" --config "$TMP/idle/pvm.ini" </dev/null >"$TMP/idle/pvm.log" 2>&1 &
+idle_pid=$!
+PIDS="$PIDS $idle_pid"
+pvm_wait_port "$iport" 10 "$idle_pid"
+sleep 1
+WORKER_RSS=
+for w in $(ps -o pid= --ppid "$idle_pid"); do
+    WORKER_RSS="$WORKER_RSS $(awk '/^VmRSS:/{print $2}' "/proc/$w/status")"
+done
+MASTER_RSS=$(awk '/^VmRSS:/{print $2}' "/proc/$idle_pid/status")
+pvm_stop_pid "$idle_pid" 10
+echo "bench.sh: idle RSS: workers$WORKER_RSS KiB, master $MASTER_RSS KiB"
+
+# 11,000 points x 1,000 series (bench plugin), one query, peak RSS
+start_pvm big "$PVM_TEST" '[plugin:bench]\nseries = 1000'
+BIG_T0=$(date +%s.%N)
+curl -s -o "$TMP/big.json" -w '%{http_code} %{size_download}\n' \
+    "http://127.0.0.1:$PORT_big/api/v1/query_range?query=bench_metric&start=0&end=164985&step=15" \
+    >"$TMP/big.status"
+BIG_T1=$(date +%s.%N)
+BIG_HWM=$(awk '/^VmHWM:/{print $2}' "/proc/$PID_big/status")
+BIG_STATUS=$(cat "$TMP/big.status")
+BIG_SECS=$(awk -v a="$BIG_T0" -v b="$BIG_T1" 'BEGIN{printf "%.1f", b - a}')
+rm -f "$TMP/big.json"
+echo "bench.sh: 11,000 x 1,000 query: HTTP $BIG_STATUS bytes, ${BIG_SECS} s," \
+    "peak RSS $BIG_HWM KiB"
+
+# ---- report ----------------------------------------------------------------
+
+{
+    echo "Machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1);" \
+        "$(uname -sr)"
+    echo "Versions: pvm $("$PVM" --version | awk '{print $2}'), $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //')," \
+        "$(prometheus --version 2>/dev/null | head -1 | awk '{print "prometheus " $3}'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
+    echo "Command: BENCH_SECONDS=$SECS BENCH_CONNS=$CONNS tests/bench/bench.sh (make bench)"
+    echo
+    echo "| Query | Server | Encoding | req/s | p50 ms | p99 ms | CPU ms/req server | CPU ms/req nginx | non-2xx |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1,$2,$3,$4,$5,$6,($7==""?"-":$7),$8,$9}' "$RESULTS"
+    echo
+    echo "pvm-fcgi RSS: idle workers$WORKER_RSS KiB (master $MASTER_RSS KiB); after the runs $IDLE_RSS KiB"
+    echo "11,000 points x 1,000 series: HTTP status and bytes $BIG_STATUS, $BIG_SECS s, peak RSS $BIG_HWM KiB"
+} >"$OUT/results.md"
+echo
+cat "$OUT/results.md"
+
+if [ -z "${BENCH_SKIP_LOAD:-}" ]; then
+    echo
+    echo "== tests/load.sh with 1,000,000 requests (leak check)"
+    LOAD_LEAK_REQUESTS=1000000 sh "$top_srcdir/tests/load.sh" "$build" |
+        tee "$OUT/load.log" | grep -v '^ok '
+fi

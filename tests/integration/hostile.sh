@@ -1,0 +1,176 @@
+#!/bin/sh
+# tests/integration/hostile.sh: the hostile-input suite through real nginx
+# (a TESTS entry). Starts tests/pvm-fcgi-test (example + bench plugins, 2
+# workers, max_body_bytes = 2M, max_samples = 1,000,000) behind nginx on
+# 127.0.0.1, runs tests/integration/hostile (tests/lib/http.c client),
+# then checks that the master and the same workers are still there (no
+# worker crashed or was replaced) and stop cleanly. Stops everything by
+# PID on exit; prints the logs on failure (PVM_KEEP_TMP=1 keeps them).
+# Prints PVM-RESULT lines.
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+export top_srcdir top_builddir
+. "$top_srcdir/tests/lib/nginx.sh"
+
+PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+HOSTILE=$top_builddir/tests/integration/hostile
+for b in "$PVM_BIN" "$HOSTILE"; do
+    if [ ! -x "$b" ]; then
+        echo "hostile.sh: $b is missing: run 'make check'" >&2
+        exit 99
+    fi
+done
+pvm_nginx_bin >/dev/null || exit 77
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-hostile.XXXXXX") || exit 99
+chmod 755 "$TMP"
+FAILED=0
+PVM_PID=
+
+cleanup() {
+    rc=$?
+    trap - EXIT INT TERM
+    pvm_nginx_stop "$TMP" 10
+    pvm_stop_pid "$PVM_PID" 10
+    [ "$FAILED" != 0 ] && [ "$rc" = 0 ] && rc=1
+    if [ "$rc" != 0 ]; then
+        for f in "$TMP/pvm.stderr" "$TMP/error.log"; do
+            [ -s "$f" ] || continue
+            echo "----- $f (last 40 lines)"
+            tail -n 40 "$f"
+        done
+    fi
+    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
+        echo "hostile.sh: kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+FCGI_PORT=$(pvm_free_port) || exit 99
+PORT=$(pvm_free_port) || exit 99
+cat >"$TMP/pvm.ini" <<EOF2
+; hostile-input suite
+[server]
+listen = 127.0.0.1:$FCGI_PORT
+workers = 2
+max_body_bytes = 2M
+max_samples = 1000000
+log_level = warning
+
+[plugin:example]
+
+[plugin:bomb]
+type = bench
+metric = bomb_metric
+series = 4
+labels = 1
+value_len = 20000
+
+[plugin:nan]
+type = bench
+metric = nan_metric
+series = 2
+value = nan
+
+[plugin:inf]
+type = bench
+metric = inf_metric
+series = 2
+value = inf
+
+[plugin:empty]
+type = bench
+metric = empty_labels_metric
+series = 1
+no_id = yes
+
+[plugin:wide]
+type = bench
+metric = wide_metric
+series = 3
+labels = 1000
+value_len = 100
+
+[plugin:many]
+type = bench
+metric = many_metric
+series = 10000
+value = index
+EOF2
+
+"$PVM_BIN" --config "$TMP/pvm.ini" </dev/null >"$TMP/pvm.stdout" \
+    2>"$TMP/pvm.stderr" &
+PVM_PID=$!
+pvm_wait_port "$FCGI_PORT" 10 "$PVM_PID" || { FAILED=1; exit 1; }
+pvm_nginx_conf "$TMP" "$PORT" "127.0.0.1:$FCGI_PORT" || { FAILED=1; exit 1; }
+pvm_nginx_start "$TMP" 10 || { FAILED=1; exit 1; }
+
+# workers: the children of the master (wait until both are up)
+workers() {
+    ps -o pid= --ppid "$PVM_PID" 2>/dev/null | tr -d ' ' | sort | tr '\n' ' '
+}
+n=50
+while [ "$n" -gt 0 ] && [ "$(workers | wc -w)" -lt 2 ]; do
+    sleep 0.1
+    n=$((n - 1))
+done
+before=$(workers)
+echo "hostile.sh: nginx 127.0.0.1:$PORT -> pvm-fcgi $PVM_PID (workers $before)"
+
+PVM_TEST_PORT=$PORT \
+    PVM_TEST_HTTP_TIMEOUT_MS=${PVM_TEST_HTTP_TIMEOUT_MS:-30000} "$HOSTILE" || FAILED=1
+
+pass=0
+fail=0
+after=$(workers)
+if kill -0 "$PVM_PID" 2>/dev/null && [ "$before" = "$after" ]; then
+    echo "ok   the master and its workers ($after) survived"
+    pass=$((pass + 1))
+else
+    echo "FAIL workers before: $before, after: $after (a worker died or" \
+        "was replaced)"
+    fail=$((fail + 1))
+fi
+if grep -q 'signal\|killed\|AddressSanitizer\|runtime error' \
+    "$TMP/pvm.stderr"; then
+    echo "FAIL pvm-fcgi's log reports a crash:"
+    grep 'signal\|killed\|AddressSanitizer\|runtime error' "$TMP/pvm.stderr" |
+        head -5
+    fail=$((fail + 1))
+else
+    pass=$((pass + 1))
+fi
+# a graceful stop within PVM_STOP_SECONDS (10) s
+kill -TERM "$PVM_PID"
+n=$((${PVM_STOP_SECONDS:-10} * 10))
+while [ "$n" -gt 0 ] && kill -0 "$PVM_PID" 2>/dev/null; do
+    sleep 0.1
+    n=$((n - 1))
+done
+if kill -0 "$PVM_PID" 2>/dev/null; then
+    echo "FAIL pvm-fcgi did not stop within ${PVM_STOP_SECONDS:-10} s of SIGTERM"
+    fail=$((fail + 1))
+else
+    wait "$PVM_PID"
+    st=$?
+    if [ "$st" = 0 ]; then
+        echo "ok   pvm-fcgi stopped cleanly"
+        pass=$((pass + 1))
+    else
+        echo "FAIL pvm-fcgi exit status $st after SIGTERM"
+        fail=$((fail + 1))
+    fi
+    PVM_PID=
+fi
+echo "PVM-RESULT: hostile-process: $pass passed, $fail failed, 0 skipped"
+[ "$fail" = 0 ] || FAILED=1
+exit "$FAILED"

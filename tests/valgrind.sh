@@ -1,0 +1,112 @@
+#!/bin/sh
+# tests/valgrind.sh [BUILD_DIR]: a valgrind memcheck pass of the
+# integration suite. Runs tests/integration/run.sh (nginx + the suite's
+# test programs: test_api, test_grafana_replay, promtool.sh, the startup
+# failure) and tests/integration/hostile.sh (the hostile-input suite)
+# with every pvm-fcgi they start (master and forked workers) under
+#   valgrind --leak-check=full --errors-for-leak-kinds=definite
+#            --error-exitcode=99
+# by giving run.sh a build directory whose tests/pvm-fcgi-test is a
+# wrapper. pvm-fcgi stops on SIGTERM and frees everything, so each process
+# ends with a leak check. Then reads each process's valgrind log: a process
+# passes with "ERROR SUMMARY: 0 errors" and nothing definitely lost (a log
+# without a summary, from a process killed before it finished, fails).
+# The suite itself counts as one more item. Last line:
+#   PVM-RESULT: valgrind: P passed, F failed, 0 skipped
+# BUILD_DIR defaults to the current directory (a normal build, after
+# `make check` built the test programs); PVM_KEEP_TMP=1 keeps the logs.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/.." && pwd)
+build=$(cd "${1:-.}" && pwd) || exit 1
+for b in tests/pvm-fcgi-test tests/integration/test_api \
+    tests/integration/test_grafana_replay; do
+    if [ ! -x "$build/$b" ]; then
+        echo "valgrind.sh: $build/$b is missing: run 'make check' first" >&2
+        echo "PVM-RESULT: valgrind: 0 passed, 1 failed, 0 skipped"
+        exit 1
+    fi
+done
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "valgrind.sh: valgrind not installed (apt-get install valgrind)" >&2
+    echo "PVM-RESULT: valgrind: 0 passed, 0 failed, 1 skipped"
+    exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvm-valgrind.XXXXXX") || exit 1
+mkdir -p "$tmp/build/tests/integration" "$tmp/logs" || exit 1
+{
+    echo '#!/bin/sh'
+    echo "exec valgrind --leak-check=full --errors-for-leak-kinds=definite \\"
+    echo "    --error-exitcode=99 --show-leak-kinds=definite --num-callers=30 \\"
+    echo "    --log-file='$tmp/logs/vg.%p.log' '$build/tests/pvm-fcgi-test' \"\$@\""
+} >"$tmp/build/tests/pvm-fcgi-test"
+chmod +x "$tmp/build/tests/pvm-fcgi-test"
+for b in test_api test_grafana_replay hostile; do
+    [ -x "$build/tests/integration/$b" ] &&
+        ln -s "$build/tests/integration/$b" "$tmp/build/tests/integration/$b"
+done
+
+pass=0
+fail=0
+# valgrind makes pvm-fcgi 20-50 times slower: generous client timeouts.
+echo "== valgrind: tests/integration/run.sh with pvm-fcgi under memcheck"
+if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+    PVM_TEST_HTTP_TIMEOUT_MS=120000 \
+    sh "$top_srcdir/tests/integration/run.sh" >"$tmp/run.log" 2>&1; then
+    echo "ok   integration suite under valgrind"
+    pass=$((pass + 1))
+else
+    echo "FAIL integration suite under valgrind (last 30 lines):"
+    tail -n 30 "$tmp/run.log"
+    fail=$((fail + 1))
+fi
+grep '^PVM-RESULT' "$tmp/run.log" | sed 's/^PVM-RESULT: /     suite: /'
+if [ -x "$tmp/build/tests/integration/hostile" ]; then
+    echo "== valgrind: tests/integration/hostile.sh with pvm-fcgi under memcheck"
+    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+        PVM_TEST_HTTP_TIMEOUT_MS=120000 PVM_STOP_SECONDS=60 \
+        sh "$top_srcdir/tests/integration/hostile.sh" >"$tmp/hostile.log" 2>&1
+    then
+        echo "ok   hostile-input suite under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL hostile-input suite under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/hostile.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/hostile.log" | sed 's/^PVM-RESULT: /     suite: /'
+fi
+
+nlogs=0
+for log in "$tmp"/logs/vg.*.log; do
+    [ -f "$log" ] || continue
+    nlogs=$((nlogs + 1))
+    pid=${log##*/vg.}
+    pid=${pid%.log}
+    what=$(sed -n 's/^==[0-9]*== Command: //p' "$log" | head -n 1)
+    if ! grep -q 'ERROR SUMMARY:' "$log"; then
+        echo "FAIL process $pid: no valgrind summary (killed?): $what"
+        fail=$((fail + 1))
+    elif grep -q 'ERROR SUMMARY: 0 errors' "$log" &&
+        ! grep -q 'definitely lost: [1-9]' "$log"; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL process $pid: $what"
+        grep -E 'ERROR SUMMARY|definitely lost' "$log" | sed 's/^/     /'
+        grep -A 25 -E '== (Invalid|Conditional|Use of uninit|Mismatched|Source and dest|Syscall param|[0-9,]+ bytes in [0-9,]+ blocks are definitely)' \
+            "$log" | head -n 80
+        fail=$((fail + 1))
+    fi
+done
+echo "valgrind: $nlogs pvm-fcgi processes checked"
+if [ "$nlogs" = 0 ]; then
+    echo "FAIL no valgrind log: pvm-fcgi never ran under valgrind"
+    fail=$((fail + 1))
+fi
+if [ "${PVM_KEEP_TMP:-0}" = 1 ] || [ "$fail" != 0 ]; then
+    echo "valgrind.sh: logs kept in $tmp"
+else
+    rm -rf "$tmp"
+fi
+echo "PVM-RESULT: valgrind: $pass passed, $fail failed, 0 skipped"
+[ "$fail" = 0 ]
