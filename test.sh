@@ -3,10 +3,10 @@
 # conformance, hostile-input and integration tests (make check) in a
 # normal build, a valgrind memcheck pass and a bounded load test against
 # it, the same make check in an AddressSanitizer/UBSan build, the fuzz
-# smoke runs, and make distcheck. The last line is
+# smoke runs (60 s per target), and make distcheck. The last line is
 # "total: N passed, N failed, N skipped"; the exit status is non-zero on
 # any failure.
-#   PVM_FUZZ_SECONDS=60 ./test.sh     seconds per fuzz target (default 30)
+#   PVM_FUZZ_SECONDS=30 ./test.sh     seconds per fuzz target (default 60)
 #   PVM_SKIP_SANITIZERS=1 ./test.sh   skip the sanitizer pass (quick runs)
 #   PVM_SKIP_DISTCHECK=1 ./test.sh    skip make distcheck (quick runs)
 set -u
@@ -76,7 +76,7 @@ if [ -x tests/fuzz/run.sh ]; then
     echo "== fuzz: building in build-fuzz"
     if pvm_build build-fuzz CC=clang --enable-fuzzing; then
         mkdir -p build-fuzz/fuzz-logs
-        tests/fuzz/run.sh "${PVM_FUZZ_SECONDS:-30}" build-fuzz > build-fuzz/fuzz-logs/fuzz.log 2>&1 || status=1
+        tests/fuzz/run.sh "${PVM_FUZZ_SECONDS:-60}" build-fuzz > build-fuzz/fuzz-logs/fuzz.log 2>&1 || status=1
         tail -5 build-fuzz/fuzz-logs/fuzz.log
         awk '/^PVM-RESULT: /{for(i=1;i<=NF;i++){if($(i+1)~/^passed/)p+=$i;if($(i+1)~/^failed/)f+=$i;if($(i+1)~/^skipped/)s+=$i}} END{printf "%d %d %d\n",p,f,s}' build-fuzz/fuzz-logs/fuzz.log >> "$PVM_COUNTS"
     else

@@ -20,7 +20,23 @@ FAIL=0
 for tool in curl sqlite3; do
     command -v $tool >/dev/null 2>&1 || {
         echo "plugins.sh: $tool missing (./test.sh installs it)" >&2
-        echo "PVM-RESULT: plugins: 0 passed, 1 failed, 0 skipped"
+        # The PromQL engine through nginx, on the example plugin: four sums by
+# type; the sawtooth's rate equals its slope (amplitude 10: 10/60 per
+# second) for windows inside one period (a [1m] window of a 60 s sawtooth
+# always holds a wrap, where Prometheus' counter-reset rules apply).
+E=prometheus_virtual_metrics_example_metric
+check "engine: sum by (type) gives 4 series" 200 '"type":"square"},"values":[[0,"16"],[15,"16"],[30,"-16"],[45,"-16"],[60,"16"]]' \
+    $AUTH "$U/query_range?query=sum%20by%20(type)%20($E)&start=0&end=60&step=15"
+n=$(grep -o '"metric":' "$TMP/body" | wc -l)
+if [ "$n" = 4 ]; then PASS=$((PASS + 1)); echo "ok   engine: exactly 4 series";
+else FAIL=$((FAIL + 1)); echo "FAIL engine: $n series instead of 4"; fi
+for t in 3645 3650 3655; do
+    check "engine: rate of the sawtooth at $t is its slope" 200 \
+        "[$t,\"0.1666666666666666" \
+        $AUTH "$U/query_range?query=rate($E%7Btype%3D%22sawtooth%22,amplitude%3D%2210%22%7D%5B30s%5D)&start=3645&end=3655&step=5"
+done
+
+echo "PVM-RESULT: plugins: 0 passed, 1 failed, 0 skipped"
         exit 1
     }
 done
@@ -82,6 +98,8 @@ access_log = off
 [plugin:auth]
 type = basic_auth
 user = grafana:s3cret
+
+[plugin:example]
 
 [plugin:shield]
 type = catch_errors
@@ -147,6 +165,22 @@ check "sqlite: metric listed" 200 'room_temperature_celsius' \
     $AUTH "$U/label/__name__/values"
 check "sqlite: label names" 200 '"floor"' $AUTH "$U/labels"
 check "sqlite: label values" 200 '"kitchen"' $AUTH "$U/label/room/values"
+
+# The PromQL engine through nginx, on the example plugin: four sums by
+# type; the sawtooth's rate equals its slope (amplitude 10: 10/60 per
+# second) for windows inside one period (a [1m] window of a 60 s sawtooth
+# always holds a wrap, where Prometheus' counter-reset rules apply).
+E=prometheus_virtual_metrics_example_metric
+check "engine: sum by (type) gives 4 series" 200 '"type":"square"},"values":[[0,"16"],[15,"16"],[30,"-16"],[45,"-16"],[60,"16"]]' \
+    $AUTH "$U/query_range?query=sum%20by%20(type)%20($E)&start=0&end=60&step=15"
+n=$(grep -o '"metric":' "$TMP/body" | wc -l)
+if [ "$n" = 4 ]; then PASS=$((PASS + 1)); echo "ok   engine: exactly 4 series";
+else FAIL=$((FAIL + 1)); echo "FAIL engine: $n series instead of 4"; fi
+for t in 3645 3650 3655; do
+    check "engine: rate of the sawtooth at $t is its slope" 200 \
+        "[$t,\"0.1666666666666666" \
+        $AUTH "$U/query_range?query=rate($E%7Btype%3D%22sawtooth%22,amplitude%3D%2210%22%7D%5B30s%5D)&start=3645&end=3655&step=5"
+done
 
 echo "PVM-RESULT: plugins: $PASS passed, $FAIL failed, 0 skipped"
 [ "$FAIL" = 0 ]
