@@ -3,6 +3,7 @@
  * one log line per request. */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -38,7 +39,7 @@ typedef struct api_req {
     size_t nbody;                 /* pairs in body */
     pvm_error err;                /* error being answered */
     const char *kind;             /* request type for the log line */
-    const char *unit;             /* "samples" or "values" */
+    const char *unit;             /* what count counts: "series", "values" */
     size_t count;                 /* results returned, for the log */
     const char *query;            /* query text, for the log */
     const char *route;            /* matched route, for the metrics */
@@ -237,7 +238,7 @@ static const pvm_query *query_param(api_req *r)
 static int h_query(api_req *r)
 {
     r->kind = "instant";
-    r->unit = "samples";
+    r->unit = "series";
     int64_t t, timeout;
     size_t limit;
     if (time_param(r, "time", now_ms(), &t) < 0 ||
@@ -264,6 +265,16 @@ static int range_params(api_req *r, int64_t *start, int64_t *end,
                              "not be before start time");
     if (pvm_parse_duration((s = param(r, "step")) ? s : "", step, &r->err) < 0)
         return invalid_param(r, "step");
+    if (*step <= 0 && strtod(s, NULL) > 0) {
+        /* A positive step below our 1 ms resolution: Prometheus (ns)
+         * rejects it for its point count unless start == end. */
+        if (*end > *start)
+            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                                 "exceeded maximum resolution of 11,000 "
+                                 "points per timeseries. Try decreasing the "
+                                 "query resolution (?step=XX)");
+        *step = 1;
+    }
     if (*step <= 0)
         return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
                              "invalid parameter \"step\": zero or negative "
@@ -285,7 +296,7 @@ static int range_params(api_req *r, int64_t *start, int64_t *end,
 static int h_query_range(api_req *r)
 {
     r->kind = "range";
-    r->unit = "samples";
+    r->unit = "series";
     int64_t start, end, step, timeout;
     if (range_params(r, &start, &end, &step) < 0 ||
         timeout_param(r, &timeout) < 0)

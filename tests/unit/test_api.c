@@ -153,6 +153,15 @@ static void test_range_errors(void **state)
                                    "&end=11001&step=1e-3", NULL),
                  400, "bad_data",
                  "exceeded maximum resolution of 11,000 points");
+    /* below 1 ms, as Prometheus: too many points, or fine for one */
+    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
+                                   "&end=10&step=1e-9", NULL),
+                 400, "bad_data", "exceeded maximum resolution");
+    pvm_test_response *one = req(state, "GET", "/api/v1/query_range?"
+                                               "query=1&start=5&end=5"
+                                               "&step=1e-9", NULL);
+    assert_int_equal(one->status, 200);
+    pvm_test_response_free(one);
     expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
                                    "&end=10&step=abc", NULL),
                  400, "bad_data",
