@@ -273,19 +273,6 @@ static void basic_auth_destroy(pvm_plugin *self)
     free(st->htpasswd);
 }
 
-/* A relative path is taken relative to the directory of pvm.ini. */
-static char *resolve_path(const pvm_context *ctx, const char *path)
-{
-    const char *cfg = pvm_context_config_path(ctx);
-    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
-    char *out = NULL;
-    if (path[0] == '/' || !slash)
-        return strdup(path);
-    if (asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path) < 0)
-        return NULL;
-    return out;
-}
-
 /* Parses one "user:hash" line of an htpasswd file. */
 static int htpasswd_line(struct basic_auth *st, char *line,
                          struct crypt_data *cd, const char *path, int lineno,
@@ -339,7 +326,7 @@ static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
     struct basic_auth *st = pvm_plugin_state(self);
     drop_users_from(st, st->nconfigured);
     if (st->htpasswd) {
-        char *path = resolve_path(ctx, st->htpasswd);
+        char *path = pvm_context_resolve_path(ctx, st->htpasswd);
         int rc = path ? load_htpasswd(st, path, err)
                       : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
         free(path);

@@ -32,33 +32,6 @@ struct openmetrics_file {
 
 /* ---- configuration ---------------------------------------------------- */
 
-/* Parses a Prometheus duration ("5m", "1h30m", "250ms") into ms. */
-static int parse_duration(const char *s, int64_t *out)
-{
-    static const struct { const char *unit; int64_t ms; } units[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-        {"d", 86400000}, {"w", 604800000}, {"y", 31536000000},
-    };
-    int64_t total = 0;
-    if (!*s)
-        return -1;
-    while (*s) {
-        char *end;
-        long long n = strtoll(s, &end, 10);
-        if (end == s || n < 0 || *s == '-' || *s == '+')
-            return -1;
-        size_t k = 0;
-        while (k < 7 && strncmp(end, units[k].unit, strlen(units[k].unit)))
-            k++;
-        if (k == 7)
-            return -1;
-        total += (int64_t)n * units[k].ms;
-        s = end + strlen(units[k].unit);
-    }
-    *out = total;
-    return 0;
-}
-
 /* [plugin:NAME] keys: path = FILE, timestamp_unit = s|ms, reload = yes|no */
 static int om_configure(pvm_plugin *self, const char *key, const char *value,
                         pvm_error *err)
@@ -109,19 +82,6 @@ static void om_destroy(pvm_plugin *self)
     free(st->path);
 }
 
-/* A relative path is taken relative to the directory of pvm.ini. */
-static char *resolve_path(const pvm_context *ctx, const char *path)
-{
-    const char *cfg = pvm_context_config_path(ctx);
-    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
-    char *out = NULL;
-    if (path[0] == '/' || !slash)
-        return strdup(path);
-    if (asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path) < 0)
-        return NULL;
-    return out;
-}
-
 static int64_t monotonic_ms(void)
 {
     struct timespec ts;
@@ -136,12 +96,9 @@ static int64_t monotonic_ms(void)
 static int om_load_first(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     struct openmetrics_file *st = pvm_plugin_state(self);
-    const char *lb = pvm_context_setting(ctx, "server", "lookback_delta");
-    st->lookback = 5 * 60 * 1000;
-    if (lb && (parse_duration(lb, &st->lookback) < 0 || st->lookback <= 0))
-        return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                             "cannot read [server] lookback_delta '%s'", lb);
-    if (!st->path && !(st->path = resolve_path(ctx, st->path_cfg)))
+    st->lookback = pvm_context_lookback_ms(ctx);
+    if (!st->path &&
+        !(st->path = pvm_context_resolve_path(ctx, st->path_cfg)))
         return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
     int64_t t0 = monotonic_ms();
     pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime,

@@ -146,50 +146,6 @@ static void sqlite_destroy(pvm_plugin *self)
 
 /* ---- startup ------------------------------------------------------------ */
 
-/* Parses a Prometheus duration ("5m", "1h30m", "250ms") into ms. */
-static int parse_duration(const char *s, int64_t *out)
-{
-    static const struct { const char *unit; int64_t ms; } units[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-        {"d", 86400000}, {"w", 604800000}, {"y", 31536000000},
-    };
-    int64_t total = 0;
-    if (!*s)
-        return -1;
-    while (*s) {
-        char *end;
-        long long n = strtoll(s, &end, 10);
-        if (end == s || n < 0 || *s == '-' || *s == '+')
-            return -1;
-        size_t k = 0;
-        while (k < 7 && strncmp(end, units[k].unit, strlen(units[k].unit)))
-            k++;
-        if (k == 7)
-            return -1;
-        total += (int64_t)n * units[k].ms;
-        s = end + strlen(units[k].unit);
-    }
-    *out = total;
-    return 0;
-}
-
-/* A relative path is taken relative to the directory of pvm.ini; a path
- * starting with "file:" gets "./" so SQLite never reads it as a URI. */
-static char *resolve_path(const pvm_context *ctx, const char *path)
-{
-    const char *cfg = pvm_context_config_path(ctx);
-    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
-    char *out = NULL;
-    int rc;
-    if (path[0] == '/')
-        rc = asprintf(&out, "%s", path);
-    else if (!slash)
-        rc = asprintf(&out, "./%s", path);
-    else
-        rc = asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path);
-    return rc < 0 ? NULL : out;
-}
-
 /* Only :start and :end may appear as parameters. */
 static int check_params(struct stmt *s, pvm_error *err)
 {
@@ -267,16 +223,12 @@ static int prepare(struct sqlite_plugin *st, struct stmt *s, const char *sql,
 static int sqlite_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     struct sqlite_plugin *st = pvm_plugin_state(self);
-    const char *lb = pvm_context_setting(ctx, "server", "lookback_delta");
-    st->lookback = 5 * 60 * 1000;
-    if (lb && (parse_duration(lb, &st->lookback) < 0 || st->lookback <= 0))
-        return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                             "cannot read [server] lookback_delta '%s'", lb);
+    st->lookback = pvm_context_lookback_ms(ctx);
     stmt_free(&st->main);
     stmt_free(&st->labels);
     sqlite3_close(st->db);
     st->db = NULL;
-    char *path = resolve_path(ctx, st->database);
+    char *path = pvm_context_resolve_path(ctx, st->database);
     if (!path)
         return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL);

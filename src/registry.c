@@ -2,6 +2,7 @@
  * pvm/plugin.h). One instance per [plugin:NAME] section, in file order;
  * the context owns the config, the instances and their states, and runs
  * their hooks in that order (startup forwards, shutdown backwards). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,3 +366,23 @@ static const char *const hook_names[PVM_HOOK_COUNT] = {
     [PVM_HOOK_LABEL_NAMES] = "on_label_names_request",
     [PVM_HOOK_LABEL_VALUES] = "on_label_values_request",
 };
+
+int64_t pvm_context_lookback_ms(const pvm_context *ctx)
+{
+    return pvm_context_config(ctx)->server.lookback_delta_ms;
+}
+
+char *pvm_context_resolve_path(const pvm_context *ctx, const char *path)
+{
+    const char *cfg = pvm_context_config_path(ctx);
+    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
+    char *out = NULL;
+    int rc;
+    if (path[0] == '/')
+        rc = asprintf(&out, "%s", path);
+    else if (!slash)
+        rc = asprintf(&out, "./%s", path);
+    else
+        rc = asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path);
+    return rc < 0 ? NULL : out;
+}

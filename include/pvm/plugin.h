@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <pvm/error.h>
 #include <pvm/request.h>
@@ -109,6 +110,17 @@ const char *pvm_context_config_path(const pvm_context *ctx);
  * ("server", "plugin:NAME", ...), or NULL. */
 const char *pvm_context_setting(const pvm_context *ctx, const char *section,
                                 const char *key);
+
+/* The lookback delta of instant selectors ([server] lookback_delta,
+ * default 5 minutes), in ms: a plugin answering instant queries from
+ * stored samples returns the latest one in (time - lookback, time]. */
+int64_t pvm_context_lookback_ms(const pvm_context *ctx);
+
+/* A file path from a plugin setting, resolved as users expect: absolute
+ * paths unchanged, relative ones relative to the directory of the
+ * configuration file ("./" prefixed when it has none). Returns a malloc'd
+ * string the caller frees, or NULL when out of memory. */
+char *pvm_context_resolve_path(const pvm_context *ctx, const char *path);
 
 /* Instances in configuration order, and by name (NULL if none). */
 size_t pvm_context_plugin_count(const pvm_context *ctx);

@@ -629,6 +629,33 @@ static void test_hook_accessors(void **state)
 
 /* Logging */
 
+/* Settings plugins read through the context. */
+static void test_context_lookback_and_paths(void **state)
+{
+    (void)state;
+    pvm_error err = {0};
+    pvm_config *cfg = pvm_config_load_string("[server]\nlookback_delta = 2m\n",
+                                             "/etc/pvm/pvm.ini", &err);
+    assert_non_null(cfg);
+    pvm_context *ctx = pvm_context_new(cfg, table, &err);
+    assert_non_null(ctx);
+    assert_int_equal(pvm_context_lookback_ms(ctx), 120000);
+    char *p = pvm_context_resolve_path(ctx, "data/x.om");
+    assert_string_equal(p, "/etc/pvm/data/x.om");
+    free(p);
+    p = pvm_context_resolve_path(ctx, "/abs/y.db");
+    assert_string_equal(p, "/abs/y.db");
+    free(p);
+    pvm_context_free(ctx);
+    /* a config named without a directory, and the default lookback */
+    ctx = new_ok("[server]\n");
+    assert_int_equal(pvm_context_lookback_ms(ctx), 300000);
+    p = pvm_context_resolve_path(ctx, "file:z.db");
+    assert_string_equal(p, "./file:z.db");
+    free(p);
+    pvm_context_free(ctx);
+}
+
 static void test_log_levels(void **state)
 {
     (void)state;
@@ -724,6 +751,7 @@ int main(void)
         cmocka_unit_test_setup(test_hook_order, setup),
         cmocka_unit_test_setup(test_hook_failure_stops, setup),
         cmocka_unit_test_setup(test_hook_accessors, setup),
+        cmocka_unit_test_setup(test_context_lookback_and_paths, setup),
         cmocka_unit_test_setup(test_log_levels, setup),
         cmocka_unit_test_setup(test_log_format, setup),
         cmocka_unit_test_setup(test_log_long_line, setup),
