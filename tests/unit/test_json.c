@@ -1,7 +1,9 @@
 /* test_json.c: the streaming JSON writer: Prometheus' float and timestamp
  * text (checked against outputs of Go's strconv, computed independently
- * from shortest round-trip digits), escaping, commas and nesting, buffer
- * boundaries, sink errors; every document must parse with json-c. */
+ * from shortest round-trip digits, and against the previous snprintf/strtod
+ * implementation kept in json_ref.c on millions of values), escaping,
+ * commas and nesting, buffer boundaries, sink errors; every document must
+ * parse with json-c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "json_ref.h"
 #include "testutil.h"
 
 /* Expected text of pvm_format_float: Go's FormatFloat(v, 'f' or 'e', -1). */
@@ -538,6 +541,229 @@ static void test_format_timestamp(void **state)
     }
 }
 
+/* ---- fast formatters against the reference (tests/unit/json_ref.c) ---- */
+
+/* Compares pvm_format_float with the reference on v; prints the first few
+ * differences and returns 1 for a mismatch, else 0. */
+static int float_mismatch(double v)
+{
+    static int shown;
+    char fast[PVM_FLOAT_BUFSIZE], ref[PVM_FLOAT_BUFSIZE];
+    memset(fast, 'x', sizeof(fast));
+    size_t n = pvm_format_float(fast, v);
+    size_t m = pvm_ref_format_float(ref, v);
+    if (n == m && n < PVM_FLOAT_BUFSIZE && fast[n] == '\0' &&
+        strcmp(fast, ref) == 0)
+        return 0;
+    if (shown++ < 10)
+        print_error("%a: fast \"%.*s\" (%zu), reference \"%s\"\n", v,
+                    PVM_FLOAT_BUFSIZE - 1, fast, n, ref);
+    return 1;
+}
+
+/* v and -v. */
+static int float_mismatch_pm(double v)
+{
+    return float_mismatch(v) + float_mismatch(-v);
+}
+
+static double from_bits(uint64_t bits)
+{
+    double v;
+    memcpy(&v, &bits, sizeof(v));
+    return v;
+}
+
+/* A double up to k steps (in units in the last place) from finite v >= 0,
+ * never below 0 nor past the largest double. */
+static double near(double v, uint64_t r, int k)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof(bits));
+    int64_t delta = (int64_t)(r % (uint64_t)(2 * k + 1)) - k;
+    if (delta < 0 && (uint64_t)-delta > bits)
+        delta = 0;
+    uint64_t moved = bits + (uint64_t)delta;
+    return moved >= 0x7FF0000000000000ULL ? v : from_bits(moved);
+}
+
+/* v and the doubles up to k steps away on either side. */
+static int float_mismatch_around(double v, int k)
+{
+    int bad = float_mismatch_pm(v);
+    double up = v, down = v;
+    for (int i = 0; i < k; i++) {
+        up = nextafter(up, INFINITY);
+        down = nextafter(down, -INFINITY);
+        bad += float_mismatch_pm(up) + float_mismatch_pm(down);
+    }
+    return bad;
+}
+
+/* Every value of the table, and its negation. */
+static void test_format_float_vs_reference_table(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(float_cases) / sizeof(float_cases[0]); i++)
+        bad += float_mismatch_pm(float_cases[i].v);
+    assert_int_equal(bad, 0);
+}
+
+/* Edge cases and their neighbours: zeros, the subnormal range and its top,
+ * the largest doubles, 2^53 +- 1, decimals that do not round-trip in
+ * fewer than 17 digits, 1e23, the 1e-6 and 1e21 switch points, 2^63 and
+ * 2^64; then every power of two (the lower neighbour is closer) and every
+ * power of ten, with neighbours. */
+static void test_format_float_vs_reference_edges(void **state)
+{
+    (void)state;
+    static const double edges[] = {
+        0.0, 0x0.0000000000001p-1022, 0x0.0000000000002p-1022,
+        0x0.fffffffffffffp-1022, 0x1p-1022, 0x1.0000000000001p-1022,
+        0x1.fffffffffffffp+1023, 0x1.ffffffffffffep+1023, 0x1p+1023,
+        0x1p+53, 0x1p+52, 9007199254740993.0, 9007199254740991.0,
+        0x1.0000000000001p+53, 1e23, 8.41e21, 1e-6, 1e21, 1e22, 1e-5, 1e-7,
+        1e15, 1e16, 1e17, 0x1p+63, 0x1p+64, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3,
+        123456789012345678.0, 1e308, 1e-308, 1e-323, 1.7976931348623157e308,
+        2.2250738585072011e-308, 5e-7, 9.5e-7, 999999999999999999999.0,
+        1e20, 0.5, 1.5, 2.5, 1e-300, 1e300, 5.0e-324, 4.35, 123.456,
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+        bad += float_mismatch_around(edges[i], 64);
+    for (int e = -1074; e <= 1023; e++)
+        bad += float_mismatch_around(ldexp(1.0, e), 2);
+    for (int e = -324; e <= 308; e++) {
+        char s[16];
+        snprintf(s, sizeof(s), "1e%d", e);
+        bad += float_mismatch_around(strtod(s, NULL), 2);
+    }
+    bad += float_mismatch(NAN) + float_mismatch(-NAN) +
+           float_mismatch(INFINITY) + float_mismatch(-INFINITY) +
+           float_mismatch(-0.0);
+    assert_int_equal(bad, 0);
+}
+
+/* A decimal: up to 17 random digits times 10^-n, correctly rounded. */
+static double random_decimal(uint64_t r)
+{
+    char s[48];
+    int digits = (int)(r % 17) + 1;
+    uint64_t k = (r >> 8) % 100000000000000000ULL;
+    for (int i = digits; i < 17; i++)
+        k /= 10;
+    snprintf(s, sizeof(s), "%llue-%d", (unsigned long long)k,
+             (int)((r >> 5) % 23));
+    return strtod(s, NULL);
+}
+
+/* The example plugin's waves at a random time. */
+static double random_wave(uint64_t r)
+{
+    static const double amplitudes[] = {1, 5, 10};
+    double t = (double)(r % 600000) / 10000.0; /* [0, 60) s */
+    double a = amplitudes[(r >> 32) % 3];
+    switch ((r >> 40) % 3) {
+    case 0: return sin(t * 2 * M_PI / 60) * a;
+    case 1: return cos(t * 2 * M_PI / 60) * a;
+    default: return t / 60 * a;
+    }
+}
+
+/* A random finite double, of kind i % 9: random bits; decimals k / 10^n;
+ * integers (also past 2^53); near a power of ten; subnormals; near the
+ * 1e-6 switch point; near 1e21; near a power of two; the example waves. */
+static double random_double(int i)
+{
+    uint64_t r = rng();
+    char s[16];
+    switch (i % 9) {
+    case 0: return from_bits(r % 0x7FF0000000000000ULL);
+    case 1: return random_decimal(r);
+    case 2: return (double)(r >> (r % 63 + 1)) * (r & 1 ? 1 : -1);
+    case 3:
+        snprintf(s, sizeof(s), "1e%d", (int)(r % 633) - 324);
+        return near(strtod(s, NULL), r >> 16, 1000);
+    case 4: return from_bits((r & 0x000FFFFFFFFFFFFFULL) >> (r >> 58));
+    case 5: return near(1e-6, r, 100000);
+    case 6: return near(1e21, r, 100000);
+    case 7: return near(ldexp(1.0, (int)(r % 2098) - 1074), r >> 16, 3);
+    default: return random_wave(r);
+    }
+}
+
+/* 2,000,000 random doubles of every kind above, with random signs. */
+static void test_format_float_vs_reference_random(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int i = 0; i < 2000000; i++) {
+        double v = random_double(i);
+        bad += float_mismatch(rng() & 1 ? -v : v);
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* Timestamps: edges and 1,000,000 random ones (full range and near now). */
+static void test_format_timestamp_vs_reference(void **state)
+{
+    (void)state;
+    static const int64_t edges[] = {0, 1, -1, 999, 1000, 1001, -999, -1000,
+                                    -1001, INT64_MAX, INT64_MIN,
+                                    INT64_MIN + 1, 1767355200000};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]) + 1000000; i++) {
+        int64_t ms = i < sizeof(edges) / sizeof(edges[0]) ? edges[i]
+                     : i % 2 ? (int64_t)rng()
+                             : 1767355200000 + (int64_t)(rng() % 100000000) -
+                                   50000000;
+        char fast[PVM_FLOAT_BUFSIZE], ref[PVM_FLOAT_BUFSIZE];
+        size_t n = pvm_format_timestamp(fast, ms);
+        size_t m = pvm_ref_format_timestamp(ref, ms);
+        if (n != m || strcmp(fast, ref) != 0) {
+            if (bad++ < 10)
+                print_error("%lld: fast \"%s\", reference \"%s\"\n",
+                            (long long)ms, fast, ref);
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* pvm_json_int64 writes what printf("%lld") does: powers of ten and their
+ * neighbours, both extremes, random values of every length. */
+static void test_int64_vs_printf(void **state)
+{
+    fixture *f = *state;
+    pvm_json *j = writer(f, 0);
+    char *want = malloc(64 * 1024), *w = want;
+    assert_non_null(want);
+    pvm_json_begin_array(j);
+    w += sprintf(w, "[");
+    for (int i = 0; i < 1000; i++) {
+        int64_t v;
+        if (i < 19 * 6) {
+            int64_t p = 1;
+            for (int k = 0; k < i / 6; k++)
+                p *= 10;
+            v = (i % 2 ? -1 : 1) * (p + (int64_t)(i % 3) - 1);
+        } else if (i < 19 * 6 + 4) {
+            static const int64_t ext[] = {INT64_MAX, INT64_MIN, 0,
+                                          INT64_MIN + 1};
+            v = ext[i - 19 * 6];
+        } else {
+            uint64_t r = rng();
+            v = (int64_t)(r >> (r % 64));
+        }
+        pvm_json_int64(j, v);
+        w += sprintf(w, "%s%lld", i ? "," : "", (long long)v);
+    }
+    pvm_json_end_array(j);
+    sprintf(w, "]");
+    expect_output(f, j, want);
+    free(want);
+}
+
 /* The shape of a Prometheus query response. */
 static void test_document(void **state)
 {
@@ -802,6 +1028,12 @@ int main(void)
         cmocka_unit_test(test_format_float_table),
         cmocka_unit_test(test_format_float_random),
         cmocka_unit_test(test_format_timestamp),
+        cmocka_unit_test(test_format_float_vs_reference_table),
+        cmocka_unit_test(test_format_float_vs_reference_edges),
+        cmocka_unit_test(test_format_float_vs_reference_random),
+        cmocka_unit_test(test_format_timestamp_vs_reference),
+        cmocka_unit_test_setup_teardown(test_int64_vs_printf, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_containers, setup,
                                         teardown),
