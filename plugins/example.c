@@ -19,22 +19,18 @@ struct example {
 static const char *const types[] = {"sine", "cosine", "square", "sawtooth"};
 static const char *const amplitudes[] = {"1", "5", "10"};
 
-/* Arguments of the lazy value callback. */
-struct wave {
-    int type;          /* index into types */
-    double amplitude;  /* 1, 5 or 10 */
-    double t;          /* seconds into the 60 s period */
-};
+static const double amplitude_values[] = {1, 5, 10};
 
-static double wave_value(void *arg)
+#define NSERIES 12 /* types x amplitudes */
+
+/* The four wave shapes at amplitude 1, secs seconds into their 60 s
+ * period (sine, cosine, square, sawtooth; types[] order). */
+static void unit_waves(double secs, double w[4])
 {
-    const struct wave *w = arg;
-    switch (w->type) {
-    case 0: return sin(w->t * 2 * M_PI / 60) * w->amplitude;
-    case 1: return cos(w->t * 2 * M_PI / 60) * w->amplitude;
-    case 2: return (w->t < 30 ? 1 : -1) * w->amplitude;
-    default: return w->t / 60 * w->amplitude;
-    }
+    w[0] = sin(secs * 2 * M_PI / 60);
+    w[1] = cos(secs * 2 * M_PI / 60);
+    w[2] = secs < 30 ? 1 : -1;
+    w[3] = secs / 60;
 }
 
 /* [plugin:NAME] keys: metric_name = NAME */
@@ -62,24 +58,41 @@ static int example_check(pvm_plugin *self, pvm_error *err)
     return 0;
 }
 
-/* Adds the 12 samples at timestamp t (ms). */
-static int add_samples_at(const struct example *st, pvm_response *resp,
+/* Finds the 12 series in resp: ser[a * 4 + type], NULL for a series the
+ * query does not select. Returns 0 or a negative status. */
+static int find_series(const struct example *st, pvm_response *resp,
+                       pvm_series_ref *ser[NSERIES])
+{
+    for (size_t a = 0; a < 3; a++) {
+        for (int ty = 0; ty < 4; ty++) {
+            pvm_label labels[] = {{"type", types[ty]},
+                                  {"amplitude", amplitudes[a]}};
+            int rc = pvm_response_find_series(resp, st->metric, labels,
+                                              PVM_NLABELS(labels), 0,
+                                              &ser[a * 4 + (size_t)ty]);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Adds the samples of the selected series at timestamp t (ms). */
+static int add_samples_at(pvm_response *resp, pvm_series_ref *ser[NSERIES],
                           int64_t t)
 {
     double secs = fmod((double)t / 1000.0, 60.0);
     if (secs < 0)
         secs += 60.0;
-    for (size_t a = 0; a < 3; a++) {
-        for (int ty = 0; ty < 4; ty++) {
-            struct wave w = {ty, atof(amplitudes[a]), secs};
-            pvm_label labels[] = {{"type", types[ty]},
-                                  {"amplitude", amplitudes[a]}};
-            int rc = pvm_response_add_sample_lazy(resp, st->metric,
-                                                  wave_value, &w, t, labels,
-                                                  PVM_NLABELS(labels));
-            if (rc < 0)
-                return rc;
-        }
+    double w[4];
+    unit_waves(secs, w);
+    for (size_t i = 0; i < NSERIES; i++) {
+        if (!ser[i])
+            continue;
+        double v = w[i % 4] * amplitude_values[i / 4];
+        int rc = pvm_response_add_point(resp, ser[i], t, v);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -90,10 +103,14 @@ static int example_query(pvm_plugin *self, pvm_request *req,
     const struct example *st = pvm_plugin_state(self);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
         return 0;
+    pvm_series_ref *ser[NSERIES];
+    int rc = find_series(st, resp, ser);
+    if (rc < 0)
+        return rc;
     pvm_timestamps it = pvm_request_timestamps(req);
     int64_t t;
     while (pvm_timestamps_next(&it, &t)) {
-        int rc = add_samples_at(st, resp, t);
+        rc = add_samples_at(resp, ser, t);
         if (rc < 0)
             return rc;
     }

@@ -1,6 +1,10 @@
 /* arena.c: region allocator (see pvm/arena.h). Blocks are chained; a
- * request's allocations are bump-pointer, freed all at once. */
+ * request's allocations are bump-pointer, freed all at once. A reset keeps
+ * up to ARENA_KEEP bytes of blocks for the next request, so that a worker
+ * serving requests of similar size does not malloc, free (and have the
+ * heap trimmed and its pages faulted in again) for each one. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +12,11 @@
 
 #include <pvm/arena.h>
 
+#include "series.h" /* pvm_arena_grow_in_place */
+
 #define ARENA_ALIGN 16
 #define ARENA_MIN_BLOCK (64 * 1024)
+#define ARENA_KEEP (2 * 1024 * 1024) /* most bytes of blocks a reset keeps */
 
 struct block {
     struct block *next;  /* older block */
@@ -31,10 +38,36 @@ struct pvm_arena {
     size_t cap;                /* most bytes in blocks, 0 = none */
     void *last;                /* last allocation, for in-place realloc */
     int exhausted;             /* an allocation failed */
+    struct block *spare;       /* blocks kept by pvm_arena_reset, unused */
+    size_t spare_bytes;        /* bytes in spare blocks */
 };
+
+/* Takes a spare block of at least need and at most max bytes out of the
+ * spare list, or NULL. */
+static struct block *spare_take(pvm_arena *a, size_t need, size_t max)
+{
+    for (struct block **p = &a->spare; *p; p = &(*p)->next) {
+        struct block *b = *p;
+        if (b->size >= need && b->size <= max) {
+            *p = b->next;
+            a->spare_bytes -= b->size;
+            return b;
+        }
+    }
+    return NULL;
+}
 
 static struct block *block_new(pvm_arena *a, size_t need)
 {
+    struct block *b = spare_take(a, need, a->cap ? a->cap - a->total
+                                                 : SIZE_MAX);
+    if (b) {
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+        a->total += b->size;
+        return b;
+    }
     size_t size = need < ARENA_MIN_BLOCK ? ARENA_MIN_BLOCK : need;
     /* Grow block sizes with the arena so big requests use few blocks. */
     if (a->total / 4 > size)
@@ -44,7 +77,7 @@ static struct block *block_new(pvm_arena *a, size_t need)
             return NULL;
         size = a->cap - a->total;
     }
-    struct block *b = malloc(sizeof(*b) + size);
+    b = malloc(sizeof(*b) + size);
     if (!b)
         return NULL;
     b->size = size;
@@ -73,37 +106,42 @@ static void run_cleanups(pvm_arena *a)
     }
 }
 
-void pvm_arena_free(pvm_arena *a)
+static void free_blocks(struct block *b)
 {
-    if (!a)
-        return;
-    run_cleanups(a);
-    struct block *b = a->head;
     while (b) {
         struct block *next = b->next;
         free(b);
         b = next;
     }
+}
+
+void pvm_arena_free(pvm_arena *a)
+{
+    if (!a)
+        return;
+    run_cleanups(a);
+    free_blocks(a->head);
+    free_blocks(a->spare);
     free(a);
 }
 
 void pvm_arena_reset(pvm_arena *a)
 {
     run_cleanups(a);
-    struct block *keep = NULL;
     struct block *b = a->head;
     while (b) {
         struct block *next = b->next;
-        if (!next && b->size <= ARENA_MIN_BLOCK)
-            keep = b;
-        else
+        if (a->spare_bytes + b->size <= ARENA_KEEP) {
+            b->next = a->spare;
+            a->spare = b;
+            a->spare_bytes += b->size;
+        } else {
             free(b);
+        }
         b = next;
     }
-    a->head = keep;
-    a->total = keep ? keep->size : 0;
-    if (keep)
-        keep->used = 0;
+    a->head = NULL;
+    a->total = 0;
     a->last = NULL;
     a->exhausted = 0;
 }
@@ -143,18 +181,26 @@ void *pvm_arena_calloc(pvm_arena *a, size_t nmemb, size_t size)
     return p;
 }
 
+bool pvm_arena_grow_in_place(pvm_arena *a, void *p, size_t old_size,
+                             size_t new_size)
+{
+    (void)old_size;
+    if (!p || p != a->last || !a->head || new_size > SIZE_MAX - ARENA_ALIGN)
+        return false;
+    struct block *b = a->head;
+    size_t off = (size_t)((unsigned char *)p - b->data);
+    size_t n = (new_size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (off + n > b->size)
+        return false;
+    b->used = off + n;
+    return true;
+}
+
 void *pvm_arena_realloc(pvm_arena *a, void *p, size_t old_size,
                         size_t new_size)
 {
-    if (p && p == a->last && a->head) {
-        struct block *b = a->head;
-        size_t off = (size_t)((unsigned char *)p - b->data);
-        size_t n = (new_size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-        if (new_size <= SIZE_MAX - ARENA_ALIGN && off + n <= b->size) {
-            b->used = off + n;
-            return p;
-        }
-    }
+    if (pvm_arena_grow_in_place(a, p, old_size, new_size))
+        return p;
     void *q = pvm_arena_alloc(a, new_size);
     if (q && p)
         memcpy(q, p, old_size < new_size ? old_size : new_size);

@@ -110,12 +110,48 @@ static void write_labels(pvm_json *j, const pvm_label *l, size_t n)
     pvm_json_end_object(j);
 }
 
+/* Formats a point, [t,"v"], at buf (room for POINT_MAX bytes); returns
+ * its length. */
+#define POINT_MAX (2 * PVM_FLOAT_BUFSIZE + 8)
+static size_t format_point(char *buf, int64_t t, double v)
+{
+    size_t n = 0;
+    buf[n++] = '[';
+    n += pvm_format_timestamp(buf + n, t);
+    buf[n++] = ',';
+    buf[n++] = '"';
+    n += pvm_format_float(buf + n, v);
+    buf[n++] = '"';
+    buf[n++] = ']';
+    return n;
+}
+
 static void write_point(pvm_json *j, int64_t t, double v)
 {
-    pvm_json_begin_array(j);
-    pvm_json_timestamp(j, t);
-    pvm_json_float(j, v);
-    pvm_json_end_array(j);
+    char buf[POINT_MAX];
+    pvm_json_raw(j, buf, format_point(buf, t, v));
+}
+
+/* Writes n points as the elements of the open array: formatted here in
+ * runs of a few KiB, each run handed to the writer as one raw value (it
+ * puts the comma before each run; the run has its own commas). The same
+ * bytes as one begin_array/timestamp/float/end_array per point, at a
+ * fraction of the cost: this is the inner loop of every range answer. */
+static void write_points(pvm_json *j, const pvm_point *p, size_t n)
+{
+    char buf[4096];
+    size_t len = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (len + 1 + POINT_MAX > sizeof(buf)) {
+            pvm_json_raw(j, buf, len);
+            len = 0;
+        }
+        if (len)
+            buf[len++] = ',';
+        len += format_point(buf + len, p[k].t, p[k].v);
+    }
+    if (len)
+        pvm_json_raw(j, buf, len);
 }
 
 static void write_strings(pvm_json *j, const char *const *v, size_t n)
@@ -399,8 +435,7 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
         pvm_json_key(j, matrix ? "values" : "value");
         if (matrix) {
             pvm_json_begin_array(j);
-            for (size_t k = 0; k < s->npoints; k++)
-                write_point(j, s->points[k].t, s->points[k].v);
+            write_points(j, s->points, s->npoints);
             pvm_json_end_array(j);
         } else {
             write_point(j, s->points[0].t, s->points[0].v);

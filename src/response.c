@@ -211,36 +211,285 @@ static pvm_series *series_for(pvm_response *r, const char *name,
     return ser;
 }
 
-int pvm_response_add_sample_ex(pvm_response *r, const pvm_sample *s,
-                               unsigned flags)
+/* ---- keys: label arrays as plugins pass them ---------------------------- */
+
+/* Keys that do not match the query are remembered up to this many; past
+ * it, such samples are checked one by one (a plugin offering millions of
+ * series to a selector that wants few must not fill the arena). */
+#define MAX_REJECTED_KEYS 4096
+
+/* A label value as keys see it: NULL is "" (as pvm_labels_normalize
+ * treats it: no label). */
+static const char *value_of(const pvm_label *l)
 {
-    if (r->type != PVM_RESPONSE_VECTOR && r->type != PVM_RESPONSE_MATRIX)
-        return wrong_type(r, "add_sample");
-    if (!s->name || (s->nlabels && !s->labels))
-        return pvm_response_fail(r, "add_sample: metric name and labels "
-                                    "must not be NULL");
-    if (!(flags & PVM_SAMPLE_SKIP_QUERY_CHECK)) {
-        int m = pvm_query_match(r->req->query, s->name, s->labels,
-                                s->nlabels);
-        if (m < 0)
-            return set_error_str(r, PVM_ERR_EXECUTION,
-                                 "regular expression match limit exceeded "
-                                 "while matching a sample");
-        if (m == 0)
-            return 0;
+    return l->value ? l->value : "";
+}
+
+/* True when key k holds exactly this name and label array. */
+static bool key_is(const pvm_series_ref *k, const char *name,
+                   const pvm_label *l, size_t n)
+{
+    if (k->nlabels != n || strcmp(k->name, name) != 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!l[i].name || strcmp(k->labels[i].name, l[i].name) != 0 ||
+            strcmp(k->labels[i].value, value_of(&l[i])) != 0)
+            return false;
+    return true;
+}
+
+/* One FNV-1a step over a string and a separator. */
+static uint64_t fnv_str(uint64_t h, const char *s, unsigned char sep)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (h ^ sep) * 1099511628211ull;
+}
+
+/* Hash of name and the labels in the caller's order. */
+static uint64_t key_hash(const char *name, const pvm_label *l, size_t n)
+{
+    uint64_t h = fnv_str(1469598103934665603ull, name, 0xfd);
+    for (size_t i = 0; i < n; i++)
+        h = fnv_str(fnv_str(h, l[i].name, 0xff), value_of(&l[i]), 0xfe);
+    return h;
+}
+
+/* True when the labels can make a key: every name set and not too many
+ * (else the sample takes the uncached path, which reports the error). */
+static bool labels_are_keyable(const pvm_label *l, size_t n)
+{
+    if (n > PVM_MAX_LABELS)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!l[i].name)
+            return false;
+    return true;
+}
+
+/* The key the previous sample predicts (the key that followed it last
+ * time, or itself), if it equals (name, labels); else NULL. */
+static pvm_series_ref *key_predict(const pvm_key_table *t, const char *name,
+                                   const pvm_label *l, size_t n)
+{
+    pvm_series_ref *prev = t->last;
+    if (!prev)
+        return NULL;
+    if (prev->follow && key_is(prev->follow, name, l, n))
+        return prev->follow;
+    return key_is(prev, name, l, n) ? prev : NULL;
+}
+
+static pvm_series_ref *key_find(const pvm_key_table *t, uint64_t h,
+                                const char *name, const pvm_label *l,
+                                size_t n)
+{
+    if (!t->nbuckets)
+        return NULL;
+    for (pvm_series_ref *k = t->buckets[h & (t->nbuckets - 1)]; k;
+         k = k->next)
+        if (k->hash == h && key_is(k, name, l, n))
+            return k;
+    return NULL;
+}
+
+/* Doubles the bucket array (or creates it). */
+static int key_table_grow(pvm_arena *a, pvm_key_table *t)
+{
+    size_t nb = t->nbuckets ? t->nbuckets * 2 : 64;
+    pvm_series_ref **b = pvm_arena_calloc(a, nb, sizeof(*b));
+    if (!b)
+        return PVM_ERR_NOMEM;
+    for (size_t i = 0; i < t->nbuckets; i++)
+        for (pvm_series_ref *k = t->buckets[i], *next; k; k = next) {
+            next = k->next;
+            k->next = b[k->hash & (nb - 1)];
+            b[k->hash & (nb - 1)] = k;
+        }
+    t->buckets = b;
+    t->nbuckets = nb;
+    return 0;
+}
+
+/* A new key (copies of name and labels) with query result m. NULL when out
+ * of memory. */
+static pvm_series_ref *key_new(pvm_response *r, uint64_t h, const char *name,
+                               const pvm_label *l, size_t n, int m)
+{
+    pvm_key_table *t = &r->keys;
+    if (t->n + 1 > t->nbuckets && key_table_grow(r->arena, t) < 0)
+        return NULL;
+    pvm_series_ref *k = pvm_arena_calloc(r->arena, 1, sizeof(*k));
+    if (!k)
+        return NULL;
+    k->owner = r;
+    k->name = pvm_arena_strdup(r->arena, name);
+    k->labels = pvm_arena_alloc(r->arena, (n ? n : 1) * sizeof(*k->labels));
+    if (!k->name || !k->labels)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        k->labels[i].name = pvm_arena_strdup(r->arena, l[i].name);
+        k->labels[i].value = pvm_arena_strdup(r->arena, value_of(&l[i]));
+        if (!k->labels[i].name || !k->labels[i].value)
+            return NULL;
     }
-    if (r->max_samples && r->nresults >= r->max_samples)
+    k->nlabels = n;
+    k->hash = h;
+    k->match = m;
+    size_t b = h & (t->nbuckets - 1);
+    k->next = t->buckets[b];
+    t->buckets[b] = k;
+    t->n++;
+    t->nrejected += m == 0;
+    return k;
+}
+
+/* Matches (name, labels) against the request's query: 1, 0, or the
+ * response's error when a regex hit its limit. */
+static int query_check(pvm_response *r, const char *name,
+                       const pvm_label *l, size_t n)
+{
+    int m = pvm_query_match(r->req->query, name, l, n);
+    if (m < 0)
         return set_error_str(r, PVM_ERR_EXECUTION,
-                             "query processing would load too many samples "
-                             "into memory in query execution");
-    pvm_series *ser = series_for(r, s->name, s->labels, s->nlabels);
-    if (!ser)
-        return r->error_code ? r->error_code : PVM_ERR_PLUGIN;
-    double v = s->value_fn ? s->value_fn(s->value_arg) : s->value;
-    if (pvm_series_append(&r->series, ser, s->timestamp, v) < 0)
+                             "regular expression match limit exceeded "
+                             "while matching a sample");
+    return m;
+}
+
+/* Finds the key of (name, labels) (k: the predicted key, or NULL to
+ * search) and whether its samples are kept; the labels must be keyable.
+ * Returns 1 with *out set when they are (the key's series may still have
+ * to be created, see key_series), 0 when the query does not match (*out
+ * may be NULL then: a rejected label array not remembered), negative on
+ * error. flags: PVM_SAMPLE_*. */
+static int key_lookup(pvm_response *r, pvm_series_ref *k, const char *name,
+                      const pvm_label *l, size_t n, unsigned flags,
+                      pvm_series_ref **out)
+{
+    pvm_key_table *t = &r->keys;
+    bool check = !(flags & PVM_SAMPLE_SKIP_QUERY_CHECK);
+    if (!k) {
+        uint64_t h = key_hash(name, l, n);
+        k = key_find(t, h, name, l, n);
+        if (!k) {
+            int m = check ? query_check(r, name, l, n) : -1;
+            if (m < 0 && check)
+                return m;
+            if (m == 0 && t->nrejected >= MAX_REJECTED_KEYS) {
+                *out = NULL;
+                return 0;
+            }
+            k = key_new(r, h, name, l, n, m);
+            if (!k)
+                return nomem(r);
+        }
+    }
+    if (t->last)
+        t->last->follow = k;
+    t->last = k;
+    *out = k;
+    if (check && k->match < 0) {
+        k->match = query_check(r, name, l, n);
+        if (k->match < 0)
+            return k->match;
+    }
+    return !check || k->match == 1;
+}
+
+/* The series of key k, created on first use from the key's copies (the
+ * series shares their strings). NULL when the labels are invalid or out
+ * of memory (the response is failed then). */
+static pvm_series *key_series(pvm_response *r, pvm_series_ref *k)
+{
+    if (k->series)
+        return k->series;
+    pvm_label sorted[PVM_MAX_LABELS + 1];
+    size_t ns;
+    pvm_error err;
+    if (pvm_labels_normalize(k->name, k->labels, k->nlabels, sorted, &ns,
+                             &err) < 0) {
+        pvm_response_fail(r, "invalid sample of \"%s\": %s", k->name,
+                          err.msg);
+        return NULL;
+    }
+    k->series = pvm_series_set_adopt(&r->series, sorted, ns,
+                                     pvm_labels_hash(sorted, ns));
+    if (!k->series)
+        nomem(r);
+    return k->series;
+}
+
+/* ---- samples -------------------------------------------------------------- */
+
+static int sample_limit(pvm_response *r)
+{
+    return set_error_str(r, PVM_ERR_EXECUTION,
+                         "query processing would load too many samples "
+                         "into memory in query execution");
+}
+
+/* Appends (t, v) to ser and counts it; 1 or the response's error. */
+static int append(pvm_response *r, pvm_series *ser, int64_t t, double v)
+{
+    if (pvm_series_append(&r->series, ser, t, v) < 0)
         return nomem(r);
     r->nresults++;
     return 1;
+}
+
+/* The path of a sample whose labels cannot be a key (a NULL string): the
+ * checks in their original order, each reporting its error. */
+static int add_uncached(pvm_response *r, const pvm_sample *s, unsigned flags)
+{
+    if (!(flags & PVM_SAMPLE_SKIP_QUERY_CHECK)) {
+        int m = query_check(r, s->name, s->labels, s->nlabels);
+        if (m <= 0)
+            return m;
+    }
+    if (r->max_samples && r->nresults >= r->max_samples)
+        return sample_limit(r);
+    pvm_series *ser = series_for(r, s->name, s->labels, s->nlabels);
+    if (!ser)
+        return r->error_code ? r->error_code : PVM_ERR_PLUGIN;
+    return append(r, ser, s->timestamp,
+                  s->value_fn ? s->value_fn(s->value_arg) : s->value);
+}
+
+/* Checks common to adding samples and finding series. */
+static int check_sample_args(pvm_response *r, const char *name,
+                             const pvm_label *labels, size_t n,
+                             const char *what)
+{
+    if (r->type != PVM_RESPONSE_VECTOR && r->type != PVM_RESPONSE_MATRIX)
+        return wrong_type(r, what);
+    if (!name || (n && !labels))
+        return pvm_response_fail(r, "%s: metric name and labels must not "
+                                    "be NULL", what);
+    return 0;
+}
+
+int pvm_response_add_sample_ex(pvm_response *r, const pvm_sample *s,
+                               unsigned flags)
+{
+    int rc = check_sample_args(r, s->name, s->labels, s->nlabels,
+                               "add_sample");
+    if (rc < 0)
+        return rc;
+    pvm_series_ref *k = key_predict(&r->keys, s->name, s->labels,
+                                    s->nlabels);
+    if (!k && !labels_are_keyable(s->labels, s->nlabels))
+        return add_uncached(r, s, flags);
+    rc = key_lookup(r, k, s->name, s->labels, s->nlabels, flags, &k);
+    if (rc <= 0)
+        return rc;
+    if (r->max_samples && r->nresults >= r->max_samples)
+        return sample_limit(r);
+    pvm_series *ser = key_series(r, k);
+    if (!ser)
+        return r->error_code ? r->error_code : PVM_ERR_PLUGIN;
+    return append(r, ser, s->timestamp,
+                  s->value_fn ? s->value_fn(s->value_arg) : s->value);
 }
 
 int pvm_response_add_sample(pvm_response *r, const char *name, double value,
@@ -261,6 +510,46 @@ int pvm_response_add_sample_lazy(pvm_response *r, const char *name,
                     .timestamp = timestamp, .value_fn = value_fn,
                     .value_arg = arg};
     return pvm_response_add_sample_ex(r, &s, 0);
+}
+
+int pvm_response_find_series(pvm_response *r, const char *name,
+                             const pvm_label *labels, size_t nlabels,
+                             unsigned flags, pvm_series_ref **out)
+{
+    *out = NULL;
+    int rc = check_sample_args(r, name, labels, nlabels, "find_series");
+    if (rc < 0)
+        return rc;
+    if (!labels_are_keyable(labels, nlabels)) {
+        /* the error these labels give (a NULL name, too many labels) */
+        pvm_label sorted[PVM_MAX_LABELS + 1];
+        size_t ns;
+        pvm_error err;
+        if (pvm_labels_normalize(name, labels, nlabels, sorted, &ns,
+                                 &err) < 0)
+            return pvm_response_fail(r, "invalid sample of \"%s\": %s",
+                                     name, err.msg);
+        return pvm_response_fail(r, "find_series: invalid labels");
+    }
+    pvm_series_ref *k;
+    rc = key_lookup(r, NULL, name, labels, nlabels, flags, &k);
+    if (rc <= 0)
+        return rc;
+    if (!key_series(r, k))
+        return r->error_code ? r->error_code : PVM_ERR_PLUGIN;
+    *out = k;
+    return 1;
+}
+
+int pvm_response_add_point(pvm_response *r, pvm_series_ref *s,
+                           int64_t timestamp, double value)
+{
+    if (!s || s->owner != r || !s->series)
+        return pvm_response_fail(r, "add_point: not a series found in "
+                                    "this response");
+    if (r->max_samples && r->nresults >= r->max_samples)
+        return sample_limit(r);
+    return append(r, s->series, timestamp, value);
 }
 
 int pvm_response_add_value(pvm_response *r, const char *value)

@@ -21,6 +21,36 @@ int pvm_strlist_add(pvm_arena *a, pvm_strlist *l, const char *s);
 /* Sorts a list (byte order) and removes duplicates. */
 void pvm_strlist_sort_unique(pvm_strlist *l);
 
+/* A metric name and label array exactly as a plugin passed them (same
+ * strings, same order, empty values kept), with what they resolve to: the
+ * handle of pvm_response_find_series, and the per-response cache of
+ * pvm_response_add_sample*, so that the next sample with the same
+ * arguments skips validation, sorting, hashing, the series lookup and the
+ * query check. Lives in the request arena. */
+struct pvm_series_ref {
+    const pvm_response *owner;    /* the response it belongs to */
+    const char *name;             /* metric name (arena copy) */
+    pvm_label *labels;            /* labels, caller's order (arena copies) */
+    size_t nlabels;               /* number of labels */
+    uint64_t hash;                /* hash of name and labels, this order */
+    int match;                    /* query check: 1 match, 0 not, -1 not
+                                     done yet (PVM_SAMPLE_SKIP_QUERY_CHECK) */
+    pvm_series *series;           /* its series; NULL until first needed */
+    struct pvm_series_ref *next;  /* next key in the same bucket */
+    struct pvm_series_ref *follow; /* the key of the sample added after
+                                      this one, the last time */
+};
+
+/* The keys of a response: a hash table plus the last key used, whose
+ * follow field predicts the next one. */
+typedef struct pvm_key_table {
+    pvm_series_ref **buckets;     /* power-of-two size, NULL until used */
+    size_t nbuckets;              /* bucket count */
+    size_t n;                     /* keys */
+    size_t nrejected;             /* keys that do not match the query */
+    pvm_series_ref *last;         /* key of the last sample added */
+} pvm_key_table;
+
 /* Most warnings and infos returned (Prometheus caps them the same way). */
 #define PVM_MAX_ANNOTATIONS 10
 
@@ -30,6 +60,7 @@ struct pvm_response {
     pvm_arena *arena;          /* the request's arena */
     pvm_series_set series;     /* samples (VECTOR, MATRIX) or label sets
                                   (SERIES) */
+    pvm_key_table keys;        /* label arrays seen (VECTOR, MATRIX) */
     pvm_strlist values;        /* strings (DATA) */
     pvm_strlist infos;         /* "infos" */
     pvm_strlist warnings;      /* "warnings" */

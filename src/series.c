@@ -9,13 +9,6 @@
 #define CHUNK_MIN 16      /* points in a series' first chunk */
 #define CHUNK_MAX 4096    /* largest chunk, in points */
 
-struct pvm_chunk {
-    pvm_chunk *next;      /* younger chunk */
-    size_t n;             /* points used */
-    size_t cap;           /* points available */
-    pvm_point p[];        /* the points */
-};
-
 int pvm_series_set_init(pvm_series_set *s, pvm_arena *a)
 {
     memset(s, 0, sizeof(*s));
@@ -42,8 +35,9 @@ static int grow_table(pvm_series_set *s)
     return 0;
 }
 
+/* Creates a series; copy: copy the label strings too (else share them). */
 static pvm_series *series_new(pvm_series_set *s, const pvm_label *labels,
-                              size_t n, uint64_t hash)
+                              size_t n, uint64_t hash, bool copy)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
@@ -60,7 +54,14 @@ static pvm_series *series_new(pvm_series_set *s, const pvm_label *labels,
     pvm_series *ser = pvm_arena_calloc(s->arena, 1, sizeof(*ser));
     if (!ser)
         return NULL;
-    ser->labels = pvm_labels_copy(s->arena, labels, n);
+    if (copy) {
+        ser->labels = pvm_labels_copy(s->arena, labels, n);
+    } else {
+        pvm_label *l = pvm_arena_alloc(s->arena, (n ? n : 1) * sizeof(*l));
+        if (l && n)
+            memcpy(l, labels, n * sizeof(*l));
+        ser->labels = l;
+    }
     if (!ser->labels)
         return NULL;
     ser->nlabels = n;
@@ -72,45 +73,57 @@ static pvm_series *series_new(pvm_series_set *s, const pvm_label *labels,
     return ser;
 }
 
-pvm_series *pvm_series_set_get(pvm_series_set *s, const pvm_label *labels,
-                               size_t n, uint64_t hash)
+static pvm_series *find_or_new(pvm_series_set *s, const pvm_label *labels,
+                               size_t n, uint64_t hash, bool copy)
 {
     for (pvm_series *ser = s->buckets[hash & (s->nbuckets - 1)]; ser;
          ser = ser->next)
         if (ser->hash == hash &&
             pvm_labels_equal(ser->labels, ser->nlabels, labels, n))
             return ser;
-    return series_new(s, labels, n, hash);
+    return series_new(s, labels, n, hash, copy);
 }
 
-int pvm_series_append(pvm_series_set *s, pvm_series *ser, int64_t t,
-                      double v)
+pvm_series *pvm_series_set_get(pvm_series_set *s, const pvm_label *labels,
+                               size_t n, uint64_t hash)
+{
+    return find_or_new(s, labels, n, hash, true);
+}
+
+pvm_series *pvm_series_set_adopt(pvm_series_set *s, const pvm_label *labels,
+                                 size_t n, uint64_t hash)
+{
+    return find_or_new(s, labels, n, hash, false);
+}
+
+/* The last chunk grows in place when it is the arena's newest allocation
+ * (a plugin adding one series' points after another: each series then
+ * ends in one contiguous array), else a new chunk is chained. */
+int pvm_series_grow(pvm_series_set *s, pvm_series *ser)
 {
     pvm_chunk *c = ser->last;
-    if (!c || c->n == c->cap) {
-        size_t cap = c ? c->cap * 2 : CHUNK_MIN;
-        if (cap > CHUNK_MAX)
-            cap = CHUNK_MAX;
-        pvm_chunk *nc =
-            pvm_arena_alloc(s->arena, sizeof(*nc) + cap * sizeof(pvm_point));
-        if (!nc)
-            return PVM_ERR_NOMEM;
-        nc->next = NULL;
-        nc->n = 0;
-        nc->cap = cap;
-        if (c)
-            c->next = nc;
-        else
-            ser->first = nc;
-        ser->last = nc;
-        c = nc;
+    if (c && c->cap < SIZE_MAX / 4 / sizeof(pvm_point) &&
+        pvm_arena_grow_in_place(s->arena, c,
+                                sizeof(*c) + c->cap * sizeof(pvm_point),
+                                sizeof(*c) + 2 * c->cap * sizeof(pvm_point))) {
+        c->cap *= 2;
+        return 0;
     }
-    if (ser->npoints && t <= ser->last_t)
-        ser->unsorted = true;
-    ser->last_t = t;
-    c->p[c->n++] = (pvm_point){t, v};
-    ser->npoints++;
-    s->npoints++;
+    size_t cap = c ? c->cap * 2 : CHUNK_MIN;
+    if (cap > CHUNK_MAX)
+        cap = CHUNK_MAX;
+    pvm_chunk *nc =
+        pvm_arena_alloc(s->arena, sizeof(*nc) + cap * sizeof(pvm_point));
+    if (!nc)
+        return PVM_ERR_NOMEM;
+    nc->next = NULL;
+    nc->n = 0;
+    nc->cap = cap;
+    if (c)
+        c->next = nc;
+    else
+        ser->first = nc;
+    ser->last = nc;
     return 0;
 }
 

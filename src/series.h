@@ -1,7 +1,10 @@
 /* series.h: a set of series (label set -> points), filled sample by sample
  * from plugins and read back sorted. Points are kept in chunks that grow
  * geometrically, so appending never copies and a large range query wastes
- * at most one partial chunk per series. Everything lives in one arena. */
+ * at most one partial chunk per series. A chunk that is the arena's newest
+ * allocation grows in place instead, so a plugin that adds one series'
+ * points after another leaves each series in one contiguous array, which
+ * the engine then reads without copying. Everything lives in one arena. */
 #ifndef PVM_SERIES_H
 #define PVM_SERIES_H
 
@@ -18,7 +21,13 @@ typedef struct pvm_point {
     double v;   /* value */
 } pvm_point;
 
-typedef struct pvm_chunk pvm_chunk;
+/* A run of points of one series. */
+typedef struct pvm_chunk {
+    struct pvm_chunk *next;  /* younger chunk */
+    size_t n;                /* points used */
+    size_t cap;              /* points available */
+    pvm_point p[];           /* the points */
+} pvm_chunk;
 
 typedef struct pvm_series {
     const pvm_label *labels;   /* sorted label set, arena-owned */
@@ -52,9 +61,35 @@ int pvm_series_set_init(pvm_series_set *s, pvm_arena *a);
 pvm_series *pvm_series_set_get(pvm_series_set *s, const pvm_label *labels,
                                size_t n, uint64_t hash);
 
-/* Appends a point; PVM_ERR_NOMEM when the arena is exhausted. */
-int pvm_series_append(pvm_series_set *s, pvm_series *ser, int64_t t,
-                      double v);
+/* The same as pvm_series_set_get for labels (array and strings) already
+ * in s's arena that stay unchanged until the arena is freed: the array is
+ * copied, the strings are shared. */
+pvm_series *pvm_series_set_adopt(pvm_series_set *s, const pvm_label *labels,
+                                 size_t n, uint64_t hash);
+
+/* Makes room for at least one more point in ser's last chunk; 0 or
+ * PVM_ERR_NOMEM. The slow path of pvm_series_append. */
+int pvm_series_grow(pvm_series_set *s, pvm_series *ser);
+
+/* Appends a point; PVM_ERR_NOMEM when the arena is exhausted. Inline: it
+ * is called once per sample a plugin adds. */
+static inline int pvm_series_append(pvm_series_set *s, pvm_series *ser,
+                                    int64_t t, double v)
+{
+    pvm_chunk *c = ser->last;
+    if (!c || c->n == c->cap) {
+        if (pvm_series_grow(s, ser) < 0)
+            return PVM_ERR_NOMEM;
+        c = ser->last;
+    }
+    if (ser->npoints && t <= ser->last_t)
+        ser->unsorted = true;
+    ser->last_t = t;
+    c->p[c->n++] = (pvm_point){t, v};
+    ser->npoints++;
+    s->npoints++;
+    return 0;
+}
 
 /* Sorts the points of every series by time; of several points with the
  * same timestamp the last appended is kept. Sorts the series by label
@@ -79,5 +114,13 @@ const pvm_point *pvm_point_iter_next(pvm_point_iter *it);
  * non-NULL empty pointer). */
 const pvm_point *pvm_series_points(pvm_series_set *s, const pvm_series *ser,
                                    size_t *n);
+
+/* (arena.c, for this store) Grows the allocation p of old_size bytes to
+ * new_size bytes where it stands, which works only when p is the arena's
+ * newest allocation and its block has room. Returns true when p now has
+ * new_size bytes; false when nothing changed (nothing is allocated, the
+ * arena is not marked exhausted). */
+bool pvm_arena_grow_in_place(pvm_arena *a, void *p, size_t old_size,
+                             size_t new_size);
 
 #endif

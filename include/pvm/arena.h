@@ -19,7 +19,9 @@ pvm_arena *pvm_arena_new(size_t cap);
 /* Runs the cleanup callbacks (newest first) and frees every block. NULL ok. */
 void pvm_arena_free(pvm_arena *a);
 
-/* Runs cleanups and releases all but the first block, for reuse. */
+/* Runs cleanups and keeps up to 2 MiB of blocks for reuse (the rest is
+ * freed), so that a worker does not return memory to the system and
+ * fault it back in on every request. */
 void pvm_arena_reset(pvm_arena *a);
 
 /* Returns n bytes aligned to 16, valid until the arena is freed or reset;

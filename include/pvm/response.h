@@ -42,7 +42,12 @@ typedef struct pvm_sample {
 } pvm_sample;
 
 /* Adds a sample if it matches the request's query. Returns 1 when added,
- * 0 when skipped because it does not match, negative on error. */
+ * 0 when skipped because it does not match, negative on error. A response
+ * remembers the label arrays it was given: a sample whose name and labels
+ * equal (string by string, in the same order) those of a recent sample
+ * skips the query check and the series lookup, so adding the points of
+ * one series in a row, or of the same few series at each timestamp in a
+ * fixed order, costs little more than pvm_response_add_point. */
 int pvm_response_add_sample(pvm_response *r, const char *name, double value,
                             int64_t timestamp, const pvm_label *labels,
                             size_t nlabels);
@@ -56,6 +61,29 @@ int pvm_response_add_sample_lazy(pvm_response *r, const char *name,
 /* General form with PVM_SAMPLE_* flags. */
 int pvm_response_add_sample_ex(pvm_response *r, const pvm_sample *s,
                                unsigned flags);
+
+/* A series of a VECTOR or MATRIX response, to add many points to it
+ * without naming it each time. Valid until the request ends. */
+typedef struct pvm_series_ref pvm_series_ref;
+
+/* Finds or creates the series (name, labels) and checks it against the
+ * request's query once, for all its points (flags: PVM_SAMPLE_SKIP_QUERY_CHECK
+ * adds it even if the query does not match). Returns 1 with *out set when
+ * the series is kept; 0 with *out = NULL when it does not match (skip its
+ * points: do not even compute them); negative on error, as
+ * pvm_response_add_sample (invalid labels, out of memory). name and labels
+ * are copied. Labels that differ only by order or by empty values give the
+ * same series. Cost: that of one pvm_response_add_sample. */
+int pvm_response_find_series(pvm_response *r, const char *name,
+                             const pvm_label *labels, size_t nlabels,
+                             unsigned flags, pvm_series_ref **out);
+
+/* Adds a point to a series found in this response: the same as
+ * pvm_response_add_sample with its name and labels, without the lookup and
+ * the query check (a few nanoseconds). Returns 1 when added, negative on
+ * error (the sample limit, out of memory, a series of another response). */
+int pvm_response_add_point(pvm_response *r, pvm_series_ref *s,
+                           int64_t timestamp, double value);
 
 /* Adds a string value (label name, label value or metric name) to a DATA
  * or SERIES response. Duplicates are removed and values sorted on output. */

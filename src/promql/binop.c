@@ -18,7 +18,63 @@ typedef struct vv_state {
     size_t *lcur, *rcur;               /* gather cursors */
     eval_sample *lv, *rv;              /* samples of the step */
     eval_out out;                      /* result */
+    /* Step tables, allocated once for all steps and cleared slot by slot
+     * (open addressing on join signatures). */
+    size_t cap;                        /* slots (power of two) */
+    size_t *tab;                       /* arith: sample index + 1 */
+    size_t *hits;                      /* arith: matches of the slot */
+    uint64_t **seen;                   /* arith: result hashes (grouping) */
+    size_t *nseen;                     /* their counts */
+    size_t *seen_cap;                  /* their capacities (kept) */
+    uint64_t *set;                     /* set ops: signatures present */
+    bool *used;                        /* set ops: slot in use */
+    size_t *touched;                   /* slots written at this step */
+    size_t ntouched;                   /* their count */
+    /* Result label sets, per series of the matching side (the `ls` of
+     * arith_step): the same pair of series gives the same labels at every
+     * step, so they are built once, not once per step. */
+    const pvm_label **rl;              /* labels, NULL until built */
+    size_t *rl_n;                      /* their counts */
+    size_t *rl_other;                  /* the other side's series + 1 */
 } vv_state;
+
+/* Allocates the step tables for operands of nl and nr series. */
+static int step_tables_init(vv_state *st, size_t nl, size_t nr)
+{
+    eval_query *q = st->c->q;
+    st->cap = 16;
+    while (st->cap < (nl + nr) * 2)
+        st->cap *= 2;
+    size_t n = st->cap;
+    st->tab = pvm_arena_calloc(q->a, n, sizeof(*st->tab));
+    st->hits = pvm_arena_calloc(q->a, n, sizeof(*st->hits));
+    st->seen = pvm_arena_calloc(q->a, n, sizeof(*st->seen));
+    st->nseen = pvm_arena_calloc(q->a, n, sizeof(*st->nseen));
+    st->seen_cap = pvm_arena_calloc(q->a, n, sizeof(*st->seen_cap));
+    st->set = pvm_arena_calloc(q->a, n, sizeof(*st->set));
+    st->used = pvm_arena_calloc(q->a, n, sizeof(*st->used));
+    st->touched = pvm_arena_calloc(q->a, n, sizeof(*st->touched));
+    size_t ns = (nl > nr ? nl : nr) + 1;
+    st->rl = pvm_arena_calloc(q->a, ns, sizeof(*st->rl));
+    st->rl_n = pvm_arena_calloc(q->a, ns, sizeof(*st->rl_n));
+    st->rl_other = pvm_arena_calloc(q->a, ns, sizeof(*st->rl_other));
+    if (!st->tab || !st->hits || !st->seen || !st->nseen || !st->seen_cap ||
+        !st->set || !st->used || !st->touched || !st->rl || !st->rl_n ||
+        !st->rl_other)
+        return eval_nomem(q);
+    return 0;
+}
+
+/* Clears the slots the last step wrote. */
+static void step_tables_clear(vv_state *st)
+{
+    for (size_t i = 0; i < st->ntouched; i++) {
+        size_t k = st->touched[i];
+        st->tab[k] = st->hits[k] = st->nseen[k] = 0;
+        st->used[k] = false;
+    }
+    st->ntouched = 0;
+}
 
 static bool is_arith(pvm_binop op)
 {
@@ -121,14 +177,11 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
 {
     eval_query *q = st->c->q;
     pvm_binop op = st->b->op;
-    /* Signatures present on the other side (a small linear probe set). */
-    size_t cap = 16;
-    while (cap < (nl + nr) * 2)
-        cap *= 2;
-    uint64_t *set = pvm_arena_calloc(q->a, cap, sizeof(*set));
-    bool *used = pvm_arena_calloc(q->a, cap, sizeof(*used));
-    if (!set || !used)
-        return eval_nomem(q);
+    /* Signatures present on the other side (a linear probe set). */
+    size_t cap = st->cap;
+    uint64_t *set = st->set;
+    bool *used = st->used;
+    step_tables_clear(st);
     eval_sample *fill = op == PVM_OP_OR ? st->lv : st->rv;
     uint64_t *fsig = op == PVM_OP_OR ? st->lsig : st->rsig;
     size_t nfill = op == PVM_OP_OR ? nl : nr;
@@ -137,6 +190,8 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
         size_t k = h & (cap - 1);
         while (used[k] && set[k] != h)
             k = (k + 1) & (cap - 1);
+        if (!used[k])
+            st->touched[st->ntouched++] = k;
         used[k] = true;
         set[k] = h;
     }
@@ -176,12 +231,20 @@ static char *match_labels_str(vv_state *st, const eval_sample *s)
     return eval_labels_str(st->c->q, l, n);
 }
 
+/* The labels of the result of ls and rs (built once per pair of series,
+ * see vv_state.rl). */
 static int result_labels(vv_state *st, const eval_sample *ls,
                          const eval_sample *rs, const pvm_label **out,
                          size_t *nout)
 {
     eval_query *q = st->c->q;
     const pvm_vector_matching *vm = st->vm;
+    size_t i = ls->series;
+    if (st->rl[i] && st->rl_other[i] == rs->series + 1) {
+        *out = st->rl[i];
+        *nout = st->rl_n[i];
+        return 0;
+    }
     const pvm_label *l = ls->labels;
     size_t n = ls->nlabels;
     if (is_arith(st->b->op) && eval_labels_drop_meta(q, l, n, &l, &n) < 0)
@@ -189,12 +252,15 @@ static int result_labels(vv_state *st, const eval_sample *ls,
     if (vm->card == PVM_CARD_ONE_TO_ONE &&
         eval_labels_filter(q, l, n, &vm->labels, vm->on, false, &l, &n) < 0)
         return PVM_ERR_NOMEM;
-    for (size_t i = 0; i < vm->include.n; i++) {
-        const char *name = vm->include.names[i];
+    for (size_t k = 0; k < vm->include.n; k++) {
+        const char *name = vm->include.names[k];
         const char *v = eval_labels_get(rs->labels, rs->nlabels, name);
         if (eval_labels_set(q, l, n, name, v, &l, &n) < 0)
             return PVM_ERR_NOMEM;
     }
+    st->rl[i] = l;
+    st->rl_n[i] = n;
+    st->rl_other[i] = rs->series + 1;
     *out = l;
     *nout = n;
     return 0;
@@ -209,15 +275,12 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
     const pvm_vector_matching *vm = st->vm;
     if (!nl || !nr)
         return 0;
-    size_t cap = 16;
-    while (cap < nr * 2)
-        cap *= 2;
-    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab)); /* rv idx+1 */
-    size_t *hits = pvm_arena_calloc(q->a, cap, sizeof(*hits));
-    uint64_t **seen = pvm_arena_calloc(q->a, cap, sizeof(*seen));
-    size_t *nseen = pvm_arena_calloc(q->a, cap, sizeof(*nseen));
-    if (!tab || !hits || !seen || !nseen)
-        return eval_nomem(q);
+    size_t cap = st->cap;
+    size_t *tab = st->tab;      /* rv idx+1 */
+    size_t *hits = st->hits;
+    uint64_t **seen = st->seen;
+    size_t *nseen = st->nseen;
+    step_tables_clear(st);
     for (size_t i = 0; i < nr; i++) {
         uint64_t h = rsig[rv[i].series];
         size_t k = h & (cap - 1);
@@ -243,6 +306,7 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                              ml, swapped ? "left" : "right", a, b2);
         }
         tab[k] = i + 1;
+        st->touched[st->ntouched++] = k;
     }
     bool cmp = pvm_binop_is_comparison(st->b->op);
     for (size_t i = 0; i < nl; i++) {
@@ -276,13 +340,17 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                     return eval_fail(q, PVM_ERR_EXECUTION,
                                      "multiple matches for labels: grouping "
                                      "labels must ensure unique matches");
-            uint64_t *ns = pvm_arena_realloc(q->a, seen[k],
-                                             nseen[k] * sizeof(*ns),
-                                             (nseen[k] + 1) * sizeof(*ns));
-            if (!ns)
-                return eval_nomem(q);
-            ns[nseen[k]++] = rh;
-            seen[k] = ns;
+            if (nseen[k] == st->seen_cap[k]) {
+                size_t nc = st->seen_cap[k] ? st->seen_cap[k] * 2 : 4;
+                uint64_t *ns = pvm_arena_realloc(
+                    q->a, seen[k], st->seen_cap[k] * sizeof(*ns),
+                    nc * sizeof(*ns));
+                if (!ns)
+                    return eval_nomem(q);
+                seen[k] = ns;
+                st->seen_cap[k] = nc;
+            }
+            seen[k][nseen[k]++] = rh;
         }
         if (cmp && !keep && !st->b->return_bool)
             continue;
@@ -321,7 +389,8 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
     st.rv = pvm_arena_alloc(q->a, (r->m.n + 1) * sizeof(eval_sample));
     if (!st.lsig || !st.rsig || !st.lcur || !st.rcur || !st.lv || !st.rv)
         return eval_nomem(q);
-    if (eval_out_init(c, &st.out, l->m.n + r->m.n) < 0)
+    if (eval_out_init(c, &st.out, l->m.n + r->m.n) < 0 ||
+        step_tables_init(&st, l->m.n, r->m.n) < 0)
         return PVM_ERR_NOMEM;
     bool set = pvm_binop_is_set(b->op);
     for (size_t k = 0; k < c->nsteps; k++) {

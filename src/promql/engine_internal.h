@@ -31,6 +31,8 @@ typedef struct eval_series {
     size_t cap;               /* capacity of pts */
     bool drop_name;           /* drop __name__ when the query ends
                                  (Prometheus' delayed name removal) */
+    bool shared;              /* pts belongs to selector data: read only
+                                 (eval_series_own before writing) */
 } eval_series;
 
 /* A list of series. */
@@ -143,6 +145,7 @@ eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
                              const pvm_label *labels, size_t n,
                              bool drop_name);
 int eval_series_push(eval_query *q, eval_series *s, int64_t t, double v);
+int eval_series_own(eval_query *q, eval_series *s);
 size_t eval_matrix_points(const eval_matrix *m);
 uint64_t eval_labels_hash(const pvm_label *l, size_t n);
 int eval_labels_cmp(const pvm_label *a, size_t na, const pvm_label *b,

@@ -109,6 +109,8 @@ static int eval_unary(eval_ctx *c, const pvm_expr *e, eval_value *out)
         return r;
     for (size_t i = 0; i < out->m.n; i++) {
         eval_series *s = &out->m.s[i];
+        if (eval_series_own(c->q, s) < 0)
+            return PVM_ERR_NOMEM;
         if (out->type != PVM_VT_SCALAR)
             s->drop_name = true;
         for (size_t j = 0; j < s->n; j++)
@@ -290,9 +292,11 @@ static int make_result(eval_query *q, eval_value *v, pvm_eval_result *out)
     if (!out->series)
         return eval_nomem(q);
     for (size_t i = 0; i < v->m.n; i++) {
-        const eval_series *s = &v->m.s[i];
+        eval_series *s = &v->m.s[i];
         if (!s->n)
             continue;
+        if (instant && v->type == PVM_VT_VECTOR && eval_series_own(q, s) < 0)
+            return PVM_ERR_NOMEM;
         pvm_result_series *rs = &out->series[out->nseries++];
         rs->labels = s->labels;
         rs->nlabels = s->nlabels;

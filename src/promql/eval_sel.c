@@ -86,6 +86,7 @@ static int take_series(eval_query *q, eval_sel *sel, pvm_series_set *set,
         es->nlabels = ps->nlabels;
         es->pts = (pvm_point *)(p + lo);
         es->n = es->cap = hi - lo;
+        es->shared = true;
     }
     sel->clean = pvm_arena_calloc(q->a, sel->n + 1, sizeof(*sel->clean));
     sel->nclean = pvm_arena_calloc(q->a, sel->n + 1, sizeof(*sel->nclean));
@@ -262,8 +263,89 @@ int eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
     return 0;
 }
 
+/* The index of the first point of src at or after t (binary search). */
+static size_t first_at_or_after(const eval_series *src, int64_t t)
+{
+    size_t lo = 0, hi = src->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (src->pts[mid].t < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* If src has a point exactly at every step of c, none of them a stale
+ * marker, the index of the first one (the selector's value is then those
+ * points as they are); else -1. Only for selectors without offset and @. */
+static long on_step_grid(const eval_ctx *c, const eval_series *src)
+{
+    size_t j = first_at_or_after(src, c->start);
+    if (src->n - j < c->nsteps)
+        return -1;
+    const pvm_point *p = src->pts + j;
+    int64_t ts = c->start;
+    for (size_t k = 0; k < c->nsteps; k++, ts += c->interval)
+        if (p[k].t != ts || pvm_is_stale_nan(p[k].v))
+            return -1;
+    return (long)j;
+}
+
+/* The sample of src at step ts (ref: the time it is looked up at, ts minus
+ * the offset, or the @ time): the last point at or before ref, within
+ * the lookback delta and not a stale marker. *j is the first point after
+ * the previous ref, moved forward; NULL when there is none. */
+static const pvm_point *sample_at(const eval_query *q,
+                                  const eval_series *src, int64_t ref,
+                                  size_t *j)
+{
+    while (*j < src->n && src->pts[*j].t <= ref)
+        (*j)++;
+    if (*j == 0)
+        return NULL;
+    const pvm_point *p = &src->pts[*j - 1];
+    if (p->t <= ref - q->lookback || pvm_is_stale_nan(p->v))
+        return NULL;
+    return p;
+}
+
+/* Evaluates src at every step of c into dst (an exactly sized array).
+ * Returns the number of points, or a negative status. */
+static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
+                         bool orig_ts, const eval_series *src,
+                         eval_series *dst)
+{
+    eval_query *q = c->q;
+    bool has_at = vs->at_kind != PVM_AT_NONE;
+    int64_t at = has_at ? resolve_at(q, vs->at_kind, vs->at_ms) : 0;
+    size_t n = 0, j = 0;
+    for (size_t k = 0; k < c->nsteps; k++) {
+        int64_t ref = (has_at ? at : eval_step_ts(c, k)) - vs->offset_ms;
+        n += sample_at(q, src, ref, &j) != NULL;
+    }
+    if (!n)
+        return 0;
+    dst->pts = pvm_arena_alloc(q->a, n * sizeof(*dst->pts));
+    if (!dst->pts)
+        return eval_nomem(q);
+    dst->cap = n;
+    j = 0;
+    for (size_t k = 0; k < c->nsteps; k++) {
+        int64_t ts = eval_step_ts(c, k);
+        const pvm_point *p =
+            sample_at(q, src, (has_at ? at : ts) - vs->offset_ms, &j);
+        if (p)
+            dst->pts[dst->n++] =
+                (pvm_point){ts, orig_ts ? (double)p->t / 1000.0 : p->v};
+    }
+    return (long)n;
+}
+
 /* An instant vector selector over all steps. With orig_ts the value is
- * the sample's own timestamp in seconds (for timestamp()). */
+ * the sample's own timestamp in seconds (for timestamp()). A series with
+ * a point at every step is shared, not copied (eval_series.shared). */
 int eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
                          eval_value *out)
 {
@@ -272,34 +354,28 @@ int eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
     eval_sel *sel = eval_sel_find(q, e);
     if (!sel)
         return PVM_ERR_INTERNAL;
-    int64_t at = 0;
-    bool has_at = vs->at_kind != PVM_AT_NONE;
-    if (has_at)
-        at = resolve_at(q, vs->at_kind, vs->at_ms);
+    bool plain = !orig_ts && vs->at_kind == PVM_AT_NONE && !vs->offset_ms;
     out->type = PVM_VT_VECTOR;
     for (size_t i = 0; i < sel->n; i++) {
         const eval_series *src = &sel->s[i];
-        eval_series *dst = NULL;
-        size_t j = 0; /* first point with t > ref */
-        for (size_t k = 0; k < c->nsteps; k++) {
-            int64_t ts = eval_step_ts(c, k);
-            int64_t ref = (has_at ? at : ts) - vs->offset_ms;
-            while (j < src->n && src->pts[j].t <= ref)
-                j++;
-            if (j == 0)
-                continue;
-            const pvm_point *p = &src->pts[j - 1];
-            if (p->t <= ref - q->lookback || pvm_is_stale_nan(p->v))
-                continue;
-            if (!dst) {
-                dst = eval_matrix_add(q, &out->m, src->labels,
-                                      src->nlabels, false);
-                if (!dst)
-                    return PVM_ERR_NOMEM;
-            }
-            double v = orig_ts ? (double)p->t / 1000.0 : p->v;
-            if (eval_series_push(q, dst, ts, v) < 0 ||
-                eval_count_samples(c, 1) < 0)
+        eval_series tmp = {.labels = src->labels, .nlabels = src->nlabels};
+        long j = plain ? on_step_grid(c, src) : -1;
+        if (j >= 0) {
+            tmp.pts = src->pts + j;
+            tmp.n = tmp.cap = c->nsteps;
+            tmp.shared = true;
+        } else {
+            long n = select_steps(c, vs, orig_ts, src, &tmp);
+            if (n < 0)
+                return (int)n;
+        }
+        if (tmp.n) {
+            eval_series *dst = eval_matrix_add(q, &out->m, src->labels,
+                                               src->nlabels, false);
+            if (!dst)
+                return PVM_ERR_NOMEM;
+            *dst = tmp;
+            if (eval_count_samples(c, tmp.n) < 0)
                 return q->err->code;
         }
         if (eval_check(c) < 0)

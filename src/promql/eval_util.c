@@ -52,8 +52,26 @@ eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
     return s;
 }
 
+/* Gives s its own copy of shared points, before they are modified. */
+int eval_series_own(eval_query *q, eval_series *s)
+{
+    if (!s->shared)
+        return 0;
+    pvm_point *p = pvm_arena_alloc(q->a, (s->n ? s->n : 1) * sizeof(*p));
+    if (!p)
+        return eval_nomem(q);
+    if (s->n)
+        memcpy(p, s->pts, s->n * sizeof(*p));
+    s->pts = p;
+    s->cap = s->n;
+    s->shared = false;
+    return 0;
+}
+
 int eval_series_push(eval_query *q, eval_series *s, int64_t t, double v)
 {
+    if (s->shared && eval_series_own(q, s) < 0)
+        return PVM_ERR_NOMEM;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 4;
         pvm_point *p = pvm_arena_realloc(q->a, s->pts, s->cap * sizeof(*p),

@@ -162,8 +162,49 @@ static const pvm_plugin_type flood = {
     .on_instant_query_request = flood_query,
 };
 
+/* Series found once, points added by handle, mixed with add_sample: four
+ * series i="0".."3" of `h`, each value i * 100 + seconds, at every
+ * timestamp asked for, time-major. */
+static int handles_query(pvm_plugin *self, pvm_request *req,
+                         pvm_response *resp)
+{
+    (void)self;
+    static const char *const ids[] = {"0", "1", "2", "3"};
+    pvm_series_ref *ser[4];
+    for (int i = 0; i < 4; i++) {
+        pvm_label l[] = {{"i", ids[i]}, {"x", ""}};
+        int rc = pvm_response_find_series(resp, "h", l, 2, 0, &ser[i]);
+        if (rc < 0)
+            return rc;
+    }
+    pvm_timestamps it = pvm_request_timestamps(req);
+    int64_t t;
+    while (pvm_timestamps_next(&it, &t))
+        for (int i = 0; i < 4; i++) {
+            double v = i * 100 + (double)t / 1000;
+            int rc;
+            if (i == 3) { /* the same series by name, labels reordered */
+                pvm_label l[] = {{"x", ""}, {"i", ids[i]}};
+                rc = pvm_response_add_sample(resp, "h", v, t, l, 2);
+            } else if (ser[i]) {
+                rc = pvm_response_add_point(resp, ser[i], t, v);
+            } else {
+                continue; /* not selected */
+            }
+            if (rc < 0)
+                return rc;
+        }
+    return 0;
+}
+
+static const pvm_plugin_type handles = {
+    .name = "handles",
+    .on_instant_query_request = handles_query,
+    .on_range_query_request = handles_query,
+};
+
 static const pvm_plugin_type *const table[] = {&probe, &failer, &flood,
-                                               NULL};
+                                               &handles, NULL};
 
 static pvm_testkit *kit(const char *ini)
 {
@@ -308,6 +349,29 @@ static void test_regex_matching(void **state)
     pvm_testkit_free(k);
 }
 
+static void test_series_handles(void **state)
+{
+    (void)state;
+    pvm_testkit *k = kit("[plugin:handles]\n");
+    pvm_test_response *r = pvm_testkit_range(k, "h{i!=\"1\"}", 0, 30, 15);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(
+        r->body,
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\","
+        "\"result\":[{\"metric\":{\"__name__\":\"h\",\"i\":\"0\"},"
+        "\"values\":[[0,\"0\"],[15,\"15\"],[30,\"30\"]]},"
+        "{\"metric\":{\"__name__\":\"h\",\"i\":\"2\"},"
+        "\"values\":[[0,\"200\"],[15,\"215\"],[30,\"230\"]]},"
+        "{\"metric\":{\"__name__\":\"h\",\"i\":\"3\"},"
+        "\"values\":[[0,\"300\"],[15,\"315\"],[30,\"330\"]]}]}}");
+    pvm_test_response_free(r);
+    r = pvm_testkit_instant(k, "sum(h)", 30);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "[30,\"720\"]"));
+    pvm_test_response_free(r);
+    pvm_testkit_free(k);
+}
+
 static void test_config_errors_name_line(void **state)
 {
     (void)state;
@@ -331,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_duplicates_keep_last_with_warning),
         cmocka_unit_test(test_sample_limit_is_422),
         cmocka_unit_test(test_regex_matching),
+        cmocka_unit_test(test_series_handles),
         cmocka_unit_test(test_config_errors_name_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,14 +1,18 @@
-/* test_series.c: label sets and the series store. */
+/* test_series.c: label sets, the series store, and the per-response
+ * cache of label arrays in front of it (response.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "labels.h"
+#include "query_impl.h"
+#include "response_impl.h"
 #include "series.h"
 
 static int setup(void **state)
@@ -156,6 +160,211 @@ static void test_arena_cap_fails_cleanly(void **state)
     pvm_arena_free(a);
 }
 
+
+static void test_series_grows_in_place_when_last(void **state)
+{
+    pvm_series_set s;
+    assert_int_equal(pvm_series_set_init(&s, *state), 0);
+    pvm_label l1[] = {{"__name__", "a"}};
+    pvm_label l2[] = {{"__name__", "b"}};
+    pvm_series *a = pvm_series_set_get(&s, l1, 1, pvm_labels_hash(l1, 1));
+    pvm_series *b = pvm_series_set_get(&s, l2, 1, pvm_labels_hash(l2, 1));
+    /* one series after the other: each ends in a single chunk (while
+     * the arena's block has room) */
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(pvm_series_append(&s, a, i, i), 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(pvm_series_append(&s, b, i, -i), 0);
+    assert_ptr_equal(a->first, a->last);
+    assert_ptr_equal(b->first, b->last);
+    size_t n;
+    const pvm_point *p = pvm_series_points(&s, a, &n);
+    assert_ptr_equal(p, a->first->p); /* no copy */
+    assert_int_equal(n, 1000);
+    for (int i = 0; i < 1000; i++)
+        assert_true(p[i].t == i && p[i].v == i);
+    /* interleaved: chunks are chained, the points stay right */
+    for (int i = 1000; i < 4000; i++) {
+        assert_int_equal(pvm_series_append(&s, a, i, i), 0);
+        assert_int_equal(pvm_series_append(&s, b, i, -i), 0);
+    }
+    assert_ptr_not_equal(b->first, b->last);
+    p = pvm_series_points(&s, b, &n);
+    assert_int_equal(n, 4000);
+    for (int i = 0; i < 4000; i++)
+        assert_true(p[i].t == i && p[i].v == -i);
+}
+
+static void test_arena_reset_reuses_blocks(void **state)
+{
+    (void)state;
+    pvm_arena *a = pvm_arena_new(1 << 20);
+    for (int round = 0; round < 3; round++) {
+        /* blocks kept by the reset count against the cap only when used */
+        for (int i = 0; i < 12; i++)
+            assert_non_null(pvm_arena_alloc(a, 60 * 1024));
+        assert_true(pvm_arena_used(a) <= 1 << 20);
+        unsigned char *p = pvm_arena_calloc(a, 1, 1000);
+        assert_non_null(p);
+        for (int i = 0; i < 1000; i++)
+            assert_int_equal(p[i], 0);
+        pvm_arena_reset(a);
+        assert_int_equal(pvm_arena_used(a), 0);
+    }
+    /* a request bigger than what was kept still works, up to the cap */
+    assert_non_null(pvm_arena_alloc(a, 900 * 1024));
+    assert_null(pvm_arena_alloc(a, 200 * 1024));
+    assert_true(pvm_arena_is_exhausted(a));
+    pvm_arena_reset(a);
+    assert_false(pvm_arena_is_exhausted(a));
+    pvm_arena_free(a);
+}
+
+/* ---- the response's cache of label arrays ---- */
+
+/* A MATRIX response to a request whose query is text, in arena a. */
+static pvm_response *matrix_response(pvm_arena *a, const char *text,
+                                     size_t max_samples)
+{
+    pvm_request *req = pvm_arena_calloc(a, 1, sizeof(*req));
+    pvm_error err = {0};
+    assert_non_null(req);
+    req->arena = a;
+    req->type = PVM_REQUEST_RANGE;
+    req->query = pvm_query_parse(a, text, &err);
+    assert_non_null(req->query);
+    pvm_response *r = pvm_response_new(req, PVM_RESPONSE_MATRIX,
+                                       max_samples);
+    assert_non_null(r);
+    return r;
+}
+
+/* The series of r with label l=v (after pvm_series_set_finish). */
+static const pvm_series *series_with(pvm_response *r, const char *l,
+                                     const char *v)
+{
+    for (size_t i = 0; i < r->series.n; i++) {
+        const char *x = pvm_labels_get(r->series.list[i]->labels,
+                                       r->series.list[i]->nlabels, l);
+        if (x && strcmp(x, v) == 0)
+            return r->series.list[i];
+    }
+    return NULL;
+}
+
+static void test_sample_cache_hits_and_misses(void **state)
+{
+    pvm_response *r = matrix_response(*state, "m", 0);
+    char buf[8] = "x"; /* one buffer, rewritten: same pointers */
+    pvm_label l[] = {{"a", "1"}, {"b", buf}};
+    assert_int_equal(pvm_response_add_sample(r, "m", 1, 0, l, 2), 1);
+    assert_int_equal(r->keys.n, 1);
+    assert_int_equal(pvm_response_add_sample(r, "m", 2, 1, l, 2), 1);
+    assert_int_equal(r->keys.n, 1); /* a hit */
+    strcpy(buf, "y"); /* differs in one value only */
+    assert_int_equal(pvm_response_add_sample(r, "m", 3, 0, l, 2), 1);
+    assert_int_equal(r->keys.n, 2);
+    assert_int_equal(r->series.n, 2);
+    strcpy(buf, "x");
+    pvm_label swapped[] = {{"b", "x"}, {"a", "1"}};
+    assert_int_equal(pvm_response_add_sample(r, "m", 4, 2, swapped, 2), 1);
+    pvm_label empty[] = {{"a", "1"}, {"b", "x"}, {"c", ""}};
+    assert_int_equal(pvm_response_add_sample(r, "m", 5, 3, empty, 3), 1);
+    pvm_label null_value[] = {{"a", "1"}, {"b", "x"}, {"c", NULL}};
+    assert_int_equal(pvm_response_add_sample(r, "m", 6, 4, null_value, 3),
+                     1);
+    /* other order, empty and NULL values: their own keys, the same series */
+    assert_int_equal(r->keys.n, 4);
+    assert_int_equal(r->series.n, 2);
+    /* another name with the same labels: another series */
+    assert_int_equal(pvm_response_add_sample(r, "n", 7, 0, l, 2), 0);
+    assert_int_equal(r->series.n, 2); /* the query wants m only */
+    assert_int_equal(r->keys.n, 5);
+    assert_int_equal(r->keys.nrejected, 1);
+    assert_int_equal(pvm_response_add_sample(r, "n", 7, 1, l, 2), 0);
+    assert_int_equal(r->keys.n, 5); /* the rejection was remembered */
+    assert_int_equal(pvm_series_set_finish(&r->series), 0);
+    const pvm_series *x = series_with(r, "b", "x");
+    const pvm_series *y = series_with(r, "b", "y");
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(x->npoints, 5);
+    assert_int_equal(y->npoints, 1);
+    static const double want[] = {1, 2, 4, 5, 6};
+    size_t n;
+    const pvm_point *p = pvm_series_points(&r->series, x, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(p[i].t == (int64_t)i && p[i].v == want[i]);
+}
+
+static void test_sample_cache_follows_a_cycle(void **state)
+{
+    /* time-major: the same 5 series at each timestamp, in a fixed order */
+    pvm_response *r = matrix_response(*state, "m{i!=\"3\"}", 0);
+    static const char *const ids[] = {"0", "1", "2", "3", "4"};
+    for (int t = 0; t < 100; t++)
+        for (int i = 0; i < 5; i++) {
+            pvm_label l[] = {{"i", ids[i]}};
+            assert_int_equal(pvm_response_add_sample(r, "m", t * 10 + i, t,
+                                                     l, 1),
+                             i == 3 ? 0 : 1);
+        }
+    assert_int_equal(r->keys.n, 5);
+    assert_int_equal(r->series.n, 4);
+    assert_int_equal(r->nresults, 400);
+    /* each key predicts the next */
+    for (size_t b = 0; b < r->keys.nbuckets; b++)
+        for (const pvm_series_ref *k = r->keys.buckets[b]; k; k = k->next) {
+            int i = atoi(k->labels[0].value);
+            assert_string_equal(k->follow->labels[0].value, ids[(i + 1) % 5]);
+        }
+    assert_int_equal(pvm_series_set_finish(&r->series), 0);
+    const pvm_series *s2 = series_with(r, "i", "2");
+    size_t n;
+    const pvm_point *p = pvm_series_points(&r->series, s2, &n);
+    assert_int_equal(n, 100);
+    assert_true(p[99].t == 99 && p[99].v == 992);
+}
+
+static void test_find_series_and_add_point(void **state)
+{
+    pvm_response *r = matrix_response(*state, "m{a=\"1\"}", 3);
+    pvm_label l[] = {{"a", "1"}};
+    pvm_label other[] = {{"a", "2"}};
+    pvm_series_ref *s = NULL, *t = NULL, *u = NULL;
+    assert_int_equal(pvm_response_find_series(r, "m", l, 1, 0, &s), 1);
+    assert_non_null(s);
+    assert_int_equal(pvm_response_find_series(r, "m", other, 1, 0, &t), 0);
+    assert_null(t);
+    assert_int_equal(pvm_response_find_series(
+                         r, "m", other, 1, PVM_SAMPLE_SKIP_QUERY_CHECK, &u),
+                     1);
+    assert_non_null(u);
+    /* the same series through add_sample */
+    assert_int_equal(pvm_response_add_sample(r, "m", 1, 0, l, 1), 1);
+    assert_int_equal(pvm_response_add_point(r, s, 1, 2), 1);
+    assert_int_equal(pvm_response_add_point(r, u, 0, 9), 1);
+    assert_int_equal(r->series.n, 2);
+    /* the sample limit (3) applies to points too */
+    assert_int_equal(pvm_response_add_point(r, s, 2, 3), PVM_ERR_EXECUTION);
+    assert_true(pvm_response_has_error(r));
+    const pvm_series *x = series_with(r, "a", "1");
+    assert_int_equal(x->npoints, 2);
+    /* not a handle of this response */
+    assert_true(pvm_response_add_point(r, NULL, 0, 0) < 0);
+    pvm_response *r2 = matrix_response(*state, "m", 0);
+    assert_true(pvm_response_add_point(r2, s, 0, 0) < 0);
+    assert_non_null(pvm_response_take_failure(r2));
+    /* invalid labels fail like add_sample */
+    pvm_label dup[] = {{"a", "1"}, {"a", "1"}};
+    assert_true(pvm_response_find_series(r2, "m", dup, 2, 0, &t) < 0);
+    assert_null(t);
+    assert_non_null(strstr(pvm_response_take_failure(r2), "duplicate"));
+    pvm_label noname[] = {{NULL, "1"}};
+    assert_true(pvm_response_find_series(r2, "m", noname, 1, 0, &t) < 0);
+    assert_true(pvm_response_add_sample(r2, "m", 0, 0, noname, 1) < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +378,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_series_sorted_by_labels, setup,
                                         teardown),
         cmocka_unit_test(test_arena_cap_fails_cleanly),
+        cmocka_unit_test_setup_teardown(test_series_grows_in_place_when_last,
+                                        setup, teardown),
+        cmocka_unit_test(test_arena_reset_reuses_blocks),
+        cmocka_unit_test_setup_teardown(test_sample_cache_hits_and_misses,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sample_cache_follows_a_cycle,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_series_and_add_point, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
