@@ -380,8 +380,10 @@ char *pvm_context_resolve_path(const pvm_context *ctx, const char *path)
     int rc;
     if (path[0] == '/')
         rc = asprintf(&out, "%s", path);
+    else if (!slash && strncmp(path, "file:", 5) == 0)
+        rc = asprintf(&out, "./%s", path); /* never read as a URI */
     else if (!slash)
-        rc = asprintf(&out, "./%s", path);
+        rc = asprintf(&out, "%s", path);
     else
         rc = asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path);
     return rc < 0 ? NULL : out;

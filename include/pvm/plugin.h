@@ -118,7 +118,8 @@ int64_t pvm_context_lookback_ms(const pvm_context *ctx);
 
 /* A file path from a plugin setting, resolved as users expect: absolute
  * paths unchanged, relative ones relative to the directory of the
- * configuration file ("./" prefixed when it has none). Returns a malloc'd
+ * configuration file (unchanged when it has none, but "file:..." becomes
+ * "./file:..." so that SQLite never reads it as a URI). Returns a malloc'd
  * string the caller frees, or NULL when out of memory. */
 char *pvm_context_resolve_path(const pvm_context *ctx, const char *path);
 

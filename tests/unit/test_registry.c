@@ -653,6 +653,9 @@ static void test_context_lookback_and_paths(void **state)
     p = pvm_context_resolve_path(ctx, "file:z.db");
     assert_string_equal(p, "./file:z.db");
     free(p);
+    p = pvm_context_resolve_path(ctx, "../data/x.om");
+    assert_string_equal(p, "../data/x.om");
+    free(p);
     pvm_context_free(ctx);
 }
 
