@@ -37,19 +37,8 @@ cleanup() {
     pvm_nginx_stop "$TMP" 10
     pvm_stop_pid "$PVM_PID" 10
     [ "$FAILED" != 0 ] && [ "$rc" = 0 ] && rc=1
-    if [ "$rc" != 0 ]; then
-        for f in "$TMP/pvm.stderr" "$TMP/error.log"; do
-            [ -s "$f" ] || continue
-            echo "----- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
-        echo "hostile.sh: kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
+    pvm_test_finish hostile.sh "$TMP" "$rc" 40 \
+        "$TMP/pvm.stderr" "$TMP/error.log"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

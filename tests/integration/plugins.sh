@@ -49,12 +49,9 @@ cleanup() {
     trap - EXIT INT TERM
     pvm_nginx_stop "$TMP/nginx" 2>/dev/null
     [ -n "$PVM_PID" ] && pvm_stop_pid "$PVM_PID"
-    if [ "$FAIL" != 0 ]; then
-        echo "----- pvm-fcgi stderr (last 40 lines)"
-        tail -40 "$TMP/pvm.stderr" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-    exit $rc
+    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
+    pvm_test_finish plugins.sh "$TMP" "$rc" 40 \
+        "$TMP/pvm.stderr" "$TMP/nginx/error.log"
 }
 trap cleanup EXIT INT TERM
 

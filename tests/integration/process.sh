@@ -64,19 +64,8 @@ cleanup() {
         pvm_stop_pid "$p" 10
     done
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
-    if [ "$rc" != 0 ]; then
-        for f in "$TMP"/*/pvm.log "$TMP"/*/error.log; do
-            [ -s "$f" ] || continue
-            echo "----- $f (last 40 lines)"
-            tail -n 40 "$f"
-        done
-    fi
-    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
-        echo "process.sh: kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
+    pvm_test_finish process.sh "$TMP" "$rc" 40 \
+        "$TMP"/*/pvm.log "$TMP"/*/error.log
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -59,19 +59,8 @@ cleanup() {
         FAILED=1
     fi
     [ "$FAILED" != 0 ] && [ "$rc" = 0 ] && rc=1
-    if [ "$rc" != 0 ]; then
-        for f in "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/nginx.stderr; do
-            [ -s "$f" ] || continue
-            echo "----- $f (last 60 lines)"
-            tail -n 60 "$f"
-        done
-    fi
-    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
-        echo "run.sh: kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
+    pvm_test_finish run.sh "$TMP" "$rc" 60 \
+        "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/nginx.stderr
 }
 trap cleanup EXIT
 trap 'exit 130' INT

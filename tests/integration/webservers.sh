@@ -50,19 +50,8 @@ cleanup() {
         pvm_stop_pid "$p" 10
     done
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
-    if [ "$rc" != 0 ]; then
-        for f in "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/*.stderr; do
-            [ -s "$f" ] || continue
-            echo "----- $f (last 30 lines)"
-            tail -n 30 "$f"
-        done
-    fi
-    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
-        echo "webservers.sh: kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
+    pvm_test_finish webservers.sh "$TMP" "$rc" 30 \
+        "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/*.stderr
 }
 trap cleanup EXIT
 trap 'exit 130' INT

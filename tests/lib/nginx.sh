@@ -252,3 +252,28 @@ pvm_nginx_stop() {
     pvm_stop_pid "$pvm_nx_pid" "${2:-10}"
     rm -f "$1/nginx.master.pid"
 }
+
+# pvm_test_finish NAME TMP RC LINES FILE...: the end of an integration
+# script's cleanup: when RC is not 0 shows the last LINES lines of each
+# non-empty FILE (the logs), then removes TMP (kept with PVM_KEEP_TMP=1,
+# for debugging) and exits with RC.
+pvm_test_finish() {
+    pvm_tf_name=$1
+    pvm_tf_tmp=$2
+    pvm_tf_rc=$3
+    pvm_tf_lines=$4
+    shift 4
+    if [ "$pvm_tf_rc" != 0 ]; then
+        for pvm_tf_f in "$@"; do
+            [ -s "$pvm_tf_f" ] || continue
+            echo "----- $pvm_tf_f (last $pvm_tf_lines lines)"
+            tail -n "$pvm_tf_lines" "$pvm_tf_f"
+        done
+    fi
+    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
+        echo "$pvm_tf_name: kept $pvm_tf_tmp"
+    else
+        rm -rf "$pvm_tf_tmp"
+    fi
+    exit "$pvm_tf_rc"
+}
