@@ -696,24 +696,39 @@ static double elapsed_ms(const struct timespec *t0)
            (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* A sink in front of the real one that notes the status of the header
+ * block written first ("Status: NNN ..."), whichever path wrote it. */
+struct status_sink {
+    const pvm_http_out *inner;  /* where the bytes go */
+    int status;                 /* status written, 0 before the head */
+};
+
+static int status_sink_write(void *ctx, const char *buf, size_t len)
+{
+    struct status_sink *s = ctx;
+    if (!s->status && len > 11 && strncmp(buf, "Status: ", 8) == 0)
+        s->status = atoi(buf + 8);
+    return s->inner->write(s->inner->ctx, buf, len);
+}
+
 int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
                    const pvm_http_request *req, const pvm_http_out *out)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    api_req r = {.env = env, .a = a, .hr = req, .out = out,
+    struct status_sink sink = {.inner = out};
+    pvm_http_out counted = {status_sink_write, &sink};
+    api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
                  .kind = "unknown", .unit = "values"};
-    int status = 200;
     int rc = dispatch(&r);
     if (rc < 0) {
         if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)
             pvm_error_set(&r.err, PVM_ERR_NOMEM,
                           "query processing would use too much memory "
                           "(see [server] max_request_memory)");
-        status = pvm_output_error(out, r.err.code, r.err.msg, NULL, 0);
-    } else if (r.err.code) {
-        status = pvm_status_http(r.err.code); /* answered by the handler */
+        pvm_output_error(&counted, r.err.code, r.err.msg, NULL, 0);
     }
+    int status = sink.status ? sink.status : 500;
     pvm_metrics_observe(env->shm, r.route, status, elapsed_ms(&t0) / 1e3);
     if (r.err.code == PVM_ERR_PLUGIN)
         count_plugin_error(&r);

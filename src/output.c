@@ -54,13 +54,22 @@ static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
     return out->write(out->ctx, buf, (size_t)n);
 }
 
-/* A writer in arena a, with {"status":"success" written. NULL when out of
- * memory. */
-static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out)
+/* Starts a successful answer: allocates the writer in arena a first, so
+ * that running out of memory can still be answered with an error
+ * envelope, then writes the 200 header block (with extra headers h) and
+ * {"status":"success". Returns the writer, or NULL after answering the
+ * error (the caller then returns 422). */
+static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out,
+                            const pvm_kv *h, size_t nh)
 {
     pvm_json *j = pvm_json_new(a, 0, out->write, out->ctx);
-    if (!j)
+    if (!j) {
+        pvm_output_error(out, PVM_ERR_NOMEM,
+                         "query processing would use too much memory "
+                         "(see [server] max_request_memory)", NULL, 0);
         return NULL;
+    }
+    write_head(out, 200, h, nh);
     pvm_json_begin_object(j);
     pvm_json_key(j, "status");
     pvm_json_string(j, "success");
@@ -222,10 +231,9 @@ int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
         n = limit;
         pvm_response_add_warning(r, "results truncated due to limit");
     }
-    write_head(out, 200, r->headers, r->nheaders);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, r->headers, r->nheaders);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     switch (r->type) {
     case PVM_RESPONSE_VECTOR:
@@ -257,10 +265,9 @@ int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
 static int output_pair(pvm_arena *a, const pvm_http_out *out,
                        const char *type, int64_t t, double v, const char *s)
 {
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     pvm_json_begin_object(j);
     pvm_json_key(j, "resultType");
@@ -294,10 +301,9 @@ int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
                             int64_t start,
                             int64_t end, int64_t step, double v)
 {
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     pvm_json_begin_object(j);
     pvm_json_key(j, "resultType");
@@ -326,10 +332,9 @@ int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
 int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
                         const char *data_json)
 {
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     pvm_json_raw(j, data_json, strlen(data_json));
     json_end(j);
@@ -339,10 +344,9 @@ int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
 int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
                            const char *s)
 {
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     pvm_json_string(j, s);
     json_end(j);
@@ -351,20 +355,18 @@ int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
 
 int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out)
 {
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     json_end(j);
     return 200;
 }
 
 int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e)
 {
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     pvm_ast_write_json(j, e);
     json_end(j);
@@ -387,10 +389,9 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
                     pvm_strlist *infos, size_t limit)
 {
     if (res->type == PVM_VT_SCALAR || res->type == PVM_VT_STRING) {
-        write_head(out, 200, NULL, 0);
-        pvm_json *j = json_start(a, out);
+        pvm_json *j = json_start(a, out, NULL, 0);
         if (!j)
-            return 500;
+            return 422;
         pvm_json_key(j, "data");
         pvm_json_begin_object(j);
         pvm_json_key(j, "resultType");
@@ -415,10 +416,9 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
         pvm_strlist_add(a, warnings, "results truncated due to limit");
     }
     bool matrix = res->type == PVM_VT_MATRIX;
-    write_head(out, 200, NULL, 0);
-    pvm_json *j = json_start(a, out);
+    pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
-        return 500;
+        return 422;
     pvm_json_key(j, "data");
     pvm_json_begin_object(j);
     pvm_json_key(j, "resultType");

@@ -434,6 +434,38 @@ static void test_engine_value_at_every_step(void **state)
     pvm_test_response_free(r);
 }
 
+/* When the request's memory runs out just before the answer is written,
+ * the client still gets an error envelope, never a 200 without a body. */
+static void test_memory_cap_answers_envelope(void **state)
+{
+    (void)state;
+    char err[512];
+    pvm_testkit *k = pvm_testkit_new("[server]\nmax_request_memory = 80k\n"
+                                     "access_log = off\n[plugin:example]\n",
+                                     table, err, sizeof(err));
+    assert_non_null(k);
+    static const char *const targets[] = {
+        "/api/v1/query?query=1&time=4",
+        "/api/v1/status/buildinfo",
+        "/api/v1/label/type/values",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        pvm_test_response *r = pvm_testkit_request(k, "GET", targets[i],
+                                                   NULL, NULL);
+        assert_non_null(r->json);
+        if (r->status == 200) {
+            assert_string_equal(pvm_test_json_string(r->json, "status"),
+                                "success");
+        } else {
+            assert_int_equal(r->status, 422);
+            assert_string_equal(pvm_test_json_string(r->json, "status"),
+                                "error");
+        }
+        pvm_test_response_free(r);
+    }
+    pvm_testkit_free(k);
+}
+
 static void test_parse_query(void **state)
 {
     pvm_test_response *r = req(state, "GET",
@@ -488,6 +520,7 @@ int main(void)
         T(test_engine_sum_by_type),
         T(test_engine_rate_matches_slope),
         T(test_engine_value_at_every_step),
+        cmocka_unit_test(test_memory_cap_answers_envelope),
         T(test_parse_query),
         T(test_constant_range),
     };
