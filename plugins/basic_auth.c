@@ -1,9 +1,11 @@
 /* basic_auth.c: the seed's BasicAuthPlugin. Every request must carry HTTP
  * Basic credentials of a user given in the section (`user = NAME:PASSWORD`)
  * or in an htpasswd file (bcrypt or SHA-crypt hashes); otherwise it is
- * answered 401 with a WWW-Authenticate challenge and the instances after
- * this one do not run. Also defines pvm_basic_auth_credentials()
- * (pvm/basic_auth.h). */
+ * answered 401 with a WWW-Authenticate challenge. The check is the
+ * on_request gate, so it covers every path (API endpoints, /metrics,
+ * unknown paths) before anything else runs; only the paths listed in
+ * `exempt_paths` pass without credentials. Also defines
+ * pvm_basic_auth_credentials() (pvm/basic_auth.h). */
 #include <crypt.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -32,9 +34,9 @@ struct basic_auth {
     char *htpasswd;         /* `htpasswd =` path as given, malloc'd */
     char realm[128];        /* `realm =`, default "pvm" */
     char challenge[160];    /* WWW-Authenticate value */
-    const pvm_arena *ok_arena;  /* request already let through (its arena),
-                                   reset when that request ends */
-    const char *ok_header;      /* its Authorization header */
+    char **exempt;          /* `exempt_paths =`: exact request paths let
+                               through without credentials, malloc'd */
+    size_t nexempt;         /* entries in exempt */
 };
 
 /* ---- credentials (pvm/basic_auth.h) ---------------------------------- */
@@ -221,8 +223,33 @@ static int configure_user(struct basic_auth *st, const char *value,
     return rc;
 }
 
+/* `exempt_paths = PATH...`: blank or comma separated exact paths, each
+ * starting with '/'; repeated keys add to the list. */
+static int configure_exempt(struct basic_auth *st, const char *value,
+                            pvm_error *err)
+{
+    const char *sep = ", \t";
+    for (const char *p = value + strspn(value, sep); *p;
+         p += strspn(p, sep)) {
+        size_t len = strcspn(p, sep);
+        if (p[0] != '/' || memchr(p, '?', len))
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "'%.*s' is not a path (it must start with "
+                                 "/ and have no query string)", (int)len, p);
+        char **e = realloc(st->exempt, (st->nexempt + 1) * sizeof(*e));
+        if (!e)
+            return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+        st->exempt = e;
+        if (!(e[st->nexempt] = strndup(p, len)))
+            return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+        st->nexempt++;
+        p += len;
+    }
+    return 0;
+}
+
 /* [plugin:NAME] keys: user = NAME:PASSWORD (repeatable), htpasswd = PATH,
- * realm = TEXT */
+ * realm = TEXT, exempt_paths = PATH... */
 static int basic_auth_configure(pvm_plugin *self, const char *key,
                                 const char *value, pvm_error *err)
 {
@@ -246,9 +273,11 @@ static int basic_auth_configure(pvm_plugin *self, const char *key,
         strcpy(st->realm, value);
         return 0;
     }
+    if (strcmp(key, "exempt_paths") == 0)
+        return configure_exempt(st, value, err);
     return pvm_error_set(err, PVM_ERR_BAD_DATA,
                          "unknown key (basic_auth knows user, htpasswd, "
-                         "realm)");
+                         "realm, exempt_paths)");
 }
 
 static int basic_auth_check(pvm_plugin *self, pvm_error *err)
@@ -271,6 +300,9 @@ static void basic_auth_destroy(pvm_plugin *self)
     drop_users_from(st, 0);
     free(st->users);
     free(st->htpasswd);
+    for (size_t i = 0; i < st->nexempt; i++)
+        free(st->exempt[i]);
+    free(st->exempt);
 }
 
 /* Parses one "user:hash" line of an htpasswd file. */
@@ -338,8 +370,8 @@ static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
     if (!st->nusers)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "htpasswd: %s has no users", st->htpasswd);
-    pvm_plugin_log(self, PVM_LOG_INFO, "%zu user(s), realm \"%s\"",
-                   st->nusers, st->realm);
+    pvm_plugin_log(self, PVM_LOG_INFO, "%zu user(s), realm \"%s\", %zu "
+                   "path(s) exempt", st->nusers, st->realm, st->nexempt);
     return 0;
 }
 
@@ -373,38 +405,23 @@ static bool verify(const struct basic_auth *st, struct crypt_data *cd,
     return same && match;
 }
 
-/* Arena cleanup: the request let through has ended. */
-static void forget_request(void *arg)
+/* True when the request's path is listed in exempt_paths (exact match of
+ * the raw path, the same string the server routes on). */
+static bool is_exempt(const struct basic_auth *st, const pvm_request *req)
 {
-    struct basic_auth *st = arg;
-    st->ok_arena = NULL;
-    st->ok_header = NULL;
+    const char *path = pvm_request_http_path(req);
+    for (size_t i = 0; i < st->nexempt; i++)
+        if (strcmp(st->exempt[i], path) == 0)
+            return true;
+    return false;
 }
 
-/* The server may call the hooks several times for one HTTP request (once
- * per selector of a query, again to refine discovery): after the first
- * success the request is remembered until its arena is reset, so the
- * password is hashed once per request. */
-static bool already_checked(struct basic_auth *st, pvm_request *req)
-{
-    return st->ok_arena && st->ok_arena == pvm_request_arena(req) &&
-           st->ok_header == pvm_request_http_header(req, "Authorization");
-}
-
-static void remember(struct basic_auth *st, pvm_request *req)
-{
-    pvm_arena *a = pvm_request_arena(req);
-    if (pvm_arena_on_cleanup(a, forget_request, st) == 0) {
-        st->ok_arena = a;
-        st->ok_header = pvm_request_http_header(req, "Authorization");
-    }
-}
-
+/* The gate (on_request): once per HTTP request, before routing. */
 static int check_request(pvm_plugin *self, pvm_request *req,
                          pvm_response *resp)
 {
     struct basic_auth *st = pvm_plugin_state(self);
-    if (already_checked(st, req))
+    if (is_exempt(st, req))
         return 0;
     char user[256], pass[256];
     const char *why = NULL;
@@ -431,10 +448,8 @@ static int check_request(pvm_plugin *self, pvm_request *req,
         explicit_bzero(cd, sizeof(*cd));
     }
     explicit_bzero(pass, sizeof(pass));
-    if (!why) {
-        remember(st, req);
+    if (!why)
         return 0;
-    }
     int hrc = pvm_response_add_header(resp, "WWW-Authenticate",
                                       st->challenge);
     if (hrc < 0)
@@ -447,14 +462,17 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .description = "HTTP Basic authentication from the section or an "
                    "htpasswd file (the seed's BasicAuthPlugin)",
     .state_size = sizeof(struct basic_auth), /* zeroed per instance */
-    .configure = basic_auth_configure,       /* user, htpasswd, realm */
+    .configure = basic_auth_configure,       /* user, htpasswd, realm,
+                                                exempt_paths */
     .check = basic_auth_check,               /* some users; realm default */
-    .destroy = basic_auth_destroy,           /* frees users and path */
+    .destroy = basic_auth_destroy,           /* frees users and paths */
     .on_startup = basic_auth_startup,        /* loads the htpasswd file */
     .on_shutdown = NULL,                     /* nothing to stop */
-    .on_instant_query_request = check_request,  /* each: 401 or go on */
-    .on_range_query_request = check_request,
-    .on_metric_names_request = check_request,
-    .on_label_names_request = check_request,
-    .on_label_values_request = check_request,
+    .on_instant_query_request = NULL,        /* the gate covers them all */
+    .on_range_query_request = NULL,
+    .on_metric_names_request = NULL,
+    .on_label_names_request = NULL,
+    .on_label_values_request = NULL,
+    .on_master_startup = NULL,               /* nothing before forking */
+    .on_request = check_request,             /* every request: 401 or go on */
 };

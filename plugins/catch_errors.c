@@ -2,7 +2,9 @@
  * (`wrap = NAME`): the server stops calling that instance's hooks and this
  * one calls them instead; when a shielded hook fails, the failure is taken
  * back from the response, logged, and (send_warnings) turned into a
- * warning, so the other instances' results still come back as success. */
+ * warning, so the other instances' results still come back as success.
+ * The gate on_request is not wrapped: the server calls it for the wrapped
+ * instance too, so a failing gate keeps the request out (no warning). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,12 @@ static int parse_hooks(struct catch_errors *st, const char *value,
          p += strspn(p, sep)) {
         size_t len = strcspn(p, sep);
         int h = hook_by_name(p, len);
+        if (h == PVM_HOOK_REQUEST)
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "on_request cannot be shielded: the server "
+                                 "runs every instance's gate itself, and a "
+                                 "failing gate answers 500 to keep requests "
+                                 "out");
         if (h < 0)
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "unknown hook '%.*s' (hooks are "
@@ -142,7 +150,7 @@ static int catch_errors_check(pvm_plugin *self, pvm_error *err)
                              "wrap: instance '%s' is already wrapped by "
                              "another instance", st->wrap_name);
     if (!st->hooks_set)
-        for (int h = PVM_HOOK_INSTANT_QUERY; h < PVM_HOOK_COUNT; h++)
+        for (int h = PVM_HOOK_INSTANT_QUERY; h <= PVM_HOOK_LABEL_VALUES; h++)
             st->shield[h] = true;
     pvm_plugin_set_wrapped(w);
     st->wrapped = w;

@@ -261,7 +261,9 @@ static int sqlite_shutdown(pvm_plugin *self, pvm_context *ctx,
 /* ---- running a statement ------------------------------------------------ */
 
 /* Reads a numeric column: 1 with *out set, 0 for NULL, -1 when the
- * column holds something else than a number. */
+ * column holds something else than a number. Text must be a number as
+ * Prometheus' text format writes it (pvm_parse_sample_value: decimal,
+ * NaN, Inf; not "0x10" or "1_000"), blanks around it ignored. */
 static int column_number(sqlite3_stmt *s, int col, double *out)
 {
     switch (sqlite3_column_type(s, col)) {
@@ -273,9 +275,19 @@ static int column_number(sqlite3_stmt *s, int col, double *out)
         return 1;
     case SQLITE_TEXT: {
         const char *t = (const char *)sqlite3_column_text(s, col);
-        char *end;
-        *out = t ? strtod(t, &end) : 0;
-        return t && end != t && !end[strspn(end, " ")] ? 1 : -1;
+        size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+        char buf[128];
+        if (!t || strlen(t) != n) /* a NUL inside: not a number */
+            return -1;
+        while (n && (*t == ' ' || *t == '\t'))
+            t++, n--;
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof(buf))
+            return -1;
+        memcpy(buf, t, n);
+        buf[n] = '\0';
+        return pvm_parse_sample_value(buf, out) == 0 ? 1 : -1;
     }
     default:
         return -1;
@@ -283,8 +295,13 @@ static int column_number(sqlite3_stmt *s, int col, double *out)
 }
 
 /* Reads the current row: 1 when it is a sample (or a label row), 0 when
- * its timestamp or value is NULL (skipped), -1 with *why otherwise. */
-static int read_row(const struct stmt *m, struct row *r, const char **why)
+ * its timestamp or value is NULL (skipped), -1 with *why otherwise. A
+ * label value holding a NUL byte (a BLOB, or text stored with one) is
+ * refused: label values are UTF-8 text and the server's strings end at
+ * NUL, so keeping it would cut it silently; *bad_label then names the
+ * column. */
+static int read_row(const struct stmt *m, struct row *r, const char **why,
+                    const char **bad_label)
 {
     double t = 0;
     r->nlabels = 0;
@@ -309,6 +326,13 @@ static int read_row(const struct stmt *m, struct row *r, const char **why)
     for (size_t i = 0; i < m->nlabels; i++) {
         const char *v = (const char *)sqlite3_column_text(m->s,
                                                           m->label_col[i]);
+        if (v && strlen(v) != (size_t)sqlite3_column_bytes(m->s,
+                                                           m->label_col[i])) {
+            *why = "the value contains a NUL byte (label values are text: "
+                   "convert or replace() it in the query)";
+            *bad_label = m->label_name[i];
+            return -1;
+        }
         r->labels[r->nlabels++] = (pvm_label){m->label_name[i], v ? v : ""};
     }
     return 1;
@@ -331,12 +355,20 @@ static int run(struct sqlite_plugin *st, struct stmt *m, int64_t start,
     if ((i = sqlite3_bind_parameter_index(m->s, ":end")))
         sqlite3_bind_double(m->s, i, (double)end / 1000.0);
     int rc = 0, src;
+    long nrow = 0;
     struct row r;
     while ((src = sqlite3_step(m->s)) == SQLITE_ROW) {
-        const char *why = NULL;
-        int k = read_row(m, &r, &why);
+        const char *why = NULL, *col = NULL;
+        int k = read_row(m, &r, &why, &col);
+        nrow++;
+        if (k < 0 && col) {
+            rc = pvm_response_fail(resp, "%s: row %ld, column '%s': %s",
+                                   m->what, nrow, col, why);
+            break;
+        }
         if (k < 0) {
-            rc = pvm_response_fail(resp, "%s: %s", m->what, why);
+            rc = pvm_response_fail(resp, "%s: row %ld: %s", m->what, nrow,
+                                   why);
             break;
         }
         if (k > 0 && (rc = fn(st, &r, arg)) < 0)

@@ -43,6 +43,7 @@ typedef struct api_req {
     size_t count;                 /* results returned, for the log */
     const char *query;            /* query text, for the log */
     const char *route;            /* matched route, for the metrics */
+    const char *path;             /* request path (no query string) */
 } api_req;
 
 typedef int (*api_handler)(api_req *r);
@@ -145,7 +146,7 @@ static pvm_request *new_request(api_req *r, pvm_request_type type,
     req->query = q;
     req->query_string = pvm_query_string(q);
     req->method = r->hr->method;
-    req->path = r->hr->request_uri;
+    req->path = r->path;
     req->remote = r->hr->remote_addr ? r->hr->remote_addr : "";
     req->headers = r->hr->headers;
     req->nheaders = r->hr->nheaders;
@@ -619,6 +620,66 @@ static int decode_params(api_req *r, bool post)
     return 0;
 }
 
+/* The route pattern r->path would take ("metrics" for the self-monitoring
+ * path), or NULL for an unknown path: to count a request answered before
+ * routing under its endpoint. */
+static const char *route_name(const api_req *r)
+{
+    const char *prefix = r->env->cfg->api_url_prefix;
+    const char *mp = r->env->cfg->metrics_path;
+    size_t pl = strlen(prefix);
+    if (strncmp(r->path, prefix, pl) != 0)
+        return NULL;
+    const char *rest = r->path + pl;
+    if (mp && *mp && strcmp(rest, mp) == 0)
+        return "metrics";
+    if (strncmp(rest, "/api/v1/", 8) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *arg = NULL;
+        size_t arg_len = 0;
+        if (route_matches(routes[i].path, rest + 8, &arg, &arg_len))
+            return routes[i].path;
+    }
+    return NULL;
+}
+
+/* True when an instance has on_request (wrapped or not: the registry
+ * calls every gate itself). */
+static bool has_gate(const pvm_context *ctx)
+{
+    for (size_t i = 0; i < pvm_context_plugin_count(ctx); i++)
+        if (pvm_plugin_request_hook(pvm_context_plugin_at(ctx, i),
+                                    PVM_HOOK_REQUEST))
+            return true;
+    return false;
+}
+
+/* Runs the on_request gates (pvm/plugin.h) before anything else looks at
+ * the request. Returns 1 when a gate answered (a chosen error such as 401,
+ * or a 500 for a failing gate: it fails closed), 0 to go on, or a
+ * negative status with r->err set. */
+static int run_gate(api_req *r)
+{
+    if (!has_gate(r->env->ctx))
+        return 0;
+    const pvm_query *q = pvm_query_new_empty(r->a);
+    pvm_request *req = q ? new_request(r, PVM_REQUEST_HTTP, q) : NULL;
+    pvm_response *resp = req ? pvm_response_new(req, PVM_RESPONSE_DATA, 0)
+                             : NULL;
+    if (!resp)
+        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    pvm_context_run_request_hook(r->env->ctx, PVM_HOOK_REQUEST, req, resp);
+    if (!resp->error_code)
+        return 0;
+    r->route = route_name(r);
+    r->err.code = resp->error_code;
+    snprintf(r->err.msg, sizeof(r->err.msg), "%s", resp->error_msg);
+    pvm_output_error(r->out, resp->error_code, resp->error_msg,
+                     resp->headers, resp->nheaders);
+    return 1;
+}
+
 /* Finds the route and runs it; returns 1 when answered or a negative
  * status with r->err set. */
 static int dispatch(api_req *r)
@@ -626,9 +687,7 @@ static int dispatch(api_req *r)
     const char *m = r->hr->method ? r->hr->method : "";
     unsigned method = strcmp(m, "GET") == 0 ? M_GET
                       : strcmp(m, "POST") == 0 ? M_POST : 0;
-    const char *path = request_path(r);
-    if (!path)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    const char *path = r->path;
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
     const char *mp = r->env->cfg->metrics_path;
@@ -672,6 +731,8 @@ static int dispatch(api_req *r)
         }
         if (decode_params(r, method == M_POST) < 0)
             return r->err.code;
+        /* Logged whenever sent, even if another parameter is refused. */
+        r->query = param(r, "query");
         return routes[i].handler(r);
     }
     return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
@@ -720,7 +781,11 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
     pvm_http_out counted = {status_sink_write, &sink};
     api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
                  .kind = "unknown", .unit = "values"};
-    int rc = dispatch(&r);
+    r.path = request_path(&r);
+    int rc = r.path ? run_gate(&r)
+                    : pvm_error_set(&r.err, PVM_ERR_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = dispatch(&r);
     if (rc < 0) {
         if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)
             pvm_error_set(&r.err, PVM_ERR_NOMEM,
@@ -736,9 +801,9 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
         !env->cfg->access_log_off)
         pvm_log(env->cfg->access_log_level,
                 "handled %s request in %.3fms, returning %zu %s [status=%d, "
-                "query=\"%.200s\", client=%s]",
+                "path=\"%.200s\", query=\"%.200s\", client=%s]",
                 r.kind, elapsed_ms(&t0), r.count, r.unit, status,
-                r.query ? r.query : "",
+                r.path ? r.path : "", r.query ? r.query : "",
                 req->remote_addr ? req->remote_addr : "-");
     return status;
 }

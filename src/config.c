@@ -642,7 +642,9 @@ static int set_prefix(pvm_server_config *s, const struct server_key *k,
 }
 
 /* The self-monitoring path: "" (disabled) or a path, normalized to one
- * leading slash ("metrics" -> "/metrics"). */
+ * leading slash ("metrics" -> "/metrics"). It is routed before the API,
+ * so a path in the API's space (/api/v1 and below) is refused: it would
+ * shadow a route or a future one. */
 static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
                             const char *v, char *why, size_t n)
 {
@@ -666,6 +668,14 @@ static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
     }
     copy[0] = len ? '/' : '\0';
     memcpy(copy + (len ? 1 : 0), v, len + 1);
+    if (strcmp(copy, "/api/v1") == 0 || strncmp(copy, "/api/v1/", 8) == 0) {
+        snprintf(why, n,
+                 "'%s' would shadow the Prometheus API (paths under "
+                 "/api/v1/ are its routes): choose another path, e.g. "
+                 "/metrics", copy);
+        free(copy);
+        return -1;
+    }
     free(s->metrics_path);
     s->metrics_path = copy;
     return 0;

@@ -24,6 +24,7 @@ static const struct {
     {"label/*/values", "/api/v1/label/:name/values"},
     {"query_exemplars", "/api/v1/query_exemplars"},
     {"format_query", "/api/v1/format_query"},
+    {"parse_query", "/api/v1/parse_query"},
     {"status/buildinfo", "/api/v1/status/buildinfo"},
     {"rules", "/api/v1/rules"},
     {"alerts", "/api/v1/alerts"},

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvm/response.h>
+
 #include "params.h"
 
 #define NS_PER_MS 1000000ULL
@@ -164,6 +166,18 @@ static enum go_float go_parse_float(const char *s, double *v)
     if (errno == ERANGE && isinf(*v))
         return GO_FLOAT_RANGE;
     return GO_FLOAT_OK;
+}
+
+/* Prometheus' textparse parseFloat: "Keep to pre-Go 1.13 float formats",
+ * i.e. ParseFloat refusing 'p', 'P' and '_' (so no hex floats: a hex
+ * mantissa needs a p exponent). */
+int pvm_parse_sample_value(const char *s, double *out)
+{
+    double v;
+    if (strpbrk(s, "pP_") || go_parse_float(s, &v) >= GO_FLOAT_SYNTAX)
+        return PVM_ERR_BAD_DATA;
+    *out = v;
+    return 0;
 }
 
 /* Float seconds to ms as Prometheus: whole part, plus the fraction rounded

@@ -146,21 +146,27 @@ int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
 {
     for (size_t i = 0; i < ctx->nplugins; i++) {
         pvm_plugin *p = &ctx->plugins[i];
-        if (p->wrapped)
+        /* A gate is never left to a wrapper, which could drop it. */
+        if (p->wrapped && hook != PVM_HOOK_REQUEST)
             continue;
         pvm_request_hook_fn fn = pvm_plugin_request_hook(p, hook);
         if (!fn)
             continue;
         int rc = fn(p, req, resp);
-        if (rc < 0) {
-            rc = pvm_response_note_failure(resp, p, hook, rc);
+        if (rc >= 0 && !pvm_response_has_error(resp))
+            continue;
+        /* An answer the hook chose (a 401, ...) is not a plugin error:
+         * it stands, logged at info level; a failure becomes a 500. */
+        bool chosen = pvm_response_has_error(resp);
+        rc = pvm_response_note_failure(resp, p, hook,
+                                       rc < 0 ? rc : PVM_ERR_PLUGIN);
+        if (chosen)
+            pvm_log(PVM_LOG_INFO, "plugin %s: %s answered %d", p->name,
+                    pvm_hook_name(hook), pvm_status_http(rc));
+        else
             pvm_log(PVM_LOG_ERROR, "plugin %s: %s failed", p->name,
                     pvm_hook_name(hook));
-            return rc;
-        }
-        /* The hook set an error but returned 0: the error stands. */
-        if (pvm_response_has_error(resp))
-            return pvm_response_note_failure(resp, p, hook, PVM_ERR_PLUGIN);
+        return rc;
     }
     return 0;
 }
@@ -211,6 +217,8 @@ pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
         return t->on_label_names_request;
     case PVM_HOOK_LABEL_VALUES:
         return t->on_label_values_request;
+    case PVM_HOOK_REQUEST:
+        return t->on_request;
     default:
         return NULL;
     }
@@ -365,6 +373,7 @@ static const char *const hook_names[PVM_HOOK_COUNT] = {
     [PVM_HOOK_METRIC_NAMES] = "on_metric_names_request",
     [PVM_HOOK_LABEL_NAMES] = "on_label_names_request",
     [PVM_HOOK_LABEL_VALUES] = "on_label_values_request",
+    [PVM_HOOK_REQUEST] = "on_request",
 };
 
 int64_t pvm_context_lookback_ms(const pvm_context *ctx)

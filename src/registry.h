@@ -42,8 +42,10 @@ void pvm_context_free(pvm_context *ctx);
 
 const pvm_config *pvm_context_config(const pvm_context *ctx);
 
-/* Runs a request hook of every instance that has it and is not wrapped,
- * in configuration order, stopping at the first failure. A failure is
+/* Runs a request hook of every instance that has it and is not wrapped
+ * (on_request: wrapped or not, so that no wrapper can open a gate), in
+ * configuration order, stopping at the first failure or chosen answer
+ * (logged at error or info level). A failure is
  * reported into resp (see pvm_response_note_failure) and logged. Returns
  * 0 or the failing status. */
 int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,

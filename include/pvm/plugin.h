@@ -25,6 +25,7 @@ typedef enum pvm_hook {
     PVM_HOOK_METRIC_NAMES,
     PVM_HOOK_LABEL_NAMES,
     PVM_HOOK_LABEL_VALUES,
+    PVM_HOOK_REQUEST,      /* on_request: the gate before routing */
     PVM_HOOK_COUNT
 } pvm_hook;
 
@@ -75,6 +76,25 @@ typedef struct pvm_plugin_type {
      * rejects the reload). Added last so that existing initialisers stay
      * valid. */
     pvm_context_hook_fn on_master_startup;
+
+    /* Optional (NULL). The per-request gate: called for EVERY HTTP request
+     * (every API endpoint, the self-monitoring path, unknown paths, any
+     * method) before routing, before parameters are decoded and before
+     * any other hook, in configuration order. The request has type
+     * PVM_REQUEST_HTTP, an empty query, and only its HTTP details are
+     * filled: method, path (without the query string), client address
+     * and headers; its query and body parameters are not decoded yet
+     * (none are listed). Return 0 to let the request pass, or answer it
+     * instead with pvm_response_set_error() (e.g. PVM_ERR_FORBIDDEN: 401,
+     * with pvm_response_add_header() for WWW-Authenticate); then no later
+     * instance runs and nothing else is done. Any failure (a negative
+     * return or pvm_response_fail()) also stops the request, with a 500:
+     * a broken gate stays closed. The server calls it for wrapped
+     * instances too (pvm_plugin_set_wrapped), so no wrapper can skip or
+     * shield a gate. Chosen answers are logged at info level, failures at
+     * error level. Cost: it runs once per HTTP request. Added last so
+     * that existing initialisers stay valid. */
+    pvm_request_hook_fn on_request;
 } pvm_plugin_type;
 
 /* The instance's state (state_size zeroed bytes, owned by the server). */
@@ -97,7 +117,9 @@ pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
 const char *pvm_hook_name(pvm_hook hook);
 
 /* Marks an instance as wrapped by another (e.g. catch_errors): the server
- * then no longer calls its hooks itself; the wrapper does. */
+ * then no longer calls its hooks itself; the wrapper does. Exceptions:
+ * on_master_startup and the gate on_request, which the server still
+ * calls. */
 void pvm_plugin_set_wrapped(pvm_plugin *self);
 bool pvm_plugin_is_wrapped(const pvm_plugin *self);
 

@@ -41,6 +41,15 @@ typedef struct pvm_sample {
     void *value_arg;                 /* argument of value_fn */
 } pvm_sample;
 
+/* Parses a sample value written as text, as Prometheus' text format
+ * parser does (strconv.ParseFloat without hex floats and '_'): decimal
+ * numbers with optional sign, fraction and exponent ("42", "-1.5", ".5",
+ * "1e3", "1E-3"), and NaN, Inf, Infinity in any case (Inf with a sign).
+ * All of s must be the number: no blanks, no "0x10", no "1_000", no
+ * "0x1p4". Returns 0 with *out set, or PVM_ERR_BAD_DATA for any other
+ * text and for a magnitude beyond the largest double ("1e400"). */
+int pvm_parse_sample_value(const char *s, double *out);
+
 /* Adds a sample if it matches the request's query. Returns 1 when added,
  * 0 when skipped because it does not match, negative on error. A response
  * remembers the label arrays it was given: a sample whose name and labels

@@ -136,6 +136,31 @@ for ep in "query?query=up" "query_range?query=up&start=0&end=60&step=15" \
     check "auth: wrong password /$ep" 401 '"status":"error"' -u grafana:nope "$U/$ep"
 done
 check "auth: right credentials" 200 '"status":"success"' $AUTH "$U/labels"
+# The gate (on_request) covers every path, also those that reach no data
+# hook: queries without selectors, the static endpoints and /metrics.
+B=http://127.0.0.1:$PORT
+for ep in "api/v1/query?query=vector(1)" "api/v1/query?query=time()" \
+          "api/v1/query_range?query=vector(1)&start=0&end=60&step=15" \
+          "metrics" "api/v1/status/buildinfo" "api/v1/format_query?query=up" \
+          "api/v1/parse_query?query=up" "api/v1/query_exemplars?query=up" \
+          "api/v1/rules" "api/v1/alerts" "api/v1/metadata"; do
+    check "gate: no credentials /$ep" 401 'WWW-Authenticate: Basic realm="pvm"' "$B/$ep"
+    check "gate: right credentials /$ep" 200 '200' $AUTH "$B/$ep"
+done
+check "gate: vector(1) needs credentials (POST)" 401 '"errorType":"unauthorized"' \
+    --data-urlencode 'query=vector(1)' "$U/query"
+check "gate: vector(1) with credentials (POST)" 200 '"value":[' $AUTH \
+    --data-urlencode 'query=vector(1)' "$U/query"
+check "gate: unknown path without credentials" 401 'WWW-Authenticate' "$B/nope"
+check "gate: unknown path with credentials" 404 'not_found' $AUTH "$B/nope"
+# A 401 is logged at info level, never as a plugin error.
+if grep -q 'info: plugin auth: on_request answered 401' "$TMP/pvm.stderr" &&
+   ! grep -q 'error: plugin auth' "$TMP/pvm.stderr"; then
+    PASS=$((PASS + 1)); echo "ok   gate: 401 logged at info level"
+else
+    FAIL=$((FAIL + 1)); echo "FAIL gate: 401 not logged at info level"
+    grep 'plugin auth' "$TMP/pvm.stderr" | head -5
+fi
 
 # openmetrics_file: raw samples, exact milliseconds.
 check "openmetrics: range selector keeps raw timestamps" 200 \

@@ -201,6 +201,23 @@ static void test_prefix_normalization(void **state)
     expect_server_error("api_url_prefix", "/a b",
                         "not a URL path: '/a b' (no spaces, '?' or '#' "
                         "allowed)");
+    /* metrics_path is routed first: it may not take an API path. */
+    static const char *const shadows[] = {"/api/v1/query", "api/v1/labels",
+                                          "//api/v1/status/buildinfo",
+                                          "/api/v1", "/api/v1/x"};
+    for (size_t i = 0; i < sizeof(shadows) / sizeof(shadows[0]); i++) {
+        char why[256];
+        const char *norm = shadows[i] + strspn(shadows[i], "/");
+        snprintf(why, sizeof(why), "'/%s' would shadow the Prometheus API "
+                 "(paths under /api/v1/ are its routes): choose another "
+                 "path, e.g. /metrics", norm);
+        expect_server_error("metrics_path", shadows[i], why);
+    }
+    c = load_server("metrics_path", "/api/v2/metrics");
+    assert_string_equal(c->server.metrics_path, "/api/v2/metrics");
+    pvm_config_free(c);
+    c = load_server("metrics_path", "/api/v1metrics");
+    pvm_config_free(c);
 }
 
 static void test_sizes(void **state)

@@ -9,6 +9,10 @@
 
 #include <cmocka.h>
 
+#include <math.h>
+
+#include <pvm/response.h>
+
 #include "params.h"
 #include "testutil.h"
 
@@ -293,6 +297,42 @@ static void test_limit(void **state)
     }
 }
 
+/* pvm_parse_sample_value: Prometheus' text-format float syntax (Go's
+ * ParseFloat without 'p', 'P' and '_'). */
+static void test_sample_value(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;  /* text */
+        double v;       /* value */
+    } good[] = {
+        {"42", 42},          {"-1.5", -1.5},     {"+.5", 0.5},
+        {"5.", 5},           {"1e3", 1000},      {"1E-3", 0.001},
+        {"007", 7},          {"1e-400", 0},      {"Inf", INFINITY},
+        {"+inf", INFINITY},  {"-Infinity", -INFINITY},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        double v = -1;
+        assert_int_equal(pvm_parse_sample_value(good[i].s, &v), 0);
+        assert_double_equal(v, good[i].v);
+    }
+    double v = 0;
+    assert_int_equal(pvm_parse_sample_value("NaN", &v), 0);
+    assert_true(isnan(v));
+    assert_int_equal(pvm_parse_sample_value("nan", &v), 0);
+    static const char *const bad[] = {
+        "",      " 1",     "1 ",   "0x10",  "0X10",   "0x1p4", "0x1P-2",
+        "1_000", "1e400",  "-1e400", "1e",  "e3",     ".",     "+",
+        "--1",   "1.2.3",  "inf1", "-nan",  "infinit", "١",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        v = 12345;
+        if (pvm_parse_sample_value(bad[i], &v) != PVM_ERR_BAD_DATA)
+            fail_msg("'%s' accepted as %g", bad[i], v);
+        assert_double_equal(v, 12345);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_prom_duration),
         cmocka_unit_test(test_format_duration),
         cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_sample_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

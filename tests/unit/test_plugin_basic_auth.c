@@ -1,7 +1,9 @@
 /* test_plugin_basic_auth.c: the basic_auth plugin through the test kit:
- * 401 with a challenge without or with wrong credentials on all five
- * request hooks, 200 with right ones for plain, bcrypt and SHA-crypt
- * users, htpasswd errors, and pvm_basic_auth_credentials(). */
+ * 401 with a challenge without or with wrong credentials on every path
+ * (the on_request gate: data endpoints, queries without selectors, the
+ * static endpoints, /metrics, unknown paths), 200 with right ones for
+ * plain, bcrypt and SHA-crypt users, exempt_paths, a wrapped gate that
+ * fails closed, htpasswd errors, and pvm_basic_auth_credentials(). */
 #include <crypt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <pvm/testkit.h>
 
 extern const pvm_plugin_type pvm_plugin_basic_auth;
+extern const pvm_plugin_type pvm_plugin_catch_errors;
 
 /* ---- a good plugin, and a probe of pvm_basic_auth_credentials -------- */
 
@@ -63,8 +66,21 @@ static const pvm_plugin_type probe_type = {
     .on_label_names_request = probe,
 };
 
-static const pvm_plugin_type *const table[] = {&pvm_plugin_basic_auth,
-                                               &good, &probe_type, NULL};
+/* A gate that fails (as a crashing check would report itself). */
+static int broken_gate(pvm_plugin *self, pvm_request *req,
+                       pvm_response *resp)
+{
+    return pvm_response_fail(resp, "cannot reach the user database");
+}
+
+static const pvm_plugin_type broken_gate_type = {
+    .name = "broken_gate",
+    .on_request = broken_gate,
+};
+
+static const pvm_plugin_type *const table[] = {
+    &pvm_plugin_basic_auth, &good, &probe_type, &pvm_plugin_catch_errors,
+    &broken_gate_type, NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -109,6 +125,24 @@ static const char *const targets[] = {
 };
 #define NTARGETS 6
 
+/* Paths that reach no data hook: before the gate they were answered
+ * without credentials. */
+static const char *const ungated[] = {
+    "/api/v1/query?query=vector(1)&time=0",
+    "/api/v1/query?query=time()&time=0",
+    "/api/v1/query_range?query=vector(1)&start=0&end=30&step=15",
+    "/api/v1/query?query=label_join(vector(1),%22a%22,%22%22,%22b%22)",
+    "/metrics",
+    "/api/v1/status/buildinfo",
+    "/api/v1/format_query?query=metric1%2B1",
+    "/api/v1/parse_query?query=metric1",
+    "/api/v1/query_exemplars?query=metric1",
+    "/api/v1/rules",
+    "/api/v1/alerts",
+    "/api/v1/metadata",
+};
+#define NUNGATED (sizeof(ungated) / sizeof(ungated[0]))
+
 /* GET target with an Authorization header (none when auth is NULL). */
 static pvm_test_response *get(pvm_testkit *kit, const char *target,
                               const char *auth)
@@ -149,6 +183,17 @@ static void expect_200(pvm_test_response *r)
     assert_non_null(r);
     assert_int_equal(r->status, 200);
     assert_string_equal(pvm_test_json_string(r->json, "status"), "success");
+    assert_null(pvm_test_response_header(r, "WWW-Authenticate"));
+    pvm_test_response_free(r);
+}
+
+/* 200 for any body (the /metrics text included). */
+static void expect_status(pvm_test_response *r, int status)
+{
+    assert_non_null(r);
+    if (r->status != status)
+        fprintf(stderr, "got %d: %s\n", r->status, r->body);
+    assert_int_equal(r->status, status);
     assert_null(pvm_test_response_header(r, "WWW-Authenticate"));
     pvm_test_response_free(r);
 }
@@ -223,6 +268,98 @@ static void test_second_instance_refuses(void **state)
                    "Virtual metrics");
         expect_401(get_as(*state, targets[i], "bob:bob-pass"), "pvm");
     }
+}
+
+/* Every path is gated, whether or not it reaches a plugin hook: queries
+ * without selectors, the static endpoints, /metrics, unknown paths, any
+ * method. */
+static void test_every_path_gated(void **state)
+{
+    for (size_t i = 0; i < NUNGATED; i++) {
+        expect_401(get(*state, ungated[i], NULL), "pvm");
+        expect_401(get_as(*state, ungated[i], "alice:wrong"), "pvm");
+    }
+    expect_401(get(*state, "/nope", NULL), "pvm");
+    expect_401(get(*state, "/api/v1/nope", NULL), "pvm");
+    expect_401(pvm_testkit_request(*state, "POST", "/api/v1/query",
+                                   "query=vector(1)", NULL), "pvm");
+    expect_401(pvm_testkit_request(*state, "DELETE", "/api/v1/query", NULL,
+                                   NULL), "pvm");
+
+    char err[512];
+    pvm_testkit *kit = pvm_testkit_new(
+        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+        "[plugin:good]\n", table, err, sizeof(err));
+    assert_non_null(kit);
+    for (size_t i = 0; i < NUNGATED; i++) {
+        expect_status(get_as(kit, ungated[i], "alice:secret"), 200);
+        expect_401(get(kit, ungated[i], NULL), "pvm");
+    }
+    expect_status(get_as(kit, "/nope", "alice:secret"), 404);
+    pvm_testkit_free(kit);
+}
+
+/* exempt_paths: exactly the listed paths pass without credentials. */
+static void test_exempt_paths(void **state)
+{
+    char err[512];
+    pvm_testkit *kit = pvm_testkit_new(
+        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+        "exempt_paths = /api/v1/status/buildinfo, /metrics\n"
+        "exempt_paths = /healthz\n"
+        "[plugin:good]\n", table, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    expect_status(get(kit, "/api/v1/status/buildinfo", NULL), 200);
+    expect_status(get(kit, "/metrics", NULL), 200);
+    expect_status(get(kit, "/healthz", NULL), 404);
+    /* exact paths: the query string is not part of it, nothing else */
+    expect_status(get(kit, "/metrics?x=1", NULL), 200);
+    expect_401(get(kit, "/metrics/", NULL), "pvm");
+    expect_401(get(kit, "/api/v1/status/buildinfo/", NULL), "pvm");
+    expect_401(get(kit, "/api/v1/rules", NULL), "pvm");
+    for (int i = 0; i < NTARGETS; i++)
+        expect_401(get(kit, targets[i], NULL), "pvm");
+    pvm_testkit_free(kit);
+}
+
+/* A gate wrapped by catch_errors is still a gate, and a failing gate
+ * keeps the request out (500), whatever the wrapper. */
+static void test_wrapped_gate_fails_closed(void **state)
+{
+    char err[512];
+    pvm_testkit *kit = pvm_testkit_new(
+        "[plugin:shield]\ntype = catch_errors\nwrap = auth\n"
+        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+        "[plugin:good]\n", table, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    expect_401(get(kit, ungated[0], NULL), "pvm");
+    expect_401(get_as(kit, "/metrics", "alice:nope"), "pvm");
+    expect_status(get_as(kit, ungated[0], "alice:secret"), 200);
+    pvm_testkit_free(kit);
+
+    kit = pvm_testkit_new("[plugin:shield]\ntype = catch_errors\n"
+                          "wrap = gate\n"
+                          "[plugin:gate]\ntype = broken_gate\n"
+                          "[plugin:good]\n", table, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    for (size_t i = 0; i < NUNGATED; i++) {
+        pvm_test_response *r = get(kit, ungated[i], NULL);
+        assert_int_equal(r->status, 500);
+        assert_non_null(strstr(r->body, "cannot reach the user database"));
+        pvm_test_response_free(r);
+    }
+    pvm_testkit_free(kit);
+
+    /* Shielding the gate is refused outright. */
+    kit = pvm_testkit_new("[plugin:shield]\ntype = catch_errors\n"
+                          "wrap = gate\nhooks = on_request\n"
+                          "[plugin:gate]\ntype = broken_gate\n",
+                          table, err, sizeof(err));
+    assert_null(kit);
+    assert_non_null(strstr(err, "on_request cannot be shielded"));
 }
 
 static void test_right_credentials(void **state)
@@ -321,6 +458,11 @@ static void test_configuration_errors(void **state)
                  "cannot open /nonexistent/htpasswd");
     expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\nfoo = 1\n",
                  "unknown key");
+    expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\n"
+                 "exempt_paths = metrics\n", "exempt_paths: 'metrics' is "
+                 "not a path");
+    expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\n"
+                 "exempt_paths = /metrics?x=1\n", "not a path");
 }
 
 /* pvm_basic_auth_credentials, through a probe without basic_auth. */
@@ -367,6 +509,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_second_instance_refuses, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_every_path_gated, setup,
+                                        teardown),
+        cmocka_unit_test(test_exempt_paths),
+        cmocka_unit_test(test_wrapped_gate_fails_closed),
         cmocka_unit_test(test_right_credentials),
         cmocka_unit_test_setup_teardown(test_htpasswd_users, setup,
                                         teardown),

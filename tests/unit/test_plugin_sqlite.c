@@ -360,6 +360,97 @@ static void test_read_only_and_fresh(void **state)
     pvm_test_response_free(r);
 }
 
+/* The instant answer of the `texts` table (one row at 100 s holding
+ * value), through a fresh kit; NULL body checks left to the caller. */
+static pvm_test_response *text_value(const char *value)
+{
+    char sql[256], err[1024];
+    snprintf(sql, sizeof(sql),
+             "DROP TABLE IF EXISTS texts; CREATE TABLE texts (ts, v TEXT);"
+             "INSERT INTO texts VALUES (100, '%s');", value);
+    exec_sql(db, sql);
+    pvm_testkit *kit = kit_with("SELECT ts AS timestamp, v AS value FROM "
+                                "texts WHERE ts BETWEEN :start AND :end",
+                                NULL, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    pvm_test_response *r = pvm_testkit_instant(kit, METRIC, 100);
+    pvm_testkit_free(kit);
+    assert_non_null(r);
+    return r;
+}
+
+/* Text values are read as Prometheus' text format reads them (Go's
+ * ParseFloat without hex floats and '_'): "0x10" is not 16. */
+static void test_text_values(void **state)
+{
+    static const struct {
+        const char *text;  /* the TEXT cell */
+        const char *want;  /* the value answered */
+    } good[] = {
+        {"42", "42"},     {" 42 ", "42"},     {"-1.5", "-1.5"},
+        {".5", "0.5"},    {"1e3", "1000"},    {"1E-3", "0.001"},
+        {"+Inf", "+Inf"}, {"-infinity", "-Inf"}, {"NaN", "NaN"},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        pvm_test_response *r = ok(text_value(good[i].text));
+        const char *v = pvm_test_json_string(r->json,
+                                             "data.result[0].value[1]");
+        if (!v || strcmp(v, good[i].want) != 0)
+            fail_msg("'%s' read as %s, not %s", good[i].text,
+                     v ? v : "nothing", good[i].want);
+        pvm_test_response_free(r);
+    }
+    static const char *const bad[] = {"0x10", "0X1P4", "0x1p-2", "1_000",
+                                      "1e400", "12abc", "", "1 2", "--1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pvm_test_response *r = text_value(bad[i]);
+        const char *e = pvm_test_json_string(r->json, "error");
+        if (r->status != 500 || !e || !strstr(e, "query: row 1: a value is "
+                                                 "not a number"))
+            fail_msg("'%s': status %d: %s", bad[i], r->status, r->body);
+        pvm_test_response_free(r);
+    }
+    (void)state;
+}
+
+/* A label value with a NUL byte is refused with its row and column, not
+ * cut at the NUL; BLOBs without one are read as text. */
+static void test_blob_labels(void **state)
+{
+    char err[1024];
+    exec_sql(db, "CREATE TABLE blobs (ts, room, v);"
+                 "INSERT INTO blobs VALUES (100, X'6b6974', 1);");
+    const char *q = "SELECT ts AS timestamp, v AS value, room FROM blobs "
+                    "WHERE ts BETWEEN :start AND :end ORDER BY rowid";
+    pvm_testkit *kit = kit_with(q, NULL, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    pvm_test_response *r = ok(pvm_testkit_instant(kit, METRIC, 100));
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].metric.room"),
+                        "kit");
+    pvm_test_response_free(r);
+    static const char *const cells[] = {"X'6b0061'",
+                                        "CAST(X'6b0061' AS TEXT)"};
+    for (size_t i = 0; i < 2; i++) {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "INSERT INTO blobs VALUES (100, %s, 2);",
+                 cells[i]);
+        exec_sql(db, sql);
+        r = pvm_testkit_instant(kit, METRIC, 100);
+        assert_int_equal(r->status, 500);
+        const char *e = pvm_test_json_string(r->json, "error");
+        if (!e || !strstr(e, "query: row 2, column 'room': the value "
+                             "contains a NUL byte"))
+            fail_msg("%s", r->body);
+        pvm_test_response_free(r);
+        exec_sql(db, "DELETE FROM blobs WHERE v = 2;");
+    }
+    pvm_testkit_free(kit);
+    (void)state;
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -368,6 +459,7 @@ int main(void)
         T(test_discovery),        T(test_labels_query),
         T(test_column_names),     T(test_sql_error),
         T(test_startup_errors),   T(test_read_only_and_fresh),
+        T(test_text_values),      T(test_blob_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

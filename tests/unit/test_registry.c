@@ -122,6 +122,12 @@ static int rec_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     return 0;
 }
 
+static int rec_gate(pvm_plugin *self, pvm_request *req, pvm_response *resp)
+{
+    trace_add(self, "gate");
+    return 0;
+}
+
 static const pvm_plugin_type type_rec = {
     .name = "rec",
     .description = "records its calls",
@@ -133,6 +139,7 @@ static const pvm_plugin_type type_rec = {
     .on_shutdown = rec_shutdown,
     .on_instant_query_request = rec_instant,
     .on_range_query_request = rec_range,
+    .on_request = rec_gate,
 };
 
 /* "bare": no state, no settings, no hooks but label names. */
@@ -204,6 +211,15 @@ static int failing_instant(pvm_plugin *self, pvm_request *req,
     return 0;
 }
 
+/* Its gate answers (a chosen 401), as basic_auth does. */
+static int failing_gate(pvm_plugin *self, pvm_request *req,
+                        pvm_response *resp)
+{
+    trace_add(self, "gate");
+    resp->has_error = true;
+    return PVM_ERR_FORBIDDEN;
+}
+
 static void failing_destroy(pvm_plugin *self)
 {
     trace_add(self, "destroy");
@@ -219,6 +235,7 @@ static const pvm_plugin_type type_failing = {
     .on_shutdown = failing_shutdown,
     .on_instant_query_request = failing_instant,
     .on_range_query_request = failing_range,
+    .on_request = failing_gate,
 };
 
 static const pvm_plugin_type *const table[] = {
@@ -591,6 +608,68 @@ static void test_hook_failure_stops(void **state)
     pvm_context_free(ctx);
 }
 
+/* The gate on_request: dispatched like the other request hooks, in
+ * configuration order; a chosen answer (401) stops the walk and is logged
+ * at info level, not as a plugin failure. */
+static void test_request_gate(void **state)
+{
+    (void)state;
+    pvm_context *ctx = new_ok("[plugin:a]\ntype = rec\n"
+                              "[plugin:bare]\n"
+                              "[plugin:bad]\ntype = failing\n"
+                              "[plugin:c]\ntype = rec\n");
+    pvm_plugin *a = pvm_context_plugin(ctx, "a");
+    assert_ptr_equal(pvm_plugin_request_hook(a, PVM_HOOK_REQUEST), rec_gate);
+    assert_null(pvm_plugin_request_hook(pvm_context_plugin(ctx, "bare"),
+                                        PVM_HOOK_REQUEST));
+    pvm_response resp = {0};
+    trace[0] = '\0';
+    struct capture cap;
+    capture_start(&cap);
+    int rc = pvm_context_run_request_hook(ctx, PVM_HOOK_REQUEST, NULL, &resp);
+    char *out = capture_end(&cap);
+    assert_int_equal(rc, PVM_ERR_FORBIDDEN);
+    assert_string_equal(trace, "a:gate bad:gate ");
+    assert_int_equal(resp.noted, 1);
+    assert_int_equal(resp.hook, PVM_HOOK_REQUEST);
+    if (!strstr(out, " info: plugin bad: on_request answered 401\n"))
+        fprintf(stderr, "log: %s\n", out);
+    assert_non_null(strstr(out, " info: plugin bad: on_request answered 401\n"));
+    assert_null(strstr(out, "error"));
+    free(out);
+
+    /* A data hook that chose its answer is not logged as an error either. */
+    resp = (pvm_response){0};
+    capture_start(&cap);
+    rc = pvm_context_run_request_hook(ctx, PVM_HOOK_INSTANT_QUERY, NULL,
+                                      &resp);
+    out = capture_end(&cap);
+    assert_null(strstr(out, "error"));
+    assert_non_null(strstr(out, " info: plugin bad: on_instant_query_request "
+                                "answered"));
+    free(out);
+
+    /* A wrapped instance's gate still runs: no wrapper can skip it. */
+    pvm_plugin_set_wrapped(pvm_context_plugin(ctx, "bad"));
+    resp = (pvm_response){0};
+    trace[0] = '\0';
+    capture_start(&cap);
+    rc = pvm_context_run_request_hook(ctx, PVM_HOOK_REQUEST, NULL, &resp);
+    free(capture_end(&cap));
+    assert_int_equal(rc, PVM_ERR_FORBIDDEN);
+    assert_string_equal(trace, "a:gate bad:gate ");
+    pvm_context_free(ctx);
+
+    /* Gates that let it pass: every one runs, the walk goes on. */
+    ctx = new_ok("[plugin:a]\ntype = rec\n[plugin:c]\ntype = rec\n");
+    resp = (pvm_response){0};
+    trace[0] = '\0';
+    assert_int_equal(
+        pvm_context_run_request_hook(ctx, PVM_HOOK_REQUEST, NULL, &resp), 0);
+    assert_string_equal(trace, "a:gate c:gate ");
+    pvm_context_free(ctx);
+}
+
 static void test_hook_accessors(void **state)
 {
     (void)state;
@@ -602,6 +681,7 @@ static void test_hook_accessors(void **state)
         "on_metric_names_request",
         "on_label_names_request",
         "on_label_values_request",
+        "on_request",
     };
     for (int h = 0; h < PVM_HOOK_COUNT; h++)
         assert_string_equal(pvm_hook_name((pvm_hook)h), names[h]);
@@ -753,6 +833,7 @@ int main(void)
         cmocka_unit_test_setup(test_wrapped_skipped, setup),
         cmocka_unit_test_setup(test_hook_order, setup),
         cmocka_unit_test_setup(test_hook_failure_stops, setup),
+        cmocka_unit_test_setup(test_request_gate, setup),
         cmocka_unit_test_setup(test_hook_accessors, setup),
         cmocka_unit_test_setup(test_context_lookback_and_paths, setup),
         cmocka_unit_test_setup(test_log_levels, setup),

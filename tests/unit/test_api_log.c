@@ -1,0 +1,233 @@
+/* test_api_log.c: what a request leaves behind besides its answer: the
+ * access log line (the path of a 404, the query of a request refused for
+ * another parameter) and the /metrics counters (every endpoint under its
+ * own handler label, a request stopped by a plugin's gate under the
+ * endpoint it asked for). In-process, through pvm_api_handle with a
+ * shared-memory segment as the server has. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pvm/pvm.h>
+#include <pvm/testkit.h>
+
+#include "api.h"
+#include "registry.h"
+#include "shm.h"
+
+extern const pvm_plugin_type pvm_plugin_example;
+
+/* A gate refusing requests without an X-Pass header. */
+static int gate(pvm_plugin *self, pvm_request *req, pvm_response *resp)
+{
+    (void)self;
+    if (pvm_request_http_header(req, "X-Pass"))
+        return 0;
+    return pvm_response_set_error(resp, PVM_ERR_FORBIDDEN, "no pass");
+}
+
+static const pvm_plugin_type gate_type = {
+    .name = "gate",
+    .on_request = gate,
+};
+
+static const pvm_plugin_type *const table[] = {&pvm_plugin_example,
+                                               &gate_type, NULL};
+
+/* ---- stderr capture ---------------------------------------------------- */
+
+struct capture {
+    int saved;   /* the real stderr */
+    FILE *file;  /* temporary file on fd 2 meanwhile */
+};
+
+static void capture_start(struct capture *c)
+{
+    fflush(stderr);
+    c->file = tmpfile();
+    assert_non_null(c->file);
+    c->saved = dup(STDERR_FILENO);
+    dup2(fileno(c->file), STDERR_FILENO);
+}
+
+/* Restores stderr; returns what was written (caller frees). */
+static char *capture_end(struct capture *c)
+{
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    fseek(c->file, 0, SEEK_END);
+    long n = ftell(c->file);
+    char *buf = calloc(1, (size_t)n + 1);
+    rewind(c->file);
+    assert_int_equal(fread(buf, 1, (size_t)n, c->file), (size_t)n);
+    fclose(c->file);
+    return buf;
+}
+
+/* The log of one GET through the kit, with its status checked. */
+static char *logged(pvm_testkit *kit, const char *target, int status)
+{
+    struct capture cap;
+    capture_start(&cap);
+    pvm_test_response *r = pvm_testkit_request(kit, "GET", target, NULL,
+                                               NULL);
+    char *out = capture_end(&cap);
+    assert_non_null(r);
+    if (r->status != status)
+        fail_msg("%s: %d, not %d: %s", target, r->status, status, r->body);
+    pvm_test_response_free(r);
+    return out;
+}
+
+static void expect_in(const char *haystack, const char *needle)
+{
+    if (!strstr(haystack, needle))
+        fail_msg("'%s' not in:\n%s", needle, haystack);
+}
+
+/* ---- access log --------------------------------------------------------- */
+
+/* A 404 names the path it was asked for (without the query string). */
+static void test_404_logs_path(void **state)
+{
+    (void)state;
+    char err[512];
+    pvm_testkit *kit = pvm_testkit_new("[plugin:example]\n", table, err,
+                                       sizeof(err));
+    assert_non_null(kit);
+    char *out = logged(kit, "/no/such/path?x=1", 404);
+    expect_in(out, "[status=404, path=\"/no/such/path\", query=\"\"");
+    free(out);
+    out = logged(kit, "/api/v1/nope", 404);
+    expect_in(out, "path=\"/api/v1/nope\"");
+    free(out);
+    out = logged(kit, "/api/v1/query?query=up&time=0", 200);
+    expect_in(out, "[status=200, path=\"/api/v1/query\", query=\"up\"");
+    free(out);
+    pvm_testkit_free(kit);
+}
+
+/* A request refused for another parameter still logs its query. */
+static void test_bad_param_logs_query(void **state)
+{
+    (void)state;
+    char err[512];
+    pvm_testkit *kit = pvm_testkit_new("[plugin:example]\n", table, err,
+                                       sizeof(err));
+    assert_non_null(kit);
+    static const char *const targets[] = {
+        "/api/v1/query_range?query=sum(up)&start=0&end=60&step=0",
+        "/api/v1/query_range?query=sum(up)&start=0&end=60&step=x",
+        "/api/v1/query_range?query=sum(up)&start=x&end=60&step=15",
+        "/api/v1/query_range?query=sum(up)&start=60&end=0&step=15",
+        "/api/v1/query?query=sum(up)&time=x",
+        "/api/v1/query?query=sum(up)&timeout=x",
+        "/api/v1/query_exemplars?query=sum(up)&start=x",
+    };
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        char *out = logged(kit, targets[i], 400);
+        expect_in(out, "status=400, path=\"/api/v1/");
+        expect_in(out, "query=\"sum(up)\"");
+        free(out);
+    }
+    pvm_testkit_free(kit);
+}
+
+/* ---- /metrics ----------------------------------------------------------- */
+
+/* Collects a whole answer. */
+struct sink {
+    char buf[65536];  /* bytes written, NUL-terminated */
+    size_t len;       /* bytes used */
+};
+
+static int sink_write(void *ctx, const char *buf, size_t len)
+{
+    struct sink *s = ctx;
+    if (s->len + len >= sizeof(s->buf))
+        return -1;
+    memcpy(s->buf + s->len, buf, len);
+    s->len += len;
+    s->buf[s->len] = '\0';
+    return 0;
+}
+
+/* GET target through pvm_api_handle with env; the answer lands in s. */
+static int handle(const pvm_api_env *env, const char *target, bool pass,
+                  struct sink *s)
+{
+    pvm_arena *a = pvm_arena_new(64 << 20);
+    assert_non_null(a);
+    pvm_kv header = {"X-Pass", "1"};
+    const char *q = strchr(target, '?');
+    pvm_http_request hr = {.method = "GET", .request_uri = target,
+                           .query_string = q ? q + 1 : "",
+                           .remote_addr = "127.0.0.1",
+                           .headers = pass ? &header : NULL,
+                           .nheaders = pass ? 1 : 0};
+    s->len = 0;
+    s->buf[0] = '\0';
+    pvm_http_out out = {sink_write, s};
+    int status = pvm_api_handle(env, a, &hr, &out);
+    pvm_arena_free(a);
+    return status;
+}
+
+/* parse_query has its own handler label (it was counted as "other"), and
+ * a request the gate answered counts under the endpoint asked for. */
+static void test_metrics_handler_labels(void **state)
+{
+    (void)state;
+    char err[512];
+    pvm_testkit *kit = pvm_testkit_new("[server]\naccess_log = off\n"
+                                       "[plugin:example]\n[plugin:gate]\n",
+                                       table, err, sizeof(err));
+    assert_non_null(kit);
+    pvm_context *ctx = pvm_testkit_context(kit);
+    pvm_shm *shm = pvm_shm_new();
+    assert_non_null(shm);
+    pvm_metrics_register_plugins(shm, ctx);
+    pvm_api_env env = {.ctx = ctx, .cfg = &pvm_context_config(ctx)->server,
+                       .shm = shm};
+    struct sink *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    assert_int_equal(handle(&env, "/api/v1/parse_query?query=up", true, s),
+                     200);
+    assert_int_equal(handle(&env, "/api/v1/parse_query?query=up", true, s),
+                     200);
+    assert_int_equal(handle(&env, "/api/v1/query?query=vector(1)", false, s),
+                     401);
+    assert_int_equal(handle(&env, "/nope", false, s), 401);
+    assert_int_equal(handle(&env, "/metrics", true, s), 200);
+    expect_in(s->buf, "pvm_http_requests_total{handler=\"/api/v1/"
+                      "parse_query\",code=\"200\"} 2\n");
+    expect_in(s->buf, "pvm_http_requests_total{handler=\"/api/v1/query\","
+                      "code=\"401\"} 1\n");
+    expect_in(s->buf, "pvm_http_requests_total{handler=\"other\","
+                      "code=\"401\"} 1\n");
+    assert_null(strstr(s->buf, "handler=\"other\",code=\"200\""));
+    /* a 401 is not a plugin error */
+    expect_in(s->buf, "pvm_plugin_errors_total{plugin=\"gate\"} 0\n");
+    free(s);
+    pvm_shm_free(shm);
+    pvm_testkit_free(kit);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_404_logs_path),
+        cmocka_unit_test(test_bad_param_logs_query),
+        cmocka_unit_test(test_metrics_handler_labels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
