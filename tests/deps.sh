@@ -10,9 +10,11 @@ libcrypt-dev nginx-light"
 # Extra packages for the test command: Prometheus' promtool, clang and
 # libFuzzer for the fuzz smoke runs, valgrind, and the other web servers
 # (lighttpd, apache2) and curl for the process-model tests; wrk for the
-# load test and the benchmark, linux-perf to profile it.
+# load test and the benchmark, linux-perf to profile it; victoria-metrics
+# (vmalert and the single node) for tests/integration/vmalert.sh.
 PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
-lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3"
+lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3 \
+victoria-metrics"
 
 pvm_missing_pkgs() {
     missing=""
