@@ -206,6 +206,8 @@ static void test_range_values_at_steps(void **state)
         assert_int_equal(seen.r[0].end, s + (e - s) / st * st);
         assert_int_equal(seen.r[0].time, seen.r[0].end);
         assert_int_equal((seen.r[0].end - seen.r[0].start) % st, 0);
+        assert_int_equal(seen.r[0].count,
+                         (seen.r[0].end - seen.r[0].start) / st + 1);
         assert_true(seen.r[0].start <= s - 300000 + 1);
     }
 }
