@@ -1,7 +1,9 @@
 /* example.c: the seed's example plugin. Serves one metric (name set by
  * `metric_name`) with labels type in {sine, cosine, square, sawtooth} and
  * amplitude in {1, 5, 10}: 12 series whose values follow the wave shape
- * over a 60 s period, computed at the requested timestamps. */
+ * over a 60 s period, computed at the requested timestamps (and stamped
+ * with them: the plugin to copy for values computed rather than stored;
+ * openmetrics_file.c returns stored samples at their own timestamps). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,7 +159,9 @@ const pvm_plugin_type pvm_plugin_example = {
     .state_size = sizeof(struct example),
     .configure = example_configure,  /* metric_name */
     .check = example_check,          /* default metric name */
-    .on_instant_query_request = example_query,  /* 12 samples at `time` */
+    .on_instant_query_request = example_query,  /* 12 samples at `time`
+                                                   (computed there, so
+                                                   stamped there) */
     .on_range_query_request = example_query,    /* 12 samples per step */
     .on_metric_names_request = example_metric_names,
     .on_label_names_request = example_label_names,

@@ -218,8 +218,9 @@ static int om_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 }
 
 /* GET|POST /api/v1/query: per series the latest sample in
- * (time - lookback_delta, time], with the timestamp `time` (the window of
- * Prometheus 3 and of the server's engine). */
+ * (time - lookback_delta, time] (the window of Prometheus 3 and of the
+ * server's engine), at its own timestamp: the engine answers at the
+ * evaluation time, and timestamp(x) gives the sample's time. */
 static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     maybe_reload(self);
@@ -233,7 +234,7 @@ static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
             !series_matches(s, q))
             continue;
         pvm_sample smp = {.name = s->name, .labels = s->labels,
-                          .nlabels = s->nlabels, .timestamp = t,
+                          .nlabels = s->nlabels, .timestamp = s->ts[i - 1],
                           .value = s->v[i - 1]};
         int rc = pvm_response_add_sample_ex(resp, &smp,
                                             PVM_SAMPLE_SKIP_QUERY_CHECK);

@@ -506,7 +506,8 @@ static int sqlite_range(pvm_plugin *self, pvm_request *req,
 }
 
 /* GET|POST /api/v1/query: per label set the latest row in
- * (time - lookback_delta, time], at the timestamp `time`. */
+ * (time - lookback_delta, time], at its own timestamp (timestamp(x) gives
+ * it; the engine answers at the evaluation time). */
 static int sqlite_instant(pvm_plugin *self, pvm_request *req,
                           pvm_response *resp)
 {
@@ -519,8 +520,9 @@ static int sqlite_instant(pvm_plugin *self, pvm_request *req,
     int rc = run(st, &st->main, m.start, m.end, resp, keep_latest, &m);
     for (size_t i = 0; rc >= 0 && i < m.cap; i++)
         if (m.v[i])
-            rc = pvm_response_add_sample(resp, st->metric, m.v[i]->v, t,
-                                         m.v[i]->labels, m.v[i]->nlabels);
+            rc = pvm_response_add_sample(resp, st->metric, m.v[i]->v,
+                                         m.v[i]->t, m.v[i]->labels,
+                                         m.v[i]->nlabels);
     return rc < 0 ? rc : 0;
 }
 

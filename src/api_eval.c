@@ -65,8 +65,9 @@ void pvm_fetch_plan_make(const pvm_fetch_request *fr, int64_t lookback_ms,
     int64_t span = fr->maxt - fr->mint;
     if (span / step > FETCH_MAX_POINTS)
         step = span / FETCH_MAX_POINTS + 1;
-    /* The grid is anchored at maxt (the query's last timestamp minus the
-     * offset), so it contains every evaluation timestamp. */
+    /* The grid is anchored at maxt (the last step evaluated, on the
+     * start + k * step grid and not the query's end when that is off it,
+     * minus the offset), so it contains every evaluation timestamp. */
     plan->end = fr->maxt;
     plan->step = step;
     /* the last grid point at or before mint, so that plugins returning

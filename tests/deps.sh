@@ -10,11 +10,12 @@ libcrypt-dev nginx-light"
 # Extra packages for the test command: Prometheus' promtool, clang and
 # libFuzzer for the fuzz smoke runs, valgrind, and the other web servers
 # (lighttpd, apache2) and curl for the process-model tests; wrk for the
-# load test and the benchmark, linux-perf to profile it; the Debian
-# packaging tools for tests/deb-check.sh.
+# load test and the benchmark, linux-perf to profile it; victoria-metrics
+# (vmalert and the single node) for tests/integration/vmalert.sh; the
+# Debian packaging tools for tests/deb-check.sh.
 PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
 lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3 \
-dpkg-dev debhelper lintian fakeroot"
+victoria-metrics dpkg-dev debhelper lintian fakeroot"
 
 pvm_missing_pkgs() {
     missing=""

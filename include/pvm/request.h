@@ -34,7 +34,10 @@ const pvm_query *pvm_request_query(const pvm_request *r);
 const char *pvm_request_query_string(const pvm_request *r);
 
 /* Evaluation time of an instant query (default: now). For range queries,
- * equal to end. */
+ * equal to end. An instant hook answers per series either a value
+ * computed at `time` (stamped `time`) or the latest stored sample in
+ * (time - lookback_delta, time] at its own timestamp (see
+ * pvm_context_lookback_ms and the sample timestamps in pvm/response.h). */
 int64_t pvm_request_time(const pvm_request *r);
 
 /* Range of a range query (start <= end), or of a series/label request
@@ -47,7 +50,10 @@ int64_t pvm_request_end(const pvm_request *r);
 int64_t pvm_request_step(const pvm_request *r);
 
 /* Iterates the timestamps start, start+step, ... <= end of a range query
- * (just `time` for an instant query):
+ * (just `time` for an instant query). For a query the server chooses a
+ * grid that contains every step of the client's query (start + k * step,
+ * whatever end the client sent), so values computed at these timestamps
+ * are the values of its steps:
  *     pvm_timestamps it = pvm_request_timestamps(req);
  *     int64_t t;
  *     while (pvm_timestamps_next(&it, &t)) ...                           */

@@ -35,7 +35,8 @@ typedef struct pvm_sample {
     const char *name;                /* metric name */
     const pvm_label *labels;         /* borrowed, copied when kept */
     size_t nlabels;                  /* number of labels */
-    int64_t timestamp;               /* ms since the epoch */
+    int64_t timestamp;               /* ms since the epoch: the time the
+                                        value is for (see below) */
     double value;                    /* the value, unless value_fn */
     double (*value_fn)(void *arg);   /* lazy value, or NULL */
     void *value_arg;                 /* argument of value_fn */
@@ -49,6 +50,16 @@ typedef struct pvm_sample {
  * "0x1p4". Returns 0 with *out set, or PVM_ERR_BAD_DATA for any other
  * text and for a magnitude beyond the largest double ("1e400"). */
 int pvm_parse_sample_value(const char *s, double *out);
+
+/* The timestamp of a sample says what it is, in every hook, as a sample
+ * in Prometheus' storage: a value computed for a time asked (a timestamp
+ * of pvm_request_timestamps, `time` in an instant hook) carries that
+ * time; a value read from storage carries the time it was stored with.
+ * An instant query reads, per series, the latest sample in
+ * (time - lookback_delta, time] (later ones are ignored), answers at the
+ * evaluation time, and timestamp(x) gives the sample's own time, so
+ * `time() - timestamp(x) > 60` works for stored data. Do not re-stamp a
+ * stored sample with `time`: that makes it look fresh. */
 
 /* Adds a sample if it matches the request's query. Returns 1 when added,
  * 0 when skipped because it does not match, negative on error. A response

@@ -21,21 +21,28 @@
 typedef struct pvm_fetch_request {
     const pvm_expr *node;          /* the PVM_EXPR_VECTOR_SELECTOR node */
     const pvm_vector_selector *vs; /* its selector (matchers, offset, @) */
-    bool instant;                  /* true: one evaluation time (`time`),
-                                      false: start..end by step */
+    bool instant;                  /* true: one evaluation time (`time`,
+                                      an instant query outside
+                                      subqueries), false: start..end by
+                                      step */
     int64_t time;                  /* instant: the time to sample at, ms */
     int64_t start;                 /* range: first timestamp, ms */
-    int64_t end;                   /* range: last timestamp, ms */
+    int64_t end;                   /* range: last timestamp, ms: on the
+                                      grid (start + k * step), never the
+                                      query's end when that is off it */
     int64_t step;                  /* range: step, ms (> 0); for a selector
                                       inside a subquery the innermost
-                                      subquery's step */
+                                      subquery's step, start and end
+                                      then its steps (multiples of it) */
     int64_t mint;                  /* first sample time needed, ms
                                       (inclusive): the data window, with
                                       lookback, ranges, offsets, @ and
                                       subqueries applied, as Prometheus'
                                       storage.SelectHints.Start */
     int64_t maxt;                  /* last sample time needed, ms
-                                      (inclusive) */
+                                      (inclusive): end minus the offset,
+                                      or the @ time; every time a sample
+                                      is looked up at is maxt - k * step */
     int64_t range_ms;              /* range of the enclosing matrix
                                       selector, 0 for an instant selector */
     const char *func;              /* name of the enclosing function or

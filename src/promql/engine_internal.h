@@ -211,5 +211,13 @@ int eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
                     eval_value *out);
 int eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
                   int64_t *at, bool *has_at);
+/* The steps of subquery sq in an evaluator whose first and last steps are
+ * cstart and cend (its @ applied): *start, *start + *step, ... *end, on
+ * multiples of the step as in Prometheus. False when there are none. The
+ * evaluation and the selector fetch (eval_sel.c) both use it, so plugins
+ * are asked for exactly the timestamps evaluated. */
+bool eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
+                        int64_t cstart, int64_t cend, int64_t *start,
+                        int64_t *end, int64_t *step);
 
 #endif

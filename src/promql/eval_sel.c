@@ -11,13 +11,15 @@
 #include "promql/functions.h"
 #include "series.h"
 
-/* What the walk knows about the path from the root to a node. */
+/* What the walk knows about the path from the root to a node: the steps
+ * of the evaluator the node is evaluated in (the query's, or the innermost
+ * subquery's), the same ones eval_node will use. */
 typedef struct walk_state {
-    int64_t subq_off;      /* sum of subquery offsets (reset by @) */
-    int64_t subq_range;    /* sum of subquery ranges (reset by @) */
-    bool subq_has_ts;      /* a subquery on the path has @ */
-    int64_t subq_ts;       /* its time */
-    int64_t step;          /* step of the innermost subquery, or 0 */
+    int64_t first;         /* first step, ms */
+    int64_t last;          /* last step, ms (on the grid, <= the query's
+                              end) */
+    int64_t interval;      /* step, ms (> 0) */
+    bool in_subquery;      /* the steps are a subquery's */
     int64_t eval_range;    /* range of the enclosing matrix selector */
     const char *func;      /* enclosing function or aggregation */
 } walk_state;
@@ -97,25 +99,22 @@ static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
 {
     const pvm_eval_opts *o = q->opts;
     const pvm_vector_selector *vs = &e->u.vs;
-    int64_t start = o->start, end = o->end;
-    if (w->subq_has_ts)
-        start = end = w->subq_ts;
-    if (vs->at_kind != PVM_AT_NONE) {
+    /* The sample times looked up (ref in select_steps and the range
+     * functions) run from first to last by the step, minus the offset, or
+     * are the @ time: maxt is the last of them, so a plugin asked on a
+     * grid anchored there computes exactly the values that are read. */
+    int64_t start = w->first, end = w->last;
+    if (vs->at_kind != PVM_AT_NONE)
         start = end = resolve_at(q, vs->at_kind, vs->at_ms);
-    } else {
-        start -= w->subq_off + w->subq_range;
-        end -= w->subq_off;
-    }
     start -= (w->eval_range ? w->eval_range : q->lookback) - 1;
     start -= vs->offset_ms;
     end -= vs->offset_ms;
 
     pvm_fetch_request req = {
-        .node = e, .vs = vs, .instant = o->step == 0, .time = o->start,
-        .start = o->start, .end = o->end,
-        .step = w->step ? w->step : (o->step ? o->step : 1),
-        .mint = start, .maxt = end, .range_ms = w->eval_range,
-        .func = w->func,
+        .node = e, .vs = vs, .instant = o->step == 0 && !w->in_subquery,
+        .time = w->first, .start = w->first, .end = w->last,
+        .step = w->interval, .mint = start, .maxt = end,
+        .range_ms = w->eval_range, .func = w->func,
     };
     pvm_series_set set;
     if (pvm_series_set_init(&set, q->a) < 0)
@@ -142,17 +141,17 @@ static int walk(eval_query *q, const pvm_expr *e, walk_state w)
         w.eval_range = e->u.matrix.range_ms;
         return walk(q, e->u.matrix.vs, w);
     case PVM_EXPR_SUBQUERY: {
-        const pvm_subquery *sq = &e->u.subquery;
-        w.subq_off += sq->offset_ms;
-        w.subq_range += sq->range_ms;
-        if (sq->at_kind != PVM_AT_NONE) {
-            w.subq_off = sq->offset_ms;
-            w.subq_range = sq->range_ms;
-            w.subq_has_ts = true;
-            w.subq_ts = resolve_at(q, sq->at_kind, sq->at_ms);
+        /* a subquery without steps is never evaluated: its selectors keep
+         * the outer window (fetched, not read) */
+        int64_t first, last, step;
+        if (eval_subquery_grid(q, &e->u.subquery, w.first, w.last, &first,
+                               &last, &step)) {
+            w.first = first;
+            w.last = last;
         }
-        w.step = sq->step_ms ? sq->step_ms : q->subq_step;
-        return walk(q, sq->expr, w);
+        w.interval = step;
+        w.in_subquery = true;
+        return walk(q, e->u.subquery.expr, w);
     }
     case PVM_EXPR_PAREN:
         return walk(q, e->u.paren.expr, w);
@@ -222,7 +221,10 @@ int eval_fetch_all(eval_query *q, const pvm_expr *root)
     q->sels = pvm_arena_calloc(q->a, n ? n : 1, sizeof(*q->sels));
     if (!q->sels)
         return eval_nomem(q);
-    walk_state w = {0};
+    const pvm_eval_opts *o = q->opts;
+    walk_state w = {.first = o->start,
+                    .interval = o->step > 0 ? o->step : 1};
+    w.last = o->start + (o->end - o->start) / w.interval * w.interval;
     return walk(q, root, w);
 }
 

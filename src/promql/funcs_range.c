@@ -290,25 +290,39 @@ static int apply(eval_query *q, int id, const win *w, double *out)
     }
 }
 
+bool eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
+                        int64_t cstart, int64_t cend, int64_t *start,
+                        int64_t *end, int64_t *step)
+{
+    *step = sq->step_ms ? sq->step_ms : q->subq_step;
+    if (sq->at_kind == PVM_AT_START)
+        cstart = cend = q->opts->start;
+    else if (sq->at_kind == PVM_AT_END)
+        cstart = cend = q->opts->end;
+    else if (sq->at_kind != PVM_AT_NONE)
+        cstart = cend = sq->at_ms;
+    int64_t base = cstart - sq->offset_ms - sq->range_ms;
+    *start = *step * (base / *step);
+    if (*start <= base)
+        *start += *step;
+    int64_t last = cend - sq->offset_ms;
+    if (last < *start)
+        return false;
+    *end = *start + (last - *start) / *step * *step;
+    return true;
+}
+
 int eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
                   int64_t *at, bool *has_at)
 {
     eval_query *q = c->q;
     const pvm_subquery *sq = &e->u.subquery;
-    int64_t step = sq->step_ms ? sq->step_ms : q->subq_step;
     *has_at = sq->at_kind != PVM_AT_NONE;
-    int64_t ostart = c->start, oend = c->end;
-    if (*has_at) {
+    if (*has_at)
         eval_at_time(c, sq->at_kind, sq->at_ms, at);
-        ostart = oend = *at;
-    }
-    int64_t base = ostart - sq->offset_ms - sq->range_ms;
-    int64_t start = step * (base / step);
-    if (start <= base)
-        start += step;
-    int64_t end = oend - sq->offset_ms;
+    int64_t start, end, step;
     memset(out, 0, sizeof(*out));
-    if (end < start)
+    if (!eval_subquery_grid(q, sq, c->start, c->end, &start, &end, &step))
         return 0;
     eval_ctx child = {.q = q, .start = start, .interval = step};
     child.nsteps = (size_t)((end - start) / step) + 1;

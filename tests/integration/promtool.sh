@@ -3,9 +3,12 @@
 # instant|range|series|labels`, client_golang) against pvm-fcgi behind
 # nginx at URL (the main instance of run.sh: the example plugin's 12 series
 # prometheus_virtual_metrics_example_metric{type,amplitude}) and checks
-# what it prints. Prints
+# what it prints, values included (range queries with unaligned ends
+# against the example plugin's formula). Prints
 #   PVM-RESULT: promtool: P passed, F failed, S skipped
 # and exits nonzero when a check failed. Without promtool: all skipped.
+# PVM_PROMTOOL_VALUES=0 skips the value checks (for reference.sh, whose
+# Prometheus holds other data).
 set -u
 
 URL=${1:?usage: promtool.sh http://127.0.0.1:PORT}
@@ -27,7 +30,7 @@ trap 'rm -f "$OUT" "$ERR"' EXIT
 PROMTOOL=${PVM_PROMTOOL:-$(command -v promtool 2>/dev/null)}
 if [ -z "$PROMTOOL" ]; then
     echo "promtool.sh: promtool not installed (apt-get install prometheus): skipped"
-    echo "PVM-RESULT: promtool: 0 passed, 0 failed, 9 skipped"
+    echo "PVM-RESULT: promtool: 0 passed, 0 failed, 13 skipped"
     exit 0
 fi
 
@@ -149,6 +152,112 @@ if pt query instant --time=4 "$URL" '1+1'; then
     fi
 else
     bad "query instant 1+1: exit status $?"
+fi
+
+# saw_check MULT: checks every "v @[t]" line of $OUT against the example
+# plugin's sawtooth times MULT, MULT * (t mod 60) / 60, and that the
+# timestamps are $1's start + k * step when START and STEP are set.
+# Prints "points wrong"; fails when no point was seen or one is wrong.
+saw_check() {
+    awk -v mult="$1" -v start="${START:-}" -v step="${STEP:-}" '
+        / @\[[-0-9.e+]*\]$/ {
+            v = $1 + 0
+            t = substr($2, 3, length($2) - 3) + 0
+            s = t - 60 * int(t / 60)
+            if (s < 0) s += 60
+            want = mult * s / 60
+            d = v - want
+            if (d < 0) d = -d
+            if (start != "") {
+                k = (t - start) / step
+                if (k != int(k) || k != n) bad_ts++
+            }
+            n++
+            if (d > 1e-9 * (mult > 1 ? mult : 1)) {
+                if (wrong < 3)
+                    printf "     t=%.3f: %s, formula %.17g\n", t, $1, want
+                wrong++
+            }
+        }
+        END {
+            printf "%d points, %d wrong values, %d off the steps\n", n, wrong, bad_ts
+            exit !(n > 0 && wrong == 0 && bad_ts == 0)
+        }' "$OUT"
+}
+
+# 9. range queries whose end is off the start + k*step grid (issue #10):
+#    the example plugin's sawtooth computed at each step, so every value
+#    must equal the formula at its own timestamp (a fetch grid anchored at
+#    the unaligned end gave values of up to a step earlier). A fractional
+#    start, a step that does not divide the window, and sum() over the
+#    three amplitudes (1 + 5 + 10).
+SAW="$M{type=\"sawtooth\",amplitude=\"1\"}"
+if [ "${PVM_PROMTOOL_VALUES:-1}" = 0 ]; then
+    # reference.sh: a Prometheus holding constants, not the waves
+    echo "skip promtool value checks (PVM_PROMTOOL_VALUES=0)"
+    SKIP=$((SKIP + 4))
+    echo "PVM-RESULT: promtool: $PASS passed, $FAIL failed, $SKIP skipped"
+    [ "$FAIL" = 0 ]
+    exit
+fi
+START=$((end - 596)).5
+STEP=7
+if pt query range --start="$START" --end="$((end - 530))" --step=7s "$URL" "$SAW"; then
+    if r=$(saw_check 1); then ok "query range, unaligned end: $r"; else bad "query range, unaligned end: $r"; fi
+else
+    bad "query range, unaligned end: exit status $?"
+fi
+START=$((end - 596))
+STEP=15
+if pt query range --start="$START" --end="$((end - 530))" --step=15s "$URL" \
+    "sum($M{type=\"sawtooth\"})"; then
+    if r=$(saw_check 16); then ok "query range sum(), unaligned end: $r"; else bad "query range sum(), unaligned end: $r"; fi
+else
+    bad "query range sum(), unaligned end: exit status $?"
+fi
+# 10. promtool's default end: now, with milliseconds, off the grid of
+#     --start (41 points)
+START=$(date +%s)
+START=$((START - 600))
+STEP=15
+if pt query range --start="$START" --step=15s "$URL" "$SAW"; then
+    if r=$(saw_check 1) && [ "$(grep -c ' @\[' "$OUT")" -ge 40 ]; then
+        ok "query range, default end (now): $r"
+    else
+        bad "query range, default end (now): $r"
+    fi
+else
+    bad "query range, default end (now): exit status $?"
+fi
+
+# 11. promtool tsdb create-blocks-from rules: backfills a recording rule
+#     with query_range over an unaligned window, then `tsdb dump`: every
+#     sample "{labels} value ts_ms" must be the formula at its time
+BR=$OUT.d
+trap 'rm -rf "$OUT" "$ERR" "$BR"' EXIT
+mkdir -p "$BR" && cat >"$BR/rules.yml" <<EOF
+groups:
+  - name: pvm
+    interval: 10s
+    rules:
+      - record: pvm:sawtooth
+        expr: $SAW
+EOF
+START=$((end - 7200 + 3))
+if pt tsdb create-blocks-from rules --start="$START" --end="$((START + 604))" \
+    --url="$URL" --output-dir="$BR/blocks" "$BR/rules.yml" &&
+    mkdir -p "$BR/blocks/wal" && pt tsdb dump "$BR/blocks"; then
+    # as "v @[t]" lines for saw_check
+    awk '{ printf "%s @[%.3f]\n", $(NF - 1), $NF / 1000 }' "$OUT" >"$BR/points"
+    cp "$BR/points" "$OUT"
+    START=
+    if r=$(saw_check 1) && [ "$(wc -l <"$OUT")" -ge 55 ]; then
+        ok "tsdb create-blocks-from rules, unaligned window: $r"
+    else
+        bad "tsdb create-blocks-from rules, unaligned window: $r"
+    fi
+else
+    bad "tsdb create-blocks-from rules: exit status $?"
 fi
 
 echo "PVM-RESULT: promtool: $PASS passed, $FAIL failed, $SKIP skipped"

@@ -66,4 +66,7 @@ echo "=== test_grafana_replay (strict) against Prometheus"
 PVM_TEST_PORT=$PORT PVM_REPLAY_STRICT=1 top_srcdir=$top_srcdir \
     "$BUILD/tests/integration/test_grafana_replay"
 echo "=== promtool.sh against Prometheus"
-sh "$top_srcdir/tests/integration/promtool.sh" "http://127.0.0.1:$PORT"
+# (its value checks need the example plugin's waves at every timestamp;
+# this Prometheus holds constants at 15 s: skipped)
+PVM_PROMTOOL_VALUES=0 \
+    sh "$top_srcdir/tests/integration/promtool.sh" "http://127.0.0.1:$PORT"

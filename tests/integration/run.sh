@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/integration/run.sh: the integration suite (a TESTS entry). Starts
 # tests/pvm-fcgi-test (example + fixture plugins) behind real nginx
-# instances on 127.0.0.1, then runs test_api (cmocka), test_grafana_replay
-# and promtool.sh against them, and checks that a plugin failing on_startup
+# instances on 127.0.0.1, then runs test_api (cmocka), test_grafana_replay,
+# promtool.sh and vmalert.sh against them, and checks that a plugin failing on_startup
 # keeps pvm-fcgi from starting. Stops everything by PID on exit; prints the
 # logs on failure (PVM_KEEP_TMP=1 keeps the temp directory).
 #
@@ -182,6 +182,10 @@ case $? in 0 | 77) ;; *) FAILED=1 ;; esac
 
 echo "=== promtool.sh"
 sh "$top_srcdir/tests/integration/promtool.sh" "http://127.0.0.1:$MAIN_PORT" ||
+    FAILED=1
+
+echo "=== vmalert.sh"
+sh "$top_srcdir/tests/integration/vmalert.sh" "http://127.0.0.1:$MAIN_PORT" ||
     FAILED=1
 
 # A plugin whose on_startup fails: pvm-fcgi exits nonzero (bounded wait)

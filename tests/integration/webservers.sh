@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/integration/webservers.sh: the integration suite of run.sh
-# (test_api, test_grafana_replay, promtool.sh) behind lighttpd and Apache
+# (test_api, test_grafana_replay, promtool.sh, vmalert.sh) behind lighttpd
+# and Apache
 # instead of nginx (a TESTS entry). Starts the three pvm-fcgi instances
 # run.sh uses (masters with workers), then for each web server the three
 # front ends, runs the programs with the same environment variables
@@ -142,7 +143,7 @@ start_pvm forbid "127.0.0.1:$FORBID_FCGI"
 # Apache's children run as www-data when the tests run as root.
 chmod 666 "$FAIL_SOCK"
 
-# suite NAME: runs the three programs against the PVM_TEST_* ports.
+# suite NAME: runs the four programs against the PVM_TEST_* ports.
 suite() {
     echo "=== $1: test_api"
     "$TEST_API" >"$TMP/$1.test_api.log" 2>&1
@@ -163,6 +164,12 @@ suite() {
     rc=$?
     grep -E "^FAIL|PVM-RESULT" "$TMP/$1.promtool.log"
     result "$1: promtool.sh" "$rc"
+    echo "=== $1: vmalert.sh"
+    sh "$top_srcdir/tests/integration/vmalert.sh" \
+        "http://127.0.0.1:$PVM_TEST_PORT" >"$TMP/$1.vmalert.log" 2>&1
+    rc=$?
+    grep -E "^FAIL|^     |PVM-RESULT" "$TMP/$1.vmalert.log"
+    result "$1: vmalert.sh" "$rc"
 }
 
 # front KIND NAME FCGI [PREFIX]: starts one front end; prints its port.
@@ -188,7 +195,7 @@ for ws in ${PVM_WEBSERVERS:-lighttpd apache}; do
     *) false ;;
     esac || {
         echo "skip $ws: not installed (tests/deps.sh installs it)"
-        SKIP=$((SKIP + 3))
+        SKIP=$((SKIP + 4))
         continue
     }
     MP=$(front "$ws" main "127.0.0.1:$MAIN_FCGI") &&

@@ -152,6 +152,77 @@ static void test_eval_nomem(void **state)
     pvm_arena_free(a);
 }
 
+/* The last fetch request the engine made. */
+static pvm_fetch_request last_fetch;
+
+static int fetch_capture(void *ctx, const pvm_fetch_request *req,
+                         pvm_series_set *out, pvm_error *err)
+{
+    (void)ctx;
+    (void)out;
+    (void)err;
+    last_fetch = *req;
+    return 0;
+}
+
+/* Evaluates q over [start, end] by step (ms) with fetch_capture. */
+static void fetch_of(const char *q, int64_t start, int64_t end, int64_t step)
+{
+    pvm_arena *a = pvm_arena_new(0);
+    pvm_error err;
+    pvm_expr *e = pvm_promql_parse(a, q, strlen(q), &err);
+    assert_non_null(e);
+    pvm_eval_opts o = {.start = start, .end = end, .step = step,
+                       .fetch = fetch_capture};
+    pvm_eval_result r;
+    memset(&last_fetch, 0, sizeof(last_fetch));
+    assert_int_equal(pvm_eval(a, e, &o, &r, &err), 0);
+    pvm_arena_free(a);
+}
+
+/* A fetch request names the steps the selector is read at: the last one
+ * on the start + k * step grid (not an unaligned end), maxt the last
+ * lookup time; subqueries their own steps, multiples of their step. */
+static void test_fetch_request_grid(void **state)
+{
+    (void)state;
+    fetch_of("x", 500, 10000, 3000);     /* steps 0.5, 3.5, 6.5, 9.5 s */
+    assert_false(last_fetch.instant);
+    assert_int_equal(last_fetch.start, 500);
+    assert_int_equal(last_fetch.end, 9500);
+    assert_int_equal(last_fetch.step, 3000);
+    assert_int_equal(last_fetch.maxt, 9500);
+    assert_int_equal(last_fetch.mint, 500 - 300000 + 1);
+    fetch_of("x offset 1s", 500, 10000, 3000);
+    assert_int_equal(last_fetch.maxt, 8500);
+    fetch_of("rate(x[1m])", 1796378404000, 1796378470000, 15000);
+    assert_int_equal(last_fetch.end, 1796378464000);
+    assert_int_equal(last_fetch.maxt, 1796378464000);
+    assert_int_equal(last_fetch.mint, 1796378404000 - 60000 + 1);
+    /* @ end() is the end as given */
+    fetch_of("x @ end()", 500, 10000, 3000);
+    assert_int_equal(last_fetch.maxt, 10000);
+    /* a subquery in an instant query: its steps, multiples of 7 s */
+    fetch_of("max_over_time(x[1m:7s])", 100500, 100500, 0);
+    assert_false(last_fetch.instant);
+    assert_int_equal(last_fetch.step, 7000);
+    assert_int_equal(last_fetch.start, 42000);
+    assert_int_equal(last_fetch.end, 98000);
+    assert_int_equal(last_fetch.maxt, 98000);
+    /* nested, with offsets: outer steps of 10 s over (100.5 - 3 - 60,
+     * 100.5 - 3], inner steps of 4 s in each */
+    fetch_of("max_over_time(max_over_time(x[20s:4s])[1m:10s] offset 3s)",
+             100500, 100500, 0);
+    assert_int_equal(last_fetch.step, 4000);
+    assert_int_equal(last_fetch.end, 88000);
+    assert_int_equal(last_fetch.start, 24000);
+    /* a plain selector of an instant query: one time */
+    fetch_of("x", 100500, 100500, 0);
+    assert_true(last_fetch.instant);
+    assert_int_equal(last_fetch.time, 100500);
+    assert_int_equal(last_fetch.maxt, 100500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_eval_rate),
         cmocka_unit_test(test_eval_range_and_limit),
         cmocka_unit_test(test_eval_nomem),
+        cmocka_unit_test(test_fetch_request_grid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

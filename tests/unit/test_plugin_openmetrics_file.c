@@ -2,7 +2,8 @@
  * test kit. The data comes from promqltest-style `load` blocks, turned
  * into OpenMetrics files by a small generator here; the checks follow
  * Prometheus' semantics for raw selectors (range: the samples in the
- * window; instant: the latest sample within the lookback, at `time`). */
+ * window; instant: the latest sample within the lookback, answered at
+ * `time`, timestamp() its own time). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -307,7 +308,7 @@ static void test_raw_samples(void **state)
     pvm_test_response_free(r);
 }
 
-/* Instant: the latest sample at or before `time` within 5m, returned at
+/* Instant: the latest sample at or before `time` within 5m, answered at
  * `time`; older than 5m: no sample. */
 static void test_instant_lookback(void **state)
 {
@@ -347,6 +348,28 @@ static void test_instant_lookback(void **state)
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].metric.nl"),
                         "a\nb");
+    pvm_test_response_free(r);
+}
+
+/* Instant: the sample keeps its own timestamp (the answer's point is at
+ * the evaluation time): timestamp() gives it and the staleness alert
+ * fires for the series whose samples stopped (b, last at 240 s). */
+static void test_instant_sample_time(void **state)
+{
+    pvm_test_response *r = ok(pvm_testkit_instant(
+        *state, "timestamp(http_requests_total{instance=\"a\"})", 610));
+    expect_point(r->json, "data.result[0].value", 610, "600");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_instant(
+        *state, "timestamp(http_requests_total{instance=\"b\"})", 539.999));
+    expect_point(r->json, "data.result[0].value", 539.999, "240");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_instant(
+        *state, "time() - timestamp(http_requests_total) > 60", 539.999));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    assert_string_equal(pvm_test_json_string(
+                            r->json, "data.result[0].metric.instance"), "b");
+    expect_point(r->json, "data.result[0].value", 539.999, "299.999");
     pvm_test_response_free(r);
 }
 
@@ -616,6 +639,7 @@ int main(void)
         T(test_range_query),
         T(test_raw_samples),
         T(test_instant_lookback),
+        T(test_instant_sample_time),
         T(test_lookback_setting),
         T(test_discovery),
         T(test_discovery_time_range),

@@ -180,7 +180,7 @@ static void test_range_query(void **state)
     pvm_test_response_free(r);
 }
 
-/* Instant: per room the latest reading within 5m, at `time`. */
+/* Instant: per room the latest reading within 5m, answered at `time`. */
 static void test_instant_query(void **state)
 {
     pvm_test_response *r = ok(pvm_testkit_instant(*state, METRIC, 310));
@@ -199,6 +199,30 @@ static void test_instant_query(void **state)
     r = ok(pvm_testkit_instant(*state, METRIC, 610));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
     expect_point(r->json, "data.result[0].value", 610, "30");
+    pvm_test_response_free(r);
+}
+
+/* Instant: a row keeps its own timestamp (the answer's point is at the
+ * evaluation time): timestamp() gives it, and the staleness alert fires
+ * for rooms whose readings stopped. */
+static void test_instant_row_time(void **state)
+{
+    pvm_test_response *r = ok(pvm_testkit_instant(
+        *state, "timestamp(" METRIC "{room=\"cellar\"})", 100));
+    expect_point(r->json, "data.result[0].value", 100, "1.001");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_instant(
+        *state, "time() - timestamp(" METRIC ") > 60", 330));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
+    expect_point(r->json, "data.result[0].value", 330, "90");
+    expect_point(r->json, "data.result[1].value", 330, "90");
+    pvm_test_response_free(r);
+    r = ok(pvm_testkit_instant(
+        *state, "time() - timestamp(" METRIC ") > 60", 390));
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].metric.room"),
+                        "bedroom");
     pvm_test_response_free(r);
 }
 
@@ -456,6 +480,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_range_query),      T(test_instant_query),
+        T(test_instant_row_time),
         T(test_discovery),        T(test_labels_query),
         T(test_column_names),     T(test_sql_error),
         T(test_startup_errors),   T(test_read_only_and_fresh),
