@@ -414,7 +414,15 @@ static int write_sample(pvm_arena *a, fed_out *o, const fed_item *it,
     buf[0] = ' ';
     size_t n = pvm_format_float(buf + 1, it->v);
     out_write(o, buf, n + 1);
-    if (om) {
+    if (om && it->t >= 0) {
+        /* Seconds with the milliseconds and one more digit: parsers that
+         * multiply the float by 1000 and truncate (Prometheus 2.x:
+         * int64(ts * 1000)) would turn x.676 into 675 ms about half of
+         * the time; x.6761 reads as 676 ms whether a parser truncates,
+         * rounds or cuts the decimal digits. */
+        n = (size_t)snprintf(buf + 1, sizeof(buf) - 1, "%lld.%03d1",
+                             (long long)(it->t / 1000), (int)(it->t % 1000));
+    } else if (om) {
         n = pvm_format_timestamp(buf + 1, it->t);
     } else {
         n = (size_t)snprintf(buf + 1, sizeof(buf) - 1, "%lld",

@@ -158,6 +158,12 @@ static void test_federate_openmetrics(void **state)
     double v, t;
     assert_int_equal(sscanf(strchr(p, '}') + 2, "%lf %lf", &v, &t), 2);
     assert_true(t >= (double)now_s - 5 && t <= (double)now_s + 60);
+    /* seconds, milliseconds and a 1: read as the same ms by parsers that
+     * truncate ts * 1000 */
+    const char *ts = strchr(strchr(p, '}') + 2, ' ') + 1;
+    assert_int_equal(strcspn(ts, "\n"), 15); /* 1234567890.1231 */
+    assert_int_equal(ts[10], '.');
+    assert_int_equal(ts[14], '1');
     size_t n = strlen(r->body);
     assert_true(n > 6);
     assert_string_equal(r->body + n - 6, "# EOF\n");
