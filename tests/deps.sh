@@ -14,7 +14,7 @@ libcrypt-dev nginx-light"
 # packaging tools for tests/deb-check.sh.
 PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
 lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3 \
-dpkg-dev debhelper lintian fakeroot"
+dpkg-dev debhelper lintian fakeroot victoria-metrics"
 
 pvm_missing_pkgs() {
     missing=""
