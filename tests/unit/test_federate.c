@@ -73,7 +73,8 @@ static void write_files(void)
     f = fopen(file_b, "w");
     assert_non_null(f);
     fprintf(f, "# HELP jobs Jobs finished.\n# TYPE jobs counter\n"
-               "# TYPE old gauge\nold 1 1000\n# EOF\n");
+               "# TYPE old gauge\nold 1 1000\n"
+               "# a comment\n# HELP\n# TYPE weird bogus\n# EOF\n");
     fclose(f);
 }
 
@@ -339,6 +340,9 @@ static void test_metadata_all(void **state)
     assert_string_equal(pvm_test_json_string(r->json, "data.jobs[1].help"),
                         "Jobs finished.");
     assert_int_equal(pvm_test_json_length(r->json, "data.old"), 1);
+    /* a type no parser knows is served as unknown, not refused */
+    assert_string_equal(pvm_test_json_string(r->json, "data.weird[0].type"),
+                        "unknown");
     /* key order: by name */
     assert_true(strstr(r->body, "\"jobs\"") < strstr(r->body, "\"old\""));
     pvm_test_response_free(r);
@@ -365,6 +369,8 @@ static void test_metadata_limits(void **state)
     assert_int_equal(pvm_test_json_length(r->json, "data.jobs"), 1);
     assert_non_null(pvm_test_json_get(r->json, "data.old"));
     assert_null(pvm_test_json_get(r->json, "data." METRIC));
+    assert_int_equal(json_object_object_length(
+                         pvm_test_json_get(r->json, "data")), 2);
     pvm_test_response_free(r);
     r = get(state, "/api/v1/metadata?limit_per_metric=0&metric=jobs", NULL);
     assert_int_equal(pvm_test_json_length(r->json, "data.jobs"), 2);
