@@ -534,6 +534,11 @@ static int h_federate(api_req *r, unsigned method)
                              "(use GET or POST)",
                              r->hr->method ? r->hr->method : "",
                              r->env->cfg->api_url_prefix);
+    if (method == M_POST && r->hr->body_too_large)
+        return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+                             "request body too large (over [server] "
+                             "max_body_bytes = %zu bytes)",
+                             r->env->cfg->max_body_bytes);
     if (decode_params(r, method == M_POST) < 0)
         return r->err.code;
     pvm_api_call c = call_of(r);

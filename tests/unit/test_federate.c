@@ -240,6 +240,12 @@ static void test_federate_edges(void **state)
     r = pvm_testkit_request(*state, "PUT", "/federate?match[]=x", NULL, NULL);
     assert_int_equal(r->status, 405);
     pvm_test_response_free(r);
+    /* POST with a form body, as GET */
+    r = pvm_testkit_request(*state, "POST", "/federate", "match[]=plain",
+                            NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(count_lines(r->body, "plain "), 1);
+    pvm_test_response_free(r);
     /* two selectors over the same series: written once */
     r = get(state, "/federate?match[]=plain&match[]=%7B__name__%3D%22plain%22%7D",
             NULL);
