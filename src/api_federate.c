@@ -12,6 +12,7 @@
 
 #include "api_federate.h"
 #include "api_metadata.h"
+#include "form.h"
 #include "json.h"
 #include "labels.h"
 #include "output.h"
@@ -233,7 +234,8 @@ char *pvm_federate_escape(pvm_arena *a, const char *s, bool help, bool om)
 /* ---- collecting -------------------------------------------------------- */
 
 /* Legacy metric and label names: the only ones the text format (0.0.4)
- * and Prometheus 2 parsers read. */
+ * and Prometheus 2 parsers read. (Label values must be valid UTF-8: one
+ * bad value would fail the whole scrape.) */
 static bool is_legacy_name(const char *s, bool metric)
 {
     if (!*s)
@@ -357,7 +359,8 @@ static int write_family_head(pvm_arena *a, fed_out *o,
                              const pvm_federate_family *f, bool om)
 {
     const pvm_metric_metadata *m = f->meta;
-    if (m && m->help && *m->help) {
+    if (m && m->help && *m->help &&
+        pvm_is_valid_utf8(m->help, strlen(m->help))) {
         char *h = pvm_federate_escape(a, m->help, true, om);
         if (!h)
             return -1;
@@ -466,10 +469,12 @@ static fed_item *make_items(pvm_api_call *c, const pvm_series_set *merged,
             pvm_labels_get(s->labels, s->nlabels, PVM_METRIC_NAME_LABEL);
         bool ok = name && is_legacy_name(name, true) && s->npoints;
         for (size_t l = 0; ok && l < s->nlabels; l++)
-            ok = is_legacy_name(s->labels[l].name, false);
+            ok = is_legacy_name(s->labels[l].name, false) &&
+                 pvm_is_valid_utf8(s->labels[l].value,
+                                   strlen(s->labels[l].value));
         if (!ok) {
             pvm_log(PVM_LOG_DEBUG, "federate: skipping a series whose "
-                    "names the text format cannot carry");
+                    "names or label values the text format cannot carry");
             continue;
         }
         fed_item *it = &items[k++];

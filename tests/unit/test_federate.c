@@ -67,8 +67,9 @@ static void write_files(void)
             "# UNIT temp_celsius celsius\n"
             "temp_celsius 21.5 %lld\n"
             "plain 7 %lld\n"
+            "bad_utf8{v=\"\xff\"} 1 %lld\n"
             "# EOF\n",
-            t, t, t, t, t, t, t, t, t);
+            t, t, t, t, t, t, t, t, t, t);
     fclose(f);
     f = fopen(file_b, "w");
     assert_non_null(f);
@@ -244,6 +245,13 @@ static void test_federate_edges(void **state)
     r = pvm_testkit_request(*state, "POST", "/federate", "match[]=plain",
                             NULL);
     assert_int_equal(r->status, 200);
+    assert_int_equal(count_lines(r->body, "plain "), 1);
+    pvm_test_response_free(r);
+    /* a label value that is not UTF-8 would fail the whole scrape in
+     * Prometheus: that series is left out */
+    r = get(state, "/federate?match[]=bad_utf8&match[]=plain", NULL);
+    assert_int_equal(r->status, 200);
+    assert_null(strstr(r->body, "bad_utf8"));
     assert_int_equal(count_lines(r->body, "plain "), 1);
     pvm_test_response_free(r);
     /* two selectors over the same series: written once */
