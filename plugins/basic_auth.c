@@ -457,4 +457,5 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .on_metric_names_request = check_request,
     .on_label_names_request = check_request,
     .on_label_values_request = check_request,
+    .on_metadata_request = check_request,    /* /api/v1/metadata too */
 };
