@@ -76,26 +76,31 @@ skip() {
 
 # get URL: the body of GET URL (bounded), into $TMP/body; prints nothing.
 get() {
-    curl -s -m 10 -o "$TMP/body" -w '%{http_code}' "$1" >"$TMP/code" 2>/dev/null
+    curl -s -m 5 -o "$TMP/body" -w '%{http_code}' "$1" >"$TMP/code" 2>/dev/null
 }
 
-# json_value: the value of the last sample of the first series of a
-# Prometheus query answer in $TMP/body (matrix or vector), as "T V".
+# last_sample: "T V" of the last sample in the answer in $TMP/body (a
+# matrix: the last [t,"v"] pair of the first series; empty when none).
 last_sample() {
-    python3 - "$TMP/body" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))["data"]["result"]
-if d:
-    s = d[0]
-    t, v = s["values"][-1] if "values" in s else s["value"]
-    print(t, v)
-PY
+    sed -e 's/\]\]}.*//' "$TMP/body" | grep -o '\[[0-9.]*,"[^"]*"' |
+        tail -n 1 | sed -e 's/^\[//' -e 's/,"/ /' -e 's/"$//'
 }
 
 # pvm_value T: pvm's own value of the sine wave series at time T.
 pvm_value() {
     get "$U/api/v1/query?query=$SEL&time=$1" &&
-        python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["result"][0]["value"][1])' "$TMP/body"
+        grep -o '"value":\[[0-9.]*,"[^"]*"' "$TMP/body" |
+        sed -e 's/.*,"//' -e 's/"$//'
+}
+
+# same A B TOLERANCE: true when the numbers A and B are equal (as
+# strings for TOLERANCE 0) or within a relative TOLERANCE.
+same() {
+    [ "$1" = "$2" ] && return 0
+    [ "$3" = 0 ] && return 1
+    awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {
+        d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b
+        exit !(d <= t * m) }'
 }
 
 # ---- pvm-fcgi (PVM_CONFIG) and nginx ----------------------------------------
@@ -232,7 +237,7 @@ compare() {
     t=${ts% *}
     v=${ts#* }
     pv=$(pvm_value "$t")
-    if [ -n "$pv" ] && python3 -c 'import sys; a, b, tol = map(float, sys.argv[1:]); sys.exit(not (a == b or abs(a - b) <= tol * abs(b)))' "$v" "$pv" "$3"; then
+    if [ -n "$pv" ] && same "$v" "$pv" "$3"; then
         ok "$2: sample @$t = $v, as pvm serves it ($pv)"
     else
         bad "$2: sample @$t = $v, pvm serves '$pv'"
