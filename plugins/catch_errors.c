@@ -58,7 +58,8 @@ static int parse_hooks(struct catch_errors *st, const char *value,
                                  "on_range_query_request, "
                                  "on_metric_names_request, "
                                  "on_label_names_request, "
-                                 "on_label_values_request)",
+                                 "on_label_values_request, "
+                                 "on_metadata_request)",
                                  (int)len, p);
         st->shield[h] = true;
         p += len;
@@ -280,6 +281,12 @@ static int catch_errors_label_values(pvm_plugin *self, pvm_request *req,
     return run_request_hook(self, PVM_HOOK_LABEL_VALUES, req, resp);
 }
 
+static int catch_errors_metadata(pvm_plugin *self, pvm_request *req,
+                                 pvm_response *resp)
+{
+    return run_request_hook(self, PVM_HOOK_METADATA, req, resp);
+}
+
 const pvm_plugin_type pvm_plugin_catch_errors = {
     .name = "catch_errors",                    /* `type = catch_errors` */
     .description = "shields the other plugins from a failing instance "
@@ -295,4 +302,5 @@ const pvm_plugin_type pvm_plugin_catch_errors = {
     .on_metric_names_request = catch_errors_metric_names,
     .on_label_names_request = catch_errors_label_names,
     .on_label_values_request = catch_errors_label_values,
+    .on_metadata_request = catch_errors_metadata,
 };

@@ -152,6 +152,23 @@ static int example_label_values(pvm_plugin *self, pvm_request *req,
     return 0;
 }
 
+/* Its metadata: a gauge (a wave goes up and down), without a unit. */
+static int example_metadata(pvm_plugin *self, pvm_request *req,
+                            pvm_response *resp)
+{
+    (void)req;
+    const struct example *st = pvm_plugin_state(self);
+    pvm_metric_metadata md = {
+        .name = st->metric,
+        .type = PVM_METRIC_GAUGE,
+        .help = "Example waves (sine, cosine, square, sawtooth) with a "
+                "60 s period.",
+        .unit = NULL,
+    };
+    int rc = pvm_response_add_metadata(resp, &md);
+    return rc < 0 ? rc : 0;
+}
+
 const pvm_plugin_type pvm_plugin_example = {
     .name = "example",
     .description = "sine, cosine, square and sawtooth waves (the seed's "
@@ -166,4 +183,5 @@ const pvm_plugin_type pvm_plugin_example = {
     .on_metric_names_request = example_metric_names,
     .on_label_names_request = example_label_names,
     .on_label_values_request = example_label_values,
+    .on_metadata_request = example_metadata,     /* a gauge, with HELP */
 };

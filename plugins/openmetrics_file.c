@@ -364,6 +364,24 @@ static int om_label_values(pvm_plugin *self, pvm_request *req,
     return walk(self, req, resp, visit_label_values);
 }
 
+/* /api/v1/metadata and /federate: the # HELP, # TYPE and # UNIT lines of
+ * the file, per family. */
+static int om_metadata(pvm_plugin *self, pvm_request *req,
+                       pvm_response *resp)
+{
+    (void)req;
+    maybe_reload(self);
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    for (size_t i = 0; st->data && i < st->data->nmeta; i++) {
+        const pvm_om_meta *m = &st->data->meta[i];
+        pvm_metric_metadata md = {m->name, m->type, m->help, m->unit};
+        int rc = pvm_response_add_metadata(resp, &md);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 const pvm_plugin_type pvm_plugin_openmetrics_file = {
     .name = "openmetrics_file",                   /* `type = ...` */
     .description = "serves the samples of an OpenMetrics text file with "
@@ -382,4 +400,5 @@ const pvm_plugin_type pvm_plugin_openmetrics_file = {
     .on_master_startup = om_master_startup, /* loads the file (errors:
                                                file:line), shared by the
                                                workers copy-on-write */
+    .on_metadata_request = om_metadata, /* # HELP/# TYPE/# UNIT lines */
 };

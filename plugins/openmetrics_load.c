@@ -501,6 +501,87 @@ static int parse_sample(struct loader *L, const char *p, size_t n)
     return series_append(L, s, t, v);
 }
 
+/* The metadata entry of family name (len bytes), created when new. */
+static pvm_om_meta *meta_of(struct loader *L, const char *name, size_t len)
+{
+    pvm_om_data *d = L->d;
+    for (size_t i = 0; i < d->nmeta; i++)
+        if (strlen(d->meta[i].name) == len &&
+            memcmp(d->meta[i].name, name, len) == 0)
+            return &d->meta[i];
+    pvm_om_meta *v = realloc(d->meta, (d->nmeta + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    d->meta = v;
+    pvm_om_meta *m = &v[d->nmeta];
+    *m = (pvm_om_meta){.name = strndup(name, len)};
+    if (!m->name)
+        return NULL;
+    d->nmeta++;
+    return m;
+}
+
+/* HELP text unescaped: \\ \n and \" (OpenMetrics; the text format
+ * escapes no quotes, which reads the same). */
+static char *unescape_help(const char *p, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\\' && i + 1 < n &&
+            (p[i + 1] == '\\' || p[i + 1] == 'n' || p[i + 1] == '"')) {
+            i++;
+            *o++ = p[i] == 'n' ? '\n' : p[i];
+        } else {
+            *o++ = p[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* `# HELP name text`, `# TYPE name type`, `# UNIT name unit`; other
+ * comments are ignored. */
+static int parse_metadata(struct loader *L, const char *p, size_t n)
+{
+    if (n < 7 || (memcmp(p, "# HELP ", 7) && memcmp(p, "# TYPE ", 7) &&
+                  memcmp(p, "# UNIT ", 7)))
+        return 0;
+    char kind = p[2];
+    size_t i = 7, name_start = i;
+    while (i < n && is_name_char(p[i], i == name_start, true))
+        i++;
+    if (i == name_start)
+        return 0; /* not metadata of a metric: a comment */
+    size_t name_len = i - name_start;
+    if (i < n && p[i] == ' ')
+        i++;
+    const char *text = p + i;
+    size_t tl = n - i;
+    pvm_om_meta *m = meta_of(L, p + name_start, name_len);
+    if (!m)
+        return load_error(L, "out of memory");
+    if (kind == 'T') {
+        char word[16];
+        /* a type no parser knows: served as unknown */
+        m->type = PVM_METRIC_UNKNOWN;
+        if (tl && tl < sizeof(word)) {
+            memcpy(word, text, tl);
+            word[tl] = '\0';
+            pvm_metric_type_parse(word, &m->type);
+        }
+        return 0;
+    }
+    char *v = kind == 'H' ? unescape_help(text, tl) : strndup(text, tl);
+    if (!v)
+        return load_error(L, "out of memory");
+    char **slot = kind == 'H' ? &m->help : &m->unit;
+    free(*slot);
+    *slot = v;
+    return 0;
+}
+
 /* Parses the whole buffer, line by line. */
 static int parse_buffer(struct loader *L, const char *buf, size_t len)
 {
@@ -519,6 +600,8 @@ static int parse_buffer(struct loader *L, const char *buf, size_t len)
         if (n == 5 && memcmp(p, "# EOF", 5) == 0)
             eof = true;
         else if (n && p[0] != '#' && parse_sample(L, p, n) < 0)
+            return -1;
+        else if (n && p[0] == '#' && parse_metadata(L, p, n) < 0)
             return -1;
         p = next;
     }
@@ -637,6 +720,12 @@ void pvm_om_free(pvm_om_data *d)
     free(d->keys.slots);
     pool_free(d->pool);
     pool_free(d->key_pool);
+    for (size_t i = 0; i < d->nmeta; i++) {
+        free(d->meta[i].name);
+        free(d->meta[i].help);
+        free(d->meta[i].unit);
+    }
+    free(d->meta);
     free(d);
 }
 

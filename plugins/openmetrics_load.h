@@ -42,7 +42,15 @@ struct pvm_om_table {
     size_t cap, n;             /* capacity / entries used */
 };
 
-/* One loaded file. Readers use series, nseries and nsamples. */
+/* The # HELP, # TYPE and # UNIT lines of one metric family. */
+typedef struct pvm_om_meta {
+    char *name;               /* family name (malloc'd) */
+    pvm_metric_type type;     /* # TYPE, PVM_METRIC_UNKNOWN when absent */
+    char *help;               /* # HELP unescaped (malloc'd), or NULL */
+    char *unit;               /* # UNIT (malloc'd), or NULL */
+} pvm_om_meta;
+
+/* One loaded file. Readers use series, nseries, nsamples and meta. */
 typedef struct pvm_om_data {
     pvm_om_series *series;         /* in order of first appearance */
     size_t nseries;                /* series used */
@@ -54,6 +62,8 @@ typedef struct pvm_om_data {
     struct pvm_om_pool_block *key_pool; /* series texts (while loading) */
     struct pvm_om_table strings;   /* interned strings (while loading) */
     struct pvm_om_table keys;      /* series text -> index (while loading) */
+    pvm_om_meta *meta;             /* families with metadata, file order */
+    size_t nmeta;                  /* entries in meta */
 } pvm_om_data;
 
 /* Loads path; timestamps are seconds (OpenMetrics, fractions allowed) or,

@@ -36,6 +36,10 @@ struct sqlite_plugin {
     char *labels_query;      /* `labels_query =` SELECT, malloc'd or NULL */
     char ts_name[64];        /* `timestamp_column =`, default timestamp */
     char val_name[64];       /* `value_column =`, default value */
+    char *help;              /* `help =` (metadata), malloc'd or NULL */
+    pvm_metric_type type;    /* `metric_type =` (`type =` names the
+                                plugin type), default unknown */
+    char *unit;              /* `unit =` (metadata), malloc'd or NULL */
     int64_t lookback;        /* ms, [server] lookback_delta */
     sqlite3 *db;             /* read-only connection, per worker */
     struct stmt main;        /* the query */
@@ -85,7 +89,8 @@ static int set_name(char *dst, size_t cap, const char *value, bool metric,
 }
 
 /* [plugin:NAME] keys: database, metric, query, labels_query,
- * timestamp_column, value_column */
+ * timestamp_column, value_column, and the metric's metadata: help,
+ * metric_type (`type =` names the plugin type), unit */
 static int sqlite_configure(pvm_plugin *self, const char *key,
                             const char *value, pvm_error *err)
 {
@@ -103,9 +108,22 @@ static int sqlite_configure(pvm_plugin *self, const char *key,
     if (strcmp(key, "value_column") == 0)
         return set_name(st->val_name, sizeof(st->val_name), value, false,
                         err);
+    if (strcmp(key, "help") == 0)
+        return set_string(&st->help, value, err);
+    if (strcmp(key, "unit") == 0)
+        return set_string(&st->unit, value, err);
+    if (strcmp(key, "metric_type") == 0) {
+        if (pvm_metric_type_parse(value, &st->type) < 0)
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "'%s' is not a metric type (counter, "
+                                 "gauge, histogram, summary, unknown, ...)",
+                                 value);
+        return 0;
+    }
     return pvm_error_set(err, PVM_ERR_BAD_DATA,
                          "unknown key (sqlite knows database, metric, query, "
-                         "labels_query, timestamp_column, value_column)");
+                         "labels_query, timestamp_column, value_column, "
+                         "help, metric_type, unit)");
 }
 
 static int sqlite_check(pvm_plugin *self, pvm_error *err)
@@ -142,6 +160,8 @@ static void sqlite_destroy(pvm_plugin *self)
     free(st->database);
     free(st->query);
     free(st->labels_query);
+    free(st->help);
+    free(st->unit);
 }
 
 /* ---- startup ------------------------------------------------------------ */
@@ -617,6 +637,20 @@ static int sqlite_label_values(pvm_plugin *self, pvm_request *req,
     return discover(self, req, resp, visit_label_values);
 }
 
+/* /api/v1/metadata and /federate: help, metric_type and unit, when any
+ * was set. */
+static int sqlite_metadata(pvm_plugin *self, pvm_request *req,
+                           pvm_response *resp)
+{
+    (void)req;
+    const struct sqlite_plugin *st = pvm_plugin_state(self);
+    if (!st->help && !st->unit && st->type == PVM_METRIC_UNKNOWN)
+        return 0;
+    pvm_metric_metadata md = {st->metric, st->type, st->help, st->unit};
+    int rc = pvm_response_add_metadata(resp, &md);
+    return rc < 0 ? rc : 0;
+}
+
 const pvm_plugin_type pvm_plugin_sqlite = {
     .name = "sqlite",                          /* `type = sqlite` */
     .description = "one metric from an SQL query on an SQLite database",
@@ -631,4 +665,5 @@ const pvm_plugin_type pvm_plugin_sqlite = {
     .on_metric_names_request = sqlite_metric_names, /* name or label sets */
     .on_label_names_request = sqlite_label_names,
     .on_label_values_request = sqlite_label_values,
+    .on_metadata_request = sqlite_metadata,  /* help, metric_type, unit */
 };

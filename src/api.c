@@ -12,7 +12,10 @@
 
 #include "api.h"
 #include "api_eval.h"
+#include "api_federate.h"
+#include "api_metadata.h"
 #include "api_series.h"
+#include "api_status.h"
 #include "form.h"
 #include "metrics.h"
 #include "output.h"
@@ -25,6 +28,8 @@
 
 #define M_GET 0x1u   /* route accepts GET */
 #define M_POST 0x2u  /* route accepts POST */
+#define M_HEAD 0x4u  /* HEAD (answered as GET; the web server drops the
+                        body) */
 
 /* State of one API request. */
 typedef struct api_req {
@@ -47,6 +52,8 @@ typedef struct api_req {
 } api_req;
 
 typedef int (*api_handler)(api_req *r);
+
+static int decode_params(api_req *r, bool post);
 
 /* ---- parameters -------------------------------------------------------- */
 
@@ -477,16 +484,101 @@ static int h_alerts(api_req *r)
     return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}"), 1;
 }
 
-/* GET /api/v1/metadata?limit=&limit_per_metric=&metric= */
+/* A pvm_api_call for the handlers in other files. */
+static pvm_api_call call_of(const api_req *r)
+{
+    return (pvm_api_call){.env = r->env, .a = r->a, .hr = r->hr,
+                          .out = r->out, .url = r->url, .nurl = r->nurl,
+                          .body = r->body, .nbody = r->nbody};
+}
+
+/* GET /api/v1/metadata?limit=&limit_per_metric=&metric= (api_metadata.c) */
 static int h_metadata(api_req *r)
 {
     r->kind = "metadata";
     r->unit = "metrics";
-    const char *s = param(r, "limit");
-    size_t limit;
-    if (s && pvm_parse_limit(s, &limit, &r->err) < 0)
+    pvm_api_call c = call_of(r);
+    int rc = pvm_api_metadata(&c, &r->err);
+    r->count = c.count;
+    return rc;
+}
+
+/* GET /api/v1/status/flags (api_status.c) */
+static int h_flags(api_req *r)
+{
+    r->kind = "flags";
+    pvm_api_call c = call_of(r);
+    int rc = pvm_api_status_flags(&c);
+    r->count = c.count;
+    return rc;
+}
+
+/* GET /api/v1/status/runtimeinfo (api_status.c) */
+static int h_runtimeinfo(api_req *r)
+{
+    r->kind = "runtimeinfo";
+    pvm_api_call c = call_of(r);
+    int rc = pvm_api_status_runtimeinfo(&c);
+    r->count = c.count;
+    return rc;
+}
+
+/* GET|POST <prefix>/federate?match[]= (api_federate.c) */
+static int h_federate(api_req *r, unsigned method)
+{
+    r->kind = "federate";
+    r->unit = "series";
+    r->route = "federate";
+    if (!(method & (M_GET | M_POST | M_HEAD)))
+        return pvm_error_set(&r->err, PVM_ERR_METHOD,
+                             "method %.20s not allowed for %s/federate "
+                             "(use GET or POST)",
+                             r->hr->method ? r->hr->method : "",
+                             r->env->cfg->api_url_prefix);
+    if (method == M_POST && r->hr->body_too_large)
+        return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+                             "request body too large (over [server] "
+                             "max_body_bytes = %zu bytes)",
+                             r->env->cfg->max_body_bytes);
+    if (decode_params(r, method == M_POST) < 0)
         return r->err.code;
-    return pvm_output_data_raw(r->a, r->out, "{}"), 1;
+    pvm_api_call c = call_of(r);
+    int rc = pvm_api_federate(&c, &r->err);
+    r->count = c.count;
+    const char *m = pvm_api_param(&c, "match[]");
+    r->query = m ? m : "";
+    return rc;
+}
+
+/* GET|HEAD <prefix>/-/healthy and <prefix>/-/ready (api_status.c):
+ * answered first, before routing and before the plugins' on_request gates
+ * (unless [server] gate_health_checks = yes), so that load balancers and
+ * supervisors always get through. Returns 1 when path was one of them. */
+static int health_route(api_req *r, const char *path, unsigned method)
+{
+    const char *prefix = r->env->cfg->api_url_prefix;
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0)
+        return 0;
+    bool healthy = strcmp(path + pl, "/-/healthy") == 0;
+    if (!healthy && strcmp(path + pl, "/-/ready") != 0)
+        return 0;
+    r->kind = healthy ? "healthy" : "ready";
+    r->route = healthy ? "-/healthy" : "-/ready";
+    if (!(method & (M_GET | M_HEAD))) {
+        pvm_error_set(&r->err, PVM_ERR_METHOD,
+                      "method %.20s not allowed for %.200s (use GET)",
+                      r->hr->method ? r->hr->method : "", path);
+        pvm_output_error(r->out, r->err.code, r->err.msg, NULL, 0);
+        return 1;
+    }
+    pvm_api_call c = call_of(r);
+    if (healthy)
+        pvm_api_healthy(&c);
+    else
+        pvm_api_ready(&c);
+    r->count = 1;
+    return 1;
 }
 
 /* GET <prefix><metrics_path> (default /metrics): self-monitoring in the
@@ -522,6 +614,8 @@ static const struct route {
     {M_GET | M_POST, "format_query", h_format_query},
     {M_GET | M_POST, "parse_query", h_parse_query},
     {M_GET, "status/buildinfo", h_buildinfo},
+    {M_GET, "status/flags", h_flags},
+    {M_GET, "status/runtimeinfo", h_runtimeinfo},
     {M_GET, "rules", h_rules},
     {M_GET, "alerts", h_alerts},
     {M_GET, "metadata", h_metadata},
@@ -680,16 +774,30 @@ static int run_gate(api_req *r)
     return 1;
 }
 
+/* The method as a route bit (M_GET, M_POST, M_HEAD), 0 for any other. */
+static unsigned method_of(const pvm_http_request *hr)
+{
+    const char *m = hr->method ? hr->method : "";
+    return strcmp(m, "GET") == 0    ? M_GET
+           : strcmp(m, "POST") == 0 ? M_POST
+           : strcmp(m, "HEAD") == 0 ? M_HEAD
+                                    : 0;
+}
+
 /* Finds the route and runs it; returns 1 when answered or a negative
  * status with r->err set. */
 static int dispatch(api_req *r)
 {
     const char *m = r->hr->method ? r->hr->method : "";
-    unsigned method = strcmp(m, "GET") == 0 ? M_GET
-                      : strcmp(m, "POST") == 0 ? M_POST : 0;
+    unsigned method = method_of(r->hr);
     const char *path = r->path;
+    if (health_route(r, path, method)) /* here only when gated */
+        return 1;
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) == 0 &&
+        strcmp(path + pl, "/federate") == 0)
+        return h_federate(r, method);
     const char *mp = r->env->cfg->metrics_path;
     if (mp && *mp && strncmp(path, prefix, pl) == 0 &&
         strcmp(path + pl, mp) == 0)
@@ -772,6 +880,25 @@ static int status_sink_write(void *ctx, const char *buf, size_t len)
     return s->inner->write(s->inner->ctx, buf, len);
 }
 
+/* req with remote_addr replaced by the client a trusted proxy names in
+ * X-Forwarded-For or X-Real-IP ([server] trusted_proxies, proxy.h), in
+ * *copy; req itself when nothing changes. */
+static const pvm_http_request *with_client_addr(const pvm_api_env *env,
+                                                pvm_arena *a,
+                                                const pvm_http_request *req,
+                                                pvm_http_request *copy)
+{
+    const char *client = pvm_proxy_client_addr(
+        a, env->cfg->trusted_proxies, env->cfg->ntrusted_proxies,
+        req->remote_addr, pvm_http_header(req, "X-Forwarded-For"),
+        pvm_http_header(req, "X-Real-IP"));
+    if (client == req->remote_addr)
+        return req;
+    *copy = *req;
+    copy->remote_addr = client;
+    return copy;
+}
+
 int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
                    const pvm_http_request *req, const pvm_http_out *out)
 {
@@ -779,12 +906,19 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct status_sink sink = {.inner = out};
     pvm_http_out counted = {status_sink_write, &sink};
+    pvm_http_request fronted;
+    if (env->cfg->ntrusted_proxies) /* the client behind a trusted proxy */
+        req = with_client_addr(env, a, req, &fronted);
     api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
                  .kind = "unknown", .unit = "values"};
     r.path = request_path(&r);
-    int rc = r.path ? run_gate(&r)
-                    : pvm_error_set(&r.err, PVM_ERR_NOMEM, "out of memory");
-    if (rc == 0)
+    int rc;
+    if (!r.path)
+        rc = pvm_error_set(&r.err, PVM_ERR_NOMEM, "out of memory");
+    else if (!env->cfg->gate_health_checks &&
+             health_route(&r, r.path, method_of(req)))
+        rc = 1; /* health checks pass no gate unless configured */
+    else if ((rc = run_gate(&r)) == 0)
         rc = dispatch(&r);
     if (rc < 0) {
         if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)

@@ -29,7 +29,7 @@
 
 /* Number of [server] keys (server_keys, at the bottom, has one more entry:
  * the NULL terminator). */
-#define SERVER_NKEYS 13
+#define SERVER_NKEYS 15
 
 struct server_key;
 
@@ -139,6 +139,8 @@ void pvm_config_free(pvm_config *c)
     free(c->server.listen);
     free(c->server.api_url_prefix);
     free(c->server.metrics_path);
+    free(c->server.trusted_proxies);
+    free(c->server.trusted_proxies_text);
     free(c->path);
     free(c);
 }
@@ -729,6 +731,28 @@ static int set_workers(pvm_server_config *s, const struct server_key *k,
     return 0;
 }
 
+/* yes/no (also true/false, on/off, 1/0, any case) into the bool at
+ * k->offset. */
+static int set_bool(pvm_server_config *s, const struct server_key *k,
+                    const char *v, char *why, size_t n)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    bool *field = (bool *)((char *)s + k->offset);
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *field = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *field = false;
+            return 0;
+        }
+    }
+    snprintf(why, n, "not yes or no: '%s'", v);
+    return -1;
+}
+
 /* A Prometheus duration (ms) of at least k->min ms: integers with units
  * y w d h m s ms, largest first ("1m30s"); see params.h. */
 static int set_duration(pvm_server_config *s, const struct server_key *k,
@@ -778,6 +802,31 @@ static int set_access_log(pvm_server_config *s, const struct server_key *k,
     return 0;
 }
 
+/* Addresses and CIDRs (proxy.h), e.g. "127.0.0.1, 10.0.0.0/8". */
+static int set_trusted_proxies(pvm_server_config *s,
+                               const struct server_key *k, const char *v,
+                               char *why, size_t n)
+{
+    (void)k;
+    pvm_cidr *l;
+    size_t nl;
+    char *text = strdup(v);
+    if (!text) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    if (pvm_cidr_list_parse(v, &l, &nl, why, n) < 0) {
+        free(text);
+        return -1;
+    }
+    free(s->trusted_proxies);
+    free(s->trusted_proxies_text);
+    s->trusted_proxies = l;
+    s->ntrusted_proxies = nl;
+    s->trusted_proxies_text = text;
+    return 0;
+}
+
 /* Tables */
 
 #define SRV(field) offsetof(pvm_server_config, field)
@@ -796,5 +845,7 @@ static const struct server_key server_keys[SERVER_NKEYS + 1] = {
     {"max_query_timeout", set_duration, SRV(max_query_timeout_ms), 1},
     {"shutdown_timeout", set_duration, SRV(shutdown_timeout_ms), 0},
     {"metrics_path", set_metrics_path, SRV(metrics_path), 0},
+    {"trusted_proxies", set_trusted_proxies, SRV(trusted_proxies), 0},
+    {"gate_health_checks", set_bool, SRV(gate_health_checks), 0},
     {NULL, NULL, 0, 0},
 };

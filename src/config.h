@@ -11,6 +11,8 @@
 #include <pvm/error.h>
 #include <pvm/plugin.h>
 
+#include "proxy.h"
+
 /* Longest line of pvm.ini, in bytes (comments and indentation included
  * up to this; the limit applies to the line without them). */
 #define PVM_CONFIG_MAX_LINE 16384
@@ -46,6 +48,12 @@ typedef struct pvm_server_config {
                                     reload, then SIGKILL (default 30 s) */
     char *metrics_path;         /* self-monitoring path below the prefix
                                    ("/metrics"); "": disabled */
+    pvm_cidr *trusted_proxies;  /* peers whose X-Forwarded-For/X-Real-IP
+                                   give the client address (owned) */
+    size_t ntrusted_proxies;    /* ranges in trusted_proxies (0: none) */
+    char *trusted_proxies_text; /* the setting as written, or NULL */
+    bool gate_health_checks;    /* /-/healthy, /-/ready pass the plugins'
+                                   on_request gates too (default no) */
 } pvm_server_config;
 
 typedef struct pvm_config {

@@ -30,7 +30,9 @@ static void usage(FILE *f)
             "Usage: pvm-fcgi [OPTION]...\n"
             "Serve the Prometheus HTTP query API over FastCGI from plugins.\n"
             "\n"
-            "  -c, --config FILE   configuration file (default: %s)\n"
+            "  -c, --config FILE   configuration file (default: "
+            "$PVM_CONFIG, else\n"
+            "                      %s)\n"
             "  -L, --listen ADDR   listen on ADDR instead of [server] listen\n"
             "                      (HOST:PORT, [V6ADDR]:PORT or unix:/path)\n"
             "  -s, --single-process  serve in this process, without a "
@@ -112,6 +114,7 @@ static int serve(pvm_context *ctx, const char *path, const char *listen,
         goto out;
     }
     shm->metrics.start_time = (uint64_t)time(NULL);
+    shm->config_time = shm->metrics.start_time;
     shm->metrics.workers_configured = 1;
     pvm_metrics_register_plugins(shm, ctx);
     if (pvm_master_startup_hooks(ctx, &err) < 0) {
@@ -155,7 +158,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *path = pvm_config_default_path();
+    /* The configuration file: -c, else $PVM_CONFIG, else the default. */
+    const char *path = getenv("PVM_CONFIG");
+    if (!path || !*path)
+        path = pvm_config_default_path();
     const char *listen = NULL;
     int check_only = 0, single = 0, c;
     while ((c = getopt_long(argc, argv, "c:L:stlVh", opts, NULL)) != -1) {

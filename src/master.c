@@ -226,6 +226,7 @@ static void begin_stop(master *m, int status)
     if (m->stopping)
         return;
     m->stopping = 1;
+    __atomic_store_n(&m->shm->stopping, 1, __ATOMIC_RELEASE);
     m->exit_status = status;
     int64_t grace = cur_cfg(m)->shutdown_timeout_ms;
     pvm_log(PVM_LOG_INFO, "stopping: %d workers finish their requests "
@@ -250,6 +251,7 @@ static void abort_pending(master *m, const char *why)
     m->pending = (master_gen){0};
     pvm_log_set_level(cur_cfg(m)->log_level);
     __atomic_fetch_add(&m->shm->metrics.reloads_failed, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->shm->reload_failed, 1, __ATOMIC_RELAXED);
 }
 
 /* SIGHUP: a new context from the file; its workers start next to the
@@ -276,6 +278,7 @@ static void reload(master *m)
         m->pending.ctx = NULL;
         __atomic_fetch_add(&m->shm->metrics.reloads_failed, 1,
                            __ATOMIC_RELAXED);
+        __atomic_store_n(&m->shm->reload_failed, 1, __ATOMIC_RELAXED);
         pvm_log(PVM_LOG_ERROR, "reload failed, keeping the running "
                 "configuration: %s", err.msg);
         return;
@@ -323,6 +326,9 @@ static void check_pending(master *m)
         __atomic_store_n(&m->shm->metrics.workers_configured,
                          (uint64_t)m->cur.target, __ATOMIC_RELAXED);
         __atomic_fetch_add(&m->shm->metrics.reloads_ok, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->shm->reload_failed, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->shm->config_time, (uint64_t)time(NULL),
+                         __ATOMIC_RELAXED);
         pvm_log(PVM_LOG_INFO, "reloaded: %d workers of generation %u "
                 "serving, the previous ones finish their requests",
                 m->cur.target, m->cur.id);

@@ -29,6 +29,11 @@ static const struct {
     {"rules", "/api/v1/rules"},
     {"alerts", "/api/v1/alerts"},
     {"metadata", "/api/v1/metadata"},
+    {"status/flags", "/api/v1/status/flags"},
+    {"status/runtimeinfo", "/api/v1/status/runtimeinfo"},
+    {"federate", "/federate"},
+    {"-/healthy", "/-/healthy"},
+    {"-/ready", "/-/ready"},
     {"metrics", "/metrics"},
     {NULL, "other"},
 };

@@ -249,6 +249,10 @@ int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
     case PVM_RESPONSE_DATA:
         write_strings(j, r->values.v, n);
         break;
+    case PVM_RESPONSE_METADATA: /* written by api_metadata.c */
+        pvm_json_begin_object(j);
+        pvm_json_end_object(j);
+        break;
     case PVM_RESPONSE_SERIES:
         pvm_json_begin_array(j);
         for (size_t i = 0; i < n; i++)
@@ -448,4 +452,36 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
     write_strlist(j, "infos", infos);
     json_end(j);
     return 200;
+}
+
+int pvm_output_head(const pvm_http_out *out, int status,
+                    const char *content_type, const pvm_kv *h, size_t nh)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\nContent-Type: %s\r\n",
+                     status, reason(status), content_type);
+    for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
+        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
+            continue;
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
+                      h[i].key, h[i].value);
+    }
+    if (n < 0 || (size_t)n >= sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 3;
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    return out->write(out->ctx, buf, (size_t)n) < 0 ? -1 : status;
+}
+
+pvm_json *pvm_output_begin_data(pvm_arena *a, const pvm_http_out *out)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (j)
+        pvm_json_key(j, "data");
+    return j;
+}
+
+void pvm_output_end_data(pvm_json *j)
+{
+    json_end(j);
 }

@@ -55,6 +55,21 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
                     const struct pvm_eval_result *res,
                     pvm_strlist *warnings, pvm_strlist *infos, size_t limit);
 
+/* Writes a header block of any content type with extra headers h (may
+ * be NULL), for handlers with non-JSON bodies (/federate, /-/healthy).
+ * Returns status, or -1 when the client is gone. */
+int pvm_output_head(const pvm_http_out *out, int status,
+                    const char *content_type, const pvm_kv *h, size_t nh);
+
+/* For handlers that write their own data: the 200 header block and
+ * {"status":"success","data": through a writer allocated in a, positioned
+ * for the data value. NULL after answering an out-of-memory error (the
+ * caller then returns). pvm_output_end_data closes the envelope and
+ * flushes. */
+struct pvm_json;
+struct pvm_json *pvm_output_begin_data(pvm_arena *a, const pvm_http_out *out);
+void pvm_output_end_data(struct pvm_json *j);
+
 /* Writes {"status":"success"} without data. */
 int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out);
 

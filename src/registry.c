@@ -100,6 +100,14 @@ int pvm_context_startup(pvm_context *ctx, pvm_error *err)
     return 0;
 }
 
+bool pvm_context_is_started(const pvm_context *ctx)
+{
+    for (size_t i = 0; i < ctx->nplugins; i++)
+        if (!ctx->plugins[i].wrapped && !ctx->plugins[i].started)
+            return false;
+    return true;
+}
+
 /* Failures are logged here: there is no caller to report them to. */
 void pvm_context_shutdown(pvm_context *ctx)
 {
@@ -219,6 +227,8 @@ pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
         return t->on_label_values_request;
     case PVM_HOOK_REQUEST:
         return t->on_request;
+    case PVM_HOOK_METADATA:
+        return t->on_metadata_request;
     default:
         return NULL;
     }
@@ -374,6 +384,7 @@ static const char *const hook_names[PVM_HOOK_COUNT] = {
     [PVM_HOOK_LABEL_NAMES] = "on_label_names_request",
     [PVM_HOOK_LABEL_VALUES] = "on_label_values_request",
     [PVM_HOOK_REQUEST] = "on_request",
+    [PVM_HOOK_METADATA] = "on_metadata_request",
 };
 
 int64_t pvm_context_lookback_ms(const pvm_context *ctx)

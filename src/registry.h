@@ -31,6 +31,10 @@ pvm_context *pvm_context_new(pvm_config *cfg,
  * are shut down again, in reverse order. */
 int pvm_context_startup(pvm_context *ctx, pvm_error *err);
 
+/* True when on_startup ran successfully for every instance that is not
+ * wrapped (and none was shut down since): what /-/ready reports. */
+bool pvm_context_is_started(const pvm_context *ctx);
+
 /* Runs on_shutdown of every started instance, in reverse order; a
  * failure is logged and the others still run. */
 void pvm_context_shutdown(pvm_context *ctx);

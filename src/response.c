@@ -605,3 +605,84 @@ int pvm_response_add_series(pvm_response *r, const pvm_label *labels,
     r->nresults++;
     return 0;
 }
+
+/* Metadata */
+
+static const char *const metric_type_names[] = {
+    [PVM_METRIC_UNKNOWN] = "unknown",
+    [PVM_METRIC_COUNTER] = "counter",
+    [PVM_METRIC_GAUGE] = "gauge",
+    [PVM_METRIC_HISTOGRAM] = "histogram",
+    [PVM_METRIC_SUMMARY] = "summary",
+    [PVM_METRIC_GAUGEHISTOGRAM] = "gaugehistogram",
+    [PVM_METRIC_INFO] = "info",
+    [PVM_METRIC_STATESET] = "stateset",
+};
+
+#define NMETRIC_TYPES (sizeof(metric_type_names) / sizeof(metric_type_names[0]))
+
+const char *pvm_metric_type_name(pvm_metric_type type)
+{
+    return (unsigned)type < NMETRIC_TYPES ? metric_type_names[type]
+                                          : "unknown";
+}
+
+int pvm_metric_type_parse(const char *s, pvm_metric_type *out)
+{
+    if (!s)
+        return PVM_ERR_BAD_DATA;
+    if (strcmp(s, "untyped") == 0) {
+        *out = PVM_METRIC_UNKNOWN;
+        return 0;
+    }
+    for (size_t i = 0; i < NMETRIC_TYPES; i++)
+        if (strcmp(s, metric_type_names[i]) == 0) {
+            *out = (pvm_metric_type)i;
+            return 0;
+        }
+    return PVM_ERR_BAD_DATA;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+int pvm_response_add_metadata(pvm_response *r, const pvm_metric_metadata *m)
+{
+    if (r->type != PVM_RESPONSE_METADATA)
+        return wrong_type(r, "add_metadata");
+    if (!m || !m->name || !*m->name)
+        return pvm_response_set_error(r, PVM_ERR_BAD_DATA,
+                                      "add_metadata: the metric name must "
+                                      "not be empty");
+    if (!pvm_query_name_matches(r->req->query, m->name))
+        return 0;
+    pvm_metric_type type = (unsigned)m->type < NMETRIC_TYPES
+                               ? m->type : PVM_METRIC_UNKNOWN;
+    for (size_t i = 0; i < r->nmeta; i++) {
+        const pvm_metric_metadata *o = &r->meta[i];
+        if (strcmp(o->name, m->name) == 0 && o->type == type &&
+            str_eq(o->help, m->help) && str_eq(o->unit, m->unit))
+            return 0;
+    }
+    if (r->nmeta == r->metacap) {
+        size_t cap = r->metacap ? r->metacap * 2 : 16;
+        pvm_metric_metadata *v = pvm_arena_realloc(
+            r->arena, r->meta, r->metacap * sizeof(*v), cap * sizeof(*v));
+        if (!v)
+            return nomem(r);
+        r->meta = v;
+        r->metacap = cap;
+    }
+    pvm_metric_metadata *e = &r->meta[r->nmeta];
+    e->name = pvm_arena_strdup(r->arena, m->name);
+    e->help = pvm_arena_strdup(r->arena, m->help ? m->help : "");
+    e->unit = pvm_arena_strdup(r->arena, m->unit ? m->unit : "");
+    e->type = type;
+    if (!e->name || !e->help || !e->unit)
+        return nomem(r);
+    r->nmeta++;
+    r->nresults++;
+    return 1;
+}

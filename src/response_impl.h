@@ -71,6 +71,9 @@ struct pvm_response {
     int error_code;            /* pvm_status of the answer, 0 = success */
     const char *error_msg;     /* message of error_code */
     const char *fail_msg;      /* text of the last pvm_response_fail */
+    pvm_metric_metadata *meta; /* metadata entries (METADATA), arena */
+    size_t nmeta;              /* entries used */
+    size_t metacap;            /* entries allocated */
 };
 
 /* Creates a response of type for req in req's arena. NULL when out of

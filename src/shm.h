@@ -39,6 +39,11 @@ typedef struct pvm_worker_slot {
 typedef struct pvm_shm {
     pvm_metrics_data metrics;             /* self-monitoring counters */
     pvm_worker_slot slots[PVM_SHM_SLOTS]; /* one per live worker */
+    uint64_t config_time;   /* when the serving configuration was loaded,
+                               seconds since the epoch (master-written) */
+    uint32_t reload_failed; /* 1 when the last SIGHUP reload was rejected */
+    uint32_t stopping;      /* 1 once the master began a graceful stop:
+                               /-/ready answers 503 */
 } pvm_shm;
 
 /* Maps a zeroed shared region (before any fork). NULL on failure (errno

@@ -50,7 +50,7 @@ static int worker_serve(pvm_context *ctx, int fd, pvm_shm *shm, int slot)
     if (shm && slot >= 0)
         __atomic_store_n(&shm->slots[slot].ready, 1, __ATOMIC_RELEASE);
     const pvm_config *cfg = pvm_context_config(ctx);
-    pvm_api_env env = {ctx, &cfg->server, shm, slot};
+    pvm_api_env env = {ctx, &cfg->server, shm, slot, &worker_stop};
     int rc = pvm_fcgi_serve(&env, fd, &worker_stop) < 0
                  ? PVM_WORKER_EXIT_FAILED
                  : PVM_WORKER_EXIT_OK;

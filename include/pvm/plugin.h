@@ -26,6 +26,7 @@ typedef enum pvm_hook {
     PVM_HOOK_LABEL_NAMES,
     PVM_HOOK_LABEL_VALUES,
     PVM_HOOK_REQUEST,      /* on_request: the gate before routing */
+    PVM_HOOK_METADATA,      /* on_metadata_request (added after the seed) */
     PVM_HOOK_COUNT
 } pvm_hook;
 
@@ -95,6 +96,14 @@ typedef struct pvm_plugin_type {
      * error level. Cost: it runs once per HTTP request. Added last so
      * that existing initialisers stay valid. */
     pvm_request_hook_fn on_request;
+    /* Optional (NULL). Declares metric metadata (HELP, TYPE, UNIT) with
+     * pvm_response_add_metadata() into a PVM_RESPONSE_METADATA response,
+     * for /api/v1/metadata and the # HELP/# TYPE lines of /federate. The
+     * request's query selects by metric name (empty: every metric), so
+     * pvm_query_name_matches() can skip work; pvm_response_add_metadata
+     * filters anyway. Called per request: keep it cheap. Added last so
+     * that existing initialisers stay valid. */
+    pvm_request_hook_fn on_metadata_request;
 } pvm_plugin_type;
 
 /* The instance's state (state_size zeroed bytes, owned by the server). */

@@ -22,6 +22,7 @@ typedef enum pvm_request_type {
     PVM_REQUEST_LABEL_NAMES,   /* /api/v1/labels */
     PVM_REQUEST_LABEL_VALUES,  /* /api/v1/label/<name>/values */
     PVM_REQUEST_HTTP,          /* any request, before routing (on_request) */
+    PVM_REQUEST_METADATA,      /* /api/v1/metadata, /federate (metadata) */
 } pvm_request_type;
 
 pvm_request_type pvm_request_get_type(const pvm_request *r);

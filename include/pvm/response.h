@@ -21,6 +21,7 @@ typedef enum pvm_response_type {
     PVM_RESPONSE_MATRIX,  /* range query: samples, many per series */
     PVM_RESPONSE_DATA,    /* label names and values: strings */
     PVM_RESPONSE_SERIES,  /* series: metric names (or label sets) */
+    PVM_RESPONSE_METADATA, /* metadata: HELP, TYPE and UNIT per metric */
 } pvm_response_type;
 
 pvm_response_type pvm_response_get_type(const pvm_response *r);
@@ -114,6 +115,47 @@ int pvm_response_add_values(pvm_response *r, const char *const *values,
 /* Adds a whole label set (with __name__) to a SERIES response. */
 int pvm_response_add_series(pvm_response *r, const pvm_label *labels,
                             size_t n);
+
+/* Metric metadata (on_metadata_request). The types of OpenMetrics; the
+ * Prometheus text format knows counter, gauge, histogram, summary and
+ * untyped (= unknown), and shows the others as untyped. */
+typedef enum pvm_metric_type {
+    PVM_METRIC_UNKNOWN,         /* "unknown" (untyped) */
+    PVM_METRIC_COUNTER,         /* "counter": samples NAME_total (or NAME) */
+    PVM_METRIC_GAUGE,           /* "gauge" */
+    PVM_METRIC_HISTOGRAM,       /* "histogram": NAME_bucket, _sum, _count */
+    PVM_METRIC_SUMMARY,         /* "summary": NAME{quantile}, _sum, _count */
+    PVM_METRIC_GAUGEHISTOGRAM,  /* "gaugehistogram" (OpenMetrics) */
+    PVM_METRIC_INFO,            /* "info": NAME_info (OpenMetrics) */
+    PVM_METRIC_STATESET,        /* "stateset" (OpenMetrics) */
+} pvm_metric_type;
+
+/* The metadata of one metric family, as in Prometheus' /api/v1/metadata. */
+typedef struct pvm_metric_metadata {
+    const char *name;      /* family name: "http_requests" or
+                              "http_requests_total" for a counter,
+                              "rpc_duration_seconds" for a histogram */
+    pvm_metric_type type;  /* its type */
+    const char *help;      /* one-line description, or NULL */
+    const char *unit;      /* unit ("seconds", "bytes"), or NULL; by the
+                              OpenMetrics rule a suffix of name */
+} pvm_metric_metadata;
+
+/* Adds metadata to a METADATA response (strings are copied). Entries
+ * equal in all four fields are kept once; different entries for one name
+ * are all kept, as Prometheus keeps one per target. Returns 1 when added,
+ * 0 when the request's query does not select m->name (or a duplicate),
+ * negative on error (a NULL or empty name: PVM_ERR_BAD_DATA; the wrong
+ * response type; out of memory). */
+int pvm_response_add_metadata(pvm_response *r, const pvm_metric_metadata *m);
+
+/* "counter", "gauge", ... ("unknown" for values out of range). */
+const char *pvm_metric_type_name(pvm_metric_type type);
+
+/* Parses a type name as written in # TYPE lines ("counter", ...; also
+ * "untyped", the text format's word for unknown), case-sensitive. 0, or
+ * PVM_ERR_BAD_DATA with *out untouched. */
+int pvm_metric_type_parse(const char *s, pvm_metric_type *out);
 
 /* Messages returned beside the data as "infos" / "warnings". */
 int pvm_response_add_info(pvm_response *r, const char *fmt, ...)

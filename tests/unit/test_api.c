@@ -220,8 +220,13 @@ static void test_routing(void **state)
     assert_string_equal(r->body,
                         "{\"status\":\"success\",\"data\":{\"groups\":[]}}");
     pvm_test_response_free(r);
+    /* the example plugin declares its metric (on_metadata_request) */
     r = req(state, "GET", "/api/v1/metadata?limit=40000", NULL);
-    assert_string_equal(r->body, "{\"status\":\"success\",\"data\":{}}");
+    assert_string_equal(r->body,
+                        "{\"status\":\"success\",\"data\":{\"" METRIC
+                        "\":[{\"type\":\"gauge\",\"help\":\"Example "
+                        "waves (sine, cosine, square, sawtooth) with a 60 s "
+                        "period.\",\"unit\":\"\"}]}}");
     pvm_test_response_free(r);
     expect_error(req(state, "GET", "/api/v1/metadata?limit=x", NULL), 400,
                  "bad_data", "limit must be a number");

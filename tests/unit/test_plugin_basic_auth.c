@@ -122,8 +122,10 @@ static const char *const targets[] = {
     "/api/v1/label/label1/values",
     "/api/v1/label/__name__/values",
     "/api/v1/series?match%5B%5D=metric1",
+    "/api/v1/metadata",
+    "/federate?match%5B%5D=metric1",
 };
-#define NTARGETS 6
+#define NTARGETS 8
 
 /* Paths that reach no data hook: before the gate they were answered
  * without credentials. */
@@ -182,7 +184,9 @@ static void expect_200(pvm_test_response *r)
 {
     assert_non_null(r);
     assert_int_equal(r->status, 200);
-    assert_string_equal(pvm_test_json_string(r->json, "status"), "success");
+    if (r->json) /* /federate answers in the text format */
+        assert_string_equal(pvm_test_json_string(r->json, "status"),
+                            "success");
     assert_null(pvm_test_response_header(r, "WWW-Authenticate"));
     pvm_test_response_free(r);
 }
@@ -321,6 +325,37 @@ static void test_exempt_paths(void **state)
     for (int i = 0; i < NTARGETS; i++)
         expect_401(get(kit, targets[i], NULL), "pvm");
     pvm_testkit_free(kit);
+}
+
+/* The health checks pass no gate by default, and every gate with
+ * [server] gate_health_checks = yes; the other paths stay gated. */
+static void test_health_checks(void **state)
+{
+    static const char *const health[] = {"/-/healthy", "/-/ready"};
+    const char *ini[] = {
+        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+        "[plugin:good]\n",
+        "[server]\ngate_health_checks = yes\n"
+        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+        "[plugin:good]\n",
+    };
+    for (int gated = 0; gated < 2; gated++) {
+        char err[512];
+        pvm_testkit *kit = pvm_testkit_new(ini[gated], table, err,
+                                           sizeof(err));
+        if (!kit)
+            fail_msg("%s", err);
+        for (int i = 0; i < 2; i++) {
+            if (gated)
+                expect_401(get(kit, health[i], NULL), "pvm");
+            else
+                expect_status(get(kit, health[i], NULL), 200);
+            expect_status(get_as(kit, health[i], "alice:secret"), 200);
+        }
+        expect_401(get(kit, "/api/v1/status/buildinfo", NULL), "pvm");
+        pvm_testkit_free(kit);
+    }
+    (void)state;
 }
 
 /* A gate wrapped by catch_errors is still a gate, and a failing gate
@@ -513,6 +548,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_exempt_paths),
         cmocka_unit_test(test_wrapped_gate_fails_closed),
+        cmocka_unit_test(test_health_checks),
         cmocka_unit_test(test_right_credentials),
         cmocka_unit_test_setup_teardown(test_htpasswd_users, setup,
                                         teardown),

@@ -475,6 +475,37 @@ static void test_blob_labels(void **state)
     (void)state;
 }
 
+/* help, metric_type and unit declare the metric's metadata; without
+ * them the instance declares none. */
+static void test_metadata(void **state)
+{
+    pvm_test_response *r = ok(pvm_testkit_request(
+        *state, "GET", "/api/v1/metadata", NULL, NULL));
+    assert_string_equal(r->body, "{\"status\":\"success\",\"data\":{}}");
+    pvm_test_response_free(r);
+    char err[1024];
+    pvm_testkit *k = kit_with(QUERY, "help = Room \"temperature\"\n"
+                              "metric_type = gauge\nunit = celsius\n",
+                              err, sizeof(err));
+    if (!k)
+        fail_msg("pvm_testkit_new: %s", err);
+    r = ok(pvm_testkit_request(k, "GET", "/api/v1/metadata", NULL, NULL));
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data." METRIC "[0].type"),
+                        "gauge");
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data." METRIC "[0].help"),
+                        "Room \"temperature\"");
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data." METRIC "[0].unit"),
+                        "celsius");
+    pvm_test_response_free(r);
+    pvm_testkit_free(k);
+    assert_null(kit_with(QUERY, "metric_type = gauges\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "metric_type: 'gauges' is not a metric "
+                                "type"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -485,6 +516,7 @@ int main(void)
         T(test_column_names),     T(test_sql_error),
         T(test_startup_errors),   T(test_read_only_and_fresh),
         T(test_text_values),      T(test_blob_labels),
+        T(test_metadata),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -682,6 +682,7 @@ static void test_hook_accessors(void **state)
         "on_label_names_request",
         "on_label_values_request",
         "on_request",
+        "on_metadata_request",
     };
     for (int h = 0; h < PVM_HOOK_COUNT; h++)
         assert_string_equal(pvm_hook_name((pvm_hook)h), names[h]);
