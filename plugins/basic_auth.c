@@ -343,6 +343,20 @@ static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
     return 0;
 }
 
+/* --check-config: loads the htpasswd file as the start does, then
+ * drops its users again. Messages name the file, line and user, never a
+ * hash or password. */
+static int basic_auth_validate(pvm_plugin *self, pvm_context *ctx,
+                               pvm_error *err)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    if (!st->htpasswd)
+        return 0;
+    int rc = basic_auth_startup(self, ctx, err);
+    drop_users_from(st, st->nconfigured);
+    return rc;
+}
+
 /* ---- checking a request ------------------------------------------------ */
 
 /* Compares n bytes without stopping at the first difference. */
@@ -457,4 +471,5 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .on_metric_names_request = check_request,
     .on_label_names_request = check_request,
     .on_label_values_request = check_request,
+    .validate = basic_auth_validate,         /* --check-config: htpasswd */
 };

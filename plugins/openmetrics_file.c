@@ -126,6 +126,25 @@ static int om_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     return st->data ? 0 : om_load_first(self, ctx, err);
 }
 
+/* --check-config: loads the file read-only as the start would (so that
+ * a missing file or a syntax error is reported with its line), then
+ * frees it; the state is left as configured. */
+static int om_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
+{
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    char *path = pvm_context_resolve_path(ctx, st->path_cfg);
+    if (!path)
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    struct timespec mtime;
+    off_t size;
+    pvm_om_data *d = pvm_om_load(path, st->unit_ms, &mtime, &size, err);
+    free(path);
+    if (!d)
+        return err->code ? err->code : PVM_ERR_BAD_DATA;
+    pvm_om_free(d);
+    return 0;
+}
+
 /* At most once a second: reloads the file if its mtime or size changed.
  * On an error the old data stays and the error is logged once. */
 static void maybe_reload(pvm_plugin *self)
@@ -557,4 +576,5 @@ const pvm_plugin_type pvm_plugin_openmetrics_file = {
     .on_master_startup = om_master_startup, /* loads the file (errors:
                                                file:line), shared by the
                                                workers copy-on-write */
+    .validate = om_validate,            /* --check-config: loads it once */
 };

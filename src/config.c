@@ -7,13 +7,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -74,44 +77,65 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
                                 pvm_error *err);
 
 /* Reads the whole file, then parses it as a string: config files are
- * small, and one reader serves both entry points. */
+ * small, and one reader serves both entry points. The file is opened
+ * without blocking (a FIFO would wait for a writer) and must be a
+ * regular file of at most PVM_CONFIG_MAX_BYTES (it may grow while read:
+ * the read stops one byte past the cap). */
 pvm_config *pvm_config_load(const char *path, pvm_error *err)
 {
     pvm_config *c = NULL;
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len = 0;
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &sb) < 0) {
         pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot open %s: %s", path,
                       strerror(errno));
         goto out;
     }
-    for (;;) {
-        if (cap - len < 4096) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            char *nbuf = realloc(buf, ncap);
-            if (!nbuf) {
-                pvm_error_set(err, PVM_ERR_INTERNAL, "cannot read %s: %s",
-                              path, strerror(ENOMEM));
-                goto out;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    if (ferror(f)) {
-        pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot read %s: %s", path,
-                      strerror(errno));
+    if (!S_ISREG(sb.st_mode)) {
+        pvm_error_set(err, PVM_ERR_BAD_DATA,
+                      "%s: not a regular file (it is a %s); give the path "
+                      "of an INI file", path,
+                      S_ISDIR(sb.st_mode)    ? "directory"
+                      : S_ISFIFO(sb.st_mode) ? "FIFO"
+                      : S_ISSOCK(sb.st_mode) ? "socket"
+                      : S_ISCHR(sb.st_mode)  ? "character device"
+                      : S_ISBLK(sb.st_mode)  ? "block device"
+                                             : "special file");
         goto out;
     }
+    if (sb.st_size > PVM_CONFIG_MAX_BYTES)
+        goto too_big;
+    if (!(buf = malloc(PVM_CONFIG_MAX_BYTES + 1))) {
+        pvm_error_set(err, PVM_ERR_INTERNAL, "cannot read %s: %s", path,
+                      strerror(ENOMEM));
+        goto out;
+    }
+    while (len <= PVM_CONFIG_MAX_BYTES) {
+        ssize_t n = read(fd, buf + len, PVM_CONFIG_MAX_BYTES + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot read %s: %s", path,
+                          strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > PVM_CONFIG_MAX_BYTES)
+        goto too_big;
     c = config_parse(buf, len, path, err);
+    goto out;
+too_big:
+    pvm_error_set(err, PVM_ERR_BAD_DATA,
+                  "%s: too large (more than %d bytes): a configuration file "
+                  "is a few kilobytes", path, PVM_CONFIG_MAX_BYTES);
 out:
-    if (f)
-        fclose(f);
+    if (fd >= 0)
+        close(fd);
     free(buf);
     return c;
 }

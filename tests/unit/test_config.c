@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Through registry.h: a plain "config.h" here would find autoconf's
@@ -553,7 +555,8 @@ static void test_files(void **state)
                                  "file or directory");
     c = pvm_config_load("/tmp", &err);
     assert_null(c);
-    assert_string_equal(err.msg, "cannot read /tmp: Is a directory");
+    assert_string_equal(err.msg, "/tmp: not a regular file (it is a "
+                                 "directory); give the path of an INI file");
 
     char path[] = "/tmp/pvm-test-config-XXXXXX";
     int fd = mkstemp(path);
@@ -596,6 +599,60 @@ static void test_files(void **state)
 }
 
 /* conf/pvm.ini, the installed default, loads and says what it documents. */
+/* Seconds since an arbitrary start. */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What is not a small regular file is refused at once, for every way a
+ * configuration is loaded (pvm_config_load serves the start,
+ * --check-config and SIGHUP): /dev/zero used to be read forever, a FIFO
+ * blocked in open() until a writer came. */
+static void test_not_a_config_file(void **state)
+{
+    (void)state;
+    pvm_error err = {0};
+    double t0 = mono_s();
+    pvm_config *c = pvm_config_load("/dev/zero", &err);
+    assert_null(c);
+    assert_string_equal(err.msg, "/dev/zero: not a regular file (it is a "
+                                 "character device); give the path of an "
+                                 "INI file");
+
+    char dir[] = "/tmp/pvm-test-config-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    c = pvm_config_load(fifo, &err);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "not a regular file (it is a FIFO)"));
+    unlink(fifo);
+
+    /* one byte over the cap, then exactly at the cap */
+    char big[64];
+    snprintf(big, sizeof(big), "%s/big.ini", dir);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    fputs("[server]\n", f);
+    for (long i = 9; i < PVM_CONFIG_MAX_BYTES + 1; i++)
+        fputc(i % 64 == 63 ? '\n' : ';', f);
+    fclose(f);
+    c = pvm_config_load(big, &err);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "too large (more than 1048576 bytes)"));
+    assert_int_equal(truncate(big, PVM_CONFIG_MAX_BYTES), 0);
+    c = pvm_config_load(big, &err);
+    assert_non_null(c);
+    pvm_config_free(c);
+    unlink(big);
+    rmdir(dir);
+    assert_true(mono_s() - t0 < 10.0);
+}
+
 static void test_shipped_config(void **state)
 {
     (void)state;
@@ -638,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_line_limits),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_not_a_config_file),
         cmocka_unit_test(test_shipped_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
