@@ -63,6 +63,20 @@ struct parse_state {
 
 static const struct server_key server_keys[SERVER_NKEYS + 1];
 
+/* Arrays of sections and entries grow by doubling without a capacity
+ * field: an array of n elements has room for the next power of two (at
+ * least 4), so it grows when n is 0, 4, 8, 16, ... (amortised O(1) per
+ * key, not a copy of the whole array per key). */
+static bool needs_growth(size_t n)
+{
+    return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static size_t grown(size_t n)
+{
+    return n ? 2 * n : 4;
+}
+
 static int parse_fail(struct parse_state *st, int code, const char *fmt, ...)
     PVM_PRINTF(3, 4);
 
@@ -311,13 +325,15 @@ static int section_start(struct parse_state *st, const char *hdr, size_t len)
                    dup->line);
         goto fail;
     }
-    pvm_config_section *secs =
-        realloc(c->sections, (c->nsections + 1) * sizeof(*secs));
-    if (!secs) {
-        parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
-        goto fail;
+    pvm_config_section *secs = c->sections;
+    if (needs_growth(c->nsections)) {
+        secs = realloc(secs, grown(c->nsections) * sizeof(*secs));
+        if (!secs) {
+            parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+            goto fail;
+        }
+        c->sections = secs;
     }
-    c->sections = secs;
     secs[c->nsections] = (pvm_config_section){.name = name, .line = st->line};
     st->cur = (long)c->nsections++;
     return 0;
@@ -470,11 +486,13 @@ static int config_entry(struct parse_state *st, const char *key,
     pvm_config_section *sec = &st->cfg->sections[st->cur];
     if (!*key)
         return parse_fail(st, PVM_ERR_BAD_DATA, "[%s] empty key", sec->name);
-    pvm_config_entry *e =
-        realloc(sec->entries, (sec->nentries + 1) * sizeof(*e));
-    if (!e)
-        return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
-    sec->entries = e;
+    pvm_config_entry *e = sec->entries;
+    if (needs_growth(sec->nentries)) {
+        e = realloc(e, grown(sec->nentries) * sizeof(*e));
+        if (!e)
+            return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+        sec->entries = e;
+    }
     e = &sec->entries[sec->nentries];
     e->key = strdup(key);
     e->value = strdup(value);

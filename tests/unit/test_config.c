@@ -653,6 +653,45 @@ static void test_not_a_config_file(void **state)
     assert_true(mono_s() - t0 < 10.0);
 }
 
+/* Many sections and keys (the arrays grow by doubling): all kept, in
+ * order, with their lines. */
+static void test_many_sections_and_keys(void **state)
+{
+    (void)state;
+    size_t cap = 1 << 20, o = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    o += (size_t)snprintf(text + o, cap - o, "[plugin:big]\n");
+    for (int i = 0; i < 5000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "k%d = v%d\n", i, i);
+    for (int i = 0; i < 1000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "[plugin:s%d]\nk = %d\n", i,
+                              i);
+    pvm_error err = {0};
+    pvm_config *c = pvm_config_load_string(text, "pvm.ini", &err);
+    free(text);
+    assert_non_null(c);
+    assert_int_equal(c->nsections, 1001);
+    assert_int_equal(c->sections[0].nentries, 5000);
+    for (int i = 0; i < 5000; i++) {
+        char k[16], v[16];
+        snprintf(k, sizeof(k), "k%d", i);
+        snprintf(v, sizeof(v), "v%d", i);
+        assert_string_equal(c->sections[0].entries[i].key, k);
+        assert_string_equal(c->sections[0].entries[i].value, v);
+        assert_int_equal(c->sections[0].entries[i].line, i + 2);
+    }
+    for (int i = 0; i < 1000; i++) {
+        char name[32], v[16];
+        snprintf(name, sizeof(name), "plugin:s%d", i);
+        snprintf(v, sizeof(v), "%d", i);
+        assert_string_equal(c->sections[i + 1].name, name);
+        assert_int_equal(c->sections[i + 1].line, 5002 + 2 * i);
+        assert_string_equal(pvm_config_get(c, name, "k"), v);
+    }
+    pvm_config_free(c);
+}
+
 static void test_shipped_config(void **state)
 {
     (void)state;
@@ -696,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_line_limits),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_not_a_config_file),
+        cmocka_unit_test(test_many_sections_and_keys),
         cmocka_unit_test(test_shipped_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
