@@ -59,6 +59,10 @@ struct parse_state {
     long cur;           /* index of the current section, -1 before any */
     bool failed;        /* an error was recorded: stop reading */
     pvm_error err;      /* the first error */
+    size_t *names;      /* hash set of the section names so far: section
+                           index + 1 per slot, 0 when empty (the
+                           duplicate check in O(1), not O(sections)) */
+    size_t names_cap;   /* slots, a power of 2, at most half used */
 };
 
 static const struct server_key server_keys[SERVER_NKEYS + 1];
@@ -287,6 +291,47 @@ static bool is_plugin_name(const char *s)
 
 /* Starts a section from a header line "[...]" (len bytes, no newline):
  * checks the name and that it is not a duplicate, appends it. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of section name in st->names (growing the set first if
+ * needed): *dup is set to the section of that name when there is one,
+ * else the slot is empty and takes the new section. NULL when out of
+ * memory. */
+static size_t *name_slot(struct parse_state *st, const char *name,
+                         const pvm_config_section **dup)
+{
+    const pvm_config *c = st->cfg;
+    if (2 * (c->nsections + 1) > st->names_cap) {
+        size_t cap = st->names_cap ? 2 * st->names_cap : 64;
+        size_t *set = calloc(cap, sizeof(*set));
+        if (!set)
+            return NULL;
+        for (size_t i = 0; i < c->nsections; i++) {
+            size_t k = name_hash(c->sections[i].name) & (cap - 1);
+            while (set[k])
+                k = (k + 1) & (cap - 1);
+            set[k] = i + 1;
+        }
+        free(st->names);
+        st->names = set;
+        st->names_cap = cap;
+    }
+    size_t mask = st->names_cap - 1;
+    for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+        size_t v = st->names[k];
+        if (!v || strcmp(c->sections[v - 1].name, name) == 0) {
+            *dup = v ? &c->sections[v - 1] : NULL;
+            return &st->names[k];
+        }
+    }
+}
+
 static int section_start(struct parse_state *st, const char *hdr, size_t len)
 {
     pvm_config *c = st->cfg;
@@ -318,7 +363,12 @@ static int section_start(struct parse_state *st, const char *hdr, size_t len)
                    name);
         goto fail;
     }
-    const pvm_config_section *dup = pvm_config_section_find(c, name);
+    const pvm_config_section *dup = NULL;
+    size_t *slot = name_slot(st, name, &dup);
+    if (!slot) {
+        parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
     if (dup) {
         parse_fail(st, PVM_ERR_BAD_DATA,
                    "duplicate section [%s] (first on line %d)", name,
@@ -336,6 +386,7 @@ static int section_start(struct parse_state *st, const char *hdr, size_t len)
     }
     secs[c->nsections] = (pvm_config_section){.name = name, .line = st->line};
     st->cur = (long)c->nsections++;
+    *slot = c->nsections;
     return 0;
 fail:
     free(name);
@@ -548,6 +599,8 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     } else if (!st.failed && rc < 0) {
         goto oom;
     }
+    free(st.names);
+    st.names = NULL;
     if (st.failed) {
         if (err)
             *err = st.err;
@@ -556,6 +609,7 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     }
     return c;
 oom:
+    free(st.names);
     pvm_config_free(c);
     pvm_error_set(err, PVM_ERR_INTERNAL, "cannot load %s: %s", name,
                   strerror(ENOMEM));

@@ -690,6 +690,29 @@ static void test_many_sections_and_keys(void **state)
         assert_string_equal(pvm_config_get(c, name, "k"), v);
     }
     pvm_config_free(c);
+
+    /* 20,000 sections (the duplicate check is hashed: this used to
+     * compare each name with every one before it), then a duplicate of
+     * one in the middle */
+    cap = 1 << 20;
+    o = 0;
+    text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; i < 20000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "[plugin:s%d]\n", i);
+    snprintf(text + o, cap - o, "[plugin:s12345]\n");
+    c = pvm_config_load_string(text, "pvm.ini", &err);
+    assert_null(c);
+    assert_string_equal(err.msg, "pvm.ini:20001: duplicate section "
+                                 "[plugin:s12345] (first on line 12346)");
+    text[o] = '\0';
+    c = pvm_config_load_string(text, "pvm.ini", &err);
+    free(text);
+    assert_non_null(c);
+    assert_int_equal(c->nsections, 20000);
+    assert_int_equal(pvm_config_section_find(c, "plugin:s19999")->line,
+                     20000);
+    pvm_config_free(c);
 }
 
 static void test_shipped_config(void **state)
