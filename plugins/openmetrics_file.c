@@ -222,9 +222,9 @@ struct om_iter {
     size_t nidx;                 /* number of candidates */
     size_t pos;                  /* next series or candidate */
     const pvm_selector **unnamed; /* selectors without a name */
-    size_t nunnamed;
+    size_t nunnamed;             /* number of them */
     struct named_sel *named;     /* the others, sorted by name */
-    size_t nnamed;
+    size_t nnamed;               /* number of them */
     const char *last_name;       /* cache: name of the last series seen */
     size_t lo, hi;               /* ... and its range in named */
 };
