@@ -449,10 +449,15 @@ static char *config_read_line(char *str, int num, void *stream)
         if (section_start(st, p, len) < 0)
             return NULL;
     } else if (len && !memchr(p, '=', len) && !memchr(p, ':', len)) {
+        /* Only the first word: the line may be a `user NAME PASSWORD`
+         * that lacks its '=', and messages must not show secrets. */
+        size_t w = 0;
+        while (w < len && p[w] != ' ' && p[w] != '\t')
+            w++;
         parse_fail(st, PVM_ERR_BAD_DATA,
                    "syntax error: expected 'KEY = VALUE' or '[SECTION]', "
-                   "got '%.*s'%s",
-                   (int)len, p,
+                   "got '%.*s%s'%s",
+                   (int)w, p, w < len ? " ..." : "",
                    indented ? " (multi-line values are not supported)" : "");
         return NULL;
     }

@@ -138,7 +138,8 @@ printf '[plugin:auth]\ntype = basic_auth\nuser = alice:s3cr3t-pw\nhtpasswd = use
     >auth-bad.ini
 printf '[plugin:auth]\ntype = basic_auth\nuser = alice:s3cr3t-pw\n[plugin:om]\ntype = openmetrics_file\npath = gone.om\n' \
     >auth-om.ini
-for f in auth-bad.ini auth-om.ini; do
+printf '[plugin:auth]\ntype = basic_auth\nuser alice s3cr3t-pw\n' >auth-syntax.ini
+for f in auth-bad.ini auth-om.ini auth-syntax.ini; do
     timeout 10 "$PVM_BIN" --check-config --config "$f" >"$TMP/out" \
         2>"$TMP/err" </dev/null
     st=$?

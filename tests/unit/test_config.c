@@ -490,7 +490,11 @@ static void test_key_errors(void **state)
     expect_error("[plugin:a]\n= 1\n", "pvm.ini:2: [plugin:a] empty key");
     expect_error("[server]\nworkers = 2\nthis is not a setting\n",
                  "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
-                 "'[SECTION]', got 'this is not a setting'");
+                 "'[SECTION]', got 'this ...'");
+    /* only the first word: the rest may be a password */
+    expect_error("[plugin:auth]\nuser alice s3cr3t\n",
+                 "pvm.ini:2: syntax error: expected 'KEY = VALUE' or "
+                 "'[SECTION]', got 'user ...'");
     /* Continuation lines are not supported. */
     expect_error("[plugin:a]\nlist = one\n  two\n",
                  "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
