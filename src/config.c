@@ -534,14 +534,22 @@ static int config_entry(struct parse_state *st, const char *key,
 {
     if (st->failed)
         return -1;
+    /* A key with a blank is a line that lacks its '=' ("user alice
+     * pw:x"): name only its first word, the rest may be a password. */
+    size_t w = strcspn(key, " \t");
     if (st->cur < 0)
         return parse_fail(st, PVM_ERR_BAD_DATA,
-                          "'%s' outside of a section (keys belong in "
+                          "'%.*s%s' outside of a section (keys belong in "
                           "[server] or [plugin:NAME])",
-                          key);
+                          (int)w, key, key[w] ? " ..." : "");
     pvm_config_section *sec = &st->cfg->sections[st->cur];
     if (!*key)
         return parse_fail(st, PVM_ERR_BAD_DATA, "[%s] empty key", sec->name);
+    if (key[w])
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "[%s] '%.*s ...' is not a key (a key has no "
+                          "blanks: is the '=' missing?)",
+                          sec->name, (int)w, key);
     pvm_config_entry *e = sec->entries;
     if (needs_growth(sec->nentries)) {
         e = realloc(e, grown(sec->nentries) * sizeof(*e));

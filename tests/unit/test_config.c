@@ -491,6 +491,12 @@ static void test_key_errors(void **state)
     expect_error("[server]\nworkers = 2\nthis is not a setting\n",
                  "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
                  "'[SECTION]', got 'this ...'");
+    expect_error("[plugin:auth]\nuser alice s3cr3t:x\n",
+                 "pvm.ini:2: [plugin:auth] 'user ...' is not a key (a key "
+                 "has no blanks: is the '=' missing?)");
+    expect_error("user alice s3cr3t:x\n",
+                 "pvm.ini:1: 'user ...' outside of a section (keys belong "
+                 "in [server] or [plugin:NAME])");
     /* only the first word: the rest may be a password */
     expect_error("[plugin:auth]\nuser alice s3cr3t\n",
                  "pvm.ini:2: syntax error: expected 'KEY = VALUE' or "
