@@ -352,7 +352,13 @@ static int basic_auth_validate(pvm_plugin *self, pvm_context *ctx,
     struct basic_auth *st = pvm_plugin_state(self);
     if (!st->htpasswd)
         return 0;
-    int rc = basic_auth_startup(self, ctx, err);
+    char *path = pvm_context_resolve_path(ctx, st->htpasswd);
+    int rc = path ? load_htpasswd(st, path, err)
+                  : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    free(path);
+    if (rc == 0 && !st->nusers) /* as the start */
+        rc = pvm_error_set(err, PVM_ERR_BAD_DATA,
+                           "htpasswd: %s has no users", st->htpasswd);
     drop_users_from(st, st->nconfigured);
     return rc;
 }

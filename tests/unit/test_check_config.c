@@ -203,6 +203,9 @@ static void test_basic_auth(void **state)
     write_file("empty", "# nobody\n");
     expect_invalid("[plugin:auth]\ntype = basic_auth\nhtpasswd = empty\n",
                    "has no users");
+    /* as at the start: users from the section are enough */
+    expect_valid("[plugin:auth]\ntype = basic_auth\nuser = a:b\n"
+                 "htpasswd = empty\n");
     /* no file to check: valid; the password never appears */
     char msg[1024];
     assert_int_equal(validate("[plugin:auth]\ntype = basic_auth\n"
