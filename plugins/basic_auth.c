@@ -375,6 +375,26 @@ static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
     return 0;
 }
 
+/* --check-config: loads the htpasswd file as the start does, then
+ * drops its users again. Messages name the file, line and user, never a
+ * hash or password. */
+static int basic_auth_validate(pvm_plugin *self, pvm_context *ctx,
+                               pvm_error *err)
+{
+    struct basic_auth *st = pvm_plugin_state(self);
+    if (!st->htpasswd)
+        return 0;
+    char *path = pvm_context_resolve_path(ctx, st->htpasswd);
+    int rc = path ? load_htpasswd(st, path, err)
+                  : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    free(path);
+    if (rc == 0 && !st->nusers) /* as the start */
+        rc = pvm_error_set(err, PVM_ERR_BAD_DATA,
+                           "htpasswd: %s has no users", st->htpasswd);
+    drop_users_from(st, st->nconfigured);
+    return rc;
+}
+
 /* ---- checking a request ------------------------------------------------ */
 
 /* Compares n bytes without stopping at the first difference. */
@@ -475,4 +495,5 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .on_label_values_request = NULL,
     .on_master_startup = NULL,               /* nothing before forking */
     .on_request = check_request,             /* every request: 401 or go on */
+    .validate = basic_auth_validate,         /* --check-config: htpasswd */
 };

@@ -126,6 +126,25 @@ static int om_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     return st->data ? 0 : om_load_first(self, ctx, err);
 }
 
+/* --check-config: loads the file read-only as the start would (so that
+ * a missing file or a syntax error is reported with its line), then
+ * frees it; the state is left as configured. */
+static int om_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
+{
+    const struct openmetrics_file *st = pvm_plugin_state(self);
+    char *path = pvm_context_resolve_path(ctx, st->path_cfg);
+    if (!path)
+        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    struct timespec mtime;
+    off_t size;
+    pvm_om_data *d = pvm_om_load(path, st->unit_ms, &mtime, &size, err);
+    free(path);
+    if (!d)
+        return err->code ? err->code : PVM_ERR_BAD_DATA;
+    pvm_om_free(d);
+    return 0;
+}
+
 /* At most once a second: reloads the file if its mtime or size changed.
  * On an error the old data stays and the error is logged once. */
 static void maybe_reload(pvm_plugin *self)
@@ -183,10 +202,182 @@ static bool has_samples_in(const pvm_om_series *s, int64_t start,
     return i < s->n && s->ts[i] <= end;
 }
 
-static bool series_matches(const pvm_om_series *s, const pvm_query *q)
+/* ---- selection: the series matching a request's selectors ----------- */
+
+/* A selector with an equality __name__ matcher, keyed by that name. */
+struct named_sel {
+    const char *name;            /* the metric name it asks for */
+    const pvm_selector *sel;     /* the whole selector, still checked */
+};
+
+/* Walks the series that match a query, in file order. Selectors with a
+ * metric name look up only that name's series in the name index; only
+ * selectors without one (`{job="x"}`, `{__name__=~"a.*"}`) scan every
+ * series. So n selectors cost O(their series), not O(series x n). */
+struct om_iter {
+    const pvm_om_data *d;        /* NULL: nothing */
+    bool all;                    /* empty query: every series matches */
+    bool scan;                   /* visit every series (else idx) */
+    const uint32_t *idx;         /* candidates in file order (!scan) */
+    size_t nidx;                 /* number of candidates */
+    size_t pos;                  /* next series or candidate */
+    const pvm_selector **unnamed; /* selectors without a name */
+    size_t nunnamed;             /* number of them */
+    struct named_sel *named;     /* the others, sorted by name */
+    size_t nnamed;               /* number of them */
+    const char *last_name;       /* cache: name of the last series seen */
+    size_t lo, hi;               /* ... and its range in named */
+};
+
+/* The value of sel's first `__name__="..."` matcher, or NULL. */
+static const char *selector_metric_name(const pvm_selector *sel)
 {
-    return pvm_query_name_matches(q, s->name) &&
-           pvm_query_matches(q, s->name, s->labels, s->nlabels);
+    for (size_t i = 0; i < pvm_selector_matcher_count(sel); i++) {
+        const char *name, *value;
+        pvm_match_op op;
+        pvm_selector_matcher(sel, i, &name, &op, &value);
+        if (op == PVM_MATCH_EQUAL && strcmp(name, "__name__") == 0)
+            return value;
+    }
+    return NULL;
+}
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const struct named_sel *)a)->name,
+                  ((const struct named_sel *)b)->name);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sets [it->lo, it->hi) to the named selectors asking for name. */
+static void named_range(struct om_iter *it, const char *name)
+{
+    if (name == it->last_name)
+        return;
+    size_t lo = 0, hi = it->nnamed;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(it->named[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (hi = lo; hi < it->nnamed && strcmp(it->named[hi].name, name) == 0;)
+        hi++;
+    it->last_name = name;
+    it->lo = lo;
+    it->hi = hi;
+}
+
+static bool iter_matches(struct om_iter *it, const pvm_om_series *s)
+{
+    if (it->all)
+        return true;
+    for (size_t i = 0; i < it->nunnamed; i++)
+        if (pvm_selector_matches(it->unnamed[i], s->name, s->labels,
+                                 s->nlabels))
+            return true;
+    named_range(it, s->name);
+    for (size_t i = it->lo; i < it->hi; i++)
+        if (pvm_selector_matches(it->named[i].sel, s->name, s->labels,
+                                 s->nlabels))
+            return true;
+    return false;
+}
+
+/* Candidates when every selector has a name: the union of the names'
+ * series (disjoint), in file order. */
+static int iter_candidates(struct om_iter *it, pvm_arena *a)
+{
+    size_t total = 0, groups = 0;
+    const uint32_t *idx;
+    for (size_t i = 0; i < it->nnamed; i++) {
+        if (i && strcmp(it->named[i].name, it->named[i - 1].name) == 0)
+            continue;
+        size_t n = pvm_om_series_named(it->d, it->named[i].name, &idx);
+        if (n) {
+            total += n;
+            groups++;
+            it->idx = idx;
+        }
+    }
+    it->nidx = total;
+    if (groups <= 1) /* one group is in file order already */
+        return 0;
+    uint32_t *all = pvm_arena_alloc(a, total * sizeof(*all));
+    if (!all)
+        return PVM_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < it->nnamed; i++) {
+        if (i && strcmp(it->named[i].name, it->named[i - 1].name) == 0)
+            continue;
+        size_t n = pvm_om_series_named(it->d, it->named[i].name, &idx);
+        if (n)
+            memcpy(all + k, idx, n * sizeof(*all));
+        k += n;
+    }
+    qsort(all, total, sizeof(*all), cmp_u32);
+    it->idx = all;
+    return 0;
+}
+
+/* Prepares the walk over d's series that match q. 0, or PVM_ERR_NOMEM. */
+static int iter_init(struct om_iter *it, const pvm_om_data *d,
+                     const pvm_query *q, pvm_arena *a)
+{
+    *it = (struct om_iter){.d = d};
+    if (!d)
+        return 0;
+    if (pvm_query_is_empty(q)) {
+        it->all = it->scan = true;
+        return 0;
+    }
+    size_t n = pvm_query_selector_count(q);
+    it->unnamed = pvm_arena_alloc(a, (n ? n : 1) * sizeof(*it->unnamed));
+    it->named = pvm_arena_alloc(a, (n ? n : 1) * sizeof(*it->named));
+    if (!it->unnamed || !it->named)
+        return PVM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const pvm_selector *sel = pvm_query_selector(q, i);
+        const char *name = selector_metric_name(sel);
+        if (name)
+            it->named[it->nnamed++] = (struct named_sel){name, sel};
+        else
+            it->unnamed[it->nunnamed++] = sel;
+    }
+    qsort(it->named, it->nnamed, sizeof(*it->named), cmp_named);
+    if (it->nunnamed) {
+        it->scan = true;
+        return 0;
+    }
+    return iter_candidates(it, a);
+}
+
+/* The next matching series, or NULL at the end. */
+static const pvm_om_series *iter_next(struct om_iter *it)
+{
+    if (!it->d)
+        return NULL;
+    size_t end = it->scan ? it->d->nseries : it->nidx;
+    while (it->pos < end) {
+        size_t k = it->scan ? it->pos : it->idx[it->pos];
+        it->pos++;
+        const pvm_om_series *s = &it->d->series[k];
+        if (iter_matches(it, s))
+            return s;
+    }
+    return NULL;
+}
+
+static int iter_nomem(pvm_response *resp)
+{
+    return pvm_response_set_error(resp, PVM_ERR_NOMEM,
+                                  "out of request memory");
 }
 
 /* GET|POST /api/v1/query_range: the raw samples from start to end, each
@@ -198,10 +389,10 @@ static int om_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     const struct openmetrics_file *st = pvm_plugin_state(self);
     const pvm_query *q = pvm_request_query(req);
     int64_t start = pvm_request_start(req), end = pvm_request_end(req);
-    for (size_t k = 0; st->data && k < st->data->nseries; k++) {
-        const pvm_om_series *s = &st->data->series[k];
-        if (!series_matches(s, q))
-            continue;
+    struct om_iter it;
+    if (iter_init(&it, st->data, q, pvm_request_arena(req)) < 0)
+        return iter_nomem(resp);
+    for (const pvm_om_series *s; (s = iter_next(&it));) {
         pvm_sample smp = {.name = s->name, .labels = s->labels,
                           .nlabels = s->nlabels};
         for (size_t i = lower_bound(s, start); i < s->n && s->ts[i] <= end;
@@ -227,11 +418,12 @@ static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     const struct openmetrics_file *st = pvm_plugin_state(self);
     const pvm_query *q = pvm_request_query(req);
     int64_t t = pvm_request_time(req);
-    for (size_t k = 0; st->data && k < st->data->nseries; k++) {
-        const pvm_om_series *s = &st->data->series[k];
+    struct om_iter it;
+    if (iter_init(&it, st->data, q, pvm_request_arena(req)) < 0)
+        return iter_nomem(resp);
+    for (const pvm_om_series *s; (s = iter_next(&it));) {
         size_t i = lower_bound(s, t == INT64_MAX ? t : t + 1);
-        if (i == 0 || s->ts[i - 1] <= t - st->lookback ||
-            !series_matches(s, q))
+        if (i == 0 || s->ts[i - 1] <= t - st->lookback)
             continue;
         pvm_sample smp = {.name = s->name, .labels = s->labels,
                           .nlabels = s->nlabels, .timestamp = s->ts[i - 1],
@@ -300,9 +492,11 @@ static int walk(pvm_plugin *self, pvm_request *req, pvm_response *resp,
     const pvm_query *q = pvm_request_query(req);
     int64_t start = pvm_request_start(req), end = pvm_request_end(req);
     struct strset set = {0};
-    for (size_t k = 0; st->data && k < st->data->nseries; k++) {
-        const pvm_om_series *s = &st->data->series[k];
-        if (!series_matches(s, q) || !has_samples_in(s, start, end))
+    struct om_iter it;
+    if (iter_init(&it, st->data, q, pvm_request_arena(req)) < 0)
+        return iter_nomem(resp);
+    for (const pvm_om_series *s; (s = iter_next(&it));) {
+        if (!has_samples_in(s, start, end))
             continue;
         int rc = visit(s, &set, req, resp);
         if (rc < 0)
@@ -319,7 +513,8 @@ static int visit_metric_name(const pvm_om_series *s, struct strset *set,
     /* /api/v1/series: the whole label set */
     pvm_label all[PVM_OM_MAX_LABELS + 1];
     all[0] = (pvm_label){"__name__", s->name};
-    memcpy(all + 1, s->labels, s->nlabels * sizeof(*all));
+    if (s->nlabels) /* a series without labels has labels == NULL */
+        memcpy(all + 1, s->labels, s->nlabels * sizeof(*all));
     return pvm_response_add_series(resp, all, s->nlabels + 1);
 }
 
@@ -401,4 +596,5 @@ const pvm_plugin_type pvm_plugin_openmetrics_file = {
                                                file:line), shared by the
                                                workers copy-on-write */
     .on_metadata_request = om_metadata, /* # HELP/# TYPE/# UNIT lines */
+    .validate = om_validate,            /* --check-config: loads it once */
 };

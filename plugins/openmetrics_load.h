@@ -50,6 +50,14 @@ typedef struct pvm_om_meta {
     char *unit;               /* # UNIT (malloc'd), or NULL */
 } pvm_om_meta;
 
+/* The series of one metric name, a slot of the name index (discovery
+ * and selectors with a name look up only these series). */
+struct pvm_om_name {
+    const char *name;         /* interned, NULL when the slot is empty */
+    uint64_t hash;            /* hash of name */
+    uint32_t first, count;    /* by_name[first .. first+count) */
+};
+
 /* One loaded file. Readers use series, nseries, nsamples and meta. */
 typedef struct pvm_om_data {
     pvm_om_series *series;         /* in order of first appearance */
@@ -64,6 +72,11 @@ typedef struct pvm_om_data {
     struct pvm_om_table keys;      /* series text -> index (while loading) */
     pvm_om_meta *meta;             /* families with metadata, file order */
     size_t nmeta;                  /* entries in meta */
+    struct pvm_om_name *names;     /* name index, names_cap slots (a power
+                                      of 2, load factor <= 1/2) */
+    size_t names_cap;              /* slots in names */
+    uint32_t *by_name;             /* series indexes grouped by name, each
+                                      group in file order */
 } pvm_om_data;
 
 /* Loads path; timestamps are seconds (OpenMetrics, fractions allowed) or,
@@ -76,6 +89,11 @@ pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
                          pvm_error *err);
 
 void pvm_om_free(pvm_om_data *d);
+
+/* The series named name: sets *idx to their indexes into d->series, in
+ * file order, and returns how many (0 when none). O(1) on average. */
+size_t pvm_om_series_named(const pvm_om_data *d, const char *name,
+                           const uint32_t **idx);
 
 /* Bytes held by d (series, sample arrays, strings and label pool). */
 size_t pvm_om_bytes(const pvm_om_data *d);

@@ -278,6 +278,17 @@ static int sqlite_shutdown(pvm_plugin *self, pvm_context *ctx,
     return 0;
 }
 
+/* --check-config: what the start does (open the database read-only,
+ * prepare the statements, refuse a statement that would write or a
+ * second statement), then closes again. */
+static int sqlite_validate(pvm_plugin *self, pvm_context *ctx,
+                           pvm_error *err)
+{
+    int rc = sqlite_startup(self, ctx, err);
+    sqlite_shutdown(self, ctx, NULL);
+    return rc;
+}
+
 /* ---- running a statement ------------------------------------------------ */
 
 /* Reads a numeric column: 1 with *out set, 0 for NULL, -1 when the
@@ -666,4 +677,5 @@ const pvm_plugin_type pvm_plugin_sqlite = {
     .on_label_names_request = sqlite_label_names,
     .on_label_values_request = sqlite_label_values,
     .on_metadata_request = sqlite_metadata,  /* help, metric_type, unit */
+    .validate = sqlite_validate,     /* --check-config: opens, prepares */
 };

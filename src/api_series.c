@@ -100,25 +100,35 @@ int pvm_api_find_series(const pvm_api_env *env, const pvm_request *proto,
 }
 
 /* Drops {__name__="x"} entries of a SERIES response when a fuller label
- * set of metric x was found. */
-static void drop_bare_names(pvm_series_set *s)
+ * set of metric x was found. The names with fuller sets go into a hashed
+ * set first: O(series), not O(series^2). 0 or PVM_ERR_NOMEM. */
+static int drop_bare_names(pvm_series_set *s)
 {
+    pvm_series_set fuller;
+    if (pvm_series_set_init(&fuller, s->arena) < 0)
+        return PVM_ERR_NOMEM;
+    for (size_t i = 0; i < s->n; i++) {
+        const pvm_series *o = s->list[i];
+        if (o->nlabels > 1 &&
+            strcmp(o->labels[0].name, PVM_METRIC_NAME_LABEL) == 0 &&
+            !pvm_series_set_get(&fuller, o->labels, 1,
+                                pvm_labels_hash(o->labels, 1)))
+            return PVM_ERR_NOMEM;
+    }
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const pvm_series *ser = s->list[i];
         bool bare = ser->nlabels == 1 &&
                     strcmp(ser->labels[0].name, PVM_METRIC_NAME_LABEL) == 0;
-        bool covered = false;
-        for (size_t j = 0; bare && j < s->n && !covered; j++) {
-            const pvm_series *o = s->list[j];
-            covered = o != ser && o->nlabels > 1 &&
-                      strcmp(o->labels[0].name, PVM_METRIC_NAME_LABEL) == 0 &&
-                      strcmp(o->labels[0].value, ser->labels[0].value) == 0;
-        }
-        if (!covered)
+        /* covered: the lookup finds it, so the set does not grow */
+        size_t before = fuller.n;
+        if (bare && !pvm_series_set_get(&fuller, ser->labels, 1, ser->hash))
+            return PVM_ERR_NOMEM;
+        if (!bare || fuller.n > before)
             s->list[k++] = s->list[i];
     }
     s->n = k;
+    return 0;
 }
 
 int pvm_api_refine_discovery(const pvm_api_env *env, pvm_request *req,
@@ -142,7 +152,8 @@ int pvm_api_refine_discovery(const pvm_api_env *env, pvm_request *req,
                                     found.list[i]->hash))
                 return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
         pvm_series_set_finish(&resp->series);
-        drop_bare_names(&resp->series);
+        if (drop_bare_names(&resp->series) < 0)
+            return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
         resp->nresults = resp->series.n;
         return 0;
     }

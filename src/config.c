@@ -7,13 +7,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -56,9 +59,27 @@ struct parse_state {
     long cur;           /* index of the current section, -1 before any */
     bool failed;        /* an error was recorded: stop reading */
     pvm_error err;      /* the first error */
+    size_t *names;      /* hash set of the section names so far: section
+                           index + 1 per slot, 0 when empty (the
+                           duplicate check in O(1), not O(sections)) */
+    size_t names_cap;   /* slots, a power of 2, at most half used */
 };
 
 static const struct server_key server_keys[SERVER_NKEYS + 1];
+
+/* Arrays of sections and entries grow by doubling without a capacity
+ * field: an array of n elements has room for the next power of two (at
+ * least 4), so it grows when n is 0, 4, 8, 16, ... (amortised O(1) per
+ * key, not a copy of the whole array per key). */
+static bool needs_growth(size_t n)
+{
+    return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static size_t grown(size_t n)
+{
+    return n ? 2 * n : 4;
+}
 
 static int parse_fail(struct parse_state *st, int code, const char *fmt, ...)
     PVM_PRINTF(3, 4);
@@ -74,44 +95,65 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
                                 pvm_error *err);
 
 /* Reads the whole file, then parses it as a string: config files are
- * small, and one reader serves both entry points. */
+ * small, and one reader serves both entry points. The file is opened
+ * without blocking (a FIFO would wait for a writer) and must be a
+ * regular file of at most PVM_CONFIG_MAX_BYTES (it may grow while read:
+ * the read stops one byte past the cap). */
 pvm_config *pvm_config_load(const char *path, pvm_error *err)
 {
     pvm_config *c = NULL;
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len = 0;
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &sb) < 0) {
         pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot open %s: %s", path,
                       strerror(errno));
         goto out;
     }
-    for (;;) {
-        if (cap - len < 4096) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            char *nbuf = realloc(buf, ncap);
-            if (!nbuf) {
-                pvm_error_set(err, PVM_ERR_INTERNAL, "cannot read %s: %s",
-                              path, strerror(ENOMEM));
-                goto out;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    if (ferror(f)) {
-        pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot read %s: %s", path,
-                      strerror(errno));
+    if (!S_ISREG(sb.st_mode)) {
+        pvm_error_set(err, PVM_ERR_BAD_DATA,
+                      "%s: not a regular file (it is a %s); give the path "
+                      "of an INI file", path,
+                      S_ISDIR(sb.st_mode)    ? "directory"
+                      : S_ISFIFO(sb.st_mode) ? "FIFO"
+                      : S_ISSOCK(sb.st_mode) ? "socket"
+                      : S_ISCHR(sb.st_mode)  ? "character device"
+                      : S_ISBLK(sb.st_mode)  ? "block device"
+                                             : "special file");
         goto out;
     }
+    if (sb.st_size > PVM_CONFIG_MAX_BYTES)
+        goto too_big;
+    if (!(buf = malloc(PVM_CONFIG_MAX_BYTES + 1))) {
+        pvm_error_set(err, PVM_ERR_INTERNAL, "cannot read %s: %s", path,
+                      strerror(ENOMEM));
+        goto out;
+    }
+    while (len <= PVM_CONFIG_MAX_BYTES) {
+        ssize_t n = read(fd, buf + len, PVM_CONFIG_MAX_BYTES + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot read %s: %s", path,
+                          strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > PVM_CONFIG_MAX_BYTES)
+        goto too_big;
     c = config_parse(buf, len, path, err);
+    goto out;
+too_big:
+    pvm_error_set(err, PVM_ERR_BAD_DATA,
+                  "%s: too large (more than %d bytes): a configuration file "
+                  "is a few kilobytes", path, PVM_CONFIG_MAX_BYTES);
 out:
-    if (f)
-        fclose(f);
+    if (fd >= 0)
+        close(fd);
     free(buf);
     return c;
 }
@@ -251,6 +293,47 @@ static bool is_plugin_name(const char *s)
 
 /* Starts a section from a header line "[...]" (len bytes, no newline):
  * checks the name and that it is not a duplicate, appends it. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of section name in st->names (growing the set first if
+ * needed): *dup is set to the section of that name when there is one,
+ * else the slot is empty and takes the new section. NULL when out of
+ * memory. */
+static size_t *name_slot(struct parse_state *st, const char *name,
+                         const pvm_config_section **dup)
+{
+    const pvm_config *c = st->cfg;
+    if (2 * (c->nsections + 1) > st->names_cap) {
+        size_t cap = st->names_cap ? 2 * st->names_cap : 64;
+        size_t *set = calloc(cap, sizeof(*set));
+        if (!set)
+            return NULL;
+        for (size_t i = 0; i < c->nsections; i++) {
+            size_t k = name_hash(c->sections[i].name) & (cap - 1);
+            while (set[k])
+                k = (k + 1) & (cap - 1);
+            set[k] = i + 1;
+        }
+        free(st->names);
+        st->names = set;
+        st->names_cap = cap;
+    }
+    size_t mask = st->names_cap - 1;
+    for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+        size_t v = st->names[k];
+        if (!v || strcmp(c->sections[v - 1].name, name) == 0) {
+            *dup = v ? &c->sections[v - 1] : NULL;
+            return &st->names[k];
+        }
+    }
+}
+
 static int section_start(struct parse_state *st, const char *hdr, size_t len)
 {
     pvm_config *c = st->cfg;
@@ -282,22 +365,30 @@ static int section_start(struct parse_state *st, const char *hdr, size_t len)
                    name);
         goto fail;
     }
-    const pvm_config_section *dup = pvm_config_section_find(c, name);
+    const pvm_config_section *dup = NULL;
+    size_t *slot = name_slot(st, name, &dup);
+    if (!slot) {
+        parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
     if (dup) {
         parse_fail(st, PVM_ERR_BAD_DATA,
                    "duplicate section [%s] (first on line %d)", name,
                    dup->line);
         goto fail;
     }
-    pvm_config_section *secs =
-        realloc(c->sections, (c->nsections + 1) * sizeof(*secs));
-    if (!secs) {
-        parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
-        goto fail;
+    pvm_config_section *secs = c->sections;
+    if (needs_growth(c->nsections)) {
+        secs = realloc(secs, grown(c->nsections) * sizeof(*secs));
+        if (!secs) {
+            parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+            goto fail;
+        }
+        c->sections = secs;
     }
-    c->sections = secs;
     secs[c->nsections] = (pvm_config_section){.name = name, .line = st->line};
     st->cur = (long)c->nsections++;
+    *slot = c->nsections;
     return 0;
 fail:
     free(name);
@@ -360,10 +451,15 @@ static char *config_read_line(char *str, int num, void *stream)
         if (section_start(st, p, len) < 0)
             return NULL;
     } else if (len && !memchr(p, '=', len) && !memchr(p, ':', len)) {
+        /* Only the first word: the line may be a `user NAME PASSWORD`
+         * that lacks its '=', and messages must not show secrets. */
+        size_t w = 0;
+        while (w < len && p[w] != ' ' && p[w] != '\t')
+            w++;
         parse_fail(st, PVM_ERR_BAD_DATA,
                    "syntax error: expected 'KEY = VALUE' or '[SECTION]', "
-                   "got '%.*s'%s",
-                   (int)len, p,
+                   "got '%.*s%s'%s",
+                   (int)w, p, w < len ? " ..." : "",
                    indented ? " (multi-line values are not supported)" : "");
         return NULL;
     }
@@ -440,19 +536,29 @@ static int config_entry(struct parse_state *st, const char *key,
 {
     if (st->failed)
         return -1;
+    /* A key with a blank is a line that lacks its '=' ("user alice
+     * pw:x"): name only its first word, the rest may be a password. */
+    size_t w = strcspn(key, " \t");
     if (st->cur < 0)
         return parse_fail(st, PVM_ERR_BAD_DATA,
-                          "'%s' outside of a section (keys belong in "
+                          "'%.*s%s' outside of a section (keys belong in "
                           "[server] or [plugin:NAME])",
-                          key);
+                          (int)w, key, key[w] ? " ..." : "");
     pvm_config_section *sec = &st->cfg->sections[st->cur];
     if (!*key)
         return parse_fail(st, PVM_ERR_BAD_DATA, "[%s] empty key", sec->name);
-    pvm_config_entry *e =
-        realloc(sec->entries, (sec->nentries + 1) * sizeof(*e));
-    if (!e)
-        return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
-    sec->entries = e;
+    if (key[w])
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "[%s] '%.*s ...' is not a key (a key has no "
+                          "blanks: is the '=' missing?)",
+                          sec->name, (int)w, key);
+    pvm_config_entry *e = sec->entries;
+    if (needs_growth(sec->nentries)) {
+        e = realloc(e, grown(sec->nentries) * sizeof(*e));
+        if (!e)
+            return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+        sec->entries = e;
+    }
     e = &sec->entries[sec->nentries];
     e->key = strdup(key);
     e->value = strdup(value);
@@ -508,6 +614,8 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     } else if (!st.failed && rc < 0) {
         goto oom;
     }
+    free(st.names);
+    st.names = NULL;
     if (st.failed) {
         if (err)
             *err = st.err;
@@ -516,6 +624,7 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     }
     return c;
 oom:
+    free(st.names);
     pvm_config_free(c);
     pvm_error_set(err, PVM_ERR_INTERNAL, "cannot load %s: %s", name,
                   strerror(ENOMEM));

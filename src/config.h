@@ -17,6 +17,10 @@
  * up to this; the limit applies to the line without them). */
 #define PVM_CONFIG_MAX_LINE 16384
 
+/* Largest pvm.ini, in bytes: a configuration is a few kilobytes; a bigger
+ * file (or /dev/zero) is refused at once instead of read to the end. */
+#define PVM_CONFIG_MAX_BYTES (1024 * 1024)
+
 typedef struct pvm_config_entry {
     char *key;    /* key as written */
     char *value;  /* value, inline comments and surrounding space removed */
@@ -64,7 +68,10 @@ typedef struct pvm_config {
 } pvm_config;
 
 /* Loads a file. NULL on error, with err->msg like
- *   "pvm.ini:12: [server] max_body_bytes: not a size: 'x'". */
+ *   "pvm.ini:12: [server] max_body_bytes: not a size: 'x'".
+ * Only a regular file of at most PVM_CONFIG_MAX_BYTES is read: a
+ * directory, FIFO, socket or device is refused without blocking. Used
+ * for the start, --check-config and the SIGHUP reload alike. */
 pvm_config *pvm_config_load(const char *path, pvm_error *err);
 
 /* Same from a string; name is used in messages. */

@@ -40,8 +40,10 @@ static void usage(FILE *f)
             "                      workers (for supervisors such as "
             "spawn-fcgi)\n"
             "  -t, --check-config  check the configuration and plugin "
-            "settings, print\n"
-            "                      what would run, and exit (0: valid)\n"
+            "settings (files\n"
+            "                      and databases opened read-only), print "
+            "what would\n"
+            "                      run, and exit (0: valid)\n"
             "  -l, --list-plugins  list the compiled-in plugin types\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
@@ -204,6 +206,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check_only) {
+        /* each plugin's own validation: files, databases, statements */
+        if (pvm_context_validate(ctx, &err) < 0) {
+            fprintf(stderr, "pvm-fcgi: %s\n", err.msg);
+            pvm_context_free(ctx);
+            return 1;
+        }
         print_summary(ctx);
         pvm_context_free(ctx);
         return 0;

@@ -2,6 +2,8 @@
  * vector selectors of the expression (or the match[] selectors) and the
  * matching of samples against them. */
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "labels.h"
@@ -73,17 +75,87 @@ static int add_selectors(pvm_query *q, pvm_arena *a, const pvm_expr *expr,
     size_t n;
     if (pvm_expr_selectors(expr, a, &nodes, &n) < 0)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
-    pvm_selector *sel = pvm_arena_realloc(
-        a, q->selectors, q->nselectors * sizeof(*sel),
-        (q->nselectors + n) * sizeof(*sel));
-    if (!sel)
-        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    pvm_selector *sel = q->selectors;
+    if (n > q->cap - q->nselectors) {
+        /* Doubling, not exact fit: the old array is not reclaimed (the
+         * parse of the next match[] sits behind it), so exact fit would
+         * cost O(n^2) bytes for n match[] selectors. */
+        size_t cap = q->cap ? q->cap : 4;
+        while (cap - q->nselectors < n) {
+            if (cap > SIZE_MAX / 2 / sizeof(*sel))
+                return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+            cap *= 2;
+        }
+        sel = pvm_arena_realloc(a, q->selectors,
+                                q->nselectors * sizeof(*sel),
+                                cap * sizeof(*sel));
+        if (!sel)
+            return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+        q->selectors = sel;
+        q->cap = cap;
+    }
     for (size_t i = 0; i < n; i++)
         selector_from_node(&sel[q->nselectors + i], nodes[i],
                            range_of(expr, nodes[i]));
-    q->selectors = sel;
     q->nselectors += n;
     return 0;
+}
+
+/* Queries with at least this many selectors get an index by name. */
+#define INDEX_MIN_SELECTORS 8
+
+/* The value of s's first `__name__="..."` matcher, or NULL. */
+static const char *selector_metric_name(const pvm_selector *s)
+{
+    for (size_t i = 0; i < s->nmatchers; i++)
+        if (s->matchers[i].op == PVM_MATCH_EQUAL &&
+            strcmp(s->matchers[i].name, PVM_METRIC_NAME_LABEL) == 0)
+            return s->matchers[i].value;
+    return NULL;
+}
+
+static int cmp_named(const void *pa, const void *pb)
+{
+    const struct pvm_named_selector *a = pa, *b = pb;
+    int c = strcmp(a->name, b->name);
+    return c ? c : (a->sel > b->sel) - (a->sel < b->sel);
+}
+
+/* Indexes the selectors of q by metric name (O(n log n)), so that
+ * pvm_query_match costs O(log n + selectors of that name + selectors
+ * without a name) instead of O(n). Few selectors are not indexed. */
+static int index_selectors(pvm_query *q, pvm_arena *a, pvm_error *err)
+{
+    if (q->nselectors < INDEX_MIN_SELECTORS)
+        return 0;
+    q->unnamed = pvm_arena_alloc(a, q->nselectors * sizeof(*q->unnamed));
+    q->named = pvm_arena_alloc(a, q->nselectors * sizeof(*q->named));
+    if (!q->unnamed || !q->named)
+        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < q->nselectors; i++) {
+        const pvm_selector *s = &q->selectors[i];
+        const char *name = selector_metric_name(s);
+        if (name)
+            q->named[q->nnamed++] = (struct pvm_named_selector){name, s};
+        else
+            q->unnamed[q->nunnamed++] = s;
+    }
+    qsort(q->named, q->nnamed, sizeof(*q->named), cmp_named);
+    return 0;
+}
+
+/* First index in q->named with a name >= name. */
+static size_t named_lower_bound(const pvm_query *q, const char *name)
+{
+    size_t lo = 0, hi = q->nnamed;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(q->named[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 pvm_query *pvm_query_parse(pvm_arena *a, const char *text, pvm_error *err)
@@ -95,7 +167,8 @@ pvm_query *pvm_query_parse(pvm_arena *a, const char *text, pvm_error *err)
     }
     q->string = text;
     q->expr = pvm_promql_parse(a, text, strlen(text), err);
-    if (!q->expr || add_selectors(q, a, q->expr, err) < 0)
+    if (!q->expr || add_selectors(q, a, q->expr, err) < 0 ||
+        index_selectors(q, a, err) < 0)
         return NULL;
     return q;
 }
@@ -124,6 +197,8 @@ pvm_query *pvm_query_parse_selectors(pvm_arena *a, const char *const *texts,
             return NULL;
     }
     q->empty = n == 0;
+    if (index_selectors(q, a, err) < 0)
+        return NULL;
     return q;
 }
 
@@ -158,6 +233,21 @@ int pvm_query_match(const pvm_query *q, const char *name,
 {
     if (q->empty)
         return 1;
+    if (q->named) {
+        for (size_t i = 0; i < q->nunnamed; i++) {
+            int m = pvm_selector_match(q->unnamed[i], name, labels, n);
+            if (m != 0)
+                return m;
+        }
+        const char *key = name ? name : "";
+        for (size_t i = named_lower_bound(q, key);
+             i < q->nnamed && strcmp(q->named[i].name, key) == 0; i++) {
+            int m = pvm_selector_match(q->named[i].sel, name, labels, n);
+            if (m != 0)
+                return m;
+        }
+        return 0;
+    }
     for (size_t i = 0; i < q->nselectors; i++) {
         int m = pvm_selector_match(&q->selectors[i], name, labels, n);
         if (m != 0)
@@ -176,6 +266,10 @@ bool pvm_query_name_matches(const pvm_query *q, const char *name)
 {
     if (q->empty)
         return true;
+    if (q->named && q->nunnamed == 0) { /* only equality names */
+        size_t i = named_lower_bound(q, name);
+        return i < q->nnamed && strcmp(q->named[i].name, name) == 0;
+    }
     for (size_t i = 0; i < q->nselectors; i++) {
         const pvm_selector *s = &q->selectors[i];
         bool ok = true;

@@ -24,6 +24,22 @@ struct pvm_query {
     const pvm_expr *expr;       /* parsed expression, NULL for match[] */
     pvm_selector *selectors;    /* selectors in source order */
     size_t nselectors;          /* number of selectors */
+    size_t cap;                 /* selectors allocated (grows by
+                                   doubling: many match[] stay linear) */
+    /* Index of many selectors (NULL when few), so that matching a series
+     * tests only the selectors that ask for its name: */
+    const pvm_selector **unnamed; /* selectors without `__name__="..."`,
+                                     in source order */
+    size_t nunnamed;            /* number of them */
+    struct pvm_named_selector *named; /* the others, by name then source
+                                         order */
+    size_t nnamed;              /* number of them */
+};
+
+/* A selector with an equality __name__ matcher, keyed by its value. */
+struct pvm_named_selector {
+    const char *name;           /* the metric name it asks for */
+    const pvm_selector *sel;    /* the selector */
 };
 
 /* An empty query (matches everything). */

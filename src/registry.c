@@ -108,6 +108,23 @@ bool pvm_context_is_started(const pvm_context *ctx)
     return true;
 }
 
+int pvm_context_validate(pvm_context *ctx, pvm_error *err)
+{
+    for (size_t i = 0; i < ctx->nplugins; i++) {
+        pvm_plugin *p = &ctx->plugins[i];
+        if (!p->type->validate)
+            continue;
+        pvm_error perr = {0};
+        int rc = p->type->validate(p, ctx, &perr);
+        if (rc < 0)
+            return pvm_error_set(err, perr.code ? perr.code : rc,
+                                 "%s:%d: [plugin:%s]: %s", ctx->cfg->path,
+                                 p->section->line, p->name,
+                                 perr.msg[0] ? perr.msg : "(no message)");
+    }
+    return 0;
+}
+
 /* Failures are logged here: there is no caller to report them to. */
 void pvm_context_shutdown(pvm_context *ctx)
 {

@@ -35,6 +35,12 @@ int pvm_context_startup(pvm_context *ctx, pvm_error *err);
  * wrapped (and none was shut down since): what /-/ready reports. */
 bool pvm_context_is_started(const pvm_context *ctx);
 
+/* Calls the validate hook of every instance (wrapped ones too), in
+ * configuration order, for --check-config. Stops at the first failure:
+ * err->msg then reads "FILE:LINE: [plugin:NAME]: ..." as a check()
+ * failure does. Nothing is started. */
+int pvm_context_validate(pvm_context *ctx, pvm_error *err);
+
 /* Runs on_shutdown of every started instance, in reverse order; a
  * failure is logged and the others still run. */
 void pvm_context_shutdown(pvm_context *ctx);

@@ -144,11 +144,17 @@ int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
 int pvm_response_add_header(pvm_response *r, const char *name,
                             const char *value)
 {
-    pvm_kv *h = pvm_arena_realloc(r->arena, r->headers,
-                                  r->nheaders * sizeof(*h),
-                                  (r->nheaders + 1) * sizeof(*h));
-    if (!h)
-        return nomem(r);
+    /* doubling (room for the next power of two, at least 4), not exact
+     * fit: the arena keeps every old copy */
+    pvm_kv *h = r->headers;
+    size_t n = r->nheaders;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+        h = pvm_arena_realloc(r->arena, h, n * sizeof(*h),
+                              (n ? 2 * n : 4) * sizeof(*h));
+        if (!h)
+            return nomem(r);
+        r->headers = h;
+    }
     h[r->nheaders].key = pvm_arena_strdup(r->arena, name);
     h[r->nheaders].value = pvm_arena_strdup(r->arena, value);
     if (!h[r->nheaders].key || !h[r->nheaders].value)

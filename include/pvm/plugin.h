@@ -104,6 +104,17 @@ typedef struct pvm_plugin_type {
      * filters anyway. Called per request: keep it cheap. Added last so
      * that existing initialisers stay valid. */
     pvm_request_hook_fn on_metadata_request;
+    /* Optional (NULL). Run by `pvm-fcgi --check-config` after configure
+     * and check: validates what only the running plugin would otherwise
+     * find out, e.g. opens its files read-only and parses them, opens a
+     * database read-only and prepares its statements. Must have no side
+     * effects (no writes, no files created, no threads, no connections
+     * left open) and must not put secrets (passwords, tokens) into err.
+     * Leaves the state as configure/check left it, or frees what it added:
+     * the instance may be destroyed next. A failure makes --check-config
+     * report the instance and exit 1. Added last so that existing
+     * initialisers stay valid. */
+    pvm_context_hook_fn validate;
 } pvm_plugin_type;
 
 /* The instance's state (state_size zeroed bytes, owned by the server). */

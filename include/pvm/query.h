@@ -36,7 +36,10 @@ bool pvm_query_name_matches(const pvm_query *q, const char *name);
 
 /* True when a series with this name and labels matches some selector of
  * the query. A query with no selectors (e.g. `1+1`) matches nothing; an
- * empty query matches everything. labels may be NULL when n is 0. */
+ * empty query matches everything. labels may be NULL when n is 0.
+ * Cost: a query of many selectors (match[]) is indexed by metric name,
+ * so only the selectors asking for `name` and those without a name are
+ * tried. */
 bool pvm_query_matches(const pvm_query *q, const char *name,
                        const pvm_label *labels, size_t n);
 

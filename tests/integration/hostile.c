@@ -297,6 +297,61 @@ static void plugin_cases(void)
     get("/api/v1/query?query=count(many_metric)", 200);
 }
 
+/* POSTs body to path and checks for 200 with `want` entries in data. */
+static void post_count(const char *what, const char *path, const char *body,
+                       int want)
+{
+    static const char *const form[] = {
+        "Content-Type: application/x-www-form-urlencoded", NULL};
+    test_http_request q = {"POST", path, form, body, strlen(body), 0};
+    test_http_response r;
+    const char *why = NULL;
+    int n = -1;
+    if (test_http_do(port, &q, &r) < 0)
+        why = r.error[0] ? r.error : "no complete answer";
+    else if (!(why = judge(&r, 200)) &&
+             (n = test_json_array_len(r.json, "data")) != want)
+        why = "wrong number of results";
+    if (!why && !alive())
+        why = "the server stopped answering a normal query";
+    if (why) {
+        failed++;
+        printf("FAIL %s: %s (status %d, %d results, want %d): %.200s\n",
+               what, why, r.status, n, want, r.body ? r.body : "");
+    } else {
+        passed++;
+        printf("ok   %d %s (%d results)\n", r.status, what, n);
+    }
+    test_http_free(&r);
+}
+
+/* Series without labels (they were undefined behaviour in
+ * openmetrics_file's discovery: memcpy from NULL, a dead worker in the
+ * sanitizer build) and 7,000 match[] selectors (quadratic memory: a 422
+ * "out of memory"). */
+static void discovery_cases(void)
+{
+    get("/api/v1/series?match[]=nolabels_metric", 200);
+    get("/api/v1/series?match[]=mixed_metric", 200);
+    get("/api/v1/series?match[]=%7B__name__%3D~%22nolabels.*%7Cmixed.*%22%7D",
+        200);
+    get("/api/v1/labels?match[]=nolabels_metric", 200);
+    get("/api/v1/label/__name__/values?match[]=nolabels_metric", 200);
+    get("/api/v1/query?query=nolabels_metric&time=1000", 200);
+    get("/api/v1/query_range?query=nolabels_metric&start=900&end=1100"
+        "&step=10", 200);
+    post_count("series of a metric without labels", "/api/v1/series",
+               "match[]=nolabels_metric&start=0&end=2000", 1);
+    post_count("the same series in the whole match[] body",
+               "/api/v1/series", "match[]=nolabels_metric", 1);
+    char *body = repeat("start=0&end=1000&match[]=" METRIC,
+                        "&match[]=nosuch_metric%7Binstance%3D%22x%22%7D",
+                        6999, "");
+    post_count("/api/v1/series with 7,000 match[] (a 330 KB body)",
+               "/api/v1/series", body, 12);
+    free(body);
+}
+
 int main(void)
 {
     const char *ps = getenv("PVM_TEST_PORT");
@@ -314,6 +369,7 @@ int main(void)
     promql_cases();
     time_cases();
     plugin_cases();
+    discovery_cases();
     printf("PVM-RESULT: hostile-http: %d passed, %d failed, 0 skipped\n",
            passed, failed);
     return failed ? 1 : 0;

@@ -94,7 +94,15 @@ type = bench
 metric = many_metric
 series = 10000
 value = index
+
+[plugin:om]
+type = openmetrics_file
+path = bare.om
 EOF2
+# series without labels (a metric name only), alone and next to others
+printf '%s\n' 'nolabels_metric 1 990' 'nolabels_metric 2 1000' \
+    'mixed_metric 3 1000' 'mixed_metric{a="1"} 4 1000' '# EOF' \
+    >"$TMP/bare.om"
 
 "$PVM_BIN" --config "$TMP/pvm.ini" </dev/null >"$TMP/pvm.stdout" \
     2>"$TMP/pvm.stderr" &

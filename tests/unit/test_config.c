@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Through registry.h: a plain "config.h" here would find autoconf's
@@ -505,7 +507,17 @@ static void test_key_errors(void **state)
     expect_error("[plugin:a]\n= 1\n", "pvm.ini:2: [plugin:a] empty key");
     expect_error("[server]\nworkers = 2\nthis is not a setting\n",
                  "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
-                 "'[SECTION]', got 'this is not a setting'");
+                 "'[SECTION]', got 'this ...'");
+    expect_error("[plugin:auth]\nuser alice s3cr3t:x\n",
+                 "pvm.ini:2: [plugin:auth] 'user ...' is not a key (a key "
+                 "has no blanks: is the '=' missing?)");
+    expect_error("user alice s3cr3t:x\n",
+                 "pvm.ini:1: 'user ...' outside of a section (keys belong "
+                 "in [server] or [plugin:NAME])");
+    /* only the first word: the rest may be a password */
+    expect_error("[plugin:auth]\nuser alice s3cr3t\n",
+                 "pvm.ini:2: syntax error: expected 'KEY = VALUE' or "
+                 "'[SECTION]', got 'user ...'");
     /* Continuation lines are not supported. */
     expect_error("[plugin:a]\nlist = one\n  two\n",
                  "pvm.ini:3: syntax error: expected 'KEY = VALUE' or "
@@ -570,7 +582,8 @@ static void test_files(void **state)
                                  "file or directory");
     c = pvm_config_load("/tmp", &err);
     assert_null(c);
-    assert_string_equal(err.msg, "cannot read /tmp: Is a directory");
+    assert_string_equal(err.msg, "/tmp: not a regular file (it is a "
+                                 "directory); give the path of an INI file");
 
     char path[] = "/tmp/pvm-test-config-XXXXXX";
     int fd = mkstemp(path);
@@ -613,6 +626,122 @@ static void test_files(void **state)
 }
 
 /* conf/pvm.ini, the installed default, loads and says what it documents. */
+/* Seconds since an arbitrary start. */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What is not a small regular file is refused at once, for every way a
+ * configuration is loaded (pvm_config_load serves the start,
+ * --check-config and SIGHUP): /dev/zero used to be read forever, a FIFO
+ * blocked in open() until a writer came. */
+static void test_not_a_config_file(void **state)
+{
+    (void)state;
+    pvm_error err = {0};
+    double t0 = mono_s();
+    pvm_config *c = pvm_config_load("/dev/zero", &err);
+    assert_null(c);
+    assert_string_equal(err.msg, "/dev/zero: not a regular file (it is a "
+                                 "character device); give the path of an "
+                                 "INI file");
+
+    char dir[] = "/tmp/pvm-test-config-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    c = pvm_config_load(fifo, &err);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "not a regular file (it is a FIFO)"));
+    unlink(fifo);
+
+    /* one byte over the cap, then exactly at the cap */
+    char big[64];
+    snprintf(big, sizeof(big), "%s/big.ini", dir);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    fputs("[server]\n", f);
+    for (long i = 9; i < PVM_CONFIG_MAX_BYTES + 1; i++)
+        fputc(i % 64 == 63 ? '\n' : ';', f);
+    fclose(f);
+    c = pvm_config_load(big, &err);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "too large (more than 1048576 bytes)"));
+    assert_int_equal(truncate(big, PVM_CONFIG_MAX_BYTES), 0);
+    c = pvm_config_load(big, &err);
+    assert_non_null(c);
+    pvm_config_free(c);
+    unlink(big);
+    rmdir(dir);
+    assert_true(mono_s() - t0 < 10.0);
+}
+
+/* Many sections and keys (the arrays grow by doubling): all kept, in
+ * order, with their lines. */
+static void test_many_sections_and_keys(void **state)
+{
+    (void)state;
+    size_t cap = 1 << 20, o = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    o += (size_t)snprintf(text + o, cap - o, "[plugin:big]\n");
+    for (int i = 0; i < 5000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "k%d = v%d\n", i, i);
+    for (int i = 0; i < 1000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "[plugin:s%d]\nk = %d\n", i,
+                              i);
+    pvm_error err = {0};
+    pvm_config *c = pvm_config_load_string(text, "pvm.ini", &err);
+    free(text);
+    assert_non_null(c);
+    assert_int_equal(c->nsections, 1001);
+    assert_int_equal(c->sections[0].nentries, 5000);
+    for (int i = 0; i < 5000; i++) {
+        char k[16], v[16];
+        snprintf(k, sizeof(k), "k%d", i);
+        snprintf(v, sizeof(v), "v%d", i);
+        assert_string_equal(c->sections[0].entries[i].key, k);
+        assert_string_equal(c->sections[0].entries[i].value, v);
+        assert_int_equal(c->sections[0].entries[i].line, i + 2);
+    }
+    for (int i = 0; i < 1000; i++) {
+        char name[32], v[16];
+        snprintf(name, sizeof(name), "plugin:s%d", i);
+        snprintf(v, sizeof(v), "%d", i);
+        assert_string_equal(c->sections[i + 1].name, name);
+        assert_int_equal(c->sections[i + 1].line, 5002 + 2 * i);
+        assert_string_equal(pvm_config_get(c, name, "k"), v);
+    }
+    pvm_config_free(c);
+
+    /* 20,000 sections (the duplicate check is hashed: this used to
+     * compare each name with every one before it), then a duplicate of
+     * one in the middle */
+    cap = 1 << 20;
+    o = 0;
+    text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; i < 20000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "[plugin:s%d]\n", i);
+    snprintf(text + o, cap - o, "[plugin:s12345]\n");
+    c = pvm_config_load_string(text, "pvm.ini", &err);
+    assert_null(c);
+    assert_string_equal(err.msg, "pvm.ini:20001: duplicate section "
+                                 "[plugin:s12345] (first on line 12346)");
+    text[o] = '\0';
+    c = pvm_config_load_string(text, "pvm.ini", &err);
+    free(text);
+    assert_non_null(c);
+    assert_int_equal(c->nsections, 20000);
+    assert_int_equal(pvm_config_section_find(c, "plugin:s19999")->line,
+                     20000);
+    pvm_config_free(c);
+}
+
 static void test_shipped_config(void **state)
 {
     (void)state;
@@ -655,6 +784,8 @@ int main(void)
         cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_line_limits),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_not_a_config_file),
+        cmocka_unit_test(test_many_sections_and_keys),
         cmocka_unit_test(test_shipped_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

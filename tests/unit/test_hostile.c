@@ -23,9 +23,20 @@
 
 extern const pvm_plugin_type pvm_plugin_example;
 extern const pvm_plugin_type pvm_plugin_bench;
+extern const pvm_plugin_type pvm_plugin_openmetrics_file;
 
-static const pvm_plugin_type *const table[] = {&pvm_plugin_example,
-                                               &pvm_plugin_bench, NULL};
+static const pvm_plugin_type *const table[] = {
+    &pvm_plugin_example, &pvm_plugin_bench, &pvm_plugin_openmetrics_file,
+    NULL};
+
+/* The openmetrics_file instance's data: series without any label (a
+ * metric name only), alone and next to labelled ones. */
+static const char om_data[] = "nolabels_metric 1 990\n"
+                              "nolabels_metric 2 1000\n"
+                              "mixed_metric 3 1000\n"
+                              "mixed_metric{a=\"1\"} 4 1000\n"
+                              "# EOF\n";
+static char om_dir[64], om_file[128];
 
 #define METRIC "prometheus_virtual_metrics_example_metric"
 #define ANY 0               /* any of 200 and 4xx */
@@ -211,7 +222,19 @@ static int setup(void **state)
 {
     char err[512];
     alarm(ALARM_SECONDS);
-    *state = pvm_testkit_new(ini, table, err, sizeof(err));
+    strcpy(om_dir, "/tmp/pvm-test-hostile-XXXXXX");
+    if (!mkdtemp(om_dir))
+        return -1;
+    snprintf(om_file, sizeof(om_file), "%s/bare.om", om_dir);
+    FILE *f = fopen(om_file, "w");
+    if (!f)
+        return -1;
+    fputs(om_data, f);
+    fclose(f);
+    char *text = fmt("%s[plugin:om]\ntype = openmetrics_file\npath = %s\n",
+                     ini, om_file);
+    *state = pvm_testkit_new(text, table, err, sizeof(err));
+    free(text);
     if (!*state)
         fprintf(stderr, "testkit: %s\n", err);
     return *state ? 0 : -1;
@@ -220,6 +243,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     pvm_testkit_free(*state);
+    unlink(om_file);
+    rmdir(om_dir);
     return 0;
 }
 
@@ -660,6 +685,71 @@ static void test_plugin_values(void **state)
     pvm_test_response_free(r);
 }
 
+/* Series without labels (openmetrics_file: its label array is NULL):
+ * discovery used to memcpy from NULL, which the sanitizer build turns
+ * into a dead worker. */
+static void test_labelless_series(void **state)
+{
+    static const char *const targets[] = {
+        "/api/v1/series?match[]=nolabels_metric",
+        "/api/v1/series?match[]=mixed_metric",
+        "/api/v1/series?match[]={__name__=~\"nolabels_metric|mixed.*\"}",
+        "/api/v1/labels?match[]=nolabels_metric",
+        "/api/v1/label/__name__/values?match[]=nolabels_metric",
+        "/api/v1/label/a/values?match[]=nolabels_metric",
+        "/api/v1/query?query=nolabels_metric&time=1000",
+        "/api/v1/query_range?query=nolabels_metric&start=900&end=1100"
+        "&step=10",
+        "/api/v1/query?query=count_over_time(nolabels_metric[1m])&time=1000",
+        "/api/v1/series",
+        "/api/v1/labels",
+    };
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+        hit(*state, targets[i], i == 9 ? ANY_4XX : 200);
+    pvm_test_response *r = pvm_testkit_series(*state, "nolabels_metric", 0,
+                                              2000);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(pvm_test_json_length(r->json, "data"), 1);
+    assert_string_equal(pvm_test_json_string(r->json, "data[0].__name__"),
+                        "nolabels_metric");
+    assert_null(pvm_test_json_get(r->json, "data[0].a"));
+    pvm_test_response_free(r);
+    r = pvm_testkit_instant(*state, "nolabels_metric", 1000);
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].value[1]"),
+                        "2");
+    pvm_test_response_free(r);
+}
+
+/* 7,000 match[] selectors (a 266 KB body): the selector array grew by
+ * exact fit, leaving each copy in the arena (O(n^2) bytes: 1 GB, a 422
+ * "out of memory" at 7,000). Now linear: the right answer. */
+static void test_many_match_selectors(void **state)
+{
+    pvm_test_response *one = pvm_testkit_series(*state, METRIC, 0, 1000);
+    assert_int_equal(one->status, 200);
+    int want = pvm_test_json_length(one->json, "data");
+    assert_true(want > 0);
+    pvm_test_response_free(one);
+    char *body = repeat("start=0&end=1000&match[]=" METRIC,
+                        "&match[]=nosuch_metric{instance=\"x\"}", 6999, "");
+    assert_true(strlen(body) > 250000);
+    static const char *const form[] = {
+        "Content-Type: application/x-www-form-urlencoded", NULL};
+    double t0 = now_s();
+    pvm_test_response *r = pvm_testkit_request(*state, "POST",
+                                               "/api/v1/series", body, form);
+    check_answer("7,000 match[]", r, 200, now_s() - t0);
+    assert_int_equal(pvm_test_json_length(r->json, "data"), want);
+    pvm_test_response_free(r);
+    r = pvm_testkit_request(*state, "POST", "/api/v1/labels", body, form);
+    check_answer("7,000 match[] labels", r, 200, 0);
+    assert_true(pvm_test_json_length(r->json, "data") > 1);
+    pvm_test_response_free(r);
+    free(body);
+    still_alive(*state);
+}
+
 static void test_huge_label_sets(void **state)
 {
     /* 3 series x 1,000 labels of 100 bytes */
@@ -748,6 +838,8 @@ int main(void)
         cmocka_unit_test(test_extreme_times),
         cmocka_unit_test(test_bad_ranges),
         cmocka_unit_test(test_plugin_values),
+        cmocka_unit_test(test_labelless_series),
+        cmocka_unit_test(test_many_match_selectors),
         cmocka_unit_test(test_huge_label_sets),
         cmocka_unit_test(test_too_many_samples),
         cmocka_unit_test(test_engine_blowups),

@@ -102,7 +102,8 @@ static const pvm_plugin_type probe = {
 
 /* A plugin that fails or refuses on demand. */
 struct failer {
-    int mode; /* 0 fail, 1 forbid, 2 duplicate samples */
+    int mode; /* 0 fail, 1 forbid, 2 duplicate samples, 3 forbid with
+                 100 headers */
 };
 
 static int failer_configure(pvm_plugin *self, const char *key,
@@ -121,7 +122,16 @@ static int failer_query(pvm_plugin *self, pvm_request *req,
     struct failer *st = pvm_plugin_state(self);
     if (st->mode == 0)
         return pvm_response_fail(resp, "database is down");
-    if (st->mode == 1) {
+    if (st->mode == 3) {
+        for (int i = 0; i < 100; i++) {
+            char name[16], value[16];
+            snprintf(name, sizeof(name), "X-H%d", i);
+            snprintf(value, sizeof(value), "v%d", i);
+            if (pvm_response_add_header(resp, name, value) < 0)
+                return PVM_ERR_NOMEM;
+        }
+    }
+    if (st->mode == 1 || st->mode == 3) {
         pvm_response_add_header(resp, "WWW-Authenticate",
                                 "Basic realm=\"pvm\"");
         return pvm_response_set_error(resp, PVM_ERR_FORBIDDEN,
@@ -303,6 +313,28 @@ static void test_forbidden_is_401_with_header(void **state)
     pvm_testkit_free(k);
 }
 
+/* Many headers: each kept, in order (the array grows by doubling). */
+static void test_many_headers(void **state)
+{
+    (void)state;
+    pvm_testkit *k = kit("[plugin:auth]\ntype = failer\nmode = 3\n");
+    pvm_test_response *r = pvm_testkit_instant(k, "foo", 10);
+    assert_int_equal(r->status, 401);
+    for (int i = 0; i < 100; i++) {
+        char name[16], value[16];
+        snprintf(name, sizeof(name), "X-H%d", i);
+        snprintf(value, sizeof(value), "v%d", i);
+        const char *got = pvm_test_response_header(r, name);
+        if (!got || strcmp(got, value) != 0)
+            fail_msg("header %s: %s, want %s", name, got ? got : "(none)",
+                     value);
+    }
+    assert_string_equal(pvm_test_response_header(r, "WWW-Authenticate"),
+                        "Basic realm=\"pvm\"");
+    pvm_test_response_free(r);
+    pvm_testkit_free(k);
+}
+
 static void test_duplicates_keep_last_with_warning(void **state)
 {
     (void)state;
@@ -392,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_values_sorted_unique),
         cmocka_unit_test(test_failing_hook_is_500_naming_plugin),
         cmocka_unit_test(test_forbidden_is_401_with_header),
+        cmocka_unit_test(test_many_headers),
         cmocka_unit_test(test_duplicates_keep_last_with_warning),
         cmocka_unit_test(test_sample_limit_is_422),
         cmocka_unit_test(test_regex_matching),
