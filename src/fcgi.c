@@ -373,15 +373,17 @@ static void overrun_put_header(size_t at, int type, size_t clen, int pad)
 static void overrun_build(int64_t timeout_ms)
 {
     char body[480];
+    int ms = timeout_ms % 1000 != 0;
     int n = snprintf(body, sizeof(body),
                      "Status: 503 Service Unavailable\r\n"
                      "Content-Type: application/json\r\n\r\n"
                      "{\"status\":\"error\",\"errorType\":\"timeout\","
                      "\"error\":\"the request ran longer than [server] "
-                     "request_timeout (%.3g s) and was stopped: narrow the "
+                     "request_timeout (%lld%s) and was stopped: narrow the "
                      "query, lower its timeout= parameter, or raise "
                      "request_timeout\"}",
-                     (double)timeout_ms / 1000.0);
+                     (long long)(ms ? timeout_ms : timeout_ms / 1000),
+                     ms ? "ms" : "s");
     size_t clen = n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0;
     int pad = (int)((8 - clen % 8) % 8);
     size_t at = 0;

@@ -3,12 +3,14 @@
  * each held connection (edge-triggered: woken when new bytes arrive, so a
  * header that is still incomplete does not spin). A connection's bytes are
  * only peeked at (MSG_PEEK): libfcgi reads them once the header is whole. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,7 @@ struct pvm_fcgi_waiter {
     int listen_fd;         /* shared listening socket */
     int ep;                /* epoll set */
     int accepting;         /* listen_fd is in the set */
+    const char *allowed;   /* FCGI_WEB_SERVER_ADDRS at the start, or NULL */
     uint64_t read_ns;      /* request_read_timeout */
     uint64_t keep_ns;      /* keepalive_timeout */
     int n;                 /* connections held */
@@ -112,6 +115,7 @@ pvm_fcgi_waiter *pvm_fcgi_waiter_new(int listen_fd, int64_t read_timeout_ms,
     if (!w)
         return NULL;
     w->listen_fd = listen_fd;
+    w->allowed = getenv("FCGI_WEB_SERVER_ADDRS");
     w->read_ns = ms_ns(read_timeout_ms);
     w->keep_ns = ms_ns(keepalive_timeout_ms);
     w->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -243,16 +247,46 @@ void pvm_fcgi_waiter_keep(pvm_fcgi_waiter *w, int fd)
         conn_look(w, i);
 }
 
+/* Whether the peer ss may connect: libfcgi's FCGI_WEB_SERVER_ADDRS, which
+ * its own accept applied: when set and not empty (list), a comma-separated
+ * list of the IPv4 addresses whose TCP connections are accepted. */
+static int peer_is_allowed(const char *list,
+                           const struct sockaddr_storage *ss)
+{
+    if (!list || !*list || ss->ss_family != AF_INET)
+        return 1;
+    char addr[INET_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+                   addr, sizeof(addr)))
+        return 0;
+    size_t n = strlen(addr);
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && memcmp(p, addr, n) == 0)
+            return 1;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 /* Accepts one connection, if one is waiting. 0, or -1 with errno on a
  * failure that is not the connection's own. */
 static int accept_one(pvm_fcgi_waiter *w)
 {
-    int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    struct sockaddr_storage ss = {0};
+    socklen_t sl = sizeof(ss);
+    int fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
             errno == ECONNABORTED || errno == EPROTO || errno == EPERM)
             return 0;
         return -1;
+    }
+    if (!peer_is_allowed(w->allowed, &ss)) {
+        close(fd);
+        return 0;
     }
     int i = conn_add(w, fd, 0);
     if (i >= 0)

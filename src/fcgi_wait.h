@@ -43,8 +43,10 @@ int pvm_fcgi_header_scan(const unsigned char *buf, size_t len, size_t *need);
  * other workers): new connections are closed when their request header
  * is not complete read_timeout_ms after the accept; kept connections are
  * closed after keepalive_timeout_ms without a request, or read_timeout_ms
- * after the first byte of a request that does not complete. NULL when out
- * of memory or descriptors (errno set). */
+ * after the first byte of a request that does not complete. TCP peers
+ * not listed in FCGI_WEB_SERVER_ADDRS (read now), when set, are refused
+ * as libfcgi refused them. NULL when out of memory or descriptors (errno
+ * set). */
 pvm_fcgi_waiter *pvm_fcgi_waiter_new(int listen_fd, int64_t read_timeout_ms,
                                      int64_t keepalive_timeout_ms);
 

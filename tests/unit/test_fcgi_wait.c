@@ -1,8 +1,9 @@
 /* test_fcgi_wait.c: unit tests of fcgi_wait.c: the FastCGI request header
  * scan that decides when a connection may be handed to libfcgi (complete,
  * partial with the bytes still needed, or refused), and the waiter over a
- * socketpair-like listening socket: an idle connection is closed after
- * request_read_timeout and does not hide a complete one behind it. */
+ * real unix listening socket: an idle connection is closed after
+ * request_read_timeout and does not hide a complete one behind it; TCP
+ * peers outside FCGI_WEB_SERVER_ADDRS are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -225,6 +228,71 @@ static void test_waiter(void **state)
     rmdir(path);
 }
 
+/* A TCP listener on 127.0.0.1 (a free port); its port in *port. */
+static int tcp_listener(int *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* A connection to 127.0.0.1:port from the local address from. */
+static int tcp_connect(int port, const char *from)
+{
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, from, &me.sin_addr), 1);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* FCGI_WEB_SERVER_ADDRS, as libfcgi applied it: only listed IPv4 peers. */
+static void test_web_server_addrs(void **state)
+{
+    (void)state;
+    int port;
+    int lfd = tcp_listener(&port);
+    setenv("FCGI_WEB_SERVER_ADDRS", "10.0.0.1,127.0.0.2", 1);
+    pvm_fcgi_waiter *w = pvm_fcgi_waiter_new(lfd, 2000, 60000);
+    assert_non_null(w);
+    sigset_t mask;
+    sigprocmask(SIG_SETMASK, NULL, &mask);
+    volatile sig_atomic_t stop = 0;
+    unsigned char b[512];
+    size_t len = request(b, 1, 1, 20);
+
+    /* From 127.0.0.1 first (not listed), then from 127.0.0.2. */
+    int refused = tcp_connect(port, "127.0.0.1");
+    assert_int_equal(write(refused, b, len), (ssize_t)len);
+    int allowed = tcp_connect(port, "127.0.0.2");
+    assert_int_equal(write(allowed, b, len), (ssize_t)len);
+    int fd = pvm_fcgi_waiter_next(w, &mask, &stop);
+    assert_true(fd >= 0);
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof(peer);
+    assert_int_equal(getpeername(fd, (struct sockaddr *)&peer, &pl), 0);
+    assert_int_equal(ntohl(peer.sin_addr.s_addr), 0x7f000002);
+    close(fd);
+    char c;
+    assert_true(read(refused, &c, 1) <= 0); /* closed by the waiter */
+    unsetenv("FCGI_WEB_SERVER_ADDRS");
+    pvm_fcgi_waiter_free(w);
+    close(refused);
+    close(allowed);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_skipped_records),
         cmocka_unit_test(test_waiter),
+        cmocka_unit_test(test_web_server_addrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
