@@ -24,6 +24,8 @@
 #define FCGI_VERSION_1 1
 #define FCGI_BEGIN_REQUEST 1
 #define FCGI_PARAMS 4
+#define FCGI_STDIN 5
+#define FCGI_DATA 8
 #define FCGI_RESPONDER 1
 
 /* Once stopping: how long a new connection may still take to send its
@@ -39,6 +41,7 @@ typedef struct fcgi_conn {
     uint64_t idle_ns;     /* accepted, or its last request finished */
     uint64_t deadline_ns; /* closed when not ready by then */
     size_t need;          /* bytes queued before a new scan can progress */
+    size_t drained;       /* bytes of a previous request's body dropped */
 } fcgi_conn;
 
 struct pvm_fcgi_waiter {
@@ -149,15 +152,42 @@ void pvm_fcgi_waiter_free(pvm_fcgi_waiter *w)
     free(w);
 }
 
+/* Bytes of the complete STDIN and DATA records at the start of buf (len
+ * bytes): on a kept connection, what remains of the previous request's
+ * body (its end-of-stream record when the body was read by length, or the
+ * rest of a body refused as too large). libfcgi would refuse them. *more:
+ * the end of such a record that is still incomplete after them, or 0. */
+static size_t leftover_len(const unsigned char *b, size_t len, size_t *more)
+{
+    size_t pos = 0;
+    *more = 0;
+    while (len - pos >= FCGI_HEADER_LEN) {
+        const unsigned char *h = b + pos;
+        size_t end = pos + FCGI_HEADER_LEN + ((size_t)h[4] << 8 | h[5]) + h[6];
+        if (h[0] != FCGI_VERSION_1 || (h[1] != FCGI_STDIN && h[1] != FCGI_DATA)
+            || (h[2] == 0 && h[3] == 0))
+            break;
+        if (end > len) {
+            *more = end;
+            break;
+        }
+        pos = end;
+    }
+    return pos;
+}
+
 /* Looks at what connection i received so far: marks it ready when its
  * request header is complete, closes it when the peer closed it or sent
- * something libfcgi would refuse. */
+ * something libfcgi would refuse. On a kept connection, drops what is
+ * left of the previous request's body first (up to PVM_FCGI_MAX_HEADER
+ * bytes in all). */
 static void conn_look(pvm_fcgi_waiter *w, int i)
 {
     fcgi_conn *c = &w->c[i];
     int q = 0;
     if (c->ready)
         return;
+again:
     if (ioctl(c->fd, FIONREAD, &q) < 0 || q < 0) {
         conn_close(w, i);
         return;
@@ -170,14 +200,8 @@ static void conn_look(pvm_fcgi_waiter *w, int i)
             conn_close(w, i);
         return;
     }
-    if (!c->has_data) { /* a request started: it has read_timeout to end */
-        uint64_t d = now_ns() + w->read_ns;
-        c->has_data = 1;
-        if (d < c->deadline_ns)
-            c->deadline_ns = d;
-    }
     if ((size_t)q < c->need)
-        return;
+        goto started;
     size_t want = (size_t)q < sizeof(w->buf) ? (size_t)q : sizeof(w->buf);
     ssize_t r = recv(c->fd, w->buf, want, MSG_PEEK | MSG_DONTWAIT);
     if (r <= 0) {
@@ -185,17 +209,45 @@ static void conn_look(pvm_fcgi_waiter *w, int i)
             conn_close(w, i);
         return;
     }
+    size_t more = 0, skip = 0;
+    if (c->kept)
+        skip = leftover_len(w->buf, (size_t)r, &more);
+    if (skip > 0) { /* dropped; the connection is idle again */
+        c->drained += skip;
+        if (c->drained > sizeof(w->buf) ||
+            recv(c->fd, w->buf, skip, MSG_DONTWAIT) != (ssize_t)skip) {
+            conn_close(w, i);
+            return;
+        }
+        c->need = FCGI_HEADER_LEN;
+        c->has_data = 0;
+        c->deadline_ns = now_ns() + w->keep_ns;
+        goto again;
+    }
+    if (more > 0) { /* a left-over record still arriving */
+        c->need = more;
+        goto started;
+    }
     int st = pvm_fcgi_header_scan(w->buf, (size_t)r, &c->need);
     if (st == PVM_FCGI_HEADER_COMPLETE) {
         c->ready = 1;
     } else if (st == PVM_FCGI_HEADER_BAD) {
-        pvm_log(PVM_LOG_WARNING, "closed a connection that sent no "
-                "FastCGI responder request");
+        pvm_log(c->kept ? PVM_LOG_DEBUG : PVM_LOG_WARNING, "closed a "
+                "connection that sent no FastCGI responder request");
         conn_close(w, i);
+        return;
     } else if (c->need > sizeof(w->buf)) {
         pvm_log(PVM_LOG_WARNING, "closed a connection whose FastCGI request "
                 "header exceeds %d KiB", PVM_FCGI_MAX_HEADER / 1024);
         conn_close(w, i);
+        return;
+    }
+started:
+    if (!c->has_data) { /* a request started: it has read_timeout to end */
+        uint64_t d = now_ns() + w->read_ns;
+        c->has_data = 1;
+        if (d < c->deadline_ns)
+            c->deadline_ns = d;
     }
 }
 

@@ -206,6 +206,25 @@ static void test_waiter(void **state)
     pvm_fcgi_waiter_keep(w, fd);
     assert_int_equal(write(good, b, len), (ssize_t)len);
     assert_int_equal(pvm_fcgi_waiter_next(w, &mask, &stop), fd);
+    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT),
+                     (ssize_t)len);
+
+    /* Kept again, with what is left of the previous request's body (a
+     * STDIN record and the end of the stream, in two writes) before the
+     * next request: dropped, the request handed over. */
+    pvm_fcgi_waiter_keep(w, fd);
+    unsigned char left[64];
+    size_t ll = rec(left, 5, 1, 8, 0);
+    memset(left + ll, 'b', 8);
+    ll += 8;
+    ll += rec(left + ll, 5, 1, 0, 0);
+    assert_int_equal(write(good, left, 5), 5);
+    assert_int_equal(write(good, left + 5, ll - 5), (ssize_t)(ll - 5));
+    assert_int_equal(write(good, b, len), (ssize_t)len);
+    assert_int_equal(pvm_fcgi_waiter_next(w, &mask, &stop), fd);
+    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT),
+                     (ssize_t)len);
+    assert_memory_equal(got, b, len);
     close(fd);
 
     /* Told to stop: the idle and the half-sent connections are closed
