@@ -32,7 +32,7 @@
 
 /* Number of [server] keys (server_keys, at the bottom, has one more entry:
  * the NULL terminator). */
-#define SERVER_NKEYS 15
+#define SERVER_NKEYS 17
 
 struct server_key;
 
@@ -276,6 +276,8 @@ static void server_defaults(pvm_server_config *s)
     s->request_timeout_ms = 60 * 1000;
     s->max_query_timeout_ms = 2 * 60 * 1000;
     s->shutdown_timeout_ms = 30 * 1000;
+    s->request_read_timeout_ms = 5 * 1000;
+    s->keepalive_timeout_ms = 75 * 1000;
 }
 
 /* [A-Za-z0-9_.-]+ */
@@ -953,6 +955,8 @@ static const struct server_key server_keys[SERVER_NKEYS + 1] = {
     {"request_timeout", set_duration, SRV(request_timeout_ms), 0},
     {"max_query_timeout", set_duration, SRV(max_query_timeout_ms), 1},
     {"shutdown_timeout", set_duration, SRV(shutdown_timeout_ms), 0},
+    {"request_read_timeout", set_duration, SRV(request_read_timeout_ms), 1},
+    {"keepalive_timeout", set_duration, SRV(keepalive_timeout_ms), 1},
     {"metrics_path", set_metrics_path, SRV(metrics_path), 0},
     {"trusted_proxies", set_trusted_proxies, SRV(trusted_proxies), 0},
     {"gate_health_checks", set_bool, SRV(gate_health_checks), 0},

@@ -50,6 +50,11 @@ typedef struct pvm_server_config {
     int64_t max_query_timeout_ms; /* upper bound for ?timeout= (default 2 m) */
     int64_t shutdown_timeout_ms; /* grace for in-flight requests on stop and
                                     reload, then SIGKILL (default 30 s) */
+    int64_t request_read_timeout_ms; /* from accept (or the first byte on a
+                                    kept connection) to a complete FastCGI
+                                    request header; closed after (5 s) */
+    int64_t keepalive_timeout_ms; /* a kept (FCGI_KEEP_CONN) connection idle
+                                    longer is closed (default 75 s) */
     char *metrics_path;         /* self-monitoring path below the prefix
                                    ("/metrics"); "": disabled */
     pvm_cidr *trusted_proxies;  /* peers whose X-Forwarded-For/X-Real-IP

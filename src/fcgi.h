@@ -4,6 +4,7 @@
 #define PVM_FCGI_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "api.h"
 
@@ -12,18 +13,25 @@
  * a listening socket). Returns the fd, or a negative status with err. */
 int pvm_fcgi_listen(const char *spec, pvm_error *err);
 
-/* Accepts and answers requests on fd one at a time until *stop is set by
- * the caller's SIGTERM/SIGINT handler. Those two signals are blocked while
- * a request is served (it always finishes) and unblocked only while the
- * loop waits for a connection; fd is made non-blocking so that several
- * processes can share it. Publishes each request line in env->shm's slot
- * env->slot (when shm is set). Returns 0, or a negative status when the
- * loop could not start. */
-int pvm_fcgi_serve(const pvm_api_env *env, int fd,
-                   volatile sig_atomic_t *stop);
+/* Exit status of a worker that overran request_timeout (see
+ * pvm_fcgi_serve). */
+#define PVM_FCGI_EXIT_TIMEOUT 4
 
-/* Async-signal-safe: makes a blocked accept return so the loop sees the
- * stop flag. */
-void pvm_fcgi_request_stop(void);
+/* Answers requests on the listening socket fd one at a time until *stop
+ * is set by the caller's SIGTERM/SIGINT handler. Connections are accepted
+ * and held by a waiter (fcgi_wait.h) until their FastCGI request header
+ * is complete ([server] request_read_timeout bounds that, keepalive_timeout
+ * the idle time of a kept connection), so an idle or slow client never
+ * blocks the loop. SIGTERM/SIGINT are blocked while a request is served
+ * (it always finishes) and unblocked only while the loop waits; fd is made
+ * non-blocking so that several processes can share it. Publishes each
+ * request line in env->shm's slot env->slot (when shm is set).
+ * request_timeout_ms > 0 (a forked worker only: the process ends): a
+ * request running longer gets a 503 "timeout" envelope when nothing of
+ * its answer was sent yet, and the process _exits with
+ * PVM_FCGI_EXIT_TIMEOUT (SIGALRM is taken for this). Returns 0, or a
+ * negative status when the loop could not start. */
+int pvm_fcgi_serve(const pvm_api_env *env, int fd,
+                   volatile sig_atomic_t *stop, int64_t request_timeout_ms);
 
 #endif

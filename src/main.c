@@ -108,6 +108,8 @@ static int serve(pvm_context *ctx, const char *path, const char *listen,
     signal(SIGPIPE, SIG_IGN);
     if (fd < 0) {
         pvm_log(PVM_LOG_ERROR, "%s", err.msg);
+        free(unix_path); /* not ours: maybe a live server's socket */
+        unix_path = NULL;
         goto out;
     }
     shm = pvm_shm_new();

@@ -25,6 +25,9 @@
 #define BACKOFF_FIRST_MS 100               /* first delay of a crash loop */
 #define BACKOFF_MAX_MS 10000               /* cap of the delay */
 #define RELOAD_READY_MS 60000              /* new workers must be ready by */
+#define TIMEOUT_GRACE_MS 2000              /* a worker answers its own
+                                              request_timeout (503); SIGKILL
+                                              this much later */
 
 /* A worker process the master started. */
 typedef struct master_worker {
@@ -391,6 +394,11 @@ static void reap_one(master *m, master_worker *w, int st)
                 strsignal(WTERMSIG(st)), line);
     } else if (WEXITSTATUS(st) == PVM_WORKER_EXIT_STARTUP) {
         why = PVM_RESTART_STARTUP;
+    } else if (WEXITSTATUS(st) == PVM_WORKER_EXIT_TIMEOUT) {
+        why = PVM_RESTART_TIMEOUT;
+        pvm_log(PVM_LOG_ERROR, "worker %d stopped itself serving \"%s\" "
+                "(over [server] request_timeout): the client got 503",
+                (int)dead.pid, line);
     } else {
         why = PVM_RESTART_EXIT;
         pvm_log(PVM_LOG_ERROR, "worker %d exited with status %d while "
@@ -420,7 +428,8 @@ static void reap(master *m)
 static void check_timeouts(master *m)
 {
     uint64_t now = pvm_shm_now_ns();
-    uint64_t limit = ms_to_ns(cur_cfg(m)->request_timeout_ms);
+    int64_t limit_ms = cur_cfg(m)->request_timeout_ms;
+    uint64_t limit = ms_to_ns(limit_ms > 0 ? limit_ms + TIMEOUT_GRACE_MS : 0);
     for (int i = 0; i < PVM_SHM_SLOTS; i++) {
         master_worker *w = &m->w[i];
         if (!w->pid || w->timed_out)
@@ -430,7 +439,8 @@ static void check_timeouts(master *m)
         if (limit && busy > limit) {
             pvm_shm_slot_line(m->shm, w->slot, line, sizeof(line));
             pvm_log(PVM_LOG_ERROR, "worker %d busy for %.1f s serving \"%s\" "
-                    "(over [server] request_timeout): killing it",
+                    "(over [server] request_timeout and it did not stop "
+                    "itself): killing it",
                     (int)w->pid, (double)busy / 1e9, line);
             kill(w->pid, SIGKILL);
             w->timed_out = 1;

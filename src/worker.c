@@ -39,8 +39,10 @@ static void worker_signals(void)
     sigaction(SIGCHLD, &sa, NULL);
 }
 
-/* Startup, serve, shutdown; returns a PVM_WORKER_EXIT_* status. */
-static int worker_serve(pvm_context *ctx, int fd, pvm_shm *shm, int slot)
+/* Startup, serve, shutdown; returns a PVM_WORKER_EXIT_* status. forked:
+ * a worker of a master, which enforces request_timeout itself. */
+static int worker_serve(pvm_context *ctx, int fd, pvm_shm *shm, int slot,
+                        int forked)
 {
     pvm_error err = {0};
     if (pvm_context_startup(ctx, &err) < 0) {
@@ -51,7 +53,8 @@ static int worker_serve(pvm_context *ctx, int fd, pvm_shm *shm, int slot)
         __atomic_store_n(&shm->slots[slot].ready, 1, __ATOMIC_RELEASE);
     const pvm_config *cfg = pvm_context_config(ctx);
     pvm_api_env env = {ctx, &cfg->server, shm, slot, &worker_stop};
-    int rc = pvm_fcgi_serve(&env, fd, &worker_stop) < 0
+    int64_t limit = forked ? cfg->server.request_timeout_ms : 0;
+    int rc = pvm_fcgi_serve(&env, fd, &worker_stop, limit) < 0
                  ? PVM_WORKER_EXIT_FAILED
                  : PVM_WORKER_EXIT_OK;
     pvm_context_shutdown(ctx);
@@ -72,7 +75,7 @@ void pvm_worker_main(const pvm_worker_args *a)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    int rc = worker_serve(a->ctx, a->fd, a->shm, a->slot);
+    int rc = worker_serve(a->ctx, a->fd, a->shm, a->slot, 1);
     fflush(NULL);
     /* _exit: the master's atexit handlers and its copies of other
      * contexts are none of the worker's business. */
@@ -91,7 +94,7 @@ int pvm_worker_run_inline(pvm_context *ctx, int fd, pvm_shm *shm)
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGPIPE, &sa, NULL);
     int slot = shm ? pvm_shm_slot_claim(shm, getpid(), 1) : -1;
-    int rc = worker_serve(ctx, fd, shm, slot);
+    int rc = worker_serve(ctx, fd, shm, slot, 0);
     pvm_shm_slot_release(shm, slot);
     return rc == PVM_WORKER_EXIT_OK ? 0 : 1;
 }

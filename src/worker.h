@@ -14,6 +14,8 @@
 #define PVM_WORKER_EXIT_OK 0      /* graceful stop */
 #define PVM_WORKER_EXIT_FAILED 1  /* the accept loop failed */
 #define PVM_WORKER_EXIT_STARTUP 3 /* an on_startup hook failed */
+#define PVM_WORKER_EXIT_TIMEOUT 4 /* a request overran request_timeout
+                                     (PVM_FCGI_EXIT_TIMEOUT) */
 
 /* What a forked worker needs. */
 typedef struct pvm_worker_args {

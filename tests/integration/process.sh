@@ -5,8 +5,9 @@
 #   crash     a hook segfaulting on `crash_me` loses only that request
 #             (502), the next 100 succeed, the master logs the signal and
 #             the request line, the workers are back to full strength
-#   timeout   a hook sleeping past request_timeout is killed while the
-#             other worker keeps answering; counted in /metrics
+#   timeout   a hook sleeping past request_timeout is stopped (the client
+#             gets a 503 JSON envelope) while the other worker keeps
+#             answering; counted in /metrics
 #   metrics   /metrics counts requests, restarts and plugin errors
 #   crashloop workers dying in on_startup are restarted with a back-off;
 #             a failing on_startup in the first workers stops the master
@@ -228,7 +229,7 @@ check "one restart counted (crash=${c:-?} exit=${e:-?})" $?
 
 # timeout: one worker sleeps 6 s, the other answers meanwhile
 t_start=$(date +%s)
-curl -s -o /dev/null -m 20 -w '%{http_code}' \
+curl -s -o "$TMP/sleep.body" -m 20 -w '%{http_code}' \
     "http://127.0.0.1:$NP$Q=sleep_me" >"$TMP/sleep.code" 2>/dev/null &
 SLEEPER=$!
 sleep 0.3
@@ -236,9 +237,11 @@ sleep 0.3
 check "the other worker answers during the sleep ($(tail -n 1 "$TMP/load2"))" $?
 wait "$SLEEPER"
 t_end=$(date +%s)
-[ "$(cat "$TMP/sleep.code")" = 502 ] && [ $((t_end - t_start)) -lt 6 ]
-check "the sleeping request is killed after request_timeout (502 in $((t_end - t_start)) s)" $?
-grep -q 'busy for .* serving "GET /api/v1/query?query=sleep_me" (over \[server\] request_timeout): killing it' "$LOG"
+[ "$(cat "$TMP/sleep.code")" = 503 ] && [ $((t_end - t_start)) -lt 5 ]
+check "the sleeping request is stopped after request_timeout ($(cat "$TMP/sleep.code") in $((t_end - t_start)) s)" $?
+grep -q '^{"status":"error","errorType":"timeout","error":".*request_timeout' "$TMP/sleep.body"
+check "the client gets the JSON timeout envelope, not nginx's 502 page" $?
+grep -q 'worker [0-9]* stopped itself serving "GET /api/v1/query?query=sleep_me" (over \[server\] request_timeout)' "$LOG"
 check "the master logged the timeout with the request line" $?
 wait_workers "$NP" 2 5
 check "2 workers again after the timeout" $?

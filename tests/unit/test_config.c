@@ -751,10 +751,11 @@ static void test_shipped_config(void **state)
     if (!c)
         fail_msg("%s", err.msg);
     const pvm_server_config *s = &c->server;
-    assert_string_equal(s->listen, "127.0.0.1:9000");
+    assert_string_equal(s->listen, "unix:/run/pvm/pvm.sock");
     assert_string_equal(s->api_url_prefix, "");
     assert_int_equal(s->max_body_bytes, 1048576);
     assert_int_equal(s->lookback_delta_ms, 300000);
+    assert_int_equal(s->request_read_timeout_ms, 5000);
     assert_int_equal(c->nsections, 2);
     assert_string_equal(c->sections[1].name, "plugin:example");
     assert_string_equal(pvm_config_get(c, "plugin:example", "type"),
@@ -764,6 +765,27 @@ static void test_shipped_config(void **state)
 #else
     skip();
 #endif
+}
+
+/* request_read_timeout and keepalive_timeout: defaults, values, no 0. */
+static void test_fcgi_timeouts(void **state)
+{
+    (void)state;
+    pvm_config *c = load_ok("");
+    assert_int_equal(c->server.request_read_timeout_ms, 5000);
+    assert_int_equal(c->server.keepalive_timeout_ms, 75000);
+    pvm_config_free(c);
+    c = load_server("request_read_timeout", "1500ms");
+    assert_int_equal(c->server.request_read_timeout_ms, 1500);
+    pvm_config_free(c);
+    c = load_server("keepalive_timeout", "2m");
+    assert_int_equal(c->server.keepalive_timeout_ms, 120000);
+    pvm_config_free(c);
+    expect_server_error("request_read_timeout", "0",
+                        "must be greater than 0: '0'");
+    expect_server_error("keepalive_timeout", "0s",
+                        "must be greater than 0: '0s'");
+    expect_server_error("request_read_timeout", "5", "not a duration: '5'");
 }
 
 int main(void)
@@ -787,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_not_a_config_file),
         cmocka_unit_test(test_many_sections_and_keys),
         cmocka_unit_test(test_shipped_config),
+        cmocka_unit_test(test_fcgi_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
