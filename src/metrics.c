@@ -28,6 +28,7 @@ static const struct {
     {"rules", "/api/v1/rules"},
     {"alerts", "/api/v1/alerts"},
     {"metadata", "/api/v1/metadata"},
+    {"read", "/api/v1/read"},
     {"metrics", "/metrics"},
     {NULL, "other"},
 };
