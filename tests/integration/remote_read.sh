@@ -210,3 +210,12 @@ if [ "${n:-0}" -ge 10 ]; then
 else
     bad "Prometheus sent ${n:-0} remote-read requests to pvm, expected >= 10"
 fi
+
+# ... and pvm counted them under their own handler on /metrics.
+n=$(curl -fsS --max-time 10 "$PVM_URL/metrics" 2>/dev/null |
+    sed -n 's/^pvm_http_requests_total{handler="\/api\/v1\/read",code="200"} //p')
+if [ "${n:-0}" -ge 10 ]; then
+    ok "pvm_http_requests_total{handler=\"/api/v1/read\",code=\"200\"} = $n"
+else
+    bad "pvm_http_requests_total{handler=\"/api/v1/read\",code=\"200\"} = ${n:-none}, expected >= 10"
+fi

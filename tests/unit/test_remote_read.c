@@ -49,6 +49,20 @@ static int setup_limited(void **state)
     return *state ? 0 : -1;
 }
 
+/* A small memory cap, and a query timeout any real query outlasts. */
+static const char ini_small[] = "[server]\nmax_request_memory = 16M\n"
+                                "max_query_timeout = 1ms\n"
+                                "[plugin:example]\n";
+
+static int setup_small(void **state)
+{
+    char err[512];
+    *state = pvm_testkit_new(ini_small, table, err, sizeof(err));
+    if (!*state)
+        fprintf(stderr, "testkit: %s\n", err);
+    return *state ? 0 : -1;
+}
+
 static int teardown(void **state)
 {
     pvm_testkit_free(*state);
@@ -381,6 +395,31 @@ static void test_garbage(void **state)
     prometheus__read_response__free_unpacked(rsp, NULL);
 }
 
+/* max_request_memory = 16M: 12 series x 36,001 samples do not fit (400,
+ * as Prometheus answers limits); max_query_timeout = 1ms: the second query
+ * of a request whose first took longer is not started (503). */
+static void test_memory_and_timeout(void **state)
+{
+    tq qs[2];
+    tq_init(&qs[0], T0 - 36000000, T0, 1000);
+    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    size_t len;
+    char *body = encode(qs, 1, NULL, 0, &len);
+    expect_error(post(state, body, len), 400, "too much memory");
+    free(body);
+    /* 1 series x 36,001 samples fits, and takes well over 1 ms */
+    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "sine");
+    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "amplitude", "1");
+    tq_init(&qs[1], T0 - 60000, T0, 0);
+    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    Prometheus__ReadResponse *rsp = read_samples(state, qs, 1);
+    assert_int_equal(rsp->results[0]->timeseries[0]->n_samples, 36001);
+    prometheus__read_response__free_unpacked(rsp, NULL);
+    body = encode(qs, 2, NULL, 0, &len);
+    expect_error(post(state, body, len), 503, "timed out");
+    free(body);
+}
+
 static void test_method(void **state)
 {
     pvm_test_response *r =
@@ -626,6 +665,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sample_limit, setup_limited,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_and_timeout, setup_small,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_method, setup, teardown),
         cmocka_unit_test(test_crc32c),
         cmocka_unit_test_setup_teardown(test_xor_chunks, setup, teardown),
