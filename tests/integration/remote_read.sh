@@ -2,12 +2,15 @@
 # tests/integration/remote_read.sh: Debian's Prometheus (2.42) reading
 # pvm's series through remote read (a TESTS entry). Starts
 # tests/pvm-fcgi-test (the example plugin) behind nginx and a Prometheus
-# whose only data source is a remote_read section pointing at pvm's
-# POST /api/v1/read (read_recent: true, no scrapes), all on 127.0.0.1 in a
-# temporary directory; then `promtool query instant` and `promtool query
-# range` against Prometheus must print the values pvm's own query API
-# prints for the same queries at the same times. Everything is stopped by
-# PID; every wait is bounded (the whole script takes ~10 s).
+# with a remote_read section pointing at pvm's POST /api/v1/read
+# (read_recent: true, no scrapes), all on 127.0.0.1 in a temporary
+# directory; then `promtool query instant` and `promtool query range`
+# against Prometheus must print the values pvm's own query API prints for
+# the same queries at the same times. Also, with remote_read_client: a
+# copy of 15 minutes of pvm's series, stored in Prometheus' TSDB under
+# another name, must come back from Prometheus' own /api/v1/read as the
+# very XOR chunks pvm streams (STREAMED_XOR_CHUNKS). Everything is stopped
+# by PID; every wait is bounded (the whole script takes ~10 s).
 # Prints "PVM-RESULT: remote_read: P passed, F failed, S skipped"; exits
 # 77 (skip) without prometheus/promtool.
 set -u
@@ -20,6 +23,7 @@ export top_srcdir top_builddir
 . "$top_srcdir/tests/lib/nginx.sh"
 
 PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+CLIENT=$top_builddir/tests/integration/remote_read_client
 PROMETHEUS=${PVM_PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
 PROMTOOL=${PVM_PROMTOOL:-$(command -v promtool 2>/dev/null)}
 M=prometheus_virtual_metrics_example_metric
@@ -31,10 +35,12 @@ if [ -z "$PROMETHEUS" ] || [ -z "$PROMTOOL" ]; then
     echo "PVM-RESULT: remote_read: 0 passed, 0 failed, 1 skipped"
     exit 77
 fi
-if [ ! -x "$PVM_BIN" ]; then
-    echo "remote_read.sh: $PVM_BIN is missing: run 'make check'" >&2
-    exit 99
-fi
+for b in "$PVM_BIN" "$CLIENT"; do
+    if [ ! -x "$b" ]; then
+        echo "remote_read.sh: $b is missing: run 'make check'" >&2
+        exit 99
+    fi
+done
 pvm_nginx_bin >/dev/null || exit 77
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-rr.XXXXXX") || exit 99
@@ -83,6 +89,21 @@ pvm_wait_port "$FCGI_PORT" 10 "$PVM_PID" || exit 1
 mkdir -p "$TMP/nginx"
 pvm_nginx_conf "$TMP/nginx" "$HTTP_PORT" "127.0.0.1:$FCGI_PORT" || exit 1
 pvm_nginx_start "$TMP/nginx" 10 || exit 1
+
+# A copy of 15 minutes of pvm's series (61 samples each, one TSDB chunk)
+# in Prometheus' own storage under another name, placed in the middle of
+# a 2 h block three hours back: Prometheus must serve exactly pvm's XOR
+# chunks for them (the last check below).
+e=$(( ( $(date +%s) - 3 * 3600 ) / 7200 * 7200 + 3600 ))
+COPY_END=$((e * 1000))
+COPY_START=$((COPY_END - 900000))
+"$CLIENT" "$HTTP_PORT" export pvm_copy "$COPY_START" "$COPY_END" \
+    "__name__=$M" >"$TMP/copy.om" || exit 1
+timeout 60 "$PROMTOOL" tsdb create-blocks-from openmetrics "$TMP/copy.om" \
+    "$TMP/data" >"$TMP/create-blocks.log" 2>&1 || {
+    cat "$TMP/create-blocks.log" >&2
+    exit 1
+}
 
 cat >"$TMP/prometheus.yml" <<EOF
 # No scrapes: every sample comes from pvm through remote read.
@@ -218,4 +239,23 @@ if [ "${n:-0}" -ge 10 ]; then
     ok "pvm_http_requests_total{handler=\"/api/v1/read\",code=\"200\"} = $n"
 else
     bad "pvm_http_requests_total{handler=\"/api/v1/read\",code=\"200\"} = ${n:-none}, expected >= 10"
+fi
+
+# STREAMED_XOR_CHUNKS: pvm's chunks of the copied window are byte for byte
+# the chunks Prometheus' TSDB stores for the same samples.
+if "$CLIENT" "$PROM_PORT" chunks "$COPY_START" "$COPY_END" \
+    "__name__=pvm_copy" >"$TMP/prom.chunks" 2>"$TMP/prom.chunks.err" &&
+    "$CLIENT" "$HTTP_PORT" chunks "$COPY_START" "$COPY_END" \
+        "__name__=$M" >"$TMP/pvm.chunks" 2>"$TMP/pvm.chunks.err"; then
+    n=$(wc -l <"$TMP/pvm.chunks")
+    if [ "$n" = 12 ] && cmp -s "$TMP/prom.chunks" "$TMP/pvm.chunks"; then
+        ok "XOR chunks of 12 series identical to Prometheus' TSDB chunks"
+    else
+        bad "XOR chunks differ from Prometheus' ($n series from pvm)"
+        diff "$TMP/prom.chunks" "$TMP/pvm.chunks" | cut -c 1-200 |
+            head -n 8 | sed 's/^/     /'
+    fi
+else
+    bad "remote_read_client chunks failed"
+    cat "$TMP/prom.chunks.err" "$TMP/pvm.chunks.err" | sed 's/^/     /'
 fi
