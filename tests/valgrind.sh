@@ -42,7 +42,7 @@ mkdir -p "$tmp/build/tests/integration" "$tmp/logs" || exit 1
     echo "    --log-file='$tmp/logs/vg.%p.log' '$build/tests/pvm-fcgi-test' \"\$@\""
 } >"$tmp/build/tests/pvm-fcgi-test"
 chmod +x "$tmp/build/tests/pvm-fcgi-test"
-for b in test_api test_grafana_replay hostile; do
+for b in test_api test_grafana_replay hostile remote_read_client; do
     [ -x "$build/tests/integration/$b" ] &&
         ln -s "$build/tests/integration/$b" "$tmp/build/tests/integration/$b"
 done
