@@ -22,6 +22,9 @@
 /* Prometheus' limit of a frame of a streamed response. */
 #define FRAME_MAX_BYTES (1u << 20)
 
+/* Largest hinted step and range followed (one day, ms). */
+#define MAX_HINT_STEP_MS 86400000LL
+
 /* The state of one remote-read request. */
 typedef struct rr_ctx {
     const pvm_api_env *env;       /* server */
@@ -211,6 +214,13 @@ static pvm_request *query_request(rr_ctx *c, const Prometheus__Query *pq,
     const Prometheus__ReadHints *h = pq->hints;
     int64_t step = h && h->step_ms > 0 ? h->step_ms : 0;
     int64_t range = h && h->range_ms > 0 ? h->range_ms : 0;
+    /* Steps over a day are no query's: sample the window as for an
+     * instant query instead (this also keeps the grid arithmetic far
+     * from overflowing). */
+    if (step > MAX_HINT_STEP_MS)
+        step = 0;
+    if (range > MAX_HINT_STEP_MS)
+        range = MAX_HINT_STEP_MS;
     pvm_fetch_request fr = {.instant = step == 0, .step = step,
                             .range_ms = range, .mint = start, .maxt = end,
                             .time = end, .start = start, .end = end};

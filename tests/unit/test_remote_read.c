@@ -288,6 +288,30 @@ static void test_range_hints(void **state)
     prometheus__read_response__free_unpacked(rsp, NULL);
 }
 
+/* Hints no query sends (steps and ranges of years, negative ones) are
+ * not followed into huge or overflowing grids: the window is sampled as
+ * for an instant query. */
+static void test_absurd_hints(void **state)
+{
+    static const int64_t steps[] = {INT64_MAX, 86400001, -5, 0};
+    static const int64_t ranges[] = {INT64_MAX, -1, 86400001, 3};
+    for (size_t i = 0; i < 4; i++) {
+        tq q;
+        tq_init(&q, T0 - 60000, T0, steps[i]);
+        q.h.range_ms = ranges[i];
+        tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+        tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "sine");
+        tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "amplitude", "1");
+        Prometheus__ReadResponse *rsp = read_samples(state, &q, 1);
+        const Prometheus__TimeSeries *ts = rsp->results[0]->timeseries[0];
+        /* 15 s anchored at the end; for the 3 ms range 1 ms, grown to
+         * 2 ms by the limit of 50,000 timestamps per fetch */
+        assert_int_equal(ts->n_samples, i == 3 ? 30001 : 5);
+        assert_int_equal(ts->samples[ts->n_samples - 1]->timestamp, T0);
+        prometheus__read_response__free_unpacked(rsp, NULL);
+    }
+}
+
 /* No queries, a window that ends before it starts, nothing matching. */
 static void test_empty_results(void **state)
 {
@@ -658,6 +682,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_several_queries, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_range_hints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_absurd_hints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_regex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_matcher_type, setup,
