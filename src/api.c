@@ -22,6 +22,7 @@
 #include "params.h"
 #include "query_impl.h"
 #include "registry.h"
+#include "remote/read.h"
 
 /* Prometheus' limit on points per series of a range query. */
 #define MAX_POINTS_PER_SERIES 11000
@@ -30,6 +31,7 @@
 #define M_POST 0x2u  /* route accepts POST */
 #define M_HEAD 0x4u  /* HEAD (answered as GET; the web server drops the
                         body) */
+#define M_RAW 0x8u   /* the POST body is not a form: the handler reads it */
 
 /* State of one API request. */
 typedef struct api_req {
@@ -581,6 +583,19 @@ static int health_route(api_req *r, const char *path, unsigned method)
     return 1;
 }
 
+/* POST /api/v1/read (snappy-compressed protobuf, remote/read.h) */
+static int h_read(api_req *r)
+{
+    r->kind = "remote read";
+    r->unit = "series";
+    pvm_remote_read_result res;
+    pvm_remote_read(r->env, r->a, r->hr, r->out, &res);
+    r->count = res.nseries;
+    r->query = res.query;
+    r->err = res.err;
+    return 1;
+}
+
 /* GET <prefix><metrics_path> (default /metrics): self-monitoring in the
  * Prometheus text format, for the whole server (metrics.h). */
 static int h_metrics(api_req *r, unsigned method)
@@ -619,6 +634,7 @@ static const struct route {
     {M_GET, "rules", h_rules},
     {M_GET, "alerts", h_alerts},
     {M_GET, "metadata", h_metadata},
+    {M_POST | M_RAW, "read", h_read},
 };
 
 /* Matches path against pattern; sets *arg for a '*' segment. */
@@ -818,8 +834,9 @@ static int dispatch(api_req *r)
             return pvm_error_set(&r->err, PVM_ERR_METHOD,
                                  "method %.20s not allowed for %.200s "
                                  "(use %s)", m, path,
-                                 routes[i].methods & M_POST ? "GET or POST"
-                                                            : "GET");
+                                 !(routes[i].methods & M_GET) ? "POST"
+                                 : routes[i].methods & M_POST ? "GET or POST"
+                                                              : "GET");
         if (method == M_POST && r->hr->body_too_large)
             return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
                                  "request body too large (over [server] "
@@ -837,7 +854,8 @@ static int dispatch(api_req *r)
                                      "byte");
             r->route_arg = seg;
         }
-        if (decode_params(r, method == M_POST) < 0)
+        if (decode_params(r, method == M_POST &&
+                                 !(routes[i].methods & M_RAW)) < 0)
             return r->err.code;
         /* Logged whenever sent, even if another parameter is refused. */
         r->query = param(r, "query");

@@ -34,6 +34,7 @@ static const struct {
     {"federate", "/federate"},
     {"-/healthy", "/-/healthy"},
     {"-/ready", "/-/ready"},
+    {"read", "/api/v1/read"},
     {"metrics", "/metrics"},
     {NULL, "other"},
 };

@@ -13,7 +13,7 @@
 
 /* Handlers counted separately: the API routes, /metrics, and everything
  * else ("other": unknown paths). See the table in metrics.c. */
-#define PVM_METRICS_HANDLERS 19
+#define PVM_METRICS_HANDLERS 20
 /* HTTP status codes counted separately; others count as the last one. */
 #define PVM_METRICS_CODES 14
 /* Duration histogram buckets, +Inf excluded. */

@@ -126,6 +126,17 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
                                        const char *target, const char *body,
                                        const char *const *headers)
 {
+    return pvm_testkit_request_bytes(kit, method, target, body,
+                                     body ? strlen(body) : 0, headers);
+}
+
+pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
+                                             const char *method,
+                                             const char *target,
+                                             const char *body,
+                                             size_t body_len,
+                                             const char *const *headers)
+{
     pvm_http_request hr = {0};
     const pvm_server_config *cfg = &pvm_context_config(kit->ctx)->server;
     hr.method = method;
@@ -138,7 +149,7 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
     if (body && !hr.content_type)
         hr.content_type = "application/x-www-form-urlencoded";
     hr.body = body;
-    hr.body_len = body ? strlen(body) : 0;
+    hr.body_len = body ? body_len : 0;
     hr.body_too_large = hr.body_len > cfg->max_body_bytes;
     struct capture c = {0};
     pvm_http_out out = {capture_write, &c};
@@ -151,8 +162,12 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
     char *sep = c.buf ? strstr(c.buf, "\r\n\r\n") : NULL;
     if (sep) {
         r->head = strndup(c.buf, (size_t)(sep - c.buf) + 2);
-        r->body = strdup(sep + 4);
         r->body_len = c.len - (size_t)(sep + 4 - c.buf);
+        r->body = malloc(r->body_len + 1); /* binary-safe */
+        if (r->body) {
+            memcpy(r->body, sep + 4, r->body_len);
+            r->body[r->body_len] = '\0';
+        }
         r->json = json_tokener_parse(r->body);
     }
     free(c.buf);

@@ -11,6 +11,8 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd) || exit 1
+top_srcdir=$top
+export top_srcdir
 . "$top/tests/lib/nginx.sh"
 
 passed=0

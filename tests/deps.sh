@@ -6,7 +6,8 @@
 # Packages to build and run pvm-fcgi behind nginx.
 PVM_BUILD_PKGS="build-essential autoconf automake pkg-config libfcgi-dev \
 libjson-c-dev libinih-dev libpcre2-dev libcmocka-dev libsqlite3-dev \
-libcrypt-dev nginx-light"
+libcrypt-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev \
+nginx-light"
 # Extra packages for the test command: Prometheus' promtool, clang and
 # libFuzzer for the fuzz smoke runs, valgrind, and the other web servers
 # (lighttpd, apache2) and curl for the process-model tests; wrk for the

@@ -2,8 +2,9 @@
 # tests/valgrind.sh [BUILD_DIR]: a valgrind memcheck pass of the
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
-# failure) and tests/integration/hostile.sh (the hostile-input suite)
-# with every pvm-fcgi they start (master and forked workers) under
+# failure), tests/integration/hostile.sh (the hostile-input suite) and
+# tests/integration/remote_read.sh (Prometheus reading pvm) with every
+# pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
 # by giving run.sh a build directory whose tests/pvm-fcgi-test is a
@@ -41,7 +42,7 @@ mkdir -p "$tmp/build/tests/integration" "$tmp/logs" || exit 1
     echo "    --log-file='$tmp/logs/vg.%p.log' '$build/tests/pvm-fcgi-test' \"\$@\""
 } >"$tmp/build/tests/pvm-fcgi-test"
 chmod +x "$tmp/build/tests/pvm-fcgi-test"
-for b in test_api test_grafana_replay hostile; do
+for b in test_api test_grafana_replay hostile remote_read_client; do
     [ -x "$build/tests/integration/$b" ] &&
         ln -s "$build/tests/integration/$b" "$tmp/build/tests/integration/$b"
 done
@@ -75,6 +76,20 @@ if [ -x "$tmp/build/tests/integration/hostile" ]; then
         fail=$((fail + 1))
     fi
     grep '^PVM-RESULT' "$tmp/hostile.log" | sed 's/^PVM-RESULT: /     suite: /'
+fi
+if command -v prometheus >/dev/null 2>&1; then
+    echo "== valgrind: tests/integration/remote_read.sh with pvm-fcgi under memcheck"
+    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+        sh "$top_srcdir/tests/integration/remote_read.sh" \
+        >"$tmp/remote_read.log" 2>&1; then
+        echo "ok   remote-read suite under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL remote-read suite under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/remote_read.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/remote_read.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
 
 nlogs=0

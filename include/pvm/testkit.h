@@ -43,6 +43,16 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
                                        const char *target, const char *body,
                                        const char *const *headers);
 
+/* The same with a binary body of body_len bytes (e.g. a remote-read
+ * protobuf; pass its Content-Type in headers). The answer's body is
+ * binary-safe too: body_len bytes, NUL-terminated for convenience. */
+pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
+                                             const char *method,
+                                             const char *target,
+                                             const char *body,
+                                             size_t body_len,
+                                             const char *const *headers);
+
 /* Typed requests (GET; parameters are encoded for you). Times are unix
  * seconds; match may be NULL. */
 pvm_test_response *pvm_testkit_instant(pvm_testkit *kit, const char *query,

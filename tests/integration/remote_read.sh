@@ -1,0 +1,261 @@
+#!/bin/sh
+# tests/integration/remote_read.sh: Debian's Prometheus (2.42) reading
+# pvm's series through remote read (a TESTS entry). Starts
+# tests/pvm-fcgi-test (the example plugin) behind nginx and a Prometheus
+# with a remote_read section pointing at pvm's POST /api/v1/read
+# (read_recent: true, no scrapes), all on 127.0.0.1 in a temporary
+# directory; then `promtool query instant` and `promtool query range`
+# against Prometheus must print the values pvm's own query API prints for
+# the same queries at the same times. Also, with remote_read_client: a
+# copy of 15 minutes of pvm's series, stored in Prometheus' TSDB under
+# another name, must come back from Prometheus' own /api/v1/read as the
+# very XOR chunks pvm streams (STREAMED_XOR_CHUNKS). Everything is stopped
+# by PID; every wait is bounded (the whole script takes ~10 s).
+# Prints "PVM-RESULT: remote_read: P passed, F failed, S skipped"; exits
+# 77 (skip) without prometheus/promtool.
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+export top_srcdir top_builddir
+. "$top_srcdir/tests/lib/nginx.sh"
+
+PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+CLIENT=$top_builddir/tests/integration/remote_read_client
+PROMETHEUS=${PVM_PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
+PROMTOOL=${PVM_PROMTOOL:-$(command -v promtool 2>/dev/null)}
+M=prometheus_virtual_metrics_example_metric
+PASS=0
+FAIL=0
+
+if [ -z "$PROMETHEUS" ] || [ -z "$PROMTOOL" ]; then
+    echo "remote_read.sh: prometheus/promtool not installed (apt-get install prometheus): skipped"
+    echo "PVM-RESULT: remote_read: 0 passed, 0 failed, 1 skipped"
+    exit 77
+fi
+for b in "$PVM_BIN" "$CLIENT"; do
+    if [ ! -x "$b" ]; then
+        echo "remote_read.sh: $b is missing: run 'make check'" >&2
+        exit 99
+    fi
+done
+pvm_nginx_bin >/dev/null || exit 77
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-rr.XXXXXX") || exit 99
+chmod 755 "$TMP"
+PVM_PID=
+PROM_PID=
+
+cleanup() {
+    rc=$?
+    trap - EXIT INT TERM
+    pvm_stop_pid "$PROM_PID" 10
+    pvm_nginx_stop "$TMP/nginx" 10
+    pvm_stop_pid "$PVM_PID" 10
+    if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+        "$TMP/pvm.stderr" 2>/dev/null; then
+        echo "FAIL remote_read.sh: sanitizer reports in the pvm-fcgi log"
+        FAIL=$((FAIL + 1))
+    fi
+    echo "PVM-RESULT: remote_read: $PASS passed, $FAIL failed, 0 skipped"
+    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
+    pvm_test_finish remote_read.sh "$TMP" "$rc" 40 \
+        "$TMP/pvm.stderr" "$TMP/prometheus.log" "$TMP/nginx/error.log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+FCGI_PORT=$(pvm_free_port) || exit 99
+HTTP_PORT=$(pvm_free_port) || exit 99
+PROM_PORT=$(pvm_free_port) || exit 99
+PVM_URL=http://127.0.0.1:$HTTP_PORT
+PROM_URL=http://127.0.0.1:$PROM_PORT
+
+cat >"$TMP/pvm.ini" <<EOF
+[server]
+listen = 127.0.0.1:$FCGI_PORT
+log_level = info
+workers = 2
+
+[plugin:example]
+EOF
+"$PVM_BIN" --config "$TMP/pvm.ini" </dev/null >"$TMP/pvm.stdout" \
+    2>"$TMP/pvm.stderr" &
+PVM_PID=$!
+pvm_wait_port "$FCGI_PORT" 10 "$PVM_PID" || exit 1
+mkdir -p "$TMP/nginx"
+pvm_nginx_conf "$TMP/nginx" "$HTTP_PORT" "127.0.0.1:$FCGI_PORT" || exit 1
+pvm_nginx_start "$TMP/nginx" 10 || exit 1
+
+# A copy of 15 minutes of pvm's series (61 samples each, one TSDB chunk)
+# in Prometheus' own storage under another name, placed in the middle of
+# a 2 h block three hours back: Prometheus must serve exactly pvm's XOR
+# chunks for them (the last check below).
+e=$(( ( $(date +%s) - 3 * 3600 ) / 7200 * 7200 + 3600 ))
+COPY_END=$((e * 1000))
+COPY_START=$((COPY_END - 900000))
+"$CLIENT" "$HTTP_PORT" export pvm_copy "$COPY_START" "$COPY_END" \
+    "__name__=$M" >"$TMP/copy.om" || exit 1
+timeout 60 "$PROMTOOL" tsdb create-blocks-from openmetrics "$TMP/copy.om" \
+    "$TMP/data" >"$TMP/create-blocks.log" 2>&1 || {
+    cat "$TMP/create-blocks.log" >&2
+    exit 1
+}
+
+cat >"$TMP/prometheus.yml" <<EOF
+# No scrapes: every sample comes from pvm through remote read.
+global:
+  evaluation_interval: 1h
+remote_read:
+  - url: $PVM_URL/api/v1/read
+    read_recent: true
+    remote_timeout: 10s
+EOF
+"$PROMETHEUS" --config.file="$TMP/prometheus.yml" \
+    --storage.tsdb.path="$TMP/data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" \
+    --web.console.templates="$TMP" --web.console.libraries="$TMP" \
+    </dev/null >"$TMP/prometheus.log" 2>&1 &
+PROM_PID=$!
+pvm_wait_port "$PROM_PORT" 20 "$PROM_PID" || exit 1
+# Ready once its storage is open (/-/ready answers 200), bounded.
+i=0
+until curl -fsS "$PROM_URL/-/ready" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 100 ] || ! kill -0 "$PROM_PID" 2>/dev/null; then
+        echo "remote_read.sh: Prometheus did not become ready" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+ok() {
+    echo "ok   remote_read: $1"
+    PASS=$((PASS + 1))
+}
+
+bad() {
+    echo "FAIL remote_read: $1"
+    FAIL=$((FAIL + 1))
+}
+
+# pt OUT ARGS...: promtool with a bounded time, stdout sorted into OUT.
+pt() {
+    pt_out=$1
+    shift
+    timeout 30 "$PROMTOOL" "$@" >"$pt_out.raw" 2>"$pt_out.err"
+    pt_rc=$?
+    sort "$pt_out.raw" >"$pt_out"
+    return $pt_rc
+}
+
+# same NAME KIND OPTIONS EXPR: runs `promtool query KIND OPTIONS URL EXPR`
+# against Prometheus and against pvm and compares: the same lines, values
+# equal to 1e-9 relative (Prometheus and pvm compute functions in their
+# own float code), and at least one line. OPTIONS is one word list.
+same() {
+    name=$1 kind=$2 opts=$3 expr=$4
+    # shellcheck disable=SC2086
+    pt "$TMP/prom.out" query "$kind" $opts "$PROM_URL" "$expr"
+    rc1=$?
+    # shellcheck disable=SC2086
+    pt "$TMP/pvm.out" query "$kind" $opts "$PVM_URL" "$expr"
+    rc2=$?
+    if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
+        bad "$name: promtool exit status $rc1 (Prometheus) / $rc2 (pvm)"
+        sed 's/^/     prometheus: /' "$TMP/prom.out.err" | head -n 5
+        sed 's/^/     pvm: /' "$TMP/pvm.out.err" | head -n 5
+        return
+    fi
+    if ! [ -s "$TMP/pvm.out" ]; then
+        bad "$name: pvm returned nothing"
+        return
+    fi
+    if awk -v tol=1e-9 '
+        NR == FNR { a[FNR] = $0; n = FNR; next }
+        {
+            if (FNR > n) exit 1
+            x = a[FNR]; y = $0
+            if (x == y) next
+            # "labels => value @[t]": equal but for the value
+            split(x, xa, " => "); split(y, ya, " => ")
+            if (xa[1] != ya[1]) exit 1
+            split(xa[2], xv, " @"); split(ya[2], yv, " @")
+            if (xv[2] != yv[2]) exit 1
+            d = xv[1] - yv[1]; if (d < 0) d = -d
+            m = yv[1] + 0; if (m < 0) m = -m
+            if (d > tol * (m > 1 ? m : 1)) exit 1
+        }
+        END { if (FNR != n) exit 1 }' "$TMP/prom.out" "$TMP/pvm.out"; then
+        ok "$name ($(wc -l <"$TMP/pvm.out") lines)"
+    else
+        bad "$name: Prometheus and pvm differ"
+        diff "$TMP/prom.out" "$TMP/pvm.out" | head -n 20 | sed 's/^/     /'
+    fi
+}
+
+# Times a few minutes back on a 15 s grid (the grid of pvm's fetches and
+# of the range queries' steps), so both sides sample the same instants.
+now=$(date +%s)
+t=$(( (now - 300) / 15 * 15 ))
+start=$((t - 600))
+
+same "instant, all 12 series" instant "--time=$t" "$M"
+same "instant, one series off the grid" instant "--time=$((t - 7))" \
+    "$M{type=\"sine\",amplitude=\"5\"}"
+same "instant, regex and negative matchers" instant "--time=$t" \
+    "$M{type=~\"s.*\",amplitude!=\"1\"}"
+# A range of 65 s, not 60: pvm evaluates ranges left-open (Prometheus 3),
+# Prometheus 2.42 closed, so a sample exactly at t - range would count
+# for one side only.
+same "instant, rate over 65s" instant "--time=$t" \
+    "rate($M{type=\"sawtooth\"}[65s])"
+same "range, 1m step, increase over 65s" range \
+    "--start=$start --end=$t --step=1m" "increase($M{type=\"sine\"}[65s])"
+same "instant, offset" instant "--time=$t" "$M{type=\"cosine\"} offset 2m"
+same "instant, sum by type" instant "--time=$t" "sum by (type) ($M)"
+same "range, 15s step" range "--start=$start --end=$t --step=15s" \
+    "$M{amplitude=\"10\"}"
+same "range, 1m step, max_over_time" range \
+    "--start=$start --end=$t --step=1m" "max_over_time($M{type=\"cosine\"}[2m])"
+same "range, nothing matches" range "--start=$start --end=$t --step=1m" \
+    "$M{type=\"triangle\"} or vector(1)"
+
+# Prometheus really asked pvm (nginx's access log shows the reads).
+n=$(grep -c 'POST /api/v1/read HTTP' "$TMP/nginx/access.log" 2>/dev/null)
+if [ "${n:-0}" -ge 10 ]; then
+    ok "Prometheus sent $n remote-read requests to pvm"
+else
+    bad "Prometheus sent ${n:-0} remote-read requests to pvm, expected >= 10"
+fi
+
+# ... and pvm counted them under their own handler on /metrics.
+n=$(curl -fsS --max-time 10 "$PVM_URL/metrics" 2>/dev/null |
+    sed -n 's/^pvm_http_requests_total{handler="\/api\/v1\/read",code="200"} //p')
+if [ "${n:-0}" -ge 10 ]; then
+    ok "pvm_http_requests_total{handler=\"/api/v1/read\",code=\"200\"} = $n"
+else
+    bad "pvm_http_requests_total{handler=\"/api/v1/read\",code=\"200\"} = ${n:-none}, expected >= 10"
+fi
+
+# STREAMED_XOR_CHUNKS: pvm's chunks of the copied window are byte for byte
+# the chunks Prometheus' TSDB stores for the same samples.
+if "$CLIENT" "$PROM_PORT" chunks "$COPY_START" "$COPY_END" \
+    "__name__=pvm_copy" >"$TMP/prom.chunks" 2>"$TMP/prom.chunks.err" &&
+    "$CLIENT" "$HTTP_PORT" chunks "$COPY_START" "$COPY_END" \
+        "__name__=$M" >"$TMP/pvm.chunks" 2>"$TMP/pvm.chunks.err"; then
+    n=$(wc -l <"$TMP/pvm.chunks")
+    if [ "$n" = 12 ] && cmp -s "$TMP/prom.chunks" "$TMP/pvm.chunks"; then
+        ok "XOR chunks of 12 series identical to Prometheus' TSDB chunks"
+    else
+        bad "XOR chunks differ from Prometheus' ($n series from pvm)"
+        diff "$TMP/prom.chunks" "$TMP/pvm.chunks" | cut -c 1-200 |
+            head -n 8 | sed 's/^/     /'
+    fi
+else
+    bad "remote_read_client chunks failed"
+    cat "$TMP/prom.chunks.err" "$TMP/pvm.chunks.err" | sed 's/^/     /'
+fi
