@@ -117,6 +117,8 @@ static int scalar_scalar(eval_ctx *c, const pvm_binary *b, eval_value *l,
     if (!s || !l->m.n || !r->m.n)
         return s ? 0 : PVM_ERR_NOMEM;
     const eval_series *ls = &l->m.s[0], *rs = &r->m.s[0];
+    if (eval_work(c->q, ls->n) < 0)
+        return c->q->err->code;
     for (size_t k = 0; k < ls->n && k < rs->n; k++) {
         bool keep;
         double v = apply(b->op, ls->pts[k].v, rs->pts[k].v, &keep);
@@ -135,6 +137,8 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
     double *sv = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*sv));
     if (!sv)
         return eval_nomem(c->q);
+    if (eval_work(c->q, c->nsteps) < 0)
+        return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
         sv[k] = NAN;
     if (sc->m.n)
@@ -148,6 +152,8 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
     for (size_t i = 0; i < vec->m.n; i++) {
         const eval_series *s = &vec->m.s[i];
         eval_series *d = NULL;
+        if (eval_work(c->q, s->n + 1) < 0)
+            return c->q->err->code;
         for (size_t j = 0; j < s->n; j++) {
             double x = s->pts[j].v;
             double y = sv[(s->pts[j].t - c->start) / c->interval];
@@ -368,6 +374,8 @@ static uint64_t *signatures(eval_query *q, const eval_matrix *m,
         eval_nomem(q);
         return NULL;
     }
+    if (eval_work(q, m->n) < 0)
+        return NULL;
     for (size_t i = 0; i < m->n; i++)
         s[i] = eval_labels_sig(m->s[i].labels, m->s[i].nlabels, &vm->labels,
                                vm->on);
@@ -396,8 +404,9 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
         size_t nl, nr;
-        eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl);
-        eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr);
+        if (eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl) < 0 ||
+            eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr) < 0)
+            return q->err->code;
         int rc;
         if (set)
             rc = set_op_step(&st, nl, nr, ts);
