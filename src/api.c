@@ -43,6 +43,8 @@ typedef struct api_req {
     size_t count;                 /* results returned, for the log */
     const char *query;            /* query text, for the log */
     const char *route;            /* matched route, for the metrics */
+    int64_t start_ms;             /* arrival, ms of CLOCK_MONOTONIC */
+    int64_t deadline_ms;          /* answer by (pvm_request_deadline_ms) */
 } api_req;
 
 typedef int (*api_handler)(api_req *r);
@@ -153,6 +155,7 @@ static pvm_request *new_request(api_req *r, pvm_request_type type,
     req->nurl_params = r->nurl;
     req->body_params = r->body;
     req->nbody_params = r->nbody;
+    req->deadline_ms = r->deadline_ms;
     return req;
 }
 
@@ -209,6 +212,8 @@ static int evaluate(api_req *r, const pvm_query *q, bool range,
                                               : PVM_REQUEST_INSTANT, q);
     if (!proto)
         return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    if (timeout > 0 && timeout < proto->deadline_ms - r->start_ms)
+        proto->deadline_ms = r->start_ms + timeout;
     pvm_eval_call call = {.env = r->env, .a = r->a, .proto = proto, .q = q,
                           .range = range, .start = start, .end = end,
                           .step = step, .limit = limit,
@@ -711,6 +716,17 @@ static int status_sink_write(void *ctx, const char *buf, size_t len)
     return s->inner->write(s->inner->ctx, buf, len);
 }
 
+/* The longest a request may work (ms): max_query_timeout, and at most 5/6
+ * of request_timeout, so that a query stopped at its deadline still has
+ * the time to answer 503 before the master kills the worker. */
+int64_t pvm_api_max_work_ms(const pvm_server_config *cfg)
+{
+    int64_t ms = cfg->max_query_timeout_ms;
+    if (cfg->request_timeout_ms > 0 && ms > cfg->request_timeout_ms / 6 * 5)
+        ms = cfg->request_timeout_ms / 6 * 5;
+    return ms > 0 ? ms : 1;
+}
+
 int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
                    const pvm_http_request *req, const pvm_http_out *out)
 {
@@ -720,6 +736,8 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
     pvm_http_out counted = {status_sink_write, &sink};
     api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
                  .kind = "unknown", .unit = "values"};
+    r.start_ms = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
+    r.deadline_ms = r.start_ms + pvm_api_max_work_ms(env->cfg);
     int rc = dispatch(&r);
     if (rc < 0) {
         if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)
