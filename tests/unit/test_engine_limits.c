@@ -279,6 +279,8 @@ static void test_big_results(void **state)
     big("quantile(0.5, x)", 1);
     big("label_replace(x, \"j\", \"$1\", \"i\", \"(.*)\")", NBIG);
     big("x * on (i) x", NBIG);
+    big("x * on () group_left y", NBIG);
+    big("y * on () group_right x", NBIG);
     big(NULL, 0);
 }
 
@@ -287,25 +289,34 @@ static void test_big_results(void **state)
 static void test_big_duplicates(void **state)
 {
     (void)state;
-    static const char *queries[] = {
+    static const char *same = "vector cannot contain metrics with the "
+                              "same labelset";
+    static const struct {
+        const char *q, *msg;
+    } queries[] = {
         /* y{i="7"} and x{i="7"} lose their names: one duplicate among
          * NBIG + 1 series (cleanup of the instant vector) */
-        "-{__name__=~\"x|y\"}",
+        {"-{__name__=~\"x|y\"}", NULL},
         /* label_replace making every label set equal */
-        "label_replace(x, \"i\", \"same\", \"\", \"\")",
+        {"label_replace(x, \"i\", \"same\", \"\", \"\")", NULL},
+        /* one match group of NBIG + 1 series, two giving {i="7"} */
+        {"{__name__=~\"x|y\"} * on () group_left vector(1)",
+         "multiple matches for labels: grouping labels must ensure unique "
+         "matches"},
     };
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
         pvm_arena *a = pvm_arena_new((size_t)2 << 30);
         pvm_eval_result res;
         pvm_error err;
         double took;
-        int rc = run(a, queries[i], fetch_big, 0, 0, 0, 0, 0, &res, &err,
+        int rc = run(a, queries[i].q, fetch_big, 0, 0, 0, 0, 0, &res, &err,
                      &took);
         if (rc != PVM_ERR_EXECUTION)
-            fail_msg("%s: status %d (%s), want 422", queries[i], rc, err.msg);
-        assert_string_equal(err.msg, "vector cannot contain metrics with the "
-                                     "same labelset");
-        print_message("%-45s duplicate found in %.3f s\n", queries[i], took);
+            fail_msg("%s: status %d (%s), want 422", queries[i].q, rc,
+                     err.msg);
+        assert_string_equal(err.msg, queries[i].msg ? queries[i].msg : same);
+        print_message("%-45s duplicate found in %.3f s\n", queries[i].q,
+                      took);
         pvm_arena_free(a);
     }
 }
