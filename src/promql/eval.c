@@ -226,6 +226,24 @@ static int cleanup_names(eval_query *q, eval_value *v, bool instant)
     return 0;
 }
 
+/* Line and column (1-based, bytes) of byte offset pos of the query, from
+ * the offsets of its line starts (nl of them, ascending): a binary search,
+ * so that many annotations deep in a long query cost no rescans. */
+static void line_col(const size_t *starts, size_t nl, size_t pos,
+                     size_t *line, size_t *col)
+{
+    size_t lo = 0, hi = nl; /* the last start <= pos */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (starts[mid] <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = lo + 1;
+    *col = pos - starts[lo] + 1;
+}
+
 static int collect_annotations(eval_query *q, pvm_eval_result *out)
 {
     size_t nw = 0, ni = 0;
@@ -243,16 +261,22 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
     for (eval_anno *a = q->annos; a; a = a->next)
         all[n - 1 - k++] = a;
     const char *qs = q->opts->query;
+    size_t qlen = qs ? q->opts->query_len : 0, nl = 1;
+    for (size_t j = 0; j < qlen; j++)
+        nl += qs[j] == '\n';
+    size_t *starts = pvm_arena_alloc(q->a, nl * sizeof(*starts));
+    if (!starts)
+        return eval_nomem(q);
+    starts[0] = 0;
+    for (size_t j = 0, l = 1; j < qlen; j++)
+        if (qs[j] == '\n')
+            starts[l++] = j + 1;
     for (size_t i = 0; i < n; i++) {
         eval_anno *a = all[i];
         char posbuf[64] = "";
-        if (qs && a->has_pos && a->pos <= q->opts->query_len) {
-            size_t line = 1, col = a->pos + 1;
-            for (size_t j = 0; j < a->pos; j++)
-                if (qs[j] == '\n') {
-                    line++;
-                    col = a->pos - j;
-                }
+        if (qs && a->has_pos && a->pos <= qlen) {
+            size_t line, col;
+            line_col(starts, nl, a->pos, &line, &col);
             snprintf(posbuf, sizeof(posbuf), " (%zu:%zu)", line, col);
         }
         char *msg;

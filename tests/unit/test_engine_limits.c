@@ -91,6 +91,26 @@ static int fetch_big(void *ctx, const pvm_fetch_request *req,
     return 0;
 }
 
+/* NBIG / 2 gauges m<N>{i="<N>"} (names not ending in _total: rate() adds an info
+ * naming each) with points at 0 and 60 s. */
+static int fetch_names(void *ctx, const pvm_fetch_request *req,
+                       pvm_series_set *out, pvm_error *err)
+{
+    (void)ctx;
+    (void)req;
+    (void)err;
+    char name[32];
+    for (int i = 0; i < NBIG / 2; i++) {
+        snprintf(name, sizeof(name), "m%d", i);
+        pvm_label l[] = {{"__name__", name}, {"i", name + 1}};
+        pvm_series *s = pvm_series_set_get(out, l, 2, pvm_labels_hash(l, 2));
+        if (!s || pvm_series_append(out, s, 0, 0) < 0 ||
+            pvm_series_append(out, s, 60000, i) < 0)
+            return PVM_ERR_NOMEM;
+    }
+    return 0;
+}
+
 /* Evaluates q (instant at t ms, or a range) with a deadline timeout_ms
  * from now (0: none); returns the status, *took the seconds spent. */
 static int run(pvm_arena *a, const char *q, pvm_fetch_fn fetch, int64_t t,
@@ -321,6 +341,48 @@ static void test_big_duplicates(void **state)
     }
 }
 
+/* One annotation per series, positioned on line 2 of a query after a
+ * 100 KB comment: deduplicated through a hash table, positioned by a
+ * binary search over the line starts (a list and a rescan were
+ * quadratic). */
+static void test_many_annotations(void **state)
+{
+    (void)state;
+    size_t pad = 100000;
+    const char *expr = "\n rate({__name__=~\"m.+\"}[5m])";
+    char *q = malloc(pad + strlen(expr) + 1);
+    assert_non_null(q);
+    q[0] = '#';
+    memset(q + 1, 'c', pad - 1);
+    strcpy(q + pad, expr);
+    pvm_arena *a = pvm_arena_new((size_t)1 << 30);
+    pvm_error err;
+    pvm_expr *e = pvm_promql_parse(a, q, strlen(q), &err);
+    if (!e)
+        fail_msg("%s", err.msg);
+    pvm_eval_opts o = {.start = 60000, .end = 60000, .fetch = fetch_names,
+                       .query = q, .query_len = strlen(q)};
+    pvm_eval_result res;
+    double t0 = now_s();
+    assert_int_equal(pvm_eval(a, e, &o, &res, &err), 0);
+    double took = now_s() - t0;
+    print_message("%zu infos in %.3f s\n", res.ninfos, took);
+    /* a generous bound: 0.1 s here, 26 s with the list and the rescans */
+    if (took > 10)
+        fail_msg("%zu annotations took %.1f s", res.ninfos, took);
+    assert_int_equal(res.nseries, NBIG / 2);
+    assert_int_equal(res.ninfos, NBIG / 2);
+    for (size_t i = 0; i < res.ninfos; i++) {
+        size_t n = strlen(res.infos[i]);
+        if (n < 7 || strcmp(res.infos[i] + n - 6, " (2:7)") != 0)
+            fail_msg("info %zu: %s", i, res.infos[i]);
+    }
+    assert_non_null(strstr(res.infos[0], "does not end in "
+                                         "_total/_sum/_count/_bucket: "));
+    pvm_arena_free(a);
+    free(q);
+}
+
 int main(void)
 {
     alarm(ALARM_S);
@@ -330,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_subquery_steps_over_limit),
         cmocka_unit_test(test_big_results),
         cmocka_unit_test(test_big_duplicates),
+        cmocka_unit_test(test_many_annotations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
