@@ -372,9 +372,22 @@ static int read_row(const struct stmt *m, struct row *r, const char **why,
 typedef int (*row_fn)(struct sqlite_plugin *st, const struct row *r,
                       void *arg);
 
+/* SQLite VM steps between two looks at the clock while a statement runs
+ * (microseconds of work). */
+#define DEADLINE_CHECK_STEPS 10000
+
+/* sqlite3_progress_handler callback: interrupts the statement once the
+ * request's deadline has passed. */
+static int past_deadline(void *req)
+{
+    return pvm_request_remaining_ms(req) <= 0;
+}
+
 /* Runs m with :start and :end bound (unix seconds), calling fn for each
  * row, then resets it for the next request. An SQL error fails the hook
- * (the server names the instance). Returns 0 or the failing status. */
+ * (the server names the instance); a statement still running at the
+ * request's deadline is interrupted and answers Prometheus' 503 timeout.
+ * Returns 0 or the failing status. */
 static int run(struct sqlite_plugin *st, struct stmt *m, int64_t start,
                int64_t end, pvm_response *resp, row_fn fn, void *arg)
 {
@@ -388,6 +401,8 @@ static int run(struct sqlite_plugin *st, struct stmt *m, int64_t start,
     int rc = 0, src;
     long nrow = 0;
     struct row r;
+    sqlite3_progress_handler(st->db, DEADLINE_CHECK_STEPS, past_deadline,
+                             (void *)pvm_response_request(resp));
     while ((src = sqlite3_step(m->s)) == SQLITE_ROW) {
         const char *why = NULL, *col = NULL;
         int k = read_row(m, &r, &why, &col);
@@ -405,7 +420,13 @@ static int run(struct sqlite_plugin *st, struct stmt *m, int64_t start,
         if (k > 0 && (rc = fn(st, &r, arg)) < 0)
             break;
     }
-    if (rc == 0 && src != SQLITE_DONE)
+    sqlite3_progress_handler(st->db, 0, NULL, NULL);
+    if (rc == 0 && src == SQLITE_INTERRUPT)
+        rc = pvm_response_set_error(resp, PVM_ERR_TIMEOUT,
+                                    "query timed out in %s of plugin "
+                                    "sqlite (the request's deadline passed)",
+                                    m->what);
+    else if (rc == 0 && src != SQLITE_DONE)
         rc = pvm_response_fail(resp, "%s: %s", m->what,
                                sqlite3_errmsg(st->db));
     sqlite3_reset(m->s);

@@ -51,6 +51,8 @@ typedef struct api_req {
     const char *query;            /* query text, for the log */
     const char *route;            /* matched route, for the metrics */
     const char *path;             /* request path (no query string) */
+    int64_t start_ms;             /* arrival, ms of CLOCK_MONOTONIC */
+    int64_t deadline_ms;          /* answer by (pvm_request_deadline_ms) */
 } api_req;
 
 typedef int (*api_handler)(api_req *r);
@@ -163,6 +165,7 @@ static pvm_request *new_request(api_req *r, pvm_request_type type,
     req->nurl_params = r->nurl;
     req->body_params = r->body;
     req->nbody_params = r->nbody;
+    req->deadline_ms = r->deadline_ms;
     return req;
 }
 
@@ -219,6 +222,8 @@ static int evaluate(api_req *r, const pvm_query *q, bool range,
                                               : PVM_REQUEST_INSTANT, q);
     if (!proto)
         return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+    if (timeout > 0 && timeout < proto->deadline_ms - r->start_ms)
+        proto->deadline_ms = r->start_ms + timeout;
     pvm_eval_call call = {.env = r->env, .a = r->a, .proto = proto, .q = q,
                           .range = range, .start = start, .end = end,
                           .step = step, .limit = limit,
@@ -917,6 +922,17 @@ static const pvm_http_request *with_client_addr(const pvm_api_env *env,
     return copy;
 }
 
+/* The longest a request may work (ms): max_query_timeout, and at most 5/6
+ * of request_timeout, so that a query stopped at its deadline still has
+ * the time to answer 503 before the master kills the worker. */
+int64_t pvm_api_max_work_ms(const pvm_server_config *cfg)
+{
+    int64_t ms = cfg->max_query_timeout_ms;
+    if (cfg->request_timeout_ms > 0 && ms > cfg->request_timeout_ms / 6 * 5)
+        ms = cfg->request_timeout_ms / 6 * 5;
+    return ms > 0 ? ms : 1;
+}
+
 int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
                    const pvm_http_request *req, const pvm_http_out *out)
 {
@@ -929,6 +945,8 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
         req = with_client_addr(env, a, req, &fronted);
     api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
                  .kind = "unknown", .unit = "values"};
+    r.start_ms = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
+    r.deadline_ms = r.start_ms + pvm_api_max_work_ms(env->cfg);
     r.path = request_path(&r);
     int rc;
     if (!r.path)

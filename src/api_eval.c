@@ -90,6 +90,9 @@ static int fetch(void *ctx, const pvm_fetch_request *fr, pvm_series_set *out,
 {
     struct fetch_ctx *f = ctx;
     const pvm_eval_call *c = f->call;
+    if (pvm_request_remaining_ms(c->proto) <= 0) /* earlier hooks used it */
+        return pvm_error_set(err, PVM_ERR_TIMEOUT,
+                             "query timed out in expression evaluation");
     pvm_fetch_plan plan;
     pvm_fetch_plan_make(fr, c->env->cfg->lookback_delta_ms, &plan);
 
@@ -135,29 +138,18 @@ static int fetch(void *ctx, const pvm_fetch_request *fr, pvm_series_set *out,
     return 0;
 }
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
                  pvm_error *err, size_t *count)
 {
     const pvm_server_config *cfg = c->env->cfg;
     struct fetch_ctx f = {.call = c};
-    int64_t timeout = c->timeout_ms > 0 && c->timeout_ms <
-                                               cfg->max_query_timeout_ms
-                          ? c->timeout_ms
-                          : cfg->max_query_timeout_ms;
     pvm_eval_opts o = {
         .start = c->start,
         .end = c->end,
         .step = c->range ? c->step : 0,
         .lookback_ms = cfg->lookback_delta_ms,
         .max_samples = cfg->max_samples,
-        .deadline_ns = timeout > 0 ? monotonic_ns() + timeout * 1000000 : 0,
+        .deadline_ns = c->proto->deadline_ms * 1000000,
         .fetch = fetch,
         .fetch_ctx = &f,
         .query = c->q->string,

@@ -22,7 +22,9 @@ typedef struct pvm_eval_call {
     int64_t end;                /* range end (== start when instant) */
     int64_t step;               /* range step (ms), 0 when instant */
     size_t limit;               /* `limit`: most series returned, 0 = all */
-    int64_t timeout_ms;         /* `timeout` (0: max_query_timeout) */
+    int64_t timeout_ms;         /* `timeout` (0: max_query_timeout); the
+                                   deadline itself is proto's
+                                   (pvm_request_deadline_ms) */
 } pvm_eval_call;
 
 /* Evaluates and writes the answer through out. Returns 1 when an answer

@@ -6,6 +6,12 @@
 
 #include "ast_json.h"
 
+/* An AST level takes at most two JSON levels (a call: its object and the
+ * args array), the envelope two more: the writer must hold the deepest
+ * tree the parser returns, or parse_query could not answer it. */
+_Static_assert(PVM_JSON_MAX_DEPTH >= 2 * PVM_PROMQL_MAX_DEPTH + 8,
+               "PVM_JSON_MAX_DEPTH too small for the deepest PromQL AST");
+
 static int write_expr(pvm_json *j, const pvm_expr *e);
 
 static void str_list(pvm_json *j, const pvm_label_list *l)

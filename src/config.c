@@ -274,7 +274,7 @@ static void server_defaults(pvm_server_config *s)
     s->lookback_delta_ms = 5 * 60 * 1000;
     s->workers = 0;
     s->request_timeout_ms = 60 * 1000;
-    s->max_query_timeout_ms = 2 * 60 * 1000;
+    s->max_query_timeout_ms = 50 * 1000; /* < 5/6 of request_timeout */
     s->shutdown_timeout_ms = 30 * 1000;
     s->request_read_timeout_ms = 5 * 1000;
     s->keepalive_timeout_ms = 75 * 1000;

@@ -47,7 +47,8 @@ typedef struct pvm_server_config {
     int64_t lookback_delta_ms;  /* staleness lookback (default 5 m) */
     int workers;                /* worker processes (0 = number of CPUs) */
     int64_t request_timeout_ms; /* kill a worker busy longer (default 60 s) */
-    int64_t max_query_timeout_ms; /* upper bound for ?timeout= (default 2 m) */
+    int64_t max_query_timeout_ms; /* upper bound for ?timeout= and any
+                                     request's work (default 50 s) */
     int64_t shutdown_timeout_ms; /* grace for in-flight requests on stop and
                                     reload, then SIGKILL (default 30 s) */
     int64_t request_read_timeout_ms; /* from accept (or the first byte on a

@@ -9,11 +9,12 @@
 
 #include "json.h"
 
-/* One open container. */
+/* One open container: three flags in a byte, so that the stack for
+ * PVM_JSON_MAX_DEPTH levels stays small. */
 typedef struct json_level {
-    bool is_object;  /* {} rather than [] */
-    bool has_key;    /* object: a key was written, its value is due */
-    size_t count;    /* values (or keys) written so far */
+    bool is_object : 1; /* {} rather than [] */
+    bool has_key : 1;   /* object: a key was written, its value is due */
+    bool nonempty : 1;  /* a value (or key) was written: commas follow */
 } json_level;
 
 struct pvm_json {
@@ -111,8 +112,9 @@ static int before_value(pvm_json *j)
         l->has_key = false;
         return 0;
     }
-    if (l->count++ > 0 && j->depth > 0)
+    if (l->nonempty && j->depth > 0)
         put_c(j, ',');
+    l->nonempty = true;
     return j->err;
 }
 
@@ -125,7 +127,7 @@ static int begin(pvm_json *j, bool is_object)
     json_level *l = &j->stack[++j->depth];
     l->is_object = is_object;
     l->has_key = false;
-    l->count = 0;
+    l->nonempty = false;
     put_c(j, is_object ? '{' : '[');
     return j->err;
 }
@@ -245,8 +247,9 @@ int pvm_json_key_n(pvm_json *j, const char *key, size_t len)
     json_level *l = &j->stack[j->depth];
     if (!l->is_object || l->has_key)
         return json_fail(j, PVM_ERR_INTERNAL);
-    if (l->count++ > 0)
+    if (l->nonempty)
         put_c(j, ',');
+    l->nonempty = true;
     put_string(j, key, len);
     put_c(j, ':');
     l->has_key = true;
@@ -308,6 +311,11 @@ int pvm_json_timestamp(pvm_json *j, int64_t ms)
 int pvm_json_error(const pvm_json *j)
 {
     return j->err;
+}
+
+void *pvm_json_sink_ctx(const pvm_json *j)
+{
+    return j->ctx;
 }
 
 size_t pvm_json_depth(const pvm_json *j)

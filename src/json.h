@@ -20,7 +20,11 @@ typedef int (*pvm_json_sink_fn)(void *ctx, const char *buf, size_t len);
 
 typedef struct pvm_json pvm_json;
 
-#define PVM_JSON_MAX_DEPTH 64            /* deepest nesting of {} and [] */
+/* Deepest nesting of {} and []: room for the JSON AST of parse_query
+ * (up to two levels per level of the deepest expression the parser
+ * accepts, PVM_PROMQL_MAX_DEPTH = 1000, checked in ast_json.c) inside the
+ * envelope. */
+#define PVM_JSON_MAX_DEPTH 2048
 #define PVM_JSON_BUFSIZE (64 * 1024)     /* default buffer size */
 #define PVM_FLOAT_BUFSIZE 32             /* room for pvm_format_float */
 
@@ -70,6 +74,9 @@ int pvm_json_flush(pvm_json *j);
 
 /* The sticky error (0 when none). */
 int pvm_json_error(const pvm_json *j);
+
+/* The ctx given to pvm_json_new. */
+void *pvm_json_sink_ctx(const pvm_json *j);
 
 /* Nesting depth (0 at top level) and bytes produced so far (sent or
  * buffered). */

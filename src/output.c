@@ -54,32 +54,70 @@ static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
     return out->write(out->ctx, buf, (size_t)n);
 }
 
+/* The 200 header block of a successful answer, held back until the first
+ * body bytes leave the JSON writer's buffer: until then a failure can
+ * still be answered with an error envelope instead (see output.h). */
+typedef struct held_head {
+    const pvm_http_out *out;  /* where the answer goes */
+    const pvm_kv *h;          /* extra headers, or NULL */
+    size_t nh;                /* their number */
+    bool sent;                /* the header block was written */
+} held_head;
+
+/* The writer's sink: the header block first, then the body. */
+static int held_write(void *ctx, const char *buf, size_t len)
+{
+    held_head *hh = ctx;
+    if (!hh->sent) {
+        hh->sent = true;
+        int rc = write_head(hh->out, 200, hh->h, hh->nh);
+        if (rc < 0)
+            return rc;
+    }
+    return hh->out->write(hh->out->ctx, buf, len);
+}
+
 /* Starts a successful answer: allocates the writer in arena a first, so
  * that running out of memory can still be answered with an error
- * envelope, then writes the 200 header block (with extra headers h) and
- * {"status":"success". Returns the writer, or NULL after answering the
- * error (the caller then returns 422). */
+ * envelope, then starts {"status":"success" (the 200 header block, with
+ * extra headers h, goes out with the first body bytes). Returns the
+ * writer, or NULL after answering the error (the caller then returns
+ * 422). */
 static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out,
                             const pvm_kv *h, size_t nh)
 {
-    pvm_json *j = pvm_json_new(a, 0, out->write, out->ctx);
+    held_head *hh = pvm_arena_alloc(a, sizeof(*hh));
+    pvm_json *j = hh ? pvm_json_new(a, 0, held_write, hh) : NULL;
     if (!j) {
         pvm_output_error(out, PVM_ERR_NOMEM,
                          "query processing would use too much memory "
                          "(see [server] max_request_memory)", NULL, 0);
         return NULL;
     }
-    write_head(out, 200, h, nh);
+    *hh = (held_head){.out = out, .h = h, .nh = nh};
     pvm_json_begin_object(j);
     pvm_json_key(j, "status");
     pvm_json_string(j, "success");
     return j;
 }
 
-static void json_end(pvm_json *j)
+/* Ends a successful answer. Returns 200; when the writer failed (a JSON
+ * nesting or usage error) before anything was sent, answers an error
+ * envelope instead and returns its status; when it failed later (the
+ * client went away, mostly), returns 500 with the body cut short. */
+static int json_end(pvm_json *j)
 {
     pvm_json_end_object(j);
-    pvm_json_flush(j);
+    int rc = pvm_json_flush(j);
+    if (!rc)
+        return 200;
+    held_head *hh = pvm_json_sink_ctx(j);
+    if (hh->sent)
+        return 500;
+    return pvm_output_error(hh->out, rc == PVM_ERR_NOMEM ? rc
+                                                         : PVM_ERR_INTERNAL,
+                            "internal error: the answer could not be "
+                            "written as JSON", NULL, 0);
 }
 
 int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
@@ -104,7 +142,8 @@ int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
     pvm_json_string(j, pvm_status_error_type(code));
     pvm_json_key(j, "error");
     pvm_json_string(j, msg ? msg : "unknown error");
-    json_end(j);
+    pvm_json_end_object(j);
+    pvm_json_flush(j);
     pvm_arena_free(a);
     return status;
 }
@@ -262,8 +301,7 @@ int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
         break;
     }
     write_annotations(j, r);
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 static int output_pair(pvm_arena *a, const pvm_http_out *out,
@@ -285,8 +323,7 @@ static int output_pair(pvm_arena *a, const pvm_http_out *out,
         pvm_json_float(j, v);
     pvm_json_end_array(j);
     pvm_json_end_object(j);
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 int pvm_output_scalar(pvm_arena *a, const pvm_http_out *out, int64_t t,
@@ -329,8 +366,7 @@ int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
     pvm_json_end_object(j);
     pvm_json_end_array(j);
     pvm_json_end_object(j);
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
@@ -341,8 +377,7 @@ int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
         return 422;
     pvm_json_key(j, "data");
     pvm_json_raw(j, data_json, strlen(data_json));
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
@@ -353,8 +388,7 @@ int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
         return 422;
     pvm_json_key(j, "data");
     pvm_json_string(j, s);
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out)
@@ -362,8 +396,7 @@ int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out)
     pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
         return 422;
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e)
@@ -373,8 +406,7 @@ int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e)
         return 422;
     pvm_json_key(j, "data");
     pvm_ast_write_json(j, e);
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 /* Annotations of an evaluated query: the engine's and the plugins'. */
@@ -411,8 +443,7 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
         pvm_json_end_object(j);
         write_strlist(j, "warnings", warnings);
         write_strlist(j, "infos", infos);
-        json_end(j);
-        return 200;
+        return json_end(j);
     }
     size_t n = res->nseries;
     if (limit && n > limit) {
@@ -450,8 +481,7 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
     pvm_json_end_object(j);
     write_strlist(j, "warnings", warnings);
     write_strlist(j, "infos", infos);
-    json_end(j);
-    return 200;
+    return json_end(j);
 }
 
 int pvm_output_head(const pvm_http_out *out, int status,

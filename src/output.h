@@ -1,6 +1,16 @@
 /* output.h: writing answers: CGI header block, then the JSON envelope
- * streamed through the JSON writer (allocated in the arena a given). Nothing is buffered beyond the
- * writer's buffer, so large matrices never exist as one JSON text. */
+ * streamed through the JSON writer (allocated in the arena a given).
+ * Nothing is buffered beyond the writer's buffer, so large matrices never
+ * exist as one JSON text.
+ *
+ * A success's 200 header block goes out with the first body bytes, when
+ * the writer's buffer (PVM_JSON_BUFSIZE, 64 KB) first fills or at the end:
+ * a failure before that (a JSON nesting or usage error) answers an error
+ * envelope (500 internal) instead, never a 200 with a cut body. After it
+ * (a body over 64 KB whose client went away, mostly) the status is out:
+ * the body ends short, which no JSON client takes for a valid answer, and
+ * the function returns 500. The success writers return the
+ * status they answered. */
 #ifndef PVM_OUTPUT_H
 #define PVM_OUTPUT_H
 

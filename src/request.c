@@ -1,7 +1,9 @@
 /* request.c: accessors of pvm_request (see pvm/request.h). */
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "request_impl.h"
 
@@ -174,4 +176,19 @@ pvm_context *pvm_request_context(const pvm_request *r)
 pvm_arena *pvm_request_arena(const pvm_request *r)
 {
     return r->arena;
+}
+
+int64_t pvm_request_deadline_ms(const pvm_request *r)
+{
+    return r->deadline_ms;
+}
+
+int64_t pvm_request_remaining_ms(const pvm_request *r)
+{
+    if (!r->deadline_ms)
+        return INT64_MAX;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return r->deadline_ms -
+           ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }

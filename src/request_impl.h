@@ -38,6 +38,8 @@ struct pvm_request {
     size_t nurl_params;         /* number of url_params */
     const pvm_kv *body_params;  /* decoded urlencoded body pairs */
     size_t nbody_params;        /* number of body_params */
+    int64_t deadline_ms;        /* answer by this CLOCK_MONOTONIC time
+                                   (ms), 0 = none (see api.c) */
 };
 
 #endif

@@ -108,4 +108,24 @@ pvm_context *pvm_request_context(const pvm_request *r);
 /* The request's arena: memory that lives until the request ends. */
 pvm_arena *pvm_request_arena(const pvm_request *r);
 
+/* The time by which the request must be answered, in milliseconds of
+ * CLOCK_MONOTONIC (the clock of clock_gettime(CLOCK_MONOTONIC, ...), not
+ * the epoch), or 0 when it has none. For query and query_range it is the
+ * query's `timeout` (at most [server] max_query_timeout) from the
+ * request's arrival; for every request it is at most max_query_timeout,
+ * and never later than 5/6 of [server] request_timeout, when the master
+ * would kill the worker. The same for every hook of the request. */
+int64_t pvm_request_deadline_ms(const pvm_request *r);
+
+/* Milliseconds left until the deadline: <= 0 when it has passed,
+ * INT64_MAX when the request has none. A hook whose work can take long
+ * (a slow database, a big computation) checks it now and then and stops
+ * when it is used up; the server answers a query past its deadline with
+ * Prometheus' 503 timeout error whatever the hook returns. To answer
+ * with that error at once:
+ *     if (pvm_request_remaining_ms(req) <= 0)
+ *         return pvm_response_set_error(resp, PVM_ERR_TIMEOUT,
+ *                                       "query timed out in my_plugin");  */
+int64_t pvm_request_remaining_ms(const pvm_request *r);
+
 #endif

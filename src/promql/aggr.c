@@ -153,6 +153,8 @@ static int make_groups(eval_query *q, const pvm_aggregate *ag,
     for (size_t i = 0; i < in->n; i++) {
         const pvm_label *l;
         size_t n;
+        if (eval_tick(q) < 0)
+            return q->err->code;
         if (group_labels(q, ag, &in->s[i], &l, &n) < 0)
             return PVM_ERR_NOMEM;
         size_t h = eval_labels_hash(l, n) & (cap - 1);
@@ -204,6 +206,46 @@ static int cmp_k_asc(const void *x, const void *y, void *arg)
     return 0;
 }
 
+/* topk/bottomk keep the chosen samples of a group in a binary heap whose
+ * root is the worst one (Prometheus' vectorByValueHeap and its reverse,
+ * with Go's container/heap moves), so each sample costs O(log k), not
+ * O(k). worse(a, b): a would be dropped before b. */
+static bool worse(const double *vals, size_t a, size_t b, bool top)
+{
+    return better(vals[b], vals[a], top);
+}
+
+static void heap_up(size_t *h, size_t j, const double *vals, bool top)
+{
+    while (j > 0) {
+        size_t i = (j - 1) / 2;
+        if (!worse(vals, h[j], h[i], top))
+            break;
+        size_t t = h[i];
+        h[i] = h[j];
+        h[j] = t;
+        j = i;
+    }
+}
+
+static void heap_down(size_t *h, size_t n, const double *vals, bool top)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t j = 2 * i + 1;
+        if (j >= n)
+            break;
+        if (j + 1 < n && worse(vals, h[j + 1], h[j], top))
+            j++;
+        if (!worse(vals, h[j], h[i], top))
+            break;
+        size_t t = h[i];
+        h[i] = h[j];
+        h[j] = t;
+        i = j;
+    }
+}
+
 /* Hash-based sampling of limit_ratio (Prometheus' HashRatioSampler). */
 static bool ratio_keep(const eval_sample *s, double r)
 {
@@ -213,9 +255,9 @@ static bool ratio_keep(const eval_sample *s, double r)
 }
 
 static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
-                  size_t ngroups, const size_t *gidx, eval_sample *sv,
-                  size_t ns, double param, size_t nin, double *vals,
-                  eval_out *out, int64_t ts)
+                  size_t ngroups, const size_t *gidx, const size_t *gsize,
+                  eval_sample *sv, size_t ns, double param, size_t nin,
+                  double *vals, eval_out *out, int64_t ts)
 {
     eval_query *q = c->q;
     pvm_aggr_op op = ag->op;
@@ -232,13 +274,18 @@ static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
         if (k < 1)
             return 0;
     }
+    bool top = op == PVM_AGGR_TOPK;
     for (size_t g = 0; g < ngroups; g++)
         groups[g].nidx = 0, groups[g].seen = false;
+    if (eval_work(q, ngroups + ns) < 0)
+        return q->err->code;
     for (size_t i = 0; i < ns; i++) {
-        group *g = &groups[gidx[sv[i].series]];
+        size_t gi = gidx[sv[i].series];
+        group *g = &groups[gi];
         vals[i] = sv[i].v;
         if (!g->idx) {
-            g->idx = pvm_arena_alloc(q->a, (nin + 1) * sizeof(size_t));
+            /* at most the group's series are kept at one step */
+            g->idx = pvm_arena_alloc(q->a, (gsize[gi] + 1) * sizeof(size_t));
             if (!g->idx)
                 return eval_nomem(q);
         }
@@ -251,15 +298,11 @@ static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
                 g->idx[g->nidx++] = i;
         } else if ((int64_t)g->nidx < k) {
             g->idx[g->nidx++] = i;
-        } else {
-            /* replace the worst kept sample if this one is better */
-            bool top = op == PVM_AGGR_TOPK;
-            size_t w = 0;
-            for (size_t j = 1; j < g->nidx; j++)
-                if (better(vals[g->idx[w]], vals[g->idx[j]], top))
-                    w = j;
-            if (better(sv[i].v, vals[g->idx[w]], top))
-                g->idx[w] = i;
+            heap_up(g->idx, g->nidx - 1, vals, top);
+        } else if (better(sv[i].v, vals[g->idx[0]], top)) {
+            /* replaces the worst kept sample, the heap's root */
+            g->idx[0] = i;
+            heap_down(g->idx, g->nidx, vals, top);
         }
     }
     for (size_t gi = 0; gi < ngroups; gi++) {
@@ -288,13 +331,19 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     eval_out o;
     if (eval_out_init(c, &o, in->m.n) < 0)
         return PVM_ERR_NOMEM;
-    size_t *cur = pvm_arena_calloc(q->a, in->m.n + 1, sizeof(*cur));
-    eval_sample *sv = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*sv));
-    const pvm_label **gl = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*gl));
-    size_t *gn = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*gn));
-    double *cnt = pvm_arena_alloc(q->a, (in->m.n + 1) * sizeof(*cnt));
+    size_t n1 = in->m.n + 1, cap = 16;
+    while (cap < n1 * 2)
+        cap *= 2;
+    size_t *cur = pvm_arena_calloc(q->a, n1, sizeof(*cur));
+    eval_sample *sv = pvm_arena_alloc(q->a, n1 * sizeof(*sv));
+    const pvm_label **gl = pvm_arena_alloc(q->a, n1 * sizeof(*gl));
+    size_t *gn = pvm_arena_alloc(q->a, n1 * sizeof(*gn));
+    double *cnt = pvm_arena_alloc(q->a, n1 * sizeof(*cnt));
+    /* groups of a step by label set: slot + 1 of each group in tab */
+    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
+    size_t *slot = pvm_arena_alloc(q->a, n1 * sizeof(*slot));
     pvm_label_list grouping = ag->grouping;
-    if (!cur || !sv || !gl || !gn || !cnt)
+    if (!cur || !sv || !gl || !gn || !cnt || !tab || !slot)
         return eval_nomem(q);
     if (!ag->without) {
         const char **names = pvm_arena_alloc(q->a, (grouping.n + 1) *
@@ -311,7 +360,9 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
         size_t ns, ng = 0;
-        eval_gather(c, &in->m, cur, ts, sv, &ns);
+        if (eval_gather(c, &in->m, cur, ts, sv, &ns) < 0 ||
+            eval_work(q, ns) < 0)
+            return q->err->code;
         for (size_t i = 0; i < ns; i++) {
             char buf[400];
             eval_fmt_f(buf, sizeof(buf), sv[i].v);
@@ -325,19 +376,24 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
             size_t n;
             if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
                 return PVM_ERR_NOMEM;
-            size_t g = 0;
-            while (g < ng && !eval_labels_eq(gl[g], gn[g], l, n))
-                g++;
-            if (g == ng) {
+            size_t h = eval_labels_hash(l, n) & (cap - 1);
+            while (tab[h] && !eval_labels_eq(gl[tab[h] - 1], gn[tab[h] - 1],
+                                             l, n))
+                h = (h + 1) & (cap - 1);
+            if (!tab[h]) {
                 gl[ng] = l;
                 gn[ng] = n;
-                cnt[ng++] = 0;
+                cnt[ng] = 0;
+                slot[ng++] = h;
+                tab[h] = ng;
             }
-            cnt[g]++;
+            cnt[tab[h] - 1]++;
         }
-        for (size_t g = 0; g < ng; g++)
+        for (size_t g = 0; g < ng; g++) {
+            tab[slot[g]] = 0;
             if (eval_out_add(&o, gl[g], gn[g], false, ts, cnt[g]) < 0)
                 return q->err->code;
+        }
     }
     out->type = PVM_VT_VECTOR;
     out->m = o.m;
@@ -373,6 +429,8 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
     pvm_aggr_op op = e->u.aggregate.op;
     double mx = -INFINITY, mn = INFINITY;
     bool nan = false;
+    if (eval_work(q, c->nsteps) < 0)
+        return q->err->code;
     for (size_t k = 0; k < c->nsteps; k++) {
         nan |= isnan(p[k]);
         if (!isnan(p[k])) {
@@ -445,10 +503,13 @@ static bool is_k_op(pvm_aggr_op op)
 }
 
 static int step_plain(eval_ctx *c, const pvm_aggregate *ag, group *groups,
-                      eval_matrix *gm, const size_t *gidx, eval_sample *sv,
-                      size_t ns, double param, int64_t ts)
+                      eval_matrix *gm, const size_t *gidx,
+                      const size_t *gsize, eval_sample *sv, size_t ns,
+                      double param, int64_t ts)
 {
     eval_query *q = c->q;
+    if (eval_work(q, gm->n + ns) < 0)
+        return q->err->code;
     for (size_t g = 0; g < gm->n; g++)
         groups[g].seen = false;
     for (size_t i = 0; i < ns; i++) {
@@ -462,7 +523,9 @@ static int step_plain(eval_ctx *c, const pvm_aggregate *ag, group *groups,
         }
         if (ag->op == PVM_AGGR_QUANTILE) {
             if (!g->vals) {
-                g->vals = pvm_arena_alloc(q->a, (ns + 1) * sizeof(double));
+                /* a step has at most one sample per series of the group */
+                g->vals = pvm_arena_alloc(q->a,
+                                          (gsize[gi] + 1) * sizeof(double));
                 if (!g->vals)
                     return eval_nomem(q);
             }
@@ -519,19 +582,23 @@ int eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
     if ((r = make_groups(q, ag, &in.m, gidx, &gm)) < 0)
         return r;
     group *groups = pvm_arena_calloc(q->a, gm.n + 1, sizeof(*groups));
+    size_t *gsize = pvm_arena_calloc(q->a, gm.n + 1, sizeof(*gsize));
     eval_out o;
-    if (!groups || eval_out_init(c, &o, in.m.n) < 0)
+    if (!groups || !gsize || eval_out_init(c, &o, in.m.n) < 0)
         return eval_nomem(q);
+    for (size_t i = 0; i < in.m.n; i++)
+        gsize[gidx[i]]++;
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
         size_t ns;
-        eval_gather(c, &in.m, cur, ts, sv, &ns);
+        if (eval_gather(c, &in.m, cur, ts, sv, &ns) < 0)
+            return q->err->code;
         double p = param ? param[k] : 0;
         if (is_k_op(ag->op))
-            r = step_k(c, ag, groups, gm.n, gidx, sv, ns, p, in.m.n, vals,
-                       &o, ts);
+            r = step_k(c, ag, groups, gm.n, gidx, gsize, sv, ns, p, in.m.n,
+                       vals, &o, ts);
         else
-            r = step_plain(c, ag, groups, &gm, gidx, sv, ns, p, ts);
+            r = step_plain(c, ag, groups, &gm, gidx, gsize, sv, ns, p, ts);
         if (r < 0 || eval_check(c) < 0)
             return q->err->code ? q->err->code : r;
     }

@@ -23,9 +23,14 @@ typedef struct vv_state {
     size_t cap;                        /* slots (power of two) */
     size_t *tab;                       /* arith: sample index + 1 */
     size_t *hits;                      /* arith: matches of the slot */
-    uint64_t **seen;                   /* arith: result hashes (grouping) */
-    size_t *nseen;                     /* their counts */
-    size_t *seen_cap;                  /* their capacities (kept) */
+    /* group_left/right: result label hashes seen per match group, as
+     * (slot, hash) pairs in one table (a list per group was quadratic:
+     * x * on() group_left y over 100k x). */
+    size_t pcap;                       /* pair slots (power of two) */
+    size_t *pslot;                     /* match group's slot + 1, 0 free */
+    uint64_t *phash;                   /* result label hash */
+    size_t *ptouched;                  /* pair slots written at this step */
+    size_t nptouched;                  /* their count */
     uint64_t *set;                     /* set ops: signatures present */
     bool *used;                        /* set ops: slot in use */
     size_t *touched;                   /* slots written at this step */
@@ -48,9 +53,12 @@ static int step_tables_init(vv_state *st, size_t nl, size_t nr)
     size_t n = st->cap;
     st->tab = pvm_arena_calloc(q->a, n, sizeof(*st->tab));
     st->hits = pvm_arena_calloc(q->a, n, sizeof(*st->hits));
-    st->seen = pvm_arena_calloc(q->a, n, sizeof(*st->seen));
-    st->nseen = pvm_arena_calloc(q->a, n, sizeof(*st->nseen));
-    st->seen_cap = pvm_arena_calloc(q->a, n, sizeof(*st->seen_cap));
+    st->pcap = 16;
+    while (st->pcap < (nl > nr ? nl : nr) * 2)
+        st->pcap *= 2;
+    st->pslot = pvm_arena_calloc(q->a, st->pcap, sizeof(*st->pslot));
+    st->phash = pvm_arena_calloc(q->a, st->pcap, sizeof(*st->phash));
+    st->ptouched = pvm_arena_calloc(q->a, st->pcap, sizeof(*st->ptouched));
     st->set = pvm_arena_calloc(q->a, n, sizeof(*st->set));
     st->used = pvm_arena_calloc(q->a, n, sizeof(*st->used));
     st->touched = pvm_arena_calloc(q->a, n, sizeof(*st->touched));
@@ -58,7 +66,7 @@ static int step_tables_init(vv_state *st, size_t nl, size_t nr)
     st->rl = pvm_arena_calloc(q->a, ns, sizeof(*st->rl));
     st->rl_n = pvm_arena_calloc(q->a, ns, sizeof(*st->rl_n));
     st->rl_other = pvm_arena_calloc(q->a, ns, sizeof(*st->rl_other));
-    if (!st->tab || !st->hits || !st->seen || !st->nseen || !st->seen_cap ||
+    if (!st->tab || !st->hits || !st->pslot || !st->phash || !st->ptouched ||
         !st->set || !st->used || !st->touched || !st->rl || !st->rl_n ||
         !st->rl_other)
         return eval_nomem(q);
@@ -70,10 +78,13 @@ static void step_tables_clear(vv_state *st)
 {
     for (size_t i = 0; i < st->ntouched; i++) {
         size_t k = st->touched[i];
-        st->tab[k] = st->hits[k] = st->nseen[k] = 0;
+        st->tab[k] = st->hits[k] = 0;
         st->used[k] = false;
     }
     st->ntouched = 0;
+    for (size_t i = 0; i < st->nptouched; i++)
+        st->pslot[st->ptouched[i]] = 0;
+    st->nptouched = 0;
 }
 
 static bool is_arith(pvm_binop op)
@@ -117,6 +128,8 @@ static int scalar_scalar(eval_ctx *c, const pvm_binary *b, eval_value *l,
     if (!s || !l->m.n || !r->m.n)
         return s ? 0 : PVM_ERR_NOMEM;
     const eval_series *ls = &l->m.s[0], *rs = &r->m.s[0];
+    if (eval_work(c->q, ls->n) < 0)
+        return c->q->err->code;
     for (size_t k = 0; k < ls->n && k < rs->n; k++) {
         bool keep;
         double v = apply(b->op, ls->pts[k].v, rs->pts[k].v, &keep);
@@ -135,6 +148,8 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
     double *sv = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*sv));
     if (!sv)
         return eval_nomem(c->q);
+    if (eval_work(c->q, c->nsteps) < 0)
+        return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
         sv[k] = NAN;
     if (sc->m.n)
@@ -148,6 +163,8 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
     for (size_t i = 0; i < vec->m.n; i++) {
         const eval_series *s = &vec->m.s[i];
         eval_series *d = NULL;
+        if (eval_work(c->q, s->n + 1) < 0)
+            return c->q->err->code;
         for (size_t j = 0; j < s->n; j++) {
             double x = s->pts[j].v;
             double y = sv[(s->pts[j].t - c->start) / c->interval];
@@ -266,6 +283,24 @@ static int result_labels(vv_state *st, const eval_sample *ls,
     return 0;
 }
 
+/* Records result label hash rh in match group k for this step; fails when
+ * the group already produced it (at most one pair per left sample, so the
+ * table, twice the larger side, never fills). */
+static int seen_once(vv_state *st, size_t k, uint64_t rh)
+{
+    size_t mask = st->pcap - 1;
+    size_t p = (rh ^ ((uint64_t)k * 0x9e3779b97f4a7c15ULL)) & mask;
+    for (; st->pslot[p]; p = (p + 1) & mask)
+        if (st->pslot[p] == k + 1 && st->phash[p] == rh)
+            return eval_fail(st->c->q, PVM_ERR_EXECUTION,
+                             "multiple matches for labels: grouping "
+                             "labels must ensure unique matches");
+    st->pslot[p] = k + 1;
+    st->phash[p] = rh;
+    st->ptouched[st->nptouched++] = p;
+    return 0;
+}
+
 /* Arithmetic and comparisons between two vectors at one step. */
 static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                       uint64_t *lsig, eval_sample *rv, size_t nr,
@@ -278,8 +313,6 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
     size_t cap = st->cap;
     size_t *tab = st->tab;      /* rv idx+1 */
     size_t *hits = st->hits;
-    uint64_t **seen = st->seen;
-    size_t *nseen = st->nseen;
     step_tables_clear(st);
     for (size_t i = 0; i < nr; i++) {
         uint64_t h = rsig[rv[i].series];
@@ -335,22 +368,9 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                                  "(group_left/group_right)");
         } else {
             uint64_t rh = eval_labels_hash(rl, rn);
-            for (size_t j = 0; j < nseen[k]; j++)
-                if (seen[k][j] == rh)
-                    return eval_fail(q, PVM_ERR_EXECUTION,
-                                     "multiple matches for labels: grouping "
-                                     "labels must ensure unique matches");
-            if (nseen[k] == st->seen_cap[k]) {
-                size_t nc = st->seen_cap[k] ? st->seen_cap[k] * 2 : 4;
-                uint64_t *ns = pvm_arena_realloc(
-                    q->a, seen[k], st->seen_cap[k] * sizeof(*ns),
-                    nc * sizeof(*ns));
-                if (!ns)
-                    return eval_nomem(q);
-                seen[k] = ns;
-                st->seen_cap[k] = nc;
-            }
-            seen[k][nseen[k]++] = rh;
+            int r = seen_once(st, k, rh);
+            if (r < 0)
+                return r;
         }
         if (cmp && !keep && !st->b->return_bool)
             continue;
@@ -368,6 +388,8 @@ static uint64_t *signatures(eval_query *q, const eval_matrix *m,
         eval_nomem(q);
         return NULL;
     }
+    if (eval_work(q, m->n) < 0)
+        return NULL;
     for (size_t i = 0; i < m->n; i++)
         s[i] = eval_labels_sig(m->s[i].labels, m->s[i].nlabels, &vm->labels,
                                vm->on);
@@ -396,8 +418,9 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
         size_t nl, nr;
-        eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl);
-        eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr);
+        if (eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl) < 0 ||
+            eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr) < 0)
+            return q->err->code;
         int rc;
         if (set)
             rc = set_op_step(&st, nl, nr, ts);

@@ -24,12 +24,15 @@ const pvm_expr *eval_unparen(const pvm_expr *e)
     return e;
 }
 
-/* Deadline check, every few hundred calls. */
-int eval_check(eval_ctx *c)
+/* Reads the clock (see eval_work): fails with Prometheus' timeout error
+ * past the deadline. */
+int eval_deadline(eval_query *q)
 {
-    eval_query *q = c->q;
-    if (!q->opts->deadline_ns || (q->tick++ & 63))
+    q->tick = 0;
+    if (!q->opts->deadline_ns)
         return 0;
+    if (q->err->code == PVM_ERR_TIMEOUT)
+        return PVM_ERR_TIMEOUT;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -37,6 +40,13 @@ int eval_check(eval_ctx *c)
         return eval_fail(q, PVM_ERR_TIMEOUT,
                          "query timed out in expression evaluation");
     return 0;
+}
+
+/* Deadline check of a node or a series: counts as a few loop
+ * iterations. */
+int eval_check(eval_ctx *c)
+{
+    return eval_work(c->q, EVAL_TICK_EVERY / 64);
 }
 
 /* Accounts n more samples held in memory; fails past max_samples. */
@@ -73,6 +83,8 @@ int eval_scalar_steps(eval_ctx *c, const pvm_expr *e, double **vals)
     double *out = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*out));
     if (!out)
         return eval_nomem(c->q);
+    if (eval_work(c->q, c->nsteps) < 0)
+        return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
         out[k] = NAN;
     if (v.m.n) {
@@ -97,6 +109,8 @@ static int eval_constant(eval_ctx *c, double v, eval_value *out)
     if (!s->pts)
         return eval_nomem(c->q);
     s->cap = s->n = c->nsteps;
+    if (eval_work(c->q, c->nsteps) < 0)
+        return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
         s->pts[k] = (pvm_point){eval_step_ts(c, k), v};
     return eval_count_samples(c, c->nsteps);
@@ -113,6 +127,8 @@ static int eval_unary(eval_ctx *c, const pvm_expr *e, eval_value *out)
             return PVM_ERR_NOMEM;
         if (out->type != PVM_VT_SCALAR)
             s->drop_name = true;
+        if (eval_work(c->q, s->n + 1) < 0)
+            return c->q->err->code;
         for (size_t j = 0; j < s->n; j++)
             s->pts[j].v = -s->pts[j].v;
     }
@@ -182,29 +198,50 @@ static int cmp_result(const void *a, const void *b)
 }
 
 /* Delayed name removal: drop __name__ where flagged, then merge (range)
- * or reject (instant vector) series that became equal. */
+ * or reject (instant vector) series that became equal. Hashed: linear in
+ * the number of series. */
 static int cleanup_names(eval_query *q, eval_value *v, bool instant)
 {
     for (size_t i = 0; i < v->m.n; i++) {
         eval_series *s = &v->m.s[i];
+        if (eval_tick(q) < 0)
+            return q->err->code;
         if (s->drop_name &&
             eval_labels_drop_meta(q, s->labels, s->nlabels, &s->labels,
                                   &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
     }
     if (v->type == PVM_VT_VECTOR && instant) {
-        for (size_t i = 0; i < v->m.n; i++)
-            for (size_t j = i + 1; j < v->m.n; j++)
-                if (eval_labels_eq(v->m.s[i].labels, v->m.s[i].nlabels,
-                                   v->m.s[j].labels, v->m.s[j].nlabels))
-                    return eval_fail(q, PVM_ERR_EXECUTION,
-                                     "vector cannot contain metrics with "
-                                     "the same labelset");
+        bool dup;
+        if (eval_has_same_labels(q, &v->m, &dup) < 0)
+            return q->err->code;
+        if (dup)
+            return eval_fail(q, PVM_ERR_EXECUTION,
+                             "vector cannot contain metrics with "
+                             "the same labelset");
         return 0;
     }
     if (v->type == PVM_VT_VECTOR || v->type == PVM_VT_MATRIX)
         return eval_merge_same_labels(q, &v->m);
     return 0;
+}
+
+/* Line and column (1-based, bytes) of byte offset pos of the query, from
+ * the offsets of its line starts (nl of them, ascending): a binary search,
+ * so that many annotations deep in a long query cost no rescans. */
+static void line_col(const size_t *starts, size_t nl, size_t pos,
+                     size_t *line, size_t *col)
+{
+    size_t lo = 0, hi = nl; /* the last start <= pos */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (starts[mid] <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = lo + 1;
+    *col = pos - starts[lo] + 1;
 }
 
 static int collect_annotations(eval_query *q, pvm_eval_result *out)
@@ -224,16 +261,22 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
     for (eval_anno *a = q->annos; a; a = a->next)
         all[n - 1 - k++] = a;
     const char *qs = q->opts->query;
+    size_t qlen = qs ? q->opts->query_len : 0, nl = 1;
+    for (size_t j = 0; j < qlen; j++)
+        nl += qs[j] == '\n';
+    size_t *starts = pvm_arena_alloc(q->a, nl * sizeof(*starts));
+    if (!starts)
+        return eval_nomem(q);
+    starts[0] = 0;
+    for (size_t j = 0, l = 1; j < qlen; j++)
+        if (qs[j] == '\n')
+            starts[l++] = j + 1;
     for (size_t i = 0; i < n; i++) {
         eval_anno *a = all[i];
         char posbuf[64] = "";
-        if (qs && a->has_pos && a->pos <= q->opts->query_len) {
-            size_t line = 1, col = a->pos + 1;
-            for (size_t j = 0; j < a->pos; j++)
-                if (qs[j] == '\n') {
-                    line++;
-                    col = a->pos - j;
-                }
+        if (qs && a->has_pos && a->pos <= qlen) {
+            size_t line, col;
+            line_col(starts, nl, a->pos, &line, &col);
             snprintf(posbuf, sizeof(posbuf), " (%zu:%zu)", line, col);
         }
         char *msg;
@@ -293,6 +336,8 @@ static int make_result(eval_query *q, eval_value *v, pvm_eval_result *out)
         return eval_nomem(q);
     for (size_t i = 0; i < v->m.n; i++) {
         eval_series *s = &v->m.s[i];
+        if (eval_tick(q) < 0)
+            return q->err->code;
         if (!s->n)
             continue;
         if (instant && v->type == PVM_VT_VECTOR && eval_series_own(q, s) < 0)
@@ -307,7 +352,7 @@ static int make_result(eval_query *q, eval_value *v, pvm_eval_result *out)
     }
     if (!(instant && v->type == PVM_VT_VECTOR))
         qsort(out->series, out->nseries, sizeof(*out->series), cmp_result);
-    return 0;
+    return eval_work(q, out->nseries);
 }
 
 int pvm_eval(pvm_arena *a, const pvm_expr *e, const pvm_eval_opts *opts,
@@ -336,6 +381,8 @@ int pvm_eval(pvm_arena *a, const pvm_expr *e, const pvm_eval_opts *opts,
     int r = eval_fetch_all(&q, e);
     if (r < 0)
         return r;
+    if (eval_deadline(&q) < 0) /* the plugins may have used it up */
+        return err->code;
     eval_ctx c = {
         .q = &q, .start = opts->start, .end = opts->end,
         .interval = opts->step > 0 ? opts->step : 1,

@@ -326,6 +326,8 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ref = (has_at ? at : eval_step_ts(c, k)) - vs->offset_ms;
         n += sample_at(q, src, ref, &j) != NULL;
+        if (eval_tick(q) < 0)
+            return q->err->code;
     }
     if (!n)
         return 0;
@@ -336,6 +338,8 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
     j = 0;
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
+        if (eval_tick(q) < 0)
+            return q->err->code;
         const pvm_point *p =
             sample_at(q, src, (has_at ? at : ts) - vs->offset_ms, &j);
         if (p)
@@ -407,6 +411,8 @@ int eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
         if (eval_sel_clean(q, sel, i, &p, &n) < 0)
             return PVM_ERR_NOMEM;
         eval_series *dst = NULL;
+        if (eval_work(q, n + 1) < 0)
+            return q->err->code;
         for (size_t j = 0; j < n; j++) {
             if (p[j].t <= mint || p[j].t > ref)
                 continue;

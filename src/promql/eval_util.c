@@ -417,12 +417,50 @@ void eval_fmt_f(char *buf, size_t size, double v)
 
 /* ---- annotations ----------------------------------------------------- */
 
+static uint64_t anno_hash(bool warn, const char *msg)
+{
+    return hash_bytes(warn ? 1 : 2, msg);
+}
+
+/* The annotation with this text, through a hash table: a query over many
+ * series may add one per series (rate over differently named metrics). */
 static eval_anno *anno_find(eval_query *q, bool warn, const char *msg)
 {
-    for (eval_anno *a = q->annos; a; a = a->next)
+    if (!q->anno_cap)
+        return NULL;
+    size_t h = anno_hash(warn, msg) & (q->anno_cap - 1);
+    for (; q->anno_tab[h]; h = (h + 1) & (q->anno_cap - 1)) {
+        eval_anno *a = q->anno_tab[h];
         if (a->warn == warn && strcmp(a->msg, msg) == 0)
             return a;
+    }
     return NULL;
+}
+
+static int anno_index(eval_query *q, eval_anno *a)
+{
+    if ((q->nannos + 1) * 2 > q->anno_cap) {
+        size_t cap = q->anno_cap ? q->anno_cap * 2 : 16;
+        eval_anno **t = pvm_arena_calloc(q->a, cap, sizeof(*t));
+        if (!t)
+            return -1;
+        for (eval_anno *o = q->annos; o; o = o->next) {
+            if (o == a)
+                continue;
+            size_t h = anno_hash(o->warn, o->msg) & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = o;
+        }
+        q->anno_tab = t;
+        q->anno_cap = cap;
+    }
+    size_t h = anno_hash(a->warn, a->msg) & (q->anno_cap - 1);
+    while (q->anno_tab[h])
+        h = (h + 1) & (q->anno_cap - 1);
+    q->anno_tab[h] = a;
+    q->nannos++;
+    return 0;
 }
 
 static eval_anno *anno_new(eval_query *q, bool warn, const char *msg,
@@ -439,7 +477,7 @@ static eval_anno *anno_new(eval_query *q, bool warn, const char *msg,
     }
     a->next = q->annos;
     q->annos = a;
-    return a;
+    return anno_index(q, a) < 0 ? NULL : a;
 }
 
 int eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
@@ -519,6 +557,8 @@ static int out_grow(eval_out *o)
     size_t *t = pvm_arena_calloc(q->a, cap, sizeof(*t));
     if (!t)
         return eval_nomem(q);
+    if (eval_work(q, o->m.n) < 0)
+        return q->err->code;
     for (size_t i = 0; i < o->m.n; i++) {
         const eval_series *s = &o->m.s[i];
         size_t h = eval_labels_hash(s->labels, s->nlabels) & (cap - 1);
@@ -593,7 +633,11 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
         return eval_nomem(q);
     for (size_t i = 0; i < m->n; i++)
         idx[i] = i;
+    if (eval_work(q, m->n) < 0)
+        return q->err->code;
     qsort_r(idx, m->n, sizeof(*idx), cmp_series_idx, m->s);
+    if (eval_work(q, m->n) < 0)
+        return q->err->code;
     bool dup = false;
     for (size_t i = 1; i < m->n && !dup; i++) {
         const eval_series *x = &m->s[idx[i - 1]], *y = &m->s[idx[i]];
@@ -611,6 +655,8 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
                                           m->s[idx[j]].labels,
                                           m->s[idx[j]].nlabels)) {
             eval_series *o = &m->s[idx[j]];
+            if (eval_work(q, o->n + 1) < 0)
+                return q->err->code;
             for (size_t k = 0; k < o->n; k++)
                 if (eval_series_push(q, base, o->pts[k].t, o->pts[k].v) < 0)
                     return PVM_ERR_NOMEM;
@@ -635,12 +681,66 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
     return 0;
 }
 
+/* Does m hold two series with equal label sets? Expected linear time: a
+ * hash table of series indices (the instant-vector check of Prometheus'
+ * "vector cannot contain metrics with the same labelset"). */
+int eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
+{
+    *dup = false;
+    if (m->n < 2)
+        return 0;
+    size_t cap = 16;
+    while (cap < m->n * 2)
+        cap *= 2;
+    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
+    if (!tab)
+        return eval_nomem(q);
+    for (size_t i = 0; i < m->n; i++) {
+        const eval_series *s = &m->s[i];
+        if (eval_tick(q) < 0)
+            return q->err->code;
+        size_t h = eval_labels_hash(s->labels, s->nlabels) & (cap - 1);
+        for (; tab[h]; h = (h + 1) & (cap - 1)) {
+            const eval_series *o = &m->s[tab[h] - 1];
+            if (eval_labels_eq(o->labels, o->nlabels, s->labels,
+                               s->nlabels)) {
+                *dup = true;
+                return 0;
+            }
+        }
+        tab[h] = i + 1;
+    }
+    return 0;
+}
+
+/* A buffer of n doubles for one window function call, reused (grown) from
+ * call to call instead of a new arena block per step. Valid until the
+ * next call. */
+double *eval_scratch(eval_query *q, size_t n)
+{
+    if (n > q->scratch_cap) {
+        size_t cap = q->scratch_cap ? q->scratch_cap : 64;
+        while (cap < n)
+            cap *= 2;
+        double *p = pvm_arena_alloc(q->a, cap * sizeof(*p));
+        if (!p) {
+            eval_nomem(q);
+            return NULL;
+        }
+        q->scratch = p;
+        q->scratch_cap = cap;
+    }
+    return q->scratch;
+}
+
 /* Gathers the samples of step ts: cursor[i] walks series i forward. */
 int eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
                 int64_t ts, eval_sample *out, size_t *n)
 {
-    (void)c;
     size_t k = 0;
+    *n = 0;
+    if (eval_work(c->q, m->n + 1) < 0)
+        return c->q->err->code;
     for (size_t i = 0; i < m->n; i++) {
         const eval_series *s = &m->s[i];
         size_t j = cursor[i];

@@ -68,6 +68,8 @@ static int map_series(eval_ctx *c, const pvm_call *call, eval_value *in,
     for (size_t i = 0; i < in->m.n; i++) {
         const eval_series *s = &in->m.s[i];
         eval_series *d = NULL;
+        if (eval_work(q, s->n + 1) < 0)
+            return q->err->code;
         for (size_t j = 0; j < s->n; j++) {
             size_t k = (size_t)((s->pts[j].t - c->start) / c->interval);
             double v = s->pts[j].v, res;
@@ -123,6 +125,8 @@ static int per_step(eval_ctx *c, const pvm_call *call, eval_value *out)
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
         double v;
+        if (eval_tick(q) < 0)
+            return q->err->code;
         switch (id) {
         case PVM_FN_TIME: v = (double)ts / 1000; break;
         case PVM_FN_PI: v = M_PI; break;
@@ -155,6 +159,8 @@ static int fn_scalar(eval_ctx *c, eval_value *in, eval_value *out)
     size_t *cnt = pvm_arena_calloc(q->a, c->nsteps, sizeof(*cnt));
     if (!v || !cnt)
         return eval_nomem(q);
+    if (eval_work(q, eval_matrix_points(&in->m) + c->nsteps) < 0)
+        return q->err->code;
     for (size_t i = 0; i < in->m.n; i++)
         for (size_t j = 0; j < in->m.s[i].n; j++) {
             const pvm_point *p = &in->m.s[i].pts[j];
@@ -207,6 +213,8 @@ static int fn_absent(eval_ctx *c, const pvm_call *call, eval_value *in,
     bool *found = pvm_arena_calloc(q->a, c->nsteps, sizeof(*found));
     if (!found)
         return eval_nomem(q);
+    if (eval_work(q, eval_matrix_points(&in->m) + in->m.n + c->nsteps) < 0)
+        return q->err->code;
     for (size_t i = 0; i < in->m.n; i++)
         for (size_t j = 0; j < in->m.s[i].n; j++)
             found[(in->m.s[i].pts[j].t - c->start) / c->interval] = true;

@@ -23,6 +23,7 @@ typedef struct hgroup {
     const char *name;         /* metric name, for annotations */
     bucket *b;                /* buckets */
     size_t n;                 /* number of buckets */
+    size_t slot;              /* its slot in hscratch.tab */
 } hgroup;
 
 static int cmp_bucket(const void *x, const void *y)
@@ -167,18 +168,43 @@ static double bucket_fraction(double lo, double hi, bucket *b, size_t n)
     return (ur - lr) / count;
 }
 
-/* Groups the samples of one step by label set without le. */
+/* Scratch space of group_step, allocated once for all steps (n: the
+ * number of input series). */
+typedef struct hscratch {
+    size_t *tab;     /* hash table: group index + 1 (open addressing) */
+    size_t cap;      /* its size (power of two) */
+    size_t *gid;     /* per sample: its group, or SIZE_MAX (bad le) */
+    double *ub;      /* per sample: its upper bound */
+    bucket *b;       /* the buckets of all groups of a step */
+} hscratch;
+
+static int hscratch_init(eval_query *q, hscratch *h, size_t n)
+{
+    h->cap = 16;
+    while (h->cap < (n + 1) * 2)
+        h->cap *= 2;
+    h->tab = pvm_arena_calloc(q->a, h->cap, sizeof(*h->tab));
+    h->gid = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->gid));
+    h->ub = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->ub));
+    h->b = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->b));
+    return h->tab && h->gid && h->ub && h->b ? 0 : eval_nomem(q);
+}
+
+/* Groups the samples of one step by label set without le: hashed, and
+ * the buckets of every group in one array (linear in the samples). */
 static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
-                      size_t ns, hgroup *g, size_t *ng)
+                      size_t ns, hgroup *g, size_t *ng, hscratch *hs)
 {
     eval_query *q = c->q;
     static const char *le_name[] = {"le"};
     static const pvm_label_list le = {le_name, 1};
     size_t n = 0;
+    if (eval_work(q, ns) < 0)
+        return q->err->code;
     for (size_t i = 0; i < ns; i++) {
+        hs->gid[i] = SIZE_MAX;
         const char *lev = eval_labels_get(sv[i].labels, sv[i].nlabels, "le");
-        double ub;
-        if (!lev || eval_parse_float(lev, &ub) < 0) {
+        if (!lev || eval_parse_float(lev, &hs->ub[i]) < 0) {
             const char *name = eval_labels_get(sv[i].labels, sv[i].nlabels,
                                                "__name__");
             char *ql = eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
@@ -195,17 +221,30 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
         if (eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
                                false, &l, &nl) < 0)
             return PVM_ERR_NOMEM;
-        size_t j = 0;
-        while (j < n && !eval_labels_eq(g[j].labels, g[j].nlabels, l, nl))
-            j++;
-        if (j == n) {
-            g[n] = (hgroup){l, nl, eval_labels_get(l, nl, "__name__"),
-                            pvm_arena_alloc(q->a, ns * sizeof(bucket)), 0};
-            if (!g[n++].b)
-                return eval_nomem(q);
+        size_t h = eval_labels_hash(l, nl) & (hs->cap - 1);
+        while (hs->tab[h] && !eval_labels_eq(g[hs->tab[h] - 1].labels,
+                                             g[hs->tab[h] - 1].nlabels, l, nl))
+            h = (h + 1) & (hs->cap - 1);
+        if (!hs->tab[h]) {
+            g[n] = (hgroup){l, nl, eval_labels_get(l, nl, "__name__"), NULL,
+                            0, h};
+            hs->tab[h] = ++n;
         }
-        g[j].b[g[j].n++] = (bucket){ub, sv[i].v};
+        hs->gid[i] = hs->tab[h] - 1;
+        g[hs->gid[i]].n++;
     }
+    size_t off = 0;
+    for (size_t j = 0; j < n; j++) {
+        hs->tab[g[j].slot] = 0; /* cleared for the next step */
+        g[j].b = hs->b + off;
+        off += g[j].n;
+        g[j].n = 0;
+    }
+    for (size_t i = 0; i < ns; i++)
+        if (hs->gid[i] != SIZE_MAX) {
+            hgroup *gr = &g[hs->gid[i]];
+            gr->b[gr->n++] = (bucket){hs->ub[i], sv[i].v};
+        }
     *ng = n;
     return 0;
 }
@@ -228,19 +267,22 @@ int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
     eval_sample *sv = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*sv));
     hgroup *g = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*g));
     eval_out o;
-    if (!cur || !sv || !g || eval_out_init(c, &o, in.m.n) < 0)
+    hscratch hs;
+    if (!cur || !sv || !g || eval_out_init(c, &o, in.m.n) < 0 ||
+        hscratch_init(q, &hs, in.m.n) < 0)
         return eval_nomem(q);
     for (size_t k = 0; k < c->nsteps; k++) {
         int64_t ts = eval_step_ts(c, k);
         size_t ns, ng = 0;
-        eval_gather(c, &in.m, cur, ts, sv, &ns);
+        if (eval_gather(c, &in.m, cur, ts, sv, &ns) < 0)
+            return q->err->code;
         if (quant && (isnan(p0[k]) || p0[k] < 0 || p0[k] > 1)) {
             char b[40];
             eval_fmt_g(b, sizeof(b), p0[k]);
             eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
                           "value should be between 0 and 1, got %s", b);
         }
-        if ((r = group_step(c, call->args[vi], sv, ns, g, &ng)) < 0)
+        if ((r = group_step(c, call->args[vi], sv, ns, g, &ng, &hs)) < 0)
             return r;
         for (size_t j = 0; j < ng; j++) {
             double v;

@@ -156,6 +156,8 @@ int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
         return r;
     for (size_t i = 0; i < out->m.n; i++) {
         eval_series *s = &out->m.s[i];
+        if (eval_tick(q) < 0)
+            return q->err->code;
         const char *v = eval_labels_get(s->labels, s->nlabels, src);
         if (!v)
             v = "";
@@ -193,6 +195,8 @@ int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
     for (size_t i = 0; i < out->m.n; i++) {
         eval_series *s = &out->m.s[i];
         size_t len = 1;
+        if (eval_work(q, call->nargs) < 0)
+            return q->err->code;
         for (size_t j = 3; j < call->nargs; j++) {
             const char *v = eval_labels_get(s->labels, s->nlabels,
                                             str_arg(call, j));
@@ -330,11 +334,15 @@ int eval_sort(eval_ctx *c, const pvm_expr *e, eval_value *in,
     if (!it)
         return eval_nomem(q);
     size_t k = 0;
+    if (eval_work(q, n) < 0)
+        return q->err->code;
     for (size_t i = 0; i < n; i++)
         if (in->m.s[i].n)
             it[k] = (sort_item){in->m.s[i], k}, k++;
     sort_spec sp = {e->u.call.func->id, &e->u.call};
     qsort_r(it, k, sizeof(*it), cmp_items, &sp);
+    if (eval_work(q, k) < 0)
+        return q->err->code;
     for (size_t i = 0; i < k; i++)
         out->m.s[i] = it[i].s;
     out->m.n = k;

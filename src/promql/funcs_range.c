@@ -194,7 +194,7 @@ static int des_fn(eval_query *q, const win *w, double *out)
 
 static double mad_fn(eval_query *q, const win *w, bool *ok)
 {
-    double *v = pvm_arena_alloc(q->a, w->n * sizeof(*v));
+    double *v = eval_scratch(q, w->n);
     if (!v) {
         *ok = false;
         eval_nomem(q);
@@ -274,7 +274,7 @@ static int apply(eval_query *q, int id, const win *w, double *out)
         *out = mad_fn(q, w, &ok);
         return ok ? 1 : PVM_ERR_NOMEM;
     case PVM_FN_QUANTILE_OVER_TIME: {
-        double *v = pvm_arena_alloc(q->a, w->n * sizeof(*v));
+        double *v = eval_scratch(q, w->n);
         if (!v)
             return eval_nomem(q);
         for (size_t i = 0; i < w->n; i++)
@@ -324,8 +324,19 @@ int eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
     memset(out, 0, sizeof(*out));
     if (!eval_subquery_grid(q, sq, c->start, c->end, &start, &end, &step))
         return 0;
+    /* Refused before any work when its steps alone would exceed the
+     * sample limit: x[1y:1ms] has 3e10 (Prometheus would only find out
+     * step by step, after minutes). */
+    uint64_t span = (uint64_t)end - (uint64_t)start;
+    uint64_t nsteps = span / (uint64_t)step + 1;
+    if (q->opts->max_samples && nsteps > q->opts->max_samples)
+        return eval_fail(q, PVM_ERR_EXECUTION,
+                         "query processing would load too many samples "
+                         "into memory in query execution");
+    if (eval_check(c) < 0)
+        return q->err->code;
     eval_ctx child = {.q = q, .start = start, .interval = step};
-    child.nsteps = (size_t)((end - start) / step) + 1;
+    child.nsteps = (size_t)nsteps;
     child.end = eval_step_ts(&child, child.nsteps - 1);
     eval_value v;
     int r = eval_node(&child, sq->expr, &v);
@@ -355,9 +366,12 @@ static int absent_over_time(eval_ctx *c, const pvm_expr *arg,
     bool *found = pvm_arena_calloc(q->a, c->nsteps, sizeof(*found));
     if (!found)
         return eval_nomem(q);
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
+        if (eval_work(q, m->s[i].n + 1) < 0)
+            return q->err->code;
         for (size_t j = 0; j < m->s[i].n; j++)
             found[(m->s[i].pts[j].t - c->start) / c->interval] = true;
+    }
     out->type = PVM_VT_VECTOR;
     out->m.n = 0;
     const pvm_label *l;
@@ -366,6 +380,8 @@ static int absent_over_time(eval_ctx *c, const pvm_expr *arg,
         return PVM_ERR_NOMEM;
     eval_series *s = NULL;
     for (size_t k = 0; k < c->nsteps; k++) {
+        if (eval_tick(q) < 0)
+            return q->err->code;
         if (found[k])
             continue;
         if (!s && !(s = eval_matrix_add(q, &out->m, l, n, true)))
@@ -411,6 +427,8 @@ static int load_source(eval_ctx *c, const pvm_expr *a, source *src)
         size_t n;
         if (eval_sel_clean(q, sel, i, &p, &n) < 0)
             return PVM_ERR_NOMEM;
+        if (eval_check(c) < 0)
+            return q->err->code;
         eval_series *s = &src->m.s[src->m.n++];
         *s = sel->s[i];
         s->pts = (pvm_point *)p;
@@ -427,6 +445,21 @@ static int scalar_arg(eval_ctx *c, const pvm_call *call, size_t i,
     return eval_scalar_steps(c, call->args[i], vals);
 }
 
+/* Does function id read every point of a window (then a window costs its
+ * length in deadline work units), not just its ends? */
+static bool reads_whole_window(int id)
+{
+    switch (id) {
+    case PVM_FN_COUNT_OVER_TIME: case PVM_FN_LAST_OVER_TIME:
+    case PVM_FN_FIRST_OVER_TIME: case PVM_FN_PRESENT_OVER_TIME:
+    case PVM_FN_ABSENT_OVER_TIME: case PVM_FN_IRATE: case PVM_FN_IDELTA:
+    case PVM_FN_TS_OF_LAST_OVER_TIME: case PVM_FN_TS_OF_FIRST_OVER_TIME:
+        return false;
+    default:
+        return true;
+    }
+}
+
 static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
                       const eval_series *in, double *a1, double *a2,
                       eval_value *out)
@@ -435,20 +468,26 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
     int id = e->u.call.func->id;
     bool keep_name = id == PVM_FN_LAST_OVER_TIME ||
                      id == PVM_FN_FIRST_OVER_TIME;
+    bool whole = reads_whole_window(id);
     eval_series *dst = NULL;
     size_t lo = 0, hi = 0;
     for (size_t k = 0; k < c->nsteps; k++) {
         win w = {.ts = eval_step_ts(c, k), .range = src->range};
         w.ref = (src->has_at ? src->at : w.ts) - src->offset;
         int64_t mint = w.ref - src->range;
+        size_t lo0 = lo, hi0 = hi;
         while (hi < in->n && in->pts[hi].t <= w.ref)
             hi++;
         while (lo < hi && in->pts[lo].t <= mint)
             lo++;
+        if (eval_work(q, (hi - hi0) + (lo - lo0) + 1) < 0)
+            return q->err->code;
         if (lo == hi)
             continue;
         w.p = in->pts + lo;
         w.n = hi - lo;
+        if (whole && eval_work(q, w.n) < 0)
+            return q->err->code;
         w.arg = a1 ? a1[k] : 0;
         w.arg2 = a2 ? a2[k] : 0;
         if (id == PVM_FN_QUANTILE_OVER_TIME &&

@@ -78,7 +78,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->lookback_delta_ms, 300000);
     assert_int_equal(s->workers, 0);
     assert_int_equal(s->request_timeout_ms, 60000);
-    assert_int_equal(s->max_query_timeout_ms, 120000);
+    assert_int_equal(s->max_query_timeout_ms, 50000);
     pvm_config_free(c);
 
     /* An empty [server] changes nothing. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -506,6 +507,46 @@ static void test_metadata(void **state)
                                 "type"));
 }
 
+/* A statement still running at the request's deadline is interrupted:
+ * the query answers 503 timeout at once, not after the whole scan, and
+ * the statement works again for the next request. */
+static void test_deadline_interrupts(void **state)
+{
+    (void)state;
+    char err[1024];
+    /* counts to 1e8 in a recursive CTE: seconds of work */
+    pvm_testkit *kit = kit_with(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < 100000000) SELECT :end AS timestamp, count(*) AS value "
+        "FROM c WHERE :start < 1e12",
+        NULL, err, sizeof(err));
+    if (!kit)
+        fail_msg("%s", err);
+    for (int i = 0; i < 2; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        pvm_test_response *r = pvm_testkit_request(
+            kit, "GET", "/api/v1/query?query=" METRIC "&time=100"
+                        "&timeout=200ms",
+            NULL, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (double)(t1.tv_sec - t0.tv_sec) +
+                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        assert_non_null(r);
+        if (r->status != 503)
+            fail_msg("%d after %.3f s: %s", r->status, took, r->body);
+        assert_string_equal(pvm_test_json_string(r->json, "errorType"),
+                            "timeout");
+        assert_non_null(strstr(pvm_test_json_string(r->json, "error"),
+                               "query timed out in query of plugin "
+                               "sqlite"));
+        if (took > 2.0)
+            fail_msg("answered %.3f s after a 0.2 s timeout", took);
+        pvm_test_response_free(r);
+    }
+    pvm_testkit_free(kit);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -517,6 +558,7 @@ int main(void)
         T(test_startup_errors),   T(test_read_only_and_fresh),
         T(test_text_values),      T(test_blob_labels),
         T(test_metadata),
+        T(test_deadline_interrupts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
