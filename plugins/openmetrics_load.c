@@ -232,7 +232,8 @@ int pvm_om_parse_timestamp(const char *s, size_t n, bool ms, int64_t *out)
     return 0;
 }
 
-/* Parses a sample value: a float, NaN, +Inf, -Inf. */
+/* Parses a sample value as Prometheus' text parser does (decimal floats,
+ * NaN, +Inf, -Inf; no hex floats, no '_': pvm_parse_sample_value). */
 static int parse_value(const char *s, size_t n, double *out)
 {
     char buf[64];
@@ -240,10 +241,7 @@ static int parse_value(const char *s, size_t n, double *out)
         return -1;
     memcpy(buf, s, n);
     buf[n] = '\0';
-    char *end;
-    errno = 0;
-    *out = strtod(buf, &end);
-    return *end || end == buf ? -1 : 0;
+    return pvm_parse_sample_value(buf, out) < 0 ? -1 : 0;
 }
 
 /* ---- lines ------------------------------------------------------------ */

@@ -578,6 +578,11 @@ static void test_errors_with_line(void **state)
         {"# TYPE a gauge\na 1 1\na 2\n", 3, "without a timestamp"},
         {"a 1 1\n\nb{x=\"1\" 2 3\n", 3, "unterminated label set"},
         {"a one 1\n", 1, "expected a value"},
+        /* values as Prometheus' text parser reads them: no hex, no '_' */
+        {"a 1 1\na 0x10 2\n", 2, "expected a value after the series, got "
+                                 "'0x10'"},
+        {"a 1_000 1\n", 1, "got '1_000'"},
+        {"a 0x1p4 1\n", 1, "got '0x1p4'"},
         {"a 1 1\na 2 1\n", 2, "not after the previous sample"},
         {"a 1 2\n# EOF\na 1 3\n", 3, "content after # EOF"},
         {"a{x=\"1\",x=\"2\"} 1 1\n", 1, "duplicate label name 'x'"},
