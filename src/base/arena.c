@@ -12,7 +12,7 @@
 
 #include <pvm/arena.h>
 
-#include "series.h" /* pvm_arena_grow_in_place */
+#include "arena_impl.h"
 
 #define ARENA_ALIGN 16
 #define ARENA_MIN_BLOCK (64 * 1024)

@@ -1,7 +1,5 @@
 /* form.c: form and path decoding as Go's net/url and net/http do, and
  * Prometheus' U__ label-name unescaping (see form.h). */
-#include "config.h"
-
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -286,11 +284,6 @@ int pvm_label_name_unescape(pvm_arena *a, const char *s, size_t len,
     return 0;
 }
 
-bool pvm_label_name_is_valid(const char *name, size_t len)
-{
-    return len > 0 && pvm_is_valid_utf8(name, len);
-}
-
 bool pvm_is_valid_utf8(const char *name, size_t len)
 {
     const unsigned char *u = (const unsigned char *)name;
@@ -309,20 +302,6 @@ bool pvm_is_valid_utf8(const char *name, size_t len)
             (v >= 0xD800 && v <= 0xDFFF))
             return false;
         i += w;
-    }
-    return true;
-}
-
-bool pvm_label_name_is_legacy(const char *name, size_t len)
-{
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  c == '_' || (i > 0 && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
     }
     return true;
 }

@@ -76,13 +76,6 @@ int pvm_path_unescape(pvm_arena *a, const char *s, size_t len, char **out,
 int pvm_label_name_unescape(pvm_arena *a, const char *s, size_t len,
                             const char **out, size_t *out_len);
 
-/* True when name is a valid label name for Prometheus 3 (UTF-8
- * validation): non-empty, valid UTF-8. */
-bool pvm_label_name_is_valid(const char *name, size_t len);
-
-/* True for a legacy label name: [a-zA-Z_][a-zA-Z0-9_]*. */
-bool pvm_label_name_is_legacy(const char *name, size_t len);
-
 /* True when s (n bytes) is valid UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF). */
 bool pvm_is_valid_utf8(const char *s, size_t n);

@@ -1,8 +1,6 @@
 /* json.c: streaming JSON writer (see json.h) and Prometheus' float and
  * timestamp text. Output goes to a buffer in the arena, handed to the sink
  * when full; strings longer than the buffer pass through it in pieces. */
-#include "config.h"
-
 #include <math.h>
 #include <pthread.h>
 #include <string.h>

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form.h" /* pvm_is_valid_utf8 */
 #include "labels.h"
 
 static void insertion_sort(pvm_label *l, size_t n)
@@ -134,4 +135,23 @@ const char *pvm_labels_get_unsorted(const pvm_label *labels, size_t n,
         if (labels[i].name && strcmp(labels[i].name, name) == 0)
             return labels[i].value;
     return NULL;
+}
+
+bool pvm_label_name_is_valid(const char *name, size_t len)
+{
+    return len > 0 && pvm_is_valid_utf8(name, len);
+}
+
+bool pvm_label_name_is_legacy(const char *name, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '_' || (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return true;
 }

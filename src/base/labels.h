@@ -55,4 +55,11 @@ const char *pvm_labels_get(const pvm_label *labels, size_t n,
 const char *pvm_labels_get_unsorted(const pvm_label *labels, size_t n,
                                     const char *name);
 
+/* True when name is a valid label name for Prometheus 3 (UTF-8
+ * validation): non-empty, valid UTF-8. */
+bool pvm_label_name_is_valid(const char *name, size_t len);
+
+/* True for a legacy label name: [a-zA-Z_][a-zA-Z0-9_]*. */
+bool pvm_label_name_is_legacy(const char *name, size_t len);
+
 #endif

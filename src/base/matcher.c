@@ -4,8 +4,6 @@
  * compiled anchored at both ends, with JIT and a match limit. Common shapes
  * (literals, literal alternations, .*, .+, prefix/suffix/contains) skip the
  * regex engine. */
-#include "config.h"
-
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdint.h>

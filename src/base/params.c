@@ -1,7 +1,5 @@
 /* params.c: Prometheus API parameters (see params.h): Go's ParseFloat
  * syntax, RFC 3339 times, Prometheus durations and limits. */
-#include "config.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena_impl.h"
 #include "labels.h"
 #include "series.h"
 

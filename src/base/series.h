@@ -115,12 +115,4 @@ const pvm_point *pvm_point_iter_next(pvm_point_iter *it);
 const pvm_point *pvm_series_points(pvm_series_set *s, const pvm_series *ser,
                                    size_t *n);
 
-/* (arena.c, for this store) Grows the allocation p of old_size bytes to
- * new_size bytes where it stands, which works only when p is the arena's
- * newest allocation and its block has room. Returns true when p now has
- * new_size bytes; false when nothing changed (nothing is allocated, the
- * arena is not marked exhausted). */
-bool pvm_arena_grow_in_place(pvm_arena *a, void *p, size_t old_size,
-                             size_t new_size);
-
 #endif

@@ -16,6 +16,7 @@
 #include "api.h"
 #include "fcgi.h"
 #include "master.h"
+#include "metrics.h"
 #include "registry.h"
 #include "sd_listen.h"
 #include "shm.h"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "master.h"
+#include "metrics.h"
 #include "registry.h"
 #include "worker.h"
 

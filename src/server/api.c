@@ -17,6 +17,7 @@
 #include "api_series.h"
 #include "api_status.h"
 #include "form.h"
+#include "labels.h"
 #include "metrics.h"
 #include "output.h"
 #include "params.h"

@@ -4,7 +4,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api.h"
+#include "api_call.h"
 #include "query_impl.h"
 
 const char *pvm_api_param(const pvm_api_call *c, const char *key)

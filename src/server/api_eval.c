@@ -10,7 +10,7 @@
 #include "api_eval.h"
 #include "json.h"
 #include "output.h"
-#include "promql/engine.h"
+#include "engine.h"
 #include "registry.h"
 #include "response_impl.h"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "api_call.h"
 #include "query_impl.h"
 
 typedef struct pvm_eval_call {

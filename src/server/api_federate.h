@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "api_call.h"
 
 /* True when an Accept header value asks for OpenMetrics at least as much
  * as for the text format (by q-values; absent or NULL: false). */

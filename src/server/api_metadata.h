@@ -4,7 +4,7 @@
 #ifndef PVM_API_METADATA_H
 #define PVM_API_METADATA_H
 
-#include "api.h"
+#include "api_call.h"
 #include "response_impl.h"
 
 /* Runs every instance's on_metadata_request into a new METADATA response

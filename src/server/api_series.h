@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "api_call.h"
 #include "response_impl.h"
 
 /* For each selector of proto->query, runs the query hooks over the

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "api_call.h"
 
 /* True when this process serves with every plugin instance started and
  * is not stopping (nor is its master); else *why says which ("starting",

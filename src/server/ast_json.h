@@ -3,7 +3,7 @@
 #define PVM_AST_JSON_H
 
 #include "json.h"
-#include "promql/ast.h"
+#include "ast.h"
 
 /* Writes e as one JSON value (recursion bounded by the parser's depth
  * limit). Returns 0 or the writer's sticky error. */

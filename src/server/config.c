@@ -21,7 +21,7 @@
 #include <ini.h>
 
 #include "params.h"
-#include "registry.h"
+#include "log.h"
 
 #ifndef PVM_SYSCONFDIR
 #define PVM_SYSCONFDIR "/etc"

@@ -13,7 +13,7 @@
 
 #include <pvm/plugin.h>
 
-#include "registry.h"
+#include "log.h"
 
 /* Longest line written, newline included; longer messages are cut and end
  * in "...". At most PIPE_BUF, so a write to a pipe is atomic. */

@@ -8,7 +8,7 @@
 
 #include "ast_json.h"
 #include "json.h"
-#include "promql/engine.h"
+#include "engine.h"
 #include "labels.h"
 #include "output.h"
 

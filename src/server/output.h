@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "http.h"
-#include "promql/ast.h"
+#include "ast.h"
 #include "response_impl.h"
 
 /* Writes an error answer: status from code (pvm_status_http), body

@@ -7,7 +7,7 @@
 #include <pvm/query.h>
 
 #include "matcher.h"
-#include "promql/ast.h"
+#include "ast.h"
 
 struct pvm_selector {
     const char *name;           /* metric name before the braces, or NULL */

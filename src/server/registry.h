@@ -1,7 +1,7 @@
 /* registry.h: plugin instances and the server context. The context is
  * created from a loaded config and the compile-time plugin table; it owns
- * the instances, runs their hooks in configuration order and holds the
- * logger settings. */
+ * the instances and runs their hooks in configuration order; it sets the
+ * logger's level (log.h). */
 #ifndef PVM_REGISTRY_H
 #define PVM_REGISTRY_H
 
@@ -11,6 +11,7 @@
 #include <pvm/plugin.h>
 
 #include "config.h"
+#include "log.h"
 
 /* Creates the context: for each [plugin:NAME] section, in file order,
  * finds the type (`type =`, default NAME) in table (NULL-terminated),
@@ -64,26 +65,5 @@ int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
 /* Looks a type up by name in a NULL-terminated table. */
 const pvm_plugin_type *pvm_plugin_table_find(const pvm_plugin_type *const *table,
                                              const char *name);
-
-/* Logger settings (see pvm_log in pvm/plugin.h). The level is global to
- * the process (default info); pvm_context_new sets it from [server]
- * log_level. */
-void pvm_log_set_level(pvm_log_level level);
-pvm_log_level pvm_log_get_level(void);
-
-/* Parses "error", "warning" (or "warn"), "info", "debug", ignoring case.
- * 0, or PVM_ERR_BAD_DATA with *out untouched. */
-int pvm_log_level_parse(const char *s, pvm_log_level *out);
-
-/* "error", "warning", "info", "debug" ("unknown" out of range). */
-const char *pvm_log_level_name(pvm_log_level level);
-
-/* True when a message at level would be printed (to skip costly
- * formatting, e.g. of the access log line). */
-bool pvm_log_is_enabled(pvm_log_level level);
-
-/* pvm_log with a va_list. */
-void pvm_logv(pvm_log_level level, const char *fmt, va_list ap)
-    PVM_PRINTF(2, 0);
 
 #endif

@@ -1,6 +1,6 @@
 /* shm.h: the memory the master shares with its workers: one slot per
  * worker (who it is, the request it is serving and since when) and the
- * self-monitoring counters (metrics.h). Mapped MAP_SHARED|MAP_ANONYMOUS
+ * self-monitoring counters (metrics_data.h, metrics.h). Mapped MAP_SHARED|MAP_ANONYMOUS
  * once, before the first fork, so every worker sees the same pages.
  * Counters and timestamps are updated with atomic builtins; strings are
  * written by one process (the slot's owner, or the master) and read racily
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "metrics.h"
+#include "metrics_data.h"
 
 /* Slots: workers of two generations may run side by side during a
  * reload, so twice the largest [server] workers. */

@@ -1,13 +1,12 @@
-/* equal.c: structural equality of two ASTs (pvm_expr_equal), used by the
- * round-trip tests and the fuzz target. Positions are ignored; matchers of
- * a selector compare as multisets, since the printer sorts them. */
-#include "config.h"
-
+/* equal.c: structural equality of two ASTs (pvm_expr_equal, equal.h),
+ * used by the round-trip tests and the fuzz target. Positions are ignored;
+ * matchers of a selector compare as multisets, since the printer sorts
+ * them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
+#include "equal.h"
 
 static bool str_eq(const char *a, const char *b)
 {

@@ -12,8 +12,8 @@
 
 #include "api_eval.h"
 #include "labels.h"
-#include "promql/engine.h"
-#include "promql/strbuf.h"
+#include "engine.h"
+#include "strbuf.h"
 #include "registry.h"
 #include "remote/read.h"
 #include "remote/xor.h"

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "api.h"
+#include "api_call.h"
 #include "query_impl.h"
 #include "prompb.pb-c.h"
 
