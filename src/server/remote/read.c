@@ -63,7 +63,7 @@ static void pb_free(void *data, void *p)
     (void)p; /* the arena frees everything at the end of the request */
 }
 
-Prometheus__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
+Pvm__Prompb__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
                                                 const char *body, size_t len,
                                                 pvm_error *err)
 {
@@ -92,8 +92,8 @@ Prometheus__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
         return NULL;
     }
     ProtobufCAllocator al = {pb_alloc, pb_free, a};
-    Prometheus__ReadRequest *rq =
-        prometheus__read_request__unpack(&al, n, (const uint8_t *)raw);
+    Pvm__Prompb__ReadRequest *rq =
+        pvm__prompb__read_request__unpack(&al, n, (const uint8_t *)raw);
     if (!rq) {
         if (pvm_arena_is_exhausted(a))
             pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
@@ -120,14 +120,14 @@ static bool is_plain_name(const char *s)
     return true;
 }
 
-pvm_query *pvm_remote_read_query(pvm_arena *a, const Prometheus__Query *pq,
+pvm_query *pvm_remote_read_query(pvm_arena *a, const Pvm__Prompb__Query *pq,
                                  pvm_error *err)
 {
     static const pvm_match_op ops[] = {
-        [PROMETHEUS__LABEL_MATCHER__TYPE__EQ] = PVM_MATCH_EQUAL,
-        [PROMETHEUS__LABEL_MATCHER__TYPE__NEQ] = PVM_MATCH_NOT_EQUAL,
-        [PROMETHEUS__LABEL_MATCHER__TYPE__RE] = PVM_MATCH_REGEX,
-        [PROMETHEUS__LABEL_MATCHER__TYPE__NRE] = PVM_MATCH_NOT_REGEX,
+        [PVM__PROMPB__LABEL_MATCHER__TYPE__EQ] = PVM_MATCH_EQUAL,
+        [PVM__PROMPB__LABEL_MATCHER__TYPE__NEQ] = PVM_MATCH_NOT_EQUAL,
+        [PVM__PROMPB__LABEL_MATCHER__TYPE__RE] = PVM_MATCH_REGEX,
+        [PVM__PROMPB__LABEL_MATCHER__TYPE__NRE] = PVM_MATCH_NOT_REGEX,
     };
     pvm_query *q = pvm_arena_calloc(a, 1, sizeof(*q));
     pvm_selector *s = pvm_arena_calloc(a, 1, sizeof(*s));
@@ -140,7 +140,7 @@ pvm_query *pvm_remote_read_query(pvm_arena *a, const Prometheus__Query *pq,
     pvm_strbuf_init(&sb, a);
     pvm_strbuf_putc(&sb, '{');
     for (size_t i = 0; i < pq->n_matchers; i++) {
-        const Prometheus__LabelMatcher *lm = pq->matchers[i];
+        const Pvm__Prompb__LabelMatcher *lm = pq->matchers[i];
         const char *name = lm->name ? lm->name : "";
         const char *value = lm->value ? lm->value : "";
         if ((unsigned)lm->type >= sizeof(ops) / sizeof(ops[0])) {
@@ -203,7 +203,7 @@ static int sample_limit(rr_ctx *c)
 
 /* The plugin request of one query: the range hook on the engine's grid
  * for the same selector (hints.step_ms and hints.range_ms tell which). */
-static pvm_request *query_request(rr_ctx *c, const Prometheus__Query *pq,
+static pvm_request *query_request(rr_ctx *c, const Pvm__Prompb__Query *pq,
                                   const pvm_query *q, int64_t start,
                                   int64_t end)
 {
@@ -211,7 +211,7 @@ static pvm_request *query_request(rr_ctx *c, const Prometheus__Query *pq,
     pvm_request *req = pvm_arena_calloc(c->a, 1, sizeof(*req));
     if (!req)
         return NULL;
-    const Prometheus__ReadHints *h = pq->hints;
+    const Pvm__Prompb__ReadHints *h = pq->hints;
     int64_t step = h && h->step_ms > 0 ? h->step_ms : 0;
     int64_t range = h && h->range_ms > 0 ? h->range_ms : 0;
     /* Steps over a day are no query's: sample the window as for an
@@ -264,7 +264,7 @@ static int window(rr_ctx *c, pvm_series_set *set, const pvm_series *ser,
 }
 
 /* Runs the hooks for one query and keeps its series and samples. */
-static int fetch_query(rr_ctx *c, const Prometheus__Query *pq,
+static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq,
                        rr_result *out)
 {
     pvm_error *err = &c->res->err;
@@ -403,14 +403,14 @@ static int answer_error(rr_ctx *c)
 }
 
 /* The labels of a series as protobuf labels. */
-static Prometheus__Label **pb_labels(pvm_arena *a, const pvm_series *s)
+static Pvm__Prompb__Label **pb_labels(pvm_arena *a, const pvm_series *s)
 {
-    Prometheus__Label *l = pvm_arena_alloc(a, (s->nlabels + 1) * sizeof(*l));
-    Prometheus__Label **v = pvm_arena_alloc(a, (s->nlabels + 1) * sizeof(*v));
+    Pvm__Prompb__Label *l = pvm_arena_alloc(a, (s->nlabels + 1) * sizeof(*l));
+    Pvm__Prompb__Label **v = pvm_arena_alloc(a, (s->nlabels + 1) * sizeof(*v));
     if (!l || !v)
         return NULL;
     for (size_t i = 0; i < s->nlabels; i++) {
-        prometheus__label__init(&l[i]);
+        pvm__prompb__label__init(&l[i]);
         l[i].name = (char *)s->labels[i].name;
         l[i].value = (char *)s->labels[i].value;
         v[i] = &l[i];
@@ -422,17 +422,17 @@ static Prometheus__Label **pb_labels(pvm_arena *a, const pvm_series *s)
 static int answer_samples(rr_ctx *c, const rr_result *results, size_t nq)
 {
     pvm_arena *a = c->a;
-    Prometheus__ReadResponse rsp = PROMETHEUS__READ_RESPONSE__INIT;
-    Prometheus__QueryResult *qr = pvm_arena_alloc(a, (nq + 1) * sizeof(*qr));
+    Pvm__Prompb__ReadResponse rsp = PVM__PROMPB__READ_RESPONSE__INIT;
+    Pvm__Prompb__QueryResult *qr = pvm_arena_alloc(a, (nq + 1) * sizeof(*qr));
     rsp.results = pvm_arena_alloc(a, (nq + 1) * sizeof(*rsp.results));
     if (!qr || !rsp.results)
         goto nomem;
     rsp.n_results = nq;
     for (size_t q = 0; q < nq; q++) {
         const rr_result *r = &results[q];
-        prometheus__query_result__init(&qr[q]);
+        pvm__prompb__query_result__init(&qr[q]);
         rsp.results[q] = &qr[q];
-        Prometheus__TimeSeries *ts = pvm_arena_alloc(a, (r->n + 1) *
+        Pvm__Prompb__TimeSeries *ts = pvm_arena_alloc(a, (r->n + 1) *
                                                             sizeof(*ts));
         qr[q].timeseries = pvm_arena_alloc(a, (r->n + 1) * sizeof(void *));
         if (!ts || !qr[q].timeseries)
@@ -440,30 +440,30 @@ static int answer_samples(rr_ctx *c, const rr_result *results, size_t nq)
         qr[q].n_timeseries = r->n;
         for (size_t i = 0; i < r->n; i++) {
             const rr_series *rs = &r->series[i];
-            prometheus__time_series__init(&ts[i]);
+            pvm__prompb__time_series__init(&ts[i]);
             qr[q].timeseries[i] = &ts[i];
             ts[i].labels = pb_labels(a, rs->s);
             ts[i].n_labels = rs->s->nlabels;
-            Prometheus__Sample *sm = pvm_arena_alloc(a, rs->n * sizeof(*sm));
+            Pvm__Prompb__Sample *sm = pvm_arena_alloc(a, rs->n * sizeof(*sm));
             ts[i].samples = pvm_arena_alloc(a, rs->n * sizeof(void *));
             if (!ts[i].labels || !sm || !ts[i].samples)
                 goto nomem;
             ts[i].n_samples = rs->n;
             for (size_t k = 0; k < rs->n; k++) {
-                prometheus__sample__init(&sm[k]);
+                pvm__prompb__sample__init(&sm[k]);
                 sm[k].timestamp = rs->p[k].t;
                 sm[k].value = rs->p[k].v;
                 ts[i].samples[k] = &sm[k];
             }
         }
     }
-    size_t len = prometheus__read_response__get_packed_size(&rsp);
+    size_t len = pvm__prompb__read_response__get_packed_size(&rsp);
     uint8_t *raw = pvm_arena_alloc(a, len + 1);
     size_t zlen = snappy_max_compressed_length(len);
     char *z = raw ? pvm_arena_alloc(a, zlen) : NULL;
     if (!z)
         goto nomem;
-    prometheus__read_response__pack(&rsp, raw);
+    pvm__prompb__read_response__pack(&rsp, raw);
     if (snappy_compress((const char *)raw, len, z, &zlen) != SNAPPY_OK) {
         pvm_error_set(&c->res->err, PVM_ERR_INTERNAL, "snappy: cannot "
                                                       "compress the answer");
@@ -479,11 +479,11 @@ nomem:
 
 /* Appends the XOR chunks of rs to cs. */
 static int xor_chunks(pvm_arena *a, const rr_series *rs,
-                      Prometheus__ChunkedSeries *cs, size_t *bytes)
+                      Pvm__Prompb__ChunkedSeries *cs, size_t *bytes)
 {
     size_t nchunks = (rs->n + PVM_XOR_CHUNK_SAMPLES - 1) /
                      PVM_XOR_CHUNK_SAMPLES;
-    Prometheus__Chunk *ch = pvm_arena_alloc(a, (nchunks + 1) * sizeof(*ch));
+    Pvm__Prompb__Chunk *ch = pvm_arena_alloc(a, (nchunks + 1) * sizeof(*ch));
     cs->chunks = pvm_arena_alloc(a, (nchunks + 1) * sizeof(void *));
     if (!ch || !cs->chunks)
         return PVM_ERR_NOMEM;
@@ -493,10 +493,10 @@ static int xor_chunks(pvm_arena *a, const rr_series *rs,
         size_t n = rs->n - k * PVM_XOR_CHUNK_SAMPLES;
         if (n > PVM_XOR_CHUNK_SAMPLES)
             n = PVM_XOR_CHUNK_SAMPLES;
-        prometheus__chunk__init(&ch[k]);
+        pvm__prompb__chunk__init(&ch[k]);
         ch[k].min_time_ms = p[0].t;
         ch[k].max_time_ms = p[n - 1].t;
-        ch[k].type = PROMETHEUS__CHUNK__ENCODING__XOR;
+        ch[k].type = PVM__PROMPB__CHUNK__ENCODING__XOR;
         ch[k].data.data = pvm_xor_encode(a, p, n, &ch[k].data.len);
         if (!ch[k].data.data)
             return PVM_ERR_NOMEM;
@@ -507,19 +507,19 @@ static int xor_chunks(pvm_arena *a, const rr_series *rs,
 }
 
 /* Packs and writes one frame: n series of query qi. */
-static int write_frame(rr_ctx *c, Prometheus__ChunkedSeries **cs,
+static int write_frame(rr_ctx *c, Pvm__Prompb__ChunkedSeries **cs,
                        size_t n, size_t qi)
 {
-    Prometheus__ChunkedReadResponse fr =
-        PROMETHEUS__CHUNKED_READ_RESPONSE__INIT;
+    Pvm__Prompb__ChunkedReadResponse fr =
+        PVM__PROMPB__CHUNKED_READ_RESPONSE__INIT;
     fr.chunked_series = cs;
     fr.n_chunked_series = n;
     fr.query_index = (int64_t)qi;
-    size_t len = prometheus__chunked_read_response__get_packed_size(&fr);
+    size_t len = pvm__prompb__chunked_read_response__get_packed_size(&fr);
     uint8_t *buf = pvm_arena_alloc(c->a, len + PVM_FRAME_HEADER_MAX);
     if (!buf)
         return PVM_ERR_NOMEM;
-    prometheus__chunked_read_response__pack(&fr, buf + PVM_FRAME_HEADER_MAX);
+    pvm__prompb__chunked_read_response__pack(&fr, buf + PVM_FRAME_HEADER_MAX);
     uint8_t head[PVM_FRAME_HEADER_MAX];
     size_t hn = pvm_frame_header(head, buf + PVM_FRAME_HEADER_MAX, len);
     memcpy(buf + PVM_FRAME_HEADER_MAX - hn, head, hn);
@@ -536,7 +536,7 @@ static int write_frame(rr_ctx *c, Prometheus__ChunkedSeries **cs,
 static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
 {
     pvm_arena *a = c->a;
-    Prometheus__ChunkedSeries ***all =
+    Pvm__Prompb__ChunkedSeries ***all =
         pvm_arena_calloc(a, nq + 1, sizeof(*all));
     size_t *bytes = pvm_arena_calloc(a, c->res->nseries + 1, sizeof(*bytes));
     if (!all || !bytes)
@@ -545,12 +545,12 @@ static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
     for (size_t q = 0; q < nq; q++) {
         const rr_result *r = &results[q];
         all[q] = pvm_arena_alloc(a, (r->n + 1) * sizeof(void *));
-        Prometheus__ChunkedSeries *cs =
+        Pvm__Prompb__ChunkedSeries *cs =
             pvm_arena_alloc(a, (r->n + 1) * sizeof(*cs));
         if (!all[q] || !cs)
             goto nomem;
         for (size_t i = 0; i < r->n; i++) {
-            prometheus__chunked_series__init(&cs[i]);
+            pvm__prompb__chunked_series__init(&cs[i]);
             cs[i].labels = pb_labels(a, r->series[i].s);
             cs[i].n_labels = r->series[i].s->nlabels;
             bytes[b] = 0;
@@ -588,14 +588,14 @@ nomem:
 /* Picks the response type: the first accepted one pvm speaks (FIFO, as
  * Prometheus' NegotiateResponseType); SAMPLES when none is listed. -1
  * when none of them is known. */
-static int negotiate(const Prometheus__ReadRequest *rq)
+static int negotiate(const Pvm__Prompb__ReadRequest *rq)
 {
     if (rq->n_accepted_response_types == 0)
-        return PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__SAMPLES;
+        return PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES;
     for (size_t i = 0; i < rq->n_accepted_response_types; i++) {
         int t = (int)rq->accepted_response_types[i];
-        if (t == PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__SAMPLES ||
-            t == PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__STREAMED_XOR_CHUNKS)
+        if (t == PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES ||
+            t == PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__STREAMED_XOR_CHUNKS)
             return t;
     }
     return -1;
@@ -610,7 +610,7 @@ int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
     memset(res, 0, sizeof(*res));
     int64_t timeout = env->cfg->max_query_timeout_ms;
     c.deadline_ns = timeout > 0 ? monotonic_ns() + timeout * 1000000 : 0;
-    Prometheus__ReadRequest *rq =
+    Pvm__Prompb__ReadRequest *rq =
         pvm_remote_read_decode(a, hr->body, hr->body_len, &res->err);
     if (!rq)
         return answer_error(&c);
@@ -637,7 +637,7 @@ int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
         }
         res->nseries += results[i].n;
     }
-    if (type == PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__SAMPLES)
+    if (type == PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES)
         return answer_samples(&c, results, rq->n_queries);
     return answer_chunks(&c, results, rq->n_queries);
 }

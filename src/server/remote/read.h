@@ -37,7 +37,7 @@ int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
 /* Decompresses (snappy block format) and decodes a ReadRequest of len
  * bytes into a (everything it allocates is in a). NULL with err set
  * (PVM_ERR_BAD_DATA, or PVM_ERR_NOMEM when a ran out). */
-Prometheus__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
+Pvm__Prompb__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
                                                 const char *body, size_t len,
                                                 pvm_error *err);
 
@@ -45,7 +45,7 @@ Prometheus__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
  * matchers (regexes compiled, as for PromQL), with the selector printed
  * back as the query text. NULL with err set (PVM_ERR_BAD_DATA for an
  * unknown matcher type or a bad regex). */
-pvm_query *pvm_remote_read_query(pvm_arena *a, const Prometheus__Query *pq,
+pvm_query *pvm_remote_read_query(pvm_arena *a, const Pvm__Prompb__Query *pq,
                                  pvm_error *err);
 
 #endif
