@@ -1,4 +1,4 @@
-/* api_call.c: what the handlers outside api.c share (see api.h):
+/* api_call.c: what the handlers outside api.c share (see api_call.h):
  * parameters, plugin requests and headers of one API call. */
 #include <string.h>
 #include <strings.h>

@@ -1,5 +1,5 @@
 /* log.c: the logger of the server and of plugins (see pvm_log in
- * pvm/plugin.h and the settings in registry.h). One line per message on
+ * pvm/plugin.h and the settings in log.h). One line per message on
  * stderr, "2026-11-24T22:30:00.123Z pvm-fcgi[PID] info: message", built in
  * a local buffer and written with a single write(2) so that lines of
  * concurrent processes never interleave. */

@@ -1,7 +1,8 @@
 /* shm.h: the memory the master shares with its workers: one slot per
  * worker (who it is, the request it is serving and since when) and the
- * self-monitoring counters (metrics_data.h, metrics.h). Mapped MAP_SHARED|MAP_ANONYMOUS
- * once, before the first fork, so every worker sees the same pages.
+ * self-monitoring counters (metrics_data.h, metrics.h). Mapped
+ * MAP_SHARED|MAP_ANONYMOUS once, before the first fork, so every worker
+ * sees the same pages.
  * Counters and timestamps are updated with atomic builtins; strings are
  * written by one process (the slot's owner, or the master) and read racily
  * by others (the master's log line, /metrics), which is harmless. */
