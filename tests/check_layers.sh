@@ -1,8 +1,10 @@
 #!/bin/sh
 # tests/check_layers.sh [SRCDIR]: checks the layering of docs/architecture.md
-# over the #include lines of src/, plugins/ and include/pvm/:
+# over the #include lines of src/, plugins/, tests/plugins/ and
+# include/pvm/:
 #   - no include from a lower layer to a higher one (public < base < promql
-#     < server < process < testkit; plugins see the public headers only);
+#     < server < process < testkit; plugins, the shipped ones and the
+#     test plugins, see the public headers only);
 #   - no include cycle between modules (a module is NAME.c with NAME.h);
 #   - headers are included by name or as <pvm/...>, never by a path that
 #     climbs or names a layer directory ("../x.h", "src/...").
@@ -11,7 +13,7 @@ set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top" || exit 1
 
-files=$(find include/pvm src plugins -type f \
+files=$(find include/pvm src plugins tests/plugins -type f \
     \( -name '*.c' -o -name '*.h' -o -name '*.def' \) | sort)
 [ -n "$files" ] || { echo "check_layers: no sources under $top"; exit 1; }
 
@@ -32,7 +34,7 @@ function layer(p,   d) {
     if (d == "src/server" || d ~ /^src\/server\//) return 3
     if (d == "src/process") return 4
     if (d == "src/testkit") return 5
-    if (d == "plugins") return -1
+    if (d == "plugins" || d == "tests/plugins") return -1
     return 99
 }
 BEGIN {
