@@ -82,6 +82,24 @@ for f in usr/sbin/pvm-fcgi etc/pvm/pvm.ini usr/share/man/man8/pvm-fcgi.8.gz \
 done
 ls "$root"/usr/lib/*/pkgconfig/pvm-testkit.pc >/dev/null 2>&1 &&
     ok "pvm-dev has pvm-testkit.pc" || bad "pvm-dev lacks pvm-testkit.pc"
+# pvm-dev installs one library, the test kit, with pvm_ symbols only, and
+# a plugin author's test links it by pvm-testkit.pc alone.
+libs=$(ls "$root"/usr/lib/*/*.a 2>/dev/null)
+[ "$(basename "$libs")" = libpvmtestkit.a ] &&
+    ok "pvm-dev installs one library, libpvmtestkit.a" ||
+    bad "pvm-dev installs libraries: $libs"
+sh "$top/tests/check_symbols.sh" $libs >"$TMP/symbols.log" 2>&1 &&
+    ok "libpvmtestkit.a exports pvm_ symbols only" ||
+    { bad "libpvmtestkit.a exports other symbols:"; head -20 "$TMP/symbols.log"; }
+pcdir=$(dirname "$(ls "$root"/usr/lib/*/pkgconfig/pvm-testkit.pc | head -1)")
+if cc -o "$TMP/testkit_link" "$top/tests/lib/testkit_link.c" \
+        $(PKG_CONFIG_PATH=$pcdir pkg-config --define-variable=prefix="$root/usr" \
+            --cflags --libs pvm-testkit) >"$TMP/link.log" 2>&1 &&
+        "$TMP/testkit_link" >>"$TMP/link.log" 2>&1; then
+    ok "a plugin test builds and runs against pvm-dev (pvm-testkit.pc)"
+else
+    bad "a plugin test against pvm-dev:"; tail -20 "$TMP/link.log"
+fi
 dpkg-deb -I "$deb" conffiles 2>/dev/null | grep -qx /etc/pvm/pvm.ini &&
     ok "/etc/pvm/pvm.ini is a conffile" || bad "/etc/pvm/pvm.ini is no conffile"
 dpkg-deb -e "$deb" "$TMP/control"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
+#include "engine_internal.h"
 
 /* Accumulator of one group at one step. */
 typedef struct group {

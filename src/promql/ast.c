@@ -1,7 +1,5 @@
 /* ast.c: AST queries shared by the parser, printer and evaluator: types,
  * operator names, structural equality, and the selector walker. */
-#include "config.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -263,7 +263,7 @@ const char *pvm_value_type_name(pvm_value_type t);
 
 /* Canonical PromQL text of e, as Prometheus' String(): allocated in a;
  * NULL when the arena is exhausted. Parsing the result gives an AST equal
- * to e (pvm_expr_equal). */
+ * to e (pvm_expr_equal of tests/promql/equal.h). */
 char *pvm_promql_format(pvm_arena *a, const pvm_expr *e);
 
 /* Collects the vector selector nodes of e in source order, including the
@@ -278,10 +278,6 @@ const pvm_vector_selector *pvm_expr_vector_selector(const pvm_expr *e);
 
 /* The range in ms of a matrix selector or subquery node; 0 otherwise. */
 int64_t pvm_expr_range_ms(const pvm_expr *matrix_selector_node);
-
-/* Structural equality, ignoring positions; matchers compare as sets
- * (the printer sorts them, like Prometheus), NaN equals NaN. */
-bool pvm_expr_equal(const pvm_expr *a, const pvm_expr *b);
 
 /* "+", "and", "atan2", ... and "sum", "count_values", ... */
 const char *pvm_binop_str(pvm_binop op);

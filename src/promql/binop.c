@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
+#include "engine_internal.h"
 
 /* Per step state of a vector/vector operation. */
 typedef struct vv_state {

@@ -4,8 +4,6 @@
  * finalises two things the evaluator relies on: binary nodes between a
  * scalar and anything lose their vector matching (NULL), and the second
  * argument of info() is exempt from the non-empty matcher rule. */
-#include "config.h"
-
 #include <string.h>
 
 #include "functions.h"

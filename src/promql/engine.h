@@ -14,7 +14,7 @@
 #include <pvm/arena.h>
 #include <pvm/error.h>
 
-#include "promql/ast.h"
+#include "ast.h"
 #include "series.h"
 
 /* How the engine asks for the samples of one vector selector. */

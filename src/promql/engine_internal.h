@@ -19,8 +19,8 @@
 #include <pvm/error.h>
 #include <pvm/labels.h>
 
-#include "promql/ast.h"
-#include "promql/engine.h"
+#include "ast.h"
+#include "engine.h"
 
 /* One series of an intermediate result. */
 typedef struct eval_series {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "promql/engine_internal.h"
+#include "engine_internal.h"
 
 int64_t eval_step_ts(const eval_ctx *c, size_t k)
 {

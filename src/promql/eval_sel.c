@@ -7,8 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
-#include "promql/functions.h"
+#include "engine_internal.h"
+#include "functions.h"
 #include "series.h"
 
 /* What the walk knows about the path from the root to a node: the steps

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
+#include "engine_internal.h"
 
 #define NAME_LABEL "__name__"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
-#include "promql/functions.h"
+#include "engine_internal.h"
+#include "functions.h"
 
 /* ---- element-wise ------------------------------------------------------ */
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
-#include "promql/functions.h"
+#include "engine_internal.h"
+#include "functions.h"
 
 typedef struct bucket {
     double ub;     /* upper bound */

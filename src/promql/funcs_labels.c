@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "matcher.h"
-#include "promql/engine_internal.h"
-#include "promql/functions.h"
+#include "engine_internal.h"
+#include "functions.h"
 
 static const char *str_arg(const pvm_call *call, size_t i)
 {

@@ -7,8 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "promql/engine_internal.h"
-#include "promql/functions.h"
+#include "engine_internal.h"
+#include "functions.h"
 
 /* Arguments of one window evaluation. */
 typedef struct win {

@@ -1,7 +1,5 @@
 /* functions.c: the PromQL function table built from functions.def, and its
  * lookup (binary search: the .def file is sorted by name). */
-#include "config.h"
-
 #include <stdint.h>
 #include <string.h>
 

@@ -1,7 +1,5 @@
 /* lex.c: the PromQL lexer (see lex.h). Error messages follow Prometheus'
  * lex.go so that users see the same text. */
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

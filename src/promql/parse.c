@@ -2,8 +2,6 @@
  * the expression grammar: operators (precedence climbing), unary
  * operators, parentheses, function calls and aggregations. Selectors and
  * literals are in parse_sel.c, type checking in check.c. */
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* parse_sel.c: the parts of the PromQL grammar below expressions: vector
  * selectors and label matchers, range selectors and subqueries, offset and
  * @ modifiers, label lists, and number, duration and string literals. */
-#include "config.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

@@ -2,8 +2,6 @@
  * Prometheus' String() methods write it (printer.go): `sum by (a) (x)`,
  * `rate(x[5m])`, durations as model.Duration (`1h30m`), numbers in the
  * shortest form that reads back exactly, matchers sorted. */
-#include "config.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,5 @@
 /* strbuf.c: growable arena strings and Go-compatible quoting (see
  * strbuf.h). */
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

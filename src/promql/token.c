@@ -1,8 +1,6 @@
 /* token.c: what the parser needs to know about tokens besides lexing
  * them: their groups, their description in error messages ("unexpected
  * <op:+>", as Prometheus' Item.desc()), and unquoting of string tokens. */
-#include "config.h"
-
 #include <stdint.h>
 #include <string.h>
 

@@ -13,6 +13,7 @@
 #include <pvm/arena.h>
 
 #include "form.h"
+#include "labels.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

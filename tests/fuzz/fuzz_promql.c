@@ -11,7 +11,8 @@
 
 #include <pvm/arena.h>
 
-#include "promql/ast.h"
+#include "ast.h"
+#include "equal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -47,13 +47,13 @@ static long count_queries(const char *body, size_t len)
         free(raw);
         return -1;
     }
-    Prometheus__ReadRequest *rq =
-        prometheus__read_request__unpack(NULL, n, (uint8_t *)raw);
+    Pvm__Prompb__ReadRequest *rq =
+        pvm__prompb__read_request__unpack(NULL, n, (uint8_t *)raw);
     free(raw);
     if (!rq)
         return -1;
     long q = (long)rq->n_queries;
-    prometheus__read_request__free_unpacked(rq, NULL);
+    pvm__prompb__read_request__free_unpacked(rq, NULL);
     return q;
 }
 
@@ -66,11 +66,11 @@ static void check_samples(const pvm_test_response *r, long nq)
     if (!raw || snappy_uncompress(r->body, r->body_len, raw, &n) !=
                     SNAPPY_OK)
         abort();
-    Prometheus__ReadResponse *rsp =
-        prometheus__read_response__unpack(NULL, n, (uint8_t *)raw);
+    Pvm__Prompb__ReadResponse *rsp =
+        pvm__prompb__read_response__unpack(NULL, n, (uint8_t *)raw);
     if (!rsp || (long)rsp->n_results != nq)
         abort();
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
     free(raw);
 }
 
@@ -93,11 +93,11 @@ static void check_frames(const pvm_test_response *r, long nq)
                        (uint32_t)p[2] << 8 | p[3];
         if (crc != pvm_crc32c(p + 4, len))
             abort();
-        Prometheus__ChunkedReadResponse *fr =
-            prometheus__chunked_read_response__unpack(NULL, len, p + 4);
+        Pvm__Prompb__ChunkedReadResponse *fr =
+            pvm__prompb__chunked_read_response__unpack(NULL, len, p + 4);
         if (!fr || fr->query_index < 0 || fr->query_index >= nq)
             abort();
-        prometheus__chunked_read_response__free_unpacked(fr, NULL);
+        pvm__prompb__chunked_read_response__free_unpacked(fr, NULL);
         p += 4 + len;
     }
 }

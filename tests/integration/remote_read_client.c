@@ -29,16 +29,16 @@ static int die(const char *msg)
 }
 
 /* Parses "name<op>value" into m (pointers into s, which is modified). */
-static void parse_matcher(char *s, Prometheus__LabelMatcher *m)
+static void parse_matcher(char *s, Pvm__Prompb__LabelMatcher *m)
 {
     static const struct {
         const char *op;
-        Prometheus__LabelMatcher__Type type;
-    } ops[] = {{"!~", PROMETHEUS__LABEL_MATCHER__TYPE__NRE},
-               {"=~", PROMETHEUS__LABEL_MATCHER__TYPE__RE},
-               {"!=", PROMETHEUS__LABEL_MATCHER__TYPE__NEQ},
-               {"=", PROMETHEUS__LABEL_MATCHER__TYPE__EQ}};
-    prometheus__label_matcher__init(m);
+        Pvm__Prompb__LabelMatcher__Type type;
+    } ops[] = {{"!~", PVM__PROMPB__LABEL_MATCHER__TYPE__NRE},
+               {"=~", PVM__PROMPB__LABEL_MATCHER__TYPE__RE},
+               {"!=", PVM__PROMPB__LABEL_MATCHER__TYPE__NEQ},
+               {"=", PVM__PROMPB__LABEL_MATCHER__TYPE__EQ}};
+    pvm__prompb__label_matcher__init(m);
     for (size_t i = 0; i < 4; i++) {
         char *p = strstr(s, ops[i].op);
         if (!p)
@@ -56,33 +56,33 @@ static void parse_matcher(char *s, Prometheus__LabelMatcher *m)
 static void post(int port, int64_t start, int64_t end, char **mv, int nm,
                  int type, test_http_response *resp)
 {
-    Prometheus__LabelMatcher m[MAXM], *pm[MAXM];
+    Pvm__Prompb__LabelMatcher m[MAXM], *pm[MAXM];
     if (nm > MAXM)
         die("too many matchers");
     for (int i = 0; i < nm; i++) {
         parse_matcher(mv[i], &m[i]);
         pm[i] = &m[i];
     }
-    Prometheus__Query q = PROMETHEUS__QUERY__INIT;
+    Pvm__Prompb__Query q = PVM__PROMPB__QUERY__INIT;
     q.start_timestamp_ms = start;
     q.end_timestamp_ms = end;
     q.matchers = pm;
     q.n_matchers = (size_t)nm;
-    Prometheus__Query *pq = &q;
-    Prometheus__ReadRequest__ResponseType rt =
-        (Prometheus__ReadRequest__ResponseType)type;
-    Prometheus__ReadRequest rq = PROMETHEUS__READ_REQUEST__INIT;
+    Pvm__Prompb__Query *pq = &q;
+    Pvm__Prompb__ReadRequest__ResponseType rt =
+        (Pvm__Prompb__ReadRequest__ResponseType)type;
+    Pvm__Prompb__ReadRequest rq = PVM__PROMPB__READ_REQUEST__INIT;
     rq.queries = &pq;
     rq.n_queries = 1;
     rq.accepted_response_types = &rt;
     rq.n_accepted_response_types = 1;
-    size_t len = prometheus__read_request__get_packed_size(&rq);
+    size_t len = pvm__prompb__read_request__get_packed_size(&rq);
     uint8_t *raw = malloc(len + 1);
     size_t zlen = snappy_max_compressed_length(len);
     char *z = malloc(zlen);
     if (!raw || !z)
         die("out of memory");
-    prometheus__read_request__pack(&rq, raw);
+    pvm__prompb__read_request__pack(&rq, raw);
     if (snappy_compress((char *)raw, len, z, &zlen) != SNAPPY_OK)
         die("snappy");
     static const char *const headers[] = {
@@ -107,7 +107,7 @@ static void export(int port, const char *name, int64_t start, int64_t end,
 {
     test_http_response resp;
     post(port, start, end, mv, nm,
-         PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__SAMPLES, &resp);
+         PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES, &resp);
     size_t n;
     if (snappy_uncompressed_length(resp.body, resp.body_len, &n) !=
         SNAPPY_OK)
@@ -116,13 +116,13 @@ static void export(int port, const char *name, int64_t start, int64_t end,
     if (!raw || snappy_uncompress(resp.body, resp.body_len, raw, &n) !=
                     SNAPPY_OK)
         die("answer is not snappy");
-    Prometheus__ReadResponse *rsp =
-        prometheus__read_response__unpack(NULL, n, (uint8_t *)raw);
+    Pvm__Prompb__ReadResponse *rsp =
+        pvm__prompb__read_response__unpack(NULL, n, (uint8_t *)raw);
     if (!rsp || rsp->n_results != 1)
         die("answer is not a ReadResponse of one result");
-    const Prometheus__QueryResult *qr = rsp->results[0];
+    const Pvm__Prompb__QueryResult *qr = rsp->results[0];
     for (size_t i = 0; i < qr->n_timeseries; i++) {
-        const Prometheus__TimeSeries *ts = qr->timeseries[i];
+        const Pvm__Prompb__TimeSeries *ts = qr->timeseries[i];
         for (size_t k = 0; k < ts->n_samples; k++) {
             printf("%s{", name);
             const char *sep = "";
@@ -139,7 +139,7 @@ static void export(int port, const char *name, int64_t start, int64_t end,
         }
     }
     printf("# EOF\n");
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
     free(raw);
     test_http_free(&resp);
 }
@@ -148,7 +148,7 @@ static void chunks(int port, int64_t start, int64_t end, char **mv, int nm)
 {
     test_http_response resp;
     post(port, start, end, mv, nm,
-         PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__STREAMED_XOR_CHUNKS, &resp);
+         PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__STREAMED_XOR_CHUNKS, &resp);
     const uint8_t *p = (const uint8_t *)resp.body;
     const uint8_t *endp = p + resp.body_len;
     while (p < endp) {
@@ -164,18 +164,18 @@ static void chunks(int port, int64_t start, int64_t end, char **mv, int nm)
                        (uint32_t)p[2] << 8 | p[3];
         if (crc != pvm_crc32c(p + 4, len))
             die("frame checksum mismatch");
-        Prometheus__ChunkedReadResponse *fr =
-            prometheus__chunked_read_response__unpack(NULL, len, p + 4);
+        Pvm__Prompb__ChunkedReadResponse *fr =
+            pvm__prompb__chunked_read_response__unpack(NULL, len, p + 4);
         if (!fr)
             die("frame is not a ChunkedReadResponse");
         for (size_t s = 0; s < fr->n_chunked_series; s++) {
-            const Prometheus__ChunkedSeries *cs = fr->chunked_series[s];
+            const Pvm__Prompb__ChunkedSeries *cs = fr->chunked_series[s];
             for (size_t l = 0; l < cs->n_labels; l++)
                 if (strcmp(cs->labels[l]->name, "__name__") != 0)
                     printf("%s=%s,", cs->labels[l]->name,
                            cs->labels[l]->value);
             for (size_t c = 0; c < cs->n_chunks; c++) {
-                const Prometheus__Chunk *ch = cs->chunks[c];
+                const Pvm__Prompb__Chunk *ch = cs->chunks[c];
                 printf(" %" PRId64 "-%" PRId64 ":%d:", ch->min_time_ms,
                        ch->max_time_ms, (int)ch->type);
                 for (size_t b = 0; b < ch->data.len; b++)
@@ -183,7 +183,7 @@ static void chunks(int port, int64_t start, int64_t end, char **mv, int nm)
             }
             printf("\n");
         }
-        prometheus__chunked_read_response__free_unpacked(fr, NULL);
+        pvm__prompb__chunked_read_response__free_unpacked(fr, NULL);
         p += 4 + len;
     }
     test_http_free(&resp);

@@ -1,7 +1,7 @@
 /* tests/plugins/table.c: the compile-time plugin table of the test binary
  * tests/pvm-fcgi-test: the shipped example plugin plus the test fixture
  * and the chaos plugin.
- * src/main.c finds it through the symbol pvm_plugin_table. */
+ * src/process/main.c finds it through the symbol pvm_plugin_table. */
 #include <stddef.h>
 
 #include <pvm/pvm.h>

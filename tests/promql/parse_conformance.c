@@ -20,7 +20,7 @@
 
 #include <pvm/arena.h>
 
-#include "promql/ast.h"
+#include "ast.h"
 
 #ifndef PVM_PROMQLTEST_DEFAULT_DIR
 #define PVM_PROMQLTEST_DEFAULT_DIR "../shared/promqltest"

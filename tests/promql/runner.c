@@ -24,9 +24,9 @@
 #include <pvm/arena.h>
 
 #include "labels.h"
-#include "promql/ast.h"
-#include "promql/engine.h"
-#include "promql/functions.h"
+#include "ast.h"
+#include "engine.h"
+#include "functions.h"
 #include "series.h"
 
 #ifndef PVM_PROMQLTEST_DEFAULT_DIR

@@ -1,6 +1,6 @@
 /* json_ref.c: the previous pvm_format_float and pvm_format_timestamp,
  * kept for the tests as the reference that the fast versions in
- * src/json.c must match byte for byte. Slow and simple: the shortest
+ * src/base/json.c must match byte for byte. Slow and simple: the shortest
  * digits are found by trying 15, 16 and 17 significant digits with
  * snprintf("%.*e") and reading each candidate back with strtod. */
 #include <float.h>

@@ -20,6 +20,7 @@
 #include <pvm/testkit.h>
 
 #include "api.h"
+#include "metrics.h"
 #include "registry.h"
 #include "shm.h"
 

@@ -15,8 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Through registry.h: a plain "config.h" here would find autoconf's
- * config.h of the build tree (-I.) before src/config.h. */
+/* registry.h includes the INI module's config.h (src/server/). */
 #include "registry.h"
 
 /* Loads text as "pvm.ini"; fails the test on error. */

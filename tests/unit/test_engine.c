@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "labels.h"
-#include "promql/engine.h"
-#include "promql/engine_internal.h"
+#include "engine.h"
+#include "engine_internal.h"
 #include "series.h"
 
 /* Double-precision, NaN-aware equality (cmocka compares floats). */

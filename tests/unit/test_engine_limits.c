@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "labels.h"
-#include "promql/engine.h"
+#include "engine.h"
 #include "series.h"
 
 /* Series in the big inputs. */

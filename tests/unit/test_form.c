@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "form.h"
+#include "labels.h"
 #include "testutil.h"
 
 static int setup(void **state)

@@ -17,7 +17,7 @@
 
 #include "json.h"
 #include "output.h"
-#include "promql/ast.h"
+#include "ast.h"
 
 extern const pvm_plugin_type pvm_plugin_example;
 

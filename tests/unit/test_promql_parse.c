@@ -4,7 +4,7 @@
  * table and the selector walker. */
 #include "test_promql_util.h"
 
-#include "promql/functions.h"
+#include "functions.h"
 
 /* Every query here must parse and survive print -> parse. */
 static const char *const accepted[] = {

@@ -15,7 +15,8 @@
 
 #include <pvm/arena.h>
 
-#include "promql/ast.h"
+#include "ast.h"
+#include "equal.h"
 
 /* Fixture: one arena per test. */
 static inline int arena_setup(void **state)

@@ -75,16 +75,16 @@ static int teardown(void **state)
 
 /* One query under construction. */
 typedef struct tq {
-    Prometheus__Query q;
-    Prometheus__ReadHints h;
-    Prometheus__LabelMatcher m[MAXM];
-    Prometheus__LabelMatcher *pm[MAXM];
+    Pvm__Prompb__Query q;
+    Pvm__Prompb__ReadHints h;
+    Pvm__Prompb__LabelMatcher m[MAXM];
+    Pvm__Prompb__LabelMatcher *pm[MAXM];
 } tq;
 
 static void tq_init(tq *t, int64_t start, int64_t end, int64_t step)
 {
-    prometheus__query__init(&t->q);
-    prometheus__read_hints__init(&t->h);
+    pvm__prompb__query__init(&t->q);
+    pvm__prompb__read_hints__init(&t->h);
     t->q.start_timestamp_ms = start;
     t->q.end_timestamp_ms = end;
     t->h.start_ms = start;
@@ -94,12 +94,12 @@ static void tq_init(tq *t, int64_t start, int64_t end, int64_t step)
     t->q.matchers = t->pm;
 }
 
-static void tq_match(tq *t, Prometheus__LabelMatcher__Type type,
+static void tq_match(tq *t, Pvm__Prompb__LabelMatcher__Type type,
                      const char *name, const char *value)
 {
     size_t i = t->q.n_matchers++;
     assert_true(i < MAXM);
-    prometheus__label_matcher__init(&t->m[i]);
+    pvm__prompb__label_matcher__init(&t->m[i]);
     t->m[i].type = type;
     t->m[i].name = (char *)name;
     t->m[i].value = (char *)value;
@@ -110,25 +110,25 @@ static void tq_match(tq *t, Prometheus__LabelMatcher__Type type,
 static char *encode(tq *qs, size_t n, const int *types, size_t ntypes,
                     size_t *len)
 {
-    Prometheus__ReadRequest rq = PROMETHEUS__READ_REQUEST__INIT;
-    Prometheus__Query *pq[8];
-    Prometheus__ReadRequest__ResponseType rt[4];
+    Pvm__Prompb__ReadRequest rq = PVM__PROMPB__READ_REQUEST__INIT;
+    Pvm__Prompb__Query *pq[8];
+    Pvm__Prompb__ReadRequest__ResponseType rt[4];
     assert_true(n <= 8 && ntypes <= 4);
     for (size_t i = 0; i < n; i++)
         pq[i] = &qs[i].q;
     for (size_t i = 0; i < ntypes; i++)
-        rt[i] = (Prometheus__ReadRequest__ResponseType)types[i];
+        rt[i] = (Pvm__Prompb__ReadRequest__ResponseType)types[i];
     rq.queries = pq;
     rq.n_queries = n;
     rq.accepted_response_types = rt;
     rq.n_accepted_response_types = ntypes;
-    size_t raw_len = prometheus__read_request__get_packed_size(&rq);
+    size_t raw_len = pvm__prompb__read_request__get_packed_size(&rq);
     uint8_t *raw = malloc(raw_len + 1);
     size_t zlen = snappy_max_compressed_length(raw_len);
     char *z = malloc(zlen);
     assert_non_null(raw);
     assert_non_null(z);
-    prometheus__read_request__pack(&rq, raw);
+    pvm__prompb__read_request__pack(&rq, raw);
     assert_int_equal(snappy_compress((char *)raw, raw_len, z, &zlen),
                      SNAPPY_OK);
     free(raw);
@@ -146,7 +146,7 @@ static pvm_test_response *post(void **state, const char *body, size_t len)
 }
 
 /* Sends n queries accepting SAMPLES and returns the decoded answer. */
-static Prometheus__ReadResponse *read_samples(void **state, tq *qs, size_t n)
+static Pvm__Prompb__ReadResponse *read_samples(void **state, tq *qs, size_t n)
 {
     size_t len;
     char *body = encode(qs, n, NULL, 0, &len);
@@ -167,8 +167,8 @@ static Prometheus__ReadResponse *read_samples(void **state, tq *qs, size_t n)
     assert_non_null(raw);
     assert_int_equal(snappy_uncompress(r->body, r->body_len, raw, &raw_len),
                      SNAPPY_OK);
-    Prometheus__ReadResponse *rsp =
-        prometheus__read_response__unpack(NULL, raw_len, (uint8_t *)raw);
+    Pvm__Prompb__ReadResponse *rsp =
+        pvm__prompb__read_response__unpack(NULL, raw_len, (uint8_t *)raw);
     assert_non_null(rsp);
     free(raw);
     pvm_test_response_free(r);
@@ -188,7 +188,7 @@ static void expect_error(pvm_test_response *r, int status, const char *needle)
     pvm_test_response_free(r);
 }
 
-static const char *label(const Prometheus__TimeSeries *ts, const char *name)
+static const char *label(const Pvm__Prompb__TimeSeries *ts, const char *name)
 {
     for (size_t i = 0; i < ts->n_labels; i++)
         if (strcmp(ts->labels[i]->name, name) == 0)
@@ -222,24 +222,24 @@ static void test_several_queries(void **state)
     tq qs[3];
     int64_t start = T0 - 60000, end = T0;
     tq_init(&qs[0], start, end, 0);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "sine");
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "type", "sine");
     tq_init(&qs[1], start, end, 0);
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__RE, "__name__",
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__RE, "__name__",
              "prometheus_virtual_.*");
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__NEQ, "amplitude", "1");
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__NRE, "type", "s.*");
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__NEQ, "amplitude", "1");
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__NRE, "type", "s.*");
     tq_init(&qs[2], start, end, 0);
-    tq_match(&qs[2], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__",
+    tq_match(&qs[2], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__",
              "no_such_metric");
-    Prometheus__ReadResponse *rsp = read_samples(state, qs, 3);
+    Pvm__Prompb__ReadResponse *rsp = read_samples(state, qs, 3);
     assert_int_equal(rsp->n_results, 3);
     assert_int_equal(rsp->results[0]->n_timeseries, 3);  /* 3 amplitudes */
     assert_int_equal(rsp->results[1]->n_timeseries, 2);  /* cosine 5, 10 */
     assert_int_equal(rsp->results[2]->n_timeseries, 0);
     for (size_t q = 0; q < 2; q++) {
         for (size_t i = 0; i < rsp->results[q]->n_timeseries; i++) {
-            const Prometheus__TimeSeries *ts =
+            const Pvm__Prompb__TimeSeries *ts =
                 rsp->results[q]->timeseries[i];
             assert_string_equal(label(ts, "__name__"), METRIC);
             assert_string_equal(label(ts, "type"), q ? "cosine" : "sine");
@@ -255,14 +255,14 @@ static void test_several_queries(void **state)
                 assert_int_equal(t, end - (int64_t)(4 - k) * 15000);
             }
             /* the values pvm's own query API gives at those times */
-            const Prometheus__Sample *last = ts->samples[4];
+            const Pvm__Prompb__Sample *last = ts->samples[4];
             double want = query_value(state, label(ts, "type"),
                                       label(ts, "amplitude"),
                                       last->timestamp);
             assert_true(last->value == want);
         }
     }
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
 }
 
 /* A range query's hints: the step of the query, so that the samples fall
@@ -271,13 +271,13 @@ static void test_range_hints(void **state)
 {
     tq q;
     tq_init(&q, T0 - 600000, T0, 60000);
-    tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
-    tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "sawtooth");
-    tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "amplitude", "10");
-    Prometheus__ReadResponse *rsp = read_samples(state, &q, 1);
+    tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "type", "sawtooth");
+    tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "amplitude", "10");
+    Pvm__Prompb__ReadResponse *rsp = read_samples(state, &q, 1);
     assert_int_equal(rsp->n_results, 1);
     assert_int_equal(rsp->results[0]->n_timeseries, 1);
-    const Prometheus__TimeSeries *ts = rsp->results[0]->timeseries[0];
+    const Pvm__Prompb__TimeSeries *ts = rsp->results[0]->timeseries[0];
     assert_int_equal(ts->n_samples, 11);
     for (size_t k = 0; k < 11; k++) {
         int64_t t = ts->samples[k]->timestamp;
@@ -285,7 +285,7 @@ static void test_range_hints(void **state)
         assert_true(ts->samples[k]->value ==
                     query_value(state, "sawtooth", "10", t));
     }
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
 }
 
 /* Hints no query sends (steps and ranges of years, negative ones) are
@@ -299,44 +299,44 @@ static void test_absurd_hints(void **state)
         tq q;
         tq_init(&q, T0 - 60000, T0, steps[i]);
         q.h.range_ms = ranges[i];
-        tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
-        tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "sine");
-        tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "amplitude", "1");
-        Prometheus__ReadResponse *rsp = read_samples(state, &q, 1);
-        const Prometheus__TimeSeries *ts = rsp->results[0]->timeseries[0];
+        tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+        tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "type", "sine");
+        tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "amplitude", "1");
+        Pvm__Prompb__ReadResponse *rsp = read_samples(state, &q, 1);
+        const Pvm__Prompb__TimeSeries *ts = rsp->results[0]->timeseries[0];
         /* 15 s anchored at the end; for the 3 ms range 1 ms, grown to
          * 2 ms by the limit of 50,000 timestamps per fetch */
         assert_int_equal(ts->n_samples, i == 3 ? 30001 : 5);
         assert_int_equal(ts->samples[ts->n_samples - 1]->timestamp, T0);
-        prometheus__read_response__free_unpacked(rsp, NULL);
+        pvm__prompb__read_response__free_unpacked(rsp, NULL);
     }
 }
 
 /* No queries, a window that ends before it starts, nothing matching. */
 static void test_empty_results(void **state)
 {
-    Prometheus__ReadResponse *rsp = read_samples(state, NULL, 0);
+    Pvm__Prompb__ReadResponse *rsp = read_samples(state, NULL, 0);
     assert_int_equal(rsp->n_results, 0);
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
     tq qs[2];
     tq_init(&qs[0], T0, T0 - 1, 0);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
     tq_init(&qs[1], T0 - 60000, T0, 0);
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "triangle");
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "type", "triangle");
     rsp = read_samples(state, qs, 2);
     assert_int_equal(rsp->n_results, 2);
     assert_int_equal(rsp->results[0]->n_timeseries, 0);
     assert_int_equal(rsp->results[1]->n_timeseries, 0);
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
 }
 
 static void test_bad_regex(void **state)
 {
     tq qs[2];
     tq_init(&qs[0], T0 - 60000, T0, 0);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
     tq_init(&qs[1], T0 - 60000, T0, 0);
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__RE, "type", "sin(e");
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__RE, "type", "sin(e");
     size_t len;
     char *body = encode(qs, 2, NULL, 0, &len);
     expect_error(post(state, body, len), 400, "invalid regular expression");
@@ -347,7 +347,7 @@ static void test_bad_matcher_type(void **state)
 {
     tq q;
     tq_init(&q, T0 - 60000, T0, 0);
-    tq_match(&q, (Prometheus__LabelMatcher__Type)7, "type", "sine");
+    tq_match(&q, (Pvm__Prompb__LabelMatcher__Type)7, "type", "sine");
     size_t len;
     char *body = encode(&q, 1, NULL, 0, &len);
     expect_error(post(state, body, len), 400, "invalid matcher type 7");
@@ -360,21 +360,21 @@ static void test_sample_limit(void **state)
 {
     tq qs[2];
     tq_init(&qs[0], T0 - 300000, T0, 0);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
     size_t len;
     char *body = encode(qs, 1, NULL, 0, &len);
     expect_error(post(state, body, len), 400, "exceeded sample limit (100)");
     free(body);
     for (int i = 0; i < 2; i++) {
         tq_init(&qs[i], T0 - 300000, T0, 0);
-        tq_match(&qs[i], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type",
+        tq_match(&qs[i], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "type",
                  "square");
-        tq_match(&qs[i], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__",
+        tq_match(&qs[i], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__",
                  METRIC);
     }
-    Prometheus__ReadResponse *rsp = read_samples(state, qs, 1);
+    Pvm__Prompb__ReadResponse *rsp = read_samples(state, qs, 1);
     assert_int_equal(rsp->results[0]->n_timeseries, 3);
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
     body = encode(qs, 2, NULL, 0, &len);
     expect_error(post(state, body, len), 400, "exceeded sample limit");
     free(body);
@@ -400,7 +400,7 @@ static void test_garbage(void **state)
     /* a truncated valid request */
     tq q;
     tq_init(&q, T0 - 60000, T0, 0);
-    tq_match(&q, PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&q, PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
     size_t len;
     char *body = encode(&q, 1, NULL, 0, &len);
     expect_error(post(state, body, len - 3), 400, "snappy");
@@ -414,9 +414,9 @@ static void test_garbage(void **state)
     expect_error(post(state, body, len), 400, "response types");
     free(body);
     /* still serving */
-    Prometheus__ReadResponse *rsp = read_samples(state, &q, 1);
+    Pvm__Prompb__ReadResponse *rsp = read_samples(state, &q, 1);
     assert_int_equal(rsp->results[0]->n_timeseries, 12);
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
 }
 
 /* max_request_memory = 16M: 12 series x 36,001 samples do not fit (400,
@@ -426,19 +426,19 @@ static void test_memory_and_timeout(void **state)
 {
     tq qs[2];
     tq_init(&qs[0], T0 - 36000000, T0, 1000);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
     size_t len;
     char *body = encode(qs, 1, NULL, 0, &len);
     expect_error(post(state, body, len), 400, "too much memory");
     free(body);
     /* 1 series x 36,001 samples fits, and takes well over 1 ms */
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "type", "sine");
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "amplitude", "1");
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "type", "sine");
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "amplitude", "1");
     tq_init(&qs[1], T0 - 60000, T0, 0);
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
-    Prometheus__ReadResponse *rsp = read_samples(state, qs, 1);
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    Pvm__Prompb__ReadResponse *rsp = read_samples(state, qs, 1);
     assert_int_equal(rsp->results[0]->timeseries[0]->n_samples, 36001);
-    prometheus__read_response__free_unpacked(rsp, NULL);
+    pvm__prompb__read_response__free_unpacked(rsp, NULL);
     body = encode(qs, 2, NULL, 0, &len);
     expect_error(post(state, body, len), 503, "timed out");
     free(body);
@@ -576,17 +576,19 @@ static void test_xor_chunks(void **state)
     tq qs[2];
     int64_t start = T0 - 3600000, end = T0;
     tq_init(&qs[0], start, end, 1000);  /* 1 s step: 3601 samples */
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
-    tq_match(&qs[0], PROMETHEUS__LABEL_MATCHER__TYPE__RE, "type", "sine|square");
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__RE, "type",
+             "sine|square");
     tq_init(&qs[1], start, end, 0);
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
-    tq_match(&qs[1], PROMETHEUS__LABEL_MATCHER__TYPE__EQ, "amplitude", "5");
-    Prometheus__ReadResponse *want = read_samples(state, qs, 2);
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
+    tq_match(&qs[1], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "amplitude", "5");
+    Pvm__Prompb__ReadResponse *want = read_samples(state, qs, 2);
     assert_int_equal(want->results[0]->n_timeseries, 6);
     assert_int_equal(want->results[1]->n_timeseries, 4);
 
-    int types[] = {PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__STREAMED_XOR_CHUNKS,
-                   PROMETHEUS__READ_REQUEST__RESPONSE_TYPE__SAMPLES};
+    int types[] = {
+        PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__STREAMED_XOR_CHUNKS,
+        PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES};
     size_t len;
     char *body = encode(qs, 2, types, 2, &len);
     pvm_test_response *r = post(state, body, len);
@@ -606,16 +608,16 @@ static void test_xor_chunks(void **state)
         p += br.pos / 8;
         assert_true(p + 4 + flen <= endp);
         assert_int_equal(be32(p), pvm_crc32c(p + 4, flen));
-        Prometheus__ChunkedReadResponse *fr =
-            prometheus__chunked_read_response__unpack(NULL, flen, p + 4);
+        Pvm__Prompb__ChunkedReadResponse *fr =
+            pvm__prompb__chunked_read_response__unpack(NULL, flen, p + 4);
         assert_non_null(fr);
         p += 4 + flen;
         frames++;
         size_t qi = (size_t)fr->query_index;
         assert_true(qi < 2);
         for (size_t s = 0; s < fr->n_chunked_series; s++) {
-            const Prometheus__ChunkedSeries *cs = fr->chunked_series[s];
-            const Prometheus__TimeSeries *ts =
+            const Pvm__Prompb__ChunkedSeries *cs = fr->chunked_series[s];
+            const Pvm__Prompb__TimeSeries *ts =
                 want->results[qi]->timeseries[seen[qi]++];
             assert_int_equal(cs->n_labels, ts->n_labels);
             for (size_t k = 0; k < ts->n_labels; k++)
@@ -623,8 +625,8 @@ static void test_xor_chunks(void **state)
                                     ts->labels[k]->value);
             size_t k = 0;
             for (size_t c = 0; c < cs->n_chunks; c++) {
-                const Prometheus__Chunk *ch = cs->chunks[c];
-                assert_int_equal(ch->type, PROMETHEUS__CHUNK__ENCODING__XOR);
+                const Pvm__Prompb__Chunk *ch = cs->chunks[c];
+                assert_int_equal(ch->type, PVM__PROMPB__CHUNK__ENCODING__XOR);
                 size_t n = xor_decode(ch->data.data, ch->data.len, t, v,
                                       PVM_XOR_CHUNK_SAMPLES);
                 assert_true(n > 0);
@@ -641,13 +643,13 @@ static void test_xor_chunks(void **state)
             if (qi == 0)
                 assert_int_equal(cs->n_chunks, (3601 + 119) / 120);
         }
-        prometheus__chunked_read_response__free_unpacked(fr, NULL);
+        pvm__prompb__chunked_read_response__free_unpacked(fr, NULL);
     }
     assert_int_equal(seen[0], 6);
     assert_int_equal(seen[1], 4);
     assert_true(frames >= 2);
     pvm_test_response_free(r);
-    prometheus__read_response__free_unpacked(want, NULL);
+    pvm__prompb__read_response__free_unpacked(want, NULL);
 }
 
 /* Values whose XOR deltas use every encoding path: the same value, the

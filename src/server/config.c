@@ -1,0 +1,964 @@
+/* config.c: loads pvm.ini with inih (see config.h). [server] keys are
+ * checked and parsed into pvm_server_config as they are read; every
+ * section is also kept as an ordered key/value list with line numbers for
+ * the plugin instances (registry.c). Errors name the file and the line:
+ *     pvm.ini:12: [server] max_body_bytes: not a size: 'x'              */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "params.h"
+#include "log.h"
+
+#ifndef PVM_SYSCONFDIR
+#define PVM_SYSCONFDIR "/etc"
+#endif
+
+/* Longest message part a setter writes ("not a size: '...'"). */
+#define CONFIG_WHY_MAX 320
+
+/* Number of [server] keys (server_keys, at the bottom, has one more entry:
+ * the NULL terminator). */
+#define SERVER_NKEYS 17
+
+struct server_key;
+
+/* Parses value into the field of s that k describes. 0, or -1 with a
+ * message in why ("not a size: 'x'"). */
+typedef int (*server_setter)(pvm_server_config *s, const struct server_key *k,
+                             const char *value, char *why, size_t whylen);
+
+/* One [server] key, nginx style: name, generic setter, field offset. */
+struct server_key {
+    const char *name;    /* key as written in pvm.ini */
+    server_setter set;   /* parses and stores the value */
+    size_t offset;       /* offsetof the field in pvm_server_config */
+    int64_t min;         /* smallest accepted value of a number */
+};
+
+/* State of one parse, shared by the inih reader and handler. */
+struct parse_state {
+    pvm_config *cfg;    /* the config being built */
+    const char *text;   /* whole input */
+    size_t len;         /* bytes in text */
+    size_t pos;         /* offset of the next line to hand to inih */
+    int line;           /* number of the line last handed to inih */
+    long cur;           /* index of the current section, -1 before any */
+    bool failed;        /* an error was recorded: stop reading */
+    pvm_error err;      /* the first error */
+    size_t *names;      /* hash set of the section names so far: section
+                           index + 1 per slot, 0 when empty (the
+                           duplicate check in O(1), not O(sections)) */
+    size_t names_cap;   /* slots, a power of 2, at most half used */
+};
+
+static const struct server_key server_keys[SERVER_NKEYS + 1];
+
+/* Arrays of sections and entries grow by doubling without a capacity
+ * field: an array of n elements has room for the next power of two (at
+ * least 4), so it grows when n is 0, 4, 8, 16, ... (amortised O(1) per
+ * key, not a copy of the whole array per key). */
+static bool needs_growth(size_t n)
+{
+    return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static size_t grown(size_t n)
+{
+    return n ? 2 * n : 4;
+}
+
+static int parse_fail(struct parse_state *st, int code, const char *fmt, ...)
+    PVM_PRINTF(3, 4);
+
+/* Public functions */
+
+const char *pvm_config_default_path(void)
+{
+    return PVM_SYSCONFDIR "/pvm/pvm.ini";
+}
+
+static pvm_config *config_parse(const char *text, size_t len, const char *name,
+                                pvm_error *err);
+
+/* Reads the whole file, then parses it as a string: config files are
+ * small, and one reader serves both entry points. The file is opened
+ * without blocking (a FIFO would wait for a writer) and must be a
+ * regular file of at most PVM_CONFIG_MAX_BYTES (it may grow while read:
+ * the read stops one byte past the cap). */
+pvm_config *pvm_config_load(const char *path, pvm_error *err)
+{
+    pvm_config *c = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot open %s: %s", path,
+                      strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        pvm_error_set(err, PVM_ERR_BAD_DATA,
+                      "%s: not a regular file (it is a %s); give the path "
+                      "of an INI file", path,
+                      S_ISDIR(sb.st_mode)    ? "directory"
+                      : S_ISFIFO(sb.st_mode) ? "FIFO"
+                      : S_ISSOCK(sb.st_mode) ? "socket"
+                      : S_ISCHR(sb.st_mode)  ? "character device"
+                      : S_ISBLK(sb.st_mode)  ? "block device"
+                                             : "special file");
+        goto out;
+    }
+    if (sb.st_size > PVM_CONFIG_MAX_BYTES)
+        goto too_big;
+    if (!(buf = malloc(PVM_CONFIG_MAX_BYTES + 1))) {
+        pvm_error_set(err, PVM_ERR_INTERNAL, "cannot read %s: %s", path,
+                      strerror(ENOMEM));
+        goto out;
+    }
+    while (len <= PVM_CONFIG_MAX_BYTES) {
+        ssize_t n = read(fd, buf + len, PVM_CONFIG_MAX_BYTES + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot read %s: %s", path,
+                          strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > PVM_CONFIG_MAX_BYTES)
+        goto too_big;
+    c = config_parse(buf, len, path, err);
+    goto out;
+too_big:
+    pvm_error_set(err, PVM_ERR_BAD_DATA,
+                  "%s: too large (more than %d bytes): a configuration file "
+                  "is a few kilobytes", path, PVM_CONFIG_MAX_BYTES);
+out:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return c;
+}
+
+pvm_config *pvm_config_load_string(const char *text, const char *name,
+                                   pvm_error *err)
+{
+    return config_parse(text, strlen(text), name, err);
+}
+
+void pvm_config_free(pvm_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nsections; i++) {
+        pvm_config_section *sec = &c->sections[i];
+        for (size_t j = 0; j < sec->nentries; j++) {
+            free(sec->entries[j].key);
+            free(sec->entries[j].value);
+        }
+        free(sec->entries);
+        free(sec->name);
+    }
+    free(c->sections);
+    free(c->server.listen);
+    free(c->server.api_url_prefix);
+    free(c->server.metrics_path);
+    free(c->server.trusted_proxies);
+    free(c->server.trusted_proxies_text);
+    free(c->path);
+    free(c);
+}
+
+const pvm_config_section *pvm_config_section_find(const pvm_config *c,
+                                                  const char *name)
+{
+    for (size_t i = 0; c && i < c->nsections; i++)
+        if (strcmp(c->sections[i].name, name) == 0)
+            return &c->sections[i];
+    return NULL;
+}
+
+const char *pvm_config_get(const pvm_config *c, const char *section,
+                           const char *key)
+{
+    const pvm_config_section *sec = pvm_config_section_find(c, section);
+    if (!sec)
+        return NULL;
+    for (size_t j = sec->nentries; j-- > 0;)
+        if (strcmp(sec->entries[j].key, key) == 0)
+            return sec->entries[j].value;
+    return NULL;
+}
+
+/* Digits, then at most one suffix. Overflow is an error. */
+int pvm_config_parse_size(const char *s, size_t *out)
+{
+    size_t v = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return PVM_ERR_BAD_DATA;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (SIZE_MAX - 9) / 10)
+            return PVM_ERR_BAD_DATA;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    unsigned shift = 0;
+    switch (*p) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    default:
+        return PVM_ERR_BAD_DATA;
+    }
+    if (*p && p[1])
+        return PVM_ERR_BAD_DATA;
+    if (shift && v > (SIZE_MAX >> shift))
+        return PVM_ERR_BAD_DATA;
+    *out = v << shift;
+    return 0;
+}
+
+/* Parsing */
+
+/* Records the first error as "FILE:LINE: message" and stops the parse. */
+static int parse_fail(struct parse_state *st, int code, const char *fmt, ...)
+{
+    char msg[sizeof(st->err.msg)];
+    va_list ap;
+    if (st->failed)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pvm_error_set(&st->err, code, "%s:%d: %s", st->cfg->path, st->line, msg);
+    st->failed = true;
+    return -1;
+}
+
+static void server_defaults(pvm_server_config *s)
+{
+    s->listen = NULL;
+    s->max_body_bytes = (size_t)1 << 20;
+    s->log_level = PVM_LOG_INFO;
+    s->access_log_level = PVM_LOG_INFO;
+    s->access_log_off = false;
+    s->max_request_memory = (size_t)1 << 30;
+    s->max_samples = 50000000;
+    s->lookback_delta_ms = 5 * 60 * 1000;
+    s->workers = 0;
+    s->request_timeout_ms = 60 * 1000;
+    s->max_query_timeout_ms = 50 * 1000; /* < 5/6 of request_timeout */
+    s->shutdown_timeout_ms = 30 * 1000;
+    s->request_read_timeout_ms = 5 * 1000;
+    s->keepalive_timeout_ms = 75 * 1000;
+}
+
+/* [A-Za-z0-9_.-]+ */
+static bool is_plugin_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+              *s == '-'))
+            return false;
+    return true;
+}
+
+/* Starts a section from a header line "[...]" (len bytes, no newline):
+ * checks the name and that it is not a duplicate, appends it. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of section name in st->names (growing the set first if
+ * needed): *dup is set to the section of that name when there is one,
+ * else the slot is empty and takes the new section. NULL when out of
+ * memory. */
+static size_t *name_slot(struct parse_state *st, const char *name,
+                         const pvm_config_section **dup)
+{
+    const pvm_config *c = st->cfg;
+    if (2 * (c->nsections + 1) > st->names_cap) {
+        size_t cap = st->names_cap ? 2 * st->names_cap : 64;
+        size_t *set = calloc(cap, sizeof(*set));
+        if (!set)
+            return NULL;
+        for (size_t i = 0; i < c->nsections; i++) {
+            size_t k = name_hash(c->sections[i].name) & (cap - 1);
+            while (set[k])
+                k = (k + 1) & (cap - 1);
+            set[k] = i + 1;
+        }
+        free(st->names);
+        st->names = set;
+        st->names_cap = cap;
+    }
+    size_t mask = st->names_cap - 1;
+    for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+        size_t v = st->names[k];
+        if (!v || strcmp(c->sections[v - 1].name, name) == 0) {
+            *dup = v ? &c->sections[v - 1] : NULL;
+            return &st->names[k];
+        }
+    }
+}
+
+static int section_start(struct parse_state *st, const char *hdr, size_t len)
+{
+    pvm_config *c = st->cfg;
+    const char *close = memchr(hdr, ']', len);
+    if (!close)
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "unterminated section header '%.*s' (missing ']')",
+                          (int)len, hdr);
+    if (close + 1 != hdr + len)
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "unexpected text after section header: '%.*s'",
+                          (int)(hdr + len - close - 1), close + 1);
+    size_t nlen = (size_t)(close - hdr - 1);
+    char *name = strndup(hdr + 1, nlen);
+    if (!name)
+        return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+    if (strncmp(name, "plugin:", 7) == 0) {
+        if (!is_plugin_name(name + 7)) {
+            parse_fail(st, PVM_ERR_BAD_DATA,
+                       "invalid plugin name '%s' in [%s] (use letters, "
+                       "digits, '_', '.' and '-')",
+                       name + 7, name);
+            goto fail;
+        }
+    } else if (strcmp(name, "server") != 0) {
+        parse_fail(st, PVM_ERR_BAD_DATA,
+                   "unknown section [%s] (expected [server] or "
+                   "[plugin:NAME])",
+                   name);
+        goto fail;
+    }
+    const pvm_config_section *dup = NULL;
+    size_t *slot = name_slot(st, name, &dup);
+    if (!slot) {
+        parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    if (dup) {
+        parse_fail(st, PVM_ERR_BAD_DATA,
+                   "duplicate section [%s] (first on line %d)", name,
+                   dup->line);
+        goto fail;
+    }
+    pvm_config_section *secs = c->sections;
+    if (needs_growth(c->nsections)) {
+        secs = realloc(secs, grown(c->nsections) * sizeof(*secs));
+        if (!secs) {
+            parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+            goto fail;
+        }
+        c->sections = secs;
+    }
+    secs[c->nsections] = (pvm_config_section){.name = name, .line = st->line};
+    st->cur = (long)c->nsections++;
+    *slot = c->nsections;
+    return 0;
+fail:
+    free(name);
+    return -1;
+}
+
+/* The inih reader, fgets style: hands out one line of the input per call
+ * and counts them, so st->line is the line inih parses next and the
+ * handler runs for. It also does what Debian's libinih cannot be told to:
+ *  - strips `;` and `#` comments (at the start or after whitespace) and
+ *    leading whitespace, so indented lines are never continuation lines
+ *    (multi-line values are not supported: such a line is a syntax error);
+ *  - records section headers with their line (inih does not report
+ *    sections, and empty ones must exist too);
+ *  - rejects syntax errors and overlong lines at once, with a message.
+ * Returns NULL at the end of input or after an error. */
+static char *config_read_line(char *str, int num, void *stream)
+{
+    struct parse_state *st = stream;
+    if (st->failed || st->pos >= st->len)
+        return NULL;
+    const char *p = st->text + st->pos;
+    size_t avail = st->len - st->pos;
+    const char *nl = memchr(p, '\n', avail);
+    size_t len = nl ? (size_t)(nl - p) : avail;
+    st->pos += nl ? len + 1 : len;
+    st->line++;
+
+    if (len && p[len - 1] == '\r')
+        len--;
+    if (memchr(p, '\0', len)) {
+        parse_fail(st, PVM_ERR_BAD_DATA, "NUL byte in line");
+        return NULL;
+    }
+    if (st->line == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3; /* UTF-8 byte order mark */
+        len -= 3;
+    }
+    bool indented = len && (*p == ' ' || *p == '\t');
+    while (len && (*p == ' ' || *p == '\t' || *p == '\f' || *p == '\v')) {
+        p++;
+        len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((p[i] == ';' || p[i] == '#') &&
+            (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t')) {
+            len = i;
+            break;
+        }
+    }
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    if (num < 3 || len > (size_t)num - 3) {
+        parse_fail(st, PVM_ERR_BAD_DATA,
+                   "line too long (at most %d characters without comments)",
+                   num - 3);
+        return NULL;
+    }
+    if (len && *p == '[') {
+        if (section_start(st, p, len) < 0)
+            return NULL;
+    } else if (len && !memchr(p, '=', len) && !memchr(p, ':', len)) {
+        /* Only the first word: the line may be a `user NAME PASSWORD`
+         * that lacks its '=', and messages must not show secrets. */
+        size_t w = 0;
+        while (w < len && p[w] != ' ' && p[w] != '\t')
+            w++;
+        parse_fail(st, PVM_ERR_BAD_DATA,
+                   "syntax error: expected 'KEY = VALUE' or '[SECTION]', "
+                   "got '%.*s%s'%s",
+                   (int)w, p, w < len ? " ..." : "",
+                   indented ? " (multi-line values are not supported)" : "");
+        return NULL;
+    }
+    memcpy(str, p, len);
+    str[len] = '\n';
+    str[len + 1] = '\0';
+    return str;
+}
+
+/* Edit distance of two short keys, for "did you mean" hints. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[64];
+    if (la >= 64 || lb >= 64)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* Sets one [server] key, or fails naming it. */
+static int server_set(struct parse_state *st, const char *key,
+                      const char *value)
+{
+    char why[CONFIG_WHY_MAX];
+    const struct server_key *k = server_keys;
+    for (; k->name; k++)
+        if (strcmp(k->name, key) == 0)
+            break;
+    if (!k->name) {
+        const char *best = NULL;
+        size_t best_d = 3; /* suggest only close matches */
+        for (const struct server_key *s = server_keys; s->name; s++) {
+            size_t d = edit_distance(key, s->name);
+            if (d < best_d) {
+                best_d = d;
+                best = s->name;
+            }
+        }
+        if (best)
+            return parse_fail(st, PVM_ERR_BAD_DATA,
+                              "[server] unknown key '%s' (did you mean "
+                              "'%s'?)",
+                              key, best);
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "[server] unknown key '%s' (see pvm.ini(5) for "
+                          "the keys of [server])",
+                          key);
+    }
+    if (k->set(&st->cfg->server, k, value, why, sizeof(why)) < 0)
+        return parse_fail(st, PVM_ERR_BAD_DATA, "[server] %s: %s", key, why);
+    return 0;
+}
+
+/* Stores one KEY = VALUE of the current section (and applies it if the
+ * section is [server]). 0 or -1 with the error recorded. */
+static int config_entry(struct parse_state *st, const char *key,
+                        const char *value)
+{
+    if (st->failed)
+        return -1;
+    /* A key with a blank is a line that lacks its '=' ("user alice
+     * pw:x"): name only its first word, the rest may be a password. */
+    size_t w = strcspn(key, " \t");
+    if (st->cur < 0)
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "'%.*s%s' outside of a section (keys belong in "
+                          "[server] or [plugin:NAME])",
+                          (int)w, key, key[w] ? " ..." : "");
+    pvm_config_section *sec = &st->cfg->sections[st->cur];
+    if (!*key)
+        return parse_fail(st, PVM_ERR_BAD_DATA, "[%s] empty key", sec->name);
+    if (key[w])
+        return parse_fail(st, PVM_ERR_BAD_DATA,
+                          "[%s] '%.*s ...' is not a key (a key has no "
+                          "blanks: is the '=' missing?)",
+                          sec->name, (int)w, key);
+    pvm_config_entry *e = sec->entries;
+    if (needs_growth(sec->nentries)) {
+        e = realloc(e, grown(sec->nentries) * sizeof(*e));
+        if (!e)
+            return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+        sec->entries = e;
+    }
+    e = &sec->entries[sec->nentries];
+    e->key = strdup(key);
+    e->value = strdup(value);
+    e->line = st->line;
+    if (!e->key || !e->value) {
+        free(e->key);
+        free(e->value);
+        return parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
+    }
+    sec->nentries++;
+    if (strcmp(sec->name, "server") == 0)
+        return server_set(st, key, value);
+    return 0;
+}
+
+/* The inih handler: the one place where inih's "nonzero is success"
+ * meets our "0 is success". Sections are tracked by the reader, so the
+ * section argument (which inih truncates to 49 bytes) is not used. */
+static int config_handler(void *user, const char *section, const char *name,
+                          const char *value)
+{
+    (void)section;
+    return config_entry(user, name, value) == 0;
+}
+
+static pvm_config *config_parse(const char *text, size_t len, const char *name,
+                                pvm_error *err)
+{
+    struct parse_state st = {.text = text, .len = len, .cur = -1};
+    int rc;
+    pvm_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        goto oom;
+    st.cfg = c;
+    server_defaults(&c->server);
+    c->path = strdup(name);
+    c->server.api_url_prefix = strdup("");
+    c->server.metrics_path = strdup("/metrics");
+    if (!c->path || !c->server.api_url_prefix || !c->server.metrics_path)
+        goto oom;
+
+    /* Debian's libinih takes its line buffer settings at run time: a heap
+     * buffer of PVM_CONFIG_MAX_LINE bytes, so long values (SQL queries of
+     * the sqlite plugin) fit. */
+    ini_use_stack = false;
+    ini_initial_alloc = PVM_CONFIG_MAX_LINE;
+    ini_max_line = PVM_CONFIG_MAX_LINE;
+    rc = ini_parse_stream(config_read_line, &st, config_handler, &st);
+    if (!st.failed && rc > 0) {
+        /* Not expected: the reader rejects what inih would. */
+        st.line = rc;
+        parse_fail(&st, PVM_ERR_BAD_DATA, "syntax error");
+    } else if (!st.failed && rc < 0) {
+        goto oom;
+    }
+    free(st.names);
+    st.names = NULL;
+    if (st.failed) {
+        if (err)
+            *err = st.err;
+        pvm_config_free(c);
+        return NULL;
+    }
+    return c;
+oom:
+    free(st.names);
+    pvm_config_free(c);
+    pvm_error_set(err, PVM_ERR_INTERNAL, "cannot load %s: %s", name,
+                  strerror(ENOMEM));
+    return NULL;
+}
+
+/* Value parsers */
+
+/* An integer of digits only, within [min, max]. 0 or -1. */
+static int parse_uint(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "1..65535" */
+static bool is_port(const char *s)
+{
+    int64_t v;
+    return parse_uint(s, 1, 65535, &v) == 0;
+}
+
+/* HOST:PORT (IPv4 address or host name), [IPV6]:PORT, unix:/PATH; an
+ * empty value means "the socket inherited on fd 0". */
+static int set_listen(pvm_server_config *s, const struct server_key *k,
+                      const char *v, char *why, size_t n)
+{
+    char host[256];
+    bool ok = false;
+    (void)k;
+    if (strncmp(v, "unix:", 5) == 0) {
+        size_t plen = strlen(v + 5);
+        if (plen == 0) {
+            snprintf(why, n, "empty socket path in '%s'", v);
+            return -1;
+        }
+        if (plen >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+            snprintf(why, n, "socket path too long (at most %zu bytes): '%s'",
+                     sizeof(((struct sockaddr_un *)0)->sun_path) - 1, v);
+            return -1;
+        }
+        ok = true;
+    } else if (v[0] == '[') {
+        const char *close = strstr(v, "]:");
+        size_t hlen = close ? (size_t)(close - v - 1) : 0;
+        if (close && hlen > 0 && hlen < sizeof(host)) {
+            struct in6_addr a6;
+            memcpy(host, v + 1, hlen);
+            host[hlen] = '\0';
+            ok = inet_pton(AF_INET6, host, &a6) == 1 && is_port(close + 2);
+        }
+    } else if (*v) {
+        const char *colon = strrchr(v, ':');
+        size_t hlen = colon ? (size_t)(colon - v) : 0;
+        if (colon && hlen > 0 && hlen < sizeof(host)) {
+            memcpy(host, v, hlen);
+            host[hlen] = '\0';
+            ok = is_port(colon + 1) && !strchr(host, ':') &&
+                 strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == hlen;
+            if (ok && host[0] == '-')
+                ok = false;
+        }
+    }
+    if (*v && !ok) {
+        snprintf(why, n,
+                 "not an address: '%s' (expected HOST:PORT, [IPV6]:PORT or "
+                 "unix:/PATH)",
+                 v);
+        return -1;
+    }
+    char *copy = NULL;
+    if (*v && !(copy = strdup(v))) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    free(s->listen);
+    s->listen = copy;
+    return 0;
+}
+
+/* Normalized to a leading slash and no trailing slash; "/" becomes "". */
+static int set_prefix(pvm_server_config *s, const struct server_key *k,
+                      const char *v, char *why, size_t n)
+{
+    (void)k;
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' ||
+            *p == 0x7f) {
+            snprintf(why, n,
+                     "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
+                     v);
+            return -1;
+        }
+    }
+    while (*v == '/')
+        v++;
+    size_t len = strlen(v);
+    while (len && v[len - 1] == '/')
+        len--;
+    char *copy = malloc(len + 2);
+    if (!copy) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    if (len) {
+        copy[0] = '/';
+        memcpy(copy + 1, v, len);
+        copy[len + 1] = '\0';
+    } else {
+        copy[0] = '\0';
+    }
+    free(s->api_url_prefix);
+    s->api_url_prefix = copy;
+    return 0;
+}
+
+/* The self-monitoring path: "" (disabled) or a path, normalized to one
+ * leading slash ("metrics" -> "/metrics"). It is routed before the API,
+ * so a path in the API's space (/api/v1 and below) is refused: it would
+ * shadow a route or a future one. */
+static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
+                            const char *v, char *why, size_t n)
+{
+    (void)k;
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' ||
+            *p == 0x7f) {
+            snprintf(why, n,
+                     "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
+                     v);
+            return -1;
+        }
+    }
+    while (*v == '/')
+        v++;
+    size_t len = strlen(v);
+    char *copy = malloc(len + 2);
+    if (!copy) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    copy[0] = len ? '/' : '\0';
+    memcpy(copy + (len ? 1 : 0), v, len + 1);
+    if (strcmp(copy, "/api/v1") == 0 || strncmp(copy, "/api/v1/", 8) == 0) {
+        snprintf(why, n,
+                 "'%s' would shadow the Prometheus API (paths under "
+                 "/api/v1/ are its routes): choose another path, e.g. "
+                 "/metrics", copy);
+        free(copy);
+        return -1;
+    }
+    free(s->metrics_path);
+    s->metrics_path = copy;
+    return 0;
+}
+
+/* A size (see pvm_config_parse_size) of at least k->min bytes. */
+static int set_size(pvm_server_config *s, const struct server_key *k,
+                    const char *v, char *why, size_t n)
+{
+    size_t size;
+    if (pvm_config_parse_size(v, &size) < 0) {
+        snprintf(why, n, "not a size: '%s'", v);
+        return -1;
+    }
+    if (size < (uint64_t)k->min) {
+        snprintf(why, n, "must be at least %lld: '%s'", (long long)k->min, v);
+        return -1;
+    }
+    *(size_t *)((char *)s + k->offset) = size;
+    return 0;
+}
+
+/* A count (digits only) of at least k->min. */
+static int set_count(pvm_server_config *s, const struct server_key *k,
+                     const char *v, char *why, size_t n)
+{
+    int64_t x;
+    if (parse_uint(v, 0, INT64_MAX, &x) < 0) {
+        snprintf(why, n, "not a number: '%s'", v);
+        return -1;
+    }
+    if (x < k->min) {
+        snprintf(why, n, "must be at least %lld: '%s'", (long long)k->min, v);
+        return -1;
+    }
+    *(size_t *)((char *)s + k->offset) = (size_t)x;
+    return 0;
+}
+
+/* Number of worker processes, 0..1024 (0: one per CPU). */
+static int set_workers(pvm_server_config *s, const struct server_key *k,
+                       const char *v, char *why, size_t n)
+{
+    int64_t x;
+    (void)k;
+    if (parse_uint(v, 0, 1024, &x) < 0) {
+        snprintf(why, n, "not a number from 0 to 1024: '%s'", v);
+        return -1;
+    }
+    s->workers = (int)x;
+    return 0;
+}
+
+/* yes/no (also true/false, on/off, 1/0, any case) into the bool at
+ * k->offset. */
+static int set_bool(pvm_server_config *s, const struct server_key *k,
+                    const char *v, char *why, size_t n)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    bool *field = (bool *)((char *)s + k->offset);
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *field = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *field = false;
+            return 0;
+        }
+    }
+    snprintf(why, n, "not yes or no: '%s'", v);
+    return -1;
+}
+
+/* A Prometheus duration (ms) of at least k->min ms: integers with units
+ * y w d h m s ms, largest first ("1m30s"); see params.h. */
+static int set_duration(pvm_server_config *s, const struct server_key *k,
+                        const char *v, char *why, size_t n)
+{
+    int64_t ms;
+    if (pvm_parse_prom_duration(v, strlen(v), &ms) < 0) {
+        snprintf(why, n, "not a duration: '%s'", v);
+        return -1;
+    }
+    if (ms < k->min) {
+        snprintf(why, n, "must be greater than 0: '%s'", v);
+        return -1;
+    }
+    *(int64_t *)((char *)s + k->offset) = ms;
+    return 0;
+}
+
+static int set_log_level(pvm_server_config *s, const struct server_key *k,
+                         const char *v, char *why, size_t n)
+{
+    (void)k;
+    if (pvm_log_level_parse(v, &s->log_level) < 0) {
+        snprintf(why, n,
+                 "not a log level: '%s' (error, warning, info or debug)", v);
+        return -1;
+    }
+    return 0;
+}
+
+/* A log level, or "off". */
+static int set_access_log(pvm_server_config *s, const struct server_key *k,
+                          const char *v, char *why, size_t n)
+{
+    (void)k;
+    if (strcasecmp(v, "off") == 0) {
+        s->access_log_off = true;
+        return 0;
+    }
+    if (pvm_log_level_parse(v, &s->access_log_level) < 0) {
+        snprintf(why, n,
+                 "not a log level: '%s' (error, warning, info, debug or off)",
+                 v);
+        return -1;
+    }
+    s->access_log_off = false;
+    return 0;
+}
+
+/* Addresses and CIDRs (proxy.h), e.g. "127.0.0.1, 10.0.0.0/8". */
+static int set_trusted_proxies(pvm_server_config *s,
+                               const struct server_key *k, const char *v,
+                               char *why, size_t n)
+{
+    (void)k;
+    pvm_cidr *l;
+    size_t nl;
+    char *text = strdup(v);
+    if (!text) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    if (pvm_cidr_list_parse(v, &l, &nl, why, n) < 0) {
+        free(text);
+        return -1;
+    }
+    free(s->trusted_proxies);
+    free(s->trusted_proxies_text);
+    s->trusted_proxies = l;
+    s->ntrusted_proxies = nl;
+    s->trusted_proxies_text = text;
+    return 0;
+}
+
+/* Tables */
+
+#define SRV(field) offsetof(pvm_server_config, field)
+
+static const struct server_key server_keys[SERVER_NKEYS + 1] = {
+    {"listen", set_listen, SRV(listen), 0},
+    {"api_url_prefix", set_prefix, SRV(api_url_prefix), 0},
+    {"max_body_bytes", set_size, SRV(max_body_bytes), 1},
+    {"log_level", set_log_level, SRV(log_level), 0},
+    {"access_log", set_access_log, SRV(access_log_level), 0},
+    {"max_request_memory", set_size, SRV(max_request_memory), 1},
+    {"max_samples", set_count, SRV(max_samples), 1},
+    {"lookback_delta", set_duration, SRV(lookback_delta_ms), 1},
+    {"workers", set_workers, SRV(workers), 0},
+    {"request_timeout", set_duration, SRV(request_timeout_ms), 0},
+    {"max_query_timeout", set_duration, SRV(max_query_timeout_ms), 1},
+    {"shutdown_timeout", set_duration, SRV(shutdown_timeout_ms), 0},
+    {"request_read_timeout", set_duration, SRV(request_read_timeout_ms), 1},
+    {"keepalive_timeout", set_duration, SRV(keepalive_timeout_ms), 1},
+    {"metrics_path", set_metrics_path, SRV(metrics_path), 0},
+    {"trusted_proxies", set_trusted_proxies, SRV(trusted_proxies), 0},
+    {"gate_health_checks", set_bool, SRV(gate_health_checks), 0},
+    {NULL, NULL, 0, 0},
+};

@@ -1,0 +1,517 @@
+/* output.c: writes answers (see output.h): the CGI header block, then the
+ * Prometheus JSON envelope through the streaming JSON writer. Key order
+ * and shapes follow Prometheus: status, data (resultType before result),
+ * errorType, error, warnings, infos; empty lists as []. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ast_json.h"
+#include "json.h"
+#include "engine.h"
+#include "labels.h"
+#include "output.h"
+
+/* HTTP reason phrases of the statuses we send. */
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 422: return "Unprocessable Entity";
+    case 499: return "Client Closed Request";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Writes the header block. */
+static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
+                      size_t nh)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf),
+                     "Status: %d %s\r\nContent-Type: application/json\r\n",
+                     status, reason(status));
+    if (status == 405)
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+                      "Allow: GET, POST\r\n");
+    for (size_t i = 0; i < nh && (size_t)n < sizeof(buf); i++) {
+        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
+            continue; /* never let a plugin split the header block */
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
+                      h[i].key, h[i].value);
+    }
+    if ((size_t)n >= sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 3;
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    return out->write(out->ctx, buf, (size_t)n);
+}
+
+/* The 200 header block of a successful answer, held back until the first
+ * body bytes leave the JSON writer's buffer: until then a failure can
+ * still be answered with an error envelope instead (see output.h). */
+typedef struct held_head {
+    const pvm_http_out *out;  /* where the answer goes */
+    const pvm_kv *h;          /* extra headers, or NULL */
+    size_t nh;                /* their number */
+    bool sent;                /* the header block was written */
+} held_head;
+
+/* The writer's sink: the header block first, then the body. */
+static int held_write(void *ctx, const char *buf, size_t len)
+{
+    held_head *hh = ctx;
+    if (!hh->sent) {
+        hh->sent = true;
+        int rc = write_head(hh->out, 200, hh->h, hh->nh);
+        if (rc < 0)
+            return rc;
+    }
+    return hh->out->write(hh->out->ctx, buf, len);
+}
+
+/* Starts a successful answer: allocates the writer in arena a first, so
+ * that running out of memory can still be answered with an error
+ * envelope, then starts {"status":"success" (the 200 header block, with
+ * extra headers h, goes out with the first body bytes). Returns the
+ * writer, or NULL after answering the error (the caller then returns
+ * 422). */
+static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out,
+                            const pvm_kv *h, size_t nh)
+{
+    held_head *hh = pvm_arena_alloc(a, sizeof(*hh));
+    pvm_json *j = hh ? pvm_json_new(a, 0, held_write, hh) : NULL;
+    if (!j) {
+        pvm_output_error(out, PVM_ERR_NOMEM,
+                         "query processing would use too much memory "
+                         "(see [server] max_request_memory)", NULL, 0);
+        return NULL;
+    }
+    *hh = (held_head){.out = out, .h = h, .nh = nh};
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "status");
+    pvm_json_string(j, "success");
+    return j;
+}
+
+/* Ends a successful answer. Returns 200; when the writer failed (a JSON
+ * nesting or usage error) before anything was sent, answers an error
+ * envelope instead and returns its status; when it failed later (the
+ * client went away, mostly), returns 500 with the body cut short. */
+static int json_end(pvm_json *j)
+{
+    pvm_json_end_object(j);
+    int rc = pvm_json_flush(j);
+    if (!rc)
+        return 200;
+    held_head *hh = pvm_json_sink_ctx(j);
+    if (hh->sent)
+        return 500;
+    return pvm_output_error(hh->out, rc == PVM_ERR_NOMEM ? rc
+                                                         : PVM_ERR_INTERNAL,
+                            "internal error: the answer could not be "
+                            "written as JSON", NULL, 0);
+}
+
+int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
+                     const pvm_kv *headers, size_t nheaders)
+{
+    int status = pvm_status_http(code);
+    write_head(out, status, headers, nheaders);
+    /* Its own small arena: the request's may be what ran out. */
+    pvm_arena *a = pvm_arena_new(0);
+    pvm_json *j = a ? pvm_json_new(a, 4096, out->write, out->ctx) : NULL;
+    if (!j) {
+        static const char oom[] = "{\"status\":\"error\",\"errorType\":"
+                                  "\"internal\",\"error\":\"out of memory\"}";
+        out->write(out->ctx, oom, sizeof(oom) - 1);
+        pvm_arena_free(a);
+        return status;
+    }
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "status");
+    pvm_json_string(j, "error");
+    pvm_json_key(j, "errorType");
+    pvm_json_string(j, pvm_status_error_type(code));
+    pvm_json_key(j, "error");
+    pvm_json_string(j, msg ? msg : "unknown error");
+    pvm_json_end_object(j);
+    pvm_json_flush(j);
+    pvm_arena_free(a);
+    return status;
+}
+
+static void write_labels(pvm_json *j, const pvm_label *l, size_t n)
+{
+    pvm_json_begin_object(j);
+    for (size_t i = 0; i < n; i++) {
+        pvm_json_key(j, l[i].name);
+        pvm_json_string(j, l[i].value);
+    }
+    pvm_json_end_object(j);
+}
+
+/* Formats a point, [t,"v"], at buf (room for POINT_MAX bytes); returns
+ * its length. */
+#define POINT_MAX (2 * PVM_FLOAT_BUFSIZE + 8)
+static size_t format_point(char *buf, int64_t t, double v)
+{
+    size_t n = 0;
+    buf[n++] = '[';
+    n += pvm_format_timestamp(buf + n, t);
+    buf[n++] = ',';
+    buf[n++] = '"';
+    n += pvm_format_float(buf + n, v);
+    buf[n++] = '"';
+    buf[n++] = ']';
+    return n;
+}
+
+static void write_point(pvm_json *j, int64_t t, double v)
+{
+    char buf[POINT_MAX];
+    pvm_json_raw(j, buf, format_point(buf, t, v));
+}
+
+/* Writes n points as the elements of the open array: formatted here in
+ * runs of a few KiB, each run handed to the writer as one raw value (it
+ * puts the comma before each run; the run has its own commas). The same
+ * bytes as one begin_array/timestamp/float/end_array per point, at a
+ * fraction of the cost: this is the inner loop of every range answer. */
+static void write_points(pvm_json *j, const pvm_point *p, size_t n)
+{
+    char buf[4096];
+    size_t len = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (len + 1 + POINT_MAX > sizeof(buf)) {
+            pvm_json_raw(j, buf, len);
+            len = 0;
+        }
+        if (len)
+            buf[len++] = ',';
+        len += format_point(buf + len, p[k].t, p[k].v);
+    }
+    if (len)
+        pvm_json_raw(j, buf, len);
+}
+
+static void write_strings(pvm_json *j, const char *const *v, size_t n)
+{
+    pvm_json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        pvm_json_string(j, v[i]);
+    pvm_json_end_array(j);
+}
+
+/* "warnings" and "infos", each only when non-empty, at most
+ * PVM_MAX_ANNOTATIONS. */
+static void write_annotations(pvm_json *j, const pvm_response *r)
+{
+    if (r->warnings.n) {
+        pvm_json_key(j, "warnings");
+        write_strings(j, r->warnings.v,
+                      r->warnings.n < PVM_MAX_ANNOTATIONS
+                          ? r->warnings.n : PVM_MAX_ANNOTATIONS);
+    }
+    if (r->infos.n) {
+        pvm_json_key(j, "infos");
+        write_strings(j, r->infos.v,
+                      r->infos.n < PVM_MAX_ANNOTATIONS ? r->infos.n
+                                                       : PVM_MAX_ANNOTATIONS);
+    }
+}
+
+/* The result array of a vector (last point of each series) or matrix. */
+static void write_samples(pvm_json *j, const pvm_response *r, size_t n)
+{
+    pvm_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) {
+        const pvm_series *ser = r->series.list[i];
+        if (!ser->npoints)
+            continue;
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "metric");
+        write_labels(j, ser->labels, ser->nlabels);
+        pvm_point_iter it;
+        pvm_point_iter_init(&it, ser);
+        const pvm_point *p, *last = NULL;
+        if (r->type == PVM_RESPONSE_MATRIX) {
+            pvm_json_key(j, "values");
+            pvm_json_begin_array(j);
+            while ((p = pvm_point_iter_next(&it)))
+                write_point(j, p->t, p->v);
+            pvm_json_end_array(j);
+        } else {
+            while ((p = pvm_point_iter_next(&it)))
+                last = p;
+            pvm_json_key(j, "value");
+            write_point(j, last->t, last->v);
+        }
+        pvm_json_end_object(j);
+    }
+    pvm_json_end_array(j);
+}
+
+int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
+                        pvm_response *r, size_t limit)
+{
+    size_t n = r->type == PVM_RESPONSE_DATA ? r->values.n : r->series.n;
+    if (r->type == PVM_RESPONSE_DATA)
+        pvm_strlist_sort_unique(&r->values);
+    n = r->type == PVM_RESPONSE_DATA ? r->values.n : r->series.n;
+    if (limit && n > limit) {
+        n = limit;
+        pvm_response_add_warning(r, "results truncated due to limit");
+    }
+    pvm_json *j = json_start(a, out, r->headers, r->nheaders);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    switch (r->type) {
+    case PVM_RESPONSE_VECTOR:
+    case PVM_RESPONSE_MATRIX:
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "resultType");
+        pvm_json_string(j, r->type == PVM_RESPONSE_VECTOR ? "vector"
+                                                            : "matrix");
+        pvm_json_key(j, "result");
+        write_samples(j, r, n);
+        pvm_json_end_object(j);
+        break;
+    case PVM_RESPONSE_DATA:
+        write_strings(j, r->values.v, n);
+        break;
+    case PVM_RESPONSE_METADATA: /* written by api_metadata.c */
+        pvm_json_begin_object(j);
+        pvm_json_end_object(j);
+        break;
+    case PVM_RESPONSE_SERIES:
+        pvm_json_begin_array(j);
+        for (size_t i = 0; i < n; i++)
+            write_labels(j, r->series.list[i]->labels,
+                         r->series.list[i]->nlabels);
+        pvm_json_end_array(j);
+        break;
+    }
+    write_annotations(j, r);
+    return json_end(j);
+}
+
+static int output_pair(pvm_arena *a, const pvm_http_out *out,
+                       const char *type, int64_t t, double v, const char *s)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "resultType");
+    pvm_json_string(j, type);
+    pvm_json_key(j, "result");
+    pvm_json_begin_array(j);
+    pvm_json_timestamp(j, t);
+    if (s)
+        pvm_json_string(j, s);
+    else
+        pvm_json_float(j, v);
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    return json_end(j);
+}
+
+int pvm_output_scalar(pvm_arena *a, const pvm_http_out *out, int64_t t,
+                      double v)
+{
+    return output_pair(a, out, "scalar", t, v, NULL);
+}
+
+int pvm_output_string(pvm_arena *a, const pvm_http_out *out, int64_t t,
+                      const char *s)
+{
+    return output_pair(a, out, "string", t, 0, s);
+}
+
+int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
+                            int64_t start,
+                            int64_t end, int64_t step, double v)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "resultType");
+    pvm_json_string(j, "matrix");
+    pvm_json_key(j, "result");
+    pvm_json_begin_array(j);
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "metric");
+    pvm_json_begin_object(j);
+    pvm_json_end_object(j);
+    pvm_json_key(j, "values");
+    pvm_json_begin_array(j);
+    for (int64_t t = start; t <= end; t += step) {
+        write_point(j, t, v);
+        if (end - t < step)
+            break;
+    }
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    return json_end(j);
+}
+
+int pvm_output_data_raw(pvm_arena *a, const pvm_http_out *out,
+                        const char *data_json)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    pvm_json_raw(j, data_json, strlen(data_json));
+    return json_end(j);
+}
+
+int pvm_output_data_string(pvm_arena *a, const pvm_http_out *out,
+                           const char *s)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    pvm_json_string(j, s);
+    return json_end(j);
+}
+
+int pvm_output_success_no_data(pvm_arena *a, const pvm_http_out *out)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    return json_end(j);
+}
+
+int pvm_output_ast(pvm_arena *a, const pvm_http_out *out, const pvm_expr *e)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    pvm_ast_write_json(j, e);
+    return json_end(j);
+}
+
+/* Annotations of an evaluated query: the engine's and the plugins'. */
+static void write_strlist(pvm_json *j, const char *key, pvm_strlist *l)
+{
+    if (!l->n)
+        return;
+    pvm_strlist_sort_unique(l);
+    pvm_json_key(j, key);
+    write_strings(j, l->v, l->n < PVM_MAX_ANNOTATIONS ? l->n
+                                                      : PVM_MAX_ANNOTATIONS);
+}
+
+int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
+                    const pvm_eval_result *res, pvm_strlist *warnings,
+                    pvm_strlist *infos, size_t limit)
+{
+    if (res->type == PVM_VT_SCALAR || res->type == PVM_VT_STRING) {
+        pvm_json *j = json_start(a, out, NULL, 0);
+        if (!j)
+            return 422;
+        pvm_json_key(j, "data");
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "resultType");
+        pvm_json_string(j, res->type == PVM_VT_SCALAR ? "scalar" : "string");
+        pvm_json_key(j, "result");
+        pvm_json_begin_array(j);
+        pvm_json_timestamp(j, res->time);
+        if (res->type == PVM_VT_SCALAR)
+            pvm_json_float(j, res->scalar);
+        else
+            pvm_json_string(j, res->string);
+        pvm_json_end_array(j);
+        pvm_json_end_object(j);
+        write_strlist(j, "warnings", warnings);
+        write_strlist(j, "infos", infos);
+        return json_end(j);
+    }
+    size_t n = res->nseries;
+    if (limit && n > limit) {
+        n = limit;
+        pvm_strlist_add(a, warnings, "results truncated due to limit");
+    }
+    bool matrix = res->type == PVM_VT_MATRIX;
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (!j)
+        return 422;
+    pvm_json_key(j, "data");
+    pvm_json_begin_object(j);
+    pvm_json_key(j, "resultType");
+    pvm_json_string(j, matrix ? "matrix" : "vector");
+    pvm_json_key(j, "result");
+    pvm_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) {
+        const pvm_result_series *s = &res->series[i];
+        if (!s->npoints)
+            continue;
+        pvm_json_begin_object(j);
+        pvm_json_key(j, "metric");
+        write_labels(j, s->labels, s->nlabels);
+        pvm_json_key(j, matrix ? "values" : "value");
+        if (matrix) {
+            pvm_json_begin_array(j);
+            write_points(j, s->points, s->npoints);
+            pvm_json_end_array(j);
+        } else {
+            write_point(j, s->points[0].t, s->points[0].v);
+        }
+        pvm_json_end_object(j);
+    }
+    pvm_json_end_array(j);
+    pvm_json_end_object(j);
+    write_strlist(j, "warnings", warnings);
+    write_strlist(j, "infos", infos);
+    return json_end(j);
+}
+
+int pvm_output_head(const pvm_http_out *out, int status,
+                    const char *content_type, const pvm_kv *h, size_t nh)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\nContent-Type: %s\r\n",
+                     status, reason(status), content_type);
+    for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
+        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
+            continue;
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
+                      h[i].key, h[i].value);
+    }
+    if (n < 0 || (size_t)n >= sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 3;
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    return out->write(out->ctx, buf, (size_t)n) < 0 ? -1 : status;
+}
+
+pvm_json *pvm_output_begin_data(pvm_arena *a, const pvm_http_out *out)
+{
+    pvm_json *j = json_start(a, out, NULL, 0);
+    if (j)
+        pvm_json_key(j, "data");
+    return j;
+}
+
+void pvm_output_end_data(pvm_json *j)
+{
+    json_end(j);
+}
