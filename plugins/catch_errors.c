@@ -6,19 +6,20 @@
  * The gate on_request is not wrapped: the server calls it for the wrapped
  * instance too, so a failing gate keeps the request out (no warning). */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <pvm/pvm.h>
 
 /* Per-instance state. */
 struct catch_errors {
-    char *wrap_name;              /* `wrap =`: instance wrapped, malloc'd */
+    char *wrap_name;              /* `wrap =`: instance wrapped (set and
+                                     freed by the server) */
     pvm_plugin *wrapped;          /* that instance, resolved in check() */
     bool shield[PVM_HOOK_COUNT];  /* hooks whose failures are caught */
     bool hooks_set;               /* `hooks =` was given */
-    bool quiet;                   /* send_warnings = no */
+    bool send_warnings;           /* `send_warnings =` (default yes) */
     bool started;                 /* the wrapped on_startup succeeded */
 };
 
@@ -67,49 +68,27 @@ static int parse_hooks(struct catch_errors *st, const char *value,
     return 0;
 }
 
-static int parse_bool(const char *value, bool *out)
-{
-    static const char *const yes[] = {"yes", "true", "on", "1"};
-    static const char *const no[] = {"no", "false", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(value, yes[i]) == 0)
-            return *out = true, 0;
-        if (strcasecmp(value, no[i]) == 0)
-            return *out = false, 0;
-    }
-    return -1;
-}
-
-/* [plugin:NAME] keys: wrap = INSTANCE, hooks = HOOK..., send_warnings =
- * yes|no */
+/* Only `hooks` needs code; the table stores the others. */
 static int catch_errors_configure(pvm_plugin *self, const char *key,
                                   const char *value, pvm_error *err)
 {
     struct catch_errors *st = pvm_plugin_state(self);
-    if (strcmp(key, "wrap") == 0) {
-        if (!*value)
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "needs an instance name");
-        free(st->wrap_name);
-        st->wrap_name = strdup(value);
-        return st->wrap_name ? 0
-                             : pvm_error_set(err, PVM_ERR_INTERNAL,
-                                             "out of memory");
-    }
     if (strcmp(key, "hooks") == 0)
         return parse_hooks(st, value, err);
-    if (strcmp(key, "send_warnings") == 0) {
-        bool send;
-        if (parse_bool(value, &send) < 0)
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "must be yes or no, not '%s'", value);
-        st->quiet = !send;
-        return 0;
-    }
-    return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                         "unknown key (catch_errors knows wrap, hooks, "
-                         "send_warnings)");
+    return pvm_error_set(err, PVM_ERR_BAD_DATA, "unknown key");
 }
+
+/* [plugin:NAME] keys (pvm/config.h). */
+static const pvm_plugin_key catch_errors_keys[] = {
+    {"wrap", PVM_KEY_STRING, offsetof(struct catch_errors, wrap_name),
+     .required = true, .doc = "the instance to shield"},
+    {"hooks", PVM_KEY_CUSTOM, .doc = "hooks shielded, comma or blank "
+     "separated (default: the five query and discovery hooks)"},
+    {"send_warnings", PVM_KEY_BOOL,
+     offsetof(struct catch_errors, send_warnings), .def = "yes",
+     .doc = "turn a caught failure into a warning of the response"},
+    {NULL},
+};
 
 /* True when following `wrap =` from instance p comes back to self. */
 static bool wraps_back(const pvm_plugin *self, const pvm_plugin *p)
@@ -132,9 +111,6 @@ static bool wraps_back(const pvm_plugin *self, const pvm_plugin *p)
 static int catch_errors_check(pvm_plugin *self, pvm_error *err)
 {
     struct catch_errors *st = pvm_plugin_state(self);
-    if (!st->wrap_name)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                             "missing key 'wrap' (the instance to shield)");
     pvm_plugin *w = pvm_context_plugin(pvm_plugin_context(self),
                                        st->wrap_name);
     if (!w)
@@ -156,12 +132,6 @@ static int catch_errors_check(pvm_plugin *self, pvm_error *err)
     pvm_plugin_set_wrapped(w);
     st->wrapped = w;
     return 0;
-}
-
-static void catch_errors_destroy(pvm_plugin *self)
-{
-    struct catch_errors *st = pvm_plugin_state(self);
-    free(st->wrap_name);
 }
 
 /* Runs a context hook of the wrapped instance; a failure of a shielded
@@ -243,7 +213,7 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook,
     pvm_plugin_log(self, PVM_LOG_ERROR,
                    "PluginError: '%s' raised while running %s.%s()", msg,
                    wname, hname);
-    if (st->quiet)
+    if (!st->send_warnings)
         return 0;
     rc = pvm_response_add_warning(resp,
                                   "PluginError: '%s' raised while running "
@@ -292,9 +262,8 @@ const pvm_plugin_type pvm_plugin_catch_errors = {
     .description = "shields the other plugins from a failing instance "
                    "(the seed's CatchErrorsPlugin)",
     .state_size = sizeof(struct catch_errors), /* zeroed per instance */
-    .configure = catch_errors_configure,       /* wrap, hooks, send_warnings */
+    .configure = catch_errors_configure,       /* hooks */
     .check = catch_errors_check,               /* resolves and marks `wrap` */
-    .destroy = catch_errors_destroy,           /* frees the wrap name */
     .on_startup = catch_errors_startup,        /* starts the wrapped one */
     .on_shutdown = catch_errors_shutdown,      /* stops the wrapped one */
     .on_instant_query_request = catch_errors_instant,
@@ -303,4 +272,5 @@ const pvm_plugin_type pvm_plugin_catch_errors = {
     .on_label_names_request = catch_errors_label_names,
     .on_label_values_request = catch_errors_label_values,
     .on_metadata_request = catch_errors_metadata,
+    .keys = catch_errors_keys,                 /* wrap, hooks, send_warnings */
 };

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pvm/config.h>
 #include <pvm/error.h>
 #include <pvm/request.h>
 #include <pvm/response.h>
@@ -44,8 +45,9 @@ typedef struct pvm_plugin_type {
     const char *description;  /* one line, shown by --list-plugins */
     size_t state_size;        /* bytes of zeroed state per instance */
 
-    /* Receives each key of the instance's section except `type`, in file
-     * order (repeated keys repeatedly). Validate and store; on a bad value
+    /* Receives each key of the instance's section except `type` that the
+     * key table (`keys`, below) does not store itself, in file order
+     * (repeated keys repeatedly). Validate and store; on a bad value
      * return pvm_error_set(err, PVM_ERR_BAD_DATA, "...") and the server
      * reports file, line and key. NULL: the type takes no settings. */
     int (*configure)(pvm_plugin *self, const char *key, const char *value,
@@ -115,6 +117,13 @@ typedef struct pvm_plugin_type {
      * report the instance and exit 1. Added last so that existing
      * initialisers stay valid. */
     pvm_context_hook_fn validate;
+    /* Optional (NULL). The type's [plugin:NAME] keys, {NULL}-ended (see
+     * pvm/config.h): the server parses and stores each value into the
+     * state, applies defaults, refuses missing required keys, and passes
+     * PVM_KEY_CUSTOM keys and keys not in the table to configure. Shown
+     * by `pvm-fcgi --describe TYPE`. Added last so that existing
+     * initialisers stay valid. */
+    const struct pvm_plugin_key *keys;
 } pvm_plugin_type;
 
 /* The instance's state (state_size zeroed bytes, owned by the server). */
