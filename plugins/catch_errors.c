@@ -23,6 +23,12 @@ struct catch_errors {
     bool started;                 /* the wrapped on_startup succeeded */
 };
 
+/* The hooks a wrapper calls instead of the server (pvm/hooks.def). */
+static const bool wrapped_hook[PVM_HOOK_COUNT] = {
+#define PVM_HOOK(id, slot, kind, wrap) [PVM_HOOK_##id] = wrap,
+#include <pvm/hooks.def>
+};
+
 static int hook_by_name(const char *name, size_t len)
 {
     for (int h = 0; h < PVM_HOOK_COUNT; h++) {
@@ -45,6 +51,11 @@ static int parse_hooks(struct catch_errors *st, const char *value,
          p += strspn(p, sep)) {
         size_t len = strcspn(p, sep);
         int h = hook_by_name(p, len);
+        if (h >= 0 && h != PVM_HOOK_REQUEST && !wrapped_hook[h])
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "%s cannot be shielded: the server calls "
+                                 "it for the wrapped instance too",
+                                 pvm_hook_name((pvm_hook)h));
         if (h == PVM_HOOK_REQUEST)
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "on_request cannot be shielded: the server "
@@ -221,41 +232,25 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook,
     return rc < 0 ? rc : 0;
 }
 
-static int catch_errors_instant(pvm_plugin *self, pvm_request *req,
-                                pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_INSTANT_QUERY, req, resp);
-}
+/* One shield per request hook a wrapper calls (pvm/hooks.def, WRAP 1):
+ * catch_errors_on_instant_query_request(), ... */
+#define SHIELD_REQUEST_1(id, slot)                                     \
+    static int catch_errors_##slot(pvm_plugin *self, pvm_request *req, \
+                                   pvm_response *resp)                 \
+    {                                                                  \
+        return run_request_hook(self, PVM_HOOK_##id, req, resp);       \
+    }
+#define SHIELD_REQUEST_0(id, slot)
+#define SHIELD_CONTEXT_1(id, slot)
+#define SHIELD_CONTEXT_0(id, slot)
+#define PVM_HOOK(id, slot, kind, wrap) SHIELD_##kind##_##wrap(id, slot)
+#include <pvm/hooks.def>
 
-static int catch_errors_range(pvm_plugin *self, pvm_request *req,
-                              pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_RANGE_QUERY, req, resp);
-}
-
-static int catch_errors_metric_names(pvm_plugin *self, pvm_request *req,
-                                     pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_METRIC_NAMES, req, resp);
-}
-
-static int catch_errors_label_names(pvm_plugin *self, pvm_request *req,
-                                    pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_LABEL_NAMES, req, resp);
-}
-
-static int catch_errors_label_values(pvm_plugin *self, pvm_request *req,
-                                     pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_LABEL_VALUES, req, resp);
-}
-
-static int catch_errors_metadata(pvm_plugin *self, pvm_request *req,
-                                 pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_METADATA, req, resp);
-}
+/* Their slots in the type. */
+#define SLOT_REQUEST_1(slot) .slot = catch_errors_##slot,
+#define SLOT_REQUEST_0(slot)
+#define SLOT_CONTEXT_1(slot)
+#define SLOT_CONTEXT_0(slot)
 
 const pvm_plugin_type pvm_plugin_catch_errors = {
     .name = "catch_errors",                    /* `type = catch_errors` */
@@ -266,11 +261,8 @@ const pvm_plugin_type pvm_plugin_catch_errors = {
     .check = catch_errors_check,               /* resolves and marks `wrap` */
     .on_startup = catch_errors_startup,        /* starts the wrapped one */
     .on_shutdown = catch_errors_shutdown,      /* stops the wrapped one */
-    .on_instant_query_request = catch_errors_instant,
-    .on_range_query_request = catch_errors_range,
-    .on_metric_names_request = catch_errors_metric_names,
-    .on_label_names_request = catch_errors_label_names,
-    .on_label_values_request = catch_errors_label_values,
-    .on_metadata_request = catch_errors_metadata,
+/* every request hook a wrapper calls: on_instant_query_request, ... */
+#define PVM_HOOK(id, slot, kind, wrap) SLOT_##kind##_##wrap(slot)
+#include <pvm/hooks.def>
     .keys = catch_errors_keys,                 /* wrap, hooks, send_warnings */
 };

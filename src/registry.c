@@ -231,25 +231,21 @@ pvm_context *pvm_plugin_context(const pvm_plugin *self)
     return self->ctx;
 }
 
+/* The dispatch, generated from pvm/hooks.def: a case per hook of the
+ * kind, nothing for the others. */
+#define REQUEST_CASE_REQUEST(id, slot) \
+    case PVM_HOOK_##id:                \
+        return self->type->slot;
+#define REQUEST_CASE_CONTEXT(id, slot)
+#define CONTEXT_CASE_CONTEXT(id, slot) REQUEST_CASE_REQUEST(id, slot)
+#define CONTEXT_CASE_REQUEST(id, slot)
+
 pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
                                             pvm_hook hook)
 {
-    const pvm_plugin_type *t = self->type;
     switch (hook) {
-    case PVM_HOOK_INSTANT_QUERY:
-        return t->on_instant_query_request;
-    case PVM_HOOK_RANGE_QUERY:
-        return t->on_range_query_request;
-    case PVM_HOOK_METRIC_NAMES:
-        return t->on_metric_names_request;
-    case PVM_HOOK_LABEL_NAMES:
-        return t->on_label_names_request;
-    case PVM_HOOK_LABEL_VALUES:
-        return t->on_label_values_request;
-    case PVM_HOOK_REQUEST:
-        return t->on_request;
-    case PVM_HOOK_METADATA:
-        return t->on_metadata_request;
+#define PVM_HOOK(id, slot, kind, wrap) REQUEST_CASE_##kind(id, slot)
+#include <pvm/hooks.def>
     default:
         return NULL;
     }
@@ -259,10 +255,8 @@ pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
                                             pvm_hook hook)
 {
     switch (hook) {
-    case PVM_HOOK_STARTUP:
-        return self->type->on_startup;
-    case PVM_HOOK_SHUTDOWN:
-        return self->type->on_shutdown;
+#define PVM_HOOK(id, slot, kind, wrap) CONTEXT_CASE_##kind(id, slot)
+#include <pvm/hooks.def>
     default:
         return NULL;
     }
@@ -441,15 +435,8 @@ static int instance_check(pvm_plugin *p, pvm_error *err)
 /* Tables */
 
 static const char *const hook_names[PVM_HOOK_COUNT] = {
-    [PVM_HOOK_STARTUP] = "on_startup",
-    [PVM_HOOK_SHUTDOWN] = "on_shutdown",
-    [PVM_HOOK_INSTANT_QUERY] = "on_instant_query_request",
-    [PVM_HOOK_RANGE_QUERY] = "on_range_query_request",
-    [PVM_HOOK_METRIC_NAMES] = "on_metric_names_request",
-    [PVM_HOOK_LABEL_NAMES] = "on_label_names_request",
-    [PVM_HOOK_LABEL_VALUES] = "on_label_values_request",
-    [PVM_HOOK_REQUEST] = "on_request",
-    [PVM_HOOK_METADATA] = "on_metadata_request",
+#define PVM_HOOK(id, slot, kind, wrap) [PVM_HOOK_##id] = #slot,
+#include <pvm/hooks.def>
 };
 
 int64_t pvm_context_lookback_ms(const pvm_context *ctx)

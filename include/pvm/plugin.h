@@ -17,17 +17,15 @@
 
 typedef struct pvm_plugin pvm_plugin;  /* a plugin instance */
 
-/* Hook identifiers, in the order of the seed API. */
+/* Hook identifiers, generated from pvm/hooks.def (the seed API's order,
+ * then the hooks added after it): PVM_HOOK_STARTUP, PVM_HOOK_SHUTDOWN,
+ * PVM_HOOK_INSTANT_QUERY, PVM_HOOK_RANGE_QUERY, PVM_HOOK_METRIC_NAMES,
+ * PVM_HOOK_LABEL_NAMES, PVM_HOOK_LABEL_VALUES, PVM_HOOK_REQUEST (on_request:
+ * the gate before routing), PVM_HOOK_METADATA (on_metadata_request),
+ * PVM_HOOK_MASTER_STARTUP, PVM_HOOK_VALIDATE; PVM_HOOK_COUNT last. */
 typedef enum pvm_hook {
-    PVM_HOOK_STARTUP,
-    PVM_HOOK_SHUTDOWN,
-    PVM_HOOK_INSTANT_QUERY,
-    PVM_HOOK_RANGE_QUERY,
-    PVM_HOOK_METRIC_NAMES,
-    PVM_HOOK_LABEL_NAMES,
-    PVM_HOOK_LABEL_VALUES,
-    PVM_HOOK_REQUEST,      /* on_request: the gate before routing */
-    PVM_HOOK_METADATA,      /* on_metadata_request (added after the seed) */
+#define PVM_HOOK(id, slot, kind, wrap) PVM_HOOK_##id,
+#include <pvm/hooks.def>
     PVM_HOOK_COUNT
 } pvm_hook;
 
@@ -136,7 +134,8 @@ const pvm_plugin_type *pvm_plugin_get_type(const pvm_plugin *self);
 /* The server context the instance belongs to. */
 pvm_context *pvm_plugin_context(const pvm_plugin *self);
 
-/* The hook function of an instance, or NULL if its type has none. */
+/* The hook function of an instance, or NULL if its type has none (or the
+ * hook is not of that kind: see pvm/hooks.def). */
 pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
                                             pvm_hook hook);
 pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
