@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <pvm/pvm.h>
+#include <pvm/wrap.h>
 
 /* Per-instance state. */
 struct catch_errors {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <pvm/plugin.h>
+#include <pvm/wrap.h>
 
 #include "config.h"
 

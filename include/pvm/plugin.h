@@ -134,22 +134,11 @@ const pvm_plugin_type *pvm_plugin_get_type(const pvm_plugin *self);
 /* The server context the instance belongs to. */
 pvm_context *pvm_plugin_context(const pvm_plugin *self);
 
-/* The hook function of an instance, or NULL if its type has none (or the
- * hook is not of that kind: see pvm/hooks.def). */
-pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
-                                            pvm_hook hook);
-pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
-                                            pvm_hook hook);
-
 /* "on_startup", "on_range_query_request", ... */
 const char *pvm_hook_name(pvm_hook hook);
 
-/* Marks an instance as wrapped by another (e.g. catch_errors): the server
- * then no longer calls its hooks itself; the wrapper does. Exceptions:
- * on_master_startup and the gate on_request, which the server still
- * calls. */
-void pvm_plugin_set_wrapped(pvm_plugin *self);
-bool pvm_plugin_is_wrapped(const pvm_plugin *self);
+/* Wrapping another instance (pvm_plugin_set_wrapped, the hook getters,
+ * pvm_response_take_failure): pvm/wrap.h. */
 
 /* The context: configuration, plugin instances, logger. */
 

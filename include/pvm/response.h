@@ -177,12 +177,7 @@ int pvm_response_set_error(pvm_response *r, int code, const char *fmt, ...)
 int pvm_response_add_header(pvm_response *r, const char *name,
                             const char *value);
 
-/* For wrappers (catch_errors): after a wrapped hook returned an error,
- * takes back the failure recorded with pvm_response_fail() (or the error
- * set with pvm_response_set_error()), clearing it so the response can
- * still succeed. Returns the message, valid until the request ends, or
- * NULL when nothing was recorded. */
-const char *pvm_response_take_failure(pvm_response *r);
+/* For wrappers: pvm_response_take_failure() is in pvm/wrap.h. */
 
 /* True once an error was set on the response. */
 bool pvm_response_has_error(const pvm_response *r);

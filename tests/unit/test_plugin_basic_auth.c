@@ -3,7 +3,7 @@
  * (the on_request gate: data endpoints, queries without selectors, the
  * static endpoints, /metrics, unknown paths), 200 with right ones for
  * plain, bcrypt and SHA-crypt users, exempt_paths, a wrapped gate that
- * fails closed, htpasswd errors, and pvm_basic_auth_credentials(). */
+ * fails closed, htpasswd errors, and pvm_request_basic_credentials(). */
 #include <crypt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,14 +16,13 @@
 
 #include <cmocka.h>
 
-#include <pvm/basic_auth.h>
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
 extern const pvm_plugin_type pvm_plugin_basic_auth;
 extern const pvm_plugin_type pvm_plugin_catch_errors;
 
-/* ---- a good plugin, and a probe of pvm_basic_auth_credentials -------- */
+/* ---- a good plugin, and a probe of pvm_request_basic_credentials -------- */
 
 static int good_value(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
@@ -56,7 +55,7 @@ static struct {
 
 static int probe(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
-    seen.rc = pvm_basic_auth_credentials(req, seen.user, sizeof(seen.user),
+    seen.rc = pvm_request_basic_credentials(req, seen.user, sizeof(seen.user),
                                          seen.pass, sizeof(seen.pass));
     return 0;
 }
@@ -500,7 +499,7 @@ static void test_configuration_errors(void **state)
                  "exempt_paths = /metrics?x=1\n", "not a path");
 }
 
-/* pvm_basic_auth_credentials, through a probe without basic_auth. */
+/* pvm_request_basic_credentials, through a probe without basic_auth. */
 static void test_credentials_helper(void **state)
 {
     char err[512];
