@@ -83,28 +83,6 @@ static const pvm_plugin_type *const table[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char *base64(const char *s)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-                              "vwxyz0123456789+/";
-    size_t n = strlen(s);
-    char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)u[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)u[i + 1] << 8;
-        if (i + 2 < n)
-            v |= u[i + 2];
-        *o++ = abc[v >> 18];
-        *o++ = abc[(v >> 12) & 63];
-        *o++ = i + 1 < n ? abc[(v >> 6) & 63] : '=';
-        *o++ = i + 2 < n ? abc[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
 static const char *fixture(const char *name)
 {
     static char path[1024];
@@ -159,7 +137,7 @@ static pvm_test_response *get(pvm_testkit *kit, const char *target,
 static pvm_test_response *get_as(pvm_testkit *kit, const char *target,
                                  const char *userpass)
 {
-    char *b = base64(userpass);
+    char *b = pvm_test_base64(userpass);
     char auth[512];
     snprintf(auth, sizeof(auth), "Basic %s", b);
     free(b);
