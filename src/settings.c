@@ -12,6 +12,7 @@
 #include <pvm/plugin.h>
 
 #include "config.h"
+#include "form.h"
 #include "params.h"
 #include "registry.h"
 
@@ -28,25 +29,22 @@ int pvm_parse_bool(const char *s, bool *out)
     return PVM_ERR_BAD_DATA;
 }
 
-static bool is_name(const char *s, bool metric)
+/* [a-zA-Z_:][a-zA-Z0-9_:]*: a legacy label name where ':' may also be. */
+bool pvm_is_metric_name(const char *s)
 {
     if (!*s || (*s >= '0' && *s <= '9'))
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || (metric && *s == ':')))
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
             return false;
     return true;
 }
 
-bool pvm_is_metric_name(const char *s)
-{
-    return is_name(s, true);
-}
-
+/* The server's own check (form.c), so that settings and requests agree. */
 bool pvm_is_label_name(const char *s)
 {
-    return is_name(s, false);
+    return pvm_label_name_is_legacy(s, strlen(s));
 }
 
 char *pvm_path_resolve(const char *base, const char *path)
@@ -206,7 +204,8 @@ int pvm_plugin_key_set(const pvm_plugin_key *k, void *state,
         return store_string(k, field, strdup(value), err);
     case PVM_KEY_METRIC_NAME:
     case PVM_KEY_LABEL_NAME:
-        if (!is_name(value, k->type == PVM_KEY_METRIC_NAME))
+        if (k->type == PVM_KEY_METRIC_NAME ? !pvm_is_metric_name(value)
+                                           : !pvm_is_label_name(value))
             return bad(err, k, value);
         return store_string(k, field, strdup(value), err);
     case PVM_KEY_PATH:
