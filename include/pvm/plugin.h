@@ -1,7 +1,7 @@
 /* pvm/plugin.h: the plugin type, its hooks, the server context and the
  * logger. A plugin is one .c file in plugins/ defining one
  *     const pvm_plugin_type pvm_plugin_<name> = { ... };
- * listed in plugins/table.c. Each [plugin:NAME] section of pvm.ini creates
+ * listed in plugins/plugins.def. Each [plugin:NAME] section of pvm.ini creates
  * an instance (type = TYPE, default NAME) with its own zeroed state. */
 #ifndef PVM_PLUGIN_H
 #define PVM_PLUGIN_H
@@ -51,11 +51,13 @@ typedef struct pvm_plugin_type {
     int (*configure)(pvm_plugin *self, const char *key, const char *value,
                      pvm_error *err);
 
-    /* Called once after all keys: check required settings, set defaults.
-     * NULL: nothing to check. */
+    /* Called once after all keys and the key table's defaults (required
+     * keys are checked by the server): check what the table cannot say,
+     * e.g. keys that need each other. NULL: nothing to check. */
     int (*check)(pvm_plugin *self, pvm_error *err);
 
-    /* Frees what configure/startup allocated. Called once, last. */
+    /* Frees what configure/startup allocated. Called once, last; the
+     * server frees the key table's strings and lists after it. */
     void (*destroy)(pvm_plugin *self);
 
     /* The seven hooks of the seed API; all optional (NULL). */
