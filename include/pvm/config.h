@@ -112,8 +112,8 @@ int pvm_plugin_key_set(const pvm_plugin_key *k, void *state,
 void pvm_plugin_keys_free(const pvm_plugin_key *keys, void *state);
 
 /* "string", "bool", "integer", "size", "duration", "one of a|b|c",
- * "metric name", "label name", "path", "text", "number": what --describe prints
- * as a key's type (written into buf, n bytes; returns buf). */
+ * "metric name", "label name", "path", "text", "number": what --describe
+ * prints as a key's type (written into buf, n bytes; returns buf). */
 const char *pvm_plugin_key_type_text(const pvm_plugin_key *k, char *buf,
                                      size_t n);
 

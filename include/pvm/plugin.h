@@ -1,8 +1,9 @@
 /* pvm/plugin.h: the plugin type, its hooks, the server context and the
  * logger. A plugin is one .c file in plugins/ defining one
  *     const pvm_plugin_type pvm_plugin_<name> = { ... };
- * listed in plugins/plugins.def. Each [plugin:NAME] section of pvm.ini creates
- * an instance (type = TYPE, default NAME) with its own zeroed state. */
+ * listed in plugins/plugins.def. Each [plugin:NAME] section of pvm.ini
+ * creates an instance (type = TYPE, default NAME) with its own zeroed
+ * state. */
 #ifndef PVM_PLUGIN_H
 #define PVM_PLUGIN_H
 
