@@ -7,6 +7,7 @@
  * instance too, so a failing gate keeps the request out (no warning). */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,17 +64,18 @@ static int parse_hooks(struct catch_errors *st, const char *value,
                                  "runs every instance's gate itself, and a "
                                  "failing gate answers 500 to keep requests "
                                  "out");
-        if (h < 0)
+        if (h < 0) {
+            char names[512] = "";
+            for (int i = 0; i < PVM_HOOK_COUNT; i++)
+                if (wrapped_hook[i])
+                    snprintf(names + strlen(names),
+                             sizeof(names) - strlen(names), "%s%s",
+                             names[0] ? ", " : "",
+                             pvm_hook_name((pvm_hook)i));
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "unknown hook '%.*s' (hooks are "
-                                 "on_startup, on_shutdown, "
-                                 "on_instant_query_request, "
-                                 "on_range_query_request, "
-                                 "on_metric_names_request, "
-                                 "on_label_names_request, "
-                                 "on_label_values_request, "
-                                 "on_metadata_request)",
-                                 (int)len, p);
+                                 "unknown hook '%.*s' (hooks are %s)",
+                                 (int)len, p, names);
+        }
         st->shield[h] = true;
         p += len;
     }
