@@ -4,8 +4,8 @@
  * answered 401 with a WWW-Authenticate challenge. The check is the
  * on_request gate, so it covers every path (API endpoints, /metrics,
  * unknown paths) before anything else runs; only the paths listed in
- * `exempt_paths` pass without credentials. Also defines
- * pvm_basic_auth_credentials() (pvm/basic_auth.h). */
+ * `exempt_paths` pass without credentials. The credentials are read with
+ * the request API's pvm_request_basic_credentials() (pvm/request.h). */
 #include <crypt.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <pvm/basic_auth.h>
 #include <pvm/pvm.h>
 
 #define BCRYPT_COST 5  /* for `user =` passwords, as `htpasswd -B` */
@@ -31,93 +30,14 @@ struct basic_auth {
     size_t nusers;          /* entries used */
     size_t cap;             /* entries allocated */
     size_t nconfigured;     /* how many came from `user =` */
-    char *htpasswd;         /* `htpasswd =` path as given, malloc'd */
+    char *htpasswd;         /* `htpasswd =` path, resolved (set and freed
+                               by the server) */
     char realm[128];        /* `realm =`, default "pvm" */
     char challenge[160];    /* WWW-Authenticate value */
     char **exempt;          /* `exempt_paths =`: exact request paths let
                                through without credentials, malloc'd */
     size_t nexempt;         /* entries in exempt */
 };
-
-/* ---- credentials (pvm/basic_auth.h) ---------------------------------- */
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes standard base64 (padding optional) into out (cap bytes).
- * Returns the decoded length, or -1 when invalid or too long. */
-static long b64_decode(const char *in, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(in), o = 0;
-    while (n && in[n - 1] == ' ')
-        n--;
-    size_t pad = 0;
-    while (n && in[n - 1] == '=' && pad < 2)
-        n--, pad++;
-    if (n % 4 == 1 || (pad && (n + pad) % 4))
-        return -1;
-    unsigned acc = 0, bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o == cap)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    return (long)o;
-}
-
-int pvm_basic_auth_credentials(const pvm_request *req, char *user,
-                               size_t ulen, char *pass, size_t plen)
-{
-    if (ulen)
-        user[0] = '\0';
-    if (plen)
-        pass[0] = '\0';
-    const char *h = pvm_request_http_header(req, "Authorization");
-    if (!h)
-        return PVM_ERR_NOT_FOUND;
-    h += strspn(h, " \t");
-    if (strncasecmp(h, "Basic", 5) != 0 || (h[5] != ' ' && h[5] != '\t'))
-        return PVM_ERR_NOT_FOUND;
-    h += 5 + strspn(h + 5, " \t");
-    unsigned char buf[1024];
-    long n = b64_decode(h, buf, sizeof(buf));
-    const unsigned char *colon = n > 0 ? memchr(buf, ':', (size_t)n) : NULL;
-    int rc = PVM_ERR_BAD_DATA;
-    if (!colon || memchr(buf, '\0', (size_t)n))
-        goto out;
-    size_t un = (size_t)(colon - buf), pn = (size_t)n - un - 1;
-    if (un >= ulen || pn >= plen)
-        goto out;
-    memcpy(user, buf, un);
-    user[un] = '\0';
-    memcpy(pass, colon + 1, pn);
-    pass[pn] = '\0';
-    rc = 0;
-out:
-    explicit_bzero(buf, sizeof(buf));
-    return rc;
-}
 
 /* ---- users ------------------------------------------------------------ */
 
@@ -248,37 +168,47 @@ static int configure_exempt(struct basic_auth *st, const char *value,
     return 0;
 }
 
-/* [plugin:NAME] keys: user = NAME:PASSWORD (repeatable), htpasswd = PATH,
- * realm = TEXT, exempt_paths = PATH... */
+/* `realm = TEXT`: quoted into the challenge, so no " or \. */
+static int configure_realm(struct basic_auth *st, const char *value,
+                           pvm_error *err)
+{
+    if (!*value || strlen(value) >= sizeof(st->realm) ||
+        strpbrk(value, "\"\\"))
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "must be 1 to %zu characters without \" "
+                             "or \\", sizeof(st->realm) - 1);
+    strcpy(st->realm, value);
+    return 0;
+}
+
+/* The keys that need code (the table's PVM_KEY_CUSTOM ones). */
 static int basic_auth_configure(pvm_plugin *self, const char *key,
                                 const char *value, pvm_error *err)
 {
     struct basic_auth *st = pvm_plugin_state(self);
     if (strcmp(key, "user") == 0)
         return configure_user(st, value, err);
-    if (strcmp(key, "htpasswd") == 0) {
-        if (!*value)
-            return pvm_error_set(err, PVM_ERR_BAD_DATA, "needs a path");
-        free(st->htpasswd);
-        st->htpasswd = strdup(value);
-        return st->htpasswd ? 0 : pvm_error_set(err, PVM_ERR_INTERNAL,
-                                                "out of memory");
-    }
-    if (strcmp(key, "realm") == 0) {
-        if (!*value || strlen(value) >= sizeof(st->realm) ||
-            strpbrk(value, "\"\\"))
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "must be 1 to %zu characters without \" "
-                                 "or \\", sizeof(st->realm) - 1);
-        strcpy(st->realm, value);
-        return 0;
-    }
+    if (strcmp(key, "realm") == 0)
+        return configure_realm(st, value, err);
     if (strcmp(key, "exempt_paths") == 0)
         return configure_exempt(st, value, err);
-    return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                         "unknown key (basic_auth knows user, htpasswd, "
-                         "realm, exempt_paths)");
+    return pvm_error_set(err, PVM_ERR_BAD_DATA, "unknown key");
 }
+
+/* [plugin:NAME] keys (pvm/config.h). */
+static const pvm_plugin_key basic_auth_keys[] = {
+    {"user", PVM_KEY_CUSTOM, .repeat = true,
+     .doc = "NAME:PASSWORD, hashed with bcrypt at once"},
+    {"htpasswd", PVM_KEY_PATH, offsetof(struct basic_auth, htpasswd),
+     .doc = "htpasswd file of NAME:HASH lines (bcrypt, SHA-crypt), "
+            "read at each start"},
+    {"realm", PVM_KEY_CUSTOM, .def = "pvm",
+     .doc = "realm of the WWW-Authenticate challenge, without \" or \\"},
+    {"exempt_paths", PVM_KEY_CUSTOM, .repeat = true,
+     .doc = "request paths let through without credentials, comma or "
+            "blank separated"},
+    {NULL},
+};
 
 static int basic_auth_check(pvm_plugin *self, pvm_error *err)
 {
@@ -287,8 +217,6 @@ static int basic_auth_check(pvm_plugin *self, pvm_error *err)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "no users: give `user = NAME:PASSWORD` or "
                              "`htpasswd = PATH`");
-    if (!st->realm[0])
-        strcpy(st->realm, "pvm");
     snprintf(st->challenge, sizeof(st->challenge), "Basic realm=\"%s\"",
              st->realm);
     return 0;
@@ -299,7 +227,6 @@ static void basic_auth_destroy(pvm_plugin *self)
     struct basic_auth *st = pvm_plugin_state(self);
     drop_users_from(st, 0);
     free(st->users);
-    free(st->htpasswd);
     for (size_t i = 0; i < st->nexempt; i++)
         free(st->exempt[i]);
     free(st->exempt);
@@ -356,12 +283,10 @@ static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
                               pvm_error *err)
 {
     struct basic_auth *st = pvm_plugin_state(self);
+    (void)ctx;
     drop_users_from(st, st->nconfigured);
     if (st->htpasswd) {
-        char *path = pvm_context_resolve_path(ctx, st->htpasswd);
-        int rc = path ? load_htpasswd(st, path, err)
-                      : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
-        free(path);
+        int rc = load_htpasswd(st, st->htpasswd, err);
         if (rc < 0) {
             drop_users_from(st, st->nconfigured);
             return rc;
@@ -384,10 +309,8 @@ static int basic_auth_validate(pvm_plugin *self, pvm_context *ctx,
     struct basic_auth *st = pvm_plugin_state(self);
     if (!st->htpasswd)
         return 0;
-    char *path = pvm_context_resolve_path(ctx, st->htpasswd);
-    int rc = path ? load_htpasswd(st, path, err)
-                  : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
-    free(path);
+    (void)ctx;
+    int rc = load_htpasswd(st, st->htpasswd, err);
     if (rc == 0 && !st->nusers) /* as the start */
         rc = pvm_error_set(err, PVM_ERR_BAD_DATA,
                            "htpasswd: %s has no users", st->htpasswd);
@@ -445,7 +368,7 @@ static int check_request(pvm_plugin *self, pvm_request *req,
         return 0;
     char user[256], pass[256];
     const char *why = NULL;
-    int rc = pvm_basic_auth_credentials(req, user, sizeof(user), pass,
+    int rc = pvm_request_basic_credentials(req, user, sizeof(user), pass,
                                         sizeof(pass));
     if (rc == PVM_ERR_NOT_FOUND) {
         why = "authentication required";
@@ -482,9 +405,8 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .description = "HTTP Basic authentication from the section or an "
                    "htpasswd file (the seed's BasicAuthPlugin)",
     .state_size = sizeof(struct basic_auth), /* zeroed per instance */
-    .configure = basic_auth_configure,       /* user, htpasswd, realm,
-                                                exempt_paths */
-    .check = basic_auth_check,               /* some users; realm default */
+    .configure = basic_auth_configure,       /* user, realm, exempt_paths */
+    .check = basic_auth_check,               /* some users */
     .destroy = basic_auth_destroy,           /* frees users and paths */
     .on_startup = basic_auth_startup,        /* loads the htpasswd file */
     .on_shutdown = NULL,                     /* nothing to stop */
@@ -496,4 +418,6 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .on_master_startup = NULL,               /* nothing before forking */
     .on_request = check_request,             /* every request: 401 or go on */
     .validate = basic_auth_validate,         /* --check-config: htpasswd */
+    .keys = basic_auth_keys,                 /* user, htpasswd, realm,
+                                                exempt_paths */
 };

@@ -6,20 +6,29 @@
  * The gate on_request is not wrapped: the server calls it for the wrapped
  * instance too, so a failing gate keeps the request out (no warning). */
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <pvm/pvm.h>
+#include <pvm/wrap.h>
 
 /* Per-instance state. */
 struct catch_errors {
-    char *wrap_name;              /* `wrap =`: instance wrapped, malloc'd */
+    char *wrap_name;              /* `wrap =`: instance wrapped (set and
+                                     freed by the server) */
     pvm_plugin *wrapped;          /* that instance, resolved in check() */
     bool shield[PVM_HOOK_COUNT];  /* hooks whose failures are caught */
     bool hooks_set;               /* `hooks =` was given */
-    bool quiet;                   /* send_warnings = no */
+    bool send_warnings;           /* `send_warnings =` (default yes) */
     bool started;                 /* the wrapped on_startup succeeded */
+};
+
+/* The hooks a wrapper calls instead of the server (pvm/hooks.def). */
+static const bool wrapped_hook[PVM_HOOK_COUNT] = {
+#define PVM_HOOK(id, slot, kind, wrap) [PVM_HOOK_##id] = wrap,
+#include <pvm/hooks.def>
 };
 
 static int hook_by_name(const char *name, size_t len)
@@ -44,72 +53,56 @@ static int parse_hooks(struct catch_errors *st, const char *value,
          p += strspn(p, sep)) {
         size_t len = strcspn(p, sep);
         int h = hook_by_name(p, len);
+        if (h >= 0 && h != PVM_HOOK_REQUEST && !wrapped_hook[h])
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "%s cannot be shielded: the server calls "
+                                 "it for the wrapped instance too",
+                                 pvm_hook_name((pvm_hook)h));
         if (h == PVM_HOOK_REQUEST)
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "on_request cannot be shielded: the server "
                                  "runs every instance's gate itself, and a "
                                  "failing gate answers 500 to keep requests "
                                  "out");
-        if (h < 0)
+        if (h < 0) {
+            char names[512] = "";
+            for (int i = 0; i < PVM_HOOK_COUNT; i++)
+                if (wrapped_hook[i])
+                    snprintf(names + strlen(names),
+                             sizeof(names) - strlen(names), "%s%s",
+                             names[0] ? ", " : "",
+                             pvm_hook_name((pvm_hook)i));
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "unknown hook '%.*s' (hooks are "
-                                 "on_startup, on_shutdown, "
-                                 "on_instant_query_request, "
-                                 "on_range_query_request, "
-                                 "on_metric_names_request, "
-                                 "on_label_names_request, "
-                                 "on_label_values_request, "
-                                 "on_metadata_request)",
-                                 (int)len, p);
+                                 "unknown hook '%.*s' (hooks are %s)",
+                                 (int)len, p, names);
+        }
         st->shield[h] = true;
         p += len;
     }
     return 0;
 }
 
-static int parse_bool(const char *value, bool *out)
-{
-    static const char *const yes[] = {"yes", "true", "on", "1"};
-    static const char *const no[] = {"no", "false", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(value, yes[i]) == 0)
-            return *out = true, 0;
-        if (strcasecmp(value, no[i]) == 0)
-            return *out = false, 0;
-    }
-    return -1;
-}
-
-/* [plugin:NAME] keys: wrap = INSTANCE, hooks = HOOK..., send_warnings =
- * yes|no */
+/* Only `hooks` needs code; the table stores the others. */
 static int catch_errors_configure(pvm_plugin *self, const char *key,
                                   const char *value, pvm_error *err)
 {
     struct catch_errors *st = pvm_plugin_state(self);
-    if (strcmp(key, "wrap") == 0) {
-        if (!*value)
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "needs an instance name");
-        free(st->wrap_name);
-        st->wrap_name = strdup(value);
-        return st->wrap_name ? 0
-                             : pvm_error_set(err, PVM_ERR_INTERNAL,
-                                             "out of memory");
-    }
     if (strcmp(key, "hooks") == 0)
         return parse_hooks(st, value, err);
-    if (strcmp(key, "send_warnings") == 0) {
-        bool send;
-        if (parse_bool(value, &send) < 0)
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "must be yes or no, not '%s'", value);
-        st->quiet = !send;
-        return 0;
-    }
-    return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                         "unknown key (catch_errors knows wrap, hooks, "
-                         "send_warnings)");
+    return pvm_error_set(err, PVM_ERR_BAD_DATA, "unknown key");
 }
+
+/* [plugin:NAME] keys (pvm/config.h). */
+static const pvm_plugin_key catch_errors_keys[] = {
+    {"wrap", PVM_KEY_STRING, offsetof(struct catch_errors, wrap_name),
+     .required = true, .doc = "the instance to shield"},
+    {"hooks", PVM_KEY_CUSTOM, .doc = "hooks shielded, comma or blank "
+     "separated (default: the five query and discovery hooks)"},
+    {"send_warnings", PVM_KEY_BOOL,
+     offsetof(struct catch_errors, send_warnings), .def = "yes",
+     .doc = "turn a caught failure into a warning of the response"},
+    {NULL},
+};
 
 /* True when following `wrap =` from instance p comes back to self. */
 static bool wraps_back(const pvm_plugin *self, const pvm_plugin *p)
@@ -132,9 +125,6 @@ static bool wraps_back(const pvm_plugin *self, const pvm_plugin *p)
 static int catch_errors_check(pvm_plugin *self, pvm_error *err)
 {
     struct catch_errors *st = pvm_plugin_state(self);
-    if (!st->wrap_name)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                             "missing key 'wrap' (the instance to shield)");
     pvm_plugin *w = pvm_context_plugin(pvm_plugin_context(self),
                                        st->wrap_name);
     if (!w)
@@ -156,12 +146,6 @@ static int catch_errors_check(pvm_plugin *self, pvm_error *err)
     pvm_plugin_set_wrapped(w);
     st->wrapped = w;
     return 0;
-}
-
-static void catch_errors_destroy(pvm_plugin *self)
-{
-    struct catch_errors *st = pvm_plugin_state(self);
-    free(st->wrap_name);
 }
 
 /* Runs a context hook of the wrapped instance; a failure of a shielded
@@ -243,7 +227,7 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook,
     pvm_plugin_log(self, PVM_LOG_ERROR,
                    "PluginError: '%s' raised while running %s.%s()", msg,
                    wname, hname);
-    if (st->quiet)
+    if (!st->send_warnings)
         return 0;
     rc = pvm_response_add_warning(resp,
                                   "PluginError: '%s' raised while running "
@@ -251,56 +235,37 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook,
     return rc < 0 ? rc : 0;
 }
 
-static int catch_errors_instant(pvm_plugin *self, pvm_request *req,
-                                pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_INSTANT_QUERY, req, resp);
-}
+/* One shield per request hook a wrapper calls (pvm/hooks.def, WRAP 1):
+ * catch_errors_on_instant_query_request(), ... */
+#define SHIELD_REQUEST_1(id, slot)                                     \
+    static int catch_errors_##slot(pvm_plugin *self, pvm_request *req, \
+                                   pvm_response *resp)                 \
+    {                                                                  \
+        return run_request_hook(self, PVM_HOOK_##id, req, resp);       \
+    }
+#define SHIELD_REQUEST_0(id, slot)
+#define SHIELD_CONTEXT_1(id, slot)
+#define SHIELD_CONTEXT_0(id, slot)
+#define PVM_HOOK(id, slot, kind, wrap) SHIELD_##kind##_##wrap(id, slot)
+#include <pvm/hooks.def>
 
-static int catch_errors_range(pvm_plugin *self, pvm_request *req,
-                              pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_RANGE_QUERY, req, resp);
-}
-
-static int catch_errors_metric_names(pvm_plugin *self, pvm_request *req,
-                                     pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_METRIC_NAMES, req, resp);
-}
-
-static int catch_errors_label_names(pvm_plugin *self, pvm_request *req,
-                                    pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_LABEL_NAMES, req, resp);
-}
-
-static int catch_errors_label_values(pvm_plugin *self, pvm_request *req,
-                                     pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_LABEL_VALUES, req, resp);
-}
-
-static int catch_errors_metadata(pvm_plugin *self, pvm_request *req,
-                                 pvm_response *resp)
-{
-    return run_request_hook(self, PVM_HOOK_METADATA, req, resp);
-}
+/* Their slots in the type. */
+#define SLOT_REQUEST_1(slot) .slot = catch_errors_##slot,
+#define SLOT_REQUEST_0(slot)
+#define SLOT_CONTEXT_1(slot)
+#define SLOT_CONTEXT_0(slot)
 
 const pvm_plugin_type pvm_plugin_catch_errors = {
     .name = "catch_errors",                    /* `type = catch_errors` */
     .description = "shields the other plugins from a failing instance "
                    "(the seed's CatchErrorsPlugin)",
     .state_size = sizeof(struct catch_errors), /* zeroed per instance */
-    .configure = catch_errors_configure,       /* wrap, hooks, send_warnings */
+    .configure = catch_errors_configure,       /* hooks */
     .check = catch_errors_check,               /* resolves and marks `wrap` */
-    .destroy = catch_errors_destroy,           /* frees the wrap name */
     .on_startup = catch_errors_startup,        /* starts the wrapped one */
     .on_shutdown = catch_errors_shutdown,      /* stops the wrapped one */
-    .on_instant_query_request = catch_errors_instant,
-    .on_range_query_request = catch_errors_range,
-    .on_metric_names_request = catch_errors_metric_names,
-    .on_label_names_request = catch_errors_label_names,
-    .on_label_values_request = catch_errors_label_values,
-    .on_metadata_request = catch_errors_metadata,
+/* every request hook a wrapper calls: on_instant_query_request, ... */
+#define PVM_HOOK(id, slot, kind, wrap) SLOT_##kind##_##wrap(slot)
+#include <pvm/hooks.def>
+    .keys = catch_errors_keys,                 /* wrap, hooks, send_warnings */
 };

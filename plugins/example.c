@@ -5,6 +5,7 @@
  * with them: the plugin to copy for values computed rather than stored;
  * openmetrics_file.c returns stored samples at their own timestamps). */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 
 /* Per-instance state. */
 struct example {
-    char metric[256];  /* metric name served */
+    char *metric;  /* `metric_name =`, set by the server */
 };
 
 static const char *const types[] = {"sine", "cosine", "square", "sawtooth"};
@@ -35,30 +36,12 @@ static void unit_waves(double secs, double w[4])
     w[3] = secs / 60;
 }
 
-/* [plugin:NAME] keys: metric_name = NAME */
-static int example_configure(pvm_plugin *self, const char *key,
-                             const char *value, pvm_error *err)
-{
-    struct example *st = pvm_plugin_state(self);
-    if (strcmp(key, "metric_name") == 0) {
-        if (!*value || strlen(value) >= sizeof(st->metric))
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "must be 1 to %zu characters",
-                                 sizeof(st->metric) - 1);
-        strcpy(st->metric, value);
-        return 0;
-    }
-    return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                         "unknown key (the example plugin knows metric_name)");
-}
-
-static int example_check(pvm_plugin *self, pvm_error *err)
-{
-    struct example *st = pvm_plugin_state(self);
-    if (!st->metric[0])
-        strcpy(st->metric, DEFAULT_METRIC);
-    return 0;
-}
+/* [plugin:NAME] keys (pvm/config.h): stored by the server. */
+static const pvm_plugin_key example_keys[] = {
+    {"metric_name", PVM_KEY_METRIC_NAME, offsetof(struct example, metric),
+     .def = DEFAULT_METRIC, .doc = "name of the metric served"},
+    {NULL},
+};
 
 /* Finds the 12 series in resp: ser[a * 4 + type], NULL for a series the
  * query does not select. Returns 0 or a negative status. */
@@ -111,10 +94,15 @@ static int example_query(pvm_plugin *self, pvm_request *req,
         return rc;
     pvm_timestamps it = pvm_request_timestamps(req);
     int64_t t;
-    while (pvm_timestamps_next(&it, &t)) {
+    for (unsigned n = 1; pvm_timestamps_next(&it, &t); n++) {
         rc = add_samples_at(resp, ser, t);
         if (rc < 0)
             return rc;
+        /* Past the request's deadline, stop computing: the engine checks
+         * the clock after every fetch and answers Prometheus' 503 timeout
+         * error, so what was added is thrown away anyway. */
+        if (n % 1024 == 0 && pvm_request_remaining_ms(req) <= 0)
+            break;
     }
     return 0;
 }
@@ -174,8 +162,6 @@ const pvm_plugin_type pvm_plugin_example = {
     .description = "sine, cosine, square and sawtooth waves (the seed's "
                    "example plugin)",
     .state_size = sizeof(struct example),
-    .configure = example_configure,  /* metric_name */
-    .check = example_check,          /* default metric name */
     .on_instant_query_request = example_query,  /* 12 samples at `time`
                                                    (computed there, so
                                                    stamped there) */
@@ -184,4 +170,5 @@ const pvm_plugin_type pvm_plugin_example = {
     .on_label_names_request = example_label_names,
     .on_label_values_request = example_label_values,
     .on_metadata_request = example_metadata,     /* a gauge, with HELP */
+    .keys = example_keys,                        /* metric_name */
 };

@@ -19,10 +19,10 @@
 
 /* Per-instance state. */
 struct openmetrics_file {
-    char *path_cfg;           /* `path =` as given, malloc'd */
-    char *path;               /* resolved against pvm.ini's directory */
-    bool unit_ms;             /* timestamp_unit = ms */
-    bool no_reload;           /* reload = no */
+    char *path;               /* `path =`, resolved against pvm.ini's
+                                 directory (set and freed by the server) */
+    int unit_ms;              /* timestamp_unit: 0 s, 1 ms */
+    bool reload;              /* `reload =` (default yes) */
     int64_t lookback;         /* ms, [server] lookback_delta */
     pvm_om_data *data;        /* what is served, NULL before startup */
     struct timespec mtime;    /* of the file last loaded (or tried) */
@@ -32,54 +32,27 @@ struct openmetrics_file {
 
 /* ---- configuration ---------------------------------------------------- */
 
-/* [plugin:NAME] keys: path = FILE, timestamp_unit = s|ms, reload = yes|no */
-static int om_configure(pvm_plugin *self, const char *key, const char *value,
-                        pvm_error *err)
-{
-    struct openmetrics_file *st = pvm_plugin_state(self);
-    if (strcmp(key, "path") == 0) {
-        if (!*value)
-            return pvm_error_set(err, PVM_ERR_BAD_DATA, "needs a file");
-        free(st->path_cfg);
-        st->path_cfg = strdup(value);
-        return st->path_cfg ? 0 : pvm_error_set(err, PVM_ERR_INTERNAL,
-                                                "out of memory");
-    }
-    if (strcmp(key, "timestamp_unit") == 0) {
-        if (strcmp(value, "s") && strcmp(value, "ms"))
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "must be s (OpenMetrics) or ms (Prometheus "
-                                 "text format), not '%s'", value);
-        st->unit_ms = strcmp(value, "ms") == 0;
-        return 0;
-    }
-    if (strcmp(key, "reload") == 0) {
-        if (strcmp(value, "yes") && strcmp(value, "no"))
-            return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "must be yes or no, not '%s'", value);
-        st->no_reload = strcmp(value, "no") == 0;
-        return 0;
-    }
-    return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                         "unknown key (openmetrics_file knows path, "
-                         "timestamp_unit, reload)");
-}
+static const char *const timestamp_units[] = {"s", "ms", NULL};
 
-static int om_check(pvm_plugin *self, pvm_error *err)
-{
-    const struct openmetrics_file *st = pvm_plugin_state(self);
-    if (!st->path_cfg)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                             "missing key 'path' (the file to serve)");
-    return 0;
-}
+/* [plugin:NAME] keys (pvm/config.h): all stored by the server. */
+static const pvm_plugin_key om_keys[] = {
+    {"path", PVM_KEY_PATH, offsetof(struct openmetrics_file, path),
+     .required = true, .doc = "the file to serve"},
+    {"timestamp_unit", PVM_KEY_ENUM,
+     offsetof(struct openmetrics_file, unit_ms), .def = "s",
+     .choices = timestamp_units,
+     .doc = "unit of the file's timestamps: s (OpenMetrics) or ms "
+            "(Prometheus text format)"},
+    {"reload", PVM_KEY_BOOL, offsetof(struct openmetrics_file, reload),
+     .def = "yes", .doc = "reload the file when its mtime or size changes "
+                          "(checked at most once a second)"},
+    {NULL},
+};
 
 static void om_destroy(pvm_plugin *self)
 {
     struct openmetrics_file *st = pvm_plugin_state(self);
     pvm_om_free(st->data);
-    free(st->path_cfg);
-    free(st->path);
 }
 
 static int64_t monotonic_ms(void)
@@ -97,9 +70,6 @@ static int om_load_first(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     struct openmetrics_file *st = pvm_plugin_state(self);
     st->lookback = pvm_context_lookback_ms(ctx);
-    if (!st->path &&
-        !(st->path = pvm_context_resolve_path(ctx, st->path_cfg)))
-        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
     int64_t t0 = monotonic_ms();
     pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime,
                                  &st->size, err);
@@ -132,13 +102,10 @@ static int om_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 static int om_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     const struct openmetrics_file *st = pvm_plugin_state(self);
-    char *path = pvm_context_resolve_path(ctx, st->path_cfg);
-    if (!path)
-        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
     struct timespec mtime;
     off_t size;
-    pvm_om_data *d = pvm_om_load(path, st->unit_ms, &mtime, &size, err);
-    free(path);
+    (void)ctx;
+    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &mtime, &size, err);
     if (!d)
         return err->code ? err->code : PVM_ERR_BAD_DATA;
     pvm_om_free(d);
@@ -151,7 +118,7 @@ static void maybe_reload(pvm_plugin *self)
 {
     struct openmetrics_file *st = pvm_plugin_state(self);
     int64_t now = monotonic_ms();
-    if (st->no_reload || now - st->last_check < 1000)
+    if (!st->reload || now - st->last_check < 1000)
         return;
     st->last_check = now;
     struct stat sb;
@@ -582,9 +549,7 @@ const pvm_plugin_type pvm_plugin_openmetrics_file = {
     .description = "serves the samples of an OpenMetrics text file with "
                    "timestamps, reloaded when it changes",
     .state_size = sizeof(struct openmetrics_file), /* zeroed per instance */
-    .configure = om_configure,          /* path, timestamp_unit, reload */
-    .check = om_check,                  /* path is required */
-    .destroy = om_destroy,              /* frees the data and paths */
+    .destroy = om_destroy,              /* frees the data */
     .on_startup = om_startup,           /* loads it unless the master did */
     .on_shutdown = NULL,                /* nothing to stop */
     .on_instant_query_request = om_instant,   /* latest within lookback */
@@ -597,4 +562,5 @@ const pvm_plugin_type pvm_plugin_openmetrics_file = {
                                                workers copy-on-write */
     .on_metadata_request = om_metadata, /* # HELP/# TYPE/# UNIT lines */
     .validate = om_validate,            /* --check-config: loads it once */
+    .keys = om_keys,                    /* path, timestamp_unit, reload */
 };

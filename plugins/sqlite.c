@@ -30,12 +30,13 @@ struct stmt {
 
 /* Per-instance state. */
 struct sqlite_plugin {
-    char *database;          /* `database =` as given, malloc'd */
-    char metric[256];        /* `metric =` */
+    char *database;          /* `database =`, resolved (the strings are
+                                set and freed by the server) */
+    char *metric;            /* `metric =` */
     char *query;             /* `query =` SELECT, malloc'd */
     char *labels_query;      /* `labels_query =` SELECT, malloc'd or NULL */
-    char ts_name[64];        /* `timestamp_column =`, default timestamp */
-    char val_name[64];       /* `value_column =`, default value */
+    char *ts_name;           /* `timestamp_column =`, default timestamp */
+    char *val_name;          /* `value_column =`, default value */
     char *help;              /* `help =` (metadata), malloc'd or NULL */
     pvm_metric_type type;    /* `metric_type =` (`type =` names the
                                 plugin type), default unknown */
@@ -56,62 +57,11 @@ struct row {
 
 /* ---- configuration ---------------------------------------------------- */
 
-static int set_string(char **dst, const char *value, pvm_error *err)
-{
-    if (!*value)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA, "must not be empty");
-    free(*dst);
-    *dst = strdup(value);
-    return *dst ? 0 : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
-}
-
-static bool is_name(const char *s, bool metric)
-{
-    if (!*s || (*s >= '0' && *s <= '9'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || (metric && *s == ':')))
-            return false;
-    return true;
-}
-
-static int set_name(char *dst, size_t cap, const char *value, bool metric,
-                    pvm_error *err)
-{
-    if (!is_name(value, metric) || strlen(value) >= cap)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                             "'%s' is not a valid %s name (at most %zu "
-                             "characters)", value,
-                             metric ? "metric" : "column", cap - 1);
-    strcpy(dst, value);
-    return 0;
-}
-
-/* [plugin:NAME] keys: database, metric, query, labels_query,
- * timestamp_column, value_column, and the metric's metadata: help,
- * metric_type (`type =` names the plugin type), unit */
+/* `metric_type =`: any word of # TYPE lines (pvm_metric_type_parse). */
 static int sqlite_configure(pvm_plugin *self, const char *key,
                             const char *value, pvm_error *err)
 {
     struct sqlite_plugin *st = pvm_plugin_state(self);
-    if (strcmp(key, "database") == 0)
-        return set_string(&st->database, value, err);
-    if (strcmp(key, "query") == 0)
-        return set_string(&st->query, value, err);
-    if (strcmp(key, "labels_query") == 0)
-        return set_string(&st->labels_query, value, err);
-    if (strcmp(key, "metric") == 0)
-        return set_name(st->metric, sizeof(st->metric), value, true, err);
-    if (strcmp(key, "timestamp_column") == 0)
-        return set_name(st->ts_name, sizeof(st->ts_name), value, false, err);
-    if (strcmp(key, "value_column") == 0)
-        return set_name(st->val_name, sizeof(st->val_name), value, false,
-                        err);
-    if (strcmp(key, "help") == 0)
-        return set_string(&st->help, value, err);
-    if (strcmp(key, "unit") == 0)
-        return set_string(&st->unit, value, err);
     if (strcmp(key, "metric_type") == 0) {
         if (pvm_metric_type_parse(value, &st->type) < 0)
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
@@ -120,28 +70,36 @@ static int sqlite_configure(pvm_plugin *self, const char *key,
                                  value);
         return 0;
     }
-    return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                         "unknown key (sqlite knows database, metric, query, "
-                         "labels_query, timestamp_column, value_column, "
-                         "help, metric_type, unit)");
+    return pvm_error_set(err, PVM_ERR_BAD_DATA, "unknown key");
 }
 
-static int sqlite_check(pvm_plugin *self, pvm_error *err)
-{
-    struct sqlite_plugin *st = pvm_plugin_state(self);
-    const char *missing = !st->database  ? "database"
-                          : !st->metric[0] ? "metric"
-                          : !st->query     ? "query"
-                                           : NULL;
-    if (missing)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA, "missing key '%s'",
-                             missing);
-    if (!st->ts_name[0])
-        strcpy(st->ts_name, "timestamp");
-    if (!st->val_name[0])
-        strcpy(st->val_name, "value");
-    return 0;
-}
+#define SQ(field) offsetof(struct sqlite_plugin, field)
+
+/* [plugin:NAME] keys (pvm/config.h); `type =` names the plugin type, so
+ * the metric's type is `metric_type =`. */
+static const pvm_plugin_key sqlite_keys[] = {
+    {"database", PVM_KEY_PATH, SQ(database), .required = true,
+     .doc = "the SQLite database, opened read-only"},
+    {"metric", PVM_KEY_METRIC_NAME, SQ(metric), .required = true,
+     .doc = "name of the metric served"},
+    {"query", PVM_KEY_STRING, SQ(query), .required = true,
+     .doc = "one SELECT of the samples; :start and :end (unix seconds) "
+            "give the range"},
+    {"labels_query", PVM_KEY_STRING, SQ(labels_query),
+     .doc = "SELECT of the label sets, for discovery (default: query "
+            "over the request's range)"},
+    {"timestamp_column", PVM_KEY_LABEL_NAME, SQ(ts_name),
+     .def = "timestamp", .doc = "column of the sample time (unix "
+                                "seconds)"},
+    {"value_column", PVM_KEY_LABEL_NAME, SQ(val_name), .def = "value",
+     .doc = "column of the sample values"},
+    {"help", PVM_KEY_STRING, SQ(help), .doc = "HELP text of the metric"},
+    {"metric_type", PVM_KEY_CUSTOM, .def = "unknown",
+     .doc = "TYPE of the metric: counter, gauge, histogram, summary, "
+            "unknown, ..."},
+    {"unit", PVM_KEY_STRING, SQ(unit), .doc = "UNIT of the metric"},
+    {NULL},
+};
 
 static void stmt_free(struct stmt *s)
 {
@@ -157,11 +115,6 @@ static void sqlite_destroy(pvm_plugin *self)
     stmt_free(&st->main);
     stmt_free(&st->labels);
     sqlite3_close(st->db);
-    free(st->database);
-    free(st->query);
-    free(st->labels_query);
-    free(st->help);
-    free(st->unit);
 }
 
 /* ---- startup ------------------------------------------------------------ */
@@ -196,7 +149,7 @@ static int map_columns(struct stmt *s, const char *ts_name,
         } else if (val_name && strcasecmp(c, val_name) == 0 &&
                    s->val_col < 0) {
             s->val_col = i;
-        } else if (!is_name(c, false) || strncmp(c, "__", 2) == 0) {
+        } else if (!pvm_is_label_name(c) || strncmp(c, "__", 2) == 0) {
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "%s: column '%s' is not a valid label name "
                                  "(rename it with AS)", s->what, c);
@@ -248,18 +201,14 @@ static int sqlite_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     stmt_free(&st->labels);
     sqlite3_close(st->db);
     st->db = NULL;
-    char *path = pvm_context_resolve_path(ctx, st->database);
-    if (!path)
-        return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+    const char *path = st->database;
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
         pvm_error_set(err, PVM_ERR_BAD_DATA, "database %s: %s", path,
                       st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        free(path);
         return err->code;
     }
     sqlite3_busy_timeout(st->db, 1000);
-    free(path);
     if (prepare(st, &st->main, st->query, "query", true, err) < 0 ||
         (st->labels_query && prepare(st, &st->labels, st->labels_query,
                                      "labels_query", false, err) < 0))
@@ -687,8 +636,7 @@ const pvm_plugin_type pvm_plugin_sqlite = {
     .name = "sqlite",                          /* `type = sqlite` */
     .description = "one metric from an SQL query on an SQLite database",
     .state_size = sizeof(struct sqlite_plugin), /* zeroed per instance */
-    .configure = sqlite_configure,   /* database, metric, query, ... */
-    .check = sqlite_check,           /* required keys, column defaults */
+    .configure = sqlite_configure,   /* metric_type */
     .destroy = sqlite_destroy,       /* statements, connection, strings */
     .on_startup = sqlite_startup,    /* opens read-only, prepares */
     .on_shutdown = sqlite_shutdown,  /* finalizes, closes */
@@ -699,4 +647,5 @@ const pvm_plugin_type pvm_plugin_sqlite = {
     .on_label_values_request = sqlite_label_values,
     .on_metadata_request = sqlite_metadata,  /* help, metric_type, unit */
     .validate = sqlite_validate,     /* --check-config: opens, prepares */
+    .keys = sqlite_keys,             /* database, metric, query, ... */
 };

@@ -1,8 +1,9 @@
 /* pvm/plugin.h: the plugin type, its hooks, the server context and the
  * logger. A plugin is one .c file in plugins/ defining one
  *     const pvm_plugin_type pvm_plugin_<name> = { ... };
- * listed in plugins/table.c. Each [plugin:NAME] section of pvm.ini creates
- * an instance (type = TYPE, default NAME) with its own zeroed state. */
+ * listed in plugins/plugins.def. Each [plugin:NAME] section of pvm.ini
+ * creates an instance (type = TYPE, default NAME) with its own zeroed
+ * state. */
 #ifndef PVM_PLUGIN_H
 #define PVM_PLUGIN_H
 
@@ -10,23 +11,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pvm/config.h>
 #include <pvm/error.h>
 #include <pvm/request.h>
 #include <pvm/response.h>
 
 typedef struct pvm_plugin pvm_plugin;  /* a plugin instance */
 
-/* Hook identifiers, in the order of the seed API. */
+/* Hook identifiers, generated from pvm/hooks.def (the seed API's order,
+ * then the hooks added after it): PVM_HOOK_STARTUP, PVM_HOOK_SHUTDOWN,
+ * PVM_HOOK_INSTANT_QUERY, PVM_HOOK_RANGE_QUERY, PVM_HOOK_METRIC_NAMES,
+ * PVM_HOOK_LABEL_NAMES, PVM_HOOK_LABEL_VALUES, PVM_HOOK_REQUEST (on_request:
+ * the gate before routing), PVM_HOOK_METADATA (on_metadata_request),
+ * PVM_HOOK_MASTER_STARTUP, PVM_HOOK_VALIDATE; PVM_HOOK_COUNT last. */
 typedef enum pvm_hook {
-    PVM_HOOK_STARTUP,
-    PVM_HOOK_SHUTDOWN,
-    PVM_HOOK_INSTANT_QUERY,
-    PVM_HOOK_RANGE_QUERY,
-    PVM_HOOK_METRIC_NAMES,
-    PVM_HOOK_LABEL_NAMES,
-    PVM_HOOK_LABEL_VALUES,
-    PVM_HOOK_REQUEST,      /* on_request: the gate before routing */
-    PVM_HOOK_METADATA,      /* on_metadata_request (added after the seed) */
+#define PVM_HOOK(id, slot, kind, wrap) PVM_HOOK_##id,
+#include <pvm/hooks.def>
     PVM_HOOK_COUNT
 } pvm_hook;
 
@@ -44,18 +44,21 @@ typedef struct pvm_plugin_type {
     const char *description;  /* one line, shown by --list-plugins */
     size_t state_size;        /* bytes of zeroed state per instance */
 
-    /* Receives each key of the instance's section except `type`, in file
-     * order (repeated keys repeatedly). Validate and store; on a bad value
+    /* Receives each key of the instance's section except `type` that the
+     * key table (`keys`, below) does not store itself, in file order
+     * (repeated keys repeatedly). Validate and store; on a bad value
      * return pvm_error_set(err, PVM_ERR_BAD_DATA, "...") and the server
      * reports file, line and key. NULL: the type takes no settings. */
     int (*configure)(pvm_plugin *self, const char *key, const char *value,
                      pvm_error *err);
 
-    /* Called once after all keys: check required settings, set defaults.
-     * NULL: nothing to check. */
+    /* Called once after all keys and the key table's defaults (required
+     * keys are checked by the server): check what the table cannot say,
+     * e.g. keys that need each other. NULL: nothing to check. */
     int (*check)(pvm_plugin *self, pvm_error *err);
 
-    /* Frees what configure/startup allocated. Called once, last. */
+    /* Frees what configure/startup allocated. Called once, last; the
+     * server frees the key table's strings and lists after it. */
     void (*destroy)(pvm_plugin *self);
 
     /* The seven hooks of the seed API; all optional (NULL). */
@@ -115,6 +118,13 @@ typedef struct pvm_plugin_type {
      * report the instance and exit 1. Added last so that existing
      * initialisers stay valid. */
     pvm_context_hook_fn validate;
+    /* Optional (NULL). The type's [plugin:NAME] keys, {NULL}-ended (see
+     * pvm/config.h): the server parses and stores each value into the
+     * state, applies defaults, refuses missing required keys, and passes
+     * PVM_KEY_CUSTOM keys and keys not in the table to configure. Shown
+     * by `pvm-fcgi --describe TYPE`. Added last so that existing
+     * initialisers stay valid. */
+    const struct pvm_plugin_key *keys;
 } pvm_plugin_type;
 
 /* The instance's state (state_size zeroed bytes, owned by the server). */
@@ -127,21 +137,11 @@ const pvm_plugin_type *pvm_plugin_get_type(const pvm_plugin *self);
 /* The server context the instance belongs to. */
 pvm_context *pvm_plugin_context(const pvm_plugin *self);
 
-/* The hook function of an instance, or NULL if its type has none. */
-pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
-                                            pvm_hook hook);
-pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
-                                            pvm_hook hook);
-
 /* "on_startup", "on_range_query_request", ... */
 const char *pvm_hook_name(pvm_hook hook);
 
-/* Marks an instance as wrapped by another (e.g. catch_errors): the server
- * then no longer calls its hooks itself; the wrapper does. Exceptions:
- * on_master_startup and the gate on_request, which the server still
- * calls. */
-void pvm_plugin_set_wrapped(pvm_plugin *self);
-bool pvm_plugin_is_wrapped(const pvm_plugin *self);
+/* Wrapping another instance (pvm_plugin_set_wrapped, the hook getters,
+ * pvm_response_take_failure): pvm/wrap.h. */
 
 /* The context: configuration, plugin instances, logger. */
 

@@ -85,6 +85,21 @@ const char *pvm_request_http_remote(const pvm_request *r);  /* client IP */
 /* A request header by name, case-insensitive ("Authorization"), or NULL. */
 const char *pvm_request_http_header(const pvm_request *r, const char *name);
 
+/* Reads the user name and password of the request's
+ * `Authorization: Basic BASE64(user:password)` header (the original's
+ * get_credentials) into the caller's buffers (ulen and plen bytes,
+ * NUL-terminated; the password is the part after the first colon and may
+ * contain colons). Returns 0, or
+ *   PVM_ERR_NOT_FOUND  no Authorization header, or not the Basic scheme;
+ *   PVM_ERR_BAD_DATA   bad base64, no colon, a NUL byte, or a part that
+ *                      does not fit its buffer.
+ * On error both buffers hold "". The scheme is matched case-insensitively
+ * (RFC 7617). The function keeps no copy; wipe the password buffer
+ * (explicit_bzero) when done with it. The basic_auth plugin checks every
+ * request with it; plugins that check users themselves use it too. */
+int pvm_request_basic_credentials(const pvm_request *req, char *user,
+                                  size_t ulen, char *pass, size_t plen);
+
 /* Iterates all headers (names as sent, e.g. "User-Agent"). */
 size_t pvm_request_http_header_count(const pvm_request *r);
 void pvm_request_http_header_at(const pvm_request *r, size_t i,

@@ -62,6 +62,18 @@ int pvm_parse_sample_value(const char *s, double *out);
  * `time() - timestamp(x) > 60` works for stored data. Do not re-stamp a
  * stored sample with `time`: that makes it look fresh. */
 
+/* Three ways to add samples, each for its own case:
+ * - pvm_response_add_sample: one sample, checked against the query (the
+ *   original's add_sample); the usual call.
+ * - pvm_response_add_sample_ex: the general form of the same, for what the
+ *   short form cannot say: flags (PVM_SAMPLE_SKIP_QUERY_CHECK, the
+ *   original's skip_query_checks=True) and a lazy value (value_fn, the
+ *   original's callable metric_value), computed only when the sample is
+ *   kept.
+ * - pvm_response_find_series + pvm_response_add_point: many points of one
+ *   series, the series looked up and checked once (see below), for
+ *   plugins that add thousands of points. */
+
 /* Adds a sample if it matches the request's query. Returns 1 when added,
  * 0 when skipped because it does not match, negative on error. A response
  * remembers the label arrays it was given: a sample whose name and labels
@@ -73,13 +85,9 @@ int pvm_response_add_sample(pvm_response *r, const char *name, double value,
                             int64_t timestamp, const pvm_label *labels,
                             size_t nlabels);
 
-/* Same with a lazily computed value. */
-int pvm_response_add_sample_lazy(pvm_response *r, const char *name,
-                                 double (*value_fn)(void *arg), void *arg,
-                                 int64_t timestamp, const pvm_label *labels,
-                                 size_t nlabels);
-
-/* General form with PVM_SAMPLE_* flags. */
+/* The general form: s->value_fn (when set) is called for the value only
+ * if the sample is kept; flags are PVM_SAMPLE_* bits. Returns as
+ * pvm_response_add_sample. */
 int pvm_response_add_sample_ex(pvm_response *r, const pvm_sample *s,
                                unsigned flags);
 
@@ -177,12 +185,7 @@ int pvm_response_set_error(pvm_response *r, int code, const char *fmt, ...)
 int pvm_response_add_header(pvm_response *r, const char *name,
                             const char *value);
 
-/* For wrappers (catch_errors): after a wrapped hook returned an error,
- * takes back the failure recorded with pvm_response_fail() (or the error
- * set with pvm_response_set_error()), clearing it so the response can
- * still succeed. Returns the message, valid until the request ends, or
- * NULL when nothing was recorded. */
-const char *pvm_response_take_failure(pvm_response *r);
+/* For wrappers: pvm_response_take_failure() is in pvm/wrap.h. */
 
 /* True once an error was set on the response. */
 bool pvm_response_has_error(const pvm_response *r);

@@ -8,6 +8,7 @@
 #define PVM_TESTKIT_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <pvm/plugin.h>
@@ -53,8 +54,9 @@ pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
                                              size_t body_len,
                                              const char *const *headers);
 
-/* Typed requests (GET; parameters are encoded for you). Times are unix
- * seconds; match may be NULL. */
+/* Typed requests (GET; parameters are encoded for you), sent below the
+ * configuration's [server] api_url_prefix like a client would. Times are
+ * unix seconds; match may be NULL. */
 pvm_test_response *pvm_testkit_instant(pvm_testkit *kit, const char *query,
                                        double time);
 pvm_test_response *pvm_testkit_range(pvm_testkit *kit, const char *query,
@@ -66,6 +68,43 @@ pvm_test_response *pvm_testkit_label_names(pvm_testkit *kit,
 pvm_test_response *pvm_testkit_label_values(pvm_testkit *kit,
                                             const char *label,
                                             const char *match);
+
+/* The optional arguments of the typed requests, as the original
+ * fixture's keyword arguments (start, end, auth). Zero-initialise and set
+ * what you need; NULL options are all unset. */
+typedef struct pvm_test_options {
+    const char *match;     /* a match[] selector, NULL: none */
+    bool range;            /* send start and end (discovery requests) */
+    double start, end;     /* unix seconds, when range */
+    const char *user;      /* HTTP Basic credentials (Authorization
+                              header), NULL: none */
+    const char *password;  /* with user ("" when NULL) */
+    const char *const *headers; /* more header lines "Name: value",
+                                   NULL-terminated, or NULL */
+} pvm_test_options;
+
+/* The typed requests with options. A discovery request without a
+ * range sends no start/end (the server's widest range); instant and
+ * range take their times as arguments (start/end/match of the options
+ * are not used there). */
+pvm_test_response *pvm_testkit_instant_opt(pvm_testkit *kit,
+                                           const char *query, double time,
+                                           const pvm_test_options *o);
+pvm_test_response *pvm_testkit_range_opt(pvm_testkit *kit, const char *query,
+                                         double start, double end,
+                                         double step,
+                                         const pvm_test_options *o);
+/* /api/v1/series (needs o->match) */
+pvm_test_response *pvm_testkit_series_opt(pvm_testkit *kit,
+                                          const pvm_test_options *o);
+/* /api/v1/label/__name__/values: the metric names */
+pvm_test_response *pvm_testkit_metric_names_opt(pvm_testkit *kit,
+                                                const pvm_test_options *o);
+pvm_test_response *pvm_testkit_label_names_opt(pvm_testkit *kit,
+                                               const pvm_test_options *o);
+pvm_test_response *pvm_testkit_label_values_opt(pvm_testkit *kit,
+                                                const char *label,
+                                                const pvm_test_options *o);
 
 void pvm_test_response_free(pvm_test_response *r);
 
@@ -81,6 +120,10 @@ const char *pvm_test_json_string(json_object *root, const char *path);
 
 /* Number of elements of the array at path, -1 when not an array. */
 int pvm_test_json_length(json_object *root, const char *path);
+
+/* Standard base64 (with padding) of s, malloc'd, or NULL when out of
+ * memory: for hand-built Authorization headers. */
+char *pvm_test_base64(const char *s);
 
 /* Percent-encodes s for a query string into a malloc'd string. */
 char *pvm_test_urlencode(const char *s);

@@ -45,7 +45,10 @@ static void usage(FILE *f)
             "                      and databases opened read-only), print "
             "what would\n"
             "                      run, and exit (0: valid)\n"
-            "  -l, --list-plugins  list the compiled-in plugin types\n"
+            "  -l, --list-plugins  list the compiled-in plugin types (with\n"
+            "                      -v, --verbose: and their settings)\n"
+            "  -D, --describe TYPE print the settings of plugin type TYPE:\n"
+            "                      each key's type, default and meaning\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
             "\n"
@@ -53,13 +56,33 @@ static void usage(FILE *f)
             pvm_config_default_path());
 }
 
-static void list_plugins(void)
+/* --list-plugins: one line per type; verbose: --describe of each. */
+static void list_plugins(bool verbose)
 {
-    for (size_t i = 0; pvm_plugin_table[i]; i++)
+    for (size_t i = 0; pvm_plugin_table[i]; i++) {
+        if (verbose) {
+            printf("%s", i ? "\n" : "");
+            pvm_plugin_describe(stdout, pvm_plugin_table[i]);
+            continue;
+        }
         printf("%-20s %s\n", pvm_plugin_table[i]->name,
                pvm_plugin_table[i]->description
                    ? pvm_plugin_table[i]->description
                    : "");
+    }
+}
+
+/* --describe TYPE: 0, or 1 for an unknown type. */
+static int describe(const char *name)
+{
+    const pvm_plugin_type *t = pvm_plugin_table_find(pvm_plugin_table, name);
+    if (!t) {
+        fprintf(stderr, "pvm-fcgi: unknown plugin type '%s' (see "
+                "pvm-fcgi --list-plugins)\n", name);
+        return 1;
+    }
+    pvm_plugin_describe(stdout, t);
+    return 0;
 }
 
 static void print_summary(const pvm_context *ctx)
@@ -159,6 +182,8 @@ int main(int argc, char **argv)
         {"single-process", no_argument, NULL, 's'},
         {"check-config", no_argument, NULL, 't'},
         {"list-plugins", no_argument, NULL, 'l'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"describe", required_argument, NULL, 'D'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -168,14 +193,18 @@ int main(int argc, char **argv)
     if (!path || !*path)
         path = pvm_config_default_path();
     const char *listen = NULL;
-    int check_only = 0, single = 0, c;
-    while ((c = getopt_long(argc, argv, "c:L:stlVh", opts, NULL)) != -1) {
+    const char *describe_type = NULL;
+    int check_only = 0, single = 0, list = 0, verbose = 0, c;
+    while ((c = getopt_long(argc, argv, "c:L:stlvD:Vh", opts, NULL)) !=
+           -1) {
         switch (c) {
         case 'c': path = optarg; break;
         case 'L': listen = optarg; break;
         case 's': single = 1; break;
         case 't': check_only = 1; break;
-        case 'l': list_plugins(); return 0;
+        case 'l': list = 1; break;
+        case 'v': verbose = 1; break;
+        case 'D': describe_type = optarg; break;
         case 'V': printf("pvm-fcgi %s\n", PACKAGE_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -185,6 +214,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "pvm-fcgi: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
+    }
+    if (describe_type)
+        return describe(describe_type);
+    if (list) {
+        list_plugins(verbose);
+        return 0;
     }
 
     pvm_error err = {0};

@@ -842,26 +842,16 @@ static int set_workers(pvm_server_config *s, const struct server_key *k,
     return 0;
 }
 
-/* yes/no (also true/false, on/off, 1/0, any case) into the bool at
- * k->offset. */
+/* yes/no (also true/false, on/off, 1/0, any case: pvm_parse_bool, the
+ * grammar of plugin settings too) into the bool at k->offset. */
 static int set_bool(pvm_server_config *s, const struct server_key *k,
                     const char *v, char *why, size_t n)
 {
-    static const char *const yes[] = {"yes", "true", "on", "1"};
-    static const char *const no[] = {"no", "false", "off", "0"};
-    bool *field = (bool *)((char *)s + k->offset);
-    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *field = true;
-            return 0;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *field = false;
-            return 0;
-        }
+    if (pvm_parse_bool(v, (bool *)((char *)s + k->offset)) < 0) {
+        snprintf(why, n, "not yes or no: '%s'", v);
+        return -1;
     }
-    snprintf(why, n, "not yes or no: '%s'", v);
-    return -1;
+    return 0;
 }
 
 /* A Prometheus duration (ms) of at least k->min ms: integers with units

@@ -37,6 +37,9 @@ static int instance_create(pvm_context *ctx, const pvm_config_section *sec,
                            const pvm_plugin_type *const *table,
                            pvm_error *err);
 static int instance_check(pvm_plugin *p, pvm_error *err);
+static int instance_set(pvm_plugin *p, const char *key, const char *value,
+                        int line, pvm_error *err);
+static int instance_defaults(pvm_plugin *p, pvm_error *err);
 
 /* Context life cycle */
 
@@ -151,6 +154,7 @@ void pvm_context_free(pvm_context *ctx)
         pvm_plugin *p = &ctx->plugins[i];
         if (p->type->destroy)
             p->type->destroy(p);
+        pvm_plugin_keys_free(p->type->keys, p->state);
         free(p->state);
         free(p->name);
     }
@@ -227,25 +231,21 @@ pvm_context *pvm_plugin_context(const pvm_plugin *self)
     return self->ctx;
 }
 
+/* The dispatch, generated from pvm/hooks.def: a case per hook of the
+ * kind, nothing for the others. */
+#define REQUEST_CASE_REQUEST(id, slot) \
+    case PVM_HOOK_##id:                \
+        return self->type->slot;
+#define REQUEST_CASE_CONTEXT(id, slot)
+#define CONTEXT_CASE_CONTEXT(id, slot) REQUEST_CASE_REQUEST(id, slot)
+#define CONTEXT_CASE_REQUEST(id, slot)
+
 pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
                                             pvm_hook hook)
 {
-    const pvm_plugin_type *t = self->type;
     switch (hook) {
-    case PVM_HOOK_INSTANT_QUERY:
-        return t->on_instant_query_request;
-    case PVM_HOOK_RANGE_QUERY:
-        return t->on_range_query_request;
-    case PVM_HOOK_METRIC_NAMES:
-        return t->on_metric_names_request;
-    case PVM_HOOK_LABEL_NAMES:
-        return t->on_label_names_request;
-    case PVM_HOOK_LABEL_VALUES:
-        return t->on_label_values_request;
-    case PVM_HOOK_REQUEST:
-        return t->on_request;
-    case PVM_HOOK_METADATA:
-        return t->on_metadata_request;
+#define PVM_HOOK(id, slot, kind, wrap) REQUEST_CASE_##kind(id, slot)
+#include <pvm/hooks.def>
     default:
         return NULL;
     }
@@ -255,10 +255,8 @@ pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
                                             pvm_hook hook)
 {
     switch (hook) {
-    case PVM_HOOK_STARTUP:
-        return self->type->on_startup;
-    case PVM_HOOK_SHUTDOWN:
-        return self->type->on_shutdown;
+#define PVM_HOOK(id, slot, kind, wrap) CONTEXT_CASE_##kind(id, slot)
+#include <pvm/hooks.def>
     default:
         return NULL;
     }
@@ -355,22 +353,66 @@ static int instance_create(pvm_context *ctx, const pvm_config_section *sec,
         const pvm_config_entry *e = &sec->entries[j];
         if (strcmp(e->key, "type") == 0)
             continue;
-        if (!type->configure)
+        if (instance_set(p, e->key, e->value, e->line, err) < 0)
+            return err->code;
+    }
+    return instance_defaults(p, err);
+}
+
+/* Sets one key of an instance: through the type's key table, then (for
+ * PVM_KEY_CUSTOM keys and keys the table does not know) configure().
+ * Errors name file, line and key. */
+static int instance_set(pvm_plugin *p, const char *key, const char *value,
+                        int line, pvm_error *err)
+{
+    const char *path = p->ctx->cfg->path;
+    const pvm_plugin_type *type = p->type;
+    const pvm_plugin_key *k = pvm_plugin_key_find(type->keys, key);
+    pvm_error perr = {0};
+    int rc = 0;
+    if (k && k->type != PVM_KEY_CUSTOM)
+        rc = pvm_plugin_key_set(k, p->state, value, path, &perr);
+    else if (type->configure)
+        rc = type->configure(p, key, value, &perr);
+    else if (type->keys)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "%s:%d: [plugin:%s] %s: unknown key (see "
+                             "pvm-fcgi --describe %s)",
+                             path, line, p->name, key, type->name);
+    else
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "%s:%d: [plugin:%s] %s: plugin type '%s' "
+                             "takes no settings",
+                             path, line, p->name, key, type->name);
+    if (rc >= 0)
+        return 0;
+    if (perr.msg[0])
+        return pvm_error_set(err, perr.code ? perr.code : rc,
+                             "%s:%d: [plugin:%s] %s: %s", path, line,
+                             p->name, key, perr.msg);
+    return pvm_error_set(err, perr.code ? perr.code : rc,
+                         "%s:%d: [plugin:%s] %s: invalid value '%s'", path,
+                         line, p->name, key, value);
+}
+
+/* After the section's keys: refuses a missing required key and sets the
+ * defaults of the keys not given (errors at the section header). */
+static int instance_defaults(pvm_plugin *p, pvm_error *err)
+{
+    const pvm_config_section *sec = p->section;
+    for (const pvm_plugin_key *k = p->type->keys; k && k->name; k++) {
+        bool given = false;
+        for (size_t j = 0; j < sec->nentries && !given; j++)
+            given = strcmp(sec->entries[j].key, k->name) == 0;
+        if (given)
+            continue;
+        if (k->required)
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
-                                 "%s:%d: [plugin:%s] %s: plugin type '%s' "
-                                 "takes no settings",
-                                 path, e->line, name, e->key, type->name);
-        pvm_error perr = {0};
-        int rc = type->configure(p, e->key, e->value, &perr);
-        if (rc < 0) {
-            if (perr.msg[0])
-                return pvm_error_set(err, perr.code ? perr.code : rc,
-                                     "%s:%d: [plugin:%s] %s: %s", path,
-                                     e->line, name, e->key, perr.msg);
-            return pvm_error_set(err, perr.code ? perr.code : rc,
-                                 "%s:%d: [plugin:%s] %s: invalid value '%s'",
-                                 path, e->line, name, e->key, e->value);
-        }
+                                 "%s:%d: [plugin:%s]: missing key '%s' (%s)",
+                                 p->ctx->cfg->path, sec->line, p->name,
+                                 k->name, k->doc ? k->doc : "required");
+        if (k->def && instance_set(p, k->name, k->def, sec->line, err) < 0)
+            return err->code;
     }
     return 0;
 }
@@ -393,15 +435,8 @@ static int instance_check(pvm_plugin *p, pvm_error *err)
 /* Tables */
 
 static const char *const hook_names[PVM_HOOK_COUNT] = {
-    [PVM_HOOK_STARTUP] = "on_startup",
-    [PVM_HOOK_SHUTDOWN] = "on_shutdown",
-    [PVM_HOOK_INSTANT_QUERY] = "on_instant_query_request",
-    [PVM_HOOK_RANGE_QUERY] = "on_range_query_request",
-    [PVM_HOOK_METRIC_NAMES] = "on_metric_names_request",
-    [PVM_HOOK_LABEL_NAMES] = "on_label_names_request",
-    [PVM_HOOK_LABEL_VALUES] = "on_label_values_request",
-    [PVM_HOOK_REQUEST] = "on_request",
-    [PVM_HOOK_METADATA] = "on_metadata_request",
+#define PVM_HOOK(id, slot, kind, wrap) [PVM_HOOK_##id] = #slot,
+#include <pvm/hooks.def>
 };
 
 int64_t pvm_context_lookback_ms(const pvm_context *ctx)
@@ -411,17 +446,5 @@ int64_t pvm_context_lookback_ms(const pvm_context *ctx)
 
 char *pvm_context_resolve_path(const pvm_context *ctx, const char *path)
 {
-    const char *cfg = pvm_context_config_path(ctx);
-    const char *slash = cfg ? strrchr(cfg, '/') : NULL;
-    char *out = NULL;
-    int rc;
-    if (path[0] == '/')
-        rc = asprintf(&out, "%s", path);
-    else if (!slash && strncmp(path, "file:", 5) == 0)
-        rc = asprintf(&out, "./%s", path); /* never read as a URI */
-    else if (!slash)
-        rc = asprintf(&out, "%s", path);
-    else
-        rc = asprintf(&out, "%.*s/%s", (int)(slash - cfg), cfg, path);
-    return rc < 0 ? NULL : out;
+    return pvm_path_resolve(pvm_context_config_path(ctx), path);
 }

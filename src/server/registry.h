@@ -7,8 +7,10 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <pvm/plugin.h>
+#include <pvm/wrap.h>
 
 #include "config.h"
 #include "log.h"
@@ -61,6 +63,14 @@ const pvm_config *pvm_context_config(const pvm_context *ctx);
  * 0 or the failing status. */
 int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
                                  pvm_request *req, pvm_response *resp);
+
+/* Prints a type for `pvm-fcgi --describe TYPE`: "NAME: DESCRIPTION",
+ * then per key of its table (src/settings.c)
+ *   "  KEY = TYPE[ BOUNDS][ (required)][ (default X)][ (repeatable)]"
+ *   "      DOC"
+ * docs/plugins/NAME.md shows the same lines (checked by
+ * tests/unit/test_settings). */
+void pvm_plugin_describe(FILE *f, const pvm_plugin_type *t);
 
 /* Looks a type up by name in a NULL-terminated table. */
 const pvm_plugin_type *pvm_plugin_table_find(const pvm_plugin_type *const *table,

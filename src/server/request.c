@@ -1,4 +1,5 @@
-/* request.c: accessors of pvm_request (see pvm/request.h). */
+/* request.c: accessors of pvm_request (see pvm/request.h), and the HTTP
+ * Basic credentials of a request. */
 
 #include <stdint.h>
 #include <string.h>
@@ -191,4 +192,84 @@ int64_t pvm_request_remaining_ms(const pvm_request *r)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return r->deadline_ms -
            ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* HTTP Basic credentials */
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes standard base64 (padding optional) into out (cap bytes).
+ * Returns the decoded length, or -1 when invalid or too long. */
+static long b64_decode(const char *in, unsigned char *out, size_t cap)
+{
+    size_t n = strlen(in), o = 0;
+    while (n && in[n - 1] == ' ')
+        n--;
+    size_t pad = 0;
+    while (n && in[n - 1] == '=' && pad < 2)
+        n--, pad++;
+    if (n % 4 == 1 || (pad && (n + pad) % 4))
+        return -1;
+    unsigned acc = 0, bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return (long)o;
+}
+
+int pvm_request_basic_credentials(const pvm_request *req, char *user,
+                                  size_t ulen, char *pass, size_t plen)
+{
+    if (ulen)
+        user[0] = '\0';
+    if (plen)
+        pass[0] = '\0';
+    const char *h = pvm_request_http_header(req, "Authorization");
+    if (!h)
+        return PVM_ERR_NOT_FOUND;
+    h += strspn(h, " \t");
+    if (strncasecmp(h, "Basic", 5) != 0 || (h[5] != ' ' && h[5] != '\t'))
+        return PVM_ERR_NOT_FOUND;
+    h += 5 + strspn(h + 5, " \t");
+    unsigned char buf[1024];
+    long n = b64_decode(h, buf, sizeof(buf));
+    const unsigned char *colon = n > 0 ? memchr(buf, ':', (size_t)n) : NULL;
+    int rc = PVM_ERR_BAD_DATA;
+    if (!colon || memchr(buf, '\0', (size_t)n))
+        goto out;
+    size_t un = (size_t)(colon - buf), pn = (size_t)n - un - 1;
+    if (un >= ulen || pn >= plen)
+        goto out;
+    memcpy(user, buf, un);
+    user[un] = '\0';
+    memcpy(pass, colon + 1, pn);
+    pass[pn] = '\0';
+    rc = 0;
+out:
+    explicit_bzero(buf, sizeof(buf));
+    return rc;
 }

@@ -507,17 +507,6 @@ int pvm_response_add_sample(pvm_response *r, const char *name, double value,
     return pvm_response_add_sample_ex(r, &s, 0);
 }
 
-int pvm_response_add_sample_lazy(pvm_response *r, const char *name,
-                                 double (*value_fn)(void *arg), void *arg,
-                                 int64_t timestamp, const pvm_label *labels,
-                                 size_t nlabels)
-{
-    pvm_sample s = {.name = name, .labels = labels, .nlabels = nlabels,
-                    .timestamp = timestamp, .value_fn = value_fn,
-                    .value_arg = arg};
-    return pvm_response_add_sample_ex(r, &s, 0);
-}
-
 int pvm_response_find_series(pvm_response *r, const char *name,
                              const pvm_label *labels, size_t nlabels,
                              unsigned flags, pvm_series_ref **out)

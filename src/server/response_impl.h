@@ -5,6 +5,7 @@
 
 #include <pvm/plugin.h>
 #include <pvm/response.h>
+#include <pvm/wrap.h>
 
 #include "request_impl.h"
 #include "series.h"

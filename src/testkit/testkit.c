@@ -175,80 +175,202 @@ pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
 }
 
 /* GET target built with printf. */
-static pvm_test_response *get(pvm_testkit *kit, const char *fmt, ...)
-    PVM_PRINTF(2, 3);
-static pvm_test_response *get(pvm_testkit *kit, const char *fmt, ...)
+char *pvm_test_base64(const char *s)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t len = strlen(s), o = 0;
+    char *out = malloc((len + 2) / 3 * 4 + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < len ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* "Authorization: Basic BASE64(user:password)" into a malloc'd string. */
+static char *basic_header(const char *user, const char *password)
+{
+    char *plain = NULL, *out = NULL;
+    if (asprintf(&plain, "%s:%s", user, password ? password : "") < 0)
+        return NULL;
+    char *b = pvm_test_base64(plain);
+    if (b && asprintf(&out, "Authorization: Basic %s", b) < 0)
+        out = NULL;
+    free(b);
+    free(plain);
+    return out;
+}
+
+/* GET of the target made from fmt, below [server] api_url_prefix, with
+ * the options' credentials and headers (o may be NULL). */
+static pvm_test_response *get(pvm_testkit *kit, const pvm_test_options *o,
+                              const char *fmt, ...) PVM_PRINTF(3, 4);
+
+static pvm_test_response *get(pvm_testkit *kit, const pvm_test_options *o,
+                              const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *target = NULL;
-    int n = vasprintf(&target, fmt, ap);
+    char *path = NULL, *target = NULL;
+    int n = vasprintf(&path, fmt, ap);
     va_end(ap);
     if (n < 0)
         return NULL;
+    const char *prefix = pvm_context_config(kit->ctx)->server.api_url_prefix;
+    n = asprintf(&target, "%s%s", prefix ? prefix : "", path);
+    free(path);
+    if (n < 0)
+        return NULL;
+    const char *headers[64] = {0};
+    char *auth = NULL;
+    size_t nh = 0;
+    if (o && o->user) {
+        if (!(auth = basic_header(o->user, o->password))) {
+            free(target);
+            return NULL;
+        }
+        headers[nh++] = auth;
+    }
+    for (size_t i = 0; o && o->headers && o->headers[i] && nh < 63; i++)
+        headers[nh++] = o->headers[i];
     pvm_test_response *r = pvm_testkit_request(kit, "GET", target, NULL,
-                                               NULL);
+                                               headers);
+    free(auth);
     free(target);
     return r;
+}
+
+/* "&start=..&end=..&match[]=.." of discovery requests, malloc'd. */
+static char *discovery_params(const pvm_test_options *o)
+{
+    char range[96] = "";
+    char *m = o && o->match ? pvm_test_urlencode(o->match) : NULL;
+    char *out = NULL;
+    if (o && o->range)
+        snprintf(range, sizeof(range), "&start=%.3f&end=%.3f", o->start,
+                 o->end);
+    if (o && o->match && !m)
+        return NULL;
+    if (asprintf(&out, "%s%s%s", range, m ? "&match%5B%5D=" : "",
+                 m ? m : "") < 0)
+        out = NULL;
+    free(m);
+    return out;
+}
+
+/* GET path with the discovery parameters of o (none: no query string). */
+static pvm_test_response *get_discovery(pvm_testkit *kit,
+                                        const pvm_test_options *o,
+                                        const char *path)
+{
+    char *params = discovery_params(o);
+    if (!params)
+        return NULL;
+    pvm_test_response *r = get(kit, o, "%s%s%s", path, *params ? "?" : "",
+                               *params ? params + 1 : "");
+    free(params);
+    return r;
+}
+
+pvm_test_response *pvm_testkit_instant_opt(pvm_testkit *kit,
+                                           const char *query, double time,
+                                           const pvm_test_options *o)
+{
+    char *q = pvm_test_urlencode(query);
+    pvm_test_response *r =
+        get(kit, o, "/api/v1/query?query=%s&time=%.3f", q ? q : "", time);
+    free(q);
+    return r;
+}
+
+pvm_test_response *pvm_testkit_range_opt(pvm_testkit *kit, const char *query,
+                                         double start, double end,
+                                         double step,
+                                         const pvm_test_options *o)
+{
+    char *q = pvm_test_urlencode(query);
+    pvm_test_response *r = get(kit, o,
+                               "/api/v1/query_range?query=%s&start=%.3f&"
+                               "end=%.3f&step=%.3f",
+                               q ? q : "", start, end, step);
+    free(q);
+    return r;
+}
+
+pvm_test_response *pvm_testkit_series_opt(pvm_testkit *kit,
+                                          const pvm_test_options *o)
+{
+    return get_discovery(kit, o, "/api/v1/series");
+}
+
+pvm_test_response *pvm_testkit_metric_names_opt(pvm_testkit *kit,
+                                                const pvm_test_options *o)
+{
+    return get_discovery(kit, o, "/api/v1/label/__name__/values");
+}
+
+pvm_test_response *pvm_testkit_label_names_opt(pvm_testkit *kit,
+                                               const pvm_test_options *o)
+{
+    return get_discovery(kit, o, "/api/v1/labels");
+}
+
+pvm_test_response *pvm_testkit_label_values_opt(pvm_testkit *kit,
+                                                const char *label,
+                                                const pvm_test_options *o)
+{
+    char *l = pvm_test_urlencode(label);
+    char path[1024];
+    snprintf(path, sizeof(path), "/api/v1/label/%s/values", l ? l : "");
+    free(l);
+    return get_discovery(kit, o, path);
 }
 
 pvm_test_response *pvm_testkit_instant(pvm_testkit *kit, const char *query,
                                        double time)
 {
-    char *q = pvm_test_urlencode(query);
-    pvm_test_response *r =
-        get(kit, "/api/v1/query?query=%s&time=%.3f", q ? q : "", time);
-    free(q);
-    return r;
+    return pvm_testkit_instant_opt(kit, query, time, NULL);
 }
 
 pvm_test_response *pvm_testkit_range(pvm_testkit *kit, const char *query,
                                      double start, double end, double step)
 {
-    char *q = pvm_test_urlencode(query);
-    pvm_test_response *r =
-        get(kit, "/api/v1/query_range?query=%s&start=%.3f&end=%.3f&step=%.3f",
-            q ? q : "", start, end, step);
-    free(q);
-    return r;
+    return pvm_testkit_range_opt(kit, query, start, end, step, NULL);
 }
 
 pvm_test_response *pvm_testkit_series(pvm_testkit *kit, const char *match,
                                       double start, double end)
 {
-    char *m = pvm_test_urlencode(match);
-    pvm_test_response *r = get(kit,
-                               "/api/v1/series?match%%5B%%5D=%s&start=%.3f&"
-                               "end=%.3f", m ? m : "", start, end);
-    free(m);
-    return r;
+    pvm_test_options o = {.match = match, .range = true, .start = start,
+                          .end = end};
+    return pvm_testkit_series_opt(kit, &o);
 }
 
 pvm_test_response *pvm_testkit_label_names(pvm_testkit *kit,
                                            const char *match)
 {
-    if (!match)
-        return get(kit, "/api/v1/labels");
-    char *m = pvm_test_urlencode(match);
-    pvm_test_response *r =
-        get(kit, "/api/v1/labels?match%%5B%%5D=%s", m ? m : "");
-    free(m);
-    return r;
+    pvm_test_options o = {.match = match};
+    return pvm_testkit_label_names_opt(kit, &o);
 }
 
 pvm_test_response *pvm_testkit_label_values(pvm_testkit *kit,
                                             const char *label,
                                             const char *match)
 {
-    char *l = pvm_test_urlencode(label);
-    char *m = match ? pvm_test_urlencode(match) : NULL;
-    pvm_test_response *r =
-        match ? get(kit, "/api/v1/label/%s/values?match%%5B%%5D=%s",
-                    l ? l : "", m ? m : "")
-              : get(kit, "/api/v1/label/%s/values", l ? l : "");
-    free(l);
-    free(m);
-    return r;
+    pvm_test_options o = {.match = match};
+    return pvm_testkit_label_values_opt(kit, label, &o);
 }
 
 void pvm_test_response_free(pvm_test_response *r)

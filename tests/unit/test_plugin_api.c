@@ -63,12 +63,12 @@ static int probe_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     seen.nselectors = pvm_query_selector_count(q);
     double v = 42;
     pvm_label l[] = {{"k", "v"}};
-    seen.add_rc[0] = pvm_response_add_sample_lazy(resp, "foo", lazy_value,
-                                                  &v, pvm_request_time(req),
-                                                  l, 1);
-    seen.add_rc[1] = pvm_response_add_sample_lazy(resp, "bar", lazy_value,
-                                                  &v, pvm_request_time(req),
-                                                  l, 1);
+    pvm_sample lazy = {.name = "foo", .labels = l, .nlabels = 1,
+                       .timestamp = pvm_request_time(req),
+                       .value_fn = lazy_value, .value_arg = &v};
+    seen.add_rc[0] = pvm_response_add_sample_ex(resp, &lazy, 0);
+    lazy.name = "bar";
+    seen.add_rc[1] = pvm_response_add_sample_ex(resp, &lazy, 0);
     pvm_sample s = {.name = "bar", .labels = l, .nlabels = 1,
                     .timestamp = pvm_request_time(req), .value = 7};
     seen.add_rc[2] = pvm_response_add_sample_ex(resp, &s,

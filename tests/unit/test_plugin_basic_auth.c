@@ -3,7 +3,7 @@
  * (the on_request gate: data endpoints, queries without selectors, the
  * static endpoints, /metrics, unknown paths), 200 with right ones for
  * plain, bcrypt and SHA-crypt users, exempt_paths, a wrapped gate that
- * fails closed, htpasswd errors, and pvm_basic_auth_credentials(). */
+ * fails closed, htpasswd errors, and pvm_request_basic_credentials(). */
 #include <crypt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,14 +16,13 @@
 
 #include <cmocka.h>
 
-#include <pvm/basic_auth.h>
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
 extern const pvm_plugin_type pvm_plugin_basic_auth;
 extern const pvm_plugin_type pvm_plugin_catch_errors;
 
-/* ---- a good plugin, and a probe of pvm_basic_auth_credentials -------- */
+/* ---- a good plugin, and a probe of pvm_request_basic_credentials -------- */
 
 static int good_value(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
@@ -56,7 +55,7 @@ static struct {
 
 static int probe(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
-    seen.rc = pvm_basic_auth_credentials(req, seen.user, sizeof(seen.user),
+    seen.rc = pvm_request_basic_credentials(req, seen.user, sizeof(seen.user),
                                          seen.pass, sizeof(seen.pass));
     return 0;
 }
@@ -83,28 +82,6 @@ static const pvm_plugin_type *const table[] = {
     &broken_gate_type, NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *base64(const char *s)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-                              "vwxyz0123456789+/";
-    size_t n = strlen(s);
-    char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)u[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)u[i + 1] << 8;
-        if (i + 2 < n)
-            v |= u[i + 2];
-        *o++ = abc[v >> 18];
-        *o++ = abc[(v >> 12) & 63];
-        *o++ = i + 1 < n ? abc[(v >> 6) & 63] : '=';
-        *o++ = i + 2 < n ? abc[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
 
 static const char *fixture(const char *name)
 {
@@ -160,7 +137,7 @@ static pvm_test_response *get(pvm_testkit *kit, const char *target,
 static pvm_test_response *get_as(pvm_testkit *kit, const char *target,
                                  const char *userpass)
 {
-    char *b = base64(userpass);
+    char *b = pvm_test_base64(userpass);
     char auth[512];
     snprintf(auth, sizeof(auth), "Basic %s", b);
     free(b);
@@ -500,7 +477,7 @@ static void test_configuration_errors(void **state)
                  "exempt_paths = /metrics?x=1\n", "not a path");
 }
 
-/* pvm_basic_auth_credentials, through a probe without basic_auth. */
+/* pvm_request_basic_credentials, through a probe without basic_auth. */
 static void test_credentials_helper(void **state)
 {
     char err[512];

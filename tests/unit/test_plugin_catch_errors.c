@@ -317,6 +317,12 @@ static void test_configuration_errors(void **state)
                                  "wrap = flaky\nhooks = on_everything\n",
                         "unknown hook 'on_everything'");
     expect_config_error(SCENARIO "[plugin:shield]\ntype = catch_errors\n"
+                                 "wrap = flaky\nhooks = on_master_startup\n",
+                        "on_master_startup cannot be shielded");
+    expect_config_error(SCENARIO "[plugin:shield]\ntype = catch_errors\n"
+                                 "wrap = flaky\nhooks = validate\n",
+                        "validate cannot be shielded");
+    expect_config_error(SCENARIO "[plugin:shield]\ntype = catch_errors\n"
                                  "wrap = flaky\nsend_warnings = maybe\n",
                         "must be yes or no");
     expect_config_error(SCENARIO "[plugin:shield]\ntype = catch_errors\n"

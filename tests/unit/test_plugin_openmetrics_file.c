@@ -620,7 +620,8 @@ static void test_configuration_errors(void **state)
     assert_null(pvm_testkit_new("[plugin:om]\ntype = openmetrics_file\n"
                                 "path = x\ntimestamp_unit = h\n",
                                 table, err, sizeof(err)));
-    assert_non_null(strstr(err, "must be s (OpenMetrics) or ms"));
+    assert_non_null(strstr(err, "timestamp_unit: must be one of s|ms, "
+                                "not 'h'"));
 }
 
 /* A label set written in another order or spacing is the same series. */

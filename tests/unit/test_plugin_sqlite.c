@@ -370,7 +370,8 @@ static void test_startup_errors(void **state)
     assert_non_null(strstr(err, "missing key 'metric'"));
     assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
                                 "metric = 1bad\n", table, err, sizeof(err)));
-    assert_non_null(strstr(err, "not a valid metric name"));
+    assert_non_null(strstr(err, "metric: must be a metric name "
+                                "([a-zA-Z_:][a-zA-Z0-9_:]*), not '1bad'"));
 }
 
 /* The database is opened read-only: the plugin cannot change it, and a

@@ -683,6 +683,8 @@ static void test_hook_accessors(void **state)
         "on_label_values_request",
         "on_request",
         "on_metadata_request",
+        "on_master_startup",
+        "validate",
     };
     for (int h = 0; h < PVM_HOOK_COUNT; h++)
         assert_string_equal(pvm_hook_name((pvm_hook)h), names[h]);
@@ -705,6 +707,10 @@ static void test_hook_accessors(void **state)
                      rec_shutdown);
     assert_null(pvm_plugin_context_hook(r, PVM_HOOK_RANGE_QUERY));
     assert_null(pvm_plugin_context_hook(b, PVM_HOOK_STARTUP));
+    assert_null(pvm_plugin_context_hook(b, PVM_HOOK_MASTER_STARTUP));
+    assert_null(pvm_plugin_context_hook(b, PVM_HOOK_VALIDATE));
+    assert_null(pvm_plugin_request_hook(r, PVM_HOOK_VALIDATE));
+    assert_null(pvm_plugin_context_hook(r, PVM_HOOK_COUNT));
     pvm_context_free(ctx);
 }
 
