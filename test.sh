@@ -66,6 +66,18 @@ run_script() {
 }
 
 run_suite "unit+integration" build
+# -Wall -Wextra with no warnings: the normal build's log must have none.
+if [ -f build/make.log ]; then
+    if grep -q 'warning:' build/make.log; then
+        grep 'warning:' build/make.log
+        echo "compiler warnings: 0 passed, 1 failed, 0 skipped"
+        echo "0 1 0" >> "$PVM_COUNTS"
+        status=1
+    else
+        echo "compiler warnings: 1 passed, 0 failed, 0 skipped"
+        echo "1 0 0" >> "$PVM_COUNTS"
+    fi
+fi
 if [ -x build/pvm-fcgi ]; then
     run_script "valgrind memcheck" build/valgrind.log sh tests/valgrind.sh build
     run_script "load (wrk through nginx)" build/load.log sh tests/load.sh build
