@@ -5,12 +5,15 @@
  * eval_fail/_warn/_info/_ordered forms and `expect` lines) are compared
  * with promqltest's float tolerance.
  *
- * Usage: runner [--experimental] [-v] [FILE|DIR]...
- * Without arguments: every .test file of tests/promql (must all pass) and the shared
- * scripts in $PVM_PROMQLTEST_DIR (default ../shared/promqltest); any
- * failure fails the exit status. Evals are
- * skipped only for native histograms and, in the shared scripts,
- * experimental (feature-flagged) features. */
+ * Usage: runner [--experimental] [-v] [--own|--shared] [FILE|DIR]...
+ * Without files: every .test file of tests/promql (--own; must all pass)
+ * and the shared Prometheus scripts (--shared) in $PVM_PROMQLTEST_DIR,
+ * else $PVM_SHARED_DIR/promqltest, else ../shared/promqltest next to the
+ * source tree; without --own or --shared both. Any failure fails the exit
+ * status. Shared scripts that are missing are reported on a "SKIP:" line
+ * and counted as one skipped test; with --shared alone the exit status is
+ * then 77 (automake's SKIP). Evals are skipped only for native histograms
+ * and, in the shared scripts, experimental (feature-flagged) features. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <dirent.h>
@@ -100,6 +103,7 @@ typedef struct evalcmd {
 /* Counts of a file or a run. */
 typedef struct counts {
     int passed, failed, skip_native, skip_exp;
+    int skip_missing; /* a directory of scripts that is not there */
 } counts;
 
 static bool opt_experimental, opt_verbose;
@@ -1392,20 +1396,41 @@ static int run_path(const char *path, bool shared, counts *total)
 static void print_result(const char *name, const counts *c, bool total)
 {
     printf("%s%s: %d passed, %d failed, %d skipped (%d native histograms, "
-           "%d experimental)\n", total ? "PVM-RESULT: " : "", name,
-           c->passed, c->failed, c->skip_native + c->skip_exp,
-           c->skip_native, c->skip_exp);
+           "%d experimental, %d missing)\n", total ? "PVM-RESULT: " : "",
+           name, c->passed, c->failed,
+           c->skip_native + c->skip_exp + c->skip_missing, c->skip_native,
+           c->skip_exp, c->skip_missing);
+}
+
+/* The directory of the shared Prometheus scripts: $PVM_PROMQLTEST_DIR,
+ * else $PVM_SHARED_DIR/promqltest, else the build's default. */
+static const char *shared_dir(char *buf, size_t size)
+{
+    const char *dir = getenv("PVM_PROMQLTEST_DIR");
+    const char *shared = getenv("PVM_SHARED_DIR");
+    if (dir && *dir)
+        return dir;
+    if (shared && *shared) {
+        snprintf(buf, size, "%s/promqltest", shared);
+        return buf;
+    }
+    return PVM_PROMQLTEST_DEFAULT_DIR;
 }
 
 int main(int argc, char **argv)
 {
     counts own = {0}, shared = {0};
     int nfiles = 0;
+    bool want_own = false, want_shared = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--experimental"))
             opt_experimental = true;
         else if (!strcmp(argv[i], "-v"))
             opt_verbose = true;
+        else if (!strcmp(argv[i], "--own"))
+            want_own = true;
+        else if (!strcmp(argv[i], "--shared"))
+            want_shared = true;
         else {
             nfiles++;
             if (run_path(argv[i], false, &own) < 0) {
@@ -1414,17 +1439,28 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (!nfiles) {
+    if (!nfiles && !want_own && !want_shared)
+        want_own = want_shared = true;
+    if (want_own) {
         const char *own_dir = getenv("PVM_PROMQL_OWN_DIR");
-        if (run_path(own_dir ? own_dir : PVM_PROMQL_OWN_DIR, false, &own) < 0)
-            printf("own tests: %s not found\n", PVM_PROMQL_OWN_DIR);
-        const char *dir = getenv("PVM_PROMQLTEST_DIR");
-        if (!dir)
-            dir = PVM_PROMQLTEST_DEFAULT_DIR;
+        if (!own_dir || !*own_dir)
+            own_dir = PVM_PROMQL_OWN_DIR;
+        if (run_path(own_dir, false, &own) < 0) {
+            printf("own tests: %s not found\n", own_dir);
+            own.failed++;
+        }
+        print_result("promqltest-own", &own, false);
+    }
+    if (want_shared) {
+        char buf[4096];
+        const char *dir = shared_dir(buf, sizeof(buf));
         printf("-- shared promqltest scripts (%s) --\n", dir);
-        if (run_path(dir, true, &shared) < 0)
-            printf("shared promqltest scripts skipped: %s does not exist "
-                   "(set PVM_PROMQLTEST_DIR)\n", dir);
+        if (run_path(dir, true, &shared) < 0) {
+            printf("SKIP: shared promqltest scripts: %s not found (set "
+                   "PVM_SHARED_DIR to the shared directory or "
+                   "PVM_PROMQLTEST_DIR to the scripts)\n", dir);
+            shared.skip_missing++;
+        }
         print_result("promqltest-shared", &shared, false);
     }
     counts all = own;
@@ -1432,7 +1468,10 @@ int main(int argc, char **argv)
     all.failed += shared.failed;
     all.skip_native += shared.skip_native;
     all.skip_exp += shared.skip_exp;
-    print_result("promqltest-own", &own, false);
+    all.skip_missing += shared.skip_missing;
     print_result("promqltest", &all, true);
-    return own.failed || shared.failed ? 1 : 0;
+    if (own.failed || shared.failed)
+        return 1;
+    return want_shared && !want_own && !nfiles && shared.skip_missing ? 77
+                                                                      : 0;
 }
