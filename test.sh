@@ -46,7 +46,8 @@ run_suite() { # LABEL DIR [CONFIGURE ARGS...]
 
 # run_script LABEL LOG SCRIPT ARGS...: runs a test script that prints
 # PVM-RESULT lines and adds them to the total; a script that fails without
-# reporting a failure counts as one.
+# reporting a failure counts as one, a script that skips (exit 77) without
+# reporting a skip counts as one skipped.
 run_script() {
     label=$1
     log=$2
@@ -61,6 +62,7 @@ run_script() {
         [ "$f" = 0 ] && f=1
         tail -30 "$log"
     fi
+    [ $rc = 77 ] && [ "$s" = 0 ] && s=1
     echo "$label: $p passed, $f failed, $s skipped"
     echo "$p $f $s" >> "$PVM_COUNTS"
 }

@@ -35,7 +35,11 @@ if ! command -v wrk >/dev/null 2>&1; then
     echo "PVM-RESULT: load: 0 passed, 0 failed, 1 skipped"
     exit 77
 fi
-pvm_nginx_bin >/dev/null || exit 77
+if ! pvm_nginx_bin >/dev/null; then
+    echo "load.sh: SKIP: nginx not installed (apt-get install nginx-light)"
+    echo "PVM-RESULT: load: 0 passed, 0 failed, 1 skipped"
+    exit 77
+fi
 [ -x "$PVM" ] || { echo "load.sh: $PVM missing: run make" >&2; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-load.XXXXXX") || exit 1

@@ -24,7 +24,11 @@ for b in "$PVM_BIN" "$HOSTILE"; do
         exit 99
     fi
 done
-pvm_nginx_bin >/dev/null || exit 77
+if ! pvm_nginx_bin >/dev/null; then
+    echo "hostile.sh: SKIP: nginx not installed (apt-get install nginx-light)"
+    echo "PVM-RESULT: hostile-process: 0 passed, 0 failed, 1 skipped"
+    exit 77
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-hostile.XXXXXX") || exit 99
 chmod 755 "$TMP"

@@ -41,7 +41,11 @@ for b in "$PVM_BIN" "$CLIENT"; do
         exit 99
     fi
 done
-pvm_nginx_bin >/dev/null || exit 77
+if ! pvm_nginx_bin >/dev/null; then
+    echo "remote_read.sh: SKIP: nginx not installed (apt-get install nginx-light)"
+    echo "PVM-RESULT: remote_read: 0 passed, 0 failed, 1 skipped"
+    exit 77
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-rr.XXXXXX") || exit 99
 chmod 755 "$TMP"

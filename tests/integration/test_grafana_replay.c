@@ -4,11 +4,14 @@
  * and the shape its `expect` text describes.
  * Environment: PVM_TEST_PORT (nginx in front of a pvm-fcgi serving the
  * fixture's example_metric{type="a"|"b"}), PVM_GRAFANA_REQUESTS (default
+ * $PVM_SHARED_DIR/grafana-requests.jsonl, else
  * $top_srcdir/../shared/grafana-requests.jsonl); the result types that
  * need PromQL evaluation (sum, rate, scalar(), ...) are demanded, or only
  * their shape with PVM_REPLAY_STRICT=0.
  * Prints one line per request and
- *   PVM-RESULT: grafana-replay: P passed, F failed, S skipped */
+ *   PVM-RESULT: grafana-replay: P passed, F failed, S skipped
+ * A missing replay file or PVM_TEST_PORT is a "SKIP:" line, one skipped
+ * test and exit status 77. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
 #endif
@@ -465,6 +468,7 @@ int main(void)
     const char *port_s = getenv("PVM_TEST_PORT");
     const char *file = getenv("PVM_GRAFANA_REQUESTS");
     const char *srcdir = getenv("top_srcdir");
+    const char *shared = getenv("PVM_SHARED_DIR");
     char defpath[4096], *line;
     int passed = 0, failed = 0, skipped = 0, port;
     FILE *f;
@@ -472,13 +476,17 @@ int main(void)
 
     replay_strict = !getenv("PVM_REPLAY_STRICT") ||
                     strcmp(getenv("PVM_REPLAY_STRICT"), "0") != 0;
-    if (!file || !*file) {
+    if ((!file || !*file) && shared && *shared) {
+        snprintf(defpath, sizeof(defpath), "%s/grafana-requests.jsonl",
+                 shared);
+        file = defpath;
+    } else if (!file || !*file) {
         snprintf(defpath, sizeof(defpath),
                  "%s/../shared/grafana-requests.jsonl", srcdir ? srcdir : ".");
         file = defpath;
     }
     if (!port_s || atoi(port_s) <= 0) {
-        printf("grafana-replay: skipped: PVM_TEST_PORT not set (run "
+        printf("SKIP: grafana-replay: PVM_TEST_PORT not set (run "
                "tests/integration/run.sh)\n");
         printf("PVM-RESULT: grafana-replay: 0 passed, 0 failed, 1 skipped\n");
         return 77;
@@ -486,11 +494,12 @@ int main(void)
     port = atoi(port_s);
     f = fopen(file, "r");
     if (!f) {
-        printf("grafana-replay: skipped: cannot read %s (set "
-               "PVM_GRAFANA_REQUESTS to the replay file)\n",
+        printf("SKIP: grafana-replay: cannot read %s (set PVM_SHARED_DIR "
+               "to the shared directory or PVM_GRAFANA_REQUESTS to the "
+               "replay file)\n",
                file);
         printf("PVM-RESULT: grafana-replay: 0 passed, 0 failed, 1 skipped\n");
-        return 0;
+        return 77;
     }
     line = malloc(REPLAY_MAX_LINE);
     if (!line) {

@@ -7,10 +7,13 @@
  * use language features behind Prometheus feature flags are skipped and
  * counted with the reason.
  *
- * Directory: $PVM_PROMQLTEST_DIR, else PVM_PROMQLTEST_DEFAULT_DIR. Prints
- * one line per file and ends with
+ * Directory: $PVM_PROMQLTEST_DIR, else $PVM_SHARED_DIR/promqltest, else
+ * PVM_PROMQLTEST_DEFAULT_DIR (../shared/promqltest next to the source
+ * tree). Prints one line per file and ends with
  *   PVM-RESULT: promql-parse-conformance: P passed, F failed, S skipped
- * Exits 1 when something failed; a missing directory is skipped (exit 0). */
+ * Exits 1 when something failed. A missing directory is reported on a
+ * "SKIP:" line, counted as one skipped test, and exits 77 (automake's
+ * SKIP). */
 #include "config.h"
 
 #include <dirent.h>
@@ -179,16 +182,23 @@ static int cmp_names(const void *a, const void *b)
 int main(void)
 {
     const char *dir = getenv("PVM_PROMQLTEST_DIR");
+    const char *shared = getenv("PVM_SHARED_DIR");
+    char buf[2048];
+    if ((!dir || !*dir) && shared && *shared) {
+        snprintf(buf, sizeof(buf), "%s/promqltest", shared);
+        dir = buf;
+    }
     if (!dir || !*dir)
         dir = PVM_PROMQLTEST_DEFAULT_DIR;
     DIR *d = opendir(dir);
     if (!d) {
-        printf("skipping: promqltest directory %s not found (set "
-               "PVM_PROMQLTEST_DIR)\n",
+        printf("SKIP: promqltest directory %s not found (set "
+               "PVM_SHARED_DIR to the shared directory or "
+               "PVM_PROMQLTEST_DIR to the scripts)\n",
                dir);
         printf("PVM-RESULT: promql-parse-conformance: 0 passed, 0 failed, "
-               "0 skipped\n");
-        return 0;
+               "1 skipped\n");
+        return 77;
     }
     char *names[1024];
     size_t nn = 0;

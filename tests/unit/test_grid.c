@@ -233,7 +233,7 @@ static void test_at_end_is_the_given_end(void **state)
                      4);
     for (int k = 0; k < 4; k++) {
         int64_t t;
-        assert_double_equal(point(r, 0, k, &t), 130.5);
+        pvm_assert_double_eq(point(r, 0, k, &t), 130.5);
     }
     pvm_test_response_free(r);
 }
@@ -288,9 +288,9 @@ static void test_instant_keeps_sample_time(void **state)
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].value[1]"),
                         "3");
-    assert_double_equal(json_object_get_double(pvm_test_json_get(
-                            r->json, "data.result[0].value[0]")),
-                        250);
+    pvm_assert_double_eq(json_object_get_double(pvm_test_json_get(
+                             r->json, "data.result[0].value[0]")),
+                         250);
     pvm_test_response_free(r);
     r = ok(pvm_testkit_instant(*state, "timestamp(stored)", 250));
     assert_string_equal(pvm_test_json_string(r->json,

@@ -314,7 +314,7 @@ static void test_sample_value(void **state)
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         double v = -1;
         assert_int_equal(pvm_parse_sample_value(good[i].s, &v), 0);
-        assert_double_equal(v, good[i].v);
+        pvm_assert_double_eq(v, good[i].v);
     }
     double v = 0;
     assert_int_equal(pvm_parse_sample_value("NaN", &v), 0);
@@ -329,7 +329,7 @@ static void test_sample_value(void **state)
         v = 12345;
         if (pvm_parse_sample_value(bad[i], &v) != PVM_ERR_BAD_DATA)
             fail_msg("'%s' accepted as %g", bad[i], v);
-        assert_double_equal(v, 12345);
+        pvm_assert_double_eq(v, 12345);
     }
 }
 
