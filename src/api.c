@@ -44,15 +44,12 @@ typedef struct api_req {
     size_t nurl;                  /* pairs in url */
     pvm_kv *body;                 /* decoded form body */
     size_t nbody;                 /* pairs in body */
-    pvm_error err;                /* error being answered */
-    const char *kind;             /* request type for the log line */
-    const char *unit;             /* what count counts: "series", "values" */
-    size_t count;                 /* results returned, for the log */
-    const char *query;            /* query text, for the log */
-    const char *route;            /* matched route, for the metrics */
+    pvm_answer ans;               /* what was answered (api.h) */
     const char *path;             /* request path (no query string) */
 } api_req;
 
+/* A handler: returns the HTTP status written, or a negative status with
+ * r->ans.err filled and nothing written (see api.h). */
 typedef int (*api_handler)(api_req *r);
 
 static int decode_params(api_req *r, bool post);
@@ -90,14 +87,14 @@ static const char **params_all(const api_req *r, const char *key, size_t *n)
     return v;
 }
 
-/* Prefixes r->err's message with `invalid parameter "name": `. */
+/* Prefixes r->ans.err's message with `invalid parameter "name": `. */
 static int invalid_param(api_req *r, const char *name)
 {
-    char msg[sizeof(r->err.msg)];
+    char msg[sizeof(r->ans.err.msg)];
     snprintf(msg, sizeof(msg), "invalid parameter \"%s\": %.*s", name,
-             (int)(sizeof(msg) - 64), r->err.msg);
-    memcpy(r->err.msg, msg, sizeof(msg));
-    return r->err.code ? r->err.code : PVM_ERR_BAD_DATA;
+             (int)(sizeof(msg) - 64), r->ans.err.msg);
+    memcpy(r->ans.err.msg, msg, sizeof(msg));
+    return r->ans.err.code ? r->ans.err.code : PVM_ERR_BAD_DATA;
 }
 
 /* A time parameter; def when absent. */
@@ -109,7 +106,7 @@ static int time_param(api_req *r, const char *name, int64_t def,
         *out = def;
         return 0;
     }
-    if (pvm_parse_time(s, out, &r->err) < 0)
+    if (pvm_parse_time(s, out, &r->ans.err) < 0)
         return invalid_param(r, name);
     return 0;
 }
@@ -126,7 +123,7 @@ static int timeout_param(api_req *r, int64_t *ms)
 {
     const char *s = param(r, "timeout");
     *ms = 0;
-    if (s && *s && pvm_parse_duration(s, ms, &r->err) < 0)
+    if (s && *s && pvm_parse_duration(s, ms, &r->ans.err) < 0)
         return invalid_param(r, "timeout");
     return 0;
 }
@@ -135,8 +132,8 @@ static int limit_param(api_req *r, size_t *limit)
 {
     const char *s = param(r, "limit");
     *limit = 0;
-    if (s && pvm_parse_limit(s, limit, &r->err) < 0)
-        return r->err.code;
+    if (s && pvm_parse_limit(s, limit, &r->ans.err) < 0)
+        return r->ans.err.code;
     return 0;
 }
 
@@ -174,40 +171,24 @@ static int run_and_answer(api_req *r, pvm_request *req, pvm_hook hook,
     pvm_response *resp =
         pvm_response_new(req, rtype, r->env->cfg->max_samples);
     if (!resp)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(r->env->ctx, hook, req, resp);
     bool has_range = param(r, "start") && param(r, "end");
-    if (pvm_api_refine_discovery(r->env, req, resp, has_range, &r->err) < 0 &&
+    if (pvm_api_refine_discovery(r->env, req, resp, has_range, &r->ans.err) < 0 &&
         !resp->error_code)
-        return r->err.code;
+        return r->ans.err.code;
     /* Every series has a name: /labels lists __name__ whenever plugins
      * report any label, as Prometheus does. */
     if (req->type == PVM_REQUEST_LABEL_NAMES && resp->values.n &&
         pvm_strlist_add(r->a, &resp->values, "__name__") < 0)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    if (!resp->error_code) {
-        long dropped = pvm_series_set_finish(&resp->series);
-        if (dropped < 0)
-            pvm_response_set_error(resp, PVM_ERR_NOMEM,
-                                   "query processing would use too much "
-                                   "memory (see [server] "
-                                   "max_request_memory)");
-        else if (dropped > 0)
-            pvm_response_add_warning(
-                resp, "%ld duplicate samples (same series and timestamp) "
-                      "were dropped; the last one added was kept",
-                dropped);
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
+    if (pvm_response_finish(resp) < 0) {
+        pvm_answer_response_error(&r->ans, resp);
+        return pvm_output_error(r->out, resp->error_code, resp->error_msg,
+                                resp->headers, resp->nheaders);
     }
-    if (resp->error_code) {
-        r->err.code = resp->error_code;
-        snprintf(r->err.msg, sizeof(r->err.msg), "%s", resp->error_msg);
-        pvm_output_error(r->out, resp->error_code, resp->error_msg,
-                         resp->headers, resp->nheaders);
-        return 1; /* answered */
-    }
-    r->count = resp->nresults;
-    pvm_output_response(r->a, r->out, resp, req->limit);
-    return 1;
+    r->ans.count = resp->nresults;
+    return pvm_output_response(r->a, r->out, resp, req->limit);
 }
 
 /* Evaluates q with the engine and answers. */
@@ -218,25 +199,25 @@ static int evaluate(api_req *r, const pvm_query *q, bool range,
     pvm_request *proto = new_request(r, range ? PVM_REQUEST_RANGE
                                               : PVM_REQUEST_INSTANT, q);
     if (!proto)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
     pvm_eval_call call = {.env = r->env, .a = r->a, .proto = proto, .q = q,
                           .range = range, .start = start, .end = end,
                           .step = step, .limit = limit,
                           .timeout_ms = timeout};
-    return pvm_api_eval(&call, r->out, &r->err, &r->count);
+    return pvm_api_eval(&call, r->out, &r->ans);
 }
 
 /* Parses the `query` parameter. */
 static const pvm_query *query_param(api_req *r)
 {
     const char *text = param(r, "query");
-    r->query = text;
+    r->ans.query = text;
     if (!text) {
-        pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                       "missing parameter \"query\" (a PromQL expression)");
         return NULL;
     }
-    const pvm_query *q = pvm_query_parse(r->a, text, &r->err);
+    const pvm_query *q = pvm_query_parse(r->a, text, &r->ans.err);
     if (!q)
         invalid_param(r, "query");
     return q;
@@ -247,16 +228,16 @@ static const pvm_query *query_param(api_req *r)
 /* GET|POST /api/v1/query?query=&time=&timeout=&limit= */
 static int h_query(api_req *r)
 {
-    r->kind = "instant";
-    r->unit = "series";
+    r->ans.kind = "instant";
+    r->ans.unit = "series";
     int64_t t, timeout;
     size_t limit;
     if (time_param(r, "time", now_ms(), &t) < 0 ||
         timeout_param(r, &timeout) < 0 || limit_param(r, &limit) < 0)
-        return r->err.code;
+        return r->ans.err.code;
     const pvm_query *q = query_param(r);
     if (!q)
-        return r->err.code;
+        return r->ans.err.code;
     return evaluate(r, q, false, t, t, 0, limit, timeout);
 }
 
@@ -265,28 +246,28 @@ static int range_params(api_req *r, int64_t *start, int64_t *end,
                         int64_t *step)
 {
     const char *s;
-    if (pvm_parse_time((s = param(r, "start")) ? s : "", start, &r->err) < 0)
+    if (pvm_parse_time((s = param(r, "start")) ? s : "", start, &r->ans.err) < 0)
         return invalid_param(r, "start");
-    if (pvm_parse_time((s = param(r, "end")) ? s : "", end, &r->err) < 0)
+    if (pvm_parse_time((s = param(r, "end")) ? s : "", end, &r->ans.err) < 0)
         return invalid_param(r, "end");
     if (*end < *start)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                              "invalid parameter \"end\": end timestamp must "
                              "not be before start time");
-    if (pvm_parse_duration((s = param(r, "step")) ? s : "", step, &r->err) < 0)
+    if (pvm_parse_duration((s = param(r, "step")) ? s : "", step, &r->ans.err) < 0)
         return invalid_param(r, "step");
     if (*step <= 0 && strtod(s, NULL) > 0) {
         /* A positive step below our 1 ms resolution: Prometheus (ns)
          * rejects it for its point count unless start == end. */
         if (*end > *start)
-            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+            return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                                  "exceeded maximum resolution of 11,000 "
                                  "points per timeseries. Try decreasing the "
                                  "query resolution (?step=XX)");
         *step = 1;
     }
     if (*step <= 0)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                              "invalid parameter \"step\": zero or negative "
                              "query resolution step widths are not "
                              "accepted. Try a positive integer");
@@ -295,7 +276,7 @@ static int range_params(api_req *r, int64_t *start, int64_t *end,
     int64_t span;
     if (__builtin_sub_overflow(*end, *start, &span) ||
         span / *step > MAX_POINTS_PER_SERIES)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                              "exceeded maximum resolution of 11,000 points "
                              "per timeseries. Try decreasing the query "
                              "resolution (?step=XX)");
@@ -305,15 +286,15 @@ static int range_params(api_req *r, int64_t *start, int64_t *end,
 /* GET|POST /api/v1/query_range?query=&start=&end=&step=&timeout= */
 static int h_query_range(api_req *r)
 {
-    r->kind = "range";
-    r->unit = "series";
+    r->ans.kind = "range";
+    r->ans.unit = "series";
     int64_t start, end, step, timeout;
     if (range_params(r, &start, &end, &step) < 0 ||
         timeout_param(r, &timeout) < 0)
-        return r->err.code;
+        return r->ans.err.code;
     const pvm_query *q = query_param(r);
     if (!q)
-        return r->err.code;
+        return r->ans.err.code;
     return evaluate(r, q, true, start, end, step, 0, timeout);
 }
 
@@ -325,11 +306,11 @@ static pvm_request *meta_request(api_req *r, pvm_request_type type,
     int64_t start, end;
     const char **m = params_all(r, "match[]", &n);
     if (!m) {
-        pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
         return NULL;
     }
     if (need_match && n == 0) {
-        pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                       "no match[] parameter provided");
         return NULL;
     }
@@ -337,17 +318,17 @@ static pvm_request *meta_request(api_req *r, pvm_request_type type,
         time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0 ||
         limit_param(r, &limit) < 0)
         return NULL;
-    r->query = n ? m[0] : "";
-    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n, &r->err)
+    r->ans.query = n ? m[0] : "";
+    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n, &r->ans.err)
                            : pvm_query_new_empty(r->a);
     if (!q) {
-        if (r->err.code != PVM_ERR_NOMEM)
+        if (r->ans.err.code != PVM_ERR_NOMEM)
             invalid_param(r, "match[]");
         return NULL;
     }
     pvm_request *req = new_request(r, type, q);
     if (!req) {
-        pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
         return NULL;
     }
     req->start = start;
@@ -359,11 +340,11 @@ static pvm_request *meta_request(api_req *r, pvm_request_type type,
 /* GET|POST /api/v1/series?match[]=&start=&end=&limit= */
 static int h_series(api_req *r)
 {
-    r->kind = "series";
-    r->unit = "series";
+    r->ans.kind = "series";
+    r->ans.unit = "series";
     pvm_request *req = meta_request(r, PVM_REQUEST_SERIES, true);
     if (!req)
-        return r->err.code;
+        return r->ans.err.code;
     return run_and_answer(r, req, PVM_HOOK_METRIC_NAMES,
                           PVM_RESPONSE_SERIES);
 }
@@ -371,11 +352,11 @@ static int h_series(api_req *r)
 /* GET|POST /api/v1/labels?match[]=&start=&end=&limit= */
 static int h_labels(api_req *r)
 {
-    r->kind = "label names";
-    r->unit = "values";
+    r->ans.kind = "label names";
+    r->ans.unit = "values";
     pvm_request *req = meta_request(r, PVM_REQUEST_LABEL_NAMES, false);
     if (!req)
-        return r->err.code;
+        return r->ans.err.code;
     return run_and_answer(r, req, PVM_HOOK_LABEL_NAMES, PVM_RESPONSE_DATA);
 }
 
@@ -386,17 +367,17 @@ static int h_label_values(api_req *r)
     size_t len = 0;
     if (pvm_label_name_unescape(r->a, r->route_arg, strlen(r->route_arg),
                                 &name, &len) < 0)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
     bool names = strcmp(name, "__name__") == 0;
-    r->kind = names ? "metric names" : "label values";
-    r->unit = "values";
+    r->ans.kind = names ? "metric names" : "label values";
+    r->ans.unit = "values";
     if (!pvm_label_name_is_valid(name, len) || strlen(name) != len)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                              "invalid label name: \"%.200s\"", r->route_arg);
     pvm_request *req = meta_request(
         r, names ? PVM_REQUEST_METRIC_NAMES : PVM_REQUEST_LABEL_VALUES, false);
     if (!req)
-        return r->err.code;
+        return r->ans.err.code;
     req->label_name = name;
     return run_and_answer(r, req,
                           names ? PVM_HOOK_METRIC_NAMES
@@ -407,155 +388,148 @@ static int h_label_values(api_req *r)
 /* GET|POST /api/v1/query_exemplars?query=&start=&end= */
 static int h_query_exemplars(api_req *r)
 {
-    r->kind = "exemplars";
-    r->unit = "exemplars";
+    r->ans.kind = "exemplars";
+    r->ans.unit = "exemplars";
     int64_t start, end;
     if (time_param(r, "start", PVM_MIN_TIME_MS, &start) < 0 ||
         time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0)
-        return r->err.code;
+        return r->ans.err.code;
     if (end < start)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                              "invalid parameter \"end\": end timestamp must "
                              "not be before start time");
     const pvm_query *q = query_param(r);
     if (!q)
-        return r->err.code;
+        return r->ans.err.code;
     /* No plugin hook serves exemplars: an empty list, or no data at all
      * for an expression without selectors, as Prometheus answers. */
     if (q->nselectors == 0)
-        return pvm_output_success_no_data(r->a, r->out), 1;
-    return pvm_output_data_raw(r->a, r->out, "[]"), 1;
+        return pvm_output_success_no_data(r->a, r->out);
+    return pvm_output_data_raw(r->a, r->out, "[]");
 }
 
 /* GET|POST /api/v1/format_query?query= */
 static int h_format_query(api_req *r)
 {
-    r->kind = "format";
-    r->unit = "queries";
+    r->ans.kind = "format";
+    r->ans.unit = "queries";
     const pvm_query *q = query_param(r);
     if (!q)
-        return r->err.code;
+        return r->ans.err.code;
     char *text = pvm_promql_format(r->a, q->expr);
     if (!text)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    r->count = 1;
-    return pvm_output_data_string(r->a, r->out, text), 1;
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
+    r->ans.count = 1;
+    return pvm_output_data_string(r->a, r->out, text);
 }
 
 /* GET|POST /api/v1/parse_query?query= */
 static int h_parse_query(api_req *r)
 {
-    r->kind = "parse";
-    r->unit = "queries";
+    r->ans.kind = "parse";
+    r->ans.unit = "queries";
     const pvm_query *q = query_param(r);
     if (!q)
-        return r->err.code;
-    r->count = 1;
-    return pvm_output_ast(r->a, r->out, q->expr), 1;
+        return r->ans.err.code;
+    r->ans.count = 1;
+    return pvm_output_ast(r->a, r->out, q->expr);
 }
 
 /* GET /api/v1/status/buildinfo */
 static int h_buildinfo(api_req *r)
 {
-    r->kind = "buildinfo";
-    r->unit = "values";
+    r->ans.kind = "buildinfo";
+    r->ans.unit = "values";
     /* A Prometheus-like version for clients that gate features on it, and
      * deliberately no "features" key: Grafana reads one as Mimir. */
     return pvm_output_data_raw(
-               r->a, r->out,
-               "{\"version\":\"3.0.0\",\"revision\":\"pvm-" PACKAGE_VERSION
-               "\",\"branch\":\"main\",\"buildUser\":\"pvm\","
-               "\"buildDate\":\"" PVM_BUILD_DATE "\",\"goVersion\":\"none "
-               "(prometheus-virtual-metrics " PACKAGE_VERSION ", C)\"}"),
-           1;
+        r->a, r->out,
+        "{\"version\":\"3.0.0\",\"revision\":\"pvm-" PACKAGE_VERSION
+        "\",\"branch\":\"main\",\"buildUser\":\"pvm\","
+        "\"buildDate\":\"" PVM_BUILD_DATE "\",\"goVersion\":\"none "
+        "(prometheus-virtual-metrics " PACKAGE_VERSION ", C)\"}");
 }
 
 /* GET /api/v1/rules */
 static int h_rules(api_req *r)
 {
-    r->kind = "rules";
-    r->unit = "groups";
-    return pvm_output_data_raw(r->a, r->out, "{\"groups\":[]}"), 1;
+    r->ans.kind = "rules";
+    r->ans.unit = "groups";
+    return pvm_output_data_raw(r->a, r->out, "{\"groups\":[]}");
 }
 
 /* GET /api/v1/alerts */
 static int h_alerts(api_req *r)
 {
-    r->kind = "alerts";
-    r->unit = "alerts";
-    return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}"), 1;
+    r->ans.kind = "alerts";
+    r->ans.unit = "alerts";
+    return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}");
 }
 
 /* A pvm_api_call for the handlers in other files. */
-static pvm_api_call call_of(const api_req *r)
+static pvm_api_call call_of(api_req *r)
 {
     return (pvm_api_call){.env = r->env, .a = r->a, .hr = r->hr,
                           .out = r->out, .url = r->url, .nurl = r->nurl,
-                          .body = r->body, .nbody = r->nbody};
+                          .body = r->body, .nbody = r->nbody,
+                          .ans = &r->ans};
 }
 
 /* GET /api/v1/metadata?limit=&limit_per_metric=&metric= (api_metadata.c) */
 static int h_metadata(api_req *r)
 {
-    r->kind = "metadata";
-    r->unit = "metrics";
+    r->ans.kind = "metadata";
+    r->ans.unit = "metrics";
     pvm_api_call c = call_of(r);
-    int rc = pvm_api_metadata(&c, &r->err);
-    r->count = c.count;
-    return rc;
+    return pvm_api_metadata(&c);
 }
 
 /* GET /api/v1/status/flags (api_status.c) */
 static int h_flags(api_req *r)
 {
-    r->kind = "flags";
+    r->ans.kind = "flags";
     pvm_api_call c = call_of(r);
-    int rc = pvm_api_status_flags(&c);
-    r->count = c.count;
-    return rc;
+    return pvm_api_status_flags(&c);
 }
 
 /* GET /api/v1/status/runtimeinfo (api_status.c) */
 static int h_runtimeinfo(api_req *r)
 {
-    r->kind = "runtimeinfo";
+    r->ans.kind = "runtimeinfo";
     pvm_api_call c = call_of(r);
-    int rc = pvm_api_status_runtimeinfo(&c);
-    r->count = c.count;
-    return rc;
+    return pvm_api_status_runtimeinfo(&c);
 }
 
 /* GET|POST <prefix>/federate?match[]= (api_federate.c) */
 static int h_federate(api_req *r, unsigned method)
 {
-    r->kind = "federate";
-    r->unit = "series";
-    r->route = "federate";
+    r->ans.kind = "federate";
+    r->ans.unit = "series";
+    r->ans.route = "federate";
     if (!(method & (M_GET | M_POST | M_HEAD)))
-        return pvm_error_set(&r->err, PVM_ERR_METHOD,
+        return pvm_error_set(&r->ans.err, PVM_ERR_METHOD,
                              "method %.20s not allowed for %s/federate "
                              "(use GET or POST)",
                              r->hr->method ? r->hr->method : "",
                              r->env->cfg->api_url_prefix);
     if (method == M_POST && r->hr->body_too_large)
-        return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+        return pvm_error_set(&r->ans.err, PVM_ERR_TOO_LARGE,
                              "request body too large (over [server] "
                              "max_body_bytes = %zu bytes)",
                              r->env->cfg->max_body_bytes);
     if (decode_params(r, method == M_POST) < 0)
-        return r->err.code;
+        return r->ans.err.code;
     pvm_api_call c = call_of(r);
-    int rc = pvm_api_federate(&c, &r->err);
-    r->count = c.count;
     const char *m = pvm_api_param(&c, "match[]");
-    r->query = m ? m : "";
-    return rc;
+    r->ans.query = m ? m : "";
+    return pvm_api_federate(&c);
 }
 
 /* GET|HEAD <prefix>/-/healthy and <prefix>/-/ready (api_status.c):
  * answered first, before routing and before the plugins' on_request gates
  * (unless [server] gate_health_checks = yes), so that load balancers and
- * supervisors always get through. Returns 1 when path was one of them. */
+ * supervisors always get through. Returns the status written when path
+ * was one of them, else 0. */
 static int health_route(api_req *r, const char *path, unsigned method)
 {
     const char *prefix = r->env->cfg->api_url_prefix;
@@ -565,50 +539,44 @@ static int health_route(api_req *r, const char *path, unsigned method)
     bool healthy = strcmp(path + pl, "/-/healthy") == 0;
     if (!healthy && strcmp(path + pl, "/-/ready") != 0)
         return 0;
-    r->kind = healthy ? "healthy" : "ready";
-    r->route = healthy ? "-/healthy" : "-/ready";
+    r->ans.kind = healthy ? "healthy" : "ready";
+    r->ans.route = healthy ? "-/healthy" : "-/ready";
     if (!(method & (M_GET | M_HEAD))) {
-        pvm_error_set(&r->err, PVM_ERR_METHOD,
+        pvm_error_set(&r->ans.err, PVM_ERR_METHOD,
                       "method %.20s not allowed for %.200s (use GET)",
                       r->hr->method ? r->hr->method : "", path);
-        pvm_output_error(r->out, r->err.code, r->err.msg, NULL, 0);
-        return 1;
+        return pvm_output_error(r->out, r->ans.err.code, r->ans.err.msg,
+                                NULL, 0);
     }
     pvm_api_call c = call_of(r);
-    if (healthy)
-        pvm_api_healthy(&c);
-    else
-        pvm_api_ready(&c);
-    r->count = 1;
-    return 1;
+    r->ans.count = 1;
+    return healthy ? pvm_api_healthy(&c) : pvm_api_ready(&c);
 }
 
 /* POST /api/v1/read (snappy-compressed protobuf, remote/read.h) */
 static int h_read(api_req *r)
 {
-    r->kind = "remote read";
-    r->unit = "series";
-    pvm_remote_read_result res;
-    pvm_remote_read(r->env, r->a, r->hr, r->out, &res);
-    r->count = res.nseries;
-    r->query = res.query;
-    r->err = res.err;
-    return 1;
+    r->ans.kind = "remote read";
+    r->ans.unit = "series";
+    return pvm_remote_read(r->env, r->a, r->hr, r->out, &r->ans);
 }
 
 /* GET <prefix><metrics_path> (default /metrics): self-monitoring in the
  * Prometheus text format, for the whole server (metrics.h). */
 static int h_metrics(api_req *r, unsigned method)
 {
-    r->kind = "metrics";
-    r->route = "metrics";
+    r->ans.kind = "metrics";
+    r->ans.route = "metrics";
     if (method != M_GET)
-        return pvm_error_set(&r->err, PVM_ERR_METHOD,
+        return pvm_error_set(&r->ans.err, PVM_ERR_METHOD,
                              "method %.20s not allowed for %s (use GET)",
                              r->hr->method ? r->hr->method : "",
                              r->env->cfg->metrics_path);
-    pvm_metrics_write(r->env->shm, r->out);
-    return 1;
+    static const pvm_kv no_store[] = {{"Cache-Control", "no-store"}};
+    if (pvm_output_head(r->out, 200, PVM_METRICS_CONTENT_TYPE, NULL,
+                        no_store, 1) >= 0)
+        pvm_metrics_write(r->env->shm, r->out);
+    return 200; /* even when the client has gone */
 }
 
 /* ---- routing ----------------------------------------------------------- */
@@ -690,15 +658,15 @@ static int decode_kv(api_req *r, const char *s, size_t len, pvm_kv **out,
                      size_t *n)
 {
     pvm_form f = {0};
-    if (pvm_form_parse(&f, r->a, s, len, &r->err) < 0)
-        return r->err.code;
+    if (pvm_form_parse(&f, r->a, s, len, &r->ans.err) < 0)
+        return r->ans.err.code;
     pvm_kv *kv = pvm_arena_calloc(r->a, f.n + 1, sizeof(*kv));
     if (!kv)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < f.n; i++) {
         const pvm_form_pair *p = &f.pairs[i];
         if (strlen(p->key) != p->key_len || strlen(p->value) != p->value_len)
-            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+            return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                                  "invalid parameter \"%.100s\": contains a "
                                  "NUL byte", p->key);
         kv[i].key = p->key;
@@ -717,16 +685,16 @@ static int decode_params(api_req *r, bool post)
     if (!qs && hr->request_uri && strchr(hr->request_uri, '?'))
         qs = strchr(hr->request_uri, '?') + 1;
     if (qs && decode_kv(r, qs, strlen(qs), &r->url, &r->nurl) < 0)
-        return r->err.code;
+        return r->ans.err.code;
     if (!post || hr->body_len == 0)
         return 0;
     if (!is_form_type(hr->content_type))
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                              "unsupported Content-Type \"%.100s\" for a POST "
                              "body: send application/x-www-form-urlencoded",
                              hr->content_type ? hr->content_type : "");
     if (decode_kv(r, hr->body, hr->body_len, &r->body, &r->nbody) < 0)
-        return r->err.code;
+        return r->ans.err.code;
     return 0;
 }
 
@@ -766,9 +734,9 @@ static bool has_gate(const pvm_context *ctx)
 }
 
 /* Runs the on_request gates (pvm/plugin.h) before anything else looks at
- * the request. Returns 1 when a gate answered (a chosen error such as 401,
- * or a 500 for a failing gate: it fails closed), 0 to go on, or a
- * negative status with r->err set. */
+ * the request. Returns the status written when a gate answered (a chosen
+ * error such as 401, or a 500 for a failing gate: it fails closed), 0 to
+ * go on, or a negative status with r->ans.err set. */
 static int run_gate(api_req *r)
 {
     if (!has_gate(r->env->ctx))
@@ -778,16 +746,14 @@ static int run_gate(api_req *r)
     pvm_response *resp = req ? pvm_response_new(req, PVM_RESPONSE_DATA, 0)
                              : NULL;
     if (!resp)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(r->env->ctx, PVM_HOOK_REQUEST, req, resp);
     if (!resp->error_code)
         return 0;
-    r->route = route_name(r);
-    r->err.code = resp->error_code;
-    snprintf(r->err.msg, sizeof(r->err.msg), "%s", resp->error_msg);
-    pvm_output_error(r->out, resp->error_code, resp->error_msg,
-                     resp->headers, resp->nheaders);
-    return 1;
+    r->ans.route = route_name(r);
+    pvm_answer_response_error(&r->ans, resp);
+    return pvm_output_error(r->out, resp->error_code, resp->error_msg,
+                            resp->headers, resp->nheaders);
 }
 
 /* The method as a route bit (M_GET, M_POST, M_HEAD), 0 for any other. */
@@ -800,15 +766,16 @@ static unsigned method_of(const pvm_http_request *hr)
                                     : 0;
 }
 
-/* Finds the route and runs it; returns 1 when answered or a negative
- * status with r->err set. */
+/* Finds the route and runs it; returns the status written, or a negative
+ * status with r->ans.err set. */
 static int dispatch(api_req *r)
 {
     const char *m = r->hr->method ? r->hr->method : "";
     unsigned method = method_of(r->hr);
     const char *path = r->path;
-    if (health_route(r, path, method)) /* here only when gated */
-        return 1;
+    int rc = health_route(r, path, method); /* here only when gated */
+    if (rc)
+        return rc;
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
     if (strncmp(path, prefix, pl) == 0 &&
@@ -820,7 +787,7 @@ static int dispatch(api_req *r)
         return h_metrics(r, method);
     if (strncmp(path, prefix, pl) != 0 ||
         strncmp(path + pl, "/api/v1/", 8) != 0)
-        return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
+        return pvm_error_set(&r->ans.err, PVM_ERR_NOT_FOUND,
                              "not found: %.200s (the API is served under "
                              "%s/api/v1/)", path, prefix);
     const char *sub = path + pl + 8;
@@ -829,16 +796,16 @@ static int dispatch(api_req *r)
         size_t arg_len = 0;
         if (!route_matches(routes[i].path, sub, &arg, &arg_len))
             continue;
-        r->route = routes[i].path;
+        r->ans.route = routes[i].path;
         if (!(routes[i].methods & method))
-            return pvm_error_set(&r->err, PVM_ERR_METHOD,
+            return pvm_error_set(&r->ans.err, PVM_ERR_METHOD,
                                  "method %.20s not allowed for %.200s "
                                  "(use %s)", m, path,
                                  !(routes[i].methods & M_GET) ? "POST"
                                  : routes[i].methods & M_POST ? "GET or POST"
                                                               : "GET");
         if (method == M_POST && r->hr->body_too_large)
-            return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+            return pvm_error_set(&r->ans.err, PVM_ERR_TOO_LARGE,
                                  "request body too large (over [server] "
                                  "max_body_bytes = %zu bytes)",
                                  r->env->cfg->max_body_bytes);
@@ -846,33 +813,23 @@ static int dispatch(api_req *r)
         size_t seg_len;
         if (arg) {
             if (pvm_path_unescape(r->a, arg, arg_len, &seg, &seg_len,
-                                  &r->err) < 0)
-                return r->err.code;
+                                  &r->ans.err) < 0)
+                return r->ans.err.code;
             if (strlen(seg) != seg_len)
-                return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                return pvm_error_set(&r->ans.err, PVM_ERR_BAD_DATA,
                                      "invalid label name: contains a NUL "
                                      "byte");
             r->route_arg = seg;
         }
         if (decode_params(r, method == M_POST &&
                                  !(routes[i].methods & M_RAW)) < 0)
-            return r->err.code;
+            return r->ans.err.code;
         /* Logged whenever sent, even if another parameter is refused. */
-        r->query = param(r, "query");
+        r->ans.query = param(r, "query");
         return routes[i].handler(r);
     }
-    return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
+    return pvm_error_set(&r->ans.err, PVM_ERR_NOT_FOUND,
                          "not found: %.200s (unknown API endpoint)", path);
-}
-
-/* Counts a failed plugin hook for /metrics; the registry's message names
- * the instance: "plugin NAME: HOOK failed: ...". */
-static void count_plugin_error(const api_req *r)
-{
-    char name[64] = "";
-    if (strncmp(r->err.msg, "plugin ", 7) == 0)
-        sscanf(r->err.msg + 7, "%63[^:]", name);
-    pvm_metrics_plugin_error(r->env->shm, name);
 }
 
 static double elapsed_ms(const struct timespec *t0)
@@ -881,21 +838,6 @@ static double elapsed_ms(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
            (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-/* A sink in front of the real one that notes the status of the header
- * block written first ("Status: NNN ..."), whichever path wrote it. */
-struct status_sink {
-    const pvm_http_out *inner;  /* where the bytes go */
-    int status;                 /* status written, 0 before the head */
-};
-
-static int status_sink_write(void *ctx, const char *buf, size_t len)
-{
-    struct status_sink *s = ctx;
-    if (!s->status && len > 11 && strncmp(buf, "Status: ", 8) == 0)
-        s->status = atoi(buf + 8);
-    return s->inner->write(s->inner->ctx, buf, len);
 }
 
 /* req with remote_addr replaced by the client a trusted proxy names in
@@ -922,40 +864,37 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct status_sink sink = {.inner = out};
-    pvm_http_out counted = {status_sink_write, &sink};
     pvm_http_request fronted;
     if (env->cfg->ntrusted_proxies) /* the client behind a trusted proxy */
         req = with_client_addr(env, a, req, &fronted);
-    api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
-                 .kind = "unknown", .unit = "values"};
+    api_req r = {.env = env, .a = a, .hr = req, .out = out,
+                 .ans = {.kind = "unknown", .unit = "values"}};
     r.path = request_path(&r);
-    int rc;
+    int rc = 0;
     if (!r.path)
-        rc = pvm_error_set(&r.err, PVM_ERR_NOMEM, "out of memory");
-    else if (!env->cfg->gate_health_checks &&
-             health_route(&r, r.path, method_of(req)))
-        rc = 1; /* health checks pass no gate unless configured */
-    else if ((rc = run_gate(&r)) == 0)
+        rc = pvm_error_set(&r.ans.err, PVM_ERR_NOMEM, "out of memory");
+    else if (!env->cfg->gate_health_checks) /* no gate unless configured */
+        rc = health_route(&r, r.path, method_of(req));
+    if (rc == 0 && (rc = run_gate(&r)) == 0)
         rc = dispatch(&r);
     if (rc < 0) {
-        if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)
-            pvm_error_set(&r.err, PVM_ERR_NOMEM,
-                          "query processing would use too much memory "
-                          "(see [server] max_request_memory)");
-        pvm_output_error(&counted, r.err.code, r.err.msg, NULL, 0);
+        if (pvm_arena_is_exhausted(a) && r.ans.err.code != PVM_ERR_NOMEM)
+            pvm_error_set(&r.ans.err, PVM_ERR_NOMEM, "%s",
+                          PVM_MSG_TOO_MUCH_MEMORY);
+        rc = pvm_output_error(out, r.ans.err.code, r.ans.err.msg, NULL, 0);
     }
-    int status = sink.status ? sink.status : 500;
-    pvm_metrics_observe(env->shm, r.route, status, elapsed_ms(&t0) / 1e3);
-    if (r.err.code == PVM_ERR_PLUGIN)
-        count_plugin_error(&r);
+    r.ans.status = rc;
+    if (r.ans.err.code == PVM_ERR_PLUGIN && r.ans.failed)
+        pvm_metrics_plugin_error(env->shm, pvm_plugin_name(r.ans.failed));
+    double ms = elapsed_ms(&t0);
+    pvm_metrics_observe(env->shm, r.ans.route, r.ans.status, ms / 1e3);
     if (env->cfg->access_log_level <= pvm_log_get_level() &&
         !env->cfg->access_log_off)
         pvm_log(env->cfg->access_log_level,
                 "handled %s request in %.3fms, returning %zu %s [status=%d, "
                 "path=\"%.200s\", query=\"%.200s\", client=%s]",
-                r.kind, elapsed_ms(&t0), r.count, r.unit, status,
-                r.path ? r.path : "", r.query ? r.query : "",
+                r.ans.kind, ms, r.ans.count, r.ans.unit, r.ans.status,
+                r.path ? r.path : "", r.ans.query ? r.ans.query : "",
                 req->remote_addr ? req->remote_addr : "-");
-    return status;
+    return r.ans.status;
 }

@@ -24,6 +24,28 @@ typedef struct pvm_api_env {
                                        NULL: never */
 } pvm_api_env;
 
+/* What a request was answered with, filled by its handler as it goes
+ * and read by pvm_api_handle for the access log and /metrics: nothing is
+ * parsed back out of the bytes written or out of a message. */
+typedef struct pvm_answer {
+    int status;                 /* HTTP status written (0: not yet) */
+    pvm_error err;              /* the error answered (code 0: none) */
+    const pvm_plugin *failed;   /* the instance whose hook failed or chose
+                                   the error, as the registry recorded it
+                                   (failed_plugin), or NULL; /metrics
+                                   counts it when err is PVM_ERR_PLUGIN */
+    const char *kind;           /* request type for the log ("instant") */
+    const char *unit;           /* what count counts ("series") */
+    size_t count;               /* results returned */
+    const char *query;          /* query text for the log, or NULL */
+    const char *route;          /* route for /metrics' handler label, or
+                                   NULL ("other") */
+} pvm_answer;
+
+/* Notes in ans the error of a response a hook failed or chose: its code
+ * and message, and the failing instance. */
+void pvm_answer_response_error(pvm_answer *ans, const pvm_response *resp);
+
 /* One request as the handlers outside api.c see it (api.c fills it after
  * routing and decoding the parameters). */
 typedef struct pvm_api_call {
@@ -35,7 +57,8 @@ typedef struct pvm_api_call {
     size_t nurl;                 /* pairs in url */
     const pvm_kv *body;          /* decoded form body */
     size_t nbody;                /* pairs in body */
-    size_t count;                /* out: results returned, for the log */
+    pvm_answer *ans;             /* out: what was answered (count, the
+                                    failing instance) */
 } pvm_api_call;
 
 /* (api_call.c) The first value of key, body first, as Go's FormValue;
@@ -57,6 +80,10 @@ const char *pvm_http_header(const pvm_http_request *hr, const char *name);
 
 /* (api_call.c) Current time, ms since the epoch. */
 int64_t pvm_api_now_ms(void);
+
+/* Handlers return the HTTP status they wrote (> 0; output.h's functions
+ * return it), or a negative pvm_status with ans->err filled and nothing
+ * written (pvm_api_handle then writes the error envelope). */
 
 /* Answers one HTTP request through out, using arena a for everything it
  * allocates (the caller frees it afterwards). Always writes a complete

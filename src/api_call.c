@@ -1,11 +1,20 @@
 /* api_call.c: what the handlers outside api.c share (see api.h):
  * parameters, plugin requests and headers of one API call. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "api.h"
 #include "query_impl.h"
+#include "response_impl.h"
+
+void pvm_answer_response_error(pvm_answer *ans, const pvm_response *resp)
+{
+    ans->err.code = resp->error_code;
+    snprintf(ans->err.msg, sizeof(ans->err.msg), "%s", resp->error_msg);
+    ans->failed = resp->failed_plugin;
+}
 
 const char *pvm_api_param(const pvm_api_call *c, const char *key)
 {

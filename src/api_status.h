@@ -23,10 +23,10 @@ int pvm_api_healthy(pvm_api_call *c);
 int pvm_api_ready(pvm_api_call *c);
 
 /* GET /api/v1/status/flags: the effective settings, as a string map.
- * Returns 1 (answered). */
+ * Returns the HTTP status written. */
 int pvm_api_status_flags(pvm_api_call *c);
 
-/* GET /api/v1/status/runtimeinfo. Returns 1 (answered). */
+/* GET /api/v1/status/runtimeinfo. Returns the HTTP status written. */
 int pvm_api_status_runtimeinfo(pvm_api_call *c);
 
 #endif

@@ -71,6 +71,9 @@ struct pvm_response {
     int error_code;            /* pvm_status of the answer, 0 = success */
     const char *error_msg;     /* message of error_code */
     const char *fail_msg;      /* text of the last pvm_response_fail */
+    const pvm_plugin *failed_plugin; /* instance whose hook failed or
+                                  chose the error (set by the registry;
+                                  NULL when no hook did) */
     pvm_metric_metadata *meta; /* metadata entries (METADATA), arena */
     size_t nmeta;              /* entries used */
     size_t metacap;            /* entries allocated */
@@ -88,5 +91,12 @@ pvm_response *pvm_response_new(pvm_request *req, pvm_response_type type,
  * status the request will be answered with. */
 int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
                               pvm_hook h, int rc);
+
+/* Finishes the series the hooks added (pvm_series_set_finish): warns
+ * about dropped duplicate samples, or sets PVM_MSG_TOO_MUCH_MEMORY when
+ * the request's arena ran out. Returns 0, or a negative status (the
+ * response's error then says why). Does nothing to a response that
+ * already carries an error. */
+int pvm_response_finish(pvm_response *r);
 
 #endif
