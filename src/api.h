@@ -46,13 +46,17 @@ typedef struct pvm_answer {
  * and message, and the failing instance. */
 void pvm_answer_response_error(pvm_answer *ans, const pvm_response *resp);
 
-/* One request as the handlers outside api.c see it (api.c fills it after
- * routing and decoding the parameters). */
+/* One request as the router (api.c) and the handlers see it: api.c fills
+ * it while routing and decoding the parameters. Handlers are
+ * `int h(pvm_api_call *c)` and return the HTTP status written, or a
+ * negative pvm_status with c->ans->err filled and nothing written. */
 typedef struct pvm_api_call {
     const pvm_api_env *env;      /* server */
     pvm_arena *a;                /* request arena */
     const pvm_http_request *hr;  /* the HTTP request */
     const pvm_http_out *out;     /* where the answer goes */
+    const char *path;            /* request path (no query string) */
+    const char *route_arg;       /* <name> of label/<name>/values */
     const pvm_kv *url;           /* decoded query string */
     size_t nurl;                 /* pairs in url */
     const pvm_kv *body;          /* decoded form body */
@@ -75,15 +79,31 @@ const char **pvm_api_params(const pvm_api_call *c, const char *key,
 pvm_request *pvm_api_new_request(const pvm_api_call *c,
                                  pvm_request_type type, const pvm_query *q);
 
+/* (api_call.c) A plugin request for a routed API endpoint: as
+ * pvm_api_new_request, with the request path (no query string) and no
+ * label name. NULL when out of memory. */
+pvm_request *pvm_api_route_request(const pvm_api_call *c,
+                                   pvm_request_type type, const pvm_query *q);
+
+/* (api_call.c) Prefixes c->ans->err's message with
+ * `invalid parameter "name": `; returns its code (PVM_ERR_BAD_DATA when
+ * none). */
+int pvm_api_invalid_param(pvm_api_call *c, const char *name);
+
+/* (api_call.c) Parameters as Prometheus parses them; each returns 0, or a
+ * negative status with c->ans->err filled. A time (def when absent or
+ * empty); the optional `timeout` (0 when absent); the optional `limit`
+ * (0 when absent). */
+int pvm_api_time_param(pvm_api_call *c, const char *name, int64_t def,
+                       int64_t *out);
+int pvm_api_timeout_param(pvm_api_call *c, int64_t *ms);
+int pvm_api_limit_param(pvm_api_call *c, size_t *limit);
+
 /* (api_call.c) The value of a request header (case-insensitive), or NULL. */
 const char *pvm_http_header(const pvm_http_request *hr, const char *name);
 
 /* (api_call.c) Current time, ms since the epoch. */
 int64_t pvm_api_now_ms(void);
-
-/* Handlers return the HTTP status they wrote (> 0; output.h's functions
- * return it), or a negative pvm_status with ans->err filled and nothing
- * written (pvm_api_handle then writes the error envelope). */
 
 /* Answers one HTTP request through out, using arena a for everything it
  * allocates (the caller frees it afterwards). Always writes a complete

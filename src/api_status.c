@@ -175,3 +175,28 @@ int pvm_api_status_runtimeinfo(pvm_api_call *c)
     c->ans->count = 1;
     return 200;
 }
+
+/* GET /api/v1/status/buildinfo */
+int pvm_api_buildinfo(pvm_api_call *r)
+{
+    /* A Prometheus-like version for clients that gate features on it, and
+     * deliberately no "features" key: Grafana reads one as Mimir. */
+    return pvm_output_data_raw(
+        r->a, r->out,
+        "{\"version\":\"3.0.0\",\"revision\":\"pvm-" PACKAGE_VERSION
+        "\",\"branch\":\"main\",\"buildUser\":\"pvm\","
+        "\"buildDate\":\"" PVM_BUILD_DATE "\",\"goVersion\":\"none "
+        "(prometheus-virtual-metrics " PACKAGE_VERSION ", C)\"}");
+}
+
+/* GET /api/v1/rules */
+int pvm_api_rules(pvm_api_call *r)
+{
+    return pvm_output_data_raw(r->a, r->out, "{\"groups\":[]}");
+}
+
+/* GET /api/v1/alerts */
+int pvm_api_alerts(pvm_api_call *r)
+{
+    return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}");
+}

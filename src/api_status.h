@@ -29,4 +29,11 @@ int pvm_api_status_flags(pvm_api_call *c);
 /* GET /api/v1/status/runtimeinfo. Returns the HTTP status written. */
 int pvm_api_status_runtimeinfo(pvm_api_call *c);
 
+/* GET /api/v1/status/buildinfo: a Prometheus-like version. GET
+ * /api/v1/rules and /api/v1/alerts: empty lists (pvm has neither). Each
+ * returns the HTTP status written. */
+int pvm_api_buildinfo(pvm_api_call *c);
+int pvm_api_rules(pvm_api_call *c);
+int pvm_api_alerts(pvm_api_call *c);
+
 #endif
