@@ -4,7 +4,6 @@
  * filters /labels and /label/<name>/values by match[] on them. Asking the
  * query hooks for each selector gives the same answers. */
 #include <string.h>
-#include <time.h>
 
 #include "api_series.h"
 #include "form.h"
@@ -18,13 +17,6 @@
 #define DISCOVERY_POINTS 100
 /* Finest step of a discovery request (ms). */
 #define DISCOVERY_MIN_STEP 15000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Runs the hooks for one selector and adds its series' label sets. */
 static int find_one(const pvm_api_env *env, const pvm_request *proto,
@@ -53,7 +45,7 @@ static int find_one(const pvm_api_env *env, const pvm_request *proto,
             req->step = DISCOVERY_MIN_STEP;
         req->time = req->end;
     } else {
-        int64_t now = now_ms();
+        int64_t now = pvm_api_now_ms();
         req->type = PVM_REQUEST_INSTANT;
         req->time = proto->end < now ? proto->end : now;
         req->start = req->end = req->time;
