@@ -191,7 +191,6 @@ int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
         else
             pvm_log(PVM_LOG_ERROR, "plugin %s: %s failed", p->name,
                     pvm_hook_name(hook));
-        resp->failed_plugin = p; /* as data, for /metrics */
         return rc;
     }
     return 0;

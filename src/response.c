@@ -129,6 +129,7 @@ const char *pvm_response_take_failure(pvm_response *r)
 int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
                               pvm_hook h, int rc)
 {
+    r->failed_plugin = p; /* as data, for /metrics (pvm_answer.failed) */
     if (r->error_code)
         return r->error_code;
     const char *why = r->fail_msg ? r->fail_msg : "hook returned an error";

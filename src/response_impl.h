@@ -72,7 +72,8 @@ struct pvm_response {
     const char *error_msg;     /* message of error_code */
     const char *fail_msg;      /* text of the last pvm_response_fail */
     const pvm_plugin *failed_plugin; /* instance whose hook failed or
-                                  chose the error (set by the registry;
+                                  chose the error (recorded by the
+                                  registry's pvm_response_note_failure;
                                   NULL when no hook did) */
     pvm_metric_metadata *meta; /* metadata entries (METADATA), arena */
     size_t nmeta;              /* entries used */
@@ -84,7 +85,8 @@ struct pvm_response {
 pvm_response *pvm_response_new(pvm_request *req, pvm_response_type type,
                                size_t max_samples);
 
-/* Called by the registry when hook h of plugin p returned rc < 0. If the
+/* Called by the registry when hook h of plugin p returned rc < 0 or left
+ * an error: records p as failed_plugin. If the
  * hook chose an error with pvm_response_set_error (e.g. 401), that error
  * stands; otherwise the response becomes a 500 plugin error whose message
  * names the plugin, the hook and the pvm_response_fail() text. Returns the
