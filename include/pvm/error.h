@@ -48,6 +48,13 @@ int pvm_error_set(pvm_error *err, int code, const char *fmt, ...)
 int pvm_error_set_pos(pvm_error *err, int code, size_t pos, size_t end,
                       const char *fmt, ...) PVM_PRINTF(5, 6);
 
+/* The message of a request stopped by its memory cap ([server]
+ * max_request_memory; PVM_ERR_NOMEM, answered as 422): one text wherever
+ * a request runs out. */
+#define PVM_MSG_TOO_MUCH_MEMORY                                             \
+    "query processing would use too much memory (see [server] "            \
+    "max_request_memory)"
+
 /* Clears err to "no error". */
 void pvm_error_clear(pvm_error *err);
 

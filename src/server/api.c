@@ -1,9 +1,11 @@
-/* api.c: the Prometheus HTTP API (GET|POST /api/v1/...): one static route
- * table, parameter parsing as Prometheus does it, the plugin hooks, and
- * one log line per request. */
+/* api.c: the router of the Prometheus HTTP API (GET|POST /api/v1/...,
+ * /federate, /metrics, /-/healthy, /-/ready): the request path, the
+ * plugins' on_request gates, one static route table, the form decoding,
+ * and one log line and /metrics observation per request from the handler's
+ * explicit answer (pvm_answer). The handlers live by concern in
+ * api_query.c, api_series.c, api_status.c, api_metadata.c,
+ * api_federate.c and remote/read.c. */
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -11,22 +13,17 @@
 #include <pvm/plugin.h>
 
 #include "api.h"
-#include "api_eval.h"
 #include "api_federate.h"
 #include "api_metadata.h"
+#include "api_query.h"
 #include "api_series.h"
 #include "api_status.h"
 #include "form.h"
 #include "labels.h"
 #include "metrics.h"
 #include "output.h"
-#include "params.h"
-#include "query_impl.h"
 #include "registry.h"
 #include "remote/read.h"
-
-/* Prometheus' limit on points per series of a range query. */
-#define MAX_POINTS_PER_SERIES 11000
 
 #define M_GET 0x1u   /* route accepts GET */
 #define M_POST 0x2u  /* route accepts POST */
@@ -34,535 +31,44 @@
                         body) */
 #define M_RAW 0x8u   /* the POST body is not a form: the handler reads it */
 
-/* State of one API request. */
-typedef struct api_req {
-    const pvm_api_env *env;       /* server */
-    pvm_arena *a;                 /* request arena */
-    const pvm_http_request *hr;   /* the HTTP request */
-    const pvm_http_out *out;      /* where the answer goes */
-    const char *route_arg;        /* <name> of label/<name>/values */
-    pvm_kv *url;                  /* decoded query string */
-    size_t nurl;                  /* pairs in url */
-    pvm_kv *body;                 /* decoded form body */
-    size_t nbody;                 /* pairs in body */
-    pvm_error err;                /* error being answered */
-    const char *kind;             /* request type for the log line */
-    const char *unit;             /* what count counts: "series", "values" */
-    size_t count;                 /* results returned, for the log */
-    const char *query;            /* query text, for the log */
-    const char *route;            /* matched route, for the metrics */
-    const char *path;             /* request path (no query string) */
-    int64_t start_ms;             /* arrival, ms of CLOCK_MONOTONIC */
-    int64_t deadline_ms;          /* answer by (pvm_request_deadline_ms) */
-} api_req;
+/* A handler: returns the HTTP status written, or a negative status with
+ * c->ans->err filled and nothing written (see api.h). */
+typedef int (*api_handler)(pvm_api_call *c);
 
-typedef int (*api_handler)(api_req *r);
+static int decode_params(pvm_api_call *r, bool post);
 
-static int decode_params(api_req *r, bool post);
-
-/* ---- parameters -------------------------------------------------------- */
-
-/* First value of key: the body first, then the query string, as Go's
- * Request.FormValue. NULL when absent. */
-static const char *param(const api_req *r, const char *key)
-{
-    for (size_t i = 0; i < r->nbody; i++)
-        if (strcmp(r->body[i].key, key) == 0)
-            return r->body[i].value;
-    for (size_t i = 0; i < r->nurl; i++)
-        if (strcmp(r->url[i].key, key) == 0)
-            return r->url[i].value;
-    return NULL;
-}
-
-/* All values of key (body first), in an arena array. */
-static const char **params_all(const api_req *r, const char *key, size_t *n)
-{
-    size_t k = 0;
-    const char **v =
-        pvm_arena_alloc(r->a, (r->nbody + r->nurl + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    for (size_t i = 0; i < r->nbody; i++)
-        if (strcmp(r->body[i].key, key) == 0)
-            v[k++] = r->body[i].value;
-    for (size_t i = 0; i < r->nurl; i++)
-        if (strcmp(r->url[i].key, key) == 0)
-            v[k++] = r->url[i].value;
-    *n = k;
-    return v;
-}
-
-/* Prefixes r->err's message with `invalid parameter "name": `. */
-static int invalid_param(api_req *r, const char *name)
-{
-    char msg[sizeof(r->err.msg)];
-    snprintf(msg, sizeof(msg), "invalid parameter \"%s\": %.*s", name,
-             (int)(sizeof(msg) - 64), r->err.msg);
-    memcpy(r->err.msg, msg, sizeof(msg));
-    return r->err.code ? r->err.code : PVM_ERR_BAD_DATA;
-}
-
-/* A time parameter; def when absent. */
-static int time_param(api_req *r, const char *name, int64_t def,
-                      int64_t *out)
-{
-    const char *s = param(r, name);
-    if (!s || !*s) {
-        *out = def;
-        return 0;
-    }
-    if (pvm_parse_time(s, out, &r->err) < 0)
-        return invalid_param(r, name);
-    return 0;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The optional `timeout` parameter (0 when absent). */
-static int timeout_param(api_req *r, int64_t *ms)
-{
-    const char *s = param(r, "timeout");
-    *ms = 0;
-    if (s && *s && pvm_parse_duration(s, ms, &r->err) < 0)
-        return invalid_param(r, "timeout");
-    return 0;
-}
-
-static int limit_param(api_req *r, size_t *limit)
-{
-    const char *s = param(r, "limit");
-    *limit = 0;
-    if (s && pvm_parse_limit(s, limit, &r->err) < 0)
-        return r->err.code;
-    return 0;
-}
-
-/* ---- plugin requests --------------------------------------------------- */
-
-/* Builds the pvm_request common part. */
-static pvm_request *new_request(api_req *r, pvm_request_type type,
-                                const pvm_query *q)
-{
-    pvm_request *req = pvm_arena_calloc(r->a, 1, sizeof(*req));
-    if (!req)
-        return NULL;
-    req->type = type;
-    req->arena = r->a;
-    req->ctx = r->env->ctx;
-    req->query = q;
-    req->query_string = pvm_query_string(q);
-    req->method = r->hr->method;
-    req->path = r->path;
-    req->remote = r->hr->remote_addr ? r->hr->remote_addr : "";
-    req->headers = r->hr->headers;
-    req->nheaders = r->hr->nheaders;
-    req->url_params = r->url;
-    req->nurl_params = r->nurl;
-    req->body_params = r->body;
-    req->nbody_params = r->nbody;
-    req->deadline_ms = r->deadline_ms;
-    return req;
-}
-
-/* Runs hook over req into a new response of type rtype and writes the
- * answer (or the error a plugin chose). */
-static int run_and_answer(api_req *r, pvm_request *req, pvm_hook hook,
-                          pvm_response_type rtype)
-{
-    pvm_response *resp =
-        pvm_response_new(req, rtype, r->env->cfg->max_samples);
-    if (!resp)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    pvm_context_run_request_hook(r->env->ctx, hook, req, resp);
-    bool has_range = param(r, "start") && param(r, "end");
-    if (pvm_api_refine_discovery(r->env, req, resp, has_range, &r->err) < 0 &&
-        !resp->error_code)
-        return r->err.code;
-    /* Every series has a name: /labels lists __name__ whenever plugins
-     * report any label, as Prometheus does. */
-    if (req->type == PVM_REQUEST_LABEL_NAMES && resp->values.n &&
-        pvm_strlist_add(r->a, &resp->values, "__name__") < 0)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    if (!resp->error_code) {
-        long dropped = pvm_series_set_finish(&resp->series);
-        if (dropped < 0)
-            pvm_response_set_error(resp, PVM_ERR_NOMEM,
-                                   "query processing would use too much "
-                                   "memory (see [server] "
-                                   "max_request_memory)");
-        else if (dropped > 0)
-            pvm_response_add_warning(
-                resp, "%ld duplicate samples (same series and timestamp) "
-                      "were dropped; the last one added was kept",
-                dropped);
-    }
-    if (resp->error_code) {
-        r->err.code = resp->error_code;
-        snprintf(r->err.msg, sizeof(r->err.msg), "%s", resp->error_msg);
-        pvm_output_error(r->out, resp->error_code, resp->error_msg,
-                         resp->headers, resp->nheaders);
-        return 1; /* answered */
-    }
-    r->count = resp->nresults;
-    pvm_output_response(r->a, r->out, resp, req->limit);
-    return 1;
-}
-
-/* Evaluates q with the engine and answers. */
-static int evaluate(api_req *r, const pvm_query *q, bool range,
-                    int64_t start, int64_t end, int64_t step, size_t limit,
-                    int64_t timeout)
-{
-    pvm_request *proto = new_request(r, range ? PVM_REQUEST_RANGE
-                                              : PVM_REQUEST_INSTANT, q);
-    if (!proto)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    if (timeout > 0 && timeout < proto->deadline_ms - r->start_ms)
-        proto->deadline_ms = r->start_ms + timeout;
-    pvm_eval_call call = {.env = r->env, .a = r->a, .proto = proto, .q = q,
-                          .range = range, .start = start, .end = end,
-                          .step = step, .limit = limit,
-                          .timeout_ms = timeout};
-    return pvm_api_eval(&call, r->out, &r->err, &r->count);
-}
-
-/* Parses the `query` parameter. */
-static const pvm_query *query_param(api_req *r)
-{
-    const char *text = param(r, "query");
-    r->query = text;
-    if (!text) {
-        pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                      "missing parameter \"query\" (a PromQL expression)");
-        return NULL;
-    }
-    const pvm_query *q = pvm_query_parse(r->a, text, &r->err);
-    if (!q)
-        invalid_param(r, "query");
-    return q;
-}
-
-/* ---- handlers ---------------------------------------------------------- */
-
-/* GET|POST /api/v1/query?query=&time=&timeout=&limit= */
-static int h_query(api_req *r)
-{
-    r->kind = "instant";
-    r->unit = "series";
-    int64_t t, timeout;
-    size_t limit;
-    if (time_param(r, "time", now_ms(), &t) < 0 ||
-        timeout_param(r, &timeout) < 0 || limit_param(r, &limit) < 0)
-        return r->err.code;
-    const pvm_query *q = query_param(r);
-    if (!q)
-        return r->err.code;
-    return evaluate(r, q, false, t, t, 0, limit, timeout);
-}
-
-/* Parses and checks start, end and step of a range query. */
-static int range_params(api_req *r, int64_t *start, int64_t *end,
-                        int64_t *step)
-{
-    const char *s;
-    if (pvm_parse_time((s = param(r, "start")) ? s : "", start, &r->err) < 0)
-        return invalid_param(r, "start");
-    if (pvm_parse_time((s = param(r, "end")) ? s : "", end, &r->err) < 0)
-        return invalid_param(r, "end");
-    if (*end < *start)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                             "invalid parameter \"end\": end timestamp must "
-                             "not be before start time");
-    if (pvm_parse_duration((s = param(r, "step")) ? s : "", step, &r->err) < 0)
-        return invalid_param(r, "step");
-    if (*step <= 0 && strtod(s, NULL) > 0) {
-        /* A positive step below our 1 ms resolution: Prometheus (ns)
-         * rejects it for its point count unless start == end. */
-        if (*end > *start)
-            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                                 "exceeded maximum resolution of 11,000 "
-                                 "points per timeseries. Try decreasing the "
-                                 "query resolution (?step=XX)");
-        *step = 1;
-    }
-    if (*step <= 0)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                             "invalid parameter \"step\": zero or negative "
-                             "query resolution step widths are not "
-                             "accepted. Try a positive integer");
-    /* A span too long for int64 ms has too many points too (Go's
-     * Time.Sub saturates; a plain subtraction would overflow). */
-    int64_t span;
-    if (__builtin_sub_overflow(*end, *start, &span) ||
-        span / *step > MAX_POINTS_PER_SERIES)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                             "exceeded maximum resolution of 11,000 points "
-                             "per timeseries. Try decreasing the query "
-                             "resolution (?step=XX)");
-    return 0;
-}
-
-/* GET|POST /api/v1/query_range?query=&start=&end=&step=&timeout= */
-static int h_query_range(api_req *r)
-{
-    r->kind = "range";
-    r->unit = "series";
-    int64_t start, end, step, timeout;
-    if (range_params(r, &start, &end, &step) < 0 ||
-        timeout_param(r, &timeout) < 0)
-        return r->err.code;
-    const pvm_query *q = query_param(r);
-    if (!q)
-        return r->err.code;
-    return evaluate(r, q, true, start, end, step, 0, timeout);
-}
-
-/* The match[] selectors, start, end and limit of a metadata request. */
-static pvm_request *meta_request(api_req *r, pvm_request_type type,
-                                 bool need_match)
-{
-    size_t n, limit;
-    int64_t start, end;
-    const char **m = params_all(r, "match[]", &n);
-    if (!m) {
-        pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    if (need_match && n == 0) {
-        pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                      "no match[] parameter provided");
-        return NULL;
-    }
-    if (time_param(r, "start", PVM_MIN_TIME_MS, &start) < 0 ||
-        time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0 ||
-        limit_param(r, &limit) < 0)
-        return NULL;
-    r->query = n ? m[0] : "";
-    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n, &r->err)
-                           : pvm_query_new_empty(r->a);
-    if (!q) {
-        if (r->err.code != PVM_ERR_NOMEM)
-            invalid_param(r, "match[]");
-        return NULL;
-    }
-    pvm_request *req = new_request(r, type, q);
-    if (!req) {
-        pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    req->start = start;
-    req->end = req->time = end;
-    req->limit = limit;
-    return req;
-}
-
-/* GET|POST /api/v1/series?match[]=&start=&end=&limit= */
-static int h_series(api_req *r)
-{
-    r->kind = "series";
-    r->unit = "series";
-    pvm_request *req = meta_request(r, PVM_REQUEST_SERIES, true);
-    if (!req)
-        return r->err.code;
-    return run_and_answer(r, req, PVM_HOOK_METRIC_NAMES,
-                          PVM_RESPONSE_SERIES);
-}
-
-/* GET|POST /api/v1/labels?match[]=&start=&end=&limit= */
-static int h_labels(api_req *r)
-{
-    r->kind = "label names";
-    r->unit = "values";
-    pvm_request *req = meta_request(r, PVM_REQUEST_LABEL_NAMES, false);
-    if (!req)
-        return r->err.code;
-    return run_and_answer(r, req, PVM_HOOK_LABEL_NAMES, PVM_RESPONSE_DATA);
-}
-
-/* GET /api/v1/label/<name>/values?match[]=&start=&end=&limit= */
-static int h_label_values(api_req *r)
-{
-    const char *name = NULL;
-    size_t len = 0;
-    if (pvm_label_name_unescape(r->a, r->route_arg, strlen(r->route_arg),
-                                &name, &len) < 0)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    bool names = strcmp(name, "__name__") == 0;
-    r->kind = names ? "metric names" : "label values";
-    r->unit = "values";
-    if (!pvm_label_name_is_valid(name, len) || strlen(name) != len)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                             "invalid label name: \"%.200s\"", r->route_arg);
-    pvm_request *req = meta_request(
-        r, names ? PVM_REQUEST_METRIC_NAMES : PVM_REQUEST_LABEL_VALUES, false);
-    if (!req)
-        return r->err.code;
-    req->label_name = name;
-    return run_and_answer(r, req,
-                          names ? PVM_HOOK_METRIC_NAMES
-                                : PVM_HOOK_LABEL_VALUES,
-                          PVM_RESPONSE_DATA);
-}
-
-/* GET|POST /api/v1/query_exemplars?query=&start=&end= */
-static int h_query_exemplars(api_req *r)
-{
-    r->kind = "exemplars";
-    r->unit = "exemplars";
-    int64_t start, end;
-    if (time_param(r, "start", PVM_MIN_TIME_MS, &start) < 0 ||
-        time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0)
-        return r->err.code;
-    if (end < start)
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
-                             "invalid parameter \"end\": end timestamp must "
-                             "not be before start time");
-    const pvm_query *q = query_param(r);
-    if (!q)
-        return r->err.code;
-    /* No plugin hook serves exemplars: an empty list, or no data at all
-     * for an expression without selectors, as Prometheus answers. */
-    if (q->nselectors == 0)
-        return pvm_output_success_no_data(r->a, r->out), 1;
-    return pvm_output_data_raw(r->a, r->out, "[]"), 1;
-}
-
-/* GET|POST /api/v1/format_query?query= */
-static int h_format_query(api_req *r)
-{
-    r->kind = "format";
-    r->unit = "queries";
-    const pvm_query *q = query_param(r);
-    if (!q)
-        return r->err.code;
-    char *text = pvm_promql_format(r->a, q->expr);
-    if (!text)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
-    r->count = 1;
-    return pvm_output_data_string(r->a, r->out, text), 1;
-}
-
-/* GET|POST /api/v1/parse_query?query= */
-static int h_parse_query(api_req *r)
-{
-    r->kind = "parse";
-    r->unit = "queries";
-    const pvm_query *q = query_param(r);
-    if (!q)
-        return r->err.code;
-    r->count = 1;
-    return pvm_output_ast(r->a, r->out, q->expr), 1;
-}
-
-/* GET /api/v1/status/buildinfo */
-static int h_buildinfo(api_req *r)
-{
-    r->kind = "buildinfo";
-    r->unit = "values";
-    /* A Prometheus-like version for clients that gate features on it, and
-     * deliberately no "features" key: Grafana reads one as Mimir. */
-    return pvm_output_data_raw(
-               r->a, r->out,
-               "{\"version\":\"3.0.0\",\"revision\":\"pvm-" PACKAGE_VERSION
-               "\",\"branch\":\"main\",\"buildUser\":\"pvm\","
-               "\"buildDate\":\"" PVM_BUILD_DATE "\",\"goVersion\":\"none "
-               "(prometheus-virtual-metrics " PACKAGE_VERSION ", C)\"}"),
-           1;
-}
-
-/* GET /api/v1/rules */
-static int h_rules(api_req *r)
-{
-    r->kind = "rules";
-    r->unit = "groups";
-    return pvm_output_data_raw(r->a, r->out, "{\"groups\":[]}"), 1;
-}
-
-/* GET /api/v1/alerts */
-static int h_alerts(api_req *r)
-{
-    r->kind = "alerts";
-    r->unit = "alerts";
-    return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}"), 1;
-}
-
-/* A pvm_api_call for the handlers in other files. */
-static pvm_api_call call_of(const api_req *r)
-{
-    return (pvm_api_call){.env = r->env, .a = r->a, .hr = r->hr,
-                          .out = r->out, .url = r->url, .nurl = r->nurl,
-                          .body = r->body, .nbody = r->nbody};
-}
-
-/* GET /api/v1/metadata?limit=&limit_per_metric=&metric= (api_metadata.c) */
-static int h_metadata(api_req *r)
-{
-    r->kind = "metadata";
-    r->unit = "metrics";
-    pvm_api_call c = call_of(r);
-    int rc = pvm_api_metadata(&c, &r->err);
-    r->count = c.count;
-    return rc;
-}
-
-/* GET /api/v1/status/flags (api_status.c) */
-static int h_flags(api_req *r)
-{
-    r->kind = "flags";
-    pvm_api_call c = call_of(r);
-    int rc = pvm_api_status_flags(&c);
-    r->count = c.count;
-    return rc;
-}
-
-/* GET /api/v1/status/runtimeinfo (api_status.c) */
-static int h_runtimeinfo(api_req *r)
-{
-    r->kind = "runtimeinfo";
-    pvm_api_call c = call_of(r);
-    int rc = pvm_api_status_runtimeinfo(&c);
-    r->count = c.count;
-    return rc;
-}
+/* ---- handlers outside the table ---------------------------------------- */
 
 /* GET|POST <prefix>/federate?match[]= (api_federate.c) */
-static int h_federate(api_req *r, unsigned method)
+static int h_federate(pvm_api_call *r, unsigned method)
 {
-    r->kind = "federate";
-    r->unit = "series";
-    r->route = "federate";
+    r->ans->kind = "federate";
+    r->ans->unit = "series";
+    r->ans->route = "federate";
     if (!(method & (M_GET | M_POST | M_HEAD)))
-        return pvm_error_set(&r->err, PVM_ERR_METHOD,
+        return pvm_error_set(&r->ans->err, PVM_ERR_METHOD,
                              "method %.20s not allowed for %s/federate "
                              "(use GET or POST)",
                              r->hr->method ? r->hr->method : "",
                              r->env->cfg->api_url_prefix);
     if (method == M_POST && r->hr->body_too_large)
-        return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+        return pvm_error_set(&r->ans->err, PVM_ERR_TOO_LARGE,
                              "request body too large (over [server] "
                              "max_body_bytes = %zu bytes)",
                              r->env->cfg->max_body_bytes);
     if (decode_params(r, method == M_POST) < 0)
-        return r->err.code;
-    pvm_api_call c = call_of(r);
-    int rc = pvm_api_federate(&c, &r->err);
-    r->count = c.count;
-    const char *m = pvm_api_param(&c, "match[]");
-    r->query = m ? m : "";
-    return rc;
+        return r->ans->err.code;
+    const char *m = pvm_api_param(r, "match[]");
+    r->ans->query = m ? m : "";
+    return pvm_api_federate(r);
 }
 
 /* GET|HEAD <prefix>/-/healthy and <prefix>/-/ready (api_status.c):
  * answered first, before routing and before the plugins' on_request gates
  * (unless [server] gate_health_checks = yes), so that load balancers and
- * supervisors always get through. Returns 1 when path was one of them. */
-static int health_route(api_req *r, const char *path, unsigned method)
+ * supervisors always get through. Returns the status written when path
+ * was one of them, else 0. */
+static int health_route(pvm_api_call *r, const char *path, unsigned method)
 {
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
@@ -571,76 +77,73 @@ static int health_route(api_req *r, const char *path, unsigned method)
     bool healthy = strcmp(path + pl, "/-/healthy") == 0;
     if (!healthy && strcmp(path + pl, "/-/ready") != 0)
         return 0;
-    r->kind = healthy ? "healthy" : "ready";
-    r->route = healthy ? "-/healthy" : "-/ready";
+    r->ans->kind = healthy ? "healthy" : "ready";
+    r->ans->route = healthy ? "-/healthy" : "-/ready";
     if (!(method & (M_GET | M_HEAD))) {
-        pvm_error_set(&r->err, PVM_ERR_METHOD,
+        pvm_error_set(&r->ans->err, PVM_ERR_METHOD,
                       "method %.20s not allowed for %.200s (use GET)",
                       r->hr->method ? r->hr->method : "", path);
-        pvm_output_error(r->out, r->err.code, r->err.msg, NULL, 0);
-        return 1;
+        return pvm_output_error(r->out, r->ans->err.code, r->ans->err.msg,
+                                NULL, 0);
     }
-    pvm_api_call c = call_of(r);
-    if (healthy)
-        pvm_api_healthy(&c);
-    else
-        pvm_api_ready(&c);
-    r->count = 1;
-    return 1;
+    r->ans->count = 1;
+    return healthy ? pvm_api_healthy(r) : pvm_api_ready(r);
 }
 
 /* POST /api/v1/read (snappy-compressed protobuf, remote/read.h) */
-static int h_read(api_req *r)
+static int h_read(pvm_api_call *r)
 {
-    r->kind = "remote read";
-    r->unit = "series";
-    pvm_remote_read_result res;
-    pvm_remote_read(r->env, r->a, r->hr, r->out, &res);
-    r->count = res.nseries;
-    r->query = res.query;
-    r->err = res.err;
-    return 1;
+    return pvm_remote_read(r->env, r->a, r->hr, r->out, r->ans);
 }
 
 /* GET <prefix><metrics_path> (default /metrics): self-monitoring in the
  * Prometheus text format, for the whole server (metrics.h). */
-static int h_metrics(api_req *r, unsigned method)
+static int h_metrics(pvm_api_call *r, unsigned method)
 {
-    r->kind = "metrics";
-    r->route = "metrics";
+    r->ans->kind = "metrics";
+    r->ans->route = "metrics";
     if (method != M_GET)
-        return pvm_error_set(&r->err, PVM_ERR_METHOD,
+        return pvm_error_set(&r->ans->err, PVM_ERR_METHOD,
                              "method %.20s not allowed for %s (use GET)",
                              r->hr->method ? r->hr->method : "",
                              r->env->cfg->metrics_path);
-    pvm_metrics_write(r->env->shm, r->out);
-    return 1;
+    static const pvm_kv no_store[] = {{"Cache-Control", "no-store"}};
+    if (pvm_output_head(r->out, 200, PVM_METRICS_CONTENT_TYPE, NULL,
+                        no_store, 1) >= 0)
+        pvm_metrics_write(r->env->shm, r->out);
+    return 200; /* even when the client has gone */
 }
 
 /* ---- routing ----------------------------------------------------------- */
 
 /* Routes below <prefix>/api/v1/. A '*' segment matches one path segment
- * (its text becomes route_arg). */
+ * (its text becomes route_arg). kind and unit go to the access log
+ * (NULL: the handler sets them). */
 static const struct route {
     unsigned methods;     /* M_GET | M_POST */
     const char *path;     /* path below /api/v1/ */
     api_handler handler;  /* the handler */
+    const char *kind;     /* request type for the log line */
+    const char *unit;     /* what the logged count counts */
 } routes[] = {
-    {M_GET | M_POST, "query", h_query},
-    {M_GET | M_POST, "query_range", h_query_range},
-    {M_GET | M_POST, "series", h_series},
-    {M_GET | M_POST, "labels", h_labels},
-    {M_GET, "label/*/values", h_label_values},
-    {M_GET | M_POST, "query_exemplars", h_query_exemplars},
-    {M_GET | M_POST, "format_query", h_format_query},
-    {M_GET | M_POST, "parse_query", h_parse_query},
-    {M_GET, "status/buildinfo", h_buildinfo},
-    {M_GET, "status/flags", h_flags},
-    {M_GET, "status/runtimeinfo", h_runtimeinfo},
-    {M_GET, "rules", h_rules},
-    {M_GET, "alerts", h_alerts},
-    {M_GET, "metadata", h_metadata},
-    {M_POST | M_RAW, "read", h_read},
+    {M_GET | M_POST, "query", pvm_api_query, "instant", "series"},
+    {M_GET | M_POST, "query_range", pvm_api_query_range, "range", "series"},
+    {M_GET | M_POST, "series", pvm_api_series, "series", "series"},
+    {M_GET | M_POST, "labels", pvm_api_labels, "label names", "values"},
+    {M_GET, "label/*/values", pvm_api_label_values, NULL, "values"},
+    {M_GET | M_POST, "query_exemplars", pvm_api_query_exemplars,
+     "exemplars", "exemplars"},
+    {M_GET | M_POST, "format_query", pvm_api_format_query, "format",
+     "queries"},
+    {M_GET | M_POST, "parse_query", pvm_api_parse_query, "parse", "queries"},
+    {M_GET, "status/buildinfo", pvm_api_buildinfo, "buildinfo", "values"},
+    {M_GET, "status/flags", pvm_api_status_flags, "flags", "values"},
+    {M_GET, "status/runtimeinfo", pvm_api_status_runtimeinfo,
+     "runtimeinfo", "values"},
+    {M_GET, "rules", pvm_api_rules, "rules", "groups"},
+    {M_GET, "alerts", pvm_api_alerts, "alerts", "alerts"},
+    {M_GET, "metadata", pvm_api_metadata, "metadata", "metrics"},
+    {M_POST | M_RAW, "read", h_read, "remote read", "series"},
 };
 
 /* Matches path against pattern; sets *arg for a '*' segment. */
@@ -667,7 +170,7 @@ static bool route_matches(const char *pattern, const char *path,
 
 /* The request path (raw, not decoded): REQUEST_URI up to '?', which every
  * web server sets alike; else SCRIPT_NAME + PATH_INFO. */
-static const char *request_path(api_req *r)
+static const char *request_path(pvm_api_call *r)
 {
     const pvm_http_request *hr = r->hr;
     if (hr->request_uri && *hr->request_uri) {
@@ -692,19 +195,19 @@ static bool is_form_type(const char *ct)
 /* Decodes an urlencoded string into key/value pairs in the arena.
  * Parameters with a NUL byte are refused: nothing downstream could see
  * past it. */
-static int decode_kv(api_req *r, const char *s, size_t len, pvm_kv **out,
-                     size_t *n)
+static int decode_kv(pvm_api_call *r, const char *s, size_t len,
+                     const pvm_kv **out, size_t *n)
 {
     pvm_form f = {0};
-    if (pvm_form_parse(&f, r->a, s, len, &r->err) < 0)
-        return r->err.code;
+    if (pvm_form_parse(&f, r->a, s, len, &r->ans->err) < 0)
+        return r->ans->err.code;
     pvm_kv *kv = pvm_arena_calloc(r->a, f.n + 1, sizeof(*kv));
     if (!kv)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < f.n; i++) {
         const pvm_form_pair *p = &f.pairs[i];
         if (strlen(p->key) != p->key_len || strlen(p->value) != p->value_len)
-            return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+            return pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
                                  "invalid parameter \"%.100s\": contains a "
                                  "NUL byte", p->key);
         kv[i].key = p->key;
@@ -716,30 +219,30 @@ static int decode_kv(api_req *r, const char *s, size_t len, pvm_kv **out,
 }
 
 /* Decodes the query string and, for POST, the body. */
-static int decode_params(api_req *r, bool post)
+static int decode_params(pvm_api_call *r, bool post)
 {
     const pvm_http_request *hr = r->hr;
     const char *qs = hr->query_string;
     if (!qs && hr->request_uri && strchr(hr->request_uri, '?'))
         qs = strchr(hr->request_uri, '?') + 1;
     if (qs && decode_kv(r, qs, strlen(qs), &r->url, &r->nurl) < 0)
-        return r->err.code;
+        return r->ans->err.code;
     if (!post || hr->body_len == 0)
         return 0;
     if (!is_form_type(hr->content_type))
-        return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+        return pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
                              "unsupported Content-Type \"%.100s\" for a POST "
                              "body: send application/x-www-form-urlencoded",
                              hr->content_type ? hr->content_type : "");
     if (decode_kv(r, hr->body, hr->body_len, &r->body, &r->nbody) < 0)
-        return r->err.code;
+        return r->ans->err.code;
     return 0;
 }
 
 /* The route pattern r->path would take ("metrics" for the self-monitoring
  * path), or NULL for an unknown path: to count a request answered before
  * routing under its endpoint. */
-static const char *route_name(const api_req *r)
+static const char *route_name(const pvm_api_call *r)
 {
     const char *prefix = r->env->cfg->api_url_prefix;
     const char *mp = r->env->cfg->metrics_path;
@@ -772,28 +275,26 @@ static bool has_gate(const pvm_context *ctx)
 }
 
 /* Runs the on_request gates (pvm/plugin.h) before anything else looks at
- * the request. Returns 1 when a gate answered (a chosen error such as 401,
- * or a 500 for a failing gate: it fails closed), 0 to go on, or a
- * negative status with r->err set. */
-static int run_gate(api_req *r)
+ * the request. Returns the status written when a gate answered (a chosen
+ * error such as 401, or a 500 for a failing gate: it fails closed), 0 to
+ * go on, or a negative status with r->ans->err set. */
+static int run_gate(pvm_api_call *r)
 {
     if (!has_gate(r->env->ctx))
         return 0;
     const pvm_query *q = pvm_query_new_empty(r->a);
-    pvm_request *req = q ? new_request(r, PVM_REQUEST_HTTP, q) : NULL;
+    pvm_request *req = q ? pvm_api_route_request(r, PVM_REQUEST_HTTP, q) : NULL;
     pvm_response *resp = req ? pvm_response_new(req, PVM_RESPONSE_DATA, 0)
                              : NULL;
     if (!resp)
-        return pvm_error_set(&r->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(r->env->ctx, PVM_HOOK_REQUEST, req, resp);
     if (!resp->error_code)
         return 0;
-    r->route = route_name(r);
-    r->err.code = resp->error_code;
-    snprintf(r->err.msg, sizeof(r->err.msg), "%s", resp->error_msg);
-    pvm_output_error(r->out, resp->error_code, resp->error_msg,
-                     resp->headers, resp->nheaders);
-    return 1;
+    r->ans->route = route_name(r);
+    pvm_answer_response_error(r->ans, resp);
+    return pvm_output_error(r->out, resp->error_code, resp->error_msg,
+                            resp->headers, resp->nheaders);
 }
 
 /* The method as a route bit (M_GET, M_POST, M_HEAD), 0 for any other. */
@@ -806,15 +307,16 @@ static unsigned method_of(const pvm_http_request *hr)
                                     : 0;
 }
 
-/* Finds the route and runs it; returns 1 when answered or a negative
- * status with r->err set. */
-static int dispatch(api_req *r)
+/* Finds the route and runs it; returns the status written, or a negative
+ * status with r->ans->err set. */
+static int dispatch(pvm_api_call *r)
 {
     const char *m = r->hr->method ? r->hr->method : "";
     unsigned method = method_of(r->hr);
     const char *path = r->path;
-    if (health_route(r, path, method)) /* here only when gated */
-        return 1;
+    int rc = health_route(r, path, method); /* here only when gated */
+    if (rc)
+        return rc;
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
     if (strncmp(path, prefix, pl) == 0 &&
@@ -826,7 +328,7 @@ static int dispatch(api_req *r)
         return h_metrics(r, method);
     if (strncmp(path, prefix, pl) != 0 ||
         strncmp(path + pl, "/api/v1/", 8) != 0)
-        return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
+        return pvm_error_set(&r->ans->err, PVM_ERR_NOT_FOUND,
                              "not found: %.200s (the API is served under "
                              "%s/api/v1/)", path, prefix);
     const char *sub = path + pl + 8;
@@ -835,16 +337,16 @@ static int dispatch(api_req *r)
         size_t arg_len = 0;
         if (!route_matches(routes[i].path, sub, &arg, &arg_len))
             continue;
-        r->route = routes[i].path;
+        r->ans->route = routes[i].path;
         if (!(routes[i].methods & method))
-            return pvm_error_set(&r->err, PVM_ERR_METHOD,
+            return pvm_error_set(&r->ans->err, PVM_ERR_METHOD,
                                  "method %.20s not allowed for %.200s "
                                  "(use %s)", m, path,
                                  !(routes[i].methods & M_GET) ? "POST"
                                  : routes[i].methods & M_POST ? "GET or POST"
                                                               : "GET");
         if (method == M_POST && r->hr->body_too_large)
-            return pvm_error_set(&r->err, PVM_ERR_TOO_LARGE,
+            return pvm_error_set(&r->ans->err, PVM_ERR_TOO_LARGE,
                                  "request body too large (over [server] "
                                  "max_body_bytes = %zu bytes)",
                                  r->env->cfg->max_body_bytes);
@@ -852,33 +354,27 @@ static int dispatch(api_req *r)
         size_t seg_len;
         if (arg) {
             if (pvm_path_unescape(r->a, arg, arg_len, &seg, &seg_len,
-                                  &r->err) < 0)
-                return r->err.code;
+                                  &r->ans->err) < 0)
+                return r->ans->err.code;
             if (strlen(seg) != seg_len)
-                return pvm_error_set(&r->err, PVM_ERR_BAD_DATA,
+                return pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
                                      "invalid label name: contains a NUL "
                                      "byte");
             r->route_arg = seg;
         }
         if (decode_params(r, method == M_POST &&
                                  !(routes[i].methods & M_RAW)) < 0)
-            return r->err.code;
+            return r->ans->err.code;
         /* Logged whenever sent, even if another parameter is refused. */
-        r->query = param(r, "query");
+        r->ans->query = pvm_api_param(r, "query");
+        if (routes[i].kind)
+            r->ans->kind = routes[i].kind;
+        if (routes[i].unit)
+            r->ans->unit = routes[i].unit;
         return routes[i].handler(r);
     }
-    return pvm_error_set(&r->err, PVM_ERR_NOT_FOUND,
+    return pvm_error_set(&r->ans->err, PVM_ERR_NOT_FOUND,
                          "not found: %.200s (unknown API endpoint)", path);
-}
-
-/* Counts a failed plugin hook for /metrics; the registry's message names
- * the instance: "plugin NAME: HOOK failed: ...". */
-static void count_plugin_error(const api_req *r)
-{
-    char name[64] = "";
-    if (strncmp(r->err.msg, "plugin ", 7) == 0)
-        sscanf(r->err.msg + 7, "%63[^:]", name);
-    pvm_metrics_plugin_error(r->env->shm, name);
 }
 
 static double elapsed_ms(const struct timespec *t0)
@@ -887,21 +383,6 @@ static double elapsed_ms(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
            (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-/* A sink in front of the real one that notes the status of the header
- * block written first ("Status: NNN ..."), whichever path wrote it. */
-struct status_sink {
-    const pvm_http_out *inner;  /* where the bytes go */
-    int status;                 /* status written, 0 before the head */
-};
-
-static int status_sink_write(void *ctx, const char *buf, size_t len)
-{
-    struct status_sink *s = ctx;
-    if (!s->status && len > 11 && strncmp(buf, "Status: ", 8) == 0)
-        s->status = atoi(buf + 8);
-    return s->inner->write(s->inner->ctx, buf, len);
 }
 
 /* req with remote_addr replaced by the client a trusted proxy names in
@@ -939,42 +420,40 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct status_sink sink = {.inner = out};
-    pvm_http_out counted = {status_sink_write, &sink};
     pvm_http_request fronted;
     if (env->cfg->ntrusted_proxies) /* the client behind a trusted proxy */
         req = with_client_addr(env, a, req, &fronted);
-    api_req r = {.env = env, .a = a, .hr = req, .out = &counted,
-                 .kind = "unknown", .unit = "values"};
+    pvm_answer ans = {.kind = "unknown", .unit = "values"};
+    pvm_api_call r = {.env = env, .a = a, .hr = req, .out = out,
+                      .ans = &ans};
     r.start_ms = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
     r.deadline_ms = r.start_ms + pvm_api_max_work_ms(env->cfg);
     r.path = request_path(&r);
-    int rc;
+    int rc = 0;
     if (!r.path)
-        rc = pvm_error_set(&r.err, PVM_ERR_NOMEM, "out of memory");
-    else if (!env->cfg->gate_health_checks &&
-             health_route(&r, r.path, method_of(req)))
-        rc = 1; /* health checks pass no gate unless configured */
-    else if ((rc = run_gate(&r)) == 0)
+        rc = pvm_error_set(&ans.err, PVM_ERR_NOMEM, "out of memory");
+    else if (!env->cfg->gate_health_checks) /* no gate unless configured */
+        rc = health_route(&r, r.path, method_of(req));
+    if (rc == 0 && (rc = run_gate(&r)) == 0)
         rc = dispatch(&r);
     if (rc < 0) {
-        if (pvm_arena_is_exhausted(a) && r.err.code != PVM_ERR_NOMEM)
-            pvm_error_set(&r.err, PVM_ERR_NOMEM,
-                          "query processing would use too much memory "
-                          "(see [server] max_request_memory)");
-        pvm_output_error(&counted, r.err.code, r.err.msg, NULL, 0);
+        if (pvm_arena_is_exhausted(a) && ans.err.code != PVM_ERR_NOMEM)
+            pvm_error_set(&ans.err, PVM_ERR_NOMEM, "%s",
+                          PVM_MSG_TOO_MUCH_MEMORY);
+        rc = pvm_output_error(out, ans.err.code, ans.err.msg, NULL, 0);
     }
-    int status = sink.status ? sink.status : 500;
-    pvm_metrics_observe(env->shm, r.route, status, elapsed_ms(&t0) / 1e3);
-    if (r.err.code == PVM_ERR_PLUGIN)
-        count_plugin_error(&r);
+    ans.status = rc;
+    if (ans.err.code == PVM_ERR_PLUGIN && ans.failed)
+        pvm_metrics_plugin_error(env->shm, pvm_plugin_name(ans.failed));
+    double ms = elapsed_ms(&t0);
+    pvm_metrics_observe(env->shm, ans.route, ans.status, ms / 1e3);
     if (env->cfg->access_log_level <= pvm_log_get_level() &&
         !env->cfg->access_log_off)
         pvm_log(env->cfg->access_log_level,
                 "handled %s request in %.3fms, returning %zu %s [status=%d, "
                 "path=\"%.200s\", query=\"%.200s\", client=%s]",
-                r.kind, elapsed_ms(&t0), r.count, r.unit, status,
-                r.path ? r.path : "", r.query ? r.query : "",
+                ans.kind, ms, ans.count, ans.unit, ans.status,
+                r.path ? r.path : "", ans.query ? ans.query : "",
                 req->remote_addr ? req->remote_addr : "-");
-    return status;
+    return ans.status;
 }

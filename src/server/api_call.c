@@ -1,11 +1,21 @@
 /* api_call.c: what the handlers outside api.c share (see api_call.h):
  * parameters, plugin requests and headers of one API call. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "api_call.h"
+#include "params.h"
 #include "query_impl.h"
+#include "response_impl.h"
+
+void pvm_answer_response_error(pvm_answer *ans, const pvm_response *resp)
+{
+    ans->err.code = resp->error_code;
+    snprintf(ans->err.msg, sizeof(ans->err.msg), "%s", resp->error_msg);
+    ans->failed = resp->failed_plugin;
+}
 
 const char *pvm_api_param(const pvm_api_call *c, const char *key)
 {
@@ -57,6 +67,7 @@ pvm_request *pvm_api_new_request(const pvm_api_call *c,
     req->nurl_params = c->nurl;
     req->body_params = c->body;
     req->nbody_params = c->nbody;
+    req->deadline_ms = c->deadline_ms;
     return req;
 }
 
@@ -73,4 +84,56 @@ int64_t pvm_api_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+pvm_request *pvm_api_route_request(const pvm_api_call *c,
+                                   pvm_request_type type, const pvm_query *q)
+{
+    pvm_request *req = pvm_api_new_request(c, type, q);
+    if (!req)
+        return NULL;
+    req->path = c->path;
+    req->label_name = NULL;
+    return req;
+}
+
+int pvm_api_invalid_param(pvm_api_call *c, const char *name)
+{
+    pvm_error *err = &c->ans->err;
+    char msg[sizeof(err->msg)];
+    snprintf(msg, sizeof(msg), "invalid parameter \"%s\": %.*s", name,
+             (int)(sizeof(msg) - 64), err->msg);
+    memcpy(err->msg, msg, sizeof(msg));
+    return err->code ? err->code : PVM_ERR_BAD_DATA;
+}
+
+int pvm_api_time_param(pvm_api_call *c, const char *name, int64_t def,
+                       int64_t *out)
+{
+    const char *s = pvm_api_param(c, name);
+    if (!s || !*s) {
+        *out = def;
+        return 0;
+    }
+    if (pvm_parse_time(s, out, &c->ans->err) < 0)
+        return pvm_api_invalid_param(c, name);
+    return 0;
+}
+
+int pvm_api_timeout_param(pvm_api_call *c, int64_t *ms)
+{
+    const char *s = pvm_api_param(c, "timeout");
+    *ms = 0;
+    if (s && *s && pvm_parse_duration(s, ms, &c->ans->err) < 0)
+        return pvm_api_invalid_param(c, "timeout");
+    return 0;
+}
+
+int pvm_api_limit_param(pvm_api_call *c, size_t *limit)
+{
+    const char *s = pvm_api_param(c, "limit");
+    *limit = 0;
+    if (s && pvm_parse_limit(s, limit, &c->ans->err) < 0)
+        return c->ans->err.code;
+    return 0;
 }

@@ -123,24 +123,17 @@ static int fetch(void *ctx, const pvm_fetch_request *fr, pvm_series_set *out,
         f->failed = resp;
         return pvm_error_set(err, resp->error_code, "%s", resp->error_msg);
     }
-    long dropped = pvm_series_set_finish(&resp->series);
-    if (dropped < 0)
-        return pvm_error_set(err, PVM_ERR_NOMEM,
-                             "query processing would use too much memory "
-                             "(see [server] max_request_memory)");
-    if (dropped > 0)
-        pvm_response_add_warning(resp, "%ld duplicate samples (same series "
-                                       "and timestamp) were dropped; the "
-                                       "last one added was kept",
-                                 dropped);
+    if (pvm_response_finish(resp) < 0)
+        return pvm_error_set(err, resp->error_code, "%s", resp->error_msg);
     keep_annotations(f, resp);
     *out = resp->series;
     return 0;
 }
 
 int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
-                 pvm_error *err, size_t *count)
+                 pvm_answer *ans)
 {
+    pvm_error *err = &ans->err;
     const pvm_server_config *cfg = c->env->cfg;
     struct fetch_ctx f = {.call = c};
     pvm_eval_opts o = {
@@ -159,11 +152,12 @@ int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
     memset(&res, 0, sizeof(res));
     int rc = pvm_eval(c->a, c->q->expr, &o, &res, err);
     if (rc < 0) {
-        if (f.failed && f.failed->nheaders) {
-            pvm_output_error(out, f.failed->error_code, f.failed->error_msg,
-                             f.failed->headers, f.failed->nheaders);
-            return 1;
-        }
+        if (f.failed)
+            ans->failed = f.failed->failed_plugin;
+        if (f.failed && f.failed->nheaders)
+            return pvm_output_error(out, f.failed->error_code,
+                                    f.failed->error_msg, f.failed->headers,
+                                    f.failed->nheaders);
         return rc;
     }
     if (c->range && res.type == PVM_VT_STRING)
@@ -174,8 +168,7 @@ int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
         pvm_strlist_add(c->a, &f.warnings, res.warnings[i]);
     for (size_t i = 0; i < res.ninfos; i++)
         pvm_strlist_add(c->a, &f.infos, res.infos[i]);
-    *count = res.type == PVM_VT_VECTOR || res.type == PVM_VT_MATRIX
-                 ? res.nseries : 1;
-    pvm_output_eval(c->a, out, &res, &f.warnings, &f.infos, c->limit);
-    return 1;
+    ans->count = res.type == PVM_VT_VECTOR || res.type == PVM_VT_MATRIX
+                     ? res.nseries : 1;
+    return pvm_output_eval(c->a, out, &res, &f.warnings, &f.infos, c->limit);
 }

@@ -27,13 +27,14 @@ typedef struct pvm_eval_call {
                                    (pvm_request_deadline_ms) */
 } pvm_eval_call;
 
-/* Evaluates and writes the answer through out. Returns 1 when an answer
- * was written (success, or an error that carries plugin headers such as
- * WWW-Authenticate; err then holds it for the log), or a negative status
- * with err filled and nothing written. *count receives the number of
- * result series (or 1 for a scalar or string). */
+/* Evaluates and writes the answer through out. Returns the HTTP status
+ * written (success, or an error that carries plugin headers such as
+ * WWW-Authenticate; ans->err then holds it for the log), or a negative
+ * status with ans->err filled and nothing written. ans->count receives
+ * the number of result series (or 1 for a scalar or string), ans->failed
+ * the instance whose hook failed. */
 int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
-                 pvm_error *err, size_t *count);
+                 pvm_answer *ans);
 
 /* The time window and step in which a selector's samples are asked from
  * the plugins (see docs/plugin-api.md, "How queries reach plugins"). */

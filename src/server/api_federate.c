@@ -491,8 +491,9 @@ static fed_item *make_items(pvm_api_call *c, const pvm_series_set *merged,
 }
 
 /* GET|POST <prefix>/federate?match[]= */
-int pvm_api_federate(pvm_api_call *c, pvm_error *err)
+int pvm_api_federate(pvm_api_call *c)
 {
+    pvm_error *err = &c->ans->err;
     size_t nmatch;
     const char **m = pvm_api_params(c, "match[]", &nmatch);
     if (!m)
@@ -516,9 +517,10 @@ int pvm_api_federate(pvm_api_call *c, pvm_error *err)
     if (q && collect(c, q, pvm_api_now_ms(), &merged, &failed, err) < 0) {
         if (!failed)
             return err->code;
-        pvm_output_error(c->out, failed->error_code, failed->error_msg,
-                         failed->headers, failed->nheaders);
-        return 1;
+        c->ans->failed = failed->failed_plugin;
+        return pvm_output_error(c->out, failed->error_code,
+                                failed->error_msg, failed->headers,
+                                failed->nheaders);
     }
     pvm_response *meta = NULL;
     if (merged.n) {
@@ -539,7 +541,8 @@ int pvm_api_federate(pvm_api_call *c, pvm_error *err)
     o->out = c->out;
     o->len = 0;
     o->failed = false;
-    pvm_output_head(c->out, 200, om ? OM_TYPE : TEXT_TYPE, NULL, 0);
+    int status = pvm_output_head(c->out, 200, om ? OM_TYPE : TEXT_TYPE,
+                                 NULL, NULL, 0);
     for (size_t i = 0; i < n; i++) {
         const pvm_federate_family *f = &items[i].fam;
         bool new_family = i == 0 || strcmp(f->name, items[i - 1].fam.name) ||
@@ -551,6 +554,6 @@ int pvm_api_federate(pvm_api_call *c, pvm_error *err)
     if (om)
         out_str(o, "# EOF\n");
     out_flush(o);
-    c->count = n;
-    return 1;
+    c->ans->count = n;
+    return status < 0 ? 200 : status; /* 200 even when the client left */
 }

@@ -35,8 +35,9 @@ void pvm_federate_family_of(pvm_arena *a, const char *name,
 char *pvm_federate_escape(pvm_arena *a, const char *s, bool help, bool om);
 
 /* GET|POST <prefix>/federate?match[]= : writes the answer or an error.
- * Returns 1 when answered, or a negative status with err filled and
- * nothing written. c->count receives the number of series written. */
-int pvm_api_federate(pvm_api_call *c, pvm_error *err);
+ * Returns the HTTP status written, or a negative status with c->ans->err
+ * filled and nothing written. c->ans->count receives the number of series
+ * written, c->ans->failed the instance whose hook failed. */
+int pvm_api_federate(pvm_api_call *c);
 
 #endif

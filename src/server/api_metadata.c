@@ -108,8 +108,9 @@ static void write_entry(pvm_json *j, const pvm_metric_metadata *m)
 }
 
 /* GET /api/v1/metadata?metric=&limit=&limit_per_metric= */
-int pvm_api_metadata(pvm_api_call *c, pvm_error *err)
+int pvm_api_metadata(pvm_api_call *c)
 {
+    pvm_error *err = &c->ans->err;
     long long limit = -1, per_metric = -1;
     const char *s = pvm_api_param(c, "limit");
     if (s && *s && pvm_metadata_parse_limit(s, &limit) < 0)
@@ -123,10 +124,9 @@ int pvm_api_metadata(pvm_api_call *c, pvm_error *err)
     if (!resp)
         return err->code;
     if (resp->error_code) {
-        pvm_error_set(err, resp->error_code, "%s", resp->error_msg);
-        pvm_output_error(c->out, resp->error_code, resp->error_msg,
-                         resp->headers, resp->nheaders);
-        return 1;
+        pvm_answer_response_error(c->ans, resp);
+        return pvm_output_error(c->out, resp->error_code, resp->error_msg,
+                                resp->headers, resp->nheaders);
     }
     const pvm_metric_metadata **v =
         pvm_arena_alloc(c->a, (resp->nmeta + 1) * sizeof(*v));
@@ -139,7 +139,7 @@ int pvm_api_metadata(pvm_api_call *c, pvm_error *err)
     qsort(v, n, sizeof(*v), by_name);
     pvm_json *j = pvm_output_begin_data(c->a, c->out);
     if (!j)
-        return 1;
+        return pvm_status_http(PVM_ERR_NOMEM);
     pvm_json_begin_object(j);
     long long names = 0;
     for (size_t i = 0; i < n;) {
@@ -159,6 +159,6 @@ int pvm_api_metadata(pvm_api_call *c, pvm_error *err)
     }
     pvm_json_end_object(j);
     pvm_output_end_data(j);
-    c->count = (size_t)names;
-    return 1;
+    c->ans->count = (size_t)names;
+    return 200;
 }

@@ -20,8 +20,8 @@ pvm_response *pvm_api_collect_metadata(const pvm_api_call *c,
 int pvm_metadata_parse_limit(const char *s, long long *out);
 
 /* GET /api/v1/metadata?metric=&limit=&limit_per_metric= : writes the
- * answer (or an error envelope). Returns 1 when answered, or a negative
- * status with err filled and nothing written. */
-int pvm_api_metadata(pvm_api_call *c, pvm_error *err);
+ * answer (or an error envelope). Returns the HTTP status written, or a
+ * negative status with c->ans->err filled and nothing written. */
+int pvm_api_metadata(pvm_api_call *c);
 
 #endif

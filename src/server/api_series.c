@@ -1,12 +1,14 @@
-/* api_series.c: series discovery through the query hooks (see
- * api_series.h). Plugins answer the discovery hooks with metric names and
+/* api_series.c: /series, /labels and /label/<name>/values, and series
+ * discovery through the query hooks (see api_series.h). Plugins answer the discovery hooks with metric names and
  * label values only; Prometheus answers /series with whole label sets and
  * filters /labels and /label/<name>/values by match[] on them. Asking the
  * query hooks for each selector gives the same answers. */
 #include <string.h>
-#include <time.h>
 
 #include "api_series.h"
+#include "form.h"
+#include "output.h"
+#include "params.h"
 #include "labels.h"
 #include "query_impl.h"
 #include "registry.h"
@@ -15,13 +17,6 @@
 #define DISCOVERY_POINTS 100
 /* Finest step of a discovery request (ms). */
 #define DISCOVERY_MIN_STEP 15000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Runs the hooks for one selector and adds its series' label sets. */
 static int find_one(const pvm_api_env *env, const pvm_request *proto,
@@ -50,7 +45,7 @@ static int find_one(const pvm_api_env *env, const pvm_request *proto,
             req->step = DISCOVERY_MIN_STEP;
         req->time = req->end;
     } else {
-        int64_t now = now_ms();
+        int64_t now = pvm_api_now_ms();
         req->type = PVM_REQUEST_INSTANT;
         req->time = proto->end < now ? proto->end : now;
         req->start = req->end = req->time;
@@ -175,4 +170,117 @@ int pvm_api_refine_discovery(const pvm_api_env *env, pvm_request *req,
     }
     resp->nresults = resp->values.n;
     return 0;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+/* Runs hook over req into a new response of type rtype and writes the
+ * answer (or the error a plugin chose). */
+static int run_and_answer(pvm_api_call *r, pvm_request *req,
+                          pvm_hook hook, pvm_response_type rtype)
+{
+    pvm_response *resp =
+        pvm_response_new(req, rtype, r->env->cfg->max_samples);
+    if (!resp)
+        return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
+    pvm_context_run_request_hook(r->env->ctx, hook, req, resp);
+    bool has_range = pvm_api_param(r, "start") && pvm_api_param(r, "end");
+    if (pvm_api_refine_discovery(r->env, req, resp, has_range,
+                                 &r->ans->err) < 0 &&
+        !resp->error_code)
+        return r->ans->err.code;
+    /* Every series has a name: /labels lists __name__ whenever plugins
+     * report any label, as Prometheus does. */
+    if (req->type == PVM_REQUEST_LABEL_NAMES && resp->values.n &&
+        pvm_strlist_add(r->a, &resp->values, "__name__") < 0)
+        return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
+    if (pvm_response_finish(resp) < 0) {
+        pvm_answer_response_error(r->ans, resp);
+        return pvm_output_error(r->out, resp->error_code, resp->error_msg,
+                                resp->headers, resp->nheaders);
+    }
+    r->ans->count = resp->nresults;
+    return pvm_output_response(r->a, r->out, resp, req->limit);
+}
+
+/* The match[] selectors, start, end and limit of a metadata request. */
+static pvm_request *meta_request(pvm_api_call *r, pvm_request_type type,
+                                 bool need_match)
+{
+    size_t n, limit;
+    int64_t start, end;
+    const char **m = pvm_api_params(r, "match[]", &n);
+    if (!m) {
+        pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (need_match && n == 0) {
+        pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
+                      "no match[] parameter provided");
+        return NULL;
+    }
+    if (pvm_api_time_param(r, "start", PVM_MIN_TIME_MS, &start) < 0 ||
+        pvm_api_time_param(r, "end", PVM_MAX_TIME_MS, &end) < 0 ||
+        pvm_api_limit_param(r, &limit) < 0)
+        return NULL;
+    r->ans->query = n ? m[0] : "";
+    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n, &r->ans->err)
+                           : pvm_query_new_empty(r->a);
+    if (!q) {
+        if (r->ans->err.code != PVM_ERR_NOMEM)
+            pvm_api_invalid_param(r, "match[]");
+        return NULL;
+    }
+    pvm_request *req = pvm_api_route_request(r, type, q);
+    if (!req) {
+        pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    req->start = start;
+    req->end = req->time = end;
+    req->limit = limit;
+    return req;
+}
+
+/* GET|POST /api/v1/series?match[]=&start=&end=&limit= */
+int pvm_api_series(pvm_api_call *r)
+{
+    pvm_request *req = meta_request(r, PVM_REQUEST_SERIES, true);
+    if (!req)
+        return r->ans->err.code;
+    return run_and_answer(r, req, PVM_HOOK_METRIC_NAMES,
+                          PVM_RESPONSE_SERIES);
+}
+
+/* GET|POST /api/v1/labels?match[]=&start=&end=&limit= */
+int pvm_api_labels(pvm_api_call *r)
+{
+    pvm_request *req = meta_request(r, PVM_REQUEST_LABEL_NAMES, false);
+    if (!req)
+        return r->ans->err.code;
+    return run_and_answer(r, req, PVM_HOOK_LABEL_NAMES, PVM_RESPONSE_DATA);
+}
+
+/* GET /api/v1/label/<name>/values?match[]=&start=&end=&limit= */
+int pvm_api_label_values(pvm_api_call *r)
+{
+    const char *name = NULL;
+    size_t len = 0;
+    if (pvm_label_name_unescape(r->a, r->route_arg, strlen(r->route_arg),
+                                &name, &len) < 0)
+        return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
+    bool names = strcmp(name, "__name__") == 0;
+    r->ans->kind = names ? "metric names" : "label values";
+    if (!pvm_label_name_is_valid(name, len) || strlen(name) != len)
+        return pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
+                             "invalid label name: \"%.200s\"", r->route_arg);
+    pvm_request *req = meta_request(
+        r, names ? PVM_REQUEST_METRIC_NAMES : PVM_REQUEST_LABEL_VALUES, false);
+    if (!req)
+        return r->ans->err.code;
+    req->label_name = name;
+    return run_and_answer(r, req,
+                          names ? PVM_HOOK_METRIC_NAMES
+                                : PVM_HOOK_LABEL_VALUES,
+                          PVM_RESPONSE_DATA);
 }

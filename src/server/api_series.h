@@ -1,5 +1,6 @@
-/* api_series.h: the series that match match[] selectors, found by asking
- * the plugins' query hooks, for /series, /labels and /label/<n>/values. */
+/* api_series.h: /series, /labels and /label/<n>/values, and the series
+ * that match match[] selectors, found by asking the plugins' query
+ * hooks. */
 #ifndef PVM_API_SERIES_H
 #define PVM_API_SERIES_H
 
@@ -26,5 +27,18 @@ int pvm_api_find_series(const pvm_api_env *env, const pvm_request *proto,
 int pvm_api_refine_discovery(const pvm_api_env *env, pvm_request *req,
                              pvm_response *resp, bool has_range,
                              pvm_error *err);
+
+/* The discovery endpoints. Each returns the HTTP status written, or a
+ * negative status with c->ans->err filled and nothing written (api.h). */
+
+/* GET|POST /api/v1/series?match[]=&start=&end=&limit= */
+int pvm_api_series(pvm_api_call *c);
+
+/* GET|POST /api/v1/labels?match[]=&start=&end=&limit= */
+int pvm_api_labels(pvm_api_call *c);
+
+/* GET /api/v1/label/<name>/values?match[]=&start=&end=&limit= (the name
+ * is c->route_arg, path-unescaped) */
+int pvm_api_label_values(pvm_api_call *c);
 
 #endif

@@ -33,7 +33,7 @@ bool pvm_api_is_ready(const pvm_api_env *env, const char **why)
 static int text_answer(pvm_api_call *c, int status, const char *body)
 {
     static const pvm_kv no_store[] = {{"Cache-Control", "no-store"}};
-    if (pvm_output_head(c->out, status, TEXT, no_store, 1) < 0)
+    if (pvm_output_head(c->out, status, TEXT, NULL, no_store, 1) < 0)
         return status;
     c->out->write(c->out->ctx, body, strlen(body));
     return status;
@@ -82,7 +82,7 @@ int pvm_api_status_flags(pvm_api_call *c)
     const pvm_server_config *s = c->env->cfg;
     pvm_json *j = pvm_output_begin_data(c->a, c->out);
     if (!j)
-        return 1;
+        return pvm_status_http(PVM_ERR_NOMEM);
     /* Keys in byte order, as Go writes a map. */
     pvm_json_begin_object(j);
     kv(j, "config.file", pvm_context_config_path(c->env->ctx));
@@ -103,8 +103,8 @@ int pvm_api_status_flags(pvm_api_call *c)
     kv_size(j, "server.workers", (size_t)s->workers);
     pvm_json_end_object(j);
     pvm_output_end_data(j);
-    c->count = 15;
-    return 1;
+    c->ans->count = 15;
+    return 200;
 }
 
 /* RFC 3339 in UTC, as Go's time.Time marshals a whole second. */
@@ -147,7 +147,7 @@ int pvm_api_status_runtimeinfo(pvm_api_call *c)
     host[sizeof(host) - 1] = '\0';
     pvm_json *j = pvm_output_begin_data(c->a, c->out);
     if (!j)
-        return 1;
+        return pvm_status_http(PVM_ERR_NOMEM);
     pvm_json_begin_object(j);
     kv_time(j, "startTime", start);
     kv(j, "CWD", cwd);
@@ -172,6 +172,31 @@ int pvm_api_status_runtimeinfo(pvm_api_call *c)
     kv(j, "storageRetention", "none (series are computed by plugins)");
     pvm_json_end_object(j);
     pvm_output_end_data(j);
-    c->count = 1;
-    return 1;
+    c->ans->count = 1;
+    return 200;
+}
+
+/* GET /api/v1/status/buildinfo */
+int pvm_api_buildinfo(pvm_api_call *r)
+{
+    /* A Prometheus-like version for clients that gate features on it, and
+     * deliberately no "features" key: Grafana reads one as Mimir. */
+    return pvm_output_data_raw(
+        r->a, r->out,
+        "{\"version\":\"3.0.0\",\"revision\":\"pvm-" PACKAGE_VERSION
+        "\",\"branch\":\"main\",\"buildUser\":\"pvm\","
+        "\"buildDate\":\"" PVM_BUILD_DATE "\",\"goVersion\":\"none "
+        "(prometheus-virtual-metrics " PACKAGE_VERSION ", C)\"}");
+}
+
+/* GET /api/v1/rules */
+int pvm_api_rules(pvm_api_call *r)
+{
+    return pvm_output_data_raw(r->a, r->out, "{\"groups\":[]}");
+}
+
+/* GET /api/v1/alerts */
+int pvm_api_alerts(pvm_api_call *r)
+{
+    return pvm_output_data_raw(r->a, r->out, "{\"alerts\":[]}");
 }

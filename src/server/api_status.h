@@ -23,10 +23,17 @@ int pvm_api_healthy(pvm_api_call *c);
 int pvm_api_ready(pvm_api_call *c);
 
 /* GET /api/v1/status/flags: the effective settings, as a string map.
- * Returns 1 (answered). */
+ * Returns the HTTP status written. */
 int pvm_api_status_flags(pvm_api_call *c);
 
-/* GET /api/v1/status/runtimeinfo. Returns 1 (answered). */
+/* GET /api/v1/status/runtimeinfo. Returns the HTTP status written. */
 int pvm_api_status_runtimeinfo(pvm_api_call *c);
+
+/* GET /api/v1/status/buildinfo: a Prometheus-like version. GET
+ * /api/v1/rules and /api/v1/alerts: empty lists (pvm has neither). Each
+ * returns the HTTP status written. */
+int pvm_api_buildinfo(pvm_api_call *c);
+int pvm_api_rules(pvm_api_call *c);
+int pvm_api_alerts(pvm_api_call *c);
 
 #endif

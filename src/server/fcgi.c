@@ -20,6 +20,7 @@
 
 #include "fcgi.h"
 #include "fcgi_wait.h"
+#include "output.h"
 #include "shm.h"
 
 /* Connections waiting for a worker. nginx opens one upstream connection
@@ -343,12 +344,7 @@ static void handle_one(const pvm_api_env *env, pvm_arena *a,
     pvm_http_out out = {fcgi_write, req};
     if (collect_headers(a, req->envp, &hr) < 0 ||
         read_body(a, req, env->cfg->max_body_bytes, &hr) < 0) {
-        static const char oom[] =
-            "Status: 500 Internal Server Error\r\n"
-            "Content-Type: application/json\r\n\r\n"
-            "{\"status\":\"error\",\"errorType\":\"internal\","
-            "\"error\":\"out of memory\"}";
-        fcgi_write(req, oom, sizeof(oom) - 1);
+        pvm_output_error(&out, PVM_ERR_INTERNAL, "out of memory", NULL, 0);
         return;
     }
     pvm_api_handle(env, a, &hr, &out);
@@ -369,22 +365,41 @@ static void overrun_put_header(size_t at, int type, size_t clen, int pad)
     h[7] = 0;
 }
 
+/* A pvm_http_out sink into a fixed buffer (the pre-built envelope). */
+struct fixed_sink {
+    char *buf;   /* destination */
+    size_t cap;  /* its size */
+    size_t len;  /* bytes written */
+    bool full;   /* something did not fit */
+};
+
+static int fixed_write(void *ctx, const char *buf, size_t len)
+{
+    struct fixed_sink *s = ctx;
+    if (s->full || len > s->cap - s->len) {
+        s->full = true;
+        return -1;
+    }
+    memcpy(s->buf + s->len, buf, len);
+    s->len += len;
+    return 0;
+}
+
 /* Builds the records once, for a limit of timeout_ms. */
 static void overrun_build(int64_t timeout_ms)
 {
-    char body[480];
+    char body[480], msg[256];
     int ms = timeout_ms % 1000 != 0;
-    int n = snprintf(body, sizeof(body),
-                     "Status: 503 Service Unavailable\r\n"
-                     "Content-Type: application/json\r\n\r\n"
-                     "{\"status\":\"error\",\"errorType\":\"timeout\","
-                     "\"error\":\"the request ran longer than [server] "
-                     "request_timeout (%lld%s) and was stopped: narrow the "
-                     "query, lower its timeout= parameter, or raise "
-                     "request_timeout\"}",
-                     (long long)(ms ? timeout_ms : timeout_ms / 1000),
-                     ms ? "ms" : "s");
-    size_t clen = n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0;
+    snprintf(msg, sizeof(msg),
+             "the request ran longer than [server] request_timeout "
+             "(%lld%s) and was stopped: narrow the query, lower its "
+             "timeout= parameter, or raise request_timeout",
+             (long long)(ms ? timeout_ms : timeout_ms / 1000),
+             ms ? "ms" : "s");
+    struct fixed_sink sink = {.buf = body, .cap = sizeof(body)};
+    pvm_http_out out = {fixed_write, &sink};
+    pvm_output_error(&out, PVM_ERR_TIMEOUT, msg, NULL, 0);
+    size_t clen = sink.full ? 0 : sink.len;
     int pad = (int)((8 - clen % 8) % 8);
     size_t at = 0;
     overrun_put_header(at, 6 /* FCGI_STDOUT */, clen, pad);

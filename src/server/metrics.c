@@ -265,9 +265,6 @@ static void write_plugins(mbuf *b, const pvm_metrics_data *m)
 int pvm_metrics_write(const pvm_shm *shm, const pvm_http_out *out)
 {
     mbuf b = {.out = out};
-    mprintf(&b, "Status: 200 OK\r\n"
-                "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                "Cache-Control: no-store\r\n\r\n");
     if (shm) {
         write_requests(&b, &shm->metrics);
         write_workers(&b, shm);

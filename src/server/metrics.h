@@ -34,8 +34,12 @@ void pvm_metrics_restart(pvm_shm *shm, pvm_restart_reason reason);
 /* "crash", "exit", "timeout", "startup". */
 const char *pvm_metrics_restart_name(pvm_restart_reason reason);
 
-/* Writes the full answer (CGI header block and body, text format 0.0.4)
- * to out. Returns 200, or a negative value when writing failed. */
+/* The Content-Type of pvm_metrics_write's text. */
+#define PVM_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Writes the body of the answer (text format 0.0.4) to out, after the
+ * header block (output.h). Returns 200, or a negative value when writing
+ * failed. */
 int pvm_metrics_write(const pvm_shm *shm, const pvm_http_out *out);
 
 #endif

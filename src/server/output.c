@@ -19,6 +19,7 @@ static const char *reason(int status)
     case 200: return "OK";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
@@ -26,32 +27,43 @@ static const char *reason(int status)
     case 422: return "Unprocessable Entity";
     case 499: return "Client Closed Request";
     case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
     }
 }
 
-/* Writes the header block. */
-static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
-                      size_t nh)
+/* The one writer of CGI header blocks (every answer's, JSON or not):
+ * status line, Content-Type, Content-Encoding when given, Allow for a
+ * 405, the extra headers h (never one that could split the block), the
+ * blank line. Returns status, or -1 when the client is gone. */
+static int head(const pvm_http_out *out, int status, const char *ct,
+                const char *encoding, const pvm_kv *h, size_t nh)
 {
     char buf[4096];
-    int n = snprintf(buf, sizeof(buf),
-                     "Status: %d %s\r\nContent-Type: application/json\r\n",
-                     status, reason(status));
-    if (status == 405)
+    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\nContent-Type: %s\r\n",
+                     status, reason(status), ct);
+    if (encoding && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+                      "Content-Encoding: %s\r\n", encoding);
+    if (status == 405 && n > 0 && (size_t)n < sizeof(buf))
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       "Allow: GET, POST\r\n");
-    for (size_t i = 0; i < nh && (size_t)n < sizeof(buf); i++) {
+    for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
         if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
             continue; /* never let a plugin split the header block */
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
                       h[i].key, h[i].value);
     }
-    if ((size_t)n >= sizeof(buf) - 2)
+    if (n < 0 || (size_t)n >= sizeof(buf) - 2)
         n = (int)sizeof(buf) - 3;
     buf[n++] = '\r';
     buf[n++] = '\n';
-    return out->write(out->ctx, buf, (size_t)n);
+    return out->write(out->ctx, buf, (size_t)n) < 0 ? -1 : status;
+}
+
+static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
+                      size_t nh)
+{
+    return head(out, status, "application/json", NULL, h, nh);
 }
 
 /* The 200 header block of a successful answer, held back until the first
@@ -89,9 +101,8 @@ static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out,
     held_head *hh = pvm_arena_alloc(a, sizeof(*hh));
     pvm_json *j = hh ? pvm_json_new(a, 0, held_write, hh) : NULL;
     if (!j) {
-        pvm_output_error(out, PVM_ERR_NOMEM,
-                         "query processing would use too much memory "
-                         "(see [server] max_request_memory)", NULL, 0);
+        pvm_output_error(out, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY, NULL,
+                         0);
         return NULL;
     }
     *hh = (held_head){.out = out, .h = h, .nh = nh};
@@ -485,22 +496,20 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
 }
 
 int pvm_output_head(const pvm_http_out *out, int status,
-                    const char *content_type, const pvm_kv *h, size_t nh)
+                    const char *content_type, const char *encoding,
+                    const pvm_kv *h, size_t nh)
 {
-    char buf[4096];
-    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\nContent-Type: %s\r\n",
-                     status, reason(status), content_type);
-    for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
-        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
-            continue;
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
-                      h[i].key, h[i].value);
-    }
-    if (n < 0 || (size_t)n >= sizeof(buf) - 2)
-        n = (int)sizeof(buf) - 3;
-    buf[n++] = '\r';
-    buf[n++] = '\n';
-    return out->write(out->ctx, buf, (size_t)n) < 0 ? -1 : status;
+    return head(out, status, content_type, encoding, h, nh);
+}
+
+int pvm_output_text_error(const pvm_http_out *out, int status,
+                          const char *msg, const pvm_kv *h, size_t nh)
+{
+    if (head(out, status, "text/plain; charset=utf-8", NULL, h, nh) < 0)
+        return status;
+    out->write(out->ctx, msg, strlen(msg));
+    out->write(out->ctx, "\n", 1);
+    return status;
 }
 
 pvm_json *pvm_output_begin_data(pvm_arena *a, const pvm_http_out *out)

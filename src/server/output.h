@@ -65,11 +65,20 @@ int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
                     const struct pvm_eval_result *res,
                     pvm_strlist *warnings, pvm_strlist *infos, size_t limit);
 
-/* Writes a header block of any content type with extra headers h (may
- * be NULL), for handlers with non-JSON bodies (/federate, /-/healthy).
- * Returns status, or -1 when the client is gone. */
+/* Writes a header block of any content type, with a Content-Encoding
+ * when encoding is not NULL and extra headers h (may be NULL), for
+ * answers with non-JSON bodies (/federate, /-/healthy, /metrics, remote
+ * read's protobuf); the caller writes the body. Only this module writes
+ * header lines. Returns status, or -1 when the client is gone. */
 int pvm_output_head(const pvm_http_out *out, int status,
-                    const char *content_type, const pvm_kv *h, size_t nh);
+                    const char *content_type, const char *encoding,
+                    const pvm_kv *h, size_t nh);
+
+/* Writes a plain-text error answer as Go's http.Error does (remote
+ * read): the header block with headers h, then msg and a newline.
+ * Returns status. */
+int pvm_output_text_error(const pvm_http_out *out, int status,
+                          const char *msg, const pvm_kv *h, size_t nh);
 
 /* For handlers that write their own data: the 200 header block and
  * {"status":"success","data": through a writer allocated in a, positioned

@@ -90,9 +90,7 @@ static int set_error_str(pvm_response *r, int code, const char *msg)
 
 static int nomem(pvm_response *r)
 {
-    return set_error_str(r, PVM_ERR_NOMEM,
-                         "query processing would use too much memory "
-                         "(see [server] max_request_memory)");
+    return set_error_str(r, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY);
 }
 
 int pvm_response_set_error(pvm_response *r, int code, const char *fmt, ...)
@@ -131,6 +129,7 @@ const char *pvm_response_take_failure(pvm_response *r)
 int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
                               pvm_hook h, int rc)
 {
+    r->failed_plugin = p; /* as data, for /metrics (pvm_answer.failed) */
     if (r->error_code)
         return r->error_code;
     const char *why = r->fail_msg ? r->fail_msg : "hook returned an error";
@@ -139,6 +138,21 @@ int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
     r->fail_msg = NULL;
     return set_error_str(r, rc == PVM_ERR_NOMEM ? PVM_ERR_NOMEM
                                                 : PVM_ERR_PLUGIN, msg);
+}
+
+int pvm_response_finish(pvm_response *r)
+{
+    if (r->error_code)
+        return r->error_code;
+    long dropped = pvm_series_set_finish(&r->series);
+    if (dropped < 0)
+        return nomem(r);
+    if (dropped > 0)
+        pvm_response_add_warning(r, "%ld duplicate samples (same series "
+                                    "and timestamp) were dropped; the last "
+                                    "one added was kept",
+                                 dropped);
+    return 0;
 }
 
 int pvm_response_add_header(pvm_response *r, const char *name,

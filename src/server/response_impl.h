@@ -72,6 +72,10 @@ struct pvm_response {
     int error_code;            /* pvm_status of the answer, 0 = success */
     const char *error_msg;     /* message of error_code */
     const char *fail_msg;      /* text of the last pvm_response_fail */
+    const pvm_plugin *failed_plugin; /* instance whose hook failed or
+                                  chose the error (recorded by the
+                                  registry's pvm_response_note_failure;
+                                  NULL when no hook did) */
     pvm_metric_metadata *meta; /* metadata entries (METADATA), arena */
     size_t nmeta;              /* entries used */
     size_t metacap;            /* entries allocated */
@@ -82,12 +86,20 @@ struct pvm_response {
 pvm_response *pvm_response_new(pvm_request *req, pvm_response_type type,
                                size_t max_samples);
 
-/* Called by the registry when hook h of plugin p returned rc < 0. If the
+/* Called by the registry when hook h of plugin p returned rc < 0 or left
+ * an error: records p as failed_plugin. If the
  * hook chose an error with pvm_response_set_error (e.g. 401), that error
  * stands; otherwise the response becomes a 500 plugin error whose message
  * names the plugin, the hook and the pvm_response_fail() text. Returns the
  * status the request will be answered with. */
 int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
                               pvm_hook h, int rc);
+
+/* Finishes the series the hooks added (pvm_series_set_finish): warns
+ * about dropped duplicate samples, or sets PVM_MSG_TOO_MUCH_MEMORY when
+ * the request's arena ran out. Returns 0, or a negative status (the
+ * response's error then says why). Does nothing to a response that
+ * already carries an error. */
+int pvm_response_finish(pvm_response *r);
 
 #endif

@@ -13,6 +13,7 @@
 #include "api_eval.h"
 #include "labels.h"
 #include "engine.h"
+#include "output.h"
 #include "strbuf.h"
 #include "registry.h"
 #include "remote/read.h"
@@ -31,7 +32,8 @@ typedef struct rr_ctx {
     pvm_arena *a;                 /* request arena */
     const pvm_http_request *hr;   /* the HTTP request */
     const pvm_http_out *out;      /* where the answer goes */
-    pvm_remote_read_result *res;  /* counts and error for the log */
+    pvm_answer *ans;              /* count, query, error and failing
+                                     instance, for the log and /metrics */
     pvm_response *failed;         /* a plugin's failed response, if any */
     size_t nsamples;              /* samples answered so far */
     int64_t deadline_ns;          /* monotonic deadline, 0 = none */
@@ -196,7 +198,7 @@ static int64_t clamp_time(int64_t t)
 /* The sample-limit error, in Prometheus' words. */
 static int sample_limit(rr_ctx *c)
 {
-    return pvm_error_set(&c->res->err, PVM_ERR_EXECUTION,
+    return pvm_error_set(&c->ans->err, PVM_ERR_EXECUTION,
                          "exceeded sample limit (%zu)",
                          c->env->cfg->max_samples);
 }
@@ -251,7 +253,7 @@ static int window(rr_ctx *c, pvm_series_set *set, const pvm_series *ser,
     size_t n;
     const pvm_point *p = pvm_series_points(set, ser, &n);
     if (!p)
-        return pvm_error_set(&c->res->err, PVM_ERR_NOMEM, "out of memory");
+        return pvm_error_set(&c->ans->err, PVM_ERR_NOMEM, "out of memory");
     size_t i = 0, j;
     while (i < n && p[i].t < start)
         i++;
@@ -267,12 +269,12 @@ static int window(rr_ctx *c, pvm_series_set *set, const pvm_series *ser,
 static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq,
                        rr_result *out)
 {
-    pvm_error *err = &c->res->err;
+    pvm_error *err = &c->ans->err;
     const pvm_query *q = pvm_remote_read_query(c->a, pq, err);
     if (!q)
         return err->code;
-    if (!c->res->query)
-        c->res->query = q->string;
+    if (!c->ans->query)
+        c->ans->query = q->string;
     out->n = 0;
     int64_t start = clamp_time(pq->start_timestamp_ms);
     int64_t end = clamp_time(pq->end_timestamp_ms);
@@ -332,51 +334,12 @@ static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq,
 
 /* ---- answers ----------------------------------------------------------- */
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 413: return "Payload Too Large";
-    case 499: return "Client Closed Request";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
-    }
-}
-
-/* Writes the header block: status, Content-Type, the plugin's headers
- * (never one that could split the block), then the blank line. */
-static void write_head(const pvm_http_out *out, int status, const char *ct,
-                       const char *encoding, const pvm_kv *h, size_t nh)
-{
-    char buf[4096];
-    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\nContent-Type: %s\r\n",
-                     status, reason(status), ct);
-    if (encoding)
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n,
-                      "Content-Encoding: %s\r\n", encoding);
-    for (size_t i = 0; i < nh && (size_t)n < sizeof(buf); i++) {
-        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
-            continue;
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
-                      h[i].key, h[i].value);
-    }
-    if ((size_t)n >= sizeof(buf) - 2)
-        n = (int)sizeof(buf) - 3;
-    buf[n++] = '\r';
-    buf[n++] = '\n';
-    out->write(out->ctx, buf, (size_t)n);
-}
-
 /* Answers an error as Prometheus' remote-read handler does: the message
  * as plain text (http.Error), 400 for what the client asked wrongly or
  * too much of, 500 for failures; a plugin's own status and headers stand. */
 static int answer_error(rr_ctx *c)
 {
-    pvm_error *err = &c->res->err;
+    pvm_error *err = &c->ans->err;
     int status;
     switch (err->code) {
     case PVM_ERR_BAD_DATA:
@@ -391,15 +354,11 @@ static int answer_error(rr_ctx *c)
         status = pvm_status_http(err->code);
     }
     if (err->code == PVM_ERR_NOMEM)
-        snprintf(err->msg, sizeof(err->msg),
-                 "query processing would use too much memory (see [server] "
-                 "max_request_memory)");
+        snprintf(err->msg, sizeof(err->msg), "%s", PVM_MSG_TOO_MUCH_MEMORY);
     const pvm_response *f = c->failed;
-    write_head(c->out, status, "text/plain; charset=utf-8", NULL,
-               f ? f->headers : NULL, f ? f->nheaders : 0);
-    c->out->write(c->out->ctx, err->msg, strlen(err->msg));
-    c->out->write(c->out->ctx, "\n", 1);
-    return status;
+    c->ans->failed = f ? f->failed_plugin : NULL;
+    return pvm_output_text_error(c->out, status, err->msg,
+                                 f ? f->headers : NULL, f ? f->nheaders : 0);
 }
 
 /* The labels of a series as protobuf labels. */
@@ -465,15 +424,16 @@ static int answer_samples(rr_ctx *c, const rr_result *results, size_t nq)
         goto nomem;
     pvm__prompb__read_response__pack(&rsp, raw);
     if (snappy_compress((const char *)raw, len, z, &zlen) != SNAPPY_OK) {
-        pvm_error_set(&c->res->err, PVM_ERR_INTERNAL, "snappy: cannot "
+        pvm_error_set(&c->ans->err, PVM_ERR_INTERNAL, "snappy: cannot "
                                                       "compress the answer");
         return answer_error(c);
     }
-    write_head(c->out, 200, "application/x-protobuf", "snappy", NULL, 0);
+    pvm_output_head(c->out, 200, "application/x-protobuf", "snappy", NULL,
+                    0);
     c->out->write(c->out->ctx, z, zlen);
     return 200;
 nomem:
-    pvm_error_set(&c->res->err, PVM_ERR_NOMEM, "out of memory");
+    pvm_error_set(&c->ans->err, PVM_ERR_NOMEM, "out of memory");
     return answer_error(c);
 }
 
@@ -538,7 +498,7 @@ static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
     pvm_arena *a = c->a;
     Pvm__Prompb__ChunkedSeries ***all =
         pvm_arena_calloc(a, nq + 1, sizeof(*all));
-    size_t *bytes = pvm_arena_calloc(a, c->res->nseries + 1, sizeof(*bytes));
+    size_t *bytes = pvm_arena_calloc(a, c->ans->count + 1, sizeof(*bytes));
     if (!all || !bytes)
         goto nomem;
     size_t b = 0;
@@ -561,10 +521,10 @@ static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
             all[q][i] = &cs[i];
         }
     }
-    write_head(c->out, 200,
-               "application/x-streamed-protobuf; "
-               "proto=prometheus.ChunkedReadResponse",
-               NULL, NULL, 0);
+    pvm_output_head(c->out, 200,
+                    "application/x-streamed-protobuf; "
+                    "proto=prometheus.ChunkedReadResponse",
+                    NULL, NULL, 0);
     b = 0;
     for (size_t q = 0; q < nq; q++) {
         size_t from = 0, size = 0;
@@ -581,7 +541,7 @@ static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
     }
     return 200;
 nomem:
-    pvm_error_set(&c->res->err, PVM_ERR_NOMEM, "out of memory");
+    pvm_error_set(&c->ans->err, PVM_ERR_NOMEM, "out of memory");
     return answer_error(c);
 }
 
@@ -604,38 +564,39 @@ static int negotiate(const Pvm__Prompb__ReadRequest *rq)
 /* POST /api/v1/read (body: snappy-compressed protobuf ReadRequest) */
 int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
                     const pvm_http_request *hr, const pvm_http_out *out,
-                    pvm_remote_read_result *res)
+                    pvm_answer *ans)
 {
-    rr_ctx c = {.env = env, .a = a, .hr = hr, .out = out, .res = res};
-    memset(res, 0, sizeof(*res));
+    rr_ctx c = {.env = env, .a = a, .hr = hr, .out = out, .ans = ans};
+    pvm_error_clear(&ans->err);
+    ans->count = 0;
+    ans->query = NULL; /* the first query's selector, once decoded */
     int64_t timeout = env->cfg->max_query_timeout_ms;
     c.deadline_ns = timeout > 0 ? monotonic_ns() + timeout * 1000000 : 0;
     Pvm__Prompb__ReadRequest *rq =
-        pvm_remote_read_decode(a, hr->body, hr->body_len, &res->err);
+        pvm_remote_read_decode(a, hr->body, hr->body_len, &ans->err);
     if (!rq)
         return answer_error(&c);
     int type = negotiate(rq);
     if (type < 0) {
-        pvm_error_set(&res->err, PVM_ERR_BAD_DATA,
+        pvm_error_set(&ans->err, PVM_ERR_BAD_DATA,
                       "server does not support any of the requested "
                       "response types; supported: SAMPLES, "
                       "STREAMED_XOR_CHUNKS");
         return answer_error(&c);
     }
-    res->nqueries = rq->n_queries;
     rr_result *results =
         pvm_arena_calloc(a, rq->n_queries + 1, sizeof(*results));
     if (!results) {
-        pvm_error_set(&res->err, PVM_ERR_NOMEM, "out of memory");
+        pvm_error_set(&ans->err, PVM_ERR_NOMEM, "out of memory");
         return answer_error(&c);
     }
     for (size_t i = 0; i < rq->n_queries; i++) {
         if (fetch_query(&c, rq->queries[i], &results[i]) < 0) {
-            if (pvm_arena_is_exhausted(a) && res->err.code != PVM_ERR_NOMEM)
-                pvm_error_set(&res->err, PVM_ERR_NOMEM, "out of memory");
+            if (pvm_arena_is_exhausted(a) && ans->err.code != PVM_ERR_NOMEM)
+                pvm_error_set(&ans->err, PVM_ERR_NOMEM, "out of memory");
             return answer_error(&c);
         }
-        res->nseries += results[i].n;
+        ans->count += results[i].n;
     }
     if (type == PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES)
         return answer_samples(&c, results, rq->n_queries);

@@ -16,23 +16,17 @@
  * of a remote-read body). */
 #define PVM_REMOTE_READ_MAX_DECODED (32u << 20)
 
-/* What one remote-read request did, for the access log. */
-typedef struct pvm_remote_read_result {
-    size_t nqueries;     /* queries in the request */
-    size_t nseries;      /* series answered, over all queries */
-    const char *query;   /* the first query's selector text, or NULL */
-    pvm_error err;       /* the error answered (code 0 on success) */
-} pvm_remote_read_result;
-
-/* Answers one POST /api/v1/read through out, everything in arena a.
- * Always writes a whole answer; errors are plain text as Prometheus
+/* Answers one POST /api/v1/read through out, everything in arena a, and
+ * notes in ans the series count, the first query's selector, the error
+ * answered and the instance whose hook failed. Always writes a whole
+ * answer; errors are plain text as Prometheus
  * writes them (400 for a request that cannot be decoded, a bad matcher or
  * a sample/memory limit, 503 for the query timeout, 500 for a failing
  * plugin, or the status and headers the plugin chose). Returns the HTTP
  * status written. */
 int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
                     const pvm_http_request *hr, const pvm_http_out *out,
-                    pvm_remote_read_result *res);
+                    pvm_answer *ans);
 
 /* Decompresses (snappy block format) and decodes a ReadRequest of len
  * bytes into a (everything it allocates is in a). NULL with err set
