@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "form.h"
 
 static int hexval(unsigned char c)
@@ -206,31 +207,6 @@ int pvm_path_unescape(pvm_arena *a, const char *s, size_t len, char **out,
     return unescape(a, s, len, false, out, out_len, err);
 }
 
-/* Appends code point cp as UTF-8 at d; returns the bytes written. */
-static size_t put_utf8(char *d, uint32_t cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decodes the body of a U__ name (s, n bytes) into d; false when an
  * escape is malformed. */
 static bool unescape_value_encoding(const char *s, size_t n, char *d,
@@ -260,7 +236,7 @@ static bool unescape_value_encoding(const char *s, size_t n, char *d,
         if (i >= n || digits >= 6 || cp > 0x10FFFF ||
             (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
-        o += put_utf8(d + o, cp);
+        o += pvm_utf8_encode((int32_t)cp, d + o);
     }
     d[o] = '\0';
     *dlen = o;
@@ -293,24 +269,7 @@ bool pvm_label_name_is_valid(const char *name, size_t len)
 
 bool pvm_is_valid_utf8(const char *name, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)name;
-    for (size_t i = 0; i < len;) {
-        unsigned c = u[i];
-        size_t w = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        if (c >= 0x80 && (c < 0xC2 || c > 0xF4 || len - i < w))
-            return false;
-        uint32_t v = w == 1 ? c : c & (0x7Fu >> w);
-        for (size_t k = 1; k < w; k++) {
-            if ((u[i + k] & 0xC0) != 0x80)
-                return false;
-            v = (v << 6) | (u[i + k] & 0x3F);
-        }
-        if ((w == 3 && v < 0x800) || (w == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-            (v >= 0xD800 && v <= 0xDFFF))
-            return false;
-        i += w;
-    }
-    return true;
+    return pvm_utf8_is_valid(name, len);
 }
 
 bool pvm_label_name_is_legacy(const char *name, size_t len)

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "json.h"
 
 /* One open container. */
@@ -162,27 +163,6 @@ int pvm_json_end_array(pvm_json *j)
     return end(j, false);
 }
 
-/* Decodes one UTF-8 sequence at s (n > 0 bytes, s[0] >= 0x80). Returns its
- * width and code point, or 0 when invalid (as Go's utf8.DecodeRune). */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned c = s[0];
-    size_t w = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (w == 0 || c > 0xF4 || n < w)
-        return 0;
-    uint32_t v = c & (0x7F >> w);
-    for (size_t k = 1; k < w; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[k] & 0x3F);
-    }
-    if ((w == 3 && v < 0x800) || (w == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-        (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return w;
-}
-
 /* True for ASCII bytes written as they are (jsoniter's htmlSafeSet). */
 static bool is_safe(unsigned char c)
 {
@@ -218,7 +198,7 @@ static void put_string(pvm_json *j, const char *s, size_t n)
                 esc[5] = json_hex[c & 0xF];
                 elen = 6;
             }
-        } else if ((w = utf8_seq(u + i, n - i, &cp)) == 0) {
+        } else if ((w = pvm_utf8_decode(s + i, n - i, &cp)) == 0) {
             memcpy(esc, "\\ufffd", 6);
             elen = 6;
             w = 1;

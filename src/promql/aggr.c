@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "promql/engine_internal.h"
 
 /* Accumulator of one group at one step. */
@@ -155,10 +156,10 @@ static int make_groups(eval_query *q, const pvm_aggregate *ag,
         size_t n;
         if (group_labels(q, ag, &in->s[i], &l, &n) < 0)
             return PVM_ERR_NOMEM;
-        size_t h = eval_labels_hash(l, n) & (cap - 1);
+        size_t h = pvm_labels_hash(l, n) & (cap - 1);
         while (tab[h]) {
             const eval_series *g = &out->s[tab[h] - 1];
-            if (eval_labels_eq(g->labels, g->nlabels, l, n))
+            if (pvm_labels_equal(g->labels, g->nlabels, l, n))
                 break;
             h = (h + 1) & (cap - 1);
         }
@@ -207,7 +208,7 @@ static int cmp_k_asc(const void *x, const void *y, void *arg)
 /* Hash-based sampling of limit_ratio (Prometheus' HashRatioSampler). */
 static bool ratio_keep(const eval_sample *s, double r)
 {
-    double off = (double)eval_labels_hash(s->labels, s->nlabels) /
+    double off = (double)pvm_labels_hash(s->labels, s->nlabels) /
                  18446744073709551615.0;
     return r >= 0 ? off < r : off >= 1.0 + r;
 }
@@ -326,7 +327,7 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
             if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
                 return PVM_ERR_NOMEM;
             size_t g = 0;
-            while (g < ng && !eval_labels_eq(gl[g], gn[g], l, n))
+            while (g < ng && !pvm_labels_equal(gl[g], gn[g], l, n))
                 g++;
             if (g == ng) {
                 gl[ng] = l;
@@ -344,25 +345,10 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     return 0;
 }
 
+/* Label names are valid when non-empty UTF-8 (Prometheus 3.x). */
 static bool valid_label_name(const char *s)
 {
-    if (!*s)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        size_t n = (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                 : (*p >> 3) == 30 ? 4 : 0;
-        if (!n)
-            return false;
-        for (size_t i = 1; i < n; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-        p += n;
-    }
-    return true;
+    return *s && pvm_utf8_is_valid(s, strlen(s));
 }
 
 /* Checks topk/limit parameters over all steps as Prometheus does. */

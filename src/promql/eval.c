@@ -178,7 +178,7 @@ int eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
 static int cmp_result(const void *a, const void *b)
 {
     const pvm_result_series *x = a, *y = b;
-    return eval_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    return pvm_labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
 }
 
 /* Delayed name removal: drop __name__ where flagged, then merge (range)
@@ -195,7 +195,7 @@ static int cleanup_names(eval_query *q, eval_value *v, bool instant)
     if (v->type == PVM_VT_VECTOR && instant) {
         for (size_t i = 0; i < v->m.n; i++)
             for (size_t j = i + 1; j < v->m.n; j++)
-                if (eval_labels_eq(v->m.s[i].labels, v->m.s[i].nlabels,
+                if (pvm_labels_equal(v->m.s[i].labels, v->m.s[i].nlabels,
                                    v->m.s[j].labels, v->m.s[j].nlabels))
                     return eval_fail(q, PVM_ERR_EXECUTION,
                                      "vector cannot contain metrics with "

@@ -95,56 +95,6 @@ size_t eval_matrix_points(const eval_matrix *m)
 
 /* ---- label sets ---------------------------------------------------- */
 
-static uint64_t hash_bytes(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    h ^= 0xff; /* separator */
-    h *= 0x100000001b3ULL;
-    return h;
-}
-
-uint64_t eval_labels_hash(const pvm_label *l, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h = hash_bytes(h, l[i].name);
-        h = hash_bytes(h, l[i].value);
-    }
-    return h;
-}
-
-int eval_labels_cmp(const pvm_label *a, size_t na, const pvm_label *b,
-                    size_t nb)
-{
-    size_t n = na < nb ? na : nb;
-    for (size_t i = 0; i < n; i++) {
-        int c = strcmp(a[i].name, b[i].name);
-        if (c)
-            return c < 0 ? -1 : 1;
-        c = strcmp(a[i].value, b[i].value);
-        if (c)
-            return c < 0 ? -1 : 1;
-    }
-    return na < nb ? -1 : na > nb;
-}
-
-bool eval_labels_eq(const pvm_label *a, size_t na, const pvm_label *b,
-                    size_t nb)
-{
-    return na == nb && eval_labels_cmp(a, na, b, nb) == 0;
-}
-
-const char *eval_labels_get(const pvm_label *l, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(l[i].name, name) == 0)
-            return l[i].value;
-    return NULL;
-}
-
 /* Prometheus' schema.IsMetadataLabel: __name__, __type__, __unit__. */
 bool eval_is_metadata(const char *name)
 {
@@ -240,15 +190,13 @@ int eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
 uint64_t eval_labels_sig(const pvm_label *l, size_t n,
                          const pvm_label_list *names, bool on)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = PVM_LABELS_HASH_INIT;
     for (size_t i = 0; i < n; i++) {
         bool in_list = eval_list_has(names, l[i].name);
         bool take = on ? in_list
                        : !in_list && strcmp(l[i].name, NAME_LABEL) != 0;
-        if (take) {
-            h = hash_bytes(h, l[i].name);
-            h = hash_bytes(h, l[i].value);
-        }
+        if (take)
+            h = pvm_labels_hash_add(h, &l[i]);
     }
     return h;
 }
@@ -521,7 +469,7 @@ static int out_grow(eval_out *o)
         return eval_nomem(q);
     for (size_t i = 0; i < o->m.n; i++) {
         const eval_series *s = &o->m.s[i];
-        size_t h = eval_labels_hash(s->labels, s->nlabels) & (cap - 1);
+        size_t h = pvm_labels_hash(s->labels, s->nlabels) & (cap - 1);
         while (t[h])
             h = (h + 1) & (cap - 1);
         t[h] = i + 1;
@@ -546,10 +494,10 @@ int eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
     }
     if ((o->m.n + 1) * 2 > o->tcap && out_grow(o) < 0)
         return PVM_ERR_NOMEM;
-    size_t h = eval_labels_hash(labels, n) & (o->tcap - 1);
+    size_t h = pvm_labels_hash(labels, n) & (o->tcap - 1);
     while (o->table[h]) {
         eval_series *s = &o->m.s[o->table[h] - 1];
-        if (eval_labels_eq(s->labels, s->nlabels, labels, n)) {
+        if (pvm_labels_equal(s->labels, s->nlabels, labels, n)) {
             if (s->n && s->pts[s->n - 1].t == ts)
                 return eval_fail(q, PVM_ERR_EXECUTION,
                                  "vector cannot contain metrics with the "
@@ -575,7 +523,7 @@ static int cmp_series_idx(const void *a, const void *b, void *arg)
 {
     const eval_series *s = arg;
     const eval_series *x = &s[*(const size_t *)a], *y = &s[*(const size_t *)b];
-    int c = eval_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    int c = pvm_labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
     if (c)
         return c;
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
@@ -597,7 +545,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
     bool dup = false;
     for (size_t i = 1; i < m->n && !dup; i++) {
         const eval_series *x = &m->s[idx[i - 1]], *y = &m->s[idx[i]];
-        dup = eval_labels_eq(x->labels, x->nlabels, y->labels, y->nlabels);
+        dup = pvm_labels_equal(x->labels, x->nlabels, y->labels, y->nlabels);
     }
     if (!dup)
         return 0;
@@ -607,7 +555,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
     for (size_t i = 0; i < m->n;) {
         size_t j = i + 1;
         eval_series *base = &m->s[idx[i]];
-        while (j < m->n && eval_labels_eq(base->labels, base->nlabels,
+        while (j < m->n && pvm_labels_equal(base->labels, base->nlabels,
                                           m->s[idx[j]].labels,
                                           m->s[idx[j]].nlabels)) {
             eval_series *o = &m->s[idx[j]];

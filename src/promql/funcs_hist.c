@@ -176,11 +176,12 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
     static const pvm_label_list le = {le_name, 1};
     size_t n = 0;
     for (size_t i = 0; i < ns; i++) {
-        const char *lev = eval_labels_get(sv[i].labels, sv[i].nlabels, "le");
+        const char *lev =
+            pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels, "le");
         double ub;
         if (!lev || eval_parse_float(lev, &ub) < 0) {
-            const char *name = eval_labels_get(sv[i].labels, sv[i].nlabels,
-                                               "__name__");
+            const char *name = pvm_labels_get_unsorted(
+                sv[i].labels, sv[i].nlabels, "__name__");
             char *ql = eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
             char *qn = name ? eval_go_quote(q, name, strlen(name)) : NULL;
             if (!ql || (name && !qn))
@@ -196,10 +197,10 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
                                false, &l, &nl) < 0)
             return PVM_ERR_NOMEM;
         size_t j = 0;
-        while (j < n && !eval_labels_eq(g[j].labels, g[j].nlabels, l, nl))
+        while (j < n && !pvm_labels_equal(g[j].labels, g[j].nlabels, l, nl))
             j++;
         if (j == n) {
-            g[n] = (hgroup){l, nl, eval_labels_get(l, nl, "__name__"),
+            g[n] = (hgroup){l, nl, pvm_labels_get_unsorted(l, nl, "__name__"),
                             pvm_arena_alloc(q->a, ns * sizeof(bucket)), 0};
             if (!g[n++].b)
                 return eval_nomem(q);

@@ -473,7 +473,7 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
             return PVM_ERR_NOMEM;
     }
     if (dst && (id == PVM_FN_RATE || id == PVM_FN_INCREASE)) {
-        const char *name = eval_labels_get(in->labels, in->nlabels,
+        const char *name = pvm_labels_get_unsorted(in->labels, in->nlabels,
                                            "__name__");
         if (name && *name && !counter_name(name)) {
             char *qn = eval_go_quote(q, name, strlen(name));

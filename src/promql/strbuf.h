@@ -11,6 +11,8 @@
 #include <pvm/arena.h>
 #include <pvm/error.h>
 
+#include "base/utf8.h"
+
 typedef struct pvm_strbuf {
     pvm_arena *arena;  /* owner of buf; NULL: fixed buffer, truncating */
     char *buf;         /* the text, NUL-terminated when cap > 0 */
@@ -42,14 +44,5 @@ void pvm_strbuf_quote_rune(pvm_strbuf *sb, int32_t r);
 
 /* Appends a code point like Go's %#U: U+0071 'q'. */
 void pvm_strbuf_unicode(pvm_strbuf *sb, int32_t r);
-
-/* Decodes one UTF-8 sequence of s[0..n). Returns its length (1..4) and the
- * code point in *r; for invalid input returns 1 with *r = 0xFFFD (like
- * Go's utf8.DecodeRune). n must be > 0. */
-size_t pvm_utf8_decode(const unsigned char *s, size_t n, int32_t *r);
-
-/* Encodes r as UTF-8 into out (>= 4 bytes); returns the length. Invalid
- * code points are encoded as U+FFFD. */
-size_t pvm_utf8_encode(int32_t r, char *out);
 
 #endif
