@@ -8,6 +8,7 @@
 
 #include "base/utf8.h"
 #include "form.h"
+#include "promql/strbuf.h"
 
 static int hexval(unsigned char c)
 {
@@ -18,35 +19,6 @@ static int hexval(unsigned char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* Writes s (n <= 3 bytes) quoted as Go's strconv.Quote into buf (>= 32
- * bytes). */
-static void go_quote(char *buf, const char *s, size_t n)
-{
-    size_t o = 0;
-    buf[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *named = c == '\a'   ? "\\a"
-                            : c == '\b' ? "\\b"
-                            : c == '\f' ? "\\f"
-                            : c == '\n' ? "\\n"
-                            : c == '\r' ? "\\r"
-                            : c == '\t' ? "\\t"
-                            : c == '\v' ? "\\v"
-                            : c == '"'  ? "\\\""
-                            : c == '\\' ? "\\\\"
-                                        : NULL;
-        if (named)
-            o += (size_t)sprintf(buf + o, "%s", named);
-        else if (c < 0x20 || c >= 0x7F)
-            o += (size_t)sprintf(buf + o, "\\x%02x", c);
-        else
-            buf[o++] = (char)c;
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
 }
 
 /* Go's unescape: checks every escape first, then decodes s (n bytes) into
@@ -60,7 +32,9 @@ static int unescape(pvm_arena *a, const char *s, size_t n, bool plus,
         if (i + 2 >= n || hexval((unsigned char)s[i + 1]) < 0 ||
             hexval((unsigned char)s[i + 2]) < 0) {
             char q[32];
-            go_quote(q, s + i, n - i < 3 ? n - i : 3);
+            pvm_strbuf sb;
+            pvm_strbuf_init_fixed(&sb, q, sizeof(q));
+            pvm_strbuf_quote(&sb, s + i, n - i < 3 ? n - i : 3, 0);
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "invalid URL escape %s", q);
         }

@@ -315,7 +315,7 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
         eval_gather(c, &in->m, cur, ts, sv, &ns);
         for (size_t i = 0; i < ns; i++) {
             char buf[400];
-            eval_fmt_f(buf, sizeof(buf), sv[i].v);
+            pvm_format_float_f(buf, sizeof(buf), sv[i].v);
             char *val = pvm_arena_strdup(q->a, buf);
             eval_series tmp = {0};
             if (!val || eval_labels_set(q, sv[i].labels, sv[i].nlabels,
@@ -380,11 +380,11 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
         if (nan)
             return eval_fail(q, PVM_ERR_EXECUTION, "Parameter value is NaN");
         if (mn <= -9223372036854775808.0)
-            return eval_fmt_g(b, sizeof(b), mn),
+            return pvm_format_float_g(b, sizeof(b), mn),
                    eval_fail(q, PVM_ERR_EXECUTION,
                              "Scalar value %s underflows int64", b);
         if (mx >= 9223372036854775807.0)
-            return eval_fmt_g(b, sizeof(b), mx),
+            return pvm_format_float_g(b, sizeof(b), mx),
                    eval_fail(q, PVM_ERR_EXECUTION,
                              "Scalar value %s overflows int64", b);
         return 0;
@@ -396,12 +396,12 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
         if (nan)
             return eval_fail(q, PVM_ERR_EXECUTION, "Ratio value is NaN");
         if (mx > 1)
-            eval_fmt_g(b, sizeof(b), mx),
+            pvm_format_float_g(b, sizeof(b), mx),
                 eval_annotate(q, true, pe, "PromQL warning: ratio value "
                               "should be between -1 and 1, got %s, capping "
                               "to 1", b);
         if (mn < -1)
-            eval_fmt_g(b, sizeof(b), mn),
+            pvm_format_float_g(b, sizeof(b), mn),
                 eval_annotate(q, true, pe, "PromQL warning: ratio value "
                               "should be between -1 and 1, got %s, capping "
                               "to -1", b);
@@ -411,11 +411,11 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
             eval_annotate(q, true, pe, "PromQL warning: quantile value "
                           "should be between 0 and 1, got NaN");
         if (mx > 1)
-            eval_fmt_g(b, sizeof(b), mx),
+            pvm_format_float_g(b, sizeof(b), mx),
                 eval_annotate(q, true, pe, "PromQL warning: quantile value "
                               "should be between 0 and 1, got %s", b);
         if (mn < 0)
-            eval_fmt_g(b, sizeof(b), mn),
+            pvm_format_float_g(b, sizeof(b), mn),
                 eval_annotate(q, true, pe, "PromQL warning: quantile value "
                               "should be between 0 and 1, got %s", b);
         return 0;

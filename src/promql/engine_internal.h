@@ -19,6 +19,7 @@
 #include <pvm/error.h>
 #include <pvm/labels.h>
 
+#include "base/gofloat.h"
 #include "labels.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
@@ -162,8 +163,6 @@ uint64_t eval_labels_sig(const pvm_label *l, size_t n,
 bool eval_list_has(const pvm_label_list *names, const char *name);
 char *eval_labels_str(eval_query *q, const pvm_label *l, size_t n);
 char *eval_go_quote(eval_query *q, const char *s, size_t len);
-void eval_fmt_g(char *buf, size_t size, double v);
-void eval_fmt_f(char *buf, size_t size, double v);
 int eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
                   const char *fmt, ...) PVM_PRINTF(4, 5);
 int eval_annotate_mono(eval_query *q, const char *metric,

@@ -239,8 +239,8 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
         char *msg;
         if (a->mono) {
             char b1[40], b2[40], b3[40];
-            eval_fmt_g(b1, sizeof(b1), a->min_b);
-            eval_fmt_g(b2, sizeof(b2), a->max_b);
+            pvm_format_float_g(b1, sizeof(b1), a->min_b);
+            pvm_format_float_g(b2, sizeof(b2), a->max_b);
             snprintf(b3, sizeof(b3), "%.2g", a->max_diff);
             char t1[32], t2[32];
             time_t s1 = (time_t)(a->min_ts / 1000), s2 = a->max_ts / 1000;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "promql/engine_internal.h"
+#include "promql/strbuf.h"
 
 #define NAME_LABEL "__name__"
 
@@ -201,53 +202,17 @@ uint64_t eval_labels_sig(const pvm_label *l, size_t n,
     return h;
 }
 
-/* Go's strconv.Quote of s: printable UTF-8 kept, the rest escaped. */
+/* Go's strconv.Quote of s, in the arena (pvm_strbuf_quote). */
 char *eval_go_quote(eval_query *q, const char *s, size_t len)
 {
-    char *o = pvm_arena_alloc(q->a, len * 4 + 3);
-    if (!o) {
+    pvm_strbuf sb;
+    pvm_strbuf_init(&sb, q->a);
+    pvm_strbuf_quote(&sb, s, len, 0);
+    if (sb.failed) {
         eval_nomem(q);
         return NULL;
     }
-    size_t k = 0;
-    o[k++] = '"';
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t ul = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                  : (c >> 3) == 30 ? 4 : 0;
-        bool ok = ul > 1 && i + ul <= len;
-        for (size_t j = 1; ok && j < ul; j++)
-            ok = ((unsigned char)s[i + j] & 0xc0) == 0x80;
-        if (ok) {
-            memcpy(o + k, s + i, ul);
-            k += ul;
-            i += ul;
-            continue;
-        }
-        const char *esc = NULL;
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\a': esc = "\\a"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\v': esc = "\\v"; break;
-        }
-        if (esc) {
-            k += (size_t)sprintf(o + k, "%s", esc);
-        } else if (c < 0x20 || c >= 0x7f) {
-            k += (size_t)sprintf(o + k, "\\x%02x", c);
-        } else {
-            o[k++] = (char)c;
-        }
-        i++;
-    }
-    o[k++] = '"';
-    o[k] = 0;
-    return o;
+    return sb.buf;
 }
 
 /* Prometheus' labels.String(): {a="b", c="d"}. */
@@ -273,94 +238,6 @@ char *eval_labels_str(eval_query *q, const pvm_label *l, size_t n)
     o[k++] = '}';
     o[k] = 0;
     return o;
-}
-
-/* ---- numbers formatted as Go does ------------------------------------ */
-
-/* Shortest decimal digits that round-trip v (> 0, finite): digits in d
- * (NUL-terminated), decimal exponent so that v = 0.d * 10^dp. */
-static void shortest(double v, char *d, int *dp)
-{
-    char buf[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
-        if (strtod(buf, NULL) == v || p == 17)
-            break;
-    }
-    /* buf: D.DDDDe[+-]XX */
-    char *e = strchr(buf, 'e');
-    int exp = atoi(e + 1);
-    size_t k = 0;
-    for (char *s = buf; s < e; s++)
-        if (*s != '.')
-            d[k++] = *s;
-    while (k > 1 && d[k - 1] == '0')
-        k--;
-    d[k] = 0;
-    *dp = exp + 1;
-}
-
-static int special(char *buf, size_t size, double v)
-{
-    if (isnan(v))
-        return snprintf(buf, size, "NaN"), 1;
-    if (isinf(v))
-        return snprintf(buf, size, v > 0 ? "+Inf" : "-Inf"), 1;
-    if (v == 0)
-        return snprintf(buf, size, signbit(v) ? "-0" : "0"), 1;
-    return 0;
-}
-
-/* fmt's %g (strconv 'g', shortest). */
-void eval_fmt_g(char *buf, size_t size, double v)
-{
-    if (special(buf, size, v))
-        return;
-    char d[40];
-    int dp;
-    shortest(fabs(v), d, &dp);
-    const char *sign = v < 0 ? "-" : "";
-    int exp = dp - 1;
-    int nd = (int)strlen(d);
-    if (exp < -4 || exp >= 6) {
-        snprintf(buf, size, "%s%c%s%se%c%02d", sign, d[0], nd > 1 ? "." : "",
-                 d + 1, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-        return;
-    }
-    eval_fmt_f(buf, size, v);
-}
-
-/* strconv.FormatFloat(v, 'f', -1, 64): shortest digits, no exponent. */
-void eval_fmt_f(char *buf, size_t size, double v)
-{
-    if (special(buf, size, v))
-        return;
-    char d[40];
-    int dp;
-    shortest(fabs(v), d, &dp);
-    int nd = (int)strlen(d);
-    size_t k = 0;
-    char tmp[400];
-    if (v < 0)
-        tmp[k++] = '-';
-    if (dp <= 0) {
-        tmp[k++] = '0';
-        tmp[k++] = '.';
-        for (int i = 0; i < -dp; i++)
-            tmp[k++] = '0';
-        for (int i = 0; i < nd; i++)
-            tmp[k++] = d[i];
-    } else {
-        for (int i = 0; i < dp; i++)
-            tmp[k++] = i < nd ? d[i] : '0';
-        if (nd > dp) {
-            tmp[k++] = '.';
-            for (int i = dp; i < nd; i++)
-                tmp[k++] = d[i];
-        }
-    }
-    tmp[k] = 0;
-    snprintf(buf, size, "%s", tmp);
 }
 
 /* ---- annotations ----------------------------------------------------- */

@@ -237,7 +237,7 @@ int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
         eval_gather(c, &in.m, cur, ts, sv, &ns);
         if (quant && (isnan(p0[k]) || p0[k] < 0 || p0[k] > 1)) {
             char b[40];
-            eval_fmt_g(b, sizeof(b), p0[k]);
+            pvm_format_float_g(b, sizeof(b), p0[k]);
             eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
                           "value should be between 0 and 1, got %s", b);
         }
