@@ -14,6 +14,7 @@
 
 #include "base/re2pcre.h"
 #include "base/utf8.h"
+#include "promql/strbuf.h"
 
 #define RX_MAX_REPEAT PVM_RE2PCRE_MAX_REPEAT
 #define RX_MAX_DEPTH PVM_RE2PCRE_MAX_DEPTH
@@ -21,16 +22,6 @@
 /* Text that never matches / matches any one character. */
 #define RX_NEVER "[^\\x{0}-\\x{10ffff}]"
 #define RX_ANY "[\\x{0}-\\x{10ffff}]"
-
-
-/* Growing output buffer of the translated pattern, in the arena. */
-typedef struct rx_buf {
-    pvm_arena *a;  /* where the buffer lives */
-    char *p;       /* NUL-terminated text */
-    size_t len;    /* bytes used */
-    size_t cap;    /* bytes allocated */
-    bool nomem;    /* an allocation failed */
-} rx_buf;
 
 enum rx_last {
     LAST_NONE,    /* start, after ( or |: nothing to repeat */
@@ -45,7 +36,7 @@ typedef struct rx_parse {
     const char *s;       /* pattern */
     size_t n;            /* its length */
     size_t i;            /* read position */
-    rx_buf out;          /* translated pattern */
+    pvm_strbuf out;      /* translated pattern */
     unsigned *prods;     /* per nesting level: largest repeat product */
     size_t depth;        /* open groups */
     size_t max_depth;    /* deepest nesting seen */
@@ -64,65 +55,21 @@ static int rx_escape_rune(rx_parse *p, size_t *j, uint32_t *r);
 
 /* ---- output buffer --------------------------------------------------- */
 
-static bool buf_reserve(rx_buf *b, size_t more)
-{
-    if (b->nomem)
-        return false;
-    if (b->len + more + 1 <= b->cap)
-        return true;
-    size_t ncap = b->cap ? b->cap * 2 : 256;
-    while (ncap < b->len + more + 1)
-        ncap *= 2;
-    char *q = pvm_arena_realloc(b->a, b->p, b->cap, ncap);
-    if (!q) {
-        b->nomem = true;
-        return false;
-    }
-    b->p = q;
-    b->cap = ncap;
-    return true;
-}
-
-static void buf_put(rx_buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n))
-        return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(rx_buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-/* Inserts s at offset at (<= len). */
-static void buf_insert(rx_buf *b, size_t at, const char *s)
-{
-    size_t n = strlen(s);
-    if (!buf_reserve(b, n))
-        return;
-    memmove(b->p + at + n, b->p + at, b->len - at + 1);
-    memcpy(b->p + at, s, n);
-    b->len += n;
-}
-
 /* Appends code point c as a literal, safe inside and outside classes. */
-static void buf_rune(rx_buf *b, uint32_t c)
+static void buf_rune(pvm_strbuf *b, uint32_t c)
 {
     char tmp[16];
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
         (c >= 'A' && c <= 'Z')) {
         tmp[0] = (char)c;
-        buf_put(b, tmp, 1);
+        pvm_strbuf_add(b, tmp, 1);
     } else if (c > 0x20 && c < 0x7F) {
         tmp[0] = '\\';
         tmp[1] = (char)c;
-        buf_put(b, tmp, 2);
+        pvm_strbuf_add(b, tmp, 2);
     } else {
         int k = snprintf(tmp, sizeof(tmp), "\\x{%x}", (unsigned)c);
-        buf_put(b, tmp, (size_t)k);
+        pvm_strbuf_add(b, tmp, (size_t)k);
     }
 }
 
@@ -231,20 +178,20 @@ static int rx_repeat(rx_parse *p)
             prod *= (unsigned)m;
     }
     if (p->last == LAST_ASSERT) {
-        buf_insert(&p->out, p->atom_out, "(");
-        buf_puts(&p->out, ")");
+        pvm_strbuf_insert(&p->out, p->atom_out, "(");
+        pvm_strbuf_puts(&p->out, ")");
     }
     if (counted) {
         char tmp[32];
         int k = max < 0    ? snprintf(tmp, sizeof(tmp), "{%ld,}", min)
                 : max == min ? snprintf(tmp, sizeof(tmp), "{%ld}", min)
                            : snprintf(tmp, sizeof(tmp), "{%ld,%ld}", min, max);
-        buf_put(&p->out, tmp, (size_t)k);
+        pvm_strbuf_add(&p->out, tmp, (size_t)k);
     } else {
-        buf_put(&p->out, p->s + start, 1);
+        pvm_strbuf_add(&p->out, p->s + start, 1);
     }
     if (lazy)
-        buf_puts(&p->out, "?");
+        pvm_strbuf_puts(&p->out, "?");
     if (prod > p->prods[p->depth])
         p->prods[p->depth] = prod;
     p->last = LAST_REPEAT;
@@ -282,11 +229,11 @@ static int rx_perl_group(rx_parse *p)
             ok = ok && is_word_char(t[k]);
         if (!ok)
             return rx_fail(p, "invalid named capture", p->i, p->i + end + 1);
-        buf_puts(&p->out, "(");
+        pvm_strbuf_puts(&p->out, "(");
         p->names[++p->ngroups] =
-            pvm_arena_strndup(p->out.a, t + name_at, end - name_at);
+            pvm_arena_strndup(p->out.arena, t + name_at, end - name_at);
         if (!p->names[p->ngroups])
-            p->out.nomem = true;
+            p->out.failed = true;
         p->i += end + 1;
         return push_group(p);
     }
@@ -304,9 +251,9 @@ static int rx_perl_group(rx_parse *p)
         } else if ((c == ':' || c == ')') && (!neg || saw)) {
             bool flags = j > 3;
             if (c == ':' || flags) {
-                buf_puts(&p->out, "(?");
-                buf_put(&p->out, t + 2, j - 3);
-                buf_put(&p->out, c == ':' ? ":" : ")", 1);
+                pvm_strbuf_puts(&p->out, "(?");
+                pvm_strbuf_add(&p->out, t + 2, j - 3);
+                pvm_strbuf_add(&p->out, c == ':' ? ":" : ")", 1);
             }
             p->i += j;
             if (c == ':')
@@ -328,7 +275,7 @@ static int rx_close(rx_parse *p)
     unsigned prod = p->prods[p->depth--];
     if (prod > p->prods[p->depth])
         p->prods[p->depth] = prod;
-    buf_puts(&p->out, ")");
+    pvm_strbuf_puts(&p->out, ")");
     p->last = LAST_ITEM;
     p->atom_prod = prod;
     p->i++;
@@ -411,16 +358,16 @@ static int rx_unicode(rx_parse *p, bool in_class)
         return rx_fail(p, "invalid character class range", start, end);
     }
     if (!in_class)
-        buf_puts(&p->out, "[");
+        pvm_strbuf_puts(&p->out, "[");
     if (emit) {
-        buf_puts(&p->out, emit);
+        pvm_strbuf_puts(&p->out, emit);
     } else {
-        buf_puts(&p->out, neg ? "\\P{" : "\\p{");
-        buf_put(&p->out, name, nlen);
-        buf_puts(&p->out, "}");
+        pvm_strbuf_puts(&p->out, neg ? "\\P{" : "\\p{");
+        pvm_strbuf_add(&p->out, name, nlen);
+        pvm_strbuf_puts(&p->out, "}");
     }
     if (!in_class)
-        buf_puts(&p->out, "]");
+        pvm_strbuf_puts(&p->out, "]");
     p->i = end;
     return 0;
 }
@@ -437,12 +384,12 @@ static void emit_perl_class(rx_parse *p, char c, bool in_class)
                                       "[^\\t\\n\\f\\r\\x{20}]"};
     const char *letters = "dDwWsS";
     size_t k = (size_t)(strchr(letters, c) - letters);
-    buf_puts(&p->out, in_class ? in[k] : out[k]);
+    pvm_strbuf_puts(&p->out, in_class ? in[k] : out[k]);
 }
 
 /* Appends lo-hi to a class, skipping surrogates (which never match).
  * Returns 1 when something was emitted. */
-static int emit_range(rx_buf *b, uint32_t lo, uint32_t hi)
+static int emit_range(pvm_strbuf *b, uint32_t lo, uint32_t hi)
 {
     if (lo >= 0xD800 && lo <= 0xDFFF)
         lo = 0xE000;
@@ -452,7 +399,7 @@ static int emit_range(rx_buf *b, uint32_t lo, uint32_t hi)
         return 0;
     buf_rune(b, lo);
     if (hi != lo) {
-        buf_puts(b, "-");
+        pvm_strbuf_puts(b, "-");
         buf_rune(b, hi);
     }
     return 1;
@@ -474,7 +421,7 @@ static int rx_posix_class(rx_parse *p, bool *done)
         size_t nlen = (size_t)(t + k - name);
         for (size_t m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
             if (strlen(names[m]) == nlen && memcmp(names[m], name, nlen) == 0) {
-                buf_put(&p->out, p->s + p->i, k + 4);
+                pvm_strbuf_add(&p->out, p->s + p->i, k + 4);
                 p->i += k + 4;
                 *done = true;
                 return 0;
@@ -548,7 +495,7 @@ static int rx_class(rx_parse *p)
         p->i++;
     begin_atom(p, LAST_ITEM);
     size_t out_start = p->out.len;
-    buf_puts(&p->out, neg ? "[^" : "[");
+    pvm_strbuf_puts(&p->out, neg ? "[^" : "[");
     int items = 0;
     bool first = true;
     while (p->i >= p->n || p->s[p->i] != ']' || first) {
@@ -562,9 +509,10 @@ static int rx_class(rx_parse *p)
     if (items == 0) {
         /* Only surrogates: nothing (or, negated, anything) matches. */
         p->out.len = out_start;
-        buf_puts(&p->out, neg ? RX_ANY : RX_NEVER);
+        p->out.buf[out_start] = '\0';
+        pvm_strbuf_puts(&p->out, neg ? RX_ANY : RX_NEVER);
     } else {
-        buf_puts(&p->out, "]");
+        pvm_strbuf_puts(&p->out, "]");
     }
     return 0;
 }
@@ -630,7 +578,7 @@ static int rx_escape(rx_parse *p)
                                     : NULL;
     if (assert) {
         begin_atom(p, LAST_ASSERT);
-        buf_puts(&p->out, assert);
+        pvm_strbuf_puts(&p->out, assert);
         p->i += 2;
         return 0;
     }
@@ -665,13 +613,13 @@ static int rx_escape(rx_parse *p)
     if (rx_escape_rune(p, &p->i, &r) < 0)
         return -1;
     if (r >= 0xD800 && r <= 0xDFFF)
-        buf_puts(&p->out, RX_NEVER);
+        pvm_strbuf_puts(&p->out, RX_NEVER);
     else
         buf_rune(&p->out, r);
     return 0;
 }
 
-/* Translates p->s into p->out.p. Returns 0, or -1 with p->code set. */
+/* Translates p->s into p->out.buf. Returns 0, or -1 with p->code set. */
 static int rx_translate(rx_parse *p)
 {
     int rc = 0;
@@ -682,7 +630,7 @@ static int rx_translate(rx_parse *p)
             if (p->i + 1 < p->n && p->s[p->i + 1] == '?') {
                 rc = rx_perl_group(p);
             } else {
-                buf_puts(&p->out, "(");
+                pvm_strbuf_puts(&p->out, "(");
                 p->names[++p->ngroups] = NULL;
                 p->i++;
                 rc = push_group(p);
@@ -692,7 +640,7 @@ static int rx_translate(rx_parse *p)
             rc = rx_close(p);
             break;
         case '|':
-            buf_puts(&p->out, "|");
+            pvm_strbuf_puts(&p->out, "|");
             p->last = LAST_NONE;
             p->i++;
             break;
@@ -700,7 +648,7 @@ static int rx_translate(rx_parse *p)
         case '$':
         case '.':
             begin_atom(p, c == '.' ? LAST_ITEM : LAST_ASSERT);
-            buf_put(&p->out, &c, 1);
+            pvm_strbuf_add(&p->out, &c, 1);
             p->i++;
             break;
         case '[':
@@ -736,15 +684,16 @@ int pvm_re2pcre_translate(pvm_arena *a, const char *pat, size_t n,
     size_t parens = 0;
     for (size_t i = 0; i < n; i++)
         parens += pat[i] == '(';
-    rx_parse p = {.s = pat, .n = n, .out = {.a = a}};
+    rx_parse p = {.s = pat, .n = n};
+    pvm_strbuf_init(&p.out, a);
+    pvm_strbuf_add(&p.out, "", 0); /* a buffer even for "" */
     p.prods = pvm_arena_calloc(a, RX_MAX_DEPTH + 1, sizeof(*p.prods));
     p.names = pvm_arena_calloc(a, parens + 1, sizeof(*p.names));
     if (!p.prods || !p.names)
         return PVM_ERR_NOMEM;
     p.prods[0] = 1;
-    buf_reserve(&p.out, n * 2);
     int rc = rx_translate(&p);
-    if (p.out.nomem)
+    if (p.out.failed)
         return PVM_ERR_NOMEM;
     if (rc < 0) {
         out->reason = p.code;
@@ -752,7 +701,7 @@ int pvm_re2pcre_translate(pvm_arena *a, const char *pat, size_t n,
         out->err_end = p.eend;
         return PVM_ERR_BAD_DATA;
     }
-    out->pcre = p.out.p;
+    out->pcre = p.out.buf;
     out->len = p.out.len;
     out->max_depth = p.max_depth;
     out->ngroups = p.ngroups;

@@ -63,6 +63,16 @@ void pvm_strbuf_add(pvm_strbuf *sb, const char *s, size_t n)
     sb->buf[sb->len] = '\0';
 }
 
+void pvm_strbuf_insert(pvm_strbuf *sb, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+    if (at > sb->len || reserve(sb, n) < n)
+        return;
+    memmove(sb->buf + at + n, sb->buf + at, sb->len - at + 1);
+    memcpy(sb->buf + at, s, n);
+    sb->len += n;
+}
+
 void pvm_strbuf_puts(pvm_strbuf *sb, const char *s)
 {
     pvm_strbuf_add(sb, s, strlen(s));

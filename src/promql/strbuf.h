@@ -27,6 +27,9 @@ void pvm_strbuf_init(pvm_strbuf *sb, pvm_arena *a);
 void pvm_strbuf_init_fixed(pvm_strbuf *sb, char *buf, size_t cap);
 
 void pvm_strbuf_add(pvm_strbuf *sb, const char *s, size_t n);
+/* Inserts s at byte offset at (<= len); a fixed buffer without room
+ * for all of s is left unchanged and marked failed. */
+void pvm_strbuf_insert(pvm_strbuf *sb, size_t at, const char *s);
 void pvm_strbuf_puts(pvm_strbuf *sb, const char *s);
 void pvm_strbuf_putc(pvm_strbuf *sb, char c);
 void pvm_strbuf_printf(pvm_strbuf *sb, const char *fmt, ...)
