@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "form.h"
+#include "strbuf.h"
 
 static int hexval(unsigned char c)
 {
@@ -15,35 +17,6 @@ static int hexval(unsigned char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* Writes s (n <= 3 bytes) quoted as Go's strconv.Quote into buf (>= 32
- * bytes). */
-static void go_quote(char *buf, const char *s, size_t n)
-{
-    size_t o = 0;
-    buf[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *named = c == '\a'   ? "\\a"
-                            : c == '\b' ? "\\b"
-                            : c == '\f' ? "\\f"
-                            : c == '\n' ? "\\n"
-                            : c == '\r' ? "\\r"
-                            : c == '\t' ? "\\t"
-                            : c == '\v' ? "\\v"
-                            : c == '"'  ? "\\\""
-                            : c == '\\' ? "\\\\"
-                                        : NULL;
-        if (named)
-            o += (size_t)sprintf(buf + o, "%s", named);
-        else if (c < 0x20 || c >= 0x7F)
-            o += (size_t)sprintf(buf + o, "\\x%02x", c);
-        else
-            buf[o++] = (char)c;
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
 }
 
 /* Go's unescape: checks every escape first, then decodes s (n bytes) into
@@ -57,7 +30,9 @@ static int unescape(pvm_arena *a, const char *s, size_t n, bool plus,
         if (i + 2 >= n || hexval((unsigned char)s[i + 1]) < 0 ||
             hexval((unsigned char)s[i + 2]) < 0) {
             char q[32];
-            go_quote(q, s + i, n - i < 3 ? n - i : 3);
+            pvm_strbuf sb;
+            pvm_strbuf_init_fixed(&sb, q, sizeof(q));
+            pvm_strbuf_quote(&sb, s + i, n - i < 3 ? n - i : 3, 0);
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "invalid URL escape %s", q);
         }
@@ -204,31 +179,6 @@ int pvm_path_unescape(pvm_arena *a, const char *s, size_t len, char **out,
     return unescape(a, s, len, false, out, out_len, err);
 }
 
-/* Appends code point cp as UTF-8 at d; returns the bytes written. */
-static size_t put_utf8(char *d, uint32_t cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decodes the body of a U__ name (s, n bytes) into d; false when an
  * escape is malformed. */
 static bool unescape_value_encoding(const char *s, size_t n, char *d,
@@ -258,7 +208,7 @@ static bool unescape_value_encoding(const char *s, size_t n, char *d,
         if (i >= n || digits >= 6 || cp > 0x10FFFF ||
             (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
-        o += put_utf8(d + o, cp);
+        o += pvm_utf8_encode((int32_t)cp, d + o);
     }
     d[o] = '\0';
     *dlen = o;
@@ -286,22 +236,5 @@ int pvm_label_name_unescape(pvm_arena *a, const char *s, size_t len,
 
 bool pvm_is_valid_utf8(const char *name, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)name;
-    for (size_t i = 0; i < len;) {
-        unsigned c = u[i];
-        size_t w = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        if (c >= 0x80 && (c < 0xC2 || c > 0xF4 || len - i < w))
-            return false;
-        uint32_t v = w == 1 ? c : c & (0x7Fu >> w);
-        for (size_t k = 1; k < w; k++) {
-            if ((u[i + k] & 0xC0) != 0x80)
-                return false;
-            v = (v << 6) | (u[i + k] & 0x3F);
-        }
-        if ((w == 3 && v < 0x800) || (w == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-            (v >= 0xD800 && v <= 0xDFFF))
-            return false;
-        i += w;
-    }
-    return true;
+    return pvm_utf8_is_valid(name, len);
 }

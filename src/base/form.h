@@ -78,6 +78,6 @@ int pvm_label_name_unescape(pvm_arena *a, const char *s, size_t len,
 
 /* True when s (n bytes) is valid UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF). */
-bool pvm_is_valid_utf8(const char *s, size_t n);
+bool pvm_is_valid_utf8(const char *s, size_t n); /* = pvm_utf8_is_valid */
 
 #endif

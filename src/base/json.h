@@ -14,6 +14,8 @@
 #include <pvm/arena.h>
 #include <pvm/error.h>
 
+#include "gofloat.h" /* pvm_format_float, pvm_format_timestamp */
+
 /* Receives output: returns 0, or a negative pvm_status that stops the
  * writer (it is returned by every later call). */
 typedef int (*pvm_json_sink_fn)(void *ctx, const char *buf, size_t len);
@@ -26,7 +28,6 @@ typedef struct pvm_json pvm_json;
  * envelope. */
 #define PVM_JSON_MAX_DEPTH 2048
 #define PVM_JSON_BUFSIZE (64 * 1024)     /* default buffer size */
-#define PVM_FLOAT_BUFSIZE 32             /* room for pvm_format_float */
 
 /* Creates a writer in arena a with a buffer of bufsize bytes (0: the
  * default, PVM_JSON_BUFSIZE). Output reaches sink(ctx, ...) when the buffer
@@ -82,16 +83,5 @@ void *pvm_json_sink_ctx(const pvm_json *j);
  * buffered). */
 size_t pvm_json_depth(const pvm_json *j);
 uint64_t pvm_json_bytes(const pvm_json *j);
-
-/* Writes v (no quotes) as Go's strconv.FormatFloat(v, 'f', -1, 64), but in
- * 'e' form (exponent with sign and at least two digits) when v != 0 and
- * |v| < 1e-6 or |v| >= 1e21, as Prometheus does; "NaN", "+Inf", "-Inf",
- * "-0". Digits are the shortest that read back as v. NUL-terminates buf;
- * returns the length (< PVM_FLOAT_BUFSIZE). */
-size_t pvm_format_float(char buf[PVM_FLOAT_BUFSIZE], double v);
-
-/* Writes ms as Prometheus' MarshalTimestamp does (see pvm_json_timestamp).
- * NUL-terminates buf; returns the length. */
-size_t pvm_format_timestamp(char buf[PVM_FLOAT_BUFSIZE], int64_t ms);
 
 #endif

@@ -58,20 +58,24 @@ int pvm_labels_normalize(const char *name, const pvm_label *labels,
     return 0;
 }
 
+/* FNV-1a of s, then a 0xff separator. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (h ^ 0xff) * 1099511628211ull;
+}
+
+uint64_t pvm_labels_hash_add(uint64_t h, const pvm_label *l)
+{
+    return hash_str(hash_str(h, l->name), l->value);
+}
+
 uint64_t pvm_labels_hash(const pvm_label *labels, size_t n)
 {
-    /* FNV-1a over name\xff value\xff ... */
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        for (const unsigned char *p = (const unsigned char *)labels[i].name;
-             *p; p++)
-            h = (h ^ *p) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-        for (const unsigned char *p = (const unsigned char *)labels[i].value;
-             *p; p++)
-            h = (h ^ *p) * 1099511628211ull;
-        h = (h ^ 0xfe) * 1099511628211ull;
-    }
+    uint64_t h = PVM_LABELS_HASH_INIT;
+    for (size_t i = 0; i < n; i++)
+        h = pvm_labels_hash_add(h, &labels[i]);
     return h;
 }
 
@@ -82,10 +86,10 @@ int pvm_labels_compare(const pvm_label *a, size_t na, const pvm_label *b,
     for (size_t i = 0; i < n; i++) {
         int c = strcmp(a[i].name, b[i].name);
         if (c)
-            return c;
+            return c < 0 ? -1 : 1;
         c = strcmp(a[i].value, b[i].value);
         if (c)
-            return c;
+            return c < 0 ? -1 : 1;
     }
     return na < nb ? -1 : na > nb ? 1 : 0;
 }

@@ -33,11 +33,19 @@ int pvm_labels_normalize(const char *name, const pvm_label *labels,
                          size_t n, pvm_label *out, size_t *nout,
                          pvm_error *err);
 
-/* Hash of a sorted label array (names and values). */
+/* Hash of a sorted label array (names and values): FNV-1a over
+ * name \xff value \xff ..., the one label-set hash of the project (the
+ * engine's grouping, matching and limit_ratio sampling use it too). */
 uint64_t pvm_labels_hash(const pvm_label *labels, size_t n);
 
+/* The same hash built label by label: start from PVM_LABELS_HASH_INIT
+ * and add the labels that take part (e.g. a signature over on/by
+ * labels). Adding all of a set gives pvm_labels_hash. */
+#define PVM_LABELS_HASH_INIT 0xcbf29ce484222325ull /* FNV offset basis */
+uint64_t pvm_labels_hash_add(uint64_t h, const pvm_label *l);
+
 /* Prometheus' labels.Compare: label by label, name then value, then the
- * shorter set first. */
+ * shorter set first. Returns -1, 0 or 1. */
 int pvm_labels_compare(const pvm_label *a, size_t na, const pvm_label *b,
                        size_t nb);
 

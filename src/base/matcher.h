@@ -1,6 +1,6 @@
 /* matcher.h: one label matcher (=, !=, =~, !~) with Prometheus semantics.
- * Regexes use RE2 syntax, are fully anchored and compiled with PCRE2 (JIT
- * where available) under a match limit, owned by the arena they were
+ * Regexes are compiled by pvm_regex_compile (base/goregex.h): RE2 syntax,
+ * fully anchored, PCRE2 under a match limit, owned by the arena they were
  * compiled in (a cleanup callback frees them). */
 #ifndef PVM_MATCHER_H
 #define PVM_MATCHER_H
@@ -17,7 +17,7 @@ typedef struct pvm_matcher {
     const char *name;    /* label name (NUL-terminated) */
     const char *value;   /* literal, or regex source (NUL-terminated) */
     size_t value_len;    /* bytes in value (may contain NUL) */
-    void *impl;          /* compiled regex state, private to matcher.c */
+    struct pvm_regex *impl; /* compiled regex of =~ and !~, else NULL */
 } pvm_matcher;
 
 /* Fills m. name and value are copied into a. For =~ and !~ the regex is

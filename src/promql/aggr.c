@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "engine_internal.h"
 
 /* Accumulator of one group at one step. */
@@ -157,10 +158,10 @@ static int make_groups(eval_query *q, const pvm_aggregate *ag,
             return q->err->code;
         if (group_labels(q, ag, &in->s[i], &l, &n) < 0)
             return PVM_ERR_NOMEM;
-        size_t h = eval_labels_hash(l, n) & (cap - 1);
+        size_t h = pvm_labels_hash(l, n) & (cap - 1);
         while (tab[h]) {
             const eval_series *g = &out->s[tab[h] - 1];
-            if (eval_labels_eq(g->labels, g->nlabels, l, n))
+            if (pvm_labels_equal(g->labels, g->nlabels, l, n))
                 break;
             h = (h + 1) & (cap - 1);
         }
@@ -249,7 +250,7 @@ static void heap_down(size_t *h, size_t n, const double *vals, bool top)
 /* Hash-based sampling of limit_ratio (Prometheus' HashRatioSampler). */
 static bool ratio_keep(const eval_sample *s, double r)
 {
-    double off = (double)eval_labels_hash(s->labels, s->nlabels) /
+    double off = (double)pvm_labels_hash(s->labels, s->nlabels) /
                  18446744073709551615.0;
     return r >= 0 ? off < r : off >= 1.0 + r;
 }
@@ -365,7 +366,7 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
             return q->err->code;
         for (size_t i = 0; i < ns; i++) {
             char buf[400];
-            eval_fmt_f(buf, sizeof(buf), sv[i].v);
+            pvm_format_float_f(buf, sizeof(buf), sv[i].v);
             char *val = pvm_arena_strdup(q->a, buf);
             eval_series tmp = {0};
             if (!val || eval_labels_set(q, sv[i].labels, sv[i].nlabels,
@@ -376,8 +377,8 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
             size_t n;
             if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
                 return PVM_ERR_NOMEM;
-            size_t h = eval_labels_hash(l, n) & (cap - 1);
-            while (tab[h] && !eval_labels_eq(gl[tab[h] - 1], gn[tab[h] - 1],
+            size_t h = pvm_labels_hash(l, n) & (cap - 1);
+            while (tab[h] && !pvm_labels_equal(gl[tab[h] - 1], gn[tab[h] - 1],
                                              l, n))
                 h = (h + 1) & (cap - 1);
             if (!tab[h]) {
@@ -400,25 +401,10 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     return 0;
 }
 
+/* Label names are valid when non-empty UTF-8 (Prometheus 3.x). */
 static bool valid_label_name(const char *s)
 {
-    if (!*s)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        size_t n = (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                 : (*p >> 3) == 30 ? 4 : 0;
-        if (!n)
-            return false;
-        for (size_t i = 1; i < n; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-        p += n;
-    }
-    return true;
+    return *s && pvm_utf8_is_valid(s, strlen(s));
 }
 
 /* Checks topk/limit parameters over all steps as Prometheus does. */
@@ -452,11 +438,11 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
         if (nan)
             return eval_fail(q, PVM_ERR_EXECUTION, "Parameter value is NaN");
         if (mn <= -9223372036854775808.0)
-            return eval_fmt_g(b, sizeof(b), mn),
+            return pvm_format_float_g(b, sizeof(b), mn),
                    eval_fail(q, PVM_ERR_EXECUTION,
                              "Scalar value %s underflows int64", b);
         if (mx >= 9223372036854775807.0)
-            return eval_fmt_g(b, sizeof(b), mx),
+            return pvm_format_float_g(b, sizeof(b), mx),
                    eval_fail(q, PVM_ERR_EXECUTION,
                              "Scalar value %s overflows int64", b);
         return 0;
@@ -468,12 +454,12 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
         if (nan)
             return eval_fail(q, PVM_ERR_EXECUTION, "Ratio value is NaN");
         if (mx > 1)
-            eval_fmt_g(b, sizeof(b), mx),
+            pvm_format_float_g(b, sizeof(b), mx),
                 eval_annotate(q, true, pe, "PromQL warning: ratio value "
                               "should be between -1 and 1, got %s, capping "
                               "to 1", b);
         if (mn < -1)
-            eval_fmt_g(b, sizeof(b), mn),
+            pvm_format_float_g(b, sizeof(b), mn),
                 eval_annotate(q, true, pe, "PromQL warning: ratio value "
                               "should be between -1 and 1, got %s, capping "
                               "to -1", b);
@@ -483,11 +469,11 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
             eval_annotate(q, true, pe, "PromQL warning: quantile value "
                           "should be between 0 and 1, got NaN");
         if (mx > 1)
-            eval_fmt_g(b, sizeof(b), mx),
+            pvm_format_float_g(b, sizeof(b), mx),
                 eval_annotate(q, true, pe, "PromQL warning: quantile value "
                               "should be between 0 and 1, got %s", b);
         if (mn < 0)
-            eval_fmt_g(b, sizeof(b), mn),
+            pvm_format_float_g(b, sizeof(b), mn),
                 eval_annotate(q, true, pe, "PromQL warning: quantile value "
                               "should be between 0 and 1, got %s", b);
         return 0;

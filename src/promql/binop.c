@@ -271,7 +271,7 @@ static int result_labels(vv_state *st, const eval_sample *ls,
         return PVM_ERR_NOMEM;
     for (size_t k = 0; k < vm->include.n; k++) {
         const char *name = vm->include.names[k];
-        const char *v = eval_labels_get(rs->labels, rs->nlabels, name);
+        const char *v = pvm_labels_get_unsorted(rs->labels, rs->nlabels, name);
         if (eval_labels_set(q, l, n, name, v, &l, &n) < 0)
             return PVM_ERR_NOMEM;
     }
@@ -367,7 +367,7 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                                  "matching must be explicit "
                                  "(group_left/group_right)");
         } else {
-            uint64_t rh = eval_labels_hash(rl, rn);
+            uint64_t rh = pvm_labels_hash(rl, rn);
             int r = seen_once(st, k, rh);
             if (r < 0)
                 return r;

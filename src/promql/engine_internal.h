@@ -19,6 +19,8 @@
 #include <pvm/error.h>
 #include <pvm/labels.h>
 
+#include "gofloat.h"
+#include "labels.h"
 #include "ast.h"
 #include "engine.h"
 
@@ -176,12 +178,6 @@ eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
 int eval_series_push(eval_query *q, eval_series *s, int64_t t, double v);
 int eval_series_own(eval_query *q, eval_series *s);
 size_t eval_matrix_points(const eval_matrix *m);
-uint64_t eval_labels_hash(const pvm_label *l, size_t n);
-int eval_labels_cmp(const pvm_label *a, size_t na, const pvm_label *b,
-                    size_t nb);
-bool eval_labels_eq(const pvm_label *a, size_t na, const pvm_label *b,
-                    size_t nb);
-const char *eval_labels_get(const pvm_label *l, size_t n, const char *name);
 bool eval_is_metadata(const char *name);
 int eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
                           const pvm_label **out, size_t *nout);
@@ -196,8 +192,6 @@ uint64_t eval_labels_sig(const pvm_label *l, size_t n,
 bool eval_list_has(const pvm_label_list *names, const char *name);
 char *eval_labels_str(eval_query *q, const pvm_label *l, size_t n);
 char *eval_go_quote(eval_query *q, const char *s, size_t len);
-void eval_fmt_g(char *buf, size_t size, double v);
-void eval_fmt_f(char *buf, size_t size, double v);
 int eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
                   const char *fmt, ...) PVM_PRINTF(4, 5);
 int eval_annotate_mono(eval_query *q, const char *metric,

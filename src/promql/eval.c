@@ -194,7 +194,7 @@ int eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
 static int cmp_result(const void *a, const void *b)
 {
     const pvm_result_series *x = a, *y = b;
-    return eval_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    return pvm_labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
 }
 
 /* Delayed name removal: drop __name__ where flagged, then merge (range)
@@ -282,8 +282,8 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
         char *msg;
         if (a->mono) {
             char b1[40], b2[40], b3[40];
-            eval_fmt_g(b1, sizeof(b1), a->min_b);
-            eval_fmt_g(b2, sizeof(b2), a->max_b);
+            pvm_format_float_g(b1, sizeof(b1), a->min_b);
+            pvm_format_float_g(b2, sizeof(b2), a->max_b);
             snprintf(b3, sizeof(b3), "%.2g", a->max_diff);
             char t1[32], t2[32];
             time_t s1 = (time_t)(a->min_ts / 1000), s2 = a->max_ts / 1000;

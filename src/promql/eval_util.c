@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "hashmap.h"
+#include "strbuf.h"
 
 #define NAME_LABEL "__name__"
 
@@ -94,56 +96,6 @@ size_t eval_matrix_points(const eval_matrix *m)
 }
 
 /* ---- label sets ---------------------------------------------------- */
-
-static uint64_t hash_bytes(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    h ^= 0xff; /* separator */
-    h *= 0x100000001b3ULL;
-    return h;
-}
-
-uint64_t eval_labels_hash(const pvm_label *l, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h = hash_bytes(h, l[i].name);
-        h = hash_bytes(h, l[i].value);
-    }
-    return h;
-}
-
-int eval_labels_cmp(const pvm_label *a, size_t na, const pvm_label *b,
-                    size_t nb)
-{
-    size_t n = na < nb ? na : nb;
-    for (size_t i = 0; i < n; i++) {
-        int c = strcmp(a[i].name, b[i].name);
-        if (c)
-            return c < 0 ? -1 : 1;
-        c = strcmp(a[i].value, b[i].value);
-        if (c)
-            return c < 0 ? -1 : 1;
-    }
-    return na < nb ? -1 : na > nb;
-}
-
-bool eval_labels_eq(const pvm_label *a, size_t na, const pvm_label *b,
-                    size_t nb)
-{
-    return na == nb && eval_labels_cmp(a, na, b, nb) == 0;
-}
-
-const char *eval_labels_get(const pvm_label *l, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(l[i].name, name) == 0)
-            return l[i].value;
-    return NULL;
-}
 
 /* Prometheus' schema.IsMetadataLabel: __name__, __type__, __unit__. */
 bool eval_is_metadata(const char *name)
@@ -240,66 +192,28 @@ int eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
 uint64_t eval_labels_sig(const pvm_label *l, size_t n,
                          const pvm_label_list *names, bool on)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = PVM_LABELS_HASH_INIT;
     for (size_t i = 0; i < n; i++) {
         bool in_list = eval_list_has(names, l[i].name);
         bool take = on ? in_list
                        : !in_list && strcmp(l[i].name, NAME_LABEL) != 0;
-        if (take) {
-            h = hash_bytes(h, l[i].name);
-            h = hash_bytes(h, l[i].value);
-        }
+        if (take)
+            h = pvm_labels_hash_add(h, &l[i]);
     }
     return h;
 }
 
-/* Go's strconv.Quote of s: printable UTF-8 kept, the rest escaped. */
+/* Go's strconv.Quote of s, in the arena (pvm_strbuf_quote). */
 char *eval_go_quote(eval_query *q, const char *s, size_t len)
 {
-    char *o = pvm_arena_alloc(q->a, len * 4 + 3);
-    if (!o) {
+    pvm_strbuf sb;
+    pvm_strbuf_init(&sb, q->a);
+    pvm_strbuf_quote(&sb, s, len, 0);
+    if (sb.failed) {
         eval_nomem(q);
         return NULL;
     }
-    size_t k = 0;
-    o[k++] = '"';
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t ul = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                  : (c >> 3) == 30 ? 4 : 0;
-        bool ok = ul > 1 && i + ul <= len;
-        for (size_t j = 1; ok && j < ul; j++)
-            ok = ((unsigned char)s[i + j] & 0xc0) == 0x80;
-        if (ok) {
-            memcpy(o + k, s + i, ul);
-            k += ul;
-            i += ul;
-            continue;
-        }
-        const char *esc = NULL;
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\a': esc = "\\a"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\v': esc = "\\v"; break;
-        }
-        if (esc) {
-            k += (size_t)sprintf(o + k, "%s", esc);
-        } else if (c < 0x20 || c >= 0x7f) {
-            k += (size_t)sprintf(o + k, "\\x%02x", c);
-        } else {
-            o[k++] = (char)c;
-        }
-        i++;
-    }
-    o[k++] = '"';
-    o[k] = 0;
-    return o;
+    return sb.buf;
 }
 
 /* Prometheus' labels.String(): {a="b", c="d"}. */
@@ -327,99 +241,12 @@ char *eval_labels_str(eval_query *q, const pvm_label *l, size_t n)
     return o;
 }
 
-/* ---- numbers formatted as Go does ------------------------------------ */
-
-/* Shortest decimal digits that round-trip v (> 0, finite): digits in d
- * (NUL-terminated), decimal exponent so that v = 0.d * 10^dp. */
-static void shortest(double v, char *d, int *dp)
-{
-    char buf[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
-        if (strtod(buf, NULL) == v || p == 17)
-            break;
-    }
-    /* buf: D.DDDDe[+-]XX */
-    char *e = strchr(buf, 'e');
-    int exp = atoi(e + 1);
-    size_t k = 0;
-    for (char *s = buf; s < e; s++)
-        if (*s != '.')
-            d[k++] = *s;
-    while (k > 1 && d[k - 1] == '0')
-        k--;
-    d[k] = 0;
-    *dp = exp + 1;
-}
-
-static int special(char *buf, size_t size, double v)
-{
-    if (isnan(v))
-        return snprintf(buf, size, "NaN"), 1;
-    if (isinf(v))
-        return snprintf(buf, size, v > 0 ? "+Inf" : "-Inf"), 1;
-    if (v == 0)
-        return snprintf(buf, size, signbit(v) ? "-0" : "0"), 1;
-    return 0;
-}
-
-/* fmt's %g (strconv 'g', shortest). */
-void eval_fmt_g(char *buf, size_t size, double v)
-{
-    if (special(buf, size, v))
-        return;
-    char d[40];
-    int dp;
-    shortest(fabs(v), d, &dp);
-    const char *sign = v < 0 ? "-" : "";
-    int exp = dp - 1;
-    int nd = (int)strlen(d);
-    if (exp < -4 || exp >= 6) {
-        snprintf(buf, size, "%s%c%s%se%c%02d", sign, d[0], nd > 1 ? "." : "",
-                 d + 1, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-        return;
-    }
-    eval_fmt_f(buf, size, v);
-}
-
-/* strconv.FormatFloat(v, 'f', -1, 64): shortest digits, no exponent. */
-void eval_fmt_f(char *buf, size_t size, double v)
-{
-    if (special(buf, size, v))
-        return;
-    char d[40];
-    int dp;
-    shortest(fabs(v), d, &dp);
-    int nd = (int)strlen(d);
-    size_t k = 0;
-    char tmp[400];
-    if (v < 0)
-        tmp[k++] = '-';
-    if (dp <= 0) {
-        tmp[k++] = '0';
-        tmp[k++] = '.';
-        for (int i = 0; i < -dp; i++)
-            tmp[k++] = '0';
-        for (int i = 0; i < nd; i++)
-            tmp[k++] = d[i];
-    } else {
-        for (int i = 0; i < dp; i++)
-            tmp[k++] = i < nd ? d[i] : '0';
-        if (nd > dp) {
-            tmp[k++] = '.';
-            for (int i = dp; i < nd; i++)
-                tmp[k++] = d[i];
-        }
-    }
-    tmp[k] = 0;
-    snprintf(buf, size, "%s", tmp);
-}
-
 /* ---- annotations ----------------------------------------------------- */
 
+/* The kind and text of an annotation, hashed (FNV-1a, as the hash map). */
 static uint64_t anno_hash(bool warn, const char *msg)
 {
-    return hash_bytes(warn ? 1 : 2, msg);
+    return pvm_hash_bytes(msg, strlen(msg)) ^ (warn ? 1 : 2);
 }
 
 /* The annotation with this text, through a hash table: a query over many
@@ -561,7 +388,7 @@ static int out_grow(eval_out *o)
         return q->err->code;
     for (size_t i = 0; i < o->m.n; i++) {
         const eval_series *s = &o->m.s[i];
-        size_t h = eval_labels_hash(s->labels, s->nlabels) & (cap - 1);
+        size_t h = pvm_labels_hash(s->labels, s->nlabels) & (cap - 1);
         while (t[h])
             h = (h + 1) & (cap - 1);
         t[h] = i + 1;
@@ -586,10 +413,10 @@ int eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
     }
     if ((o->m.n + 1) * 2 > o->tcap && out_grow(o) < 0)
         return PVM_ERR_NOMEM;
-    size_t h = eval_labels_hash(labels, n) & (o->tcap - 1);
+    size_t h = pvm_labels_hash(labels, n) & (o->tcap - 1);
     while (o->table[h]) {
         eval_series *s = &o->m.s[o->table[h] - 1];
-        if (eval_labels_eq(s->labels, s->nlabels, labels, n)) {
+        if (pvm_labels_equal(s->labels, s->nlabels, labels, n)) {
             if (s->n && s->pts[s->n - 1].t == ts)
                 return eval_fail(q, PVM_ERR_EXECUTION,
                                  "vector cannot contain metrics with the "
@@ -615,7 +442,7 @@ static int cmp_series_idx(const void *a, const void *b, void *arg)
 {
     const eval_series *s = arg;
     const eval_series *x = &s[*(const size_t *)a], *y = &s[*(const size_t *)b];
-    int c = eval_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    int c = pvm_labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
     if (c)
         return c;
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
@@ -641,7 +468,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
     bool dup = false;
     for (size_t i = 1; i < m->n && !dup; i++) {
         const eval_series *x = &m->s[idx[i - 1]], *y = &m->s[idx[i]];
-        dup = eval_labels_eq(x->labels, x->nlabels, y->labels, y->nlabels);
+        dup = pvm_labels_equal(x->labels, x->nlabels, y->labels, y->nlabels);
     }
     if (!dup)
         return 0;
@@ -651,7 +478,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
     for (size_t i = 0; i < m->n;) {
         size_t j = i + 1;
         eval_series *base = &m->s[idx[i]];
-        while (j < m->n && eval_labels_eq(base->labels, base->nlabels,
+        while (j < m->n && pvm_labels_equal(base->labels, base->nlabels,
                                           m->s[idx[j]].labels,
                                           m->s[idx[j]].nlabels)) {
             eval_series *o = &m->s[idx[j]];
@@ -699,10 +526,10 @@ int eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
         const eval_series *s = &m->s[i];
         if (eval_tick(q) < 0)
             return q->err->code;
-        size_t h = eval_labels_hash(s->labels, s->nlabels) & (cap - 1);
+        size_t h = pvm_labels_hash(s->labels, s->nlabels) & (cap - 1);
         for (; tab[h]; h = (h + 1) & (cap - 1)) {
             const eval_series *o = &m->s[tab[h] - 1];
-            if (eval_labels_eq(o->labels, o->nlabels, s->labels,
+            if (pvm_labels_equal(o->labels, o->nlabels, s->labels,
                                s->nlabels)) {
                 *dup = true;
                 return 0;

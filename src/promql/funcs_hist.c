@@ -203,9 +203,9 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
         return q->err->code;
     for (size_t i = 0; i < ns; i++) {
         hs->gid[i] = SIZE_MAX;
-        const char *lev = eval_labels_get(sv[i].labels, sv[i].nlabels, "le");
+        const char *lev = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels, "le");
         if (!lev || eval_parse_float(lev, &hs->ub[i]) < 0) {
-            const char *name = eval_labels_get(sv[i].labels, sv[i].nlabels,
+            const char *name = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels,
                                                "__name__");
             char *ql = eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
             char *qn = name ? eval_go_quote(q, name, strlen(name)) : NULL;
@@ -221,12 +221,12 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
         if (eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
                                false, &l, &nl) < 0)
             return PVM_ERR_NOMEM;
-        size_t h = eval_labels_hash(l, nl) & (hs->cap - 1);
-        while (hs->tab[h] && !eval_labels_eq(g[hs->tab[h] - 1].labels,
+        size_t h = pvm_labels_hash(l, nl) & (hs->cap - 1);
+        while (hs->tab[h] && !pvm_labels_equal(g[hs->tab[h] - 1].labels,
                                              g[hs->tab[h] - 1].nlabels, l, nl))
             h = (h + 1) & (hs->cap - 1);
         if (!hs->tab[h]) {
-            g[n] = (hgroup){l, nl, eval_labels_get(l, nl, "__name__"), NULL,
+            g[n] = (hgroup){l, nl, pvm_labels_get_unsorted(l, nl, "__name__"), NULL,
                             0, h};
             hs->tab[h] = ++n;
         }
@@ -278,7 +278,7 @@ int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
             return q->err->code;
         if (quant && (isnan(p0[k]) || p0[k] < 0 || p0[k] > 1)) {
             char b[40];
-            eval_fmt_g(b, sizeof(b), p0[k]);
+            pvm_format_float_g(b, sizeof(b), p0[k]);
             eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
                           "value should be between 0 and 1, got %s", b);
         }

@@ -1,16 +1,16 @@
 /* funcs_labels.c: functions that work on label sets and order:
- * label_replace (RE2 regex with Go's $1 / ${name} expansion, through
- * PCRE2), label_join, and sort, sort_desc, sort_by_label(_desc) (natural
- * order, as Prometheus' natsort). */
+ * label_replace (RE2 regex through pvm_regex_compile, with Go's $1 /
+ * ${name} expansion), label_join, and sort, sort_desc,
+ * sort_by_label(_desc) (natural order, as Prometheus' natsort). */
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <math.h>
-#include <pcre2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "matcher.h"
+#include "goregex.h"
+#include "utf8.h"
 #include "engine_internal.h"
 #include "functions.h"
 
@@ -22,29 +22,7 @@ static const char *str_arg(const pvm_call *call, size_t i)
 /* Label names are valid when non-empty UTF-8 (Prometheus 3.x). */
 static bool valid_name(const char *s)
 {
-    if (!*s)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                 : (*p >> 3) == 30 ? 4 : 0;
-        if (!n)
-            return false;
-        for (size_t i = 1; i < n; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-        p += n;
-    }
-    return true;
-}
-
-static void code_free(void *p)
-{
-    pcre2_code_free(p);
-}
-
-static void md_free(void *p)
-{
-    pcre2_match_data_free(p);
+    return *s && pvm_utf8_is_valid(s, strlen(s));
 }
 
 static bool name_char(unsigned char c)
@@ -53,8 +31,9 @@ static bool name_char(unsigned char c)
 }
 
 /* Appends the group named (or numbered) name[0..n) of the match. */
-static void put_group(pcre2_code *re, const char *src, PCRE2_SIZE *ov,
-                      int rc, const char *name, size_t n, char *o, size_t *k)
+static void put_group(const pvm_regex *re, const char *src,
+                      const size_t *ov, const char *name, size_t n, char *o,
+                      size_t *k)
 {
     long num = 0;
     bool numeric = true;
@@ -65,17 +44,11 @@ static void put_group(pcre2_code *re, const char *src, PCRE2_SIZE *ov,
             num = num * 10 + (name[i] - '0');
     }
     if (!numeric) {
-        char buf[256];
-        if (n >= sizeof(buf))
+        num = pvm_regex_group_index(re, name, n);
+        if (num <= 0)
             return;
-        memcpy(buf, name, n);
-        buf[n] = 0;
-        int g = pcre2_substring_number_from_name(re, (PCRE2_SPTR)buf);
-        if (g <= 0)
-            return;
-        num = g;
     }
-    if (num >= rc || ov[2 * num] == PCRE2_UNSET)
+    if ((size_t)num > pvm_regex_group_count(re) || ov[2 * num] == SIZE_MAX)
         return;
     size_t len = ov[2 * num + 1] - ov[2 * num];
     memcpy(o + *k, src + ov[2 * num], len);
@@ -83,8 +56,8 @@ static void put_group(pcre2_code *re, const char *src, PCRE2_SIZE *ov,
 }
 
 /* Go's Regexp.ExpandString. o must hold enough bytes. */
-static void expand(pcre2_code *re, const char *tmpl, const char *src,
-                   PCRE2_SIZE *ov, int rc, char *o)
+static void expand(const pvm_regex *re, const char *tmpl, const char *src,
+                   const size_t *ov, char *o)
 {
     size_t k = 0;
     for (const char *t = tmpl; *t;) {
@@ -107,31 +80,10 @@ static void expand(pcre2_code *re, const char *tmpl, const char *src,
             o[k++] = '$';
             continue;
         }
-        put_group(re, src, ov, rc, s, n, o, &k);
+        put_group(re, src, ov, s, n, o, &k);
         t = s + n + brace;
     }
     o[k] = 0;
-}
-
-static pcre2_code *compile(eval_query *q, const char *rx)
-{
-    pvm_matcher m;
-    pvm_error err;
-    if (pvm_matcher_init(&m, q->a, PVM_MATCH_REGEX, "x", 1, rx, strlen(rx),
-                         &err) < 0)
-        return NULL;
-    int ec;
-    PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile(
-        (PCRE2_SPTR)rx, PCRE2_ZERO_TERMINATED,
-        PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL |
-            PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF,
-        &ec, &eo, NULL);
-    if (re && pvm_arena_on_cleanup(q->a, code_free, re) < 0) {
-        pcre2_code_free(re);
-        return NULL;
-    }
-    return re;
 }
 
 int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
@@ -139,18 +91,17 @@ int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
     eval_query *q = c->q;
     const char *dst = str_arg(call, 1), *repl = str_arg(call, 2);
     const char *src = str_arg(call, 3), *rx = str_arg(call, 4);
-    pcre2_code *re = compile(q, rx);
+    pvm_error err;
+    pvm_regex *re = pvm_regex_compile(q->a, rx, strlen(rx),
+                                      PVM_REGEX_CAPTURE, &err);
+    if (!re && err.code == PVM_ERR_NOMEM)
+        return eval_nomem(q);
     if (!re)
         return eval_fail(q, PVM_ERR_EXECUTION, "invalid regular expression "
                          "in label_replace(): %s", rx);
     if (!valid_name(dst))
         return eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
                          "name in label_replace(): %s", dst);
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    if (!md || pvm_arena_on_cleanup(q->a, md_free, md) < 0) {
-        pcre2_match_data_free(md);
-        return eval_nomem(q);
-    }
     int r = eval_node(c, call->args[0], out);
     if (r < 0)
         return r;
@@ -158,17 +109,24 @@ int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
         eval_series *s = &out->m.s[i];
         if (eval_tick(q) < 0)
             return q->err->code;
-        const char *v = eval_labels_get(s->labels, s->nlabels, src);
+        const char *v = pvm_labels_get_unsorted(s->labels, s->nlabels, src);
         if (!v)
             v = "";
-        int rc = pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL);
+        const size_t *ov;
+        int rc = pvm_regex_exec(re, v, strlen(v), &ov);
+        if (rc == PVM_ERR_NOMEM)
+            return eval_nomem(q);
         if (rc < 0)
+            return eval_fail(q, PVM_ERR_EXECUTION, "regular expression "
+                             "match limit exceeded in label_replace(): %s",
+                             rx);
+        if (rc == 0)
             continue;
         size_t cap = strlen(repl) * (strlen(v) + 1) + 1;
         char *o = pvm_arena_alloc(q->a, cap);
         if (!o)
             return eval_nomem(q);
-        expand(re, repl, v, pcre2_get_ovector_pointer(md), rc, o);
+        expand(re, repl, v, ov, o);
         if (eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
                             &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
@@ -198,7 +156,7 @@ int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
         if (eval_work(q, call->nargs) < 0)
             return q->err->code;
         for (size_t j = 3; j < call->nargs; j++) {
-            const char *v = eval_labels_get(s->labels, s->nlabels,
+            const char *v = pvm_labels_get_unsorted(s->labels, s->nlabels,
                                             str_arg(call, j));
             len += (v ? strlen(v) : 0) + strlen(sep);
         }
@@ -207,7 +165,7 @@ int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
             return eval_nomem(q);
         size_t k = 0;
         for (size_t j = 3; j < call->nargs; j++) {
-            const char *v = eval_labels_get(s->labels, s->nlabels,
+            const char *v = pvm_labels_get_unsorted(s->labels, s->nlabels,
                                             str_arg(call, j));
             if (j > 3) {
                 memcpy(o + k, sep, strlen(sep));
@@ -297,8 +255,10 @@ static int cmp_items(const void *x, const void *y, void *arg)
         bool desc = sp->id == PVM_FN_SORT_BY_LABEL_DESC;
         for (size_t i = 1; i < sp->call->nargs && !r; i++) {
             const char *l = eval_unparen(sp->call->args[i])->u.string.value;
-            const char *la = eval_labels_get(a->s.labels, a->s.nlabels, l);
-            const char *lb = eval_labels_get(b->s.labels, b->s.nlabels, l);
+            const char *la =
+                pvm_labels_get_unsorted(a->s.labels, a->s.nlabels, l);
+            const char *lb =
+                pvm_labels_get_unsorted(b->s.labels, b->s.nlabels, l);
             la = la ? la : "";
             lb = lb ? lb : "";
             if (strcmp(la, lb) == 0)
@@ -308,7 +268,7 @@ static int cmp_items(const void *x, const void *y, void *arg)
                 r = -r;
         }
         if (!r) {
-            r = eval_labels_cmp(a->s.labels, a->s.nlabels, b->s.labels,
+            r = pvm_labels_compare(a->s.labels, a->s.nlabels, b->s.labels,
                                 b->s.nlabels);
             if (desc)
                 r = -r;

@@ -493,7 +493,7 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
         if (id == PVM_FN_QUANTILE_OVER_TIME &&
             (isnan(w.arg) || w.arg < 0 || w.arg > 1)) {
             char b[40];
-            eval_fmt_g(b, sizeof(b), w.arg);
+            pvm_format_float_g(b, sizeof(b), w.arg);
             eval_annotate(q, true, e->u.call.args[0], "PromQL warning: "
                           "quantile value should be between 0 and 1, got %s",
                           b);
@@ -512,7 +512,7 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
             return PVM_ERR_NOMEM;
     }
     if (dst && (id == PVM_FN_RATE || id == PVM_FN_INCREASE)) {
-        const char *name = eval_labels_get(in->labels, in->nlabels,
+        const char *name = pvm_labels_get_unsorted(in->labels, in->nlabels,
                                            "__name__");
         if (name && *name && !counter_name(name)) {
             char *qn = eval_go_quote(q, name, strlen(name));

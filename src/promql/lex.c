@@ -89,8 +89,7 @@ static int rune_at(const pvm_lexer *lx, size_t pos, size_t *w)
         return LEX_EOF;
     }
     int32_t r;
-    *w = pvm_utf8_decode((const unsigned char *)lx->in + pos,
-                         lx->len - pos, &r);
+    *w = pvm_utf8_decode_rune(lx->in + pos, lx->len - pos, &r);
     return r;
 }
 

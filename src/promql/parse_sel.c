@@ -653,7 +653,7 @@ static bool valid_utf8(const char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         int32_t r;
-        size_t w = pvm_utf8_decode((const unsigned char *)s + i, n - i, &r);
+        size_t w = pvm_utf8_decode_rune(s + i, n - i, &r);
         if (r == 0xFFFD && w == 1 && (unsigned char)s[i] >= 0x80)
             return false;
         i += w;

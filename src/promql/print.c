@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "gofloat.h"
 #include "strbuf.h"
 
 static void print_expr(pvm_strbuf *sb, const pvm_expr *e);
@@ -54,50 +55,8 @@ static void put_signed_duration(pvm_strbuf *sb, int64_t ms)
  * read back as v, written without an exponent. */
 static void put_float(pvm_strbuf *sb, double v)
 {
-    char buf[64];
-    if (isnan(v)) {
-        pvm_strbuf_puts(sb, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        pvm_strbuf_puts(sb, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == 0) {
-        pvm_strbuf_puts(sb, signbit(v) ? "-0" : "0");
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    /* buf is [-]D[.DDD]e[+-]XX: collect digits and exponent. */
-    char digits[32];
-    size_t nd = 0;
-    const char *s = buf;
-    if (*s == '-') {
-        pvm_strbuf_putc(sb, '-');
-        s++;
-    }
-    for (; *s && *s != 'e'; s++)
-        if (*s != '.')
-            digits[nd++] = *s;
-    int exp = atoi(s + 1);
-    if (exp >= (int)nd - 1) {
-        pvm_strbuf_add(sb, digits, nd);
-        for (int i = 0; i < exp - ((int)nd - 1); i++)
-            pvm_strbuf_putc(sb, '0');
-    } else if (exp >= 0) {
-        pvm_strbuf_add(sb, digits, (size_t)exp + 1);
-        pvm_strbuf_putc(sb, '.');
-        pvm_strbuf_add(sb, digits + exp + 1, nd - (size_t)exp - 1);
-    } else {
-        pvm_strbuf_puts(sb, "0.");
-        for (int i = 0; i < -exp - 1; i++)
-            pvm_strbuf_putc(sb, '0');
-        pvm_strbuf_add(sb, digits, nd);
-    }
+    char buf[PVM_FLOAT_F_BUFSIZE];
+    pvm_strbuf_add(sb, buf, pvm_format_float_f(buf, sizeof(buf), v));
 }
 
 /* True for [a-zA-Z_][a-zA-Z0-9_]* (printed without quotes). */

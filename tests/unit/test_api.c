@@ -471,6 +471,23 @@ static void test_memory_cap_answers_envelope(void **state)
     pvm_testkit_free(k);
 }
 
+/* A catastrophic pattern in label_replace is stopped by the regex match
+ * limit (pvm_regex_compile's match context) and answered 422 execution,
+ * quickly, instead of pinning the worker. The query is
+ *   label_replace(label_replace(vector(1), "src", "aaa...a!", "", ""),
+ *                 "d", "x", "src", "(a|aa)+$")                          */
+static void test_label_replace_regex_limit(void **state)
+{
+    expect_error(req(state, "GET", "/api/v1/query?time=0&query="
+                     "label_replace(label_replace(vector(1)%2C%22src%22%2C"
+                     "%22aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!%22%2C"
+                     "%22%22%2C%22%22)%2C%22d%22%2C%22x%22%2C%22src%22%2C"
+                     "%22(a%7Caa)%2B%24%22)", NULL),
+                 422, "execution",
+                 "regular expression match limit exceeded in "
+                 "label_replace(): (a|aa)+$");
+}
+
 static void test_parse_query(void **state)
 {
     pvm_test_response *r = req(state, "GET",
@@ -526,6 +543,7 @@ int main(void)
         T(test_engine_rate_matches_slope),
         T(test_engine_value_at_every_step),
         cmocka_unit_test(test_memory_cap_answers_envelope),
+        T(test_label_replace_regex_limit),
         T(test_parse_query),
         T(test_constant_range),
     };

@@ -28,17 +28,17 @@ static void test_fmt_g(void **state)
 {
     (void)state;
     char b[64];
-    eval_fmt_g(b, sizeof(b), 0.1);
+    pvm_format_float_g(b, sizeof(b), 0.1);
     assert_string_equal(b, "0.1");
-    eval_fmt_g(b, sizeof(b), 1e6);
+    pvm_format_float_g(b, sizeof(b), 1e6);
     assert_string_equal(b, "1e+06");
-    eval_fmt_g(b, sizeof(b), 123456);
+    pvm_format_float_g(b, sizeof(b), 123456);
     assert_string_equal(b, "123456");
-    eval_fmt_g(b, sizeof(b), NAN);
+    pvm_format_float_g(b, sizeof(b), NAN);
     assert_string_equal(b, "NaN");
-    eval_fmt_g(b, sizeof(b), -INFINITY);
+    pvm_format_float_g(b, sizeof(b), -INFINITY);
     assert_string_equal(b, "-Inf");
-    eval_fmt_g(b, sizeof(b), 1.5e-7);
+    pvm_format_float_g(b, sizeof(b), 1.5e-7);
     assert_string_equal(b, "1.5e-07");
 }
 
@@ -46,13 +46,13 @@ static void test_fmt_f(void **state)
 {
     (void)state;
     char b[400];
-    eval_fmt_f(b, sizeof(b), 1e20);
+    pvm_format_float_f(b, sizeof(b), 1e20);
     assert_string_equal(b, "100000000000000000000");
-    eval_fmt_f(b, sizeof(b), 0.001);
+    pvm_format_float_f(b, sizeof(b), 0.001);
     assert_string_equal(b, "0.001");
-    eval_fmt_f(b, sizeof(b), -2.5);
+    pvm_format_float_f(b, sizeof(b), -2.5);
     assert_string_equal(b, "-2.5");
-    eval_fmt_f(b, sizeof(b), INFINITY);
+    pvm_format_float_f(b, sizeof(b), INFINITY);
     assert_string_equal(b, "+Inf");
 }
 

@@ -166,6 +166,11 @@ static void test_malformed(void **state)
     check_error(a, "a=%\n1", "invalid URL escape \"%\\n1\"", 0);
     check_error(a, "a=%\xff", "invalid URL escape \"%\\xff\"", 0);
     check_error(a, "a=%\"", "invalid URL escape \"%\\\"\"", 0);
+    /* Go quotes the 3 bytes as a string: a whole UTF-8 character stays,
+     * a cut one is \x-escaped (url.EscapeError, strconv.Quote). */
+    check_error(a, "a=%\xc3\xa9", "invalid URL escape \"%\xc3\xa9\"", 0);
+    check_error(a, "a=%\xe2\x82\xac", "invalid URL escape \"%\\xe2\\x82\"",
+                0);
     /* Other pairs survive, as with Go's ParseQuery. */
     check_error(a, "x=1&a=%zz&y=2&b=%q", "invalid URL escape \"%zz\"", 2);
     check_error(a, "query=up;x&time=4", "invalid semicolon separator in query",

@@ -11,6 +11,8 @@
 #include <pvm/arena.h>
 #include <pvm/error.h>
 
+#include "utf8.h"
+
 typedef struct pvm_strbuf {
     pvm_arena *arena;  /* owner of buf; NULL: fixed buffer, truncating */
     char *buf;         /* the text, NUL-terminated when cap > 0 */
@@ -25,6 +27,9 @@ void pvm_strbuf_init(pvm_strbuf *sb, pvm_arena *a);
 void pvm_strbuf_init_fixed(pvm_strbuf *sb, char *buf, size_t cap);
 
 void pvm_strbuf_add(pvm_strbuf *sb, const char *s, size_t n);
+/* Inserts s at byte offset at (<= len); a fixed buffer without room
+ * for all of s is left unchanged and marked failed. */
+void pvm_strbuf_insert(pvm_strbuf *sb, size_t at, const char *s);
 void pvm_strbuf_puts(pvm_strbuf *sb, const char *s);
 void pvm_strbuf_putc(pvm_strbuf *sb, char c);
 void pvm_strbuf_printf(pvm_strbuf *sb, const char *fmt, ...)
@@ -42,14 +47,5 @@ void pvm_strbuf_quote_rune(pvm_strbuf *sb, int32_t r);
 
 /* Appends a code point like Go's %#U: U+0071 'q'. */
 void pvm_strbuf_unicode(pvm_strbuf *sb, int32_t r);
-
-/* Decodes one UTF-8 sequence of s[0..n). Returns its length (1..4) and the
- * code point in *r; for invalid input returns 1 with *r = 0xFFFD (like
- * Go's utf8.DecodeRune). n must be > 0. */
-size_t pvm_utf8_decode(const unsigned char *s, size_t n, int32_t *r);
-
-/* Encodes r as UTF-8 into out (>= 4 bytes); returns the length. Invalid
- * code points are encoded as U+FFFD. */
-size_t pvm_utf8_encode(int32_t r, char *out);
 
 #endif

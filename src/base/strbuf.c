@@ -61,6 +61,16 @@ void pvm_strbuf_add(pvm_strbuf *sb, const char *s, size_t n)
     sb->buf[sb->len] = '\0';
 }
 
+void pvm_strbuf_insert(pvm_strbuf *sb, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+    if (at > sb->len || reserve(sb, n) < n)
+        return;
+    memmove(sb->buf + at + n, sb->buf + at, sb->len - at + 1);
+    memcpy(sb->buf + at, s, n);
+    sb->len += n;
+}
+
 void pvm_strbuf_puts(pvm_strbuf *sb, const char *s)
 {
     pvm_strbuf_add(sb, s, strlen(s));
@@ -91,70 +101,6 @@ void pvm_strbuf_printf(pvm_strbuf *sb, const char *fmt, ...)
     vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     sb->len += (size_t)n;
-}
-
-size_t pvm_utf8_decode(const unsigned char *s, size_t n, int32_t *r)
-{
-    unsigned char c = s[0];
-    size_t need;
-    int32_t v, min;
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        need = 2, v = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3, v = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        *r = 0xFFFD;
-        return 1;
-    }
-    if (n < need) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *r = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    *r = v;
-    return need;
-}
-
-size_t pvm_utf8_encode(int32_t r, char *out)
-{
-    unsigned char *o = (unsigned char *)out;
-    if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-        r = 0xFFFD;
-    if (r < 0x80) {
-        o[0] = (unsigned char)r;
-        return 1;
-    }
-    if (r < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (r >> 6));
-        o[1] = (unsigned char)(0x80 | (r & 0x3F));
-        return 2;
-    }
-    if (r < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (r >> 12));
-        o[1] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (r & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (r >> 18));
-    o[1] = (unsigned char)(0x80 | ((r >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (r & 0x3F));
-    return 4;
 }
 
 /* An approximation of Go's unicode.IsPrint: ASCII graphic characters and
@@ -216,7 +162,7 @@ void pvm_strbuf_quote(pvm_strbuf *sb, const char *s, size_t n,
     pvm_strbuf_putc(sb, '"');
     while (i < n && (max_runes == 0 || runes < max_runes)) {
         int32_t r;
-        size_t w = pvm_utf8_decode(u + i, n - i, &r);
+        size_t w = pvm_utf8_decode_rune(s + i, n - i, &r);
         if (w == 1 && r == 0xFFFD && u[i] >= 0x80)
             pvm_strbuf_printf(sb, "\\x%02x", u[i]);
         else
