@@ -12,7 +12,6 @@ set -u
 # the sanitizers' __odr_asan.NAME) and are not checked.
 # Other names allowed (an awk regex); none.
 allowed='^$'
-allowed='^eval_' # TEMPORARY: delete this line once eval_* are pvm_eval_*
 
 bad=0
 for lib in "$@"; do

@@ -26,7 +26,7 @@ typedef struct group {
 } group;
 
 /* Parses a float like Go's strconv.ParseFloat (no spaces); 0 or -1. */
-int eval_parse_float(const char *s, double *v)
+int pvm_eval_parse_float(const char *s, double *v)
 {
     if (!*s || *s == ' ' || *s == '\t' || *s == '\n')
         return -1;
@@ -39,13 +39,13 @@ static void group_add(group *g, pvm_aggr_op op, double f)
 {
     switch (op) {
     case PVM_AGGR_SUM:
-        g->value = eval_kahan_inc(f, g->value, &g->comp);
+        g->value = pvm_eval_kahan_inc(f, g->value, &g->comp);
         break;
     case PVM_AGGR_AVG:
         g->count++;
         if (!g->incremental) {
             double c = g->comp;
-            double nv = eval_kahan_inc(f, g->value, &c);
+            double nv = pvm_eval_kahan_inc(f, g->value, &c);
             if (!isinf(nv)) {
                 g->value = nv;
                 g->comp = c;
@@ -58,7 +58,7 @@ static void group_add(group *g, pvm_aggr_op op, double f)
         {
             double q = (g->count - 1) / g->count;
             g->comp *= q;
-            g->mean = eval_kahan_inc(f / g->count, q * g->mean, &g->comp);
+            g->mean = pvm_eval_kahan_inc(f / g->count, q * g->mean, &g->comp);
         }
         break;
     case PVM_AGGR_MAX:
@@ -116,7 +116,7 @@ static double group_result(group *g, pvm_aggr_op op, double param)
     case PVM_AGGR_STDDEV:
         return sqrt(g->value / g->count);
     case PVM_AGGR_QUANTILE:
-        return eval_quantile(param, g->vals, (size_t)g->count);
+        return pvm_eval_quantile(param, g->vals, (size_t)g->count);
     case PVM_AGGR_SUM:
         return isinf(g->value) ? g->value : g->value + g->comp;
     default:
@@ -130,14 +130,14 @@ static int group_labels(eval_query *q, const pvm_aggregate *ag,
                         size_t *n)
 {
     if (ag->without)
-        return eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping,
+        return pvm_eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping,
                                   false, true, l, n);
     if (!ag->grouping.n) {
         *l = NULL;
         *n = 0;
         return 0;
     }
-    return eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping, true,
+    return pvm_eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping, true,
                               false, l, n);
 }
 
@@ -150,7 +150,7 @@ static int make_groups(eval_query *q, const pvm_aggregate *ag,
         cap *= 2;
     size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
     if (!tab)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < in->n; i++) {
         const pvm_label *l;
         size_t n;
@@ -166,7 +166,7 @@ static int make_groups(eval_query *q, const pvm_aggregate *ag,
             h = (h + 1) & (cap - 1);
         }
         if (!tab[h]) {
-            if (!eval_matrix_add(q, out, l, n, false))
+            if (!pvm_eval_matrix_add(q, out, l, n, false))
                 return PVM_ERR_NOMEM;
             tab[h] = out->n;
         }
@@ -288,7 +288,7 @@ static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
             /* at most the group's series are kept at one step */
             g->idx = pvm_arena_alloc(q->a, (gsize[gi] + 1) * sizeof(size_t));
             if (!g->idx)
-                return eval_nomem(q);
+                return pvm_eval_nomem(q);
         }
         g->seen = true;
         if (op == PVM_AGGR_LIMIT_RATIO) {
@@ -316,7 +316,7 @@ static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
             qsort_r(g->idx, g->nidx, sizeof(size_t), cmp_k_asc, vals);
         for (size_t j = 0; j < g->nidx; j++) {
             const eval_sample *s = &sv[g->idx[j]];
-            if (eval_out_add(out, s->labels, s->nlabels, s->drop_name, ts,
+            if (pvm_eval_out_add(out, s->labels, s->nlabels, s->drop_name, ts,
                              s->v) < 0)
                 return q->err->code;
         }
@@ -330,7 +330,7 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     eval_query *q = c->q;
     const pvm_aggregate *ag = &e->u.aggregate;
     eval_out o;
-    if (eval_out_init(c, &o, in->m.n) < 0)
+    if (pvm_eval_out_init(c, &o, in->m.n) < 0)
         return PVM_ERR_NOMEM;
     size_t n1 = in->m.n + 1, cap = 16;
     while (cap < n1 * 2)
@@ -345,12 +345,12 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     size_t *slot = pvm_arena_alloc(q->a, n1 * sizeof(*slot));
     pvm_label_list grouping = ag->grouping;
     if (!cur || !sv || !gl || !gn || !cnt || !tab || !slot)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     if (!ag->without) {
         const char **names = pvm_arena_alloc(q->a, (grouping.n + 1) *
                                                        sizeof(char *));
         if (!names)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         if (grouping.n)
             memcpy(names, grouping.names, grouping.n * sizeof(char *));
         names[grouping.n++] = label;
@@ -359,9 +359,9 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     pvm_aggregate ag2 = *ag;
     ag2.grouping = grouping;
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ts = eval_step_ts(c, k);
+        int64_t ts = pvm_eval_step_ts(c, k);
         size_t ns, ng = 0;
-        if (eval_gather(c, &in->m, cur, ts, sv, &ns) < 0 ||
+        if (pvm_eval_gather(c, &in->m, cur, ts, sv, &ns) < 0 ||
             eval_work(q, ns) < 0)
             return q->err->code;
         for (size_t i = 0; i < ns; i++) {
@@ -369,10 +369,10 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
             pvm_format_float_f(buf, sizeof(buf), sv[i].v);
             char *val = pvm_arena_strdup(q->a, buf);
             eval_series tmp = {0};
-            if (!val || eval_labels_set(q, sv[i].labels, sv[i].nlabels,
+            if (!val || pvm_eval_labels_set(q, sv[i].labels, sv[i].nlabels,
                                         label, val, &tmp.labels,
                                         &tmp.nlabels) < 0)
-                return eval_nomem(q);
+                return pvm_eval_nomem(q);
             const pvm_label *l;
             size_t n;
             if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
@@ -392,7 +392,7 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
         }
         for (size_t g = 0; g < ng; g++) {
             tab[slot[g]] = 0;
-            if (eval_out_add(&o, gl[g], gn[g], false, ts, cnt[g]) < 0)
+            if (pvm_eval_out_add(&o, gl[g], gn[g], false, ts, cnt[g]) < 0)
                 return q->err->code;
         }
     }
@@ -436,14 +436,14 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
             return 0;
         }
         if (nan)
-            return eval_fail(q, PVM_ERR_EXECUTION, "Parameter value is NaN");
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "Parameter value is NaN");
         if (mn <= -9223372036854775808.0)
             return pvm_format_float_g(b, sizeof(b), mn),
-                   eval_fail(q, PVM_ERR_EXECUTION,
+                   pvm_eval_fail(q, PVM_ERR_EXECUTION,
                              "Scalar value %s underflows int64", b);
         if (mx >= 9223372036854775807.0)
             return pvm_format_float_g(b, sizeof(b), mx),
-                   eval_fail(q, PVM_ERR_EXECUTION,
+                   pvm_eval_fail(q, PVM_ERR_EXECUTION,
                              "Scalar value %s overflows int64", b);
         return 0;
     case PVM_AGGR_LIMIT_RATIO:
@@ -452,29 +452,29 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
             return 0;
         }
         if (nan)
-            return eval_fail(q, PVM_ERR_EXECUTION, "Ratio value is NaN");
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "Ratio value is NaN");
         if (mx > 1)
             pvm_format_float_g(b, sizeof(b), mx),
-                eval_annotate(q, true, pe, "PromQL warning: ratio value "
+                pvm_eval_annotate(q, true, pe, "PromQL warning: ratio value "
                               "should be between -1 and 1, got %s, capping "
                               "to 1", b);
         if (mn < -1)
             pvm_format_float_g(b, sizeof(b), mn),
-                eval_annotate(q, true, pe, "PromQL warning: ratio value "
+                pvm_eval_annotate(q, true, pe, "PromQL warning: ratio value "
                               "should be between -1 and 1, got %s, capping "
                               "to -1", b);
         return 0;
     case PVM_AGGR_QUANTILE:
         if (nan)
-            eval_annotate(q, true, pe, "PromQL warning: quantile value "
+            pvm_eval_annotate(q, true, pe, "PromQL warning: quantile value "
                           "should be between 0 and 1, got NaN");
         if (mx > 1)
             pvm_format_float_g(b, sizeof(b), mx),
-                eval_annotate(q, true, pe, "PromQL warning: quantile value "
+                pvm_eval_annotate(q, true, pe, "PromQL warning: quantile value "
                               "should be between 0 and 1, got %s", b);
         if (mn < 0)
             pvm_format_float_g(b, sizeof(b), mn),
-                eval_annotate(q, true, pe, "PromQL warning: quantile value "
+                pvm_eval_annotate(q, true, pe, "PromQL warning: quantile value "
                               "should be between 0 and 1, got %s", b);
         return 0;
     default:
@@ -513,7 +513,7 @@ static int step_plain(eval_ctx *c, const pvm_aggregate *ag, group *groups,
                 g->vals = pvm_arena_alloc(q->a,
                                           (gsize[gi] + 1) * sizeof(double));
                 if (!g->vals)
-                    return eval_nomem(q);
+                    return pvm_eval_nomem(q);
             }
             g->vals[(size_t)g->count - 1] = sv[i].v;
         }
@@ -524,34 +524,34 @@ static int step_plain(eval_ctx *c, const pvm_aggregate *ag, group *groups,
             continue;
         eval_series *s = &gm->s[gi];
         s->drop_name = g->drop_name;
-        if (eval_series_push(q, s, ts, group_result(g, ag->op, param)) < 0)
+        if (pvm_eval_series_push(q, s, ts, group_result(g, ag->op, param)) < 0)
             return PVM_ERR_NOMEM;
     }
     return 0;
 }
 
-int eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
+int pvm_eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_aggregate *ag = &e->u.aggregate;
     double *param = NULL;
     int r;
     if (ag->op == PVM_AGGR_COUNT_VALUES) {
-        const char *label = eval_unparen(ag->param)->u.string.value;
+        const char *label = pvm_eval_unparen(ag->param)->u.string.value;
         if (!valid_label_name(label)) {
-            char *qs = eval_go_quote(q, label, strlen(label));
-            return qs ? eval_fail(q, PVM_ERR_EXECUTION,
+            char *qs = pvm_eval_go_quote(q, label, strlen(label));
+            return qs ? pvm_eval_fail(q, PVM_ERR_EXECUTION,
                                   "invalid label name %s", qs)
                       : PVM_ERR_NOMEM;
         }
-    } else if (ag->param && (r = eval_scalar_steps(c, ag->param, &param)) < 0)
+    } else if (ag->param && (r = pvm_eval_scalar_steps(c, ag->param, &param)) < 0)
         return r;
     eval_value in;
-    if ((r = eval_node(c, ag->expr, &in)) < 0)
+    if ((r = pvm_eval_node(c, ag->expr, &in)) < 0)
         return r;
     if (ag->op == PVM_AGGR_COUNT_VALUES)
         return count_values(c, e, &in,
-                            eval_unparen(ag->param)->u.string.value, out);
+                            pvm_eval_unparen(ag->param)->u.string.value, out);
     bool empty = false;
     if (param && (r = check_params(c, e, param, &empty)) < 0)
         return r;
@@ -564,20 +564,20 @@ int eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
     double *vals = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*vals));
     eval_matrix gm = {0};
     if (!gidx || !cur || !sv || !vals)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     if ((r = make_groups(q, ag, &in.m, gidx, &gm)) < 0)
         return r;
     group *groups = pvm_arena_calloc(q->a, gm.n + 1, sizeof(*groups));
     size_t *gsize = pvm_arena_calloc(q->a, gm.n + 1, sizeof(*gsize));
     eval_out o;
-    if (!groups || !gsize || eval_out_init(c, &o, in.m.n) < 0)
-        return eval_nomem(q);
+    if (!groups || !gsize || pvm_eval_out_init(c, &o, in.m.n) < 0)
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < in.m.n; i++)
         gsize[gidx[i]]++;
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ts = eval_step_ts(c, k);
+        int64_t ts = pvm_eval_step_ts(c, k);
         size_t ns;
-        if (eval_gather(c, &in.m, cur, ts, sv, &ns) < 0)
+        if (pvm_eval_gather(c, &in.m, cur, ts, sv, &ns) < 0)
             return q->err->code;
         double p = param ? param[k] : 0;
         if (is_k_op(ag->op))
@@ -585,7 +585,7 @@ int eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
                        vals, &o, ts);
         else
             r = step_plain(c, ag, groups, &gm, gidx, gsize, sv, ns, p, ts);
-        if (r < 0 || eval_check(c) < 0)
+        if (r < 0 || pvm_eval_check(c) < 0)
             return q->err->code ? q->err->code : r;
     }
     if (is_k_op(ag->op)) {

@@ -69,7 +69,7 @@ static int step_tables_init(vv_state *st, size_t nl, size_t nr)
     if (!st->tab || !st->hits || !st->pslot || !st->phash || !st->ptouched ||
         !st->set || !st->used || !st->touched || !st->rl || !st->rl_n ||
         !st->rl_other)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     return 0;
 }
 
@@ -124,7 +124,7 @@ static int scalar_scalar(eval_ctx *c, const pvm_binary *b, eval_value *l,
                          eval_value *r, eval_value *out)
 {
     out->type = PVM_VT_SCALAR;
-    eval_series *s = eval_matrix_add(c->q, &out->m, NULL, 0, false);
+    eval_series *s = pvm_eval_matrix_add(c->q, &out->m, NULL, 0, false);
     if (!s || !l->m.n || !r->m.n)
         return s ? 0 : PVM_ERR_NOMEM;
     const eval_series *ls = &l->m.s[0], *rs = &r->m.s[0];
@@ -135,7 +135,7 @@ static int scalar_scalar(eval_ctx *c, const pvm_binary *b, eval_value *l,
         double v = apply(b->op, ls->pts[k].v, rs->pts[k].v, &keep);
         if (pvm_binop_is_comparison(b->op))
             v = keep ? 1 : 0;
-        if (eval_series_push(c->q, s, ls->pts[k].t, v) < 0)
+        if (pvm_eval_series_push(c->q, s, ls->pts[k].t, v) < 0)
             return PVM_ERR_NOMEM;
     }
     return 0;
@@ -147,7 +147,7 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
 {
     double *sv = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*sv));
     if (!sv)
-        return eval_nomem(c->q);
+        return pvm_eval_nomem(c->q);
     if (eval_work(c->q, c->nsteps) < 0)
         return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
@@ -179,11 +179,11 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
             }
             if (!keep)
                 continue;
-            if (!d && !(d = eval_matrix_add(c->q, &out->m, s->labels,
+            if (!d && !(d = pvm_eval_matrix_add(c->q, &out->m, s->labels,
                                             s->nlabels,
                                             drop || s->drop_name)))
                 return PVM_ERR_NOMEM;
-            if (eval_series_push(c->q, d, s->pts[j].t, v) < 0)
+            if (pvm_eval_series_push(c->q, d, s->pts[j].t, v) < 0)
                 return PVM_ERR_NOMEM;
         }
     }
@@ -220,7 +220,7 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
         bool present = HAS(st->lsig[s->series]);
         if ((op == PVM_OP_AND && nr && present) || op == PVM_OP_OR ||
             (op == PVM_OP_UNLESS && (!nr || !present)))
-            if (eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
+            if (pvm_eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
                              ts, s->v) < 0)
                 return q->err->code;
     }
@@ -229,7 +229,7 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
             const eval_sample *s = &st->rv[i];
             if (nl && HAS(st->rsig[s->series]))
                 continue;
-            if (eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
+            if (pvm_eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
                              ts, s->v) < 0)
                 return q->err->code;
         }
@@ -242,10 +242,10 @@ static char *match_labels_str(vv_state *st, const eval_sample *s)
 {
     const pvm_label *l;
     size_t n;
-    if (eval_labels_filter(st->c->q, s->labels, s->nlabels, &st->vm->labels,
+    if (pvm_eval_labels_filter(st->c->q, s->labels, s->nlabels, &st->vm->labels,
                            st->vm->on, true, &l, &n) < 0)
         return NULL;
-    return eval_labels_str(st->c->q, l, n);
+    return pvm_eval_labels_str(st->c->q, l, n);
 }
 
 /* The labels of the result of ls and rs (built once per pair of series,
@@ -264,15 +264,15 @@ static int result_labels(vv_state *st, const eval_sample *ls,
     }
     const pvm_label *l = ls->labels;
     size_t n = ls->nlabels;
-    if (is_arith(st->b->op) && eval_labels_drop_meta(q, l, n, &l, &n) < 0)
+    if (is_arith(st->b->op) && pvm_eval_labels_drop_meta(q, l, n, &l, &n) < 0)
         return PVM_ERR_NOMEM;
     if (vm->card == PVM_CARD_ONE_TO_ONE &&
-        eval_labels_filter(q, l, n, &vm->labels, vm->on, false, &l, &n) < 0)
+        pvm_eval_labels_filter(q, l, n, &vm->labels, vm->on, false, &l, &n) < 0)
         return PVM_ERR_NOMEM;
     for (size_t k = 0; k < vm->include.n; k++) {
         const char *name = vm->include.names[k];
         const char *v = pvm_labels_get_unsorted(rs->labels, rs->nlabels, name);
-        if (eval_labels_set(q, l, n, name, v, &l, &n) < 0)
+        if (pvm_eval_labels_set(q, l, n, name, v, &l, &n) < 0)
             return PVM_ERR_NOMEM;
     }
     st->rl[i] = l;
@@ -292,7 +292,7 @@ static int seen_once(vv_state *st, size_t k, uint64_t rh)
     size_t p = (rh ^ ((uint64_t)k * 0x9e3779b97f4a7c15ULL)) & mask;
     for (; st->pslot[p]; p = (p + 1) & mask)
         if (st->pslot[p] == k + 1 && st->phash[p] == rh)
-            return eval_fail(st->c->q, PVM_ERR_EXECUTION,
+            return pvm_eval_fail(st->c->q, PVM_ERR_EXECUTION,
                              "multiple matches for labels: grouping "
                              "labels must ensure unique matches");
     st->pslot[p] = k + 1;
@@ -320,9 +320,9 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
         while (tab[k] && rsig[rv[tab[k] - 1].series] != h)
             k = (k + 1) & (cap - 1);
         if (tab[k]) {
-            char *a = eval_labels_str(q, rv[i].labels, rv[i].nlabels);
+            char *a = pvm_eval_labels_str(q, rv[i].labels, rv[i].nlabels);
             const eval_sample *o = &rv[tab[k] - 1];
-            char *b2 = eval_labels_str(q, o->labels, o->nlabels);
+            char *b2 = pvm_eval_labels_str(q, o->labels, o->nlabels);
             char *ml = match_labels_str(st, &rv[i]);
             if (!a || !b2 || !ml)
                 return PVM_ERR_NOMEM;
@@ -331,7 +331,7 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                 a = b2;
                 b2 = t;
             }
-            return eval_fail(q, PVM_ERR_EXECUTION,
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                              "found duplicate series for the match group %s "
                              "on the %s hand-side of the operation: [%s, %s]"
                              ";many-to-many matching not allowed: matching "
@@ -362,7 +362,7 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
             return PVM_ERR_NOMEM;
         if (vm->card == PVM_CARD_ONE_TO_ONE) {
             if (hits[k]++)
-                return eval_fail(q, PVM_ERR_EXECUTION,
+                return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                                  "multiple matches for labels: many-to-one "
                                  "matching must be explicit "
                                  "(group_left/group_right)");
@@ -374,7 +374,7 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
         }
         if (cmp && !keep && !st->b->return_bool)
             continue;
-        if (eval_out_add(&st->out, rl, rn, st->b->return_bool, ts, v) < 0)
+        if (pvm_eval_out_add(&st->out, rl, rn, st->b->return_bool, ts, v) < 0)
             return q->err->code;
     }
     return 0;
@@ -385,13 +385,13 @@ static uint64_t *signatures(eval_query *q, const eval_matrix *m,
 {
     uint64_t *s = pvm_arena_alloc(q->a, (m->n + 1) * sizeof(*s));
     if (!s) {
-        eval_nomem(q);
+        pvm_eval_nomem(q);
         return NULL;
     }
     if (eval_work(q, m->n) < 0)
         return NULL;
     for (size_t i = 0; i < m->n; i++)
-        s[i] = eval_labels_sig(m->s[i].labels, m->s[i].nlabels, &vm->labels,
+        s[i] = pvm_eval_labels_sig(m->s[i].labels, m->s[i].nlabels, &vm->labels,
                                vm->on);
     return s;
 }
@@ -410,16 +410,16 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
     st.lv = pvm_arena_alloc(q->a, (l->m.n + 1) * sizeof(eval_sample));
     st.rv = pvm_arena_alloc(q->a, (r->m.n + 1) * sizeof(eval_sample));
     if (!st.lsig || !st.rsig || !st.lcur || !st.rcur || !st.lv || !st.rv)
-        return eval_nomem(q);
-    if (eval_out_init(c, &st.out, l->m.n + r->m.n) < 0 ||
+        return pvm_eval_nomem(q);
+    if (pvm_eval_out_init(c, &st.out, l->m.n + r->m.n) < 0 ||
         step_tables_init(&st, l->m.n, r->m.n) < 0)
         return PVM_ERR_NOMEM;
     bool set = pvm_binop_is_set(b->op);
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ts = eval_step_ts(c, k);
+        int64_t ts = pvm_eval_step_ts(c, k);
         size_t nl, nr;
-        if (eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl) < 0 ||
-            eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr) < 0)
+        if (pvm_eval_gather(c, &l->m, st.lcur, ts, st.lv, &nl) < 0 ||
+            pvm_eval_gather(c, &r->m, st.rcur, ts, st.rv, &nr) < 0)
             return q->err->code;
         int rc;
         if (set)
@@ -430,7 +430,7 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
         else
             rc = arith_step(&st, st.lv, nl, st.lsig, st.rv, nr, st.rsig,
                             false, ts);
-        if (rc < 0 || eval_check(c) < 0)
+        if (rc < 0 || pvm_eval_check(c) < 0)
             return q->err->code;
     }
     out->type = PVM_VT_VECTOR;
@@ -438,14 +438,14 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
     return 0;
 }
 
-int eval_binary(eval_ctx *c, const pvm_expr *e, eval_value *out)
+int pvm_eval_binary(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
     const pvm_binary *b = &e->u.binary;
     eval_value l, r;
-    int rc = eval_node(c, b->lhs, &l);
+    int rc = pvm_eval_node(c, b->lhs, &l);
     if (rc < 0)
         return rc;
-    rc = eval_node(c, b->rhs, &r);
+    rc = pvm_eval_node(c, b->rhs, &r);
     if (rc < 0)
         return rc;
     bool ls = l.type == PVM_VT_SCALAR, rs = r.type == PVM_VT_SCALAR;

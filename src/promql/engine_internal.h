@@ -34,7 +34,7 @@ typedef struct eval_series {
     bool drop_name;           /* drop __name__ when the query ends
                                  (Prometheus' delayed name removal) */
     bool shared;              /* pts belongs to selector data: read only
-                                 (eval_series_own before writing) */
+                                 (pvm_eval_series_own before writing) */
 } eval_series;
 
 /* A list of series. */
@@ -133,9 +133,9 @@ typedef struct eval_out {
 #define EVAL_TICK_EVERY 4096
 
 /* ---- eval.c ---- */
-int eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out);
-int eval_check(eval_ctx *c);
-int eval_deadline(eval_query *q);
+int pvm_eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out);
+int pvm_eval_check(eval_ctx *c);
+int pvm_eval_deadline(eval_query *q);
 
 /* Counts n units of work (loop iterations, elements sorted...) and reads
  * the clock every EVAL_TICK_EVERY units: 0, or PVM_ERR_TIMEOUT (err set)
@@ -145,103 +145,103 @@ int eval_deadline(eval_query *q);
 static inline int eval_work(eval_query *q, size_t n)
 {
     q->tick += n;
-    return q->tick < EVAL_TICK_EVERY ? 0 : eval_deadline(q);
+    return q->tick < EVAL_TICK_EVERY ? 0 : pvm_eval_deadline(q);
 }
 
 static inline int eval_tick(eval_query *q)
 {
-    return ++q->tick < EVAL_TICK_EVERY ? 0 : eval_deadline(q);
+    return ++q->tick < EVAL_TICK_EVERY ? 0 : pvm_eval_deadline(q);
 }
-int eval_count_samples(eval_ctx *c, size_t n);
-int64_t eval_step_ts(const eval_ctx *c, size_t k);
-const pvm_expr *eval_unparen(const pvm_expr *e);
-int eval_scalar_steps(eval_ctx *c, const pvm_expr *e, double **vals);
-int eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms,
+int pvm_eval_count_samples(eval_ctx *c, size_t n);
+int64_t pvm_eval_step_ts(const eval_ctx *c, size_t k);
+const pvm_expr *pvm_eval_unparen(const pvm_expr *e);
+int pvm_eval_scalar_steps(eval_ctx *c, const pvm_expr *e, double **vals);
+int pvm_eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms,
                  int64_t *at);
 
 /* ---- eval_sel.c ---- */
-int eval_fetch_all(eval_query *q, const pvm_expr *root);
-eval_sel *eval_sel_find(eval_query *q, const pvm_expr *node);
-int eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
+int pvm_eval_fetch_all(eval_query *q, const pvm_expr *root);
+eval_sel *pvm_eval_sel_find(eval_query *q, const pvm_expr *node);
+int pvm_eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
                          eval_value *out);
-int eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out);
-int eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
+int pvm_eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out);
+int pvm_eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
                    const pvm_point **pts, size_t *n);
 
 /* ---- eval_util.c ---- */
-int eval_nomem(eval_query *q);
-int eval_fail(eval_query *q, int code, const char *fmt, ...)
+int pvm_eval_nomem(eval_query *q);
+int pvm_eval_fail(eval_query *q, int code, const char *fmt, ...)
     PVM_PRINTF(3, 4);
-eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
+eval_series *pvm_eval_matrix_add(eval_query *q, eval_matrix *m,
                              const pvm_label *labels, size_t n,
                              bool drop_name);
-int eval_series_push(eval_query *q, eval_series *s, int64_t t, double v);
-int eval_series_own(eval_query *q, eval_series *s);
-size_t eval_matrix_points(const eval_matrix *m);
-bool eval_is_metadata(const char *name);
-int eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
+int pvm_eval_series_push(eval_query *q, eval_series *s, int64_t t, double v);
+int pvm_eval_series_own(eval_query *q, eval_series *s);
+size_t pvm_eval_matrix_points(const eval_matrix *m);
+bool pvm_eval_is_metadata(const char *name);
+int pvm_eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
                           const pvm_label **out, size_t *nout);
-int eval_labels_set(eval_query *q, const pvm_label *in, size_t n,
+int pvm_eval_labels_set(eval_query *q, const pvm_label *in, size_t n,
                     const char *name, const char *value,
                     const pvm_label **out, size_t *nout);
-int eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
+int pvm_eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
                        const pvm_label_list *names, bool keep,
                        bool also_name, const pvm_label **out, size_t *nout);
-uint64_t eval_labels_sig(const pvm_label *l, size_t n,
+uint64_t pvm_eval_labels_sig(const pvm_label *l, size_t n,
                          const pvm_label_list *names, bool on);
-bool eval_list_has(const pvm_label_list *names, const char *name);
-char *eval_labels_str(eval_query *q, const pvm_label *l, size_t n);
-char *eval_go_quote(eval_query *q, const char *s, size_t len);
-int eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
+bool pvm_eval_list_has(const pvm_label_list *names, const char *name);
+char *pvm_eval_labels_str(eval_query *q, const pvm_label *l, size_t n);
+char *pvm_eval_go_quote(eval_query *q, const char *s, size_t len);
+int pvm_eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
                   const char *fmt, ...) PVM_PRINTF(4, 5);
-int eval_annotate_mono(eval_query *q, const char *metric,
+int pvm_eval_annotate_mono(eval_query *q, const char *metric,
                        const pvm_expr *at, int64_t ts, double min_b,
                        double max_b, double max_diff);
-int eval_out_init(eval_ctx *c, eval_out *o, size_t hint);
-int eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
+int pvm_eval_out_init(eval_ctx *c, eval_out *o, size_t hint);
+int pvm_eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
                  bool drop_name, int64_t ts, double v);
-int eval_merge_same_labels(eval_query *q, eval_matrix *m);
-int eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup);
-double *eval_scratch(eval_query *q, size_t n);
-int eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
+int pvm_eval_merge_same_labels(eval_query *q, eval_matrix *m);
+int pvm_eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup);
+double *pvm_eval_scratch(eval_query *q, size_t n);
+int pvm_eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
                 int64_t ts, eval_sample *out, size_t *n);
-double eval_kahan_inc(double inc, double sum, double *c);
-void eval_sort_doubles(double *v, size_t n);
-double eval_quantile(double q, double *v, size_t n);
+double pvm_eval_kahan_inc(double inc, double sum, double *c);
+void pvm_eval_sort_doubles(double *v, size_t n);
+double pvm_eval_quantile(double q, double *v, size_t n);
 
 /* ---- binop.c ---- */
-int eval_binary(eval_ctx *c, const pvm_expr *e, eval_value *out);
+int pvm_eval_binary(eval_ctx *c, const pvm_expr *e, eval_value *out);
 
 /* ---- aggr.c ---- */
-int eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out);
-int eval_parse_float(const char *s, double *v);
+int pvm_eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out);
+int pvm_eval_parse_float(const char *s, double *v);
 
 /* ---- funcs.c ---- */
-int eval_call(eval_ctx *c, const pvm_expr *e, eval_value *out);
-int eval_absent_labels(eval_query *q, const pvm_expr *arg,
+int pvm_eval_call_fn(eval_ctx *c, const pvm_expr *e, eval_value *out);
+int pvm_eval_absent_labels(eval_query *q, const pvm_expr *arg,
                        const pvm_label **l, size_t *n);
 
 /* ---- funcs_labels.c ---- */
-int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out);
-int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out);
-int eval_sort(eval_ctx *c, const pvm_expr *e, eval_value *in,
+int pvm_eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out);
+int pvm_eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out);
+int pvm_eval_sort(eval_ctx *c, const pvm_expr *e, eval_value *in,
               eval_value *out);
 
 /* ---- funcs_hist.c ---- */
-int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out);
-double eval_date_part(int id, double seconds);
+int pvm_eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out);
+double pvm_eval_date_part(int id, double seconds);
 
 /* ---- funcs_range.c ---- */
-int eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
+int pvm_eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
                     eval_value *out);
-int eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
+int pvm_eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
                   int64_t *at, bool *has_at);
 /* The steps of subquery sq in an evaluator whose first and last steps are
  * cstart and cend (its @ applied): *start, *start + *step, ... *end, on
  * multiples of the step as in Prometheus. False when there are none. The
  * evaluation and the selector fetch (eval_sel.c) both use it, so plugins
  * are asked for exactly the timestamps evaluated. */
-bool eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
+bool pvm_eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
                         int64_t cstart, int64_t cend, int64_t *start,
                         int64_t *end, int64_t *step);
 

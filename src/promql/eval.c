@@ -12,12 +12,12 @@
 
 #include "engine_internal.h"
 
-int64_t eval_step_ts(const eval_ctx *c, size_t k)
+int64_t pvm_eval_step_ts(const eval_ctx *c, size_t k)
 {
     return c->start + (int64_t)k * c->interval;
 }
 
-const pvm_expr *eval_unparen(const pvm_expr *e)
+const pvm_expr *pvm_eval_unparen(const pvm_expr *e)
 {
     while (e && e->kind == PVM_EXPR_PAREN)
         e = e->u.paren.expr;
@@ -26,7 +26,7 @@ const pvm_expr *eval_unparen(const pvm_expr *e)
 
 /* Reads the clock (see eval_work): fails with Prometheus' timeout error
  * past the deadline. */
-int eval_deadline(eval_query *q)
+int pvm_eval_deadline(eval_query *q)
 {
     q->tick = 0;
     if (!q->opts->deadline_ns)
@@ -37,31 +37,31 @@ int eval_deadline(eval_query *q)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     if (now > q->opts->deadline_ns)
-        return eval_fail(q, PVM_ERR_TIMEOUT,
+        return pvm_eval_fail(q, PVM_ERR_TIMEOUT,
                          "query timed out in expression evaluation");
     return 0;
 }
 
 /* Deadline check of a node or a series: counts as a few loop
  * iterations. */
-int eval_check(eval_ctx *c)
+int pvm_eval_check(eval_ctx *c)
 {
     return eval_work(c->q, EVAL_TICK_EVERY / 64);
 }
 
 /* Accounts n more samples held in memory; fails past max_samples. */
-int eval_count_samples(eval_ctx *c, size_t n)
+int pvm_eval_count_samples(eval_ctx *c, size_t n)
 {
     eval_query *q = c->q;
     q->cur_samples += n;
     if (q->opts->max_samples && q->cur_samples > q->opts->max_samples)
-        return eval_fail(q, PVM_ERR_EXECUTION,
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                          "query processing would load too many samples "
                          "into memory in query execution");
     return 0;
 }
 
-int eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms, int64_t *at)
+int pvm_eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms, int64_t *at)
 {
     if (at_kind == PVM_AT_START)
         *at = c->q->opts->start;
@@ -73,16 +73,16 @@ int eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms, int64_t *at)
 }
 
 /* A scalar expression's value at every step of c (vals[k]). */
-int eval_scalar_steps(eval_ctx *c, const pvm_expr *e, double **vals)
+int pvm_eval_scalar_steps(eval_ctx *c, const pvm_expr *e, double **vals)
 {
     eval_value v;
     memset(&v, 0, sizeof(v));
-    int r = eval_node(c, e, &v);
+    int r = pvm_eval_node(c, e, &v);
     if (r < 0)
         return r;
     double *out = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*out));
     if (!out)
-        return eval_nomem(c->q);
+        return pvm_eval_nomem(c->q);
     if (eval_work(c->q, c->nsteps) < 0)
         return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
@@ -102,28 +102,28 @@ int eval_scalar_steps(eval_ctx *c, const pvm_expr *e, double **vals)
 static int eval_constant(eval_ctx *c, double v, eval_value *out)
 {
     out->type = PVM_VT_SCALAR;
-    eval_series *s = eval_matrix_add(c->q, &out->m, NULL, 0, false);
+    eval_series *s = pvm_eval_matrix_add(c->q, &out->m, NULL, 0, false);
     if (!s)
         return PVM_ERR_NOMEM;
     s->pts = pvm_arena_alloc(c->q->a, c->nsteps * sizeof(*s->pts));
     if (!s->pts)
-        return eval_nomem(c->q);
+        return pvm_eval_nomem(c->q);
     s->cap = s->n = c->nsteps;
     if (eval_work(c->q, c->nsteps) < 0)
         return c->q->err->code;
     for (size_t k = 0; k < c->nsteps; k++)
-        s->pts[k] = (pvm_point){eval_step_ts(c, k), v};
-    return eval_count_samples(c, c->nsteps);
+        s->pts[k] = (pvm_point){pvm_eval_step_ts(c, k), v};
+    return pvm_eval_count_samples(c, c->nsteps);
 }
 
 static int eval_unary(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
-    int r = eval_node(c, e->u.unary.expr, out);
+    int r = pvm_eval_node(c, e->u.unary.expr, out);
     if (r < 0 || e->u.unary.op != PVM_OP_SUB)
         return r;
     for (size_t i = 0; i < out->m.n; i++) {
         eval_series *s = &out->m.s[i];
-        if (eval_series_own(c->q, s) < 0)
+        if (pvm_eval_series_own(c->q, s) < 0)
             return PVM_ERR_NOMEM;
         if (out->type != PVM_VT_SCALAR)
             s->drop_name = true;
@@ -135,10 +135,10 @@ static int eval_unary(eval_ctx *c, const pvm_expr *e, eval_value *out)
     return 0;
 }
 
-int eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
+int pvm_eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
     memset(out, 0, sizeof(*out));
-    if (eval_check(c) < 0)
+    if (pvm_eval_check(c) < 0)
         return c->q->err->code;
     size_t before = c->q->cur_samples;
     int r = 0;
@@ -151,42 +151,42 @@ int eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
         out->str = e->u.string.value;
         break;
     case PVM_EXPR_PAREN:
-        r = eval_node(c, e->u.paren.expr, out);
+        r = pvm_eval_node(c, e->u.paren.expr, out);
         break;
     case PVM_EXPR_UNARY:
         r = eval_unary(c, e, out);
         break;
     case PVM_EXPR_VECTOR_SELECTOR:
-        r = eval_vector_selector(c, e, false, out);
+        r = pvm_eval_vector_selector(c, e, false, out);
         break;
     case PVM_EXPR_MATRIX_SELECTOR:
         if (c->nsteps != 1)
-            return eval_fail(c->q, PVM_ERR_BAD_DATA,
+            return pvm_eval_fail(c->q, PVM_ERR_BAD_DATA,
                              "cannot do range evaluation of matrix selector");
-        r = eval_matrix_selector(c, e, out);
+        r = pvm_eval_matrix_selector(c, e, out);
         break;
     case PVM_EXPR_SUBQUERY: {
         bool has_at;
         int64_t at;
         out->type = PVM_VT_MATRIX;
-        r = eval_subquery(c, e, &out->m, &at, &has_at);
+        r = pvm_eval_subquery(c, e, &out->m, &at, &has_at);
         break;
     }
     case PVM_EXPR_BINARY:
-        r = eval_binary(c, e, out);
+        r = pvm_eval_binary(c, e, out);
         break;
     case PVM_EXPR_AGGREGATE:
-        r = eval_aggregate(c, e, out);
+        r = pvm_eval_aggregate(c, e, out);
         break;
     case PVM_EXPR_CALL:
-        r = eval_call(c, e, out);
+        r = pvm_eval_call_fn(c, e, out);
         break;
     }
     if (r < 0)
         return r;
     /* The children's samples are released; this node's result stays. */
     c->q->cur_samples = before;
-    return eval_count_samples(c, eval_matrix_points(&out->m));
+    return pvm_eval_count_samples(c, pvm_eval_matrix_points(&out->m));
 }
 
 /* ---- result ------------------------------------------------------------ */
@@ -207,22 +207,22 @@ static int cleanup_names(eval_query *q, eval_value *v, bool instant)
         if (eval_tick(q) < 0)
             return q->err->code;
         if (s->drop_name &&
-            eval_labels_drop_meta(q, s->labels, s->nlabels, &s->labels,
+            pvm_eval_labels_drop_meta(q, s->labels, s->nlabels, &s->labels,
                                   &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
     }
     if (v->type == PVM_VT_VECTOR && instant) {
         bool dup;
-        if (eval_has_same_labels(q, &v->m, &dup) < 0)
+        if (pvm_eval_has_same_labels(q, &v->m, &dup) < 0)
             return q->err->code;
         if (dup)
-            return eval_fail(q, PVM_ERR_EXECUTION,
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                              "vector cannot contain metrics with "
                              "the same labelset");
         return 0;
     }
     if (v->type == PVM_VT_VECTOR || v->type == PVM_VT_MATRIX)
-        return eval_merge_same_labels(q, &v->m);
+        return pvm_eval_merge_same_labels(q, &v->m);
     return 0;
 }
 
@@ -252,12 +252,12 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
     out->warnings = pvm_arena_calloc(q->a, nw + 1, sizeof(char *));
     out->infos = pvm_arena_calloc(q->a, ni + 1, sizeof(char *));
     if (!out->warnings || !out->infos)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     /* oldest first */
     size_t n = nw + ni, k = 0;
     eval_anno **all = pvm_arena_calloc(q->a, n + 1, sizeof(*all));
     if (!all)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (eval_anno *a = q->annos; a; a = a->next)
         all[n - 1 - k++] = a;
     const char *qs = q->opts->query;
@@ -266,7 +266,7 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
         nl += qs[j] == '\n';
     size_t *starts = pvm_arena_alloc(q->a, nl * sizeof(*starts));
     if (!starts)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     starts[0] = 0;
     for (size_t j = 0, l = 1; j < qlen; j++)
         if (qs[j] == '\n')
@@ -302,7 +302,7 @@ static int collect_annotations(eval_query *q, pvm_eval_result *out)
             msg = pvm_arena_sprintf(q->a, "%s%s", a->msg, posbuf);
         }
         if (!msg)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         if (a->warn)
             out->warnings[out->nwarnings++] = msg;
         else
@@ -333,14 +333,14 @@ static int make_result(eval_query *q, eval_value *v, pvm_eval_result *out)
                                                      : PVM_VT_MATRIX;
     out->series = pvm_arena_calloc(q->a, v->m.n + 1, sizeof(*out->series));
     if (!out->series)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < v->m.n; i++) {
         eval_series *s = &v->m.s[i];
         if (eval_tick(q) < 0)
             return q->err->code;
         if (!s->n)
             continue;
-        if (instant && v->type == PVM_VT_VECTOR && eval_series_own(q, s) < 0)
+        if (instant && v->type == PVM_VT_VECTOR && pvm_eval_series_own(q, s) < 0)
             return PVM_ERR_NOMEM;
         pvm_result_series *rs = &out->series[out->nseries++];
         rs->labels = s->labels;
@@ -378,19 +378,19 @@ int pvm_eval(pvm_arena *a, const pvm_expr *e, const pvm_eval_opts *opts,
         (opts->step == 0 && opts->end != opts->start))
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "invalid evaluation time range");
-    int r = eval_fetch_all(&q, e);
+    int r = pvm_eval_fetch_all(&q, e);
     if (r < 0)
         return r;
-    if (eval_deadline(&q) < 0) /* the plugins may have used it up */
+    if (pvm_eval_deadline(&q) < 0) /* the plugins may have used it up */
         return err->code;
     eval_ctx c = {
         .q = &q, .start = opts->start, .end = opts->end,
         .interval = opts->step > 0 ? opts->step : 1,
     };
     c.nsteps = (size_t)((c.end - c.start) / c.interval) + 1;
-    c.end = eval_step_ts(&c, c.nsteps - 1);
+    c.end = pvm_eval_step_ts(&c, c.nsteps - 1);
     eval_value v;
-    r = eval_node(&c, e, &v);
+    r = pvm_eval_node(&c, e, &v);
     if (r < 0)
         return r;
     r = make_result(&q, &v, out);

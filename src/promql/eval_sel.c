@@ -13,7 +13,7 @@
 
 /* What the walk knows about the path from the root to a node: the steps
  * of the evaluator the node is evaluated in (the query's, or the innermost
- * subquery's), the same ones eval_node will use. */
+ * subquery's), the same ones pvm_eval_node will use. */
 typedef struct walk_state {
     int64_t first;         /* first step, ms */
     int64_t last;          /* last step, ms (on the grid, <= the query's
@@ -65,19 +65,19 @@ static int take_series(eval_query *q, eval_sel *sel, pvm_series_set *set,
 {
     sel->s = pvm_arena_calloc(q->a, set->n ? set->n : 1, sizeof(*sel->s));
     if (!sel->s)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < set->n; i++) {
         const pvm_series *ps = set->list[i];
         int r = series_matches(vs, ps);
         if (r < 0)
-            return eval_fail(q, PVM_ERR_EXECUTION,
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                              "regular expression match limit exceeded");
         if (!r)
             continue;
         size_t n;
         const pvm_point *p = pvm_series_points(set, ps, &n);
         if (!p)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         size_t lo = 0, hi = n;
         while (lo < n && p[lo].t < mint)
             lo++;
@@ -92,7 +92,7 @@ static int take_series(eval_query *q, eval_sel *sel, pvm_series_set *set,
     }
     sel->clean = pvm_arena_calloc(q->a, sel->n + 1, sizeof(*sel->clean));
     sel->nclean = pvm_arena_calloc(q->a, sel->n + 1, sizeof(*sel->nclean));
-    return sel->clean && sel->nclean ? 0 : eval_nomem(q);
+    return sel->clean && sel->nclean ? 0 : pvm_eval_nomem(q);
 }
 
 static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
@@ -118,7 +118,7 @@ static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
     };
     pvm_series_set set;
     if (pvm_series_set_init(&set, q->a) < 0)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     int r = o->fetch ? o->fetch(o->fetch_ctx, &req, &set, q->err) : 0;
     if (r < 0) {
         if (!q->err->code)
@@ -126,7 +126,7 @@ static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
         return r;
     }
     if (pvm_series_set_finish(&set) < 0)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     eval_sel *sel = &q->sels[q->nsels++];
     sel->node = e;
     return take_series(q, sel, &set, vs, start, end);
@@ -144,7 +144,7 @@ static int walk(eval_query *q, const pvm_expr *e, walk_state w)
         /* a subquery without steps is never evaluated: its selectors keep
          * the outer window (fetched, not read) */
         int64_t first, last, step;
-        if (eval_subquery_grid(q, &e->u.subquery, w.first, w.last, &first,
+        if (pvm_eval_subquery_grid(q, &e->u.subquery, w.first, w.last, &first,
                                &last, &step)) {
             w.first = first;
             w.last = last;
@@ -215,12 +215,12 @@ static size_t count_selectors(const pvm_expr *e)
 }
 
 /* Fetches every selector of root once. */
-int eval_fetch_all(eval_query *q, const pvm_expr *root)
+int pvm_eval_fetch_all(eval_query *q, const pvm_expr *root)
 {
     size_t n = count_selectors(root);
     q->sels = pvm_arena_calloc(q->a, n ? n : 1, sizeof(*q->sels));
     if (!q->sels)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     const pvm_eval_opts *o = q->opts;
     walk_state w = {.first = o->start,
                     .interval = o->step > 0 ? o->step : 1};
@@ -228,17 +228,17 @@ int eval_fetch_all(eval_query *q, const pvm_expr *root)
     return walk(q, root, w);
 }
 
-eval_sel *eval_sel_find(eval_query *q, const pvm_expr *node)
+eval_sel *pvm_eval_sel_find(eval_query *q, const pvm_expr *node)
 {
     for (size_t i = 0; i < q->nsels; i++)
         if (q->sels[i].node == node)
             return &q->sels[i];
-    eval_fail(q, PVM_ERR_INTERNAL, "selector was not fetched");
+    pvm_eval_fail(q, PVM_ERR_INTERNAL, "selector was not fetched");
     return NULL;
 }
 
 /* The points of series i of s without stale markers (built once). */
-int eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
+int pvm_eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
                    const pvm_point **pts, size_t *n)
 {
     const eval_series *es = &s->s[i];
@@ -251,7 +251,7 @@ int eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
         } else {
             pvm_point *p = pvm_arena_alloc(q->a, (k ? k : 1) * sizeof(*p));
             if (!p)
-                return eval_nomem(q);
+                return pvm_eval_nomem(q);
             k = 0;
             for (size_t j = 0; j < es->n; j++)
                 if (!pvm_is_stale_nan(es->pts[j].v))
@@ -324,7 +324,7 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
     int64_t at = has_at ? resolve_at(q, vs->at_kind, vs->at_ms) : 0;
     size_t n = 0, j = 0;
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ref = (has_at ? at : eval_step_ts(c, k)) - vs->offset_ms;
+        int64_t ref = (has_at ? at : pvm_eval_step_ts(c, k)) - vs->offset_ms;
         n += sample_at(q, src, ref, &j) != NULL;
         if (eval_tick(q) < 0)
             return q->err->code;
@@ -333,11 +333,11 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
         return 0;
     dst->pts = pvm_arena_alloc(q->a, n * sizeof(*dst->pts));
     if (!dst->pts)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     dst->cap = n;
     j = 0;
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ts = eval_step_ts(c, k);
+        int64_t ts = pvm_eval_step_ts(c, k);
         if (eval_tick(q) < 0)
             return q->err->code;
         const pvm_point *p =
@@ -352,12 +352,12 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
 /* An instant vector selector over all steps. With orig_ts the value is
  * the sample's own timestamp in seconds (for timestamp()). A series with
  * a point at every step is shared, not copied (eval_series.shared). */
-int eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
+int pvm_eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
                          eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_vector_selector *vs = &e->u.vs;
-    eval_sel *sel = eval_sel_find(q, e);
+    eval_sel *sel = pvm_eval_sel_find(q, e);
     if (!sel)
         return PVM_ERR_INTERNAL;
     bool plain = !orig_ts && vs->at_kind == PVM_AT_NONE && !vs->offset_ms;
@@ -376,27 +376,27 @@ int eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
                 return (int)n;
         }
         if (tmp.n) {
-            eval_series *dst = eval_matrix_add(q, &out->m, src->labels,
+            eval_series *dst = pvm_eval_matrix_add(q, &out->m, src->labels,
                                                src->nlabels, false);
             if (!dst)
                 return PVM_ERR_NOMEM;
             *dst = tmp;
-            if (eval_count_samples(c, tmp.n) < 0)
+            if (pvm_eval_count_samples(c, tmp.n) < 0)
                 return q->err->code;
         }
-        if (eval_check(c) < 0)
+        if (pvm_eval_check(c) < 0)
             return q->err->code;
     }
     return 0;
 }
 
 /* A range selector as a value (instant queries only): the raw window. */
-int eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
+int pvm_eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_expr *vse = e->u.matrix.vs;
     const pvm_vector_selector *vs = &vse->u.vs;
-    eval_sel *sel = eval_sel_find(q, vse);
+    eval_sel *sel = pvm_eval_sel_find(q, vse);
     if (!sel)
         return PVM_ERR_INTERNAL;
     int64_t ref = vs->at_kind != PVM_AT_NONE
@@ -408,7 +408,7 @@ int eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
     for (size_t i = 0; i < sel->n; i++) {
         const pvm_point *p;
         size_t n;
-        if (eval_sel_clean(q, sel, i, &p, &n) < 0)
+        if (pvm_eval_sel_clean(q, sel, i, &p, &n) < 0)
             return PVM_ERR_NOMEM;
         eval_series *dst = NULL;
         if (eval_work(q, n + 1) < 0)
@@ -417,13 +417,13 @@ int eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
             if (p[j].t <= mint || p[j].t > ref)
                 continue;
             if (!dst) {
-                dst = eval_matrix_add(q, &out->m, sel->s[i].labels,
+                dst = pvm_eval_matrix_add(q, &out->m, sel->s[i].labels,
                                       sel->s[i].nlabels, false);
                 if (!dst)
                     return PVM_ERR_NOMEM;
             }
-            if (eval_series_push(q, dst, p[j].t, p[j].v) < 0 ||
-                eval_count_samples(c, 1) < 0)
+            if (pvm_eval_series_push(q, dst, p[j].t, p[j].v) < 0 ||
+                pvm_eval_count_samples(c, 1) < 0)
                 return q->err->code;
         }
     }

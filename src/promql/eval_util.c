@@ -15,13 +15,13 @@
 
 #define NAME_LABEL "__name__"
 
-int eval_nomem(eval_query *q)
+int pvm_eval_nomem(eval_query *q)
 {
     return pvm_error_set(q->err, PVM_ERR_NOMEM,
                          "query exceeded its memory limit");
 }
 
-int eval_fail(eval_query *q, int code, const char *fmt, ...)
+int pvm_eval_fail(eval_query *q, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -31,7 +31,7 @@ int eval_fail(eval_query *q, int code, const char *fmt, ...)
     return pvm_error_set(q->err, code, "%s", buf);
 }
 
-eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
+eval_series *pvm_eval_matrix_add(eval_query *q, eval_matrix *m,
                              const pvm_label *labels, size_t n,
                              bool drop_name)
 {
@@ -40,7 +40,7 @@ eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
         eval_series *s = pvm_arena_realloc(q->a, m->s, m->cap * sizeof(*s),
                                            cap * sizeof(*s));
         if (!s) {
-            eval_nomem(q);
+            pvm_eval_nomem(q);
             return NULL;
         }
         m->s = s;
@@ -55,13 +55,13 @@ eval_series *eval_matrix_add(eval_query *q, eval_matrix *m,
 }
 
 /* Gives s its own copy of shared points, before they are modified. */
-int eval_series_own(eval_query *q, eval_series *s)
+int pvm_eval_series_own(eval_query *q, eval_series *s)
 {
     if (!s->shared)
         return 0;
     pvm_point *p = pvm_arena_alloc(q->a, (s->n ? s->n : 1) * sizeof(*p));
     if (!p)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     if (s->n)
         memcpy(p, s->pts, s->n * sizeof(*p));
     s->pts = p;
@@ -70,16 +70,16 @@ int eval_series_own(eval_query *q, eval_series *s)
     return 0;
 }
 
-int eval_series_push(eval_query *q, eval_series *s, int64_t t, double v)
+int pvm_eval_series_push(eval_query *q, eval_series *s, int64_t t, double v)
 {
-    if (s->shared && eval_series_own(q, s) < 0)
+    if (s->shared && pvm_eval_series_own(q, s) < 0)
         return PVM_ERR_NOMEM;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 4;
         pvm_point *p = pvm_arena_realloc(q->a, s->pts, s->cap * sizeof(*p),
                                          cap * sizeof(*p));
         if (!p)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         s->pts = p;
         s->cap = cap;
     }
@@ -87,7 +87,7 @@ int eval_series_push(eval_query *q, eval_series *s, int64_t t, double v)
     return 0;
 }
 
-size_t eval_matrix_points(const eval_matrix *m)
+size_t pvm_eval_matrix_points(const eval_matrix *m)
 {
     size_t n = 0;
     for (size_t i = 0; i < m->n; i++)
@@ -98,18 +98,18 @@ size_t eval_matrix_points(const eval_matrix *m)
 /* ---- label sets ---------------------------------------------------- */
 
 /* Prometheus' schema.IsMetadataLabel: __name__, __type__, __unit__. */
-bool eval_is_metadata(const char *name)
+bool pvm_eval_is_metadata(const char *name)
 {
     return strcmp(name, NAME_LABEL) == 0 || strcmp(name, "__type__") == 0 ||
            strcmp(name, "__unit__") == 0;
 }
 
-int eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
+int pvm_eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
                           const pvm_label **out, size_t *nout)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        k += !eval_is_metadata(in[i].name);
+        k += !pvm_eval_is_metadata(in[i].name);
     if (k == n) {
         *out = in;
         *nout = n;
@@ -117,10 +117,10 @@ int eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
     }
     pvm_label *l = pvm_arena_alloc(q->a, (k ? k : 1) * sizeof(*l));
     if (!l)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     k = 0;
     for (size_t i = 0; i < n; i++)
-        if (!eval_is_metadata(in[i].name))
+        if (!pvm_eval_is_metadata(in[i].name))
             l[k++] = in[i];
     *out = l;
     *nout = k;
@@ -128,13 +128,13 @@ int eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
 }
 
 /* Sets name=value in a copy (value NULL or "" deletes the label). */
-int eval_labels_set(eval_query *q, const pvm_label *in, size_t n,
+int pvm_eval_labels_set(eval_query *q, const pvm_label *in, size_t n,
                     const char *name, const char *value,
                     const pvm_label **out, size_t *nout)
 {
     pvm_label *l = pvm_arena_alloc(q->a, (n + 1) * sizeof(*l));
     if (!l)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     bool del = !value || !*value;
     size_t k = 0;
     bool done = false;
@@ -156,7 +156,7 @@ int eval_labels_set(eval_query *q, const pvm_label *in, size_t n,
     return 0;
 }
 
-bool eval_list_has(const pvm_label_list *names, const char *name)
+bool pvm_eval_list_has(const pvm_label_list *names, const char *name)
 {
     for (size_t i = 0; names && i < names->n; i++)
         if (strcmp(names->names[i], name) == 0)
@@ -166,16 +166,16 @@ bool eval_list_has(const pvm_label_list *names, const char *name)
 
 /* keep: only the labels in names; else all but those in names (and
  * __name__ too when also_name). */
-int eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
+int pvm_eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
                        const pvm_label_list *names, bool keep,
                        bool also_name, const pvm_label **out, size_t *nout)
 {
     pvm_label *l = pvm_arena_alloc(q->a, (n ? n : 1) * sizeof(*l));
     if (!l)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        bool in_list = eval_list_has(names, in[i].name);
+        bool in_list = pvm_eval_list_has(names, in[i].name);
         bool take = keep ? in_list
                          : !in_list && !(also_name &&
                                          strcmp(in[i].name, NAME_LABEL) == 0);
@@ -189,12 +189,12 @@ int eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
 
 /* Hash of the matching labels: on: the listed ones; ignoring: all but the
  * listed ones and __name__. */
-uint64_t eval_labels_sig(const pvm_label *l, size_t n,
+uint64_t pvm_eval_labels_sig(const pvm_label *l, size_t n,
                          const pvm_label_list *names, bool on)
 {
     uint64_t h = PVM_LABELS_HASH_INIT;
     for (size_t i = 0; i < n; i++) {
-        bool in_list = eval_list_has(names, l[i].name);
+        bool in_list = pvm_eval_list_has(names, l[i].name);
         bool take = on ? in_list
                        : !in_list && strcmp(l[i].name, NAME_LABEL) != 0;
         if (take)
@@ -204,33 +204,33 @@ uint64_t eval_labels_sig(const pvm_label *l, size_t n,
 }
 
 /* Go's strconv.Quote of s, in the arena (pvm_strbuf_quote). */
-char *eval_go_quote(eval_query *q, const char *s, size_t len)
+char *pvm_eval_go_quote(eval_query *q, const char *s, size_t len)
 {
     pvm_strbuf sb;
     pvm_strbuf_init(&sb, q->a);
     pvm_strbuf_quote(&sb, s, len, 0);
     if (sb.failed) {
-        eval_nomem(q);
+        pvm_eval_nomem(q);
         return NULL;
     }
     return sb.buf;
 }
 
 /* Prometheus' labels.String(): {a="b", c="d"}. */
-char *eval_labels_str(eval_query *q, const pvm_label *l, size_t n)
+char *pvm_eval_labels_str(eval_query *q, const pvm_label *l, size_t n)
 {
     size_t len = 3;
     for (size_t i = 0; i < n; i++)
         len += strlen(l[i].name) + 4 * strlen(l[i].value) + 6;
     char *o = pvm_arena_alloc(q->a, len);
     if (!o) {
-        eval_nomem(q);
+        pvm_eval_nomem(q);
         return NULL;
     }
     size_t k = 0;
     o[k++] = '{';
     for (size_t i = 0; i < n; i++) {
-        char *v = eval_go_quote(q, l[i].value, strlen(l[i].value));
+        char *v = pvm_eval_go_quote(q, l[i].value, strlen(l[i].value));
         if (!v)
             return NULL;
         k += (size_t)snprintf(o + k, len - k, "%s%s=%s", i ? ", " : "",
@@ -307,7 +307,7 @@ static eval_anno *anno_new(eval_query *q, bool warn, const char *msg,
     return anno_index(q, a) < 0 ? NULL : a;
 }
 
-int eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
+int pvm_eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
                   const char *fmt, ...)
 {
     va_list ap;
@@ -315,13 +315,13 @@ int eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
     char *msg = pvm_arena_vsprintf(q->a, fmt, ap);
     va_end(ap);
     if (!msg)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     if (anno_find(q, warn, msg))
         return 0;
-    return anno_new(q, warn, msg, at) ? 0 : eval_nomem(q);
+    return anno_new(q, warn, msg, at) ? 0 : pvm_eval_nomem(q);
 }
 
-int eval_annotate_mono(eval_query *q, const char *metric,
+int pvm_eval_annotate_mono(eval_query *q, const char *metric,
                        const pvm_expr *at, int64_t ts, double min_b,
                        double max_b, double max_diff)
 {
@@ -331,7 +331,7 @@ int eval_annotate_mono(eval_query *q, const char *metric,
                        "io/docs/prometheus/latest/querying/functions/#"
                        "histogram_quantile)";
     if (metric && *metric) {
-        char *qn = eval_go_quote(q, metric, strlen(metric));
+        char *qn = pvm_eval_go_quote(q, metric, strlen(metric));
         if (!qn)
             return PVM_ERR_NOMEM;
         msg = pvm_arena_sprintf(q->a, "%s for metric name %s", base, qn);
@@ -339,7 +339,7 @@ int eval_annotate_mono(eval_query *q, const char *metric,
         msg = pvm_arena_sprintf(q->a, "%s", base);
     }
     if (!msg)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     eval_anno *a = anno_find(q, false, msg);
     if (a) {
         a->min_ts = ts < a->min_ts ? ts : a->min_ts;
@@ -352,7 +352,7 @@ int eval_annotate_mono(eval_query *q, const char *metric,
     }
     a = anno_new(q, false, msg, at);
     if (!a)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     a->mono = true;
     a->min_ts = a->max_ts = ts;
     a->min_b = min_b;
@@ -363,7 +363,7 @@ int eval_annotate_mono(eval_query *q, const char *metric,
 
 /* ---- per-step output collector --------------------------------------- */
 
-int eval_out_init(eval_ctx *c, eval_out *o, size_t hint)
+int pvm_eval_out_init(eval_ctx *c, eval_out *o, size_t hint)
 {
     memset(o, 0, sizeof(*o));
     o->ctx = c;
@@ -374,7 +374,7 @@ int eval_out_init(eval_ctx *c, eval_out *o, size_t hint)
     while (o->tcap < hint * 2)
         o->tcap *= 2;
     o->table = pvm_arena_calloc(c->q->a, o->tcap, sizeof(*o->table));
-    return o->table ? 0 : eval_nomem(c->q);
+    return o->table ? 0 : pvm_eval_nomem(c->q);
 }
 
 static int out_grow(eval_out *o)
@@ -383,7 +383,7 @@ static int out_grow(eval_out *o)
     size_t cap = o->tcap * 2;
     size_t *t = pvm_arena_calloc(q->a, cap, sizeof(*t));
     if (!t)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     if (eval_work(q, o->m.n) < 0)
         return q->err->code;
     for (size_t i = 0; i < o->m.n; i++) {
@@ -401,15 +401,15 @@ static int out_grow(eval_out *o)
 /* Adds a sample of step ts to the series with these labels; in a range
  * evaluation a second sample for one series at one step is Prometheus'
  * "vector cannot contain metrics with the same labelset". */
-int eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
+int pvm_eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
                  bool drop_name, int64_t ts, double v)
 {
     eval_query *q = o->ctx->q;
     if (o->instant) {
-        eval_series *s = eval_matrix_add(q, &o->m, labels, n, drop_name);
+        eval_series *s = pvm_eval_matrix_add(q, &o->m, labels, n, drop_name);
         if (!s)
             return PVM_ERR_NOMEM;
-        return eval_series_push(q, s, ts, v);
+        return pvm_eval_series_push(q, s, ts, v);
     }
     if ((o->m.n + 1) * 2 > o->tcap && out_grow(o) < 0)
         return PVM_ERR_NOMEM;
@@ -418,18 +418,18 @@ int eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
         eval_series *s = &o->m.s[o->table[h] - 1];
         if (pvm_labels_equal(s->labels, s->nlabels, labels, n)) {
             if (s->n && s->pts[s->n - 1].t == ts)
-                return eval_fail(q, PVM_ERR_EXECUTION,
+                return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                                  "vector cannot contain metrics with the "
                                  "same labelset");
-            return eval_series_push(q, s, ts, v);
+            return pvm_eval_series_push(q, s, ts, v);
         }
         h = (h + 1) & (o->tcap - 1);
     }
-    eval_series *s = eval_matrix_add(q, &o->m, labels, n, drop_name);
+    eval_series *s = pvm_eval_matrix_add(q, &o->m, labels, n, drop_name);
     if (!s)
         return PVM_ERR_NOMEM;
     o->table[h] = o->m.n;
-    return eval_series_push(q, s, ts, v);
+    return pvm_eval_series_push(q, s, ts, v);
 }
 
 static int cmp_point(const void *a, const void *b)
@@ -451,13 +451,13 @@ static int cmp_series_idx(const void *a, const void *b, void *arg)
 /* Prometheus' mergeSeriesWithSameLabelset: series whose label sets became
  * equal are merged; two points at one time fail the query. Keeps the
  * order of first appearance. */
-int eval_merge_same_labels(eval_query *q, eval_matrix *m)
+int pvm_eval_merge_same_labels(eval_query *q, eval_matrix *m)
 {
     if (m->n < 2)
         return 0;
     size_t *idx = pvm_arena_alloc(q->a, m->n * sizeof(*idx));
     if (!idx)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < m->n; i++)
         idx[i] = i;
     if (eval_work(q, m->n) < 0)
@@ -474,7 +474,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
         return 0;
     bool *gone = pvm_arena_calloc(q->a, m->n, sizeof(*gone));
     if (!gone)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < m->n;) {
         size_t j = i + 1;
         eval_series *base = &m->s[idx[i]];
@@ -485,7 +485,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
             if (eval_work(q, o->n + 1) < 0)
                 return q->err->code;
             for (size_t k = 0; k < o->n; k++)
-                if (eval_series_push(q, base, o->pts[k].t, o->pts[k].v) < 0)
+                if (pvm_eval_series_push(q, base, o->pts[k].t, o->pts[k].v) < 0)
                     return PVM_ERR_NOMEM;
             gone[idx[j]] = true;
             j++;
@@ -494,7 +494,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
             qsort(base->pts, base->n, sizeof(*base->pts), cmp_point);
             for (size_t k = 1; k < base->n; k++)
                 if (base->pts[k].t == base->pts[k - 1].t)
-                    return eval_fail(q, PVM_ERR_EXECUTION,
+                    return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                                      "vector cannot contain metrics with "
                                      "the same labelset");
         }
@@ -511,7 +511,7 @@ int eval_merge_same_labels(eval_query *q, eval_matrix *m)
 /* Does m hold two series with equal label sets? Expected linear time: a
  * hash table of series indices (the instant-vector check of Prometheus'
  * "vector cannot contain metrics with the same labelset"). */
-int eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
+int pvm_eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
 {
     *dup = false;
     if (m->n < 2)
@@ -521,7 +521,7 @@ int eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
         cap *= 2;
     size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
     if (!tab)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < m->n; i++) {
         const eval_series *s = &m->s[i];
         if (eval_tick(q) < 0)
@@ -543,7 +543,7 @@ int eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
 /* A buffer of n doubles for one window function call, reused (grown) from
  * call to call instead of a new arena block per step. Valid until the
  * next call. */
-double *eval_scratch(eval_query *q, size_t n)
+double *pvm_eval_scratch(eval_query *q, size_t n)
 {
     if (n > q->scratch_cap) {
         size_t cap = q->scratch_cap ? q->scratch_cap : 64;
@@ -551,7 +551,7 @@ double *eval_scratch(eval_query *q, size_t n)
             cap *= 2;
         double *p = pvm_arena_alloc(q->a, cap * sizeof(*p));
         if (!p) {
-            eval_nomem(q);
+            pvm_eval_nomem(q);
             return NULL;
         }
         q->scratch = p;
@@ -561,7 +561,7 @@ double *eval_scratch(eval_query *q, size_t n)
 }
 
 /* Gathers the samples of step ts: cursor[i] walks series i forward. */
-int eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
+int pvm_eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
                 int64_t ts, eval_sample *out, size_t *n)
 {
     size_t k = 0;
@@ -587,7 +587,7 @@ int eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
 /* ---- numerics --------------------------------------------------------- */
 
 /* Neumaier's compensated summation step (Prometheus' kahansum.Inc). */
-double eval_kahan_inc(double inc, double sum, double *c)
+double pvm_eval_kahan_inc(double inc, double sum, double *c)
 {
     double t = sum + inc;
     if (isinf(t))
@@ -609,13 +609,13 @@ static int cmp_double_nan_first(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void eval_sort_doubles(double *v, size_t n)
+void pvm_eval_sort_doubles(double *v, size_t n)
 {
     qsort(v, n, sizeof(*v), cmp_double_nan_first);
 }
 
 /* Prometheus' quantile(): v is sorted in place. */
-double eval_quantile(double q, double *v, size_t n)
+double pvm_eval_quantile(double q, double *v, size_t n)
 {
     if (n == 0 || isnan(q))
         return NAN;
@@ -623,7 +623,7 @@ double eval_quantile(double q, double *v, size_t n)
         return -INFINITY;
     if (q > 1)
         return INFINITY;
-    eval_sort_doubles(v, n);
+    pvm_eval_sort_doubles(v, n);
     double rank = q * (double)(n - 1);
     double lo = fmax(0, floor(rank));
     double hi = fmin((double)n - 1, lo + 1);

@@ -58,9 +58,9 @@ static int map_series(eval_ctx *c, const pvm_call *call, eval_value *in,
     double *a1 = NULL, *a2 = NULL;
     int r = 0;
     if (call->nargs > 1)
-        r = eval_scalar_steps(c, call->args[1], &a1);
+        r = pvm_eval_scalar_steps(c, call->args[1], &a1);
     if (r >= 0 && call->nargs > 2)
-        r = eval_scalar_steps(c, call->args[2], &a2);
+        r = pvm_eval_scalar_steps(c, call->args[2], &a2);
     if (r < 0)
         return r;
     double (*fn)(double) = simple_fn(id);
@@ -91,12 +91,12 @@ static int map_series(eval_ctx *c, const pvm_call *call, eval_value *in,
                 if (isnan(v))
                     res = v;
             } else {
-                res = eval_date_part(id, v);
+                res = pvm_eval_date_part(id, v);
             }
-            if (!d && !(d = eval_matrix_add(q, &out->m, s->labels,
+            if (!d && !(d = pvm_eval_matrix_add(q, &out->m, s->labels,
                                             s->nlabels, true)))
                 return PVM_ERR_NOMEM;
-            if (eval_series_push(q, d, s->pts[j].t, res) < 0)
+            if (pvm_eval_series_push(q, d, s->pts[j].t, res) < 0)
                 return PVM_ERR_NOMEM;
         }
     }
@@ -113,17 +113,17 @@ static int per_step(eval_ctx *c, const pvm_call *call, eval_value *out)
     double *a = NULL, *b = NULL;
     int r = 0;
     if ((id == PVM_FN_MIN_OF || id == PVM_FN_MAX_OF || id == PVM_FN_VECTOR) &&
-        (r = eval_scalar_steps(c, call->args[0], &a)) < 0)
+        (r = pvm_eval_scalar_steps(c, call->args[0], &a)) < 0)
         return r;
     if ((id == PVM_FN_MIN_OF || id == PVM_FN_MAX_OF) &&
-        (r = eval_scalar_steps(c, call->args[1], &b)) < 0)
+        (r = pvm_eval_scalar_steps(c, call->args[1], &b)) < 0)
         return r;
     out->type = call->func->ret;
-    eval_series *s = eval_matrix_add(q, &out->m, NULL, 0, false);
+    eval_series *s = pvm_eval_matrix_add(q, &out->m, NULL, 0, false);
     if (!s)
         return PVM_ERR_NOMEM;
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ts = eval_step_ts(c, k);
+        int64_t ts = pvm_eval_step_ts(c, k);
         double v;
         if (eval_tick(q) < 0)
             return q->err->code;
@@ -143,9 +143,9 @@ static int per_step(eval_ctx *c, const pvm_call *call, eval_value *out)
         case PVM_FN_MAX_OF:
             v = isnan(a[k]) || isnan(b[k]) ? NAN : fmax(a[k], b[k]);
             break;
-        default: v = eval_date_part(id, (double)(ts / 1000)); break;
+        default: v = pvm_eval_date_part(id, (double)(ts / 1000)); break;
         }
-        if (eval_series_push(q, s, ts, v) < 0)
+        if (pvm_eval_series_push(q, s, ts, v) < 0)
             return PVM_ERR_NOMEM;
     }
     return 0;
@@ -158,8 +158,8 @@ static int fn_scalar(eval_ctx *c, eval_value *in, eval_value *out)
     double *v = pvm_arena_alloc(q->a, c->nsteps * sizeof(*v));
     size_t *cnt = pvm_arena_calloc(q->a, c->nsteps, sizeof(*cnt));
     if (!v || !cnt)
-        return eval_nomem(q);
-    if (eval_work(q, eval_matrix_points(&in->m) + c->nsteps) < 0)
+        return pvm_eval_nomem(q);
+    if (eval_work(q, pvm_eval_matrix_points(&in->m) + c->nsteps) < 0)
         return q->err->code;
     for (size_t i = 0; i < in->m.n; i++)
         for (size_t j = 0; j < in->m.s[i].n; j++) {
@@ -169,23 +169,23 @@ static int fn_scalar(eval_ctx *c, eval_value *in, eval_value *out)
             v[k] = p->v;
         }
     out->type = PVM_VT_SCALAR;
-    eval_series *s = eval_matrix_add(q, &out->m, NULL, 0, false);
+    eval_series *s = pvm_eval_matrix_add(q, &out->m, NULL, 0, false);
     if (!s)
         return PVM_ERR_NOMEM;
     for (size_t k = 0; k < c->nsteps; k++)
-        if (eval_series_push(q, s, eval_step_ts(c, k),
+        if (pvm_eval_series_push(q, s, pvm_eval_step_ts(c, k),
                              cnt[k] == 1 ? v[k] : NAN) < 0)
             return PVM_ERR_NOMEM;
     return 0;
 }
 
 /* Labels absent() and absent_over_time() give: the = matchers. */
-int eval_absent_labels(eval_query *q, const pvm_expr *arg,
+int pvm_eval_absent_labels(eval_query *q, const pvm_expr *arg,
                        const pvm_label **l, size_t *n)
 {
     *l = NULL;
     *n = 0;
-    arg = eval_unparen(arg);
+    arg = pvm_eval_unparen(arg);
     if (arg->kind == PVM_EXPR_MATRIX_SELECTOR)
         arg = arg->u.matrix.vs;
     if (arg->kind != PVM_EXPR_VECTOR_SELECTOR)
@@ -200,7 +200,7 @@ int eval_absent_labels(eval_query *q, const pvm_expr *arg,
             seen |= strcmp(vs->matchers[j].name, m->name) == 0 &&
                     vs->matchers[j].op == PVM_MATCH_EQUAL;
         const char *v = m->op == PVM_MATCH_EQUAL && !seen ? m->value : NULL;
-        if (eval_labels_set(q, *l, *n, m->name, v, l, n) < 0)
+        if (pvm_eval_labels_set(q, *l, *n, m->name, v, l, n) < 0)
             return PVM_ERR_NOMEM;
     }
     return 0;
@@ -212,24 +212,24 @@ static int fn_absent(eval_ctx *c, const pvm_call *call, eval_value *in,
     eval_query *q = c->q;
     bool *found = pvm_arena_calloc(q->a, c->nsteps, sizeof(*found));
     if (!found)
-        return eval_nomem(q);
-    if (eval_work(q, eval_matrix_points(&in->m) + in->m.n + c->nsteps) < 0)
+        return pvm_eval_nomem(q);
+    if (eval_work(q, pvm_eval_matrix_points(&in->m) + in->m.n + c->nsteps) < 0)
         return q->err->code;
     for (size_t i = 0; i < in->m.n; i++)
         for (size_t j = 0; j < in->m.s[i].n; j++)
             found[(in->m.s[i].pts[j].t - c->start) / c->interval] = true;
     const pvm_label *l;
     size_t n;
-    if (eval_absent_labels(q, call->args[0], &l, &n) < 0)
+    if (pvm_eval_absent_labels(q, call->args[0], &l, &n) < 0)
         return PVM_ERR_NOMEM;
     out->type = PVM_VT_VECTOR;
     eval_series *s = NULL;
     for (size_t k = 0; k < c->nsteps; k++) {
         if (found[k])
             continue;
-        if (!s && !(s = eval_matrix_add(q, &out->m, l, n, false)))
+        if (!s && !(s = pvm_eval_matrix_add(q, &out->m, l, n, false)))
             return PVM_ERR_NOMEM;
-        if (eval_series_push(q, s, eval_step_ts(c, k), 1) < 0)
+        if (pvm_eval_series_push(q, s, pvm_eval_step_ts(c, k), 1) < 0)
             return PVM_ERR_NOMEM;
     }
     return 0;
@@ -239,7 +239,7 @@ static int fn_absent(eval_ctx *c, const pvm_call *call, eval_value *in,
 static int matrix_arg(const pvm_call *call)
 {
     for (size_t i = 0; i < call->nargs; i++) {
-        const pvm_expr *a = eval_unparen(call->args[i]);
+        const pvm_expr *a = pvm_eval_unparen(call->args[i]);
         if (a->kind == PVM_EXPR_MATRIX_SELECTOR ||
             a->kind == PVM_EXPR_SUBQUERY)
             return (int)i;
@@ -249,24 +249,24 @@ static int matrix_arg(const pvm_call *call)
 
 static int unsupported(eval_query *q, const pvm_call *call)
 {
-    return eval_fail(q, PVM_ERR_BAD_DATA,
+    return pvm_eval_fail(q, PVM_ERR_BAD_DATA,
                      "function %s() is not supported by this server",
                      call->func->name);
 }
 
-int eval_call(eval_ctx *c, const pvm_expr *e, eval_value *out)
+int pvm_eval_call_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_call *call = &e->u.call;
     int id = call->func->id;
     int m = matrix_arg(call);
     if (m >= 0)
-        return eval_range_call(c, e, (size_t)m, out);
+        return pvm_eval_range_call(c, e, (size_t)m, out);
     switch (id) {
     case PVM_FN_LABEL_REPLACE:
-        return eval_label_replace(c, call, out);
+        return pvm_eval_label_replace(c, call, out);
     case PVM_FN_LABEL_JOIN:
-        return eval_label_join(c, call, out);
+        return pvm_eval_label_join(c, call, out);
     case PVM_FN_INFO:
     case PVM_FN_HISTOGRAM_QUANTILES:
         return unsupported(q, call);
@@ -280,18 +280,18 @@ int eval_call(eval_ctx *c, const pvm_expr *e, eval_value *out)
     if (call->nargs == 0) /* year(), hour(), ...: of the step time */
         return per_step(c, call, out);
     if (id == PVM_FN_HISTOGRAM_QUANTILE || id == PVM_FN_HISTOGRAM_FRACTION)
-        return eval_histogram_fn(c, e, out);
+        return pvm_eval_histogram_fn(c, e, out);
     size_t vi = 0;
     eval_value in;
-    const pvm_expr *arg = eval_unparen(call->args[vi]);
+    const pvm_expr *arg = pvm_eval_unparen(call->args[vi]);
     int r;
     if (id == PVM_FN_TIMESTAMP && arg->kind == PVM_EXPR_VECTOR_SELECTOR) {
-        r = eval_vector_selector(c, arg, true, out);
+        r = pvm_eval_vector_selector(c, arg, true, out);
         for (size_t i = 0; r >= 0 && i < out->m.n; i++)
             out->m.s[i].drop_name = true;
         return r;
     }
-    if ((r = eval_node(c, call->args[vi], &in)) < 0)
+    if ((r = pvm_eval_node(c, call->args[vi], &in)) < 0)
         return r;
     switch (id) {
     case PVM_FN_SCALAR:
@@ -300,7 +300,7 @@ int eval_call(eval_ctx *c, const pvm_expr *e, eval_value *out)
         return fn_absent(c, call, &in, out);
     case PVM_FN_SORT: case PVM_FN_SORT_DESC: case PVM_FN_SORT_BY_LABEL:
     case PVM_FN_SORT_BY_LABEL_DESC:
-        return eval_sort(c, e, &in, out);
+        return pvm_eval_sort(c, e, &in, out);
     case PVM_FN_HISTOGRAM_COUNT: case PVM_FN_HISTOGRAM_SUM:
     case PVM_FN_HISTOGRAM_AVG: case PVM_FN_HISTOGRAM_STDDEV:
     case PVM_FN_HISTOGRAM_STDVAR: case PVM_FN_START_TIMESTAMP:

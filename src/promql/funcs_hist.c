@@ -187,7 +187,7 @@ static int hscratch_init(eval_query *q, hscratch *h, size_t n)
     h->gid = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->gid));
     h->ub = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->ub));
     h->b = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->b));
-    return h->tab && h->gid && h->ub && h->b ? 0 : eval_nomem(q);
+    return h->tab && h->gid && h->ub && h->b ? 0 : pvm_eval_nomem(q);
 }
 
 /* Groups the samples of one step by label set without le: hashed, and
@@ -204,21 +204,21 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
     for (size_t i = 0; i < ns; i++) {
         hs->gid[i] = SIZE_MAX;
         const char *lev = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels, "le");
-        if (!lev || eval_parse_float(lev, &hs->ub[i]) < 0) {
+        if (!lev || pvm_eval_parse_float(lev, &hs->ub[i]) < 0) {
             const char *name = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels,
                                                "__name__");
-            char *ql = eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
-            char *qn = name ? eval_go_quote(q, name, strlen(name)) : NULL;
+            char *ql = pvm_eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
+            char *qn = name ? pvm_eval_go_quote(q, name, strlen(name)) : NULL;
             if (!ql || (name && !qn))
                 return PVM_ERR_NOMEM;
-            eval_annotate(q, true, arg, "PromQL warning: bucket label \"le\" "
+            pvm_eval_annotate(q, true, arg, "PromQL warning: bucket label \"le\" "
                           "is missing or has a malformed value of %s%s%s",
                           ql, qn ? " for metric name " : "", qn ? qn : "");
             continue;
         }
         const pvm_label *l;
         size_t nl;
-        if (eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
+        if (pvm_eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
                                false, &l, &nl) < 0)
             return PVM_ERR_NOMEM;
         size_t h = pvm_labels_hash(l, nl) & (hs->cap - 1);
@@ -250,36 +250,36 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
 }
 
 /* histogram_quantile(q, v) and histogram_fraction(lo, hi, v). */
-int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
+int pvm_eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_call *call = &e->u.call;
     bool quant = call->func->id == PVM_FN_HISTOGRAM_QUANTILE;
     size_t vi = quant ? 1 : 2;
     double *p0, *p1 = NULL;
-    int r = eval_scalar_steps(c, call->args[0], &p0);
+    int r = pvm_eval_scalar_steps(c, call->args[0], &p0);
     if (r >= 0 && !quant)
-        r = eval_scalar_steps(c, call->args[1], &p1);
+        r = pvm_eval_scalar_steps(c, call->args[1], &p1);
     eval_value in;
-    if (r < 0 || (r = eval_node(c, call->args[vi], &in)) < 0)
+    if (r < 0 || (r = pvm_eval_node(c, call->args[vi], &in)) < 0)
         return r;
     size_t *cur = pvm_arena_calloc(q->a, in.m.n + 1, sizeof(*cur));
     eval_sample *sv = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*sv));
     hgroup *g = pvm_arena_alloc(q->a, (in.m.n + 1) * sizeof(*g));
     eval_out o;
     hscratch hs;
-    if (!cur || !sv || !g || eval_out_init(c, &o, in.m.n) < 0 ||
+    if (!cur || !sv || !g || pvm_eval_out_init(c, &o, in.m.n) < 0 ||
         hscratch_init(q, &hs, in.m.n) < 0)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t k = 0; k < c->nsteps; k++) {
-        int64_t ts = eval_step_ts(c, k);
+        int64_t ts = pvm_eval_step_ts(c, k);
         size_t ns, ng = 0;
-        if (eval_gather(c, &in.m, cur, ts, sv, &ns) < 0)
+        if (pvm_eval_gather(c, &in.m, cur, ts, sv, &ns) < 0)
             return q->err->code;
         if (quant && (isnan(p0[k]) || p0[k] < 0 || p0[k] > 1)) {
             char b[40];
             pvm_format_float_g(b, sizeof(b), p0[k]);
-            eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
+            pvm_eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
                           "value should be between 0 and 1, got %s", b);
         }
         if ((r = group_step(c, call->args[vi], sv, ns, g, &ng, &hs)) < 0)
@@ -292,16 +292,16 @@ int eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
                 v = bucket_quantile(p0[k], g[j].b, g[j].n, &forced, &mn, &mx,
                                     &md);
                 if (forced &&
-                    eval_annotate_mono(q, g[j].name, call->args[vi], ts, mn,
+                    pvm_eval_annotate_mono(q, g[j].name, call->args[vi], ts, mn,
                                        mx, md) < 0)
                     return PVM_ERR_NOMEM;
             } else {
                 v = bucket_fraction(p0[k], p1[k], g[j].b, g[j].n);
             }
-            if (eval_out_add(&o, g[j].labels, g[j].nlabels, true, ts, v) < 0)
+            if (pvm_eval_out_add(&o, g[j].labels, g[j].nlabels, true, ts, v) < 0)
                 return q->err->code;
         }
-        if (eval_check(c) < 0)
+        if (pvm_eval_check(c) < 0)
             return q->err->code;
     }
     out->type = PVM_VT_VECTOR;
@@ -331,7 +331,7 @@ static bool leap(int64_t y)
 }
 
 /* The calendar field of function id for a Unix time in seconds. */
-double eval_date_part(int id, double seconds)
+double pvm_eval_date_part(int id, double seconds)
 {
     int64_t s;
     if (isnan(seconds) || seconds >= 9.2e18 || seconds <= -9.2e18)

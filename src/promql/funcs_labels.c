@@ -16,7 +16,7 @@
 
 static const char *str_arg(const pvm_call *call, size_t i)
 {
-    return eval_unparen(call->args[i])->u.string.value;
+    return pvm_eval_unparen(call->args[i])->u.string.value;
 }
 
 /* Label names are valid when non-empty UTF-8 (Prometheus 3.x). */
@@ -86,7 +86,7 @@ static void expand(const pvm_regex *re, const char *tmpl, const char *src,
     o[k] = 0;
 }
 
-int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
+int pvm_eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
 {
     eval_query *q = c->q;
     const char *dst = str_arg(call, 1), *repl = str_arg(call, 2);
@@ -95,14 +95,14 @@ int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
     pvm_regex *re = pvm_regex_compile(q->a, rx, strlen(rx),
                                       PVM_REGEX_CAPTURE, &err);
     if (!re && err.code == PVM_ERR_NOMEM)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     if (!re)
-        return eval_fail(q, PVM_ERR_EXECUTION, "invalid regular expression "
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid regular expression "
                          "in label_replace(): %s", rx);
     if (!valid_name(dst))
-        return eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
                          "name in label_replace(): %s", dst);
-    int r = eval_node(c, call->args[0], out);
+    int r = pvm_eval_node(c, call->args[0], out);
     if (r < 0)
         return r;
     for (size_t i = 0; i < out->m.n; i++) {
@@ -115,9 +115,9 @@ int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
         const size_t *ov;
         int rc = pvm_regex_exec(re, v, strlen(v), &ov);
         if (rc == PVM_ERR_NOMEM)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         if (rc < 0)
-            return eval_fail(q, PVM_ERR_EXECUTION, "regular expression "
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "regular expression "
                              "match limit exceeded in label_replace(): %s",
                              rx);
         if (rc == 0)
@@ -125,29 +125,29 @@ int eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
         size_t cap = strlen(repl) * (strlen(v) + 1) + 1;
         char *o = pvm_arena_alloc(q->a, cap);
         if (!o)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         expand(re, repl, v, ov, o);
-        if (eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
+        if (pvm_eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
                             &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
         if (strcmp(dst, "__name__") == 0)
             s->drop_name = false;
     }
-    return eval_merge_same_labels(q, &out->m);
+    return pvm_eval_merge_same_labels(q, &out->m);
 }
 
-int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
+int pvm_eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
 {
     eval_query *q = c->q;
     const char *dst = str_arg(call, 1), *sep = str_arg(call, 2);
     for (size_t i = 3; i < call->nargs; i++)
         if (!valid_name(str_arg(call, i)))
-            return eval_fail(q, PVM_ERR_EXECUTION, "invalid source label "
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid source label "
                              "name in label_join(): %s", str_arg(call, i));
     if (!valid_name(dst))
-        return eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
                          "name in label_join(): %s", dst);
-    int r = eval_node(c, call->args[0], out);
+    int r = pvm_eval_node(c, call->args[0], out);
     if (r < 0)
         return r;
     for (size_t i = 0; i < out->m.n; i++) {
@@ -162,7 +162,7 @@ int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
         }
         char *o = pvm_arena_alloc(q->a, len);
         if (!o)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         size_t k = 0;
         for (size_t j = 3; j < call->nargs; j++) {
             const char *v = pvm_labels_get_unsorted(s->labels, s->nlabels,
@@ -177,13 +177,13 @@ int eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
             }
         }
         o[k] = 0;
-        if (eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
+        if (pvm_eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
                             &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
         if (strcmp(dst, "__name__") == 0)
             s->drop_name = false;
     }
-    return eval_merge_same_labels(q, &out->m);
+    return pvm_eval_merge_same_labels(q, &out->m);
 }
 
 /* ---- sorting -------------------------------------------------------- */
@@ -254,7 +254,7 @@ static int cmp_items(const void *x, const void *y, void *arg)
     } else {
         bool desc = sp->id == PVM_FN_SORT_BY_LABEL_DESC;
         for (size_t i = 1; i < sp->call->nargs && !r; i++) {
-            const char *l = eval_unparen(sp->call->args[i])->u.string.value;
+            const char *l = pvm_eval_unparen(sp->call->args[i])->u.string.value;
             const char *la =
                 pvm_labels_get_unsorted(a->s.labels, a->s.nlabels, l);
             const char *lb =
@@ -279,20 +279,20 @@ static int cmp_items(const void *x, const void *y, void *arg)
     return r;
 }
 
-int eval_sort(eval_ctx *c, const pvm_expr *e, eval_value *in,
+int pvm_eval_sort(eval_ctx *c, const pvm_expr *e, eval_value *in,
               eval_value *out)
 {
     eval_query *q = c->q;
     *out = *in;
     out->type = PVM_VT_VECTOR;
     if (c->nsteps != 1)
-        return eval_annotate(q, true, e, "PromQL warning: sort is "
+        return pvm_eval_annotate(q, true, e, "PromQL warning: sort is "
                              "ineffective for range queries since results "
                              "are always ordered by labels");
     size_t n = in->m.n;
     sort_item *it = pvm_arena_alloc(q->a, (n + 1) * sizeof(*it));
     if (!it)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     size_t k = 0;
     if (eval_work(q, n) < 0)
         return q->err->code;

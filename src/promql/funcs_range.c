@@ -87,10 +87,10 @@ static void linreg(const win *w, int64_t icept, double *slope, double *ic)
             constant = false;
         n += 1;
         double x = (double)(w->p[i].t - icept) / 1e3;
-        sx = eval_kahan_inc(x, sx, &cx);
-        sy = eval_kahan_inc(v, sy, &cy);
-        sxy = eval_kahan_inc(x * v, sxy, &cxy);
-        sx2 = eval_kahan_inc(x * x, sx2, &cx2);
+        sx = pvm_eval_kahan_inc(x, sx, &cx);
+        sy = pvm_eval_kahan_inc(v, sy, &cy);
+        sxy = pvm_eval_kahan_inc(x * v, sxy, &cxy);
+        sx2 = pvm_eval_kahan_inc(x * x, sx2, &cx2);
     }
     if (constant) {
         *slope = isinf(init) ? NAN : 0;
@@ -115,7 +115,7 @@ static double avg_fn(const win *w)
         count = (double)(i + 1);
         if (!inc) {
             double c2 = c;
-            double ns = eval_kahan_inc(f, sum, &c2);
+            double ns = pvm_eval_kahan_inc(f, sum, &c2);
             if (!isinf(ns)) {
                 sum = ns;
                 c = c2;
@@ -127,7 +127,7 @@ static double avg_fn(const win *w)
         }
         double q = (count - 1) / count;
         c *= q;
-        mean = eval_kahan_inc(f / count, q * mean, &c);
+        mean = pvm_eval_kahan_inc(f / count, q * mean, &c);
     }
     if (inc)
         return mean + c;
@@ -141,8 +141,8 @@ static double variance_fn(const win *w)
         double f = w->p[i].v;
         count++;
         double delta = f - (mean + cm);
-        mean = eval_kahan_inc(delta / count, mean, &cm);
-        aux = eval_kahan_inc(delta * (f - (mean + cm)), aux, &ca);
+        mean = pvm_eval_kahan_inc(delta / count, mean, &cm);
+        aux = pvm_eval_kahan_inc(delta * (f - (mean + cm)), aux, &ca);
     }
     return (aux + ca) / count;
 }
@@ -172,10 +172,10 @@ static int des_fn(eval_query *q, const win *w, double *out)
 {
     double sf = w->arg, tf = w->arg2;
     if (sf <= 0 || sf >= 1)
-        return eval_fail(q, PVM_ERR_EXECUTION, "invalid smoothing factor. "
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid smoothing factor. "
                          "Expected: 0 < sf < 1, got: %f", sf);
     if (tf <= 0 || tf >= 1)
-        return eval_fail(q, PVM_ERR_EXECUTION, "invalid trend factor. "
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid trend factor. "
                          "Expected: 0 < tf < 1, got: %f", tf);
     if (w->n < 2)
         return 0;
@@ -194,10 +194,10 @@ static int des_fn(eval_query *q, const win *w, double *out)
 
 static double mad_fn(eval_query *q, const win *w, bool *ok)
 {
-    double *v = eval_scratch(q, w->n);
+    double *v = pvm_eval_scratch(q, w->n);
     if (!v) {
         *ok = false;
-        eval_nomem(q);
+        pvm_eval_nomem(q);
         return 0;
     }
     for (size_t i = 0; i < w->n; i++) {
@@ -205,10 +205,10 @@ static double mad_fn(eval_query *q, const win *w, bool *ok)
             return NAN;
         v[i] = w->p[i].v;
     }
-    double med = eval_quantile(0.5, v, w->n);
+    double med = pvm_eval_quantile(0.5, v, w->n);
     for (size_t i = 0; i < w->n; i++)
         v[i] = fabs(v[i] - med);
-    return eval_quantile(0.5, v, w->n);
+    return pvm_eval_quantile(0.5, v, w->n);
 }
 
 /* Evaluates function id on one window: 1 with *out set, 0 for no
@@ -251,7 +251,7 @@ static int apply(eval_query *q, int id, const win *w, double *out)
     case PVM_FN_SUM_OVER_TIME:
         sum = 0, c = 0;
         for (size_t i = 0; i < w->n; i++)
-            sum = eval_kahan_inc(w->p[i].v, sum, &c);
+            sum = pvm_eval_kahan_inc(w->p[i].v, sum, &c);
         *out = isinf(sum) ? sum : sum + c;
         return 1;
     case PVM_FN_COUNT_OVER_TIME: *out = (double)w->n; return 1;
@@ -274,23 +274,23 @@ static int apply(eval_query *q, int id, const win *w, double *out)
         *out = mad_fn(q, w, &ok);
         return ok ? 1 : PVM_ERR_NOMEM;
     case PVM_FN_QUANTILE_OVER_TIME: {
-        double *v = eval_scratch(q, w->n);
+        double *v = pvm_eval_scratch(q, w->n);
         if (!v)
-            return eval_nomem(q);
+            return pvm_eval_nomem(q);
         for (size_t i = 0; i < w->n; i++)
             v[i] = w->p[i].v;
-        *out = eval_quantile(w->arg, v, w->n);
+        *out = pvm_eval_quantile(w->arg, v, w->n);
         return 1;
     }
     case PVM_FN_DOUBLE_EXPONENTIAL_SMOOTHING: return des_fn(q, w, out);
     case PVM_FN_ABSENT_OVER_TIME: *out = 1; return 1;
     default:
-        return eval_fail(q, PVM_ERR_BAD_DATA, "function %s is not supported",
+        return pvm_eval_fail(q, PVM_ERR_BAD_DATA, "function %s is not supported",
                          pvm_function_at(id)->name);
     }
 }
 
-bool eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
+bool pvm_eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
                         int64_t cstart, int64_t cend, int64_t *start,
                         int64_t *end, int64_t *step)
 {
@@ -312,17 +312,17 @@ bool eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
     return true;
 }
 
-int eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
+int pvm_eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
                   int64_t *at, bool *has_at)
 {
     eval_query *q = c->q;
     const pvm_subquery *sq = &e->u.subquery;
     *has_at = sq->at_kind != PVM_AT_NONE;
     if (*has_at)
-        eval_at_time(c, sq->at_kind, sq->at_ms, at);
+        pvm_eval_at_time(c, sq->at_kind, sq->at_ms, at);
     int64_t start, end, step;
     memset(out, 0, sizeof(*out));
-    if (!eval_subquery_grid(q, sq, c->start, c->end, &start, &end, &step))
+    if (!pvm_eval_subquery_grid(q, sq, c->start, c->end, &start, &end, &step))
         return 0;
     /* Refused before any work when its steps alone would exceed the
      * sample limit: x[1y:1ms] has 3e10 (Prometheus would only find out
@@ -330,16 +330,16 @@ int eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
     uint64_t span = (uint64_t)end - (uint64_t)start;
     uint64_t nsteps = span / (uint64_t)step + 1;
     if (q->opts->max_samples && nsteps > q->opts->max_samples)
-        return eval_fail(q, PVM_ERR_EXECUTION,
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
                          "query processing would load too many samples "
                          "into memory in query execution");
-    if (eval_check(c) < 0)
+    if (pvm_eval_check(c) < 0)
         return q->err->code;
     eval_ctx child = {.q = q, .start = start, .interval = step};
     child.nsteps = (size_t)nsteps;
-    child.end = eval_step_ts(&child, child.nsteps - 1);
+    child.end = pvm_eval_step_ts(&child, child.nsteps - 1);
     eval_value v;
-    int r = eval_node(&child, sq->expr, &v);
+    int r = pvm_eval_node(&child, sq->expr, &v);
     if (r < 0)
         return r;
     *out = v.m;
@@ -365,7 +365,7 @@ static int absent_over_time(eval_ctx *c, const pvm_expr *arg,
     eval_query *q = c->q;
     bool *found = pvm_arena_calloc(q->a, c->nsteps, sizeof(*found));
     if (!found)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < m->n; i++) {
         if (eval_work(q, m->s[i].n + 1) < 0)
             return q->err->code;
@@ -376,7 +376,7 @@ static int absent_over_time(eval_ctx *c, const pvm_expr *arg,
     out->m.n = 0;
     const pvm_label *l;
     size_t n;
-    if (eval_absent_labels(q, arg, &l, &n) < 0)
+    if (pvm_eval_absent_labels(q, arg, &l, &n) < 0)
         return PVM_ERR_NOMEM;
     eval_series *s = NULL;
     for (size_t k = 0; k < c->nsteps; k++) {
@@ -384,9 +384,9 @@ static int absent_over_time(eval_ctx *c, const pvm_expr *arg,
             return q->err->code;
         if (found[k])
             continue;
-        if (!s && !(s = eval_matrix_add(q, &out->m, l, n, true)))
+        if (!s && !(s = pvm_eval_matrix_add(q, &out->m, l, n, true)))
             return PVM_ERR_NOMEM;
-        if (eval_series_push(q, s, eval_step_ts(c, k), 1) < 0)
+        if (pvm_eval_series_push(q, s, pvm_eval_step_ts(c, k), 1) < 0)
             return PVM_ERR_NOMEM;
     }
     return 0;
@@ -408,26 +408,26 @@ static int load_source(eval_ctx *c, const pvm_expr *a, source *src)
     if (a->kind == PVM_EXPR_SUBQUERY) {
         src->offset = a->u.subquery.offset_ms;
         src->range = a->u.subquery.range_ms;
-        return eval_subquery(c, a, &src->m, &src->at, &src->has_at);
+        return pvm_eval_subquery(c, a, &src->m, &src->at, &src->has_at);
     }
     const pvm_expr *vse = a->u.matrix.vs;
     const pvm_vector_selector *vs = &vse->u.vs;
     src->offset = vs->offset_ms;
     src->range = a->u.matrix.range_ms;
     src->has_at = vs->at_kind != PVM_AT_NONE;
-    eval_at_time(c, vs->at_kind, vs->at_ms, &src->at);
-    eval_sel *sel = eval_sel_find(q, vse);
+    pvm_eval_at_time(c, vs->at_kind, vs->at_ms, &src->at);
+    eval_sel *sel = pvm_eval_sel_find(q, vse);
     if (!sel)
         return PVM_ERR_INTERNAL;
     src->m.s = pvm_arena_calloc(q->a, sel->n + 1, sizeof(eval_series));
     if (!src->m.s)
-        return eval_nomem(q);
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < sel->n; i++) {
         const pvm_point *p;
         size_t n;
-        if (eval_sel_clean(q, sel, i, &p, &n) < 0)
+        if (pvm_eval_sel_clean(q, sel, i, &p, &n) < 0)
             return PVM_ERR_NOMEM;
-        if (eval_check(c) < 0)
+        if (pvm_eval_check(c) < 0)
             return q->err->code;
         eval_series *s = &src->m.s[src->m.n++];
         *s = sel->s[i];
@@ -442,7 +442,7 @@ static int scalar_arg(eval_ctx *c, const pvm_call *call, size_t i,
 {
     if (i >= call->nargs)
         return 0;
-    return eval_scalar_steps(c, call->args[i], vals);
+    return pvm_eval_scalar_steps(c, call->args[i], vals);
 }
 
 /* Does function id read every point of a window (then a window costs its
@@ -472,7 +472,7 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
     eval_series *dst = NULL;
     size_t lo = 0, hi = 0;
     for (size_t k = 0; k < c->nsteps; k++) {
-        win w = {.ts = eval_step_ts(c, k), .range = src->range};
+        win w = {.ts = pvm_eval_step_ts(c, k), .range = src->range};
         w.ref = (src->has_at ? src->at : w.ts) - src->offset;
         int64_t mint = w.ref - src->range;
         size_t lo0 = lo, hi0 = hi;
@@ -494,7 +494,7 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
             (isnan(w.arg) || w.arg < 0 || w.arg > 1)) {
             char b[40];
             pvm_format_float_g(b, sizeof(b), w.arg);
-            eval_annotate(q, true, e->u.call.args[0], "PromQL warning: "
+            pvm_eval_annotate(q, true, e->u.call.args[0], "PromQL warning: "
                           "quantile value should be between 0 and 1, got %s",
                           b);
         }
@@ -504,30 +504,30 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
             return r;
         if (!r)
             continue;
-        if (!dst && !(dst = eval_matrix_add(q, &out->m, in->labels,
+        if (!dst && !(dst = pvm_eval_matrix_add(q, &out->m, in->labels,
                                             in->nlabels,
                                             !keep_name || in->drop_name)))
             return PVM_ERR_NOMEM;
-        if (eval_series_push(q, dst, w.ts, v) < 0)
+        if (pvm_eval_series_push(q, dst, w.ts, v) < 0)
             return PVM_ERR_NOMEM;
     }
     if (dst && (id == PVM_FN_RATE || id == PVM_FN_INCREASE)) {
         const char *name = pvm_labels_get_unsorted(in->labels, in->nlabels,
                                            "__name__");
         if (name && *name && !counter_name(name)) {
-            char *qn = eval_go_quote(q, name, strlen(name));
+            char *qn = pvm_eval_go_quote(q, name, strlen(name));
             if (!qn)
                 return PVM_ERR_NOMEM;
-            eval_annotate(q, false, e->u.call.args[0],
+            pvm_eval_annotate(q, false, e->u.call.args[0],
                           "PromQL info: metric might not be a counter, name "
                           "does not end in _total/_sum/_count/_bucket: %s",
                           qn);
         }
     }
-    return dst ? eval_count_samples(c, dst->n) : 0;
+    return dst ? pvm_eval_count_samples(c, dst->n) : 0;
 }
 
-int eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
+int pvm_eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
                     eval_value *out)
 {
     eval_query *q = c->q;
@@ -547,13 +547,13 @@ int eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
     if (r < 0)
         return r;
     source src;
-    if ((r = load_source(c, eval_unparen(call->args[marg]), &src)) < 0)
+    if ((r = load_source(c, pvm_eval_unparen(call->args[marg]), &src)) < 0)
         return r;
     out->type = PVM_VT_VECTOR;
     for (size_t i = 0; i < src.m.n; i++) {
         if ((r = one_series(c, e, &src, &src.m.s[i], a1, a2, out)) < 0)
             return r;
-        if (eval_check(c) < 0)
+        if (pvm_eval_check(c) < 0)
             return q->err->code;
     }
     if (id == PVM_FN_ABSENT_OVER_TIME) {

@@ -1,7 +1,7 @@
 /* parse_conformance.c: parses every query of the promqltest scripts
  * (the .test files of Prometheus promql/promqltest/testdata) with our
  * parser. Each
- * eval line (eval, eval_fail, eval_warn, eval_info, eval_ordered; instant
+ * eval line (eval, pvm_eval_fail, eval_warn, eval_info, eval_ordered; instant
  * and range forms) must parse, except when its expected failure message or
  * regexp mentions a parse error: then it must fail to parse. Queries that
  * use language features behind Prometheus feature flags are skipped and
@@ -50,7 +50,7 @@ static const struct {
 /* The query of an eval line, or NULL when line is not one. */
 static const char *eval_query(const char *line)
 {
-    static const char *const prefixes[] = {"eval ", "eval_fail ",
+    static const char *const prefixes[] = {"eval ", "pvm_eval_fail ",
                                            "eval_warn ", "eval_info ",
                                            "eval_ordered "};
     const char *rest = NULL;

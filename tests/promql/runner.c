@@ -2,7 +2,7 @@
  * the engine: `load` blocks fill an in-memory store served through the
  * engine's fetch callback; `eval` commands (instant with the @-modifier
  * variants and the range-mode cross-check of test.go, range, the legacy
- * eval_fail/_warn/_info/_ordered forms and `expect` lines) are compared
+ * pvm_eval_fail/_warn/_info/_ordered forms and `expect` lines) are compared
  * with promqltest's float tolerance.
  *
  * Usage: runner [--experimental] [-v] [--own|--shared] [FILE|DIR]...

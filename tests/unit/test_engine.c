@@ -60,11 +60,11 @@ static void test_quantile(void **state)
 {
     (void)state;
     double v[] = {4, 1, 3, 2};
-    assert_double(eval_quantile(0.5, v, 4), 2.5);
-    assert_double(eval_quantile(0, v, 4), 1);
-    assert_double(eval_quantile(1, v, 4), 4);
-    assert_double(eval_quantile(2, v, 4), INFINITY);
-    assert_double(eval_quantile(NAN, v, 4), NAN);
+    assert_double(pvm_eval_quantile(0.5, v, 4), 2.5);
+    assert_double(pvm_eval_quantile(0, v, 4), 1);
+    assert_double(pvm_eval_quantile(1, v, 4), 4);
+    assert_double(pvm_eval_quantile(2, v, 4), INFINITY);
+    assert_double(pvm_eval_quantile(NAN, v, 4), NAN);
 }
 
 static void test_stale(void **state)
