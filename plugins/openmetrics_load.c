@@ -76,7 +76,8 @@ static void pool_free(struct pvm_om_pool_block *b)
     }
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
+/* See openmetrics_load.h. */
+uint64_t pvm_om_hash(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < n; i++)
@@ -119,7 +120,7 @@ static int table_reserve(struct pvm_om_table *t)
 /* The interned copy of s[0..n), NULL when out of memory. */
 static const char *intern(pvm_om_data *d, const char *s, size_t n)
 {
-    uint64_t h = hash_bytes(s, n);
+    uint64_t h = pvm_om_hash(s, n);
     if (table_reserve(&d->strings) < 0)
         return NULL;
     struct pvm_om_slot *e = table_find(&d->strings, s, n, h);
@@ -141,7 +142,7 @@ static int key_add(pvm_om_data *d, const char *s, size_t n, uint32_t idx)
 {
     if (table_reserve(&d->keys) < 0)
         return -1;
-    uint64_t h = hash_bytes(s, n);
+    uint64_t h = pvm_om_hash(s, n);
     struct pvm_om_slot *e = table_find(&d->keys, s, n, h);
     if (!e->s) {
         char *k = pool_alloc(&d->key_pool, n ? n : 1);
@@ -159,7 +160,7 @@ static pvm_om_series *key_get(pvm_om_data *d, const char *s, size_t n)
 {
     if (!d->keys.cap)
         return NULL;
-    struct pvm_om_slot *e = table_find(&d->keys, s, n, hash_bytes(s, n));
+    struct pvm_om_slot *e = table_find(&d->keys, s, n, pvm_om_hash(s, n));
     return e->s ? &d->series[e->val] : NULL;
 }
 
@@ -667,91 +668,6 @@ static void data_trim(pvm_om_data *d)
 #endif
 }
 
-/* The slot of name (hash h) in the name index: its group, or the empty
- * slot where it goes. */
-static struct pvm_om_name *name_slot(const pvm_om_data *d, const char *name,
-                                     uint64_t h)
-{
-    size_t mask = d->names_cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        struct pvm_om_name *e = &d->names[i];
-        if (!e->name || (e->hash == h && strcmp(e->name, name) == 0))
-            return e;
-    }
-}
-
-/* Resizes the name index to cap slots (a power of 2), rehashing. */
-static int names_grow(pvm_om_data *d, size_t cap)
-{
-    struct pvm_om_name *old = d->names;
-    size_t ocap = d->names_cap;
-    d->names = calloc(cap, sizeof(*d->names));
-    if (!d->names) {
-        d->names = old;
-        return -1;
-    }
-    d->names_cap = cap;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].name)
-            *name_slot(d, old[i].name, old[i].hash) = old[i];
-    free(old);
-    return 0;
-}
-
-/* Builds the name index: a hash table of the metric names, each with its
- * series (indexes, in file order) in one by_name array. Two passes over
- * the series, O(series). -1 when out of memory. */
-static int index_names(pvm_om_data *d)
-{
-    size_t used = 0;
-    d->by_name = malloc((d->nseries ? d->nseries : 1) * sizeof(*d->by_name));
-    if (!d->by_name || names_grow(d, 16) < 0)
-        return -1;
-    for (size_t i = 0; i < d->nseries; i++) {
-        const char *name = d->series[i].name;
-        uint64_t h = hash_bytes(name, strlen(name));
-        struct pvm_om_name *e = name_slot(d, name, h);
-        if (!e->name) {
-            if ((used + 1) * 2 > d->names_cap) {
-                if (names_grow(d, d->names_cap * 2) < 0)
-                    return -1;
-                e = name_slot(d, name, h);
-            }
-            *e = (struct pvm_om_name){name, h, 0, 0};
-            used++;
-        }
-        e->count++;
-    }
-    uint32_t off = 0;
-    for (size_t i = 0; i < d->names_cap; i++) {
-        d->names[i].first = off;
-        off += d->names[i].count;
-        d->names[i].count = 0;
-    }
-    for (size_t i = 0; i < d->nseries; i++) {
-        const char *name = d->series[i].name;
-        struct pvm_om_name *e = name_slot(d, name, hash_bytes(name,
-                                                              strlen(name)));
-        d->by_name[e->first + e->count++] = (uint32_t)i;
-    }
-    return 0;
-}
-
-/* See openmetrics_load.h. */
-size_t pvm_om_series_named(const pvm_om_data *d, const char *name,
-                           const uint32_t **idx)
-{
-    *idx = NULL;
-    if (!d->names_cap)
-        return 0;
-    const struct pvm_om_name *e =
-        name_slot(d, name, hash_bytes(name, strlen(name)));
-    if (!e->name)
-        return 0;
-    *idx = d->by_name + e->first;
-    return e->count;
-}
-
 /* See openmetrics_load.h. */
 pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
                                  struct timespec *mtime, off_t *size,
@@ -785,7 +701,7 @@ pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
         return NULL;
     }
     data_trim(d);
-    if (index_names(d) < 0) {
+    if (pvm_om_index_names(d) < 0) {
         pvm_error_set(err, PVM_ERR_INTERNAL, "%s: out of memory", path);
         pvm_om_free(d);
         return NULL;

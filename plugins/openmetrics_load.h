@@ -105,4 +105,13 @@ size_t pvm_om_bytes(const pvm_om_data *d);
  * Returns 0, -1 on bad syntax, -2 out of range. */
 int pvm_om_parse_timestamp(const char *s, size_t n, bool ms, int64_t *out);
 
+/* The hash of the loader's tables and of the name index (FNV-1a, mixed). */
+uint64_t pvm_om_hash(const char *s, size_t n);
+
+/* Builds the name index of d (openmetrics_index.c): a hash table of the
+ * metric names, each with its series (indexes, in file order) in one
+ * by_name array. Two passes over the series, O(series). -1 when out of
+ * memory. */
+int pvm_om_index_names(pvm_om_data *d);
+
 #endif

@@ -151,9 +151,11 @@ EOF
 check "with both workers on heavy queries an ordinary query gets through within 3 s ($st in $t s)" $?
 wait "$H1" "$H2"
 BG=
+# Three requests share the 2 cores here (and make check runs other suites
+# beside this one): 0.5 s of slack over the single query's bound above.
 for h in h1 h2; do
     read -r st t <"$TMP/$h.st"
-    [ "$st" = 503 ] && lt "$t" 2.0
+    [ "$st" = 503 ] && lt "$t" 2.5
     check "heavy query $h: 503 after $t s" $?
 done
 
