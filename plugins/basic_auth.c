@@ -16,27 +16,27 @@
 
 #include <pvm/pvm.h>
 
-#define BCRYPT_COST 5  /* for `user =` passwords, as `htpasswd -B` */
+#define BCRYPT_COST 5 /* for `user =` passwords, as `htpasswd -B` */
 
 /* One user: a name and a crypt(3) hash of the password. */
 struct ba_user {
-    char *name;  /* user name, malloc'd */
-    char *hash;  /* "$2b$05$...", "$6$...", malloc'd */
+    char *name; /* user name, malloc'd */
+    char *hash; /* "$2b$05$...", "$6$...", malloc'd */
 };
 
 /* Per-instance state. */
 struct basic_auth {
-    struct ba_user *users;  /* `user =` entries, then the htpasswd ones */
-    size_t nusers;          /* entries used */
-    size_t cap;             /* entries allocated */
-    size_t nconfigured;     /* how many came from `user =` */
-    char *htpasswd;         /* `htpasswd =` path, resolved (set and freed
+    struct ba_user *users; /* `user =` entries, then the htpasswd ones */
+    size_t nusers;         /* entries used */
+    size_t cap;            /* entries allocated */
+    size_t nconfigured;    /* how many came from `user =` */
+    char *htpasswd;        /* `htpasswd =` path, resolved (set and freed
                                by the server) */
-    char realm[128];        /* `realm =`, default "pvm" */
-    char challenge[160];    /* WWW-Authenticate value */
-    char **exempt;          /* `exempt_paths =`: exact request paths let
+    char realm[128];       /* `realm =`, default "pvm" */
+    char challenge[160];   /* WWW-Authenticate value */
+    char **exempt;         /* `exempt_paths =`: exact request paths let
                                through without credentials, malloc'd */
-    size_t nexempt;         /* entries in exempt */
+    size_t nexempt;        /* entries in exempt */
 };
 
 /* ---- users ------------------------------------------------------------ */
@@ -45,8 +45,7 @@ struct basic_auth {
  * `htpasswd -B` (or a SHA-crypt tool) writes, and well-formed. */
 static const char *hash_problem(const char *hash, struct crypt_data *cd)
 {
-    static const char *const kinds[] = {"$2y$", "$2b$", "$2a$", "$5$",
-                                        "$6$"};
+    static const char *const kinds[] = {"$2y$", "$2b$", "$2a$", "$5$", "$6$"};
     bool known = false;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         known = known || strncmp(hash, kinds[i], strlen(kinds[i])) == 0;
@@ -134,8 +133,8 @@ static int configure_user(struct basic_auth *st, const char *value,
         rc = pvm_error_set(err, PVM_ERR_INTERNAL,
                            "cannot hash the password: %s", strerror(errno));
     else
-        rc = add_user(st, strndup(value, (size_t)(colon - value)),
-                      strdup(out), err);
+        rc = add_user(st, strndup(value, (size_t)(colon - value)), strdup(out),
+                      err);
     explicit_bzero(cd, sizeof(*cd));
     free(cd);
     if (rc == 0)
@@ -149,13 +148,13 @@ static int configure_exempt(struct basic_auth *st, const char *value,
                             pvm_error *err)
 {
     const char *sep = ", \t";
-    for (const char *p = value + strspn(value, sep); *p;
-         p += strspn(p, sep)) {
+    for (const char *p = value + strspn(value, sep); *p; p += strspn(p, sep)) {
         size_t len = strcspn(p, sep);
         if (p[0] != '/' || memchr(p, '?', len))
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "'%.*s' is not a path (it must start with "
-                                 "/ and have no query string)", (int)len, p);
+                                 "/ and have no query string)",
+                                 (int)len, p);
         char **e = realloc(st->exempt, (st->nexempt + 1) * sizeof(*e));
         if (!e)
             return pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
@@ -176,7 +175,8 @@ static int configure_realm(struct basic_auth *st, const char *value,
         strpbrk(value, "\"\\"))
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "must be 1 to %zu characters without \" "
-                             "or \\", sizeof(st->realm) - 1);
+                             "or \\",
+                             sizeof(st->realm) - 1);
     strcpy(st->realm, value);
     return 0;
 }
@@ -261,8 +261,10 @@ static int load_htpasswd(struct basic_auth *st, const char *path,
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return pvm_error_set(err, PVM_ERR_BAD_DATA, "htpasswd: cannot open "
-                             "%s: %s", path, strerror(errno));
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "htpasswd: cannot open "
+                             "%s: %s",
+                             path, strerror(errno));
     struct crypt_data *cd = calloc(1, sizeof(*cd));
     char *line = NULL;
     size_t cap = 0;
@@ -270,8 +272,10 @@ static int load_htpasswd(struct basic_auth *st, const char *path,
     for (int lineno = 1; rc == 0 && getline(&line, &cap, f) >= 0; lineno++)
         rc = htpasswd_line(st, line, cd, path, lineno, err);
     if (rc == 0 && ferror(f))
-        rc = pvm_error_set(err, PVM_ERR_BAD_DATA, "htpasswd: cannot read "
-                           "%s: %s", path, strerror(errno));
+        rc = pvm_error_set(err, PVM_ERR_BAD_DATA,
+                           "htpasswd: cannot read "
+                           "%s: %s",
+                           path, strerror(errno));
     free(line);
     free(cd);
     fclose(f);
@@ -295,8 +299,10 @@ static int basic_auth_startup(pvm_plugin *self, pvm_context *ctx,
     if (!st->nusers)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "htpasswd: %s has no users", st->htpasswd);
-    pvm_plugin_log(self, PVM_LOG_INFO, "%zu user(s), realm \"%s\", %zu "
-                   "path(s) exempt", st->nusers, st->realm, st->nexempt);
+    pvm_plugin_log(self, PVM_LOG_INFO,
+                   "%zu user(s), realm \"%s\", %zu "
+                   "path(s) exempt",
+                   st->nusers, st->realm, st->nexempt);
     return 0;
 }
 
@@ -312,8 +318,8 @@ static int basic_auth_validate(pvm_plugin *self, pvm_context *ctx,
     (void)ctx;
     int rc = load_htpasswd(st, st->htpasswd, err);
     if (rc == 0 && !st->nusers) /* as the start */
-        rc = pvm_error_set(err, PVM_ERR_BAD_DATA,
-                           "htpasswd: %s has no users", st->htpasswd);
+        rc = pvm_error_set(err, PVM_ERR_BAD_DATA, "htpasswd: %s has no users",
+                           st->htpasswd);
     drop_users_from(st, st->nconfigured);
     return rc;
 }
@@ -369,7 +375,7 @@ static int check_request(pvm_plugin *self, pvm_request *req,
     char user[256], pass[256];
     const char *why = NULL;
     int rc = pvm_request_basic_credentials(req, user, sizeof(user), pass,
-                                        sizeof(pass));
+                                           sizeof(pass));
     if (rc == PVM_ERR_NOT_FOUND) {
         why = "authentication required";
     } else if (rc < 0) {
@@ -385,23 +391,22 @@ static int check_request(pvm_plugin *self, pvm_request *req,
         if (!verify(st, cd, user, pass)) {
             why = "invalid credentials";
             pvm_plugin_log(self, PVM_LOG_INFO,
-                           "wrong credentials for user '%.64s' from %s",
-                           user, pvm_request_http_remote(req));
+                           "wrong credentials for user '%.64s' from %s", user,
+                           pvm_request_http_remote(req));
         }
         explicit_bzero(cd, sizeof(*cd));
     }
     explicit_bzero(pass, sizeof(pass));
     if (!why)
         return 0;
-    int hrc = pvm_response_add_header(resp, "WWW-Authenticate",
-                                      st->challenge);
+    int hrc = pvm_response_add_header(resp, "WWW-Authenticate", st->challenge);
     if (hrc < 0)
         return hrc;
     return pvm_response_set_error(resp, PVM_ERR_FORBIDDEN, "%s", why);
 }
 
 const pvm_plugin_type pvm_plugin_basic_auth = {
-    .name = "basic_auth",                    /* `type = basic_auth` */
+    .name = "basic_auth", /* `type = basic_auth` */
     .description = "HTTP Basic authentication from the section or an "
                    "htpasswd file (the seed's BasicAuthPlugin)",
     .state_size = sizeof(struct basic_auth), /* zeroed per instance */
@@ -415,9 +420,9 @@ const pvm_plugin_type pvm_plugin_basic_auth = {
     .on_metric_names_request = NULL,
     .on_label_names_request = NULL,
     .on_label_values_request = NULL,
-    .on_master_startup = NULL,               /* nothing before forking */
-    .on_request = check_request,             /* every request: 401 or go on */
-    .validate = basic_auth_validate,         /* --check-config: htpasswd */
-    .keys = basic_auth_keys,                 /* user, htpasswd, realm,
+    .on_master_startup = NULL,       /* nothing before forking */
+    .on_request = check_request,     /* every request: 401 or go on */
+    .validate = basic_auth_validate, /* --check-config: htpasswd */
+    .keys = basic_auth_keys,         /* user, htpasswd, realm,
                                                 exempt_paths */
 };

@@ -16,13 +16,13 @@
 
 /* Per-instance state. */
 struct catch_errors {
-    char *wrap_name;              /* `wrap =`: instance wrapped (set and
+    char *wrap_name;             /* `wrap =`: instance wrapped (set and
                                      freed by the server) */
-    pvm_plugin *wrapped;          /* that instance, resolved in check() */
-    bool shield[PVM_HOOK_COUNT];  /* hooks whose failures are caught */
-    bool hooks_set;               /* `hooks =` was given */
-    bool send_warnings;           /* `send_warnings =` (default yes) */
-    bool started;                 /* the wrapped on_startup succeeded */
+    pvm_plugin *wrapped;         /* that instance, resolved in check() */
+    bool shield[PVM_HOOK_COUNT]; /* hooks whose failures are caught */
+    bool hooks_set;              /* `hooks =` was given */
+    bool send_warnings;          /* `send_warnings =` (default yes) */
+    bool started;                /* the wrapped on_startup succeeded */
 };
 
 /* The hooks a wrapper calls instead of the server (pvm/hooks.def). */
@@ -49,8 +49,7 @@ static int parse_hooks(struct catch_errors *st, const char *value,
     const char *sep = ", \t";
     memset(st->shield, 0, sizeof(st->shield));
     st->hooks_set = true;
-    for (const char *p = value + strspn(value, sep); *p;
-         p += strspn(p, sep)) {
+    for (const char *p = value + strspn(value, sep); *p; p += strspn(p, sep)) {
         size_t len = strcspn(p, sep);
         int h = hook_by_name(p, len);
         if (h >= 0 && h != PVM_HOOK_REQUEST && !wrapped_hook[h])
@@ -70,8 +69,7 @@ static int parse_hooks(struct catch_errors *st, const char *value,
                 if (wrapped_hook[i])
                     snprintf(names + strlen(names),
                              sizeof(names) - strlen(names), "%s%s",
-                             names[0] ? ", " : "",
-                             pvm_hook_name((pvm_hook)i));
+                             names[0] ? ", " : "", pvm_hook_name((pvm_hook)i));
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "unknown hook '%.*s' (hooks are %s)",
                                  (int)len, p, names);
@@ -96,8 +94,9 @@ static int catch_errors_configure(pvm_plugin *self, const char *key,
 static const pvm_plugin_key catch_errors_keys[] = {
     {"wrap", PVM_KEY_STRING, offsetof(struct catch_errors, wrap_name),
      .required = true, .doc = "the instance to shield"},
-    {"hooks", PVM_KEY_CUSTOM, .doc = "hooks shielded, comma or blank "
-     "separated (default: the five query and discovery hooks)"},
+    {"hooks", PVM_KEY_CUSTOM,
+     .doc = "hooks shielded, comma or blank "
+            "separated (default: the five query and discovery hooks)"},
     {"send_warnings", PVM_KEY_BOOL,
      offsetof(struct catch_errors, send_warnings), .def = "yes",
      .doc = "turn a caught failure into a warning of the response"},
@@ -139,7 +138,8 @@ static int catch_errors_check(pvm_plugin *self, pvm_error *err)
     if (pvm_plugin_is_wrapped(w))
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "wrap: instance '%s' is already wrapped by "
-                             "another instance", st->wrap_name);
+                             "another instance",
+                             st->wrap_name);
     if (!st->hooks_set)
         for (int h = PVM_HOOK_INSTANT_QUERY; h <= PVM_HOOK_LABEL_VALUES; h++)
             st->shield[h] = true;
@@ -150,8 +150,8 @@ static int catch_errors_check(pvm_plugin *self, pvm_error *err)
 
 /* Runs a context hook of the wrapped instance; a failure of a shielded
  * hook is logged and ignored, others fail this instance's hook. */
-static int run_context_hook(pvm_plugin *self, pvm_hook hook,
-                            pvm_context *ctx, pvm_error *err)
+static int run_context_hook(pvm_plugin *self, pvm_hook hook, pvm_context *ctx,
+                            pvm_error *err)
 {
     struct catch_errors *st = pvm_plugin_state(self);
     pvm_context_hook_fn fn = pvm_plugin_context_hook(st->wrapped, hook);
@@ -164,9 +164,8 @@ static int run_context_hook(pvm_plugin *self, pvm_hook hook,
     const char *msg = werr.msg[0] ? werr.msg : "(no message)";
     if (st->shield[hook]) {
         pvm_plugin_log(self, PVM_LOG_ERROR,
-                       "PluginError: '%s' raised while running %s.%s()",
-                       msg, pvm_plugin_name(st->wrapped),
-                       pvm_hook_name(hook));
+                       "PluginError: '%s' raised while running %s.%s()", msg,
+                       pvm_plugin_name(st->wrapped), pvm_hook_name(hook));
         return 0;
     }
     return pvm_error_set(err, werr.code ? werr.code : rc,
@@ -199,8 +198,8 @@ static int catch_errors_shutdown(pvm_plugin *self, pvm_context *ctx,
 /* Calls hook of the wrapped instance. A failure of a shielded hook is
  * taken back from the response: logged, reported as a warning in the
  * original's words unless send_warnings = no, and 0 returned. */
-static int run_request_hook(pvm_plugin *self, pvm_hook hook,
-                            pvm_request *req, pvm_response *resp)
+static int run_request_hook(pvm_plugin *self, pvm_hook hook, pvm_request *req,
+                            pvm_response *resp)
 {
     const struct catch_errors *st = pvm_plugin_state(self);
     pvm_request_hook_fn fn = pvm_plugin_request_hook(st->wrapped, hook);
@@ -231,17 +230,18 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook,
         return 0;
     rc = pvm_response_add_warning(resp,
                                   "PluginError: '%s' raised while running "
-                                  "%s.%s()", msg, wname, hname);
+                                  "%s.%s()",
+                                  msg, wname, hname);
     return rc < 0 ? rc : 0;
 }
 
 /* One shield per request hook a wrapper calls (pvm/hooks.def, WRAP 1):
  * catch_errors_on_instant_query_request(), ... */
-#define SHIELD_REQUEST_1(id, slot)                                     \
-    static int catch_errors_##slot(pvm_plugin *self, pvm_request *req, \
-                                   pvm_response *resp)                 \
-    {                                                                  \
-        return run_request_hook(self, PVM_HOOK_##id, req, resp);       \
+#define SHIELD_REQUEST_1(id, slot)                                            \
+    static int catch_errors_##slot(pvm_plugin *self, pvm_request *req,        \
+                                   pvm_response *resp)                        \
+    {                                                                         \
+        return run_request_hook(self, PVM_HOOK_##id, req, resp);              \
     }
 #define SHIELD_REQUEST_0(id, slot)
 #define SHIELD_CONTEXT_1(id, slot)
@@ -256,7 +256,7 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook,
 #define SLOT_CONTEXT_0(slot)
 
 const pvm_plugin_type pvm_plugin_catch_errors = {
-    .name = "catch_errors",                    /* `type = catch_errors` */
+    .name = "catch_errors", /* `type = catch_errors` */
     .description = "shields the other plugins from a failing instance "
                    "(the seed's CatchErrorsPlugin)",
     .state_size = sizeof(struct catch_errors), /* zeroed per instance */
@@ -267,5 +267,5 @@ const pvm_plugin_type pvm_plugin_catch_errors = {
 /* every request hook a wrapper calls: on_instant_query_request, ... */
 #define PVM_HOOK(id, slot, kind, wrap) SLOT_##kind##_##wrap(slot)
 #include <pvm/hooks.def>
-    .keys = catch_errors_keys,                 /* wrap, hooks, send_warnings */
+    .keys = catch_errors_keys, /* wrap, hooks, send_warnings */
 };

@@ -16,7 +16,7 @@
 
 /* Per-instance state. */
 struct example {
-    char *metric;  /* `metric_name =`, set by the server */
+    char *metric; /* `metric_name =`, set by the server */
 };
 
 static const char *const types[] = {"sine", "cosine", "square", "sawtooth"};
@@ -162,13 +162,13 @@ const pvm_plugin_type pvm_plugin_example = {
     .description = "sine, cosine, square and sawtooth waves (the seed's "
                    "example plugin)",
     .state_size = sizeof(struct example),
-    .on_instant_query_request = example_query,  /* 12 samples at `time`
+    .on_instant_query_request = example_query, /* 12 samples at `time`
                                                    (computed there, so
                                                    stamped there) */
-    .on_range_query_request = example_query,    /* 12 samples per step */
+    .on_range_query_request = example_query,   /* 12 samples per step */
     .on_metric_names_request = example_metric_names,
     .on_label_names_request = example_label_names,
     .on_label_values_request = example_label_values,
-    .on_metadata_request = example_metadata,     /* a gauge, with HELP */
-    .keys = example_keys,                        /* metric_name */
+    .on_metadata_request = example_metadata, /* a gauge, with HELP */
+    .keys = example_keys,                    /* metric_name */
 };

@@ -19,15 +19,15 @@
 
 /* Per-instance state. */
 struct openmetrics_file {
-    char *path;               /* `path =`, resolved against pvm.ini's
+    char *path;            /* `path =`, resolved against pvm.ini's
                                  directory (set and freed by the server) */
-    int unit_ms;              /* timestamp_unit: 0 s, 1 ms */
-    bool reload;              /* `reload =` (default yes) */
-    int64_t lookback;         /* ms, [server] lookback_delta */
-    pvm_om_data *data;        /* what is served, NULL before startup */
-    struct timespec mtime;    /* of the file last loaded (or tried) */
-    off_t size;               /* idem */
-    int64_t last_check;       /* CLOCK_MONOTONIC ms of the last stat */
+    int unit_ms;           /* timestamp_unit: 0 s, 1 ms */
+    bool reload;           /* `reload =` (default yes) */
+    int64_t lookback;      /* ms, [server] lookback_delta */
+    pvm_om_data *data;     /* what is served, NULL before startup */
+    struct timespec mtime; /* of the file last loaded (or tried) */
+    off_t size;            /* idem */
+    int64_t last_check;    /* CLOCK_MONOTONIC ms of the last stat */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -44,8 +44,9 @@ static const pvm_plugin_key om_keys[] = {
      .doc = "unit of the file's timestamps: s (OpenMetrics) or ms "
             "(Prometheus text format)"},
     {"reload", PVM_KEY_BOOL, offsetof(struct openmetrics_file, reload),
-     .def = "yes", .doc = "reload the file when its mtime or size changes "
-                          "(checked at most once a second)"},
+     .def = "yes",
+     .doc = "reload the file when its mtime or size changes "
+            "(checked at most once a second)"},
     {NULL},
 };
 
@@ -71,15 +72,17 @@ static int om_load_first(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     struct openmetrics_file *st = pvm_plugin_state(self);
     st->lookback = pvm_context_lookback_ms(ctx);
     int64_t t0 = monotonic_ms();
-    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime,
-                                 &st->size, err);
+    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime, &st->size,
+                                 err);
     if (!d)
         return err->code ? err->code : PVM_ERR_BAD_DATA;
     pvm_om_free(st->data);
     st->data = d;
     st->last_check = monotonic_ms();
-    pvm_plugin_log(self, PVM_LOG_INFO, "%s: %zu series, %zu samples in "
-                   "%lld ms", st->path, d->nseries, d->nsamples,
+    pvm_plugin_log(self, PVM_LOG_INFO,
+                   "%s: %zu series, %zu samples in "
+                   "%lld ms",
+                   st->path, d->nseries, d->nsamples,
                    (long long)(st->last_check - t0));
     return 0;
 }
@@ -124,8 +127,10 @@ static void maybe_reload(pvm_plugin *self)
     struct stat sb;
     if (stat(st->path, &sb) < 0) {
         if (st->size != -1)
-            pvm_plugin_log(self, PVM_LOG_ERROR, "%s: %s (serving the data "
-                           "loaded before)", st->path, strerror(errno));
+            pvm_plugin_log(self, PVM_LOG_ERROR,
+                           "%s: %s (serving the data "
+                           "loaded before)",
+                           st->path, strerror(errno));
         st->size = -1;
         return;
     }
@@ -133,17 +138,21 @@ static void maybe_reload(pvm_plugin *self)
         sb.st_mtim.tv_nsec == st->mtime.tv_nsec)
         return;
     pvm_error err = {0};
-    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime,
-                                  &st->size, &err);
+    pvm_om_data *d = pvm_om_load(st->path, st->unit_ms, &st->mtime, &st->size,
+                                 &err);
     if (!d) {
-        pvm_plugin_log(self, PVM_LOG_ERROR, "reload failed, serving the "
-                       "data loaded before: %s", err.msg);
+        pvm_plugin_log(self, PVM_LOG_ERROR,
+                       "reload failed, serving the "
+                       "data loaded before: %s",
+                       err.msg);
         return;
     }
     pvm_om_free(st->data);
     st->data = d;
-    pvm_plugin_log(self, PVM_LOG_INFO, "%s reloaded: %zu series, %zu "
-                   "samples", st->path, d->nseries, d->nsamples);
+    pvm_plugin_log(self, PVM_LOG_INFO,
+                   "%s reloaded: %zu series, %zu "
+                   "samples",
+                   st->path, d->nseries, d->nsamples);
 }
 
 /* ---- hooks ------------------------------------------------------------ */
@@ -162,8 +171,7 @@ static size_t lower_bound(const pvm_om_series *s, int64_t t)
     return lo;
 }
 
-static bool has_samples_in(const pvm_om_series *s, int64_t start,
-                           int64_t end)
+static bool has_samples_in(const pvm_om_series *s, int64_t start, int64_t end)
 {
     size_t i = lower_bound(s, start);
     return i < s->n && s->ts[i] <= end;
@@ -173,8 +181,8 @@ static bool has_samples_in(const pvm_om_series *s, int64_t start,
 
 /* A selector with an equality __name__ matcher, keyed by that name. */
 struct named_sel {
-    const char *name;            /* the metric name it asks for */
-    const pvm_selector *sel;     /* the whole selector, still checked */
+    const char *name;        /* the metric name it asks for */
+    const pvm_selector *sel; /* the whole selector, still checked */
 };
 
 /* Walks the series that match a query, in file order. Selectors with a
@@ -182,18 +190,18 @@ struct named_sel {
  * selectors without one (`{job="x"}`, `{__name__=~"a.*"}`) scan every
  * series. So n selectors cost O(their series), not O(series x n). */
 struct om_iter {
-    const pvm_om_data *d;        /* NULL: nothing */
-    bool all;                    /* empty query: every series matches */
-    bool scan;                   /* visit every series (else idx) */
-    const uint32_t *idx;         /* candidates in file order (!scan) */
-    size_t nidx;                 /* number of candidates */
-    size_t pos;                  /* next series or candidate */
+    const pvm_om_data *d;         /* NULL: nothing */
+    bool all;                     /* empty query: every series matches */
+    bool scan;                    /* visit every series (else idx) */
+    const uint32_t *idx;          /* candidates in file order (!scan) */
+    size_t nidx;                  /* number of candidates */
+    size_t pos;                   /* next series or candidate */
     const pvm_selector **unnamed; /* selectors without a name */
-    size_t nunnamed;             /* number of them */
-    struct named_sel *named;     /* the others, sorted by name */
-    size_t nnamed;               /* number of them */
-    const char *last_name;       /* cache: name of the last series seen */
-    size_t lo, hi;               /* ... and its range in named */
+    size_t nunnamed;              /* number of them */
+    struct named_sel *named;      /* the others, sorted by name */
+    size_t nnamed;                /* number of them */
+    const char *last_name;        /* cache: name of the last series seen */
+    size_t lo, hi;                /* ... and its range in named */
 };
 
 /* The value of sel's first `__name__="..."` matcher, or NULL. */
@@ -360,7 +368,8 @@ static int om_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     if (iter_init(&it, st->data, q, pvm_request_arena(req)) < 0)
         return iter_nomem(resp);
     for (const pvm_om_series *s; (s = iter_next(&it));) {
-        pvm_sample smp = {.name = s->name, .labels = s->labels,
+        pvm_sample smp = {.name = s->name,
+                          .labels = s->labels,
                           .nlabels = s->nlabels};
         for (size_t i = lower_bound(s, start); i < s->n && s->ts[i] <= end;
              i++) {
@@ -392,8 +401,10 @@ static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
         size_t i = lower_bound(s, t == INT64_MAX ? t : t + 1);
         if (i == 0 || s->ts[i - 1] <= t - st->lookback)
             continue;
-        pvm_sample smp = {.name = s->name, .labels = s->labels,
-                          .nlabels = s->nlabels, .timestamp = s->ts[i - 1],
+        pvm_sample smp = {.name = s->name,
+                          .labels = s->labels,
+                          .nlabels = s->nlabels,
+                          .timestamp = s->ts[i - 1],
                           .value = s->v[i - 1]};
         int rc = pvm_response_add_sample_ex(resp, &smp,
                                             PVM_SAMPLE_SKIP_QUERY_CHECK);
@@ -406,16 +417,16 @@ static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 /* A set of interned strings in the request arena, so that each name is
  * handed to the response once. */
 struct strset {
-    const char **v;  /* slots, NULL when empty */
-    size_t cap, n;   /* capacity (power of 2) / used */
+    const char **v; /* slots, NULL when empty */
+    size_t cap, n;  /* capacity (power of 2) / used */
 };
 
 /* 1 when s was new, 0 when seen, negative when out of memory. */
 static int strset_add(struct strset *set, pvm_arena *a, const char *s)
 {
     if ((set->n + 1) * 2 > set->cap) {
-        struct strset bigger = {pvm_arena_calloc(a, set->cap ? set->cap * 2
-                                                              : 64,
+        struct strset bigger = {pvm_arena_calloc(a,
+                                                 set->cap ? set->cap * 2 : 64,
                                                  sizeof(char *)),
                                 set->cap ? set->cap * 2 : 64, 0};
         if (!bigger.v)
@@ -436,8 +447,8 @@ static int strset_add(struct strset *set, pvm_arena *a, const char *s)
 }
 
 /* Adds s to the response once per request. */
-static int add_once(struct strset *set, pvm_request *req,
-                    pvm_response *resp, const char *s)
+static int add_once(struct strset *set, pvm_request *req, pvm_response *resp,
+                    const char *s)
 {
     int rc = strset_add(set, pvm_request_arena(req), s);
     if (rc < 0)
@@ -528,8 +539,7 @@ static int om_label_values(pvm_plugin *self, pvm_request *req,
 
 /* /api/v1/metadata and /federate: the # HELP, # TYPE and # UNIT lines of
  * the file, per family. */
-static int om_metadata(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int om_metadata(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)req;
     maybe_reload(self);
@@ -545,22 +555,22 @@ static int om_metadata(pvm_plugin *self, pvm_request *req,
 }
 
 const pvm_plugin_type pvm_plugin_openmetrics_file = {
-    .name = "openmetrics_file",                   /* `type = ...` */
+    .name = "openmetrics_file", /* `type = ...` */
     .description = "serves the samples of an OpenMetrics text file with "
                    "timestamps, reloaded when it changes",
     .state_size = sizeof(struct openmetrics_file), /* zeroed per instance */
-    .destroy = om_destroy,              /* frees the data */
-    .on_startup = om_startup,           /* loads it unless the master did */
-    .on_shutdown = NULL,                /* nothing to stop */
-    .on_instant_query_request = om_instant,   /* latest within lookback */
-    .on_range_query_request = om_range,       /* raw samples in window */
+    .destroy = om_destroy,                         /* frees the data */
+    .on_startup = om_startup, /* loads it unless the master did */
+    .on_shutdown = NULL,      /* nothing to stop */
+    .on_instant_query_request = om_instant,     /* latest within lookback */
+    .on_range_query_request = om_range,         /* raw samples in window */
     .on_metric_names_request = om_metric_names, /* names or label sets */
     .on_label_names_request = om_label_names,
     .on_label_values_request = om_label_values,
     .on_master_startup = om_master_startup, /* loads the file (errors:
                                                file:line), shared by the
                                                workers copy-on-write */
-    .on_metadata_request = om_metadata, /* # HELP/# TYPE/# UNIT lines */
-    .validate = om_validate,            /* --check-config: loads it once */
-    .keys = om_keys,                    /* path, timestamp_unit, reload */
+    .on_metadata_request = om_metadata,     /* # HELP/# TYPE/# UNIT lines */
+    .validate = om_validate,                /* --check-config: loads it once */
+    .keys = om_keys,                        /* path, timestamp_unit, reload */
 };

@@ -69,8 +69,8 @@ int pvm_om_index_names(pvm_om_data *d)
     }
     for (size_t i = 0; i < d->nseries; i++) {
         const char *name = d->series[i].name;
-        struct pvm_om_name *e = name_slot(d, name, pvm_om_hash(name,
-                                                              strlen(name)));
+        struct pvm_om_name *e = name_slot(d, name,
+                                          pvm_om_hash(name, strlen(name)));
         d->by_name[e->first + e->count++] = (uint32_t)i;
     }
     return 0;
@@ -83,8 +83,8 @@ size_t pvm_om_series_named(const pvm_om_data *d, const char *name,
     *idx = NULL;
     if (!d->names_cap)
         return 0;
-    const struct pvm_om_name *e =
-        name_slot(d, name, pvm_om_hash(name, strlen(name)));
+    const struct pvm_om_name *e = name_slot(d, name,
+                                            pvm_om_hash(name, strlen(name)));
     if (!e->name)
         return 0;
     *idx = d->by_name + e->first;

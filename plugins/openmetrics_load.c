@@ -24,20 +24,20 @@
 
 /* A pool of blocks freed all at once: interned strings, label arrays. */
 struct pvm_om_pool_block {
-    struct pvm_om_pool_block *next;  /* older block */
-    size_t used, size;        /* bytes used / usable in data */
-    char data[];              /* the bytes */
+    struct pvm_om_pool_block *next; /* older block */
+    size_t used, size;              /* bytes used / usable in data */
+    char data[];                    /* the bytes */
 };
 
 /* The loader's position, for error messages. */
 struct loader {
-    pvm_om_data *d;        /* being filled */
-    const char *path;         /* for messages */
-    int line;                 /* current line number */
-    bool unit_ms;             /* timestamps in ms instead of seconds */
-    char *scratch;            /* unescaped label values, malloc'd */
-    size_t scratch_cap;       /* its size */
-    pvm_error *err;           /* where errors go */
+    pvm_om_data *d;     /* being filled */
+    const char *path;   /* for messages */
+    int line;           /* current line number */
+    bool unit_ms;       /* timestamps in ms instead of seconds */
+    char *scratch;      /* unescaped label values, malloc'd */
+    size_t scratch_cap; /* its size */
+    pvm_error *err;     /* where errors go */
 };
 
 /* ---- pool and hash tables ------------------------------------------ */
@@ -85,8 +85,8 @@ uint64_t pvm_om_hash(const char *s, size_t n)
     return h ^ (h >> 29);
 }
 
-static struct pvm_om_slot *table_find(struct pvm_om_table *t, const char *s, size_t n,
-                               uint64_t h)
+static struct pvm_om_slot *table_find(struct pvm_om_table *t, const char *s,
+                                      size_t n, uint64_t h)
 {
     size_t mask = t->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -166,8 +166,7 @@ static pvm_om_series *key_get(pvm_om_data *d, const char *s, size_t n)
 
 /* ---- numbers ---------------------------------------------------------- */
 
-static int load_error(struct loader *L, const char *fmt, ...)
-    PVM_PRINTF(2, 3);
+static int load_error(struct loader *L, const char *fmt, ...) PVM_PRINTF(2, 3);
 static int load_error(struct loader *L, const char *fmt, ...)
 {
     char msg[400];
@@ -192,11 +191,11 @@ int pvm_om_parse_timestamp(const char *s, size_t n, bool ms, int64_t *out)
         if (s[i] >= '0' && s[i] <= '9') {
             any = true;
             if (nd == 0 && s[i] == '0' && point < 0)
-                continue;                      /* leading zero */
+                continue; /* leading zero */
             if (nd < sizeof(dig))
                 dig[nd++] = s[i];
             else if (point < 0)
-                return -2;                     /* too many digits */
+                return -2; /* too many digits */
         } else if (s[i] == '.' && point < 0 && !ms) {
             point = (long)nd;
         } else {
@@ -262,8 +261,7 @@ static size_t skip_blanks(const char *p, size_t i, size_t n)
 
 static int cmp_label(const void *a, const void *b)
 {
-    return strcmp(((const pvm_label *)a)->name,
-                  ((const pvm_label *)b)->name);
+    return strcmp(((const pvm_label *)a)->name, ((const pvm_label *)b)->name);
 }
 
 /* Reads a quoted label value at p[*i] (the opening quote) into the
@@ -432,11 +430,11 @@ static int series_append(struct loader *L, pvm_om_series *s, int64_t t,
                          double v)
 {
     if (s->n && t <= s->ts[s->n - 1])
-        return load_error(L, "timestamp %lld ms is not after the previous "
-                             "sample of %s (%lld ms): samples of a series "
-                             "must be in increasing time order",
-                          (long long)t, s->name,
-                          (long long)s->ts[s->n - 1]);
+        return load_error(L,
+                          "timestamp %lld ms is not after the previous "
+                          "sample of %s (%lld ms): samples of a series "
+                          "must be in increasing time order",
+                          (long long)t, s->name, (long long)s->ts[s->n - 1]);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
         int64_t *ts = realloc(s->ts, cap * sizeof(*ts));
@@ -480,8 +478,10 @@ static int parse_sample(struct loader *L, const char *p, size_t n)
     size_t ve = token_end(p, i, n);
     double v;
     if (i == end || parse_value(p + i, ve - i, &v) < 0)
-        return load_error(L, "expected a value after the series, got "
-                             "'%.*s'", (int)(ve - i), p + i);
+        return load_error(L,
+                          "expected a value after the series, got "
+                          "'%.*s'",
+                          (int)(ve - i), p + i);
     i = skip_blanks(p, ve, n);
     size_t te = token_end(p, i, n);
     if (i == ve || i == n || p[i] == '#')
@@ -491,8 +491,8 @@ static int parse_sample(struct loader *L, const char *p, size_t n)
     int rc = pvm_om_parse_timestamp(p + i, te - i, L->unit_ms, &t);
     if (rc < 0)
         return load_error(L, "%s timestamp '%.*s'",
-                          rc == -2 ? "out of range" : "invalid",
-                          (int)(te - i), p + i);
+                          rc == -2 ? "out of range" : "invalid", (int)(te - i),
+                          p + i);
     i = skip_blanks(p, te, n);
     if (i < n && p[i] != '#')
         return load_error(L, "unexpected '%.*s' after the timestamp",
@@ -670,8 +670,7 @@ static void data_trim(pvm_om_data *d)
 
 /* See openmetrics_load.h. */
 pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
-                                 struct timespec *mtime, off_t *size,
-                                 pvm_error *err)
+                         struct timespec *mtime, off_t *size, pvm_error *err)
 {
     struct stat sb;
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -15,25 +15,25 @@
 
 #include <pvm/pvm.h>
 
-#define PVM_OM_MAX_LABELS 128  /* labels per series */
+#define PVM_OM_MAX_LABELS 128 /* labels per series */
 
 /* One series: interned labels, then samples in increasing time order. */
 typedef struct pvm_om_series {
-    const char *name;         /* metric name, interned */
-    const pvm_label *labels;  /* sorted by name, strings interned */
-    size_t nlabels;           /* number of labels */
-    int64_t *ts;              /* timestamps, ms, strictly increasing
+    const char *name;        /* metric name, interned */
+    const pvm_label *labels; /* sorted by name, strings interned */
+    size_t nlabels;          /* number of labels */
+    int64_t *ts;             /* timestamps, ms, strictly increasing
                                  (into ts_block once loaded) */
-    double *v;                /* values (into v_block once loaded) */
-    size_t n, cap;            /* samples stored / allocated */
+    double *v;               /* values (into v_block once loaded) */
+    size_t n, cap;           /* samples stored / allocated */
 } pvm_om_series;
 
 /* Open-addressing hash table entry (loader's). */
 struct pvm_om_slot {
-    const char *s;            /* key (interned), NULL when empty */
-    uint32_t len;             /* key length */
-    uint32_t val;             /* series index (series key table only) */
-    uint64_t hash;            /* hash of the key */
+    const char *s; /* key (interned), NULL when empty */
+    uint32_t len;  /* key length */
+    uint32_t val;  /* series index (series key table only) */
+    uint64_t hash; /* hash of the key */
 };
 
 /* Hash table (loader's; freed once the file is loaded). */
@@ -44,38 +44,38 @@ struct pvm_om_table {
 
 /* The # HELP, # TYPE and # UNIT lines of one metric family. */
 typedef struct pvm_om_meta {
-    char *name;               /* family name (malloc'd) */
-    pvm_metric_type type;     /* # TYPE, PVM_METRIC_UNKNOWN when absent */
-    char *help;               /* # HELP unescaped (malloc'd), or NULL */
-    char *unit;               /* # UNIT (malloc'd), or NULL */
+    char *name;           /* family name (malloc'd) */
+    pvm_metric_type type; /* # TYPE, PVM_METRIC_UNKNOWN when absent */
+    char *help;           /* # HELP unescaped (malloc'd), or NULL */
+    char *unit;           /* # UNIT (malloc'd), or NULL */
 } pvm_om_meta;
 
 /* The series of one metric name, a slot of the name index (discovery
  * and selectors with a name look up only these series). */
 struct pvm_om_name {
-    const char *name;         /* interned, NULL when the slot is empty */
-    uint64_t hash;            /* hash of name */
-    uint32_t first, count;    /* by_name[first .. first+count) */
+    const char *name;      /* interned, NULL when the slot is empty */
+    uint64_t hash;         /* hash of name */
+    uint32_t first, count; /* by_name[first .. first+count) */
 };
 
 /* One loaded file. Readers use series, nseries, nsamples and meta. */
 typedef struct pvm_om_data {
-    pvm_om_series *series;         /* in order of first appearance */
-    size_t nseries;                /* series used */
-    size_t nsamples;               /* samples in all series */
-    size_t cap;                    /* series allocated */
-    int64_t *ts_block;             /* all timestamps, once loaded */
-    double *v_block;               /* all values, once loaded */
-    struct pvm_om_pool_block *pool; /* interned strings, label arrays */
+    pvm_om_series *series;              /* in order of first appearance */
+    size_t nseries;                     /* series used */
+    size_t nsamples;                    /* samples in all series */
+    size_t cap;                         /* series allocated */
+    int64_t *ts_block;                  /* all timestamps, once loaded */
+    double *v_block;                    /* all values, once loaded */
+    struct pvm_om_pool_block *pool;     /* interned strings, label arrays */
     struct pvm_om_pool_block *key_pool; /* series texts (while loading) */
-    struct pvm_om_table strings;   /* interned strings (while loading) */
-    struct pvm_om_table keys;      /* series text -> index (while loading) */
-    pvm_om_meta *meta;             /* families with metadata, file order */
-    size_t nmeta;                  /* entries in meta */
-    struct pvm_om_name *names;     /* name index, names_cap slots (a power
+    struct pvm_om_table strings;        /* interned strings (while loading) */
+    struct pvm_om_table keys;  /* series text -> index (while loading) */
+    pvm_om_meta *meta;         /* families with metadata, file order */
+    size_t nmeta;              /* entries in meta */
+    struct pvm_om_name *names; /* name index, names_cap slots (a power
                                       of 2, load factor <= 1/2) */
-    size_t names_cap;              /* slots in names */
-    uint32_t *by_name;             /* series indexes grouped by name, each
+    size_t names_cap;          /* slots in names */
+    uint32_t *by_name;         /* series indexes grouped by name, each
                                       group in file order */
 } pvm_om_data;
 
@@ -85,8 +85,7 @@ typedef struct pvm_om_data {
  * caller can wait for the next change). Returns the data, caller frees
  * with pvm_om_free; NULL on error with err->msg "PATH:LINE: ...". */
 pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
-                         struct timespec *mtime, off_t *size,
-                         pvm_error *err);
+                         struct timespec *mtime, off_t *size, pvm_error *err);
 
 void pvm_om_free(pvm_om_data *d);
 

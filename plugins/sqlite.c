@@ -20,39 +20,39 @@
 
 /* A prepared statement and what its columns mean. */
 struct stmt {
-    sqlite3_stmt *s;                      /* prepared, reused */
-    const char *what;                     /* "query" or "labels_query" */
-    int ts_col, val_col;                  /* column indexes, -1 if none */
-    int label_col[MAX_LABEL_COLUMNS];     /* columns that are labels */
-    char *label_name[MAX_LABEL_COLUMNS];  /* their names, malloc'd */
-    size_t nlabels;                       /* number of label columns */
+    sqlite3_stmt *s;                     /* prepared, reused */
+    const char *what;                    /* "query" or "labels_query" */
+    int ts_col, val_col;                 /* column indexes, -1 if none */
+    int label_col[MAX_LABEL_COLUMNS];    /* columns that are labels */
+    char *label_name[MAX_LABEL_COLUMNS]; /* their names, malloc'd */
+    size_t nlabels;                      /* number of label columns */
 };
 
 /* Per-instance state. */
 struct sqlite_plugin {
-    char *database;          /* `database =`, resolved (the strings are
+    char *database;       /* `database =`, resolved (the strings are
                                 set and freed by the server) */
-    char *metric;            /* `metric =` */
-    char *query;             /* `query =` SELECT, malloc'd */
-    char *labels_query;      /* `labels_query =` SELECT, malloc'd or NULL */
-    char *ts_name;           /* `timestamp_column =`, default timestamp */
-    char *val_name;          /* `value_column =`, default value */
-    char *help;              /* `help =` (metadata), malloc'd or NULL */
-    pvm_metric_type type;    /* `metric_type =` (`type =` names the
+    char *metric;         /* `metric =` */
+    char *query;          /* `query =` SELECT, malloc'd */
+    char *labels_query;   /* `labels_query =` SELECT, malloc'd or NULL */
+    char *ts_name;        /* `timestamp_column =`, default timestamp */
+    char *val_name;       /* `value_column =`, default value */
+    char *help;           /* `help =` (metadata), malloc'd or NULL */
+    pvm_metric_type type; /* `metric_type =` (`type =` names the
                                 plugin type), default unknown */
-    char *unit;              /* `unit =` (metadata), malloc'd or NULL */
-    int64_t lookback;        /* ms, [server] lookback_delta */
-    sqlite3 *db;             /* read-only connection, per worker */
-    struct stmt main;        /* the query */
-    struct stmt labels;      /* the labels_query (s NULL when none) */
+    char *unit;           /* `unit =` (metadata), malloc'd or NULL */
+    int64_t lookback;     /* ms, [server] lookback_delta */
+    sqlite3 *db;          /* read-only connection, per worker */
+    struct stmt main;     /* the query */
+    struct stmt labels;   /* the labels_query (s NULL when none) */
 };
 
 /* One row of a query, read. */
 struct row {
-    int64_t t;                              /* timestamp, ms */
-    double v;                               /* value */
-    pvm_label labels[MAX_LABEL_COLUMNS];    /* valid until the next step */
-    size_t nlabels;                         /* number of labels */
+    int64_t t;                           /* timestamp, ms */
+    double v;                            /* value */
+    pvm_label labels[MAX_LABEL_COLUMNS]; /* valid until the next step */
+    size_t nlabels;                      /* number of labels */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -88,9 +88,9 @@ static const pvm_plugin_key sqlite_keys[] = {
     {"labels_query", PVM_KEY_STRING, SQ(labels_query),
      .doc = "SELECT of the label sets, for discovery (default: query "
             "over the request's range)"},
-    {"timestamp_column", PVM_KEY_LABEL_NAME, SQ(ts_name),
-     .def = "timestamp", .doc = "column of the sample time (unix "
-                                "seconds)"},
+    {"timestamp_column", PVM_KEY_LABEL_NAME, SQ(ts_name), .def = "timestamp",
+     .doc = "column of the sample time (unix "
+            "seconds)"},
     {"value_column", PVM_KEY_LABEL_NAME, SQ(val_name), .def = "value",
      .doc = "column of the sample values"},
     {"help", PVM_KEY_STRING, SQ(help), .doc = "HELP text of the metric"},
@@ -127,8 +127,8 @@ static int check_params(struct stmt *s, pvm_error *err)
         if (!p || (strcmp(p, ":start") && strcmp(p, ":end")))
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "%s: parameter %s is not known (use "
-                                 ":start and :end, unix seconds)", s->what,
-                                 p ? p : "?");
+                                 ":start and :end, unix seconds)",
+                                 s->what, p ? p : "?");
     }
     return 0;
 }
@@ -152,10 +152,13 @@ static int map_columns(struct stmt *s, const char *ts_name,
         } else if (!pvm_is_label_name(c) || strncmp(c, "__", 2) == 0) {
             return pvm_error_set(err, PVM_ERR_BAD_DATA,
                                  "%s: column '%s' is not a valid label name "
-                                 "(rename it with AS)", s->what, c);
+                                 "(rename it with AS)",
+                                 s->what, c);
         } else if (s->nlabels == MAX_LABEL_COLUMNS) {
-            return pvm_error_set(err, PVM_ERR_BAD_DATA, "%s: more than %d "
-                                 "label columns", s->what, MAX_LABEL_COLUMNS);
+            return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                                 "%s: more than %d "
+                                 "label columns",
+                                 s->what, MAX_LABEL_COLUMNS);
         } else {
             s->label_col[s->nlabels] = i;
             if (!(s->label_name[s->nlabels++] = strdup(c)))
@@ -181,11 +184,15 @@ static int prepare(struct sqlite_plugin *st, struct stmt *s, const char *sql,
         return pvm_error_set(err, PVM_ERR_BAD_DATA, "%s: %s", what,
                              sqlite3_errmsg(st->db));
     if (!s->s || tail[strspn(tail, " \t\r\n;")])
-        return pvm_error_set(err, PVM_ERR_BAD_DATA, "%s: must be exactly "
-                             "one SELECT statement", what);
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "%s: must be exactly "
+                             "one SELECT statement",
+                             what);
     if (!sqlite3_stmt_readonly(s->s))
-        return pvm_error_set(err, PVM_ERR_BAD_DATA, "%s: must be a SELECT "
-                             "(it would write)", what);
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "%s: must be a SELECT "
+                             "(it would write)",
+                             what);
     if (check_params(s, err) < 0)
         return err->code;
     return map_columns(s, data ? st->ts_name : NULL,
@@ -216,8 +223,7 @@ static int sqlite_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     return 0;
 }
 
-static int sqlite_shutdown(pvm_plugin *self, pvm_context *ctx,
-                           pvm_error *err)
+static int sqlite_shutdown(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     struct sqlite_plugin *st = pvm_plugin_state(self);
     stmt_free(&st->main);
@@ -230,8 +236,7 @@ static int sqlite_shutdown(pvm_plugin *self, pvm_context *ctx,
 /* --check-config: what the start does (open the database read-only,
  * prepare the statements, refuse a statement that would write or a
  * second statement), then closes again. */
-static int sqlite_validate(pvm_plugin *self, pvm_context *ctx,
-                           pvm_error *err)
+static int sqlite_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     int rc = sqlite_startup(self, ctx, err);
     sqlite_shutdown(self, ctx, NULL);
@@ -247,12 +252,9 @@ static int sqlite_validate(pvm_plugin *self, pvm_context *ctx,
 static int column_number(sqlite3_stmt *s, int col, double *out)
 {
     switch (sqlite3_column_type(s, col)) {
-    case SQLITE_NULL:
-        return 0;
+    case SQLITE_NULL: return 0;
     case SQLITE_INTEGER:
-    case SQLITE_FLOAT:
-        *out = sqlite3_column_double(s, col);
-        return 1;
+    case SQLITE_FLOAT: *out = sqlite3_column_double(s, col); return 1;
     case SQLITE_TEXT: {
         const char *t = (const char *)sqlite3_column_text(s, col);
         size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
@@ -269,8 +271,7 @@ static int column_number(sqlite3_stmt *s, int col, double *out)
         buf[n] = '\0';
         return pvm_parse_sample_value(buf, out) == 0 ? 1 : -1;
     }
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
@@ -306,8 +307,8 @@ static int read_row(const struct stmt *m, struct row *r, const char **why,
     for (size_t i = 0; i < m->nlabels; i++) {
         const char *v = (const char *)sqlite3_column_text(m->s,
                                                           m->label_col[i]);
-        if (v && strlen(v) != (size_t)sqlite3_column_bytes(m->s,
-                                                           m->label_col[i])) {
+        if (v &&
+            strlen(v) != (size_t)sqlite3_column_bytes(m->s, m->label_col[i])) {
             *why = "the value contains a NUL byte (label values are text: "
                    "convert or replace() it in the query)";
             *bad_label = m->label_name[i];
@@ -385,20 +386,20 @@ static int run(struct sqlite_plugin *st, struct stmt *m, int64_t start,
 
 /* Distinct label sets of a request, in its arena. */
 struct lset {
-    const char *key;      /* the label values, NUL-separated */
-    size_t klen;          /* bytes in key */
-    pvm_label *labels;    /* copies */
-    size_t nlabels;       /* number of labels */
-    int64_t t;            /* latest timestamp seen (instant queries) */
-    double v;             /* its value */
+    const char *key;   /* the label values, NUL-separated */
+    size_t klen;       /* bytes in key */
+    pvm_label *labels; /* copies */
+    size_t nlabels;    /* number of labels */
+    int64_t t;         /* latest timestamp seen (instant queries) */
+    double v;          /* its value */
 };
 
 struct lmap {
-    struct lset **v;      /* open addressing, NULL when empty */
-    size_t cap, n;        /* capacity (power of 2) / used */
-    pvm_arena *a;         /* the request's arena */
-    pvm_response *resp;   /* where out-of-memory goes */
-    int64_t start, end;   /* rows outside are ignored */
+    struct lset **v;    /* open addressing, NULL when empty */
+    size_t cap, n;      /* capacity (power of 2) / used */
+    pvm_arena *a;       /* the request's arena */
+    pvm_response *resp; /* where out-of-memory goes */
+    int64_t start, end; /* rows outside are ignored */
 };
 
 static struct lset **lmap_slot(struct lmap *m, const char *key, size_t n)
@@ -479,8 +480,8 @@ static int keep_latest(struct sqlite_plugin *st, const struct row *r,
 /* ---- hooks ---------------------------------------------------------------- */
 
 struct range_arg {
-    pvm_response *resp;   /* where samples go */
-    int64_t start, end;   /* the window, ms */
+    pvm_response *resp; /* where samples go */
+    int64_t start, end; /* the window, ms */
 };
 
 static int add_row(struct sqlite_plugin *st, const struct row *r, void *arg)
@@ -496,8 +497,7 @@ static int add_row(struct sqlite_plugin *st, const struct row *r, void *arg)
 /* GET|POST /api/v1/query_range: the rows from start to end as samples;
  * the server's engine asks for a window that covers everything it
  * needs. */
-static int sqlite_range(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int sqlite_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     struct sqlite_plugin *st = pvm_plugin_state(self);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
@@ -516,8 +516,10 @@ static int sqlite_instant(pvm_plugin *self, pvm_request *req,
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
         return 0;
     int64_t t = pvm_request_time(req);
-    struct lmap m = {.a = pvm_request_arena(req), .resp = resp,
-                     .start = t - st->lookback + 1, .end = t};
+    struct lmap m = {.a = pvm_request_arena(req),
+                     .resp = resp,
+                     .start = t - st->lookback + 1,
+                     .end = t};
     int rc = run(st, &st->main, m.start, m.end, resp, keep_latest, &m);
     for (size_t i = 0; rc >= 0 && i < m.cap; i++)
         if (m.v[i])
@@ -532,7 +534,8 @@ static int sqlite_instant(pvm_plugin *self, pvm_request *req,
 static int label_sets(struct sqlite_plugin *st, pvm_request *req,
                       pvm_response *resp, struct lmap *m)
 {
-    *m = (struct lmap){.a = pvm_request_arena(req), .resp = resp,
+    *m = (struct lmap){.a = pvm_request_arena(req),
+                       .resp = resp,
                        .start = pvm_request_start(req),
                        .end = pvm_request_end(req)};
     struct stmt *s = st->labels.s ? &st->labels : &st->main;
@@ -633,19 +636,19 @@ static int sqlite_metadata(pvm_plugin *self, pvm_request *req,
 }
 
 const pvm_plugin_type pvm_plugin_sqlite = {
-    .name = "sqlite",                          /* `type = sqlite` */
+    .name = "sqlite", /* `type = sqlite` */
     .description = "one metric from an SQL query on an SQLite database",
     .state_size = sizeof(struct sqlite_plugin), /* zeroed per instance */
-    .configure = sqlite_configure,   /* metric_type */
-    .destroy = sqlite_destroy,       /* statements, connection, strings */
-    .on_startup = sqlite_startup,    /* opens read-only, prepares */
-    .on_shutdown = sqlite_shutdown,  /* finalizes, closes */
+    .configure = sqlite_configure,              /* metric_type */
+    .destroy = sqlite_destroy,      /* statements, connection, strings */
+    .on_startup = sqlite_startup,   /* opens read-only, prepares */
+    .on_shutdown = sqlite_shutdown, /* finalizes, closes */
     .on_instant_query_request = sqlite_instant, /* latest within lookback */
     .on_range_query_request = sqlite_range,     /* rows in the window */
     .on_metric_names_request = sqlite_metric_names, /* name or label sets */
     .on_label_names_request = sqlite_label_names,
     .on_label_values_request = sqlite_label_values,
-    .on_metadata_request = sqlite_metadata,  /* help, metric_type, unit */
-    .validate = sqlite_validate,     /* --check-config: opens, prepares */
-    .keys = sqlite_keys,             /* database, metric, query, ... */
+    .on_metadata_request = sqlite_metadata, /* help, metric_type, unit */
+    .validate = sqlite_validate, /* --check-config: opens, prepares */
+    .keys = sqlite_keys,         /* database, metric, query, ... */
 };

@@ -57,24 +57,24 @@ typedef enum pvm_key_type {
 
 /* One key of a plugin type's table; the table ends with {NULL}. */
 typedef struct pvm_plugin_key {
-    const char *name;     /* key as written in pvm.ini */
-    pvm_key_type type;    /* how the value is parsed */
-    size_t offset;        /* offsetof the field in the plugin's state */
-    bool required;        /* a section without the key is refused */
-    bool repeat;          /* repeatable: the field is a pvm_key_list and
+    const char *name;           /* key as written in pvm.ini */
+    pvm_key_type type;          /* how the value is parsed */
+    size_t offset;              /* offsetof the field in the plugin's state */
+    bool required;              /* a section without the key is refused */
+    bool repeat;                /* repeatable: the field is a pvm_key_list and
                              every occurrence (each a single value) is
                              appended; without it the last one wins */
-    const char *def;      /* default as written in pvm.ini, or NULL */
-    int64_t min, max;     /* bounds of INT, SIZE, DURATION (see above) */
+    const char *def;            /* default as written in pvm.ini, or NULL */
+    int64_t min, max;           /* bounds of INT, SIZE, DURATION (see above) */
     const char *const *choices; /* ENUM: the accepted words, NULL-ended */
-    const char *doc;      /* one line for --describe and messages */
+    const char *doc;            /* one line for --describe and messages */
 } pvm_plugin_key;
 
 /* The field of a repeatable key (.repeat): its values in file order,
  * each parsed as the key's type (STRING, PATH and the names only). */
 typedef struct pvm_key_list {
-    char **v;  /* values, malloc'd */
-    size_t n;  /* number of values */
+    char **v; /* values, malloc'd */
+    size_t n; /* number of values */
 } pvm_key_list;
 
 /* The one yes/no grammar of pvm.ini, [server] and plugins alike: yes, true,
@@ -84,8 +84,8 @@ int pvm_parse_bool(const char *s, bool *out);
 
 /* The project's name validators (Prometheus' legacy syntax, which the
  * text formats and SQL columns use). */
-bool pvm_is_metric_name(const char *s);  /* [a-zA-Z_:][a-zA-Z0-9_:]* */
-bool pvm_is_label_name(const char *s);   /* [a-zA-Z_][a-zA-Z0-9_]* */
+bool pvm_is_metric_name(const char *s); /* [a-zA-Z_:][a-zA-Z0-9_:]* */
+bool pvm_is_label_name(const char *s);  /* [a-zA-Z_][a-zA-Z0-9_]* */
 
 /* A file path from a setting, resolved against the directory of the
  * configuration file base: absolute paths unchanged, relative ones
@@ -104,8 +104,8 @@ const pvm_plugin_key *pvm_plugin_key_find(const pvm_plugin_key *keys,
  * a negative status with err->msg saying what was expected
  * ("must be an integer from 1 to 100, not 'x'"). PVM_KEY_CUSTOM: nothing
  * is done, 0. */
-int pvm_plugin_key_set(const pvm_plugin_key *k, void *state,
-                       const char *value, const char *base, pvm_error *err);
+int pvm_plugin_key_set(const pvm_plugin_key *k, void *state, const char *value,
+                       const char *base, pvm_error *err);
 
 /* Frees the strings and lists a table's setters stored in state and
  * zeroes those fields. */

@@ -16,27 +16,29 @@
  * (see docs/plugin-api.md, "Errors"). */
 typedef enum pvm_status {
     PVM_OK = 0,
-    PVM_ERR_BAD_DATA = -1,   /* bad_data, 400: the client sent something invalid */
-    PVM_ERR_EXECUTION = -2,  /* execution, 422: valid request that cannot be answered */
-    PVM_ERR_TIMEOUT = -3,    /* timeout, 503 */
-    PVM_ERR_CANCELED = -4,   /* canceled, 499 */
-    PVM_ERR_INTERNAL = -5,   /* internal, 500 */
-    PVM_ERR_NOT_FOUND = -6,  /* not_found, 404 */
-    PVM_ERR_NOMEM = -7,      /* execution, 422: the request's memory cap was hit */
-    PVM_ERR_FORBIDDEN = -8,  /* HTTP 401: a plugin refused the credentials */
-    PVM_ERR_TOO_LARGE = -9,  /* bad_data, 413: request body over the limit */
-    PVM_ERR_METHOD = -10,    /* bad_data, 405: method not allowed */
-    PVM_ERR_PLUGIN = -11,    /* internal, 500: a plugin hook failed */
-    PVM_ERR_TOO_LONG = -12,  /* bad_data, 414: request line too long */
+    PVM_ERR_BAD_DATA =
+        -1, /* bad_data, 400: the client sent something invalid */
+    PVM_ERR_EXECUTION =
+        -2, /* execution, 422: valid request that cannot be answered */
+    PVM_ERR_TIMEOUT = -3,   /* timeout, 503 */
+    PVM_ERR_CANCELED = -4,  /* canceled, 499 */
+    PVM_ERR_INTERNAL = -5,  /* internal, 500 */
+    PVM_ERR_NOT_FOUND = -6, /* not_found, 404 */
+    PVM_ERR_NOMEM = -7, /* execution, 422: the request's memory cap was hit */
+    PVM_ERR_FORBIDDEN = -8, /* HTTP 401: a plugin refused the credentials */
+    PVM_ERR_TOO_LARGE = -9, /* bad_data, 413: request body over the limit */
+    PVM_ERR_METHOD = -10,   /* bad_data, 405: method not allowed */
+    PVM_ERR_PLUGIN = -11,   /* internal, 500: a plugin hook failed */
+    PVM_ERR_TOO_LONG = -12, /* bad_data, 414: request line too long */
 } pvm_status;
 
 /* Position range in the input (byte offsets, end exclusive) for parse
  * errors; both 0 when the error has no position. */
 typedef struct pvm_error {
-    int code;       /* a pvm_status, 0 when no error was recorded */
-    size_t pos;     /* byte offset where the error starts */
-    size_t end;     /* byte offset one past where it ends */
-    char msg[512];  /* human-readable message, NUL-terminated */
+    int code;      /* a pvm_status, 0 when no error was recorded */
+    size_t pos;    /* byte offset where the error starts */
+    size_t end;    /* byte offset one past where it ends */
+    char msg[512]; /* human-readable message, NUL-terminated */
 } pvm_error;
 
 /* Records code and a printf-style message in err (NULL err is allowed and
@@ -51,8 +53,8 @@ int pvm_error_set_pos(pvm_error *err, int code, size_t pos, size_t end,
 /* The message of a request stopped by its memory cap ([server]
  * max_request_memory; PVM_ERR_NOMEM, answered as 422): one text wherever
  * a request runs out. */
-#define PVM_MSG_TOO_MUCH_MEMORY                                             \
-    "query processing would use too much memory (see [server] "            \
+#define PVM_MSG_TOO_MUCH_MEMORY                                               \
+    "query processing would use too much memory (see [server] "               \
     "max_request_memory)"
 
 /* Clears err to "no error". */

@@ -6,8 +6,8 @@
 
 /* One label. Strings are borrowed: the server copies what it keeps. */
 typedef struct pvm_label {
-    const char *name;   /* label name, e.g. "type" */
-    const char *value;  /* label value, e.g. "sine" */
+    const char *name;  /* label name, e.g. "type" */
+    const char *value; /* label value, e.g. "sine" */
 } pvm_label;
 
 /* Number of elements of a pvm_label array literal. */

@@ -16,7 +16,7 @@
 #include <pvm/request.h>
 #include <pvm/response.h>
 
-typedef struct pvm_plugin pvm_plugin;  /* a plugin instance */
+typedef struct pvm_plugin pvm_plugin; /* a plugin instance */
 
 /* Hook identifiers, generated from pvm/hooks.def (the seed API's order,
  * then the hooks added after it): PVM_HOOK_STARTUP, PVM_HOOK_SHUTDOWN,
@@ -40,9 +40,9 @@ typedef int (*pvm_context_hook_fn)(pvm_plugin *self, pvm_context *ctx,
                                    pvm_error *err);
 
 typedef struct pvm_plugin_type {
-    const char *name;         /* type name, used by `type =` in pvm.ini */
-    const char *description;  /* one line, shown by --list-plugins */
-    size_t state_size;        /* bytes of zeroed state per instance */
+    const char *name;        /* type name, used by `type =` in pvm.ini */
+    const char *description; /* one line, shown by --list-plugins */
+    size_t state_size;       /* bytes of zeroed state per instance */
 
     /* Receives each key of the instance's section except `type` that the
      * key table (`keys`, below) does not store itself, in file order
@@ -62,8 +62,8 @@ typedef struct pvm_plugin_type {
     void (*destroy)(pvm_plugin *self);
 
     /* The seven hooks of the seed API; all optional (NULL). */
-    pvm_context_hook_fn on_startup;   /* once per worker, before serving */
-    pvm_context_hook_fn on_shutdown;  /* once per worker, on graceful stop */
+    pvm_context_hook_fn on_startup;  /* once per worker, before serving */
+    pvm_context_hook_fn on_shutdown; /* once per worker, on graceful stop */
     pvm_request_hook_fn on_instant_query_request;
     pvm_request_hook_fn on_range_query_request;
     pvm_request_hook_fn on_metric_names_request;

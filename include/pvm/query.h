@@ -16,10 +16,10 @@ typedef struct pvm_query pvm_query;
 typedef struct pvm_selector pvm_selector;
 
 typedef enum pvm_match_op {
-    PVM_MATCH_EQUAL,      /* =  */
-    PVM_MATCH_NOT_EQUAL,  /* != */
-    PVM_MATCH_REGEX,      /* =~ */
-    PVM_MATCH_NOT_REGEX,  /* !~ */
+    PVM_MATCH_EQUAL,     /* =  */
+    PVM_MATCH_NOT_EQUAL, /* != */
+    PVM_MATCH_REGEX,     /* =~ */
+    PVM_MATCH_NOT_REGEX, /* !~ */
 } pvm_match_op;
 
 /* The query text as received ("" when the request had none). */

@@ -15,14 +15,14 @@ typedef struct pvm_request pvm_request;
 typedef struct pvm_context pvm_context;
 
 typedef enum pvm_request_type {
-    PVM_REQUEST_INSTANT,       /* /api/v1/query */
-    PVM_REQUEST_RANGE,         /* /api/v1/query_range */
-    PVM_REQUEST_SERIES,        /* /api/v1/series */
-    PVM_REQUEST_METRIC_NAMES,  /* /api/v1/label/__name__/values */
-    PVM_REQUEST_LABEL_NAMES,   /* /api/v1/labels */
-    PVM_REQUEST_LABEL_VALUES,  /* /api/v1/label/<name>/values */
-    PVM_REQUEST_HTTP,          /* any request, before routing (on_request) */
-    PVM_REQUEST_METADATA,      /* /api/v1/metadata, /federate (metadata) */
+    PVM_REQUEST_INSTANT,      /* /api/v1/query */
+    PVM_REQUEST_RANGE,        /* /api/v1/query_range */
+    PVM_REQUEST_SERIES,       /* /api/v1/series */
+    PVM_REQUEST_METRIC_NAMES, /* /api/v1/label/__name__/values */
+    PVM_REQUEST_LABEL_NAMES,  /* /api/v1/labels */
+    PVM_REQUEST_LABEL_VALUES, /* /api/v1/label/<name>/values */
+    PVM_REQUEST_HTTP,         /* any request, before routing (on_request) */
+    PVM_REQUEST_METADATA,     /* /api/v1/metadata, /federate (metadata) */
 } pvm_request_type;
 
 pvm_request_type pvm_request_get_type(const pvm_request *r);
@@ -59,10 +59,10 @@ int64_t pvm_request_step(const pvm_request *r);
  *     int64_t t;
  *     while (pvm_timestamps_next(&it, &t)) ...                           */
 typedef struct pvm_timestamps {
-    int64_t next;  /* next timestamp to yield */
-    int64_t end;   /* last timestamp that may be yielded */
-    int64_t step;  /* distance between timestamps (> 0) */
-    bool done;     /* true once exhausted */
+    int64_t next; /* next timestamp to yield */
+    int64_t end;  /* last timestamp that may be yielded */
+    int64_t step; /* distance between timestamps (> 0) */
+    bool done;    /* true once exhausted */
 } pvm_timestamps;
 
 pvm_timestamps pvm_request_timestamps(const pvm_request *r);
@@ -78,9 +78,9 @@ const char *pvm_request_label_name(const pvm_request *r);
 size_t pvm_request_limit(const pvm_request *r);
 
 /* HTTP details. */
-const char *pvm_request_http_method(const pvm_request *r);  /* "GET" */
-const char *pvm_request_http_path(const pvm_request *r);    /* no query */
-const char *pvm_request_http_remote(const pvm_request *r);  /* client IP */
+const char *pvm_request_http_method(const pvm_request *r); /* "GET" */
+const char *pvm_request_http_path(const pvm_request *r);   /* no query */
+const char *pvm_request_http_remote(const pvm_request *r); /* client IP */
 
 /* A request header by name, case-insensitive ("Authorization"), or NULL. */
 const char *pvm_request_http_header(const pvm_request *r, const char *name);

@@ -17,30 +17,31 @@
 typedef struct pvm_response pvm_response;
 
 typedef enum pvm_response_type {
-    PVM_RESPONSE_VECTOR,  /* instant query: samples, one per series */
-    PVM_RESPONSE_MATRIX,  /* range query: samples, many per series */
-    PVM_RESPONSE_DATA,    /* label names and values: strings */
-    PVM_RESPONSE_SERIES,  /* series: metric names (or label sets) */
+    PVM_RESPONSE_VECTOR,   /* instant query: samples, one per series */
+    PVM_RESPONSE_MATRIX,   /* range query: samples, many per series */
+    PVM_RESPONSE_DATA,     /* label names and values: strings */
+    PVM_RESPONSE_SERIES,   /* series: metric names (or label sets) */
     PVM_RESPONSE_METADATA, /* metadata: HELP, TYPE and UNIT per metric */
 } pvm_response_type;
 
 pvm_response_type pvm_response_get_type(const pvm_response *r);
 
 /* Flags for pvm_response_add_sample_ex. */
-#define PVM_SAMPLE_SKIP_QUERY_CHECK 0x1u /* add even if the query does not match */
+#define PVM_SAMPLE_SKIP_QUERY_CHECK                                           \
+    0x1u /* add even if the query does not match */
 
 /* A sample: a metric name, labels (without __name__), a timestamp and a
  * value. When value_fn is set it is called for the value only if the
  * sample is kept (lazy values), and `value` is ignored. */
 typedef struct pvm_sample {
-    const char *name;                /* metric name */
-    const pvm_label *labels;         /* borrowed, copied when kept */
-    size_t nlabels;                  /* number of labels */
-    int64_t timestamp;               /* ms since the epoch: the time the
+    const char *name;              /* metric name */
+    const pvm_label *labels;       /* borrowed, copied when kept */
+    size_t nlabels;                /* number of labels */
+    int64_t timestamp;             /* ms since the epoch: the time the
                                         value is for (see below) */
-    double value;                    /* the value, unless value_fn */
-    double (*value_fn)(void *arg);   /* lazy value, or NULL */
-    void *value_arg;                 /* argument of value_fn */
+    double value;                  /* the value, unless value_fn */
+    double (*value_fn)(void *arg); /* lazy value, or NULL */
+    void *value_arg;               /* argument of value_fn */
 } pvm_sample;
 
 /* Parses a sample value written as text, as Prometheus' text format
@@ -128,24 +129,24 @@ int pvm_response_add_series(pvm_response *r, const pvm_label *labels,
  * Prometheus text format knows counter, gauge, histogram, summary and
  * untyped (= unknown), and shows the others as untyped. */
 typedef enum pvm_metric_type {
-    PVM_METRIC_UNKNOWN,         /* "unknown" (untyped) */
-    PVM_METRIC_COUNTER,         /* "counter": samples NAME_total (or NAME) */
-    PVM_METRIC_GAUGE,           /* "gauge" */
-    PVM_METRIC_HISTOGRAM,       /* "histogram": NAME_bucket, _sum, _count */
-    PVM_METRIC_SUMMARY,         /* "summary": NAME{quantile}, _sum, _count */
-    PVM_METRIC_GAUGEHISTOGRAM,  /* "gaugehistogram" (OpenMetrics) */
-    PVM_METRIC_INFO,            /* "info": NAME_info (OpenMetrics) */
-    PVM_METRIC_STATESET,        /* "stateset" (OpenMetrics) */
+    PVM_METRIC_UNKNOWN,        /* "unknown" (untyped) */
+    PVM_METRIC_COUNTER,        /* "counter": samples NAME_total (or NAME) */
+    PVM_METRIC_GAUGE,          /* "gauge" */
+    PVM_METRIC_HISTOGRAM,      /* "histogram": NAME_bucket, _sum, _count */
+    PVM_METRIC_SUMMARY,        /* "summary": NAME{quantile}, _sum, _count */
+    PVM_METRIC_GAUGEHISTOGRAM, /* "gaugehistogram" (OpenMetrics) */
+    PVM_METRIC_INFO,           /* "info": NAME_info (OpenMetrics) */
+    PVM_METRIC_STATESET,       /* "stateset" (OpenMetrics) */
 } pvm_metric_type;
 
 /* The metadata of one metric family, as in Prometheus' /api/v1/metadata. */
 typedef struct pvm_metric_metadata {
-    const char *name;      /* family name: "http_requests" or
+    const char *name;     /* family name: "http_requests" or
                               "http_requests_total" for a counter,
                               "rpc_duration_seconds" for a histogram */
-    pvm_metric_type type;  /* its type */
-    const char *help;      /* one-line description, or NULL */
-    const char *unit;      /* unit ("seconds", "bytes"), or NULL; by the
+    pvm_metric_type type; /* its type */
+    const char *help;     /* one-line description, or NULL */
+    const char *unit;     /* unit ("seconds", "bytes"), or NULL; by the
                               OpenMetrics rule a suffix of name */
 } pvm_metric_metadata;
 

@@ -17,19 +17,19 @@ typedef struct pvm_testkit pvm_testkit;
 
 /* One answer. Owned by the caller: free with pvm_test_response_free. */
 typedef struct pvm_test_response {
-    int status;          /* HTTP status */
-    char *head;          /* the CGI header block, NUL-terminated */
-    char *body;          /* the body, NUL-terminated */
-    size_t body_len;     /* bytes in body */
-    json_object *json;   /* body parsed, or NULL when it is not JSON */
+    int status;        /* HTTP status */
+    char *head;        /* the CGI header block, NUL-terminated */
+    char *body;        /* the body, NUL-terminated */
+    size_t body_len;   /* bytes in body */
+    json_object *json; /* body parsed, or NULL when it is not JSON */
 } pvm_test_response;
 
 /* Creates instances from ini (a pvm.ini text; [server] keys apply too)
  * and table (NULL-terminated), and runs their on_startup hooks. NULL on
  * error, with the message in errbuf (may be NULL). */
 pvm_testkit *pvm_testkit_new(const char *ini,
-                             const pvm_plugin_type *const *table,
-                             char *errbuf, size_t errlen);
+                             const pvm_plugin_type *const *table, char *errbuf,
+                             size_t errlen);
 
 /* Runs on_shutdown hooks and frees everything. NULL ok. */
 void pvm_testkit_free(pvm_testkit *kit);
@@ -50,8 +50,7 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
 pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
                                              const char *method,
                                              const char *target,
-                                             const char *body,
-                                             size_t body_len,
+                                             const char *body, size_t body_len,
                                              const char *const *headers);
 
 /* Typed requests (GET; parameters are encoded for you), sent below the
@@ -73,12 +72,12 @@ pvm_test_response *pvm_testkit_label_values(pvm_testkit *kit,
  * fixture's keyword arguments (start, end, auth). Zero-initialise and set
  * what you need; NULL options are all unset. */
 typedef struct pvm_test_options {
-    const char *match;     /* a match[] selector, NULL: none */
-    bool range;            /* send start and end (discovery requests) */
-    double start, end;     /* unix seconds, when range */
-    const char *user;      /* HTTP Basic credentials (Authorization
+    const char *match;          /* a match[] selector, NULL: none */
+    bool range;                 /* send start and end (discovery requests) */
+    double start, end;          /* unix seconds, when range */
+    const char *user;           /* HTTP Basic credentials (Authorization
                               header), NULL: none */
-    const char *password;  /* with user ("" when NULL) */
+    const char *password;       /* with user ("" when NULL) */
     const char *const *headers; /* more header lines "Name: value",
                                    NULL-terminated, or NULL */
 } pvm_test_options;
@@ -87,12 +86,11 @@ typedef struct pvm_test_options {
  * range sends no start/end (the server's widest range); instant and
  * range take their times as arguments (start/end/match of the options
  * are not used there). */
-pvm_test_response *pvm_testkit_instant_opt(pvm_testkit *kit,
-                                           const char *query, double time,
+pvm_test_response *pvm_testkit_instant_opt(pvm_testkit *kit, const char *query,
+                                           double time,
                                            const pvm_test_options *o);
 pvm_test_response *pvm_testkit_range_opt(pvm_testkit *kit, const char *query,
-                                         double start, double end,
-                                         double step,
+                                         double start, double end, double step,
                                          const pvm_test_options *o);
 /* /api/v1/series (needs o->match) */
 pvm_test_response *pvm_testkit_series_opt(pvm_testkit *kit,

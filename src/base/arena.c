@@ -19,27 +19,27 @@
 #define ARENA_KEEP (2 * 1024 * 1024) /* most bytes of blocks a reset keeps */
 
 struct block {
-    struct block *next;  /* older block */
-    size_t size;         /* usable bytes in data */
-    size_t used;         /* bytes handed out */
+    struct block *next; /* older block */
+    size_t size;        /* usable bytes in data */
+    size_t used;        /* bytes handed out */
     unsigned char data[] __attribute__((aligned(ARENA_ALIGN)));
 };
 
 struct cleanup {
-    struct cleanup *next;   /* older cleanup */
-    void (*fn)(void *);     /* callback */
-    void *arg;              /* its argument */
+    struct cleanup *next; /* older cleanup */
+    void (*fn)(void *);   /* callback */
+    void *arg;            /* its argument */
 };
 
 struct pvm_arena {
-    struct block *head;        /* newest block */
-    struct cleanup *cleanups;  /* newest first */
-    size_t total;              /* bytes held in blocks */
-    size_t cap;                /* most bytes in blocks, 0 = none */
-    void *last;                /* last allocation, for in-place realloc */
-    int exhausted;             /* an allocation failed */
-    struct block *spare;       /* blocks kept by pvm_arena_reset, unused */
-    size_t spare_bytes;        /* bytes in spare blocks */
+    struct block *head;       /* newest block */
+    struct cleanup *cleanups; /* newest first */
+    size_t total;             /* bytes held in blocks */
+    size_t cap;               /* most bytes in blocks, 0 = none */
+    void *last;               /* last allocation, for in-place realloc */
+    int exhausted;            /* an allocation failed */
+    struct block *spare;      /* blocks kept by pvm_arena_reset, unused */
+    size_t spare_bytes;       /* bytes in spare blocks */
 };
 
 /* Takes a spare block of at least need and at most max bytes out of the
@@ -59,8 +59,8 @@ static struct block *spare_take(pvm_arena *a, size_t need, size_t max)
 
 static struct block *block_new(pvm_arena *a, size_t need)
 {
-    struct block *b = spare_take(a, need, a->cap ? a->cap - a->total
-                                                 : SIZE_MAX);
+    struct block *b = spare_take(a, need,
+                                 a->cap ? a->cap - a->total : SIZE_MAX);
     if (b) {
         b->used = 0;
         b->next = a->head;

@@ -8,9 +8,9 @@
 #include <pvm/error.h>
 
 static const struct {
-    int code;          /* pvm_status */
-    const char *type;  /* Prometheus errorType */
-    int http;          /* HTTP status */
+    int code;         /* pvm_status */
+    const char *type; /* Prometheus errorType */
+    int http;         /* HTTP status */
 } status_table[] = {
     {PVM_ERR_BAD_DATA, "bad_data", 400},
     {PVM_ERR_EXECUTION, "execution", 422},

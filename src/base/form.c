@@ -86,9 +86,9 @@ int pvm_form_parse(pvm_form *f, pvm_arena *a, const char *s, size_t len,
         pieces += s[i] == '&';
     if (pieces > (SIZE_MAX / sizeof(pvm_form_pair)) - f->n)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
-    pvm_form_pair *pairs =
-        pvm_arena_realloc(a, f->pairs, f->n * sizeof(*pairs),
-                          (f->n + pieces) * sizeof(*pairs));
+    pvm_form_pair *pairs = pvm_arena_realloc(a, f->pairs,
+                                             f->n * sizeof(*pairs),
+                                             (f->n + pieces) * sizeof(*pairs));
     if (!pairs)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     f->pairs = pairs;

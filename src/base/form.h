@@ -14,20 +14,23 @@
 /* One decoded key=value pair. Strings are NUL-terminated copies in the
  * arena; they may also contain NUL bytes (from %00), so use the lengths. */
 typedef struct pvm_form_pair {
-    const char *key;    /* decoded key */
-    size_t key_len;     /* bytes in key */
-    const char *value;  /* decoded value ("" for a key without '=') */
-    size_t value_len;   /* bytes in value */
+    const char *key;   /* decoded key */
+    size_t key_len;    /* bytes in key */
+    const char *value; /* decoded value ("" for a key without '=') */
+    size_t value_len;  /* bytes in value */
 } pvm_form_pair;
 
 /* Pairs in input order, repeated keys included. Zero-initialise
  * (PVM_FORM_INIT) before the first pvm_form_parse. */
 typedef struct pvm_form {
-    pvm_form_pair *pairs;  /* arena array */
-    size_t n;              /* pairs in use */
+    pvm_form_pair *pairs; /* arena array */
+    size_t n;             /* pairs in use */
 } pvm_form;
 
-#define PVM_FORM_INIT {NULL, 0}
+#define PVM_FORM_INIT                                                         \
+    {                                                                         \
+        NULL, 0                                                               \
+    }
 
 /* Decodes s (len bytes) and appends its pairs to f, as url.ParseQuery:
  * pairs split on '&', empty pairs skipped, key and value split on the

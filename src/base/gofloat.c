@@ -47,26 +47,39 @@ typedef struct json_big {
 static json_pow10_entry json_pow10[JSON_POW10_MAX - JSON_POW10_MIN + 1];
 static pthread_once_t json_pow10_once = PTHREAD_ONCE_INIT;
 
-#define JSON_PAIRS_ROW(d)                                                  \
-    #d "0" #d "1" #d "2" #d "3" #d "4" #d "5" #d "6" #d "7" #d "8" #d "9"
+#define JSON_PAIRS_ROW(d)                                                     \
+#d "0" #d "1" #d "2" #d "3" #d "4" #d "5" #d "6" #d "7" #d "8" #d "9"
 /* "00" "01" ... "99": the two-digit texts of 0..99, back to back. */
-static const char json_digit_pairs[201] =
-    JSON_PAIRS_ROW(0) JSON_PAIRS_ROW(1) JSON_PAIRS_ROW(2) JSON_PAIRS_ROW(3)
-    JSON_PAIRS_ROW(4) JSON_PAIRS_ROW(5) JSON_PAIRS_ROW(6) JSON_PAIRS_ROW(7)
-    JSON_PAIRS_ROW(8) JSON_PAIRS_ROW(9);
+static const char json_digit_pairs[201] = JSON_PAIRS_ROW(0) JSON_PAIRS_ROW(1)
+    JSON_PAIRS_ROW(2) JSON_PAIRS_ROW(3) JSON_PAIRS_ROW(4) JSON_PAIRS_ROW(5)
+        JSON_PAIRS_ROW(6) JSON_PAIRS_ROW(7) JSON_PAIRS_ROW(8)
+            JSON_PAIRS_ROW(9);
 
 /* Number of decimal digits of v (1 for 0): n = floor(bits log10 2) (that
  * is bits * 1233 >> 12 for bits <= 64) or n + 1, told apart by one
  * comparison. */
 static size_t decimal_length(uint64_t v)
 {
-    static const uint64_t pow10[20] = {
-        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
-        10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
-        100000000000ULL, 1000000000000ULL, 10000000000000ULL,
-        100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
-        100000000000000000ULL, 1000000000000000000ULL,
-        10000000000000000000ULL};
+    static const uint64_t pow10[20] = {1ULL,
+                                       10ULL,
+                                       100ULL,
+                                       1000ULL,
+                                       10000ULL,
+                                       100000ULL,
+                                       1000000ULL,
+                                       10000000ULL,
+                                       100000000ULL,
+                                       1000000000ULL,
+                                       10000000000ULL,
+                                       100000000000ULL,
+                                       1000000000000ULL,
+                                       10000000000000ULL,
+                                       100000000000000ULL,
+                                       1000000000000000ULL,
+                                       10000000000000000ULL,
+                                       100000000000000000ULL,
+                                       1000000000000000000ULL,
+                                       10000000000000000000ULL};
     uint64_t w = v | 1; /* as many digits as v: 10^n - 1 is odd */
     size_t bits = 64 - (size_t)__builtin_clzll(w);
     size_t n = (bits * 1233) >> 12; /* 10^n <= 2^bits */
@@ -187,7 +200,7 @@ static unsigned __int128 big_recip128(const json_big *d)
 {
     json_big rem = {{0}};
     int top = big_bits(d) - 1;
-    size_t n = (size_t)top / 64 + 2; /* limbs of 2 rem */
+    size_t n = (size_t)top / 64 + 2;         /* limbs of 2 rem */
     rem.limb[top / 64] = 1ULL << (top % 64); /* 2^(bits - 1) < d */
     unsigned __int128 q = 0;
     for (int i = 0; i < 128; i++) {
@@ -243,8 +256,8 @@ static int floor_log10_pow2(int q, bool three_quarters)
 static uint64_t round_to_odd(const json_pow10_entry *g, uint64_t cp)
 {
     unsigned __int128 lo = (unsigned __int128)g->lo * cp;
-    unsigned __int128 mid =
-        (unsigned __int128)g->hi * cp + (uint64_t)(lo >> 64);
+    unsigned __int128 mid = (unsigned __int128)g->hi * cp +
+                            (uint64_t)(lo >> 64);
     return (uint64_t)(mid >> 63) | ((uint64_t)mid != 0);
 }
 
@@ -367,8 +380,8 @@ size_t pvm_format_float(char buf[PVM_FLOAT_BUFSIZE], double v)
     size_t n = 0;
     if (bits >= 0x7FF0000000000000ULL) { /* infinities and NaNs */
         const char *s = bits > 0x7FF0000000000000ULL ? "NaN"
-                        : neg                         ? "-Inf"
-                                                      : "+Inf";
+                        : neg                        ? "-Inf"
+                                                     : "+Inf";
         n = strlen(s);
         memcpy(buf, s, n + 1);
         return n;

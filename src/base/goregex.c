@@ -15,37 +15,37 @@
 
 #define RX_JIT_STACK_MIN (32 * 1024)
 #define RX_JIT_STACK_MAX (1024 * 1024)
-#define RX_JIT_MAX_DEPTH 200     /* PCRE2's JIT compiler recurses per group */
-#define RX_MSG_PATTERN 256       /* pattern bytes quoted in messages */
+#define RX_JIT_MAX_DEPTH 200 /* PCRE2's JIT compiler recurses per group */
+#define RX_MSG_PATTERN 256   /* pattern bytes quoted in messages */
 
 enum rx_kind {
-    RX_REGEX,     /* run PCRE2 */
-    RX_ANYTHING,  /* .* */
-    RX_NONEMPTY,  /* .+ */
-    RX_LITERALS,  /* a|b|c: equal to one of lits */
-    RX_PREFIX,    /* lit.* */
-    RX_SUFFIX,    /* .*lit */
-    RX_CONTAINS,  /* .*lit.* */
+    RX_REGEX,    /* run PCRE2 */
+    RX_ANYTHING, /* .* */
+    RX_NONEMPTY, /* .+ */
+    RX_LITERALS, /* a|b|c: equal to one of lits */
+    RX_PREFIX,   /* lit.* */
+    RX_SUFFIX,   /* .*lit */
+    RX_CONTAINS, /* .*lit.* */
 };
 
 /* A compiled regex. */
 struct pvm_regex {
-    enum rx_kind kind;           /* how to match */
-    const char **lits;           /* literals of RX_LITERALS, or the one
+    enum rx_kind kind;          /* how to match */
+    const char **lits;          /* literals of RX_LITERALS, or the one
                                     literal of prefix/suffix/contains */
-    size_t *lit_lens;            /* their lengths */
-    size_t nlits;                /* number of literals */
-    pcre2_code *code;            /* compiled pattern (RX_REGEX) */
-    pcre2_match_data *md;        /* match data, created once */
-    pcre2_match_context *mctx;   /* match/depth limits, JIT stack */
-    pcre2_jit_stack *jit_stack;  /* JIT stack, NULL without JIT */
-    pvm_arena *arena;            /* owner, for the scratch buffer */
-    char *scratch;               /* subject with invalid UTF-8 repaired */
-    size_t scratch_cap;          /* bytes available in scratch */
-    size_t ngroups;              /* capture groups (PVM_REGEX_CAPTURE) */
-    const char **names;          /* names[1..ngroups], NULL entries */
-    size_t *groups;              /* 2 * (ngroups + 1) offsets of exec */
-    bool matches_empty;          /* the regex accepts "" */
+    size_t *lit_lens;           /* their lengths */
+    size_t nlits;               /* number of literals */
+    pcre2_code *code;           /* compiled pattern (RX_REGEX) */
+    pcre2_match_data *md;       /* match data, created once */
+    pcre2_match_context *mctx;  /* match/depth limits, JIT stack */
+    pcre2_jit_stack *jit_stack; /* JIT stack, NULL without JIT */
+    pvm_arena *arena;           /* owner, for the scratch buffer */
+    char *scratch;              /* subject with invalid UTF-8 repaired */
+    size_t scratch_cap;         /* bytes available in scratch */
+    size_t ngroups;             /* capture groups (PVM_REGEX_CAPTURE) */
+    const char **names;         /* names[1..ngroups], NULL entries */
+    size_t *groups;             /* 2 * (ngroups + 1) offsets of exec */
+    bool matches_empty;         /* the regex accepts "" */
 };
 typedef struct pvm_regex rx_impl;
 
@@ -177,8 +177,8 @@ static int rx_error(pvm_error *err, const char *pat, size_t n,
 static int rx_compile(rx_impl *x, const char *pat, size_t n,
                       const pvm_re2pcre *t, unsigned flags, pvm_error *err)
 {
-    uint32_t opts = PCRE2_UTF | PCRE2_ANCHORED |
-                    PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
+    uint32_t opts = PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED |
+                    PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
                     PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_UCP |
                     PCRE2_NEVER_BACKSLASH_C;
     if (!(flags & PVM_REGEX_CAPTURE))
@@ -209,8 +209,8 @@ static int rx_compile(rx_impl *x, const char *pat, size_t n,
     pcre2_set_depth_limit(x->mctx, PVM_REGEX_DEPTH_LIMIT);
     if (t->max_depth <= RX_JIT_MAX_DEPTH &&
         pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0) {
-        x->jit_stack =
-            pcre2_jit_stack_create(RX_JIT_STACK_MIN, RX_JIT_STACK_MAX, NULL);
+        x->jit_stack = pcre2_jit_stack_create(RX_JIT_STACK_MIN,
+                                              RX_JIT_STACK_MAX, NULL);
         if (x->jit_stack)
             pcre2_jit_stack_assign(x->mctx, NULL, x->jit_stack);
     }
@@ -302,23 +302,18 @@ static int rx_match(rx_impl *x, const char *s, size_t n)
 {
     size_t m = x->nlits ? x->lit_lens[0] : 0;
     switch (x->kind) {
-    case RX_ANYTHING:
-        return 1;
-    case RX_NONEMPTY:
-        return n > 0;
+    case RX_ANYTHING: return 1;
+    case RX_NONEMPTY: return n > 0;
     case RX_LITERALS:
         for (size_t i = 0; i < x->nlits; i++)
             if (x->lit_lens[i] == n && (n == 0 || !memcmp(x->lits[i], s, n)))
                 return 1;
         return 0;
-    case RX_PREFIX:
-        return n >= m && (m == 0 || !memcmp(s, x->lits[0], m));
+    case RX_PREFIX: return n >= m && (m == 0 || !memcmp(s, x->lits[0], m));
     case RX_SUFFIX:
         return n >= m && (m == 0 || !memcmp(s + n - m, x->lits[0], m));
-    case RX_CONTAINS:
-        return contains(s, n, x->lits[0], m);
-    case RX_REGEX:
-        break;
+    case RX_CONTAINS: return contains(s, n, x->lits[0], m);
+    case RX_REGEX: break;
     }
     return rx_run(x, s, n);
 }

@@ -61,9 +61,8 @@ static int grow(pvm_hashmap *m)
     return 0;
 }
 
-static pvm_hashmap_slot *put(pvm_hashmap *m, uint64_t hash,
-                             const void *key, size_t klen,
-                             pvm_hashmap_eq_fn eq, bool *added)
+static pvm_hashmap_slot *put(pvm_hashmap *m, uint64_t hash, const void *key,
+                             size_t klen, pvm_hashmap_eq_fn eq, bool *added)
 {
     size_t i = find(m, hash, key, klen, eq);
     *added = !m->slots[i].key;
@@ -87,23 +86,22 @@ pvm_hashmap_slot *pvm_hashmap_get(const pvm_hashmap *m, const void *key,
     return m->slots[i].key ? &m->slots[i] : NULL;
 }
 
-pvm_hashmap_slot *pvm_hashmap_put(pvm_hashmap *m, const void *key,
-                                  size_t klen, bool *added)
+pvm_hashmap_slot *pvm_hashmap_put(pvm_hashmap *m, const void *key, size_t klen,
+                                  bool *added)
 {
     key = key ? key : "";
     return put(m, pvm_hash_bytes(key, klen), key, klen, NULL, added);
 }
 
 pvm_hashmap_slot *pvm_hashmap_put_hashed(pvm_hashmap *m, uint64_t hash,
-                                         const void *key,
-                                         pvm_hashmap_eq_fn eq, bool *added)
+                                         const void *key, pvm_hashmap_eq_fn eq,
+                                         bool *added)
 {
     return put(m, hash, key, 0, eq, added);
 }
 
 pvm_hashmap_slot *pvm_hashmap_get_hashed(const pvm_hashmap *m, uint64_t hash,
-                                         const void *key,
-                                         pvm_hashmap_eq_fn eq)
+                                         const void *key, pvm_hashmap_eq_fn eq)
 {
     size_t i = find(m, hash, key, 0, eq);
     return m->slots[i].key ? &m->slots[i] : NULL;

@@ -14,17 +14,17 @@
 #include <pvm/arena.h>
 
 typedef struct pvm_hashmap_slot {
-    uint64_t hash;    /* full hash of the key */
-    const void *key;  /* borrowed key, NULL: empty slot */
-    size_t klen;      /* key bytes (0 for hashed keys) */
-    void *value;      /* the caller's value */
+    uint64_t hash;   /* full hash of the key */
+    const void *key; /* borrowed key, NULL: empty slot */
+    size_t klen;     /* key bytes (0 for hashed keys) */
+    void *value;     /* the caller's value */
 } pvm_hashmap_slot;
 
 typedef struct pvm_hashmap {
-    pvm_arena *arena;         /* owner of the table */
-    pvm_hashmap_slot *slots;  /* cap slots */
-    size_t cap;               /* power of two */
-    size_t n;                 /* entries */
+    pvm_arena *arena;        /* owner of the table */
+    pvm_hashmap_slot *slots; /* cap slots */
+    size_t cap;              /* power of two */
+    size_t n;                /* entries */
 } pvm_hashmap;
 
 /* Equality of a stored key with the caller's probe (hashed keys). */
@@ -44,14 +44,14 @@ pvm_hashmap_slot *pvm_hashmap_get(const pvm_hashmap *m, const void *key,
  * the table cannot grow (arena cap). Slots move when the map grows: use
  * the returned pointer before the next put. On an add the caller may
  * point slot->key at a lasting copy of an equal key. */
-pvm_hashmap_slot *pvm_hashmap_put(pvm_hashmap *m, const void *key,
-                                  size_t klen, bool *added);
+pvm_hashmap_slot *pvm_hashmap_put(pvm_hashmap *m, const void *key, size_t klen,
+                                  bool *added);
 
 /* The same for a structured key (non-NULL): hash is the caller's,
  * eq(stored, key) decides equality; key is stored as given. */
 pvm_hashmap_slot *pvm_hashmap_put_hashed(pvm_hashmap *m, uint64_t hash,
-                                         const void *key,
-                                         pvm_hashmap_eq_fn eq, bool *added);
+                                         const void *key, pvm_hashmap_eq_fn eq,
+                                         bool *added);
 
 /* The same lookup without adding. */
 pvm_hashmap_slot *pvm_hashmap_get_hashed(const pvm_hashmap *m, uint64_t hash,

@@ -186,9 +186,12 @@ static void put_string(pvm_json *j, const char *s, size_t n)
         size_t elen = 0, w = 1;
         uint32_t cp = 0;
         if (c < 0x80) {
-            const char *named = c == '"' ? "\\\"" : c == '\\' ? "\\\\"
-                                : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                                : c == '\t' ? "\\t" : NULL;
+            const char *named = c == '"'    ? "\\\""
+                                : c == '\\' ? "\\\\"
+                                : c == '\n' ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                            : NULL;
             if (named) {
                 elen = strlen(named);
                 memcpy(esc, named, elen);

@@ -27,7 +27,7 @@ typedef struct pvm_json pvm_json;
  * accepts, PVM_PROMQL_MAX_DEPTH = 1000, checked in ast_json.c) inside the
  * envelope. */
 #define PVM_JSON_MAX_DEPTH 2048
-#define PVM_JSON_BUFSIZE (64 * 1024)     /* default buffer size */
+#define PVM_JSON_BUFSIZE (64 * 1024) /* default buffer size */
 
 /* Creates a writer in arena a with a buffer of bufsize bytes (0: the
  * default, PVM_JSON_BUFSIZE). Output reaches sink(ctx, ...) when the buffer

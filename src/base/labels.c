@@ -24,9 +24,8 @@ static int cmp_label_name(const void *a, const void *b)
     return strcmp(((const pvm_label *)a)->name, ((const pvm_label *)b)->name);
 }
 
-int pvm_labels_normalize(const char *name, const pvm_label *labels,
-                         size_t n, pvm_label *out, size_t *nout,
-                         pvm_error *err)
+int pvm_labels_normalize(const char *name, const pvm_label *labels, size_t n,
+                         pvm_label *out, size_t *nout, pvm_error *err)
 {
     size_t k = 0;
     if (n > PVM_MAX_LABELS)
@@ -119,8 +118,7 @@ pvm_label *pvm_labels_copy(pvm_arena *a, const pvm_label *labels, size_t n)
     return out;
 }
 
-const char *pvm_labels_get(const pvm_label *labels, size_t n,
-                           const char *name)
+const char *pvm_labels_get(const pvm_label *labels, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         int c = strcmp(labels[i].name, name);

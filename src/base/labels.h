@@ -19,9 +19,9 @@
 #define PVM_MAX_LABELS 1024
 
 typedef struct pvm_labelset {
-    const pvm_label *labels;  /* sorted by name */
-    size_t n;                 /* number of labels */
-    uint64_t hash;            /* pvm_labels_hash of labels */
+    const pvm_label *labels; /* sorted by name */
+    size_t n;                /* number of labels */
+    uint64_t hash;           /* pvm_labels_hash of labels */
 } pvm_labelset;
 
 /* Sorts (name, labels) into out (capacity PVM_MAX_LABELS + 1), adding
@@ -29,9 +29,8 @@ typedef struct pvm_labelset {
  * Strings are borrowed, not copied. Fails with PVM_ERR_BAD_DATA on a
  * duplicate or empty label name, a __name__ label in labels, or too many
  * labels. */
-int pvm_labels_normalize(const char *name, const pvm_label *labels,
-                         size_t n, pvm_label *out, size_t *nout,
-                         pvm_error *err);
+int pvm_labels_normalize(const char *name, const pvm_label *labels, size_t n,
+                         pvm_label *out, size_t *nout, pvm_error *err);
 
 /* Hash of a sorted label array (names and values): FNV-1a over
  * name \xff value \xff ..., the one label-set hash of the project (the

@@ -36,8 +36,7 @@ int pvm_matcher_match(const pvm_matcher *m, const char *s, size_t len)
         eq = len == m->value_len && (len == 0 || !memcmp(s, m->value, len));
         return m->op == PVM_MATCH_EQUAL ? eq : !eq;
     case PVM_MATCH_REGEX:
-    case PVM_MATCH_NOT_REGEX:
-        break;
+    case PVM_MATCH_NOT_REGEX: break;
     }
     if (!m->impl)
         return PVM_ERR_INTERNAL;
@@ -50,12 +49,9 @@ int pvm_matcher_match(const pvm_matcher *m, const char *s, size_t len)
 bool pvm_matcher_matches_empty(const pvm_matcher *m)
 {
     switch (m->op) {
-    case PVM_MATCH_EQUAL:
-        return m->value_len == 0;
-    case PVM_MATCH_NOT_EQUAL:
-        return m->value_len != 0;
-    case PVM_MATCH_REGEX:
-        return m->impl && pvm_regex_matches_empty(m->impl);
+    case PVM_MATCH_EQUAL: return m->value_len == 0;
+    case PVM_MATCH_NOT_EQUAL: return m->value_len != 0;
+    case PVM_MATCH_REGEX: return m->impl && pvm_regex_matches_empty(m->impl);
     case PVM_MATCH_NOT_REGEX:
         return m->impl && !pvm_regex_matches_empty(m->impl);
     }
@@ -65,14 +61,10 @@ bool pvm_matcher_matches_empty(const pvm_matcher *m)
 const char *pvm_match_op_str(pvm_match_op op)
 {
     switch (op) {
-    case PVM_MATCH_EQUAL:
-        return "=";
-    case PVM_MATCH_NOT_EQUAL:
-        return "!=";
-    case PVM_MATCH_REGEX:
-        return "=~";
-    case PVM_MATCH_NOT_REGEX:
-        return "!~";
+    case PVM_MATCH_EQUAL: return "=";
+    case PVM_MATCH_NOT_EQUAL: return "!=";
+    case PVM_MATCH_REGEX: return "=~";
+    case PVM_MATCH_NOT_REGEX: return "!~";
     }
     return "?";
 }

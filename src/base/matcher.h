@@ -13,10 +13,10 @@
 #include <pvm/query.h>
 
 typedef struct pvm_matcher {
-    pvm_match_op op;     /* =, !=, =~, !~ */
-    const char *name;    /* label name (NUL-terminated) */
-    const char *value;   /* literal, or regex source (NUL-terminated) */
-    size_t value_len;    /* bytes in value (may contain NUL) */
+    pvm_match_op op;        /* =, !=, =~, !~ */
+    const char *name;       /* label name (NUL-terminated) */
+    const char *value;      /* literal, or regex source (NUL-terminated) */
+    size_t value_len;       /* bytes in value (may contain NUL) */
     struct pvm_regex *impl; /* compiled regex of =~ and !~, else NULL */
 } pvm_matcher;
 

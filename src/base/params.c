@@ -12,7 +12,7 @@
 #include "params.h"
 
 #define NS_PER_MS 1000000ULL
-#define FLOAT_COPY_MAX 512  /* longest float text with underscores */
+#define FLOAT_COPY_MAX 512 /* longest float text with underscores */
 
 static bool is_digit(char c)
 {
@@ -127,7 +127,12 @@ static bool go_float_syntax(const char *s, size_t n, bool *unders)
     return i == n && (!*unders || underscore_ok(s, n));
 }
 
-enum go_float { GO_FLOAT_OK, GO_FLOAT_SPECIAL, GO_FLOAT_SYNTAX, GO_FLOAT_RANGE };
+enum go_float {
+    GO_FLOAT_OK,
+    GO_FLOAT_SPECIAL,
+    GO_FLOAT_SYNTAX,
+    GO_FLOAT_RANGE
+};
 
 /* Go's strconv.ParseFloat(s, 64). GO_FLOAT_SPECIAL for "NaN", "Inf",
  * "-infinity" (any case; *v set); GO_FLOAT_RANGE when the value
@@ -317,7 +322,8 @@ int pvm_parse_duration(const char *s, int64_t *ms, pvm_error *err)
         *ms = (int64_t)ns / (int64_t)NS_PER_MS;
         return 0;
     }
-    if (r != GO_FLOAT_SPECIAL && pvm_parse_prom_duration(s, strlen(s), ms) == 0)
+    if (r != GO_FLOAT_SPECIAL &&
+        pvm_parse_prom_duration(s, strlen(s), ms) == 0)
         return 0;
     go_quote(q, sizeof(q), s);
     return pvm_error_set(err, PVM_ERR_BAD_DATA,
@@ -326,12 +332,15 @@ int pvm_parse_duration(const char *s, int64_t *ms, pvm_error *err)
 
 /* The units of model.ParseDuration, largest first, in ms. */
 static const struct {
-    const char *name;  /* unit text */
-    uint64_t ms;       /* its length */
+    const char *name; /* unit text */
+    uint64_t ms;      /* its length */
 } duration_units[] = {
-    {"y", 365ULL * 24 * 3600 * 1000}, {"w", 7ULL * 24 * 3600 * 1000},
-    {"d", 24ULL * 3600 * 1000},       {"h", 3600ULL * 1000},
-    {"m", 60ULL * 1000},              {"s", 1000},
+    {"y", 365ULL * 24 * 3600 * 1000},
+    {"w", 7ULL * 24 * 3600 * 1000},
+    {"d", 24ULL * 3600 * 1000},
+    {"h", 3600ULL * 1000},
+    {"m", 60ULL * 1000},
+    {"s", 1000},
     {"ms", 1},
 };
 
@@ -364,9 +373,9 @@ int pvm_parse_prom_duration_err(const char *s, size_t len, int64_t *ms,
         if (i == start || ustart == start || ustart == i || too_big)
             goto invalid;
         size_t u = 0;
-        while (u < NUNITS && (strlen(duration_units[u].name) != i - ustart ||
-                              memcmp(duration_units[u].name, s + ustart,
-                                     i - ustart) != 0))
+        while (u < NUNITS &&
+               (strlen(duration_units[u].name) != i - ustart ||
+                memcmp(duration_units[u].name, s + ustart, i - ustart) != 0))
             u++;
         if (u == NUNITS)
             return pvm_error_set(err, PVM_ERR_BAD_DATA,

@@ -23,7 +23,7 @@ static int parse_addr(const char *s, size_t len, unsigned char out[16],
     buf[len] = '\0';
     struct in_addr a4;
     if (inet_pton(AF_INET, buf, &a4) == 1) {
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
                                                  0, 0, 0, 0, 0xff, 0xff};
         memcpy(out, mapped, 12);
         memcpy(out + 12, &a4, 4);
@@ -99,8 +99,8 @@ int pvm_cidr_list_parse(const char *s, pvm_cidr **out, size_t *n, char *why,
         if (parse_cidr(p, len, &l[k]) < 0) {
             snprintf(why, whylen,
                      "not an address or CIDR: '%.*s' (write 10.0.0.1, "
-                     "10.0.0.0/8 or fd00::/8)", (int)(len > 100 ? 100 : len),
-                     p);
+                     "10.0.0.0/8 or fd00::/8)",
+                     (int)(len > 100 ? 100 : len), p);
             free(l);
             return -1;
         }
@@ -134,8 +134,7 @@ bool pvm_cidr_list_contains(const pvm_cidr *l, size_t n, const char *addr)
 
 /* Bounds of the address token ending at end (exclusive) in s, trimmed of
  * blanks; sets *start. */
-static size_t token_before(const char *s, const char *end,
-                           const char **start)
+static size_t token_before(const char *s, const char *end, const char **start)
 {
     while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
         end--;

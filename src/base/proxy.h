@@ -13,8 +13,8 @@
 /* One address range. IPv4 ranges are kept as IPv4-mapped IPv6
  * (::ffff:a.b.c.d/96+bits), so one comparison serves both families. */
 typedef struct pvm_cidr {
-    unsigned char addr[16];  /* network address, IPv6 form */
-    int bits;                /* prefix length, 0..128 */
+    unsigned char addr[16]; /* network address, IPv6 form */
+    int bits;               /* prefix length, 0..128 */
 } pvm_cidr;
 
 /* Parses a list of addresses and CIDRs separated by commas and/or blanks

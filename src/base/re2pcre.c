@@ -24,31 +24,31 @@
 #define RX_ANY "[\\x{0}-\\x{10ffff}]"
 
 enum rx_last {
-    LAST_NONE,    /* start, after ( or |: nothing to repeat */
-    LAST_ITEM,    /* a character, class or group */
-    LAST_ASSERT,  /* ^ $ \A \z \b \B: wrapped in (?:) when repeated */
-    LAST_REPEAT,  /* a repetition: another one is an error */
-    LAST_FLAGS,   /* (?i): Go repeats what came before; we refuse */
+    LAST_NONE,   /* start, after ( or |: nothing to repeat */
+    LAST_ITEM,   /* a character, class or group */
+    LAST_ASSERT, /* ^ $ \A \z \b \B: wrapped in (?:) when repeated */
+    LAST_REPEAT, /* a repetition: another one is an error */
+    LAST_FLAGS,  /* (?i): Go repeats what came before; we refuse */
 };
 
 /* RE2-syntax parser state. */
 typedef struct rx_parse {
-    const char *s;       /* pattern */
-    size_t n;            /* its length */
-    size_t i;            /* read position */
-    pvm_strbuf out;      /* translated pattern */
-    unsigned *prods;     /* per nesting level: largest repeat product */
-    size_t depth;        /* open groups */
-    size_t max_depth;    /* deepest nesting seen */
-    enum rx_last last;   /* what precedes the read position */
-    size_t atom_out;     /* output offset where the last atom starts */
-    unsigned atom_prod;  /* repeat product inside the last atom */
-    size_t rep_pos;      /* pattern offset of the last repetition */
-    size_t ngroups;      /* capture groups opened so far */
-    const char **names;  /* names[1..]: group names (room for every ( ) */
-    const char *code;    /* error: Go's error code text */
-    size_t epos;         /* error: fragment start */
-    size_t eend;         /* error: fragment end (epos == eend: none) */
+    const char *s;      /* pattern */
+    size_t n;           /* its length */
+    size_t i;           /* read position */
+    pvm_strbuf out;     /* translated pattern */
+    unsigned *prods;    /* per nesting level: largest repeat product */
+    size_t depth;       /* open groups */
+    size_t max_depth;   /* deepest nesting seen */
+    enum rx_last last;  /* what precedes the read position */
+    size_t atom_out;    /* output offset where the last atom starts */
+    unsigned atom_prod; /* repeat product inside the last atom */
+    size_t rep_pos;     /* pattern offset of the last repetition */
+    size_t ngroups;     /* capture groups opened so far */
+    const char **names; /* names[1..]: group names (room for every ( ) */
+    const char *code;   /* error: Go's error code text */
+    size_t epos;        /* error: fragment start */
+    size_t eend;        /* error: fragment end (epos == eend: none) */
 } rx_parse;
 
 static int rx_escape_rune(rx_parse *p, size_t *j, uint32_t *r);
@@ -162,11 +162,9 @@ static int rx_repeat(rx_parse *p)
     if (lazy)
         j++;
     if (p->last == LAST_REPEAT)
-        return rx_fail(p, "invalid nested repetition operator", p->rep_pos,
-                       j);
+        return rx_fail(p, "invalid nested repetition operator", p->rep_pos, j);
     if (p->last == LAST_NONE || p->last == LAST_FLAGS)
-        return rx_fail(p, "missing argument to repetition operator", start,
-                       j);
+        return rx_fail(p, "missing argument to repetition operator", start, j);
     unsigned prod = p->atom_prod;
     if (counted && max == 0) {
         prod = 1;
@@ -183,9 +181,10 @@ static int rx_repeat(rx_parse *p)
     }
     if (counted) {
         char tmp[32];
-        int k = max < 0    ? snprintf(tmp, sizeof(tmp), "{%ld,}", min)
-                : max == min ? snprintf(tmp, sizeof(tmp), "{%ld}", min)
-                           : snprintf(tmp, sizeof(tmp), "{%ld,%ld}", min, max);
+        int k = max < 0 ? snprintf(tmp, sizeof(tmp), "{%ld,}", min)
+                : max == min
+                    ? snprintf(tmp, sizeof(tmp), "{%ld}", min)
+                    : snprintf(tmp, sizeof(tmp), "{%ld,%ld}", min, max);
         pvm_strbuf_add(&p->out, tmp, (size_t)k);
     } else {
         pvm_strbuf_add(&p->out, p->s + start, 1);
@@ -230,8 +229,8 @@ static int rx_perl_group(rx_parse *p)
         if (!ok)
             return rx_fail(p, "invalid named capture", p->i, p->i + end + 1);
         pvm_strbuf_puts(&p->out, "(");
-        p->names[++p->ngroups] =
-            pvm_arena_strndup(p->out.arena, t + name_at, end - name_at);
+        p->names[++p->ngroups] = pvm_arena_strndup(p->out.arena, t + name_at,
+                                                   end - name_at);
         if (!p->names[p->ngroups])
             p->out.failed = true;
         p->i += end + 1;
@@ -377,9 +376,16 @@ static int rx_unicode(rx_parse *p, bool in_class)
 static void emit_perl_class(rx_parse *p, char c, bool in_class)
 {
     static const char *const in[] = {
-        "\\d", "\\D", "\\w", "\\W", "\\t\\n\\f\\r\\x{20}",
+        "\\d",
+        "\\D",
+        "\\w",
+        "\\W",
+        "\\t\\n\\f\\r\\x{20}",
         "\\x{0}-\\x{8}\\x{b}\\x{e}-\\x{1f}\\x{21}-\\x{10ffff}"};
-    static const char *const out[] = {"\\d", "\\D", "\\w", "\\W",
+    static const char *const out[] = {"\\d",
+                                      "\\D",
+                                      "\\w",
+                                      "\\W",
                                       "[\\t\\n\\f\\r\\x{20}]",
                                       "[^\\t\\n\\f\\r\\x{20}]"};
     const char *letters = "dDwWsS";
@@ -408,9 +414,10 @@ static int emit_range(pvm_strbuf *b, uint32_t lo, uint32_t hi)
 /* [:name:] inside a class at p->i; *done false when it is not one. */
 static int rx_posix_class(rx_parse *p, bool *done)
 {
-    static const char *const names[] = {
-        "alnum", "alpha", "ascii", "blank", "cntrl", "digit",  "graph",
-        "lower", "print", "punct", "space", "upper", "word",   "xdigit"};
+    static const char *const names[] = {"alnum", "alpha", "ascii", "blank",
+                                        "cntrl", "digit", "graph", "lower",
+                                        "print", "punct", "space", "upper",
+                                        "word",  "xdigit"};
     const char *t = p->s + p->i + 2;
     size_t rem = p->n - p->i - 2;
     *done = false;
@@ -420,7 +427,8 @@ static int rx_posix_class(rx_parse *p, bool *done)
         const char *name = t[0] == '^' ? t + 1 : t;
         size_t nlen = (size_t)(t + k - name);
         for (size_t m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
-            if (strlen(names[m]) == nlen && memcmp(names[m], name, nlen) == 0) {
+            if (strlen(names[m]) == nlen &&
+                memcmp(names[m], name, nlen) == 0) {
                 pvm_strbuf_add(&p->out, p->s + p->i, k + 4);
                 p->i += k + 4;
                 *done = true;
@@ -636,9 +644,7 @@ static int rx_translate(rx_parse *p)
                 rc = push_group(p);
             }
             break;
-        case ')':
-            rc = rx_close(p);
-            break;
+        case ')': rc = rx_close(p); break;
         case '|':
             pvm_strbuf_puts(&p->out, "|");
             p->last = LAST_NONE;
@@ -651,22 +657,15 @@ static int rx_translate(rx_parse *p)
             pvm_strbuf_add(&p->out, &c, 1);
             p->i++;
             break;
-        case '[':
-            rc = rx_class(p);
-            break;
+        case '[': rc = rx_class(p); break;
         case '*':
         case '+':
         case '?':
-        case '{':
-            rc = rx_repeat(p);
-            break;
-        case '\\':
-            rc = rx_escape(p);
-            break;
+        case '{': rc = rx_repeat(p); break;
+        case '\\': rc = rx_escape(p); break;
         default: {
             uint32_t cp;
-            p->i += pvm_utf8_decode(p->s + p->i,
-                                p->n - p->i, &cp);
+            p->i += pvm_utf8_decode(p->s + p->i, p->n - p->i, &cp);
             begin_atom(p, LAST_ITEM);
             buf_rune(&p->out, cp);
         }

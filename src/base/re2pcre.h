@@ -17,17 +17,17 @@
 #define PVM_RE2PCRE_MAX_DEPTH 1000  /* deepest group nesting (Go's) */
 
 typedef struct pvm_re2pcre {
-    char *pcre;          /* translated pattern, NUL-terminated, in the
+    char *pcre;         /* translated pattern, NUL-terminated, in the
                             arena; its plain ( are the capture groups */
-    size_t len;          /* bytes in pcre */
-    size_t max_depth;    /* deepest group nesting seen */
-    size_t ngroups;      /* capture groups (not counting the whole match) */
-    const char **names;  /* names[1..ngroups]: the group's name or NULL
+    size_t len;         /* bytes in pcre */
+    size_t max_depth;   /* deepest group nesting seen */
+    size_t ngroups;     /* capture groups (not counting the whole match) */
+    const char **names; /* names[1..ngroups]: the group's name or NULL
                             (names[0] unused); NULL when ngroups == 0 */
     /* on error: */
-    const char *reason;  /* Go's error code text, e.g. "missing closing )" */
-    size_t err_at;       /* offset of the failing fragment in the pattern */
-    size_t err_end;      /* its end (err_at == err_end: no fragment) */
+    const char *reason; /* Go's error code text, e.g. "missing closing )" */
+    size_t err_at;      /* offset of the failing fragment in the pattern */
+    size_t err_end;     /* its end (err_at == err_end: no fragment) */
 } pvm_re2pcre;
 
 /* Translates pat[0..n), which must be valid UTF-8 (check it first), into

@@ -7,8 +7,8 @@
 #include "labels.h"
 #include "series.h"
 
-#define CHUNK_MIN 16      /* points in a series' first chunk */
-#define CHUNK_MAX 4096    /* largest chunk, in points */
+#define CHUNK_MIN 16   /* points in a series' first chunk */
+#define CHUNK_MAX 4096 /* largest chunk, in points */
 
 int pvm_series_set_init(pvm_series_set *s, pvm_arena *a)
 {
@@ -113,8 +113,8 @@ int pvm_series_grow(pvm_series_set *s, pvm_series *ser)
     size_t cap = c ? c->cap * 2 : CHUNK_MIN;
     if (cap > CHUNK_MAX)
         cap = CHUNK_MAX;
-    pvm_chunk *nc =
-        pvm_arena_alloc(s->arena, sizeof(*nc) + cap * sizeof(pvm_point));
+    pvm_chunk *nc = pvm_arena_alloc(s->arena,
+                                    sizeof(*nc) + cap * sizeof(pvm_point));
     if (!nc)
         return PVM_ERR_NOMEM;
     nc->next = NULL;
@@ -164,8 +164,8 @@ const pvm_point *pvm_series_points(pvm_series_set *s, const pvm_series *ser,
 }
 
 struct tagged {
-    int64_t t;  /* timestamp */
-    size_t i;   /* append position */
+    int64_t t; /* timestamp */
+    size_t i;  /* append position */
 };
 
 /* By time, then by append order, so that of a run of equal timestamps the
@@ -187,8 +187,8 @@ static long sort_series_points(pvm_series_set *s, pvm_series *ser)
     if (!src)
         return PVM_ERR_NOMEM;
     struct tagged *tag = pvm_arena_alloc(s->arena, n * sizeof(*tag));
-    pvm_chunk *c =
-        pvm_arena_alloc(s->arena, sizeof(*c) + n * sizeof(pvm_point));
+    pvm_chunk *c = pvm_arena_alloc(s->arena,
+                                   sizeof(*c) + n * sizeof(pvm_point));
     if (!tag || !c)
         return PVM_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)

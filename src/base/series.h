@@ -17,39 +17,39 @@
 #include <pvm/labels.h>
 
 typedef struct pvm_point {
-    int64_t t;  /* timestamp, ms */
-    double v;   /* value */
+    int64_t t; /* timestamp, ms */
+    double v;  /* value */
 } pvm_point;
 
 /* A run of points of one series. */
 typedef struct pvm_chunk {
-    struct pvm_chunk *next;  /* younger chunk */
-    size_t n;                /* points used */
-    size_t cap;              /* points available */
-    pvm_point p[];           /* the points */
+    struct pvm_chunk *next; /* younger chunk */
+    size_t n;               /* points used */
+    size_t cap;             /* points available */
+    pvm_point p[];          /* the points */
 } pvm_chunk;
 
 typedef struct pvm_series {
-    const pvm_label *labels;   /* sorted label set, arena-owned */
-    size_t nlabels;            /* number of labels */
-    uint64_t hash;             /* hash of labels */
-    pvm_chunk *first;          /* oldest chunk */
-    pvm_chunk *last;           /* chunk being filled */
-    size_t npoints;            /* points in all chunks */
-    int64_t last_t;            /* timestamp of the last appended point */
-    bool unsorted;             /* a point was appended out of time order,
+    const pvm_label *labels; /* sorted label set, arena-owned */
+    size_t nlabels;          /* number of labels */
+    uint64_t hash;           /* hash of labels */
+    pvm_chunk *first;        /* oldest chunk */
+    pvm_chunk *last;         /* chunk being filled */
+    size_t npoints;          /* points in all chunks */
+    int64_t last_t;          /* timestamp of the last appended point */
+    bool unsorted;           /* a point was appended out of time order,
                                   or twice at one time */
-    struct pvm_series *next;   /* next series in the same hash bucket */
+    struct pvm_series *next; /* next series in the same hash bucket */
 } pvm_series;
 
 typedef struct pvm_series_set {
-    pvm_arena *arena;          /* owns everything below */
-    pvm_series **buckets;      /* hash table, power-of-two size */
-    size_t nbuckets;           /* bucket count */
-    pvm_series **list;         /* series in insertion order */
-    size_t n;                  /* number of series */
-    size_t cap;                /* capacity of list */
-    size_t npoints;            /* points in all series */
+    pvm_arena *arena;     /* owns everything below */
+    pvm_series **buckets; /* hash table, power-of-two size */
+    size_t nbuckets;      /* bucket count */
+    pvm_series **list;    /* series in insertion order */
+    size_t n;             /* number of series */
+    size_t cap;           /* capacity of list */
+    size_t npoints;       /* points in all series */
 } pvm_series_set;
 
 /* Initialises an empty set in arena a. */
@@ -101,8 +101,8 @@ long pvm_series_set_finish(pvm_series_set *s);
  *     pvm_point_iter it; pvm_point_iter_init(&it, ser);
  *     const pvm_point *p; while ((p = pvm_point_iter_next(&it))) ...   */
 typedef struct pvm_point_iter {
-    const pvm_chunk *chunk;  /* current chunk */
-    size_t i;                /* next index in chunk */
+    const pvm_chunk *chunk; /* current chunk */
+    size_t i;               /* next index in chunk */
 } pvm_point_iter;
 
 void pvm_point_iter_init(pvm_point_iter *it, const pvm_series *ser);

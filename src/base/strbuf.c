@@ -110,9 +110,8 @@ static bool is_print(int32_t r)
 {
     if (r < 0x80)
         return r >= 0x20 && r < 0x7F;
-    if (r <= 0xA0 || r == 0xAD || r == 0x61C || r == 0x1680 ||
-        r == 0x180E || r == 0x202F || r == 0x205F || r == 0x3000 ||
-        r == 0xFEFF)
+    if (r <= 0xA0 || r == 0xAD || r == 0x61C || r == 0x1680 || r == 0x180E ||
+        r == 0x202F || r == 0x205F || r == 0x3000 || r == 0xFEFF)
         return false;
     if ((r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202E) ||
         (r >= 0x2060 && r <= 0x206F) || (r >= 0xD800 && r <= 0xF8FF) ||
@@ -143,8 +142,7 @@ static void escape_rune(pvm_strbuf *sb, int32_t r, char quote)
     case '\r': pvm_strbuf_puts(sb, "\\r"); return;
     case '\t': pvm_strbuf_puts(sb, "\\t"); return;
     case '\v': pvm_strbuf_puts(sb, "\\v"); return;
-    default:
-        break;
+    default: break;
     }
     if (r < ' ' || r == 0x7F)
         pvm_strbuf_printf(sb, "\\x%02x", (unsigned)r);

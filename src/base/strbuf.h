@@ -14,11 +14,11 @@
 #include "utf8.h"
 
 typedef struct pvm_strbuf {
-    pvm_arena *arena;  /* owner of buf; NULL: fixed buffer, truncating */
-    char *buf;         /* the text, NUL-terminated when cap > 0 */
-    size_t len;        /* bytes used, without the NUL */
-    size_t cap;        /* bytes allocated */
-    bool failed;       /* an allocation failed (or fixed buffer full) */
+    pvm_arena *arena; /* owner of buf; NULL: fixed buffer, truncating */
+    char *buf;        /* the text, NUL-terminated when cap > 0 */
+    size_t len;       /* bytes used, without the NUL */
+    size_t cap;       /* bytes allocated */
+    bool failed;      /* an allocation failed (or fixed buffer full) */
 } pvm_strbuf;
 
 /* An arena-backed buffer (grows), or one over a caller's fixed array
@@ -32,8 +32,7 @@ void pvm_strbuf_add(pvm_strbuf *sb, const char *s, size_t n);
 void pvm_strbuf_insert(pvm_strbuf *sb, size_t at, const char *s);
 void pvm_strbuf_puts(pvm_strbuf *sb, const char *s);
 void pvm_strbuf_putc(pvm_strbuf *sb, char c);
-void pvm_strbuf_printf(pvm_strbuf *sb, const char *fmt, ...)
-    PVM_PRINTF(2, 3);
+void pvm_strbuf_printf(pvm_strbuf *sb, const char *fmt, ...) PVM_PRINTF(2, 3);
 
 /* Appends s (n bytes) quoted like Go's strconv.Quote: "..." with \" \\
  * \n \t ... escapes, \xNN for invalid UTF-8 and control bytes. When

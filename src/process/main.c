@@ -77,8 +77,10 @@ static int describe(const char *name)
 {
     const pvm_plugin_type *t = pvm_plugin_table_find(pvm_plugin_table, name);
     if (!t) {
-        fprintf(stderr, "pvm-fcgi: unknown plugin type '%s' (see "
-                "pvm-fcgi --list-plugins)\n", name);
+        fprintf(stderr,
+                "pvm-fcgi: unknown plugin type '%s' (see "
+                "pvm-fcgi --list-plugins)\n",
+                name);
         return 1;
     }
     pvm_plugin_describe(stdout, t);
@@ -152,7 +154,8 @@ static int serve(pvm_context *ctx, const char *path, const char *listen,
     pvm_log(PVM_LOG_INFO, "pvm-fcgi %s serving on %s (%zu plugin instances)",
             PACKAGE_VERSION,
             scfg->listen ? scfg->listen
-                         : activated ? "a systemd socket" : "fd 0",
+            : activated  ? "a systemd socket"
+                         : "fd 0",
             pvm_context_plugin_count(ctx));
     if (single || scfg->workers == 1) {
         rc = pvm_worker_run_inline(ctx, fd, shm);
@@ -195,8 +198,7 @@ int main(int argc, char **argv)
     const char *listen = NULL;
     const char *describe_type = NULL;
     int check_only = 0, single = 0, list = 0, verbose = 0, c;
-    while ((c = getopt_long(argc, argv, "c:L:stlvD:Vh", opts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "c:L:stlvD:Vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
         case 'L': listen = optarg; break;

@@ -20,13 +20,14 @@
 #include "registry.h"
 #include "worker.h"
 
-#define TICK_MS 100                        /* housekeeping period */
+#define TICK_MS 100 /* housekeeping period */
 #define NS_PER_MS 1000000ull
-#define YOUNG_NS (1000 * NS_PER_MS)        /* dying sooner: a crash loop */
-#define BACKOFF_FIRST_MS 100               /* first delay of a crash loop */
-#define BACKOFF_MAX_MS 10000               /* cap of the delay */
-#define RELOAD_READY_MS 60000              /* new workers must be ready by */
-#define TIMEOUT_GRACE_MS 2000              /* a worker answers its own
+#define YOUNG_NS (1000 * NS_PER_MS) /* dying sooner: a crash loop */
+#define BACKOFF_FIRST_MS 100        /* first delay of a crash loop */
+#define BACKOFF_MAX_MS 10000        /* cap of the delay */
+#define RELOAD_READY_MS 60000       /* new workers must be ready by */
+#define TIMEOUT_GRACE_MS                                                      \
+    2000 /* a worker answers its own
                                               request_timeout (503); SIGKILL
                                               this much later */
 
@@ -43,25 +44,25 @@ typedef struct master_worker {
 
 /* A configuration generation: a context and its workers. */
 typedef struct master_gen {
-    pvm_context *ctx;          /* owned; NULL: no such generation */
-    unsigned id;               /* generation number (1, 2, ...) */
-    int target;                /* workers to keep running */
-    int ever_ready;            /* some worker finished on_startup */
-    uint64_t deadline_ns;      /* pending generation: ready by then */
+    pvm_context *ctx;     /* owned; NULL: no such generation */
+    unsigned id;          /* generation number (1, 2, ...) */
+    int target;           /* workers to keep running */
+    int ever_ready;       /* some worker finished on_startup */
+    uint64_t deadline_ns; /* pending generation: ready by then */
 } master_gen;
 
 typedef struct master {
-    const pvm_master_opts *o;  /* options */
-    int fd;                    /* the listening socket */
-    pvm_shm *shm;              /* shared slots and counters */
-    master_gen cur;            /* the generation serving */
-    master_gen pending;        /* a reload starting up (ctx NULL: none) */
+    const pvm_master_opts *o;       /* options */
+    int fd;                         /* the listening socket */
+    pvm_shm *shm;                   /* shared slots and counters */
+    master_gen cur;                 /* the generation serving */
+    master_gen pending;             /* a reload starting up (ctx NULL: none) */
     master_worker w[PVM_SHM_SLOTS]; /* worker table */
-    unsigned last_gen;         /* highest generation number used */
-    int crash_streak;          /* consecutive young deaths */
-    uint64_t next_spawn_ns;    /* back-off: no fork before this */
-    int stopping;              /* graceful stop in progress */
-    int exit_status;           /* returned by pvm_master_run */
+    unsigned last_gen;              /* highest generation number used */
+    int crash_streak;               /* consecutive young deaths */
+    uint64_t next_spawn_ns;         /* back-off: no fork before this */
+    int stopping;                   /* graceful stop in progress */
+    int exit_status;                /* returned by pvm_master_run */
 } master;
 
 /* Signal state: flags plus a self-pipe that wakes poll(). */
@@ -199,7 +200,9 @@ static int spawn(master *m, const master_gen *g)
         return -1;
     }
     __atomic_store_n(&m->shm->slots[slot].pid, (int32_t)pid, __ATOMIC_RELEASE);
-    *w = (master_worker){.pid = pid, .slot = slot, .gen = g->id,
+    *w = (master_worker){.pid = pid,
+                         .slot = slot,
+                         .gen = g->id,
                          .started_ns = pvm_shm_now_ns()};
     pvm_log(PVM_LOG_DEBUG, "started worker %d (generation %u)", (int)pid,
             g->id);
@@ -233,8 +236,10 @@ static void begin_stop(master *m, int status)
     __atomic_store_n(&m->shm->stopping, 1, __ATOMIC_RELEASE);
     m->exit_status = status;
     int64_t grace = cur_cfg(m)->shutdown_timeout_ms;
-    pvm_log(PVM_LOG_INFO, "stopping: %d workers finish their requests "
-            "(up to %lld ms)", count_live(m), (long long)grace);
+    pvm_log(PVM_LOG_INFO,
+            "stopping: %d workers finish their requests "
+            "(up to %lld ms)",
+            count_live(m), (long long)grace);
     /* New connections now fail at once (web servers fail over) instead
      * of waiting in the backlog of a socket nobody accepts on. */
     if (m->o->unix_path)
@@ -247,10 +252,12 @@ static void begin_stop(master *m, int status)
 
 static void abort_pending(master *m, const char *why)
 {
-    pvm_log(PVM_LOG_ERROR, "reload failed, keeping the running "
-            "configuration: %s", why);
-    stop_gen(m, m->pending.id, pvm_shm_now_ns() +
-             ms_to_ns(cur_cfg(m)->shutdown_timeout_ms));
+    pvm_log(PVM_LOG_ERROR,
+            "reload failed, keeping the running "
+            "configuration: %s",
+            why);
+    stop_gen(m, m->pending.id,
+             pvm_shm_now_ns() + ms_to_ns(cur_cfg(m)->shutdown_timeout_ms));
     pvm_context_free(m->pending.ctx);
     m->pending = (master_gen){0};
     pvm_log_set_level(cur_cfg(m)->log_level);
@@ -283,13 +290,16 @@ static void reload(master *m)
         __atomic_fetch_add(&m->shm->metrics.reloads_failed, 1,
                            __ATOMIC_RELAXED);
         __atomic_store_n(&m->shm->reload_failed, 1, __ATOMIC_RELAXED);
-        pvm_log(PVM_LOG_ERROR, "reload failed, keeping the running "
-                "configuration: %s", err.msg);
+        pvm_log(PVM_LOG_ERROR,
+                "reload failed, keeping the running "
+                "configuration: %s",
+                err.msg);
         return;
     }
     const char *was = cur_cfg(m)->listen, *now = cfg->server.listen;
     if (!m->o->inherited && (!was != !now || (was && strcmp(was, now))))
-        pvm_log(PVM_LOG_WARNING, "reload: [server] listen changed to %s; "
+        pvm_log(PVM_LOG_WARNING,
+                "reload: [server] listen changed to %s; "
                 "the socket (%s) is kept until a restart",
                 now ? now : "(inherited)", was ? was : "inherited");
     pvm_context *ctx = pvm_context_new(cfg, m->o->table, &err);
@@ -304,8 +314,8 @@ static void reload(master *m)
     }
     pvm_metrics_register_plugins(m->shm, ctx);
     m->pending.id = ++m->last_gen;
-    m->pending.target =
-        pvm_master_worker_count(&pvm_context_config(ctx)->server);
+    m->pending.target = pvm_master_worker_count(
+        &pvm_context_config(ctx)->server);
     m->pending.deadline_ns = pvm_shm_now_ns() + ms_to_ns(RELOAD_READY_MS);
     for (int i = 0; i < m->pending.target; i++)
         if (spawn(m, &m->pending) < 0) {
@@ -333,7 +343,8 @@ static void check_pending(master *m)
         __atomic_store_n(&m->shm->reload_failed, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&m->shm->config_time, (uint64_t)time(NULL),
                          __ATOMIC_RELAXED);
-        pvm_log(PVM_LOG_INFO, "reloaded: %d workers of generation %u "
+        pvm_log(PVM_LOG_INFO,
+                "reloaded: %d workers of generation %u "
                 "serving, the previous ones finish their requests",
                 m->cur.target, m->cur.id);
     } else if (pvm_shm_now_ns() > p->deadline_ns) {
@@ -351,7 +362,7 @@ static void worker_lost(master *m, const master_worker *w,
     uint64_t now = pvm_shm_now_ns();
     if (why == PVM_RESTART_STARTUP && !m->cur.ever_ready && !was_ready) {
         pvm_log(PVM_LOG_ERROR, "the workers cannot start (on_startup "
-                "failed): stopping");
+                               "failed): stopping");
         begin_stop(m, 1);
         return;
     }
@@ -366,7 +377,8 @@ static void worker_lost(master *m, const master_worker *w,
         if (ms > BACKOFF_MAX_MS)
             ms = BACKOFF_MAX_MS;
         m->next_spawn_ns = now + ms * NS_PER_MS;
-        pvm_log(PVM_LOG_WARNING, "workers keep dying within 1 s of their "
+        pvm_log(PVM_LOG_WARNING,
+                "workers keep dying within 1 s of their "
                 "start (%d in a row): next start in %llu ms",
                 m->crash_streak, (unsigned long long)ms);
     }
@@ -390,20 +402,24 @@ static void reap_one(master *m, master_worker *w, int st)
         why = PVM_RESTART_TIMEOUT; /* logged when it was killed */
     } else if (WIFSIGNALED(st)) {
         why = PVM_RESTART_CRASH;
-        pvm_log(PVM_LOG_ERROR, "worker %d killed by signal %d (%s) while "
-                "serving \"%s\"", (int)dead.pid, WTERMSIG(st),
-                strsignal(WTERMSIG(st)), line);
+        pvm_log(PVM_LOG_ERROR,
+                "worker %d killed by signal %d (%s) while "
+                "serving \"%s\"",
+                (int)dead.pid, WTERMSIG(st), strsignal(WTERMSIG(st)), line);
     } else if (WEXITSTATUS(st) == PVM_WORKER_EXIT_STARTUP) {
         why = PVM_RESTART_STARTUP;
     } else if (WEXITSTATUS(st) == PVM_WORKER_EXIT_TIMEOUT) {
         why = PVM_RESTART_TIMEOUT;
-        pvm_log(PVM_LOG_ERROR, "worker %d stopped itself serving \"%s\" "
+        pvm_log(PVM_LOG_ERROR,
+                "worker %d stopped itself serving \"%s\" "
                 "(over [server] request_timeout): the client got 503",
                 (int)dead.pid, line);
     } else {
         why = PVM_RESTART_EXIT;
-        pvm_log(PVM_LOG_ERROR, "worker %d exited with status %d while "
-                "serving \"%s\"", (int)dead.pid, WEXITSTATUS(st), line);
+        pvm_log(PVM_LOG_ERROR,
+                "worker %d exited with status %d while "
+                "serving \"%s\"",
+                (int)dead.pid, WEXITSTATUS(st), line);
     }
     if (m->pending.ctx && dead.gen == m->pending.id && !ready)
         abort_pending(m, "a worker of the new configuration did not start");
@@ -439,7 +455,8 @@ static void check_timeouts(master *m)
         uint64_t busy = pvm_shm_slot_busy_ns(m->shm, w->slot, now);
         if (limit && busy > limit) {
             pvm_shm_slot_line(m->shm, w->slot, line, sizeof(line));
-            pvm_log(PVM_LOG_ERROR, "worker %d busy for %.1f s serving \"%s\" "
+            pvm_log(PVM_LOG_ERROR,
+                    "worker %d busy for %.1f s serving \"%s\" "
                     "(over [server] request_timeout and it did not stop "
                     "itself): killing it",
                     (int)w->pid, (double)busy / 1e9, line);
@@ -447,7 +464,8 @@ static void check_timeouts(master *m)
             w->timed_out = 1;
         } else if (w->stop_deadline_ns && now > w->stop_deadline_ns) {
             pvm_shm_slot_line(m->shm, w->slot, line, sizeof(line));
-            pvm_log(PVM_LOG_WARNING, "worker %d still busy after "
+            pvm_log(PVM_LOG_WARNING,
+                    "worker %d still busy after "
                     "shutdown_timeout serving \"%s\": killing it",
                     (int)w->pid, line);
             kill(w->pid, SIGKILL);
@@ -475,8 +493,7 @@ int pvm_master_run(const pvm_master_opts *o, pvm_context *ctx, int fd,
 {
     master *m = calloc(1, sizeof(*m));
     if (!m || master_signals() < 0) {
-        pvm_log(PVM_LOG_ERROR, "cannot start the master: %s",
-                strerror(errno));
+        pvm_log(PVM_LOG_ERROR, "cannot start the master: %s", strerror(errno));
         free(m);
         pvm_context_free(ctx);
         return 1;
@@ -486,8 +503,8 @@ int pvm_master_run(const pvm_master_opts *o, pvm_context *ctx, int fd,
     m->shm = shm;
     m->cur = (master_gen){.ctx = ctx, .id = ++m->last_gen};
     m->cur.target = pvm_master_worker_count(cur_cfg(m));
-    __atomic_store_n(&shm->metrics.workers_configured,
-                     (uint64_t)m->cur.target, __ATOMIC_RELAXED);
+    __atomic_store_n(&shm->metrics.workers_configured, (uint64_t)m->cur.target,
+                     __ATOMIC_RELAXED);
     pvm_log(PVM_LOG_INFO, "master %d: starting %d workers", (int)getpid(),
             m->cur.target);
     for (;;) {

@@ -14,12 +14,12 @@
 
 /* What the master needs besides the running context. */
 typedef struct pvm_master_opts {
-    const char *config_path;       /* re-read on SIGHUP */
-    const char *listen_override;   /* --listen, NULL if none */
-    bool inherited;                /* the socket came from fd 0 or systemd:
+    const char *config_path;     /* re-read on SIGHUP */
+    const char *listen_override; /* --listen, NULL if none */
+    bool inherited;              /* the socket came from fd 0 or systemd:
                                       [server] listen is not used */
     const pvm_plugin_type *const *table; /* compile-time plugin table */
-    const char *unix_path;         /* socket file removed when stopping
+    const char *unix_path;               /* socket file removed when stopping
                                       (unix: listen), or NULL */
 } pvm_master_opts;
 

@@ -39,8 +39,9 @@ int pvm_sd_listen(pvm_error *err)
                              fds_s);
     int type;
     socklen_t len = sizeof(type);
-    if (getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type, &len) < 0
-        || type != SOCK_STREAM)
+    if (getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type, &len) <
+            0 ||
+        type != SOCK_STREAM)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "socket activation: fd 3 is not a stream "
                              "socket");
@@ -52,7 +53,8 @@ int pvm_sd_listen(pvm_error *err)
     if (n > 1)
         pvm_log(PVM_LOG_WARNING,
                 "socket activation: %ld sockets passed, serving the first "
-                "only", n);
+                "only",
+                n);
     for (long i = 1; i < n; i++)
         close(SD_LISTEN_FDS_START + (int)i);
     return 1;

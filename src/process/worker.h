@@ -14,16 +14,17 @@
 #define PVM_WORKER_EXIT_OK 0      /* graceful stop */
 #define PVM_WORKER_EXIT_FAILED 1  /* the accept loop failed */
 #define PVM_WORKER_EXIT_STARTUP 3 /* an on_startup hook failed */
-#define PVM_WORKER_EXIT_TIMEOUT 4 /* a request overran request_timeout
+#define PVM_WORKER_EXIT_TIMEOUT                                               \
+    4 /* a request overran request_timeout
                                      (PVM_FCGI_EXIT_TIMEOUT) */
 
 /* What a forked worker needs. */
 typedef struct pvm_worker_args {
-    pvm_context *ctx;   /* its generation's context (copy-on-write) */
-    int fd;             /* the shared listening socket */
-    pvm_shm *shm;       /* shared slots and counters */
-    int slot;           /* its slot in shm */
-    pid_t master;       /* the master's pid (stop when it disappears) */
+    pvm_context *ctx;     /* its generation's context (copy-on-write) */
+    int fd;               /* the shared listening socket */
+    pvm_shm *shm;         /* shared slots and counters */
+    int slot;             /* its slot in shm */
+    pid_t master;         /* the master's pid (stop when it disappears) */
     const int *close_fds; /* master-only descriptors to close, -1 ended */
 } pvm_worker_args;
 

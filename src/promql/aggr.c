@@ -13,16 +13,16 @@
 
 /* Accumulator of one group at one step. */
 typedef struct group {
-    bool seen;          /* has a sample at this step */
-    double value;       /* running value */
-    double mean;        /* running mean (avg, stddev) */
-    double comp;        /* Kahan compensation */
-    double count;       /* samples */
-    bool incremental;   /* avg switched to incremental mean */
-    bool drop_name;     /* some input had drop_name */
-    size_t *idx;        /* topk/bottomk/limitk: chosen samples */
-    size_t nidx;        /* number chosen */
-    double *vals;       /* quantile: the values */
+    bool seen;        /* has a sample at this step */
+    double value;     /* running value */
+    double mean;      /* running mean (avg, stddev) */
+    double comp;      /* Kahan compensation */
+    double count;     /* samples */
+    bool incremental; /* avg switched to incremental mean */
+    bool drop_name;   /* some input had drop_name */
+    size_t *idx;      /* topk/bottomk/limitk: chosen samples */
+    size_t nidx;      /* number chosen */
+    double *vals;     /* quantile: the values */
 } group;
 
 /* Parses a float like Go's strconv.ParseFloat (no spaces); 0 or -1. */
@@ -70,9 +70,7 @@ static void group_add(group *g, pvm_aggr_op op, double f)
             g->value = f;
         break;
     case PVM_AGGR_COUNT:
-    case PVM_AGGR_QUANTILE:
-        g->count++;
-        break;
+    case PVM_AGGR_QUANTILE: g->count++; break;
     case PVM_AGGR_STDDEV:
     case PVM_AGGR_STDVAR: {
         g->count++;
@@ -81,8 +79,7 @@ static void group_add(group *g, pvm_aggr_op op, double f)
         g->value += delta * (f - g->mean);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -109,36 +106,30 @@ static double group_result(group *g, pvm_aggr_op op, double param)
         if (g->incremental)
             return g->mean + g->comp;
         return g->value / g->count + g->comp / g->count;
-    case PVM_AGGR_COUNT:
-        return g->count;
-    case PVM_AGGR_STDVAR:
-        return g->value / g->count;
-    case PVM_AGGR_STDDEV:
-        return sqrt(g->value / g->count);
+    case PVM_AGGR_COUNT: return g->count;
+    case PVM_AGGR_STDVAR: return g->value / g->count;
+    case PVM_AGGR_STDDEV: return sqrt(g->value / g->count);
     case PVM_AGGR_QUANTILE:
         return pvm_eval_quantile(param, g->vals, (size_t)g->count);
-    case PVM_AGGR_SUM:
-        return isinf(g->value) ? g->value : g->value + g->comp;
-    default:
-        return g->value;
+    case PVM_AGGR_SUM: return isinf(g->value) ? g->value : g->value + g->comp;
+    default: return g->value;
     }
 }
 
 /* Output labels of the group of a series. */
 static int group_labels(eval_query *q, const pvm_aggregate *ag,
-                        const eval_series *s, const pvm_label **l,
-                        size_t *n)
+                        const eval_series *s, const pvm_label **l, size_t *n)
 {
     if (ag->without)
         return pvm_eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping,
-                                  false, true, l, n);
+                                      false, true, l, n);
     if (!ag->grouping.n) {
         *l = NULL;
         *n = 0;
         return 0;
     }
-    return pvm_eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping, true,
-                              false, l, n);
+    return pvm_eval_labels_filter(q, s->labels, s->nlabels, &ag->grouping,
+                                  true, false, l, n);
 }
 
 /* Assigns each input series to a group; *ngroups distinct groups. */
@@ -317,7 +308,7 @@ static int step_k(eval_ctx *c, const pvm_aggregate *ag, group *groups,
         for (size_t j = 0; j < g->nidx; j++) {
             const eval_sample *s = &sv[g->idx[j]];
             if (pvm_eval_out_add(out, s->labels, s->nlabels, s->drop_name, ts,
-                             s->v) < 0)
+                                 s->v) < 0)
                 return q->err->code;
         }
     }
@@ -369,17 +360,17 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
             pvm_format_float_f(buf, sizeof(buf), sv[i].v);
             char *val = pvm_arena_strdup(q->a, buf);
             eval_series tmp = {0};
-            if (!val || pvm_eval_labels_set(q, sv[i].labels, sv[i].nlabels,
-                                        label, val, &tmp.labels,
-                                        &tmp.nlabels) < 0)
+            if (!val ||
+                pvm_eval_labels_set(q, sv[i].labels, sv[i].nlabels, label, val,
+                                    &tmp.labels, &tmp.nlabels) < 0)
                 return pvm_eval_nomem(q);
             const pvm_label *l;
             size_t n;
             if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
                 return PVM_ERR_NOMEM;
             size_t h = pvm_labels_hash(l, n) & (cap - 1);
-            while (tab[h] && !pvm_labels_equal(gl[tab[h] - 1], gn[tab[h] - 1],
-                                             l, n))
+            while (tab[h] &&
+                   !pvm_labels_equal(gl[tab[h] - 1], gn[tab[h] - 1], l, n))
                 h = (h + 1) & (cap - 1);
             if (!tab[h]) {
                 gl[ng] = l;
@@ -436,15 +427,16 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
             return 0;
         }
         if (nan)
-            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "Parameter value is NaN");
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                                 "Parameter value is NaN");
         if (mn <= -9223372036854775808.0)
             return pvm_format_float_g(b, sizeof(b), mn),
                    pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                             "Scalar value %s underflows int64", b);
+                                 "Scalar value %s underflows int64", b);
         if (mx >= 9223372036854775807.0)
             return pvm_format_float_g(b, sizeof(b), mx),
                    pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                             "Scalar value %s overflows int64", b);
+                                 "Scalar value %s overflows int64", b);
         return 0;
     case PVM_AGGR_LIMIT_RATIO:
         if (mx == 0 && mn == 0 && !nan) {
@@ -455,30 +447,40 @@ static int check_params(eval_ctx *c, const pvm_expr *e, const double *p,
             return pvm_eval_fail(q, PVM_ERR_EXECUTION, "Ratio value is NaN");
         if (mx > 1)
             pvm_format_float_g(b, sizeof(b), mx),
-                pvm_eval_annotate(q, true, pe, "PromQL warning: ratio value "
-                              "should be between -1 and 1, got %s, capping "
-                              "to 1", b);
+                pvm_eval_annotate(
+                    q, true, pe,
+                    "PromQL warning: ratio value "
+                    "should be between -1 and 1, got %s, capping "
+                    "to 1",
+                    b);
         if (mn < -1)
             pvm_format_float_g(b, sizeof(b), mn),
-                pvm_eval_annotate(q, true, pe, "PromQL warning: ratio value "
-                              "should be between -1 and 1, got %s, capping "
-                              "to -1", b);
+                pvm_eval_annotate(
+                    q, true, pe,
+                    "PromQL warning: ratio value "
+                    "should be between -1 and 1, got %s, capping "
+                    "to -1",
+                    b);
         return 0;
     case PVM_AGGR_QUANTILE:
         if (nan)
-            pvm_eval_annotate(q, true, pe, "PromQL warning: quantile value "
-                          "should be between 0 and 1, got NaN");
+            pvm_eval_annotate(q, true, pe,
+                              "PromQL warning: quantile value "
+                              "should be between 0 and 1, got NaN");
         if (mx > 1)
             pvm_format_float_g(b, sizeof(b), mx),
-                pvm_eval_annotate(q, true, pe, "PromQL warning: quantile value "
-                              "should be between 0 and 1, got %s", b);
+                pvm_eval_annotate(q, true, pe,
+                                  "PromQL warning: quantile value "
+                                  "should be between 0 and 1, got %s",
+                                  b);
         if (mn < 0)
             pvm_format_float_g(b, sizeof(b), mn),
-                pvm_eval_annotate(q, true, pe, "PromQL warning: quantile value "
-                              "should be between 0 and 1, got %s", b);
+                pvm_eval_annotate(q, true, pe,
+                                  "PromQL warning: quantile value "
+                                  "should be between 0 and 1, got %s",
+                                  b);
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -489,9 +491,8 @@ static bool is_k_op(pvm_aggr_op op)
 }
 
 static int step_plain(eval_ctx *c, const pvm_aggregate *ag, group *groups,
-                      eval_matrix *gm, const size_t *gidx,
-                      const size_t *gsize, eval_sample *sv, size_t ns,
-                      double param, int64_t ts)
+                      eval_matrix *gm, const size_t *gidx, const size_t *gsize,
+                      eval_sample *sv, size_t ns, double param, int64_t ts)
 {
     eval_query *q = c->q;
     if (eval_work(q, gm->n + ns) < 0)
@@ -541,10 +542,11 @@ int pvm_eval_aggregate(eval_ctx *c, const pvm_expr *e, eval_value *out)
         if (!valid_label_name(label)) {
             char *qs = pvm_eval_go_quote(q, label, strlen(label));
             return qs ? pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                                  "invalid label name %s", qs)
+                                      "invalid label name %s", qs)
                       : PVM_ERR_NOMEM;
         }
-    } else if (ag->param && (r = pvm_eval_scalar_steps(c, ag->param, &param)) < 0)
+    } else if (ag->param &&
+               (r = pvm_eval_scalar_steps(c, ag->param, &param)) < 0)
         return r;
     eval_value in;
     if ((r = pvm_eval_node(c, ag->expr, &in)) < 0)

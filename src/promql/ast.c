@@ -11,27 +11,20 @@ pvm_value_type pvm_expr_type(const pvm_expr *e)
     if (!e)
         return PVM_VT_NONE;
     switch (e->kind) {
-    case PVM_EXPR_NUMBER:
-        return PVM_VT_SCALAR;
-    case PVM_EXPR_STRING:
-        return PVM_VT_STRING;
+    case PVM_EXPR_NUMBER: return PVM_VT_SCALAR;
+    case PVM_EXPR_STRING: return PVM_VT_STRING;
     case PVM_EXPR_VECTOR_SELECTOR:
-    case PVM_EXPR_AGGREGATE:
-        return PVM_VT_VECTOR;
+    case PVM_EXPR_AGGREGATE: return PVM_VT_VECTOR;
     case PVM_EXPR_MATRIX_SELECTOR:
-    case PVM_EXPR_SUBQUERY:
-        return PVM_VT_MATRIX;
-    case PVM_EXPR_PAREN:
-        return pvm_expr_type(e->u.paren.expr);
-    case PVM_EXPR_UNARY:
-        return pvm_expr_type(e->u.unary.expr);
+    case PVM_EXPR_SUBQUERY: return PVM_VT_MATRIX;
+    case PVM_EXPR_PAREN: return pvm_expr_type(e->u.paren.expr);
+    case PVM_EXPR_UNARY: return pvm_expr_type(e->u.unary.expr);
     case PVM_EXPR_BINARY:
         return pvm_expr_type(e->u.binary.lhs) == PVM_VT_SCALAR &&
                        pvm_expr_type(e->u.binary.rhs) == PVM_VT_SCALAR
                    ? PVM_VT_SCALAR
                    : PVM_VT_VECTOR;
-    case PVM_EXPR_CALL:
-        return e->u.call.func->ret;
+    case PVM_EXPR_CALL: return e->u.call.func->ret;
     }
     return PVM_VT_NONE;
 }
@@ -50,13 +43,15 @@ const char *pvm_value_type_name(pvm_value_type t)
 const char *pvm_binop_str(pvm_binop op)
 {
     static const char *const names[] = {
-        [PVM_OP_OR] = "or",   [PVM_OP_AND] = "and", [PVM_OP_UNLESS] = "unless",
-        [PVM_OP_EQLC] = "==", [PVM_OP_NEQ] = "!=",  [PVM_OP_LSS] = "<",
-        [PVM_OP_LTE] = "<=",  [PVM_OP_GTR] = ">",   [PVM_OP_GTE] = ">=",
-        [PVM_OP_TRIM_UPPER] = "</", [PVM_OP_TRIM_LOWER] = ">/",
-        [PVM_OP_ADD] = "+",   [PVM_OP_SUB] = "-",   [PVM_OP_MUL] = "*",
-        [PVM_OP_DIV] = "/",   [PVM_OP_MOD] = "%",   [PVM_OP_ATAN2] = "atan2",
-        [PVM_OP_POW] = "^",
+        [PVM_OP_OR] = "or",         [PVM_OP_AND] = "and",
+        [PVM_OP_UNLESS] = "unless", [PVM_OP_EQLC] = "==",
+        [PVM_OP_NEQ] = "!=",        [PVM_OP_LSS] = "<",
+        [PVM_OP_LTE] = "<=",        [PVM_OP_GTR] = ">",
+        [PVM_OP_GTE] = ">=",        [PVM_OP_TRIM_UPPER] = "</",
+        [PVM_OP_TRIM_LOWER] = ">/", [PVM_OP_ADD] = "+",
+        [PVM_OP_SUB] = "-",         [PVM_OP_MUL] = "*",
+        [PVM_OP_DIV] = "/",         [PVM_OP_MOD] = "%",
+        [PVM_OP_ATAN2] = "atan2",   [PVM_OP_POW] = "^",
     };
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -119,10 +114,10 @@ int64_t pvm_expr_range_ms(const pvm_expr *e)
 
 /* Growable list of selector nodes for pvm_expr_selectors. */
 typedef struct sel_vec {
-    pvm_arena *a;         /* owner */
-    const pvm_expr **v;   /* nodes */
-    size_t n;             /* used */
-    size_t cap;           /* allocated */
+    pvm_arena *a;       /* owner */
+    const pvm_expr **v; /* nodes */
+    size_t n;           /* used */
+    size_t cap;         /* allocated */
 } sel_vec;
 
 static int collect(const pvm_expr *e, sel_vec *sv)
@@ -132,9 +127,9 @@ static int collect(const pvm_expr *e, sel_vec *sv)
     case PVM_EXPR_VECTOR_SELECTOR:
         if (sv->n == sv->cap) {
             size_t ncap = sv->cap ? sv->cap * 2 : 8;
-            const pvm_expr **nv = pvm_arena_realloc(
-                sv->a, (void *)sv->v, sv->cap * sizeof(*nv),
-                ncap * sizeof(*nv));
+            const pvm_expr **nv = pvm_arena_realloc(sv->a, (void *)sv->v,
+                                                    sv->cap * sizeof(*nv),
+                                                    ncap * sizeof(*nv));
             if (!nv)
                 return PVM_ERR_NOMEM;
             sv->v = nv;
@@ -142,14 +137,10 @@ static int collect(const pvm_expr *e, sel_vec *sv)
         }
         sv->v[sv->n++] = e;
         return 0;
-    case PVM_EXPR_MATRIX_SELECTOR:
-        return collect(e->u.matrix.vs, sv);
-    case PVM_EXPR_SUBQUERY:
-        return collect(e->u.subquery.expr, sv);
-    case PVM_EXPR_PAREN:
-        return collect(e->u.paren.expr, sv);
-    case PVM_EXPR_UNARY:
-        return collect(e->u.unary.expr, sv);
+    case PVM_EXPR_MATRIX_SELECTOR: return collect(e->u.matrix.vs, sv);
+    case PVM_EXPR_SUBQUERY: return collect(e->u.subquery.expr, sv);
+    case PVM_EXPR_PAREN: return collect(e->u.paren.expr, sv);
+    case PVM_EXPR_UNARY: return collect(e->u.unary.expr, sv);
     case PVM_EXPR_BINARY:
         rc = collect(e->u.binary.lhs, sv);
         return rc ? rc : collect(e->u.binary.rhs, sv);
@@ -162,14 +153,13 @@ static int collect(const pvm_expr *e, sel_vec *sv)
             rc = collect(e->u.call.args[i], sv);
         return rc;
     case PVM_EXPR_NUMBER:
-    case PVM_EXPR_STRING:
-        return 0;
+    case PVM_EXPR_STRING: return 0;
     }
     return 0;
 }
 
-int pvm_expr_selectors(const pvm_expr *e, pvm_arena *a,
-                       const pvm_expr ***out, size_t *n)
+int pvm_expr_selectors(const pvm_expr *e, pvm_arena *a, const pvm_expr ***out,
+                       size_t *n)
 {
     sel_vec sv = {.a = a};
     int rc = e ? collect(e, &sv) : 0;

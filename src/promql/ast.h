@@ -28,49 +28,49 @@
 
 /* The type an expression evaluates to. */
 typedef enum pvm_value_type {
-    PVM_VT_NONE,    /* no value (never the type of a valid expression) */
-    PVM_VT_SCALAR,  /* a float; "scalar" */
-    PVM_VT_VECTOR,  /* an instant vector; "instant vector" */
-    PVM_VT_MATRIX,  /* a range vector; "range vector" */
-    PVM_VT_STRING,  /* a string; "string" */
+    PVM_VT_NONE,   /* no value (never the type of a valid expression) */
+    PVM_VT_SCALAR, /* a float; "scalar" */
+    PVM_VT_VECTOR, /* an instant vector; "instant vector" */
+    PVM_VT_MATRIX, /* a range vector; "range vector" */
+    PVM_VT_STRING, /* a string; "string" */
 } pvm_value_type;
 
 /* Node kinds. */
 typedef enum pvm_expr_kind {
-    PVM_EXPR_NUMBER,           /* number literal: u.number */
-    PVM_EXPR_STRING,           /* string literal: u.string */
-    PVM_EXPR_VECTOR_SELECTOR,  /* name{matchers} offset @: u.vs */
-    PVM_EXPR_MATRIX_SELECTOR,  /* vector selector [range]: u.matrix */
-    PVM_EXPR_SUBQUERY,         /* expr[range:step] offset @: u.subquery */
-    PVM_EXPR_PAREN,            /* ( expr ): u.paren */
-    PVM_EXPR_UNARY,            /* + expr, - expr: u.unary */
-    PVM_EXPR_BINARY,           /* lhs op rhs: u.binary */
-    PVM_EXPR_AGGREGATE,        /* sum by (l) (expr): u.aggregate */
-    PVM_EXPR_CALL,             /* func(args): u.call */
+    PVM_EXPR_NUMBER,          /* number literal: u.number */
+    PVM_EXPR_STRING,          /* string literal: u.string */
+    PVM_EXPR_VECTOR_SELECTOR, /* name{matchers} offset @: u.vs */
+    PVM_EXPR_MATRIX_SELECTOR, /* vector selector [range]: u.matrix */
+    PVM_EXPR_SUBQUERY,        /* expr[range:step] offset @: u.subquery */
+    PVM_EXPR_PAREN,           /* ( expr ): u.paren */
+    PVM_EXPR_UNARY,           /* + expr, - expr: u.unary */
+    PVM_EXPR_BINARY,          /* lhs op rhs: u.binary */
+    PVM_EXPR_AGGREGATE,       /* sum by (l) (expr): u.aggregate */
+    PVM_EXPR_CALL,            /* func(args): u.call */
 } pvm_expr_kind;
 
 /* Binary (and unary: ADD, SUB) operators, lowest precedence first:
  * or < and unless < comparisons and </ >/ < + - < * / % atan2 < ^ (right
  * associative). */
 typedef enum pvm_binop {
-    PVM_OP_OR,      /* or */
-    PVM_OP_AND,     /* and */
-    PVM_OP_UNLESS,  /* unless */
-    PVM_OP_EQLC,    /* == */
-    PVM_OP_NEQ,     /* != */
-    PVM_OP_LSS,     /* < */
-    PVM_OP_LTE,     /* <= */
-    PVM_OP_GTR,     /* > */
-    PVM_OP_GTE,     /* >= */
+    PVM_OP_OR,         /* or */
+    PVM_OP_AND,        /* and */
+    PVM_OP_UNLESS,     /* unless */
+    PVM_OP_EQLC,       /* == */
+    PVM_OP_NEQ,        /* != */
+    PVM_OP_LSS,        /* < */
+    PVM_OP_LTE,        /* <= */
+    PVM_OP_GTR,        /* > */
+    PVM_OP_GTE,        /* >= */
     PVM_OP_TRIM_UPPER, /* </ (trims native histograms above a value) */
     PVM_OP_TRIM_LOWER, /* >/ (trims native histograms below a value) */
-    PVM_OP_ADD,     /* + */
-    PVM_OP_SUB,     /* - */
-    PVM_OP_MUL,     /* * */
-    PVM_OP_DIV,     /* / */
-    PVM_OP_MOD,     /* % */
-    PVM_OP_ATAN2,   /* atan2 */
-    PVM_OP_POW,     /* ^ */
+    PVM_OP_ADD,        /* + */
+    PVM_OP_SUB,        /* - */
+    PVM_OP_MUL,        /* * */
+    PVM_OP_DIV,        /* / */
+    PVM_OP_MOD,        /* % */
+    PVM_OP_ATAN2,      /* atan2 */
+    PVM_OP_POW,        /* ^ */
 } pvm_binop;
 
 /* Aggregation operators. */
@@ -83,34 +83,34 @@ typedef enum pvm_aggr_op {
     PVM_AGGR_GROUP,
     PVM_AGGR_STDDEV,
     PVM_AGGR_STDVAR,
-    PVM_AGGR_TOPK,          /* param: scalar k */
-    PVM_AGGR_BOTTOMK,       /* param: scalar k */
-    PVM_AGGR_QUANTILE,      /* param: scalar phi */
-    PVM_AGGR_COUNT_VALUES,  /* param: string, the output label */
-    PVM_AGGR_LIMITK,        /* param: scalar k (experimental) */
-    PVM_AGGR_LIMIT_RATIO,   /* param: scalar ratio (experimental) */
+    PVM_AGGR_TOPK,         /* param: scalar k */
+    PVM_AGGR_BOTTOMK,      /* param: scalar k */
+    PVM_AGGR_QUANTILE,     /* param: scalar phi */
+    PVM_AGGR_COUNT_VALUES, /* param: string, the output label */
+    PVM_AGGR_LIMITK,       /* param: scalar k (experimental) */
+    PVM_AGGR_LIMIT_RATIO,  /* param: scalar ratio (experimental) */
 } pvm_aggr_op;
 
 /* The @ modifier of a selector or subquery. */
 typedef enum pvm_at_kind {
-    PVM_AT_NONE,       /* no @ modifier */
-    PVM_AT_TIMESTAMP,  /* @ <number>: at_ms holds the time */
-    PVM_AT_START,      /* @ start(): the start of the query range */
-    PVM_AT_END,        /* @ end(): the end of the query range */
+    PVM_AT_NONE,      /* no @ modifier */
+    PVM_AT_TIMESTAMP, /* @ <number>: at_ms holds the time */
+    PVM_AT_START,     /* @ start(): the start of the query range */
+    PVM_AT_END,       /* @ end(): the end of the query range */
 } pvm_at_kind;
 
 /* Cardinality of a binary operation between two instant vectors. */
 typedef enum pvm_card {
-    PVM_CARD_ONE_TO_ONE,    /* no group modifier */
-    PVM_CARD_MANY_TO_ONE,   /* group_left */
-    PVM_CARD_ONE_TO_MANY,   /* group_right */
-    PVM_CARD_MANY_TO_MANY,  /* set operators (and, or, unless) */
+    PVM_CARD_ONE_TO_ONE,   /* no group modifier */
+    PVM_CARD_MANY_TO_ONE,  /* group_left */
+    PVM_CARD_ONE_TO_MANY,  /* group_right */
+    PVM_CARD_MANY_TO_MANY, /* set operators (and, or, unless) */
 } pvm_card;
 
 /* A list of label names (grouping, on/ignoring, group_left/right). */
 typedef struct pvm_label_list {
-    const char **names;  /* n NUL-terminated names, in source order */
-    size_t n;            /* number of names; 0 for "()" or absent */
+    const char **names; /* n NUL-terminated names, in source order */
+    size_t n;           /* number of names; 0 for "()" or absent */
 } pvm_label_list;
 
 typedef struct pvm_expr pvm_expr;
@@ -118,18 +118,18 @@ typedef struct pvm_expr pvm_expr;
 /* A function of the language; one static table (functions.def) shared by
  * the parser, the checker and the evaluator. */
 typedef struct pvm_function {
-    int id;                   /* PVM_FN_* from functions.h, index in table */
-    const char *name;         /* "rate" */
-    const char *arg_types;    /* one char per declared argument:
+    int id;                /* PVM_FN_* from functions.h, index in table */
+    const char *name;      /* "rate" */
+    const char *arg_types; /* one char per declared argument:
                                  'v' instant vector, 'm' range vector,
                                  's' scalar, 'S' string */
-    int variadic;             /* 0: exactly strlen(arg_types) args;
+    int variadic;          /* 0: exactly strlen(arg_types) args;
                                  n > 0: the last declared argument is
                                  optional and may repeat up to n times in
                                  all (so strlen-1 .. strlen-1+n args);
                                  -1: the last one repeats without limit */
-    pvm_value_type ret;       /* return type */
-    bool experimental;        /* experimental in Prometheus (accepted here) */
+    pvm_value_type ret;    /* return type */
+    bool experimental;     /* experimental in Prometheus (accepted here) */
 } pvm_function;
 
 /* A vector selector: `name{l="v", ...} @ t offset d`. */
@@ -154,29 +154,29 @@ typedef struct pvm_vector_selector {
 /* A range vector selector: `vector_selector[range]`. Its offset and @
  * modifiers are stored in the inner vector selector, as in Prometheus. */
 typedef struct pvm_matrix_selector {
-    pvm_expr *vs;      /* the PVM_EXPR_VECTOR_SELECTOR node */
-    int64_t range_ms;  /* range in ms, > 0 */
+    pvm_expr *vs;     /* the PVM_EXPR_VECTOR_SELECTOR node */
+    int64_t range_ms; /* range in ms, > 0 */
 } pvm_matrix_selector;
 
 /* A subquery: `expr[range:step] @ t offset d`. */
 typedef struct pvm_subquery {
-    pvm_expr *expr;     /* the inner expression (an instant vector) */
-    int64_t range_ms;   /* range in ms, > 0 */
-    int64_t step_ms;    /* resolution in ms; 0 = default (`[30m:]`) */
-    int64_t offset_ms;  /* offset in ms, 0 if none */
-    int at_kind;        /* a pvm_at_kind */
-    int64_t at_ms;      /* @ time in ms when at_kind == PVM_AT_TIMESTAMP */
+    pvm_expr *expr;    /* the inner expression (an instant vector) */
+    int64_t range_ms;  /* range in ms, > 0 */
+    int64_t step_ms;   /* resolution in ms; 0 = default (`[30m:]`) */
+    int64_t offset_ms; /* offset in ms, 0 if none */
+    int at_kind;       /* a pvm_at_kind */
+    int64_t at_ms;     /* @ time in ms when at_kind == PVM_AT_TIMESTAMP */
 } pvm_subquery;
 
 /* Vector matching of a binary operation between two instant vectors. */
 typedef struct pvm_vector_matching {
-    pvm_card card;           /* one-to-one, many-to-one (group_left),
+    pvm_card card;          /* one-to-one, many-to-one (group_left),
                                 one-to-many (group_right), many-to-many
                                 (always for and/or/unless) */
-    bool on;                 /* true: on(labels); false: ignoring(labels)
+    bool on;                /* true: on(labels); false: ignoring(labels)
                                 (or no clause, labels empty) */
-    pvm_label_list labels;   /* the on/ignoring labels */
-    pvm_label_list include;  /* extra labels of group_left/group_right */
+    pvm_label_list labels;  /* the on/ignoring labels */
+    pvm_label_list include; /* extra labels of group_left/group_right */
 } pvm_vector_matching;
 
 /* A binary operation. */
@@ -193,50 +193,50 @@ typedef struct pvm_binary {
 
 /* An aggregation. */
 typedef struct pvm_aggregate {
-    pvm_aggr_op op;           /* the operator */
-    pvm_expr *expr;           /* the aggregated instant vector */
-    pvm_expr *param;          /* parameter of topk, bottomk, quantile,
+    pvm_aggr_op op;          /* the operator */
+    pvm_expr *expr;          /* the aggregated instant vector */
+    pvm_expr *param;         /* parameter of topk, bottomk, quantile,
                                  count_values, limitk, limit_ratio; NULL
                                  for the others */
-    pvm_label_list grouping;  /* by/without labels */
-    bool without;             /* true: without(grouping); false: by */
+    pvm_label_list grouping; /* by/without labels */
+    bool without;            /* true: without(grouping); false: by */
 } pvm_aggregate;
 
 /* A function call. */
 typedef struct pvm_call {
-    const pvm_function *func;  /* entry of the function table */
-    pvm_expr **args;           /* nargs arguments */
-    size_t nargs;              /* number of arguments */
+    const pvm_function *func; /* entry of the function table */
+    pvm_expr **args;          /* nargs arguments */
+    size_t nargs;             /* number of arguments */
 } pvm_call;
 
 /* An expression node: a tagged union. */
 struct pvm_expr {
-    pvm_expr_kind kind;  /* selects the member of u */
-    size_t pos;          /* byte offset where the expression starts */
-    size_t end;          /* byte offset one past its end (for selectors
+    pvm_expr_kind kind; /* selects the member of u */
+    size_t pos;         /* byte offset where the expression starts */
+    size_t end;         /* byte offset one past its end (for selectors
                             and subqueries: after the last modifier) */
-    unsigned height;     /* 1 + height of the deepest child (leaves: 1);
+    unsigned height;    /* 1 + height of the deepest child (leaves: 1);
                             never above PVM_PROMQL_MAX_DEPTH */
     union {
         struct {
-            double value;       /* the number (sign folded in: `-1` is a
+            double value;     /* the number (sign folded in: `-1` is a
                                    literal -1) */
-            bool is_duration;   /* written as a duration (`5m`): printed
+            bool is_duration; /* written as a duration (`5m`): printed
                                    back as one; value is in seconds */
         } number;
         struct {
-            const char *value;  /* unescaped bytes, NUL-terminated */
-            size_t len;         /* bytes in value (may contain NUL) */
+            const char *value; /* unescaped bytes, NUL-terminated */
+            size_t len;        /* bytes in value (may contain NUL) */
         } string;
         pvm_vector_selector vs;
         pvm_matrix_selector matrix;
         pvm_subquery subquery;
         struct {
-            pvm_expr *expr;     /* the wrapped expression */
+            pvm_expr *expr; /* the wrapped expression */
         } paren;
         struct {
-            pvm_binop op;       /* PVM_OP_ADD or PVM_OP_SUB */
-            pvm_expr *expr;     /* the operand (never a number literal:
+            pvm_binop op;   /* PVM_OP_ADD or PVM_OP_SUB */
+            pvm_expr *expr; /* the operand (never a number literal:
                                    those get the sign folded in) */
         } unary;
         pvm_binary binary;
@@ -269,8 +269,8 @@ char *pvm_promql_format(pvm_arena *a, const pvm_expr *e);
 /* Collects the vector selector nodes of e in source order, including the
  * ones inside matrix selectors and subqueries. *out (allocated in a) gets
  * *n pointers; *out is NULL when *n is 0. Returns 0 or PVM_ERR_NOMEM. */
-int pvm_expr_selectors(const pvm_expr *e, pvm_arena *a,
-                       const pvm_expr ***out, size_t *n);
+int pvm_expr_selectors(const pvm_expr *e, pvm_arena *a, const pvm_expr ***out,
+                       size_t *n);
 
 /* The selector of a PVM_EXPR_VECTOR_SELECTOR node, or of the vector
  * selector inside a PVM_EXPR_MATRIX_SELECTOR node; NULL for other nodes. */

@@ -10,37 +10,37 @@
 
 /* Per step state of a vector/vector operation. */
 typedef struct vv_state {
-    eval_ctx *c;                       /* evaluator */
-    const pvm_binary *b;               /* the operation */
-    const pvm_vector_matching *vm;     /* its matching */
-    eval_matrix *lm, *rm;              /* operands */
-    uint64_t *lsig, *rsig;             /* join signature per series */
-    size_t *lcur, *rcur;               /* gather cursors */
-    eval_sample *lv, *rv;              /* samples of the step */
-    eval_out out;                      /* result */
+    eval_ctx *c;                   /* evaluator */
+    const pvm_binary *b;           /* the operation */
+    const pvm_vector_matching *vm; /* its matching */
+    eval_matrix *lm, *rm;          /* operands */
+    uint64_t *lsig, *rsig;         /* join signature per series */
+    size_t *lcur, *rcur;           /* gather cursors */
+    eval_sample *lv, *rv;          /* samples of the step */
+    eval_out out;                  /* result */
     /* Step tables, allocated once for all steps and cleared slot by slot
      * (open addressing on join signatures). */
-    size_t cap;                        /* slots (power of two) */
-    size_t *tab;                       /* arith: sample index + 1 */
-    size_t *hits;                      /* arith: matches of the slot */
+    size_t cap;   /* slots (power of two) */
+    size_t *tab;  /* arith: sample index + 1 */
+    size_t *hits; /* arith: matches of the slot */
     /* group_left/right: result label hashes seen per match group, as
      * (slot, hash) pairs in one table (a list per group was quadratic:
      * x * on() group_left y over 100k x). */
-    size_t pcap;                       /* pair slots (power of two) */
-    size_t *pslot;                     /* match group's slot + 1, 0 free */
-    uint64_t *phash;                   /* result label hash */
-    size_t *ptouched;                  /* pair slots written at this step */
-    size_t nptouched;                  /* their count */
-    uint64_t *set;                     /* set ops: signatures present */
-    bool *used;                        /* set ops: slot in use */
-    size_t *touched;                   /* slots written at this step */
-    size_t ntouched;                   /* their count */
+    size_t pcap;      /* pair slots (power of two) */
+    size_t *pslot;    /* match group's slot + 1, 0 free */
+    uint64_t *phash;  /* result label hash */
+    size_t *ptouched; /* pair slots written at this step */
+    size_t nptouched; /* their count */
+    uint64_t *set;    /* set ops: signatures present */
+    bool *used;       /* set ops: slot in use */
+    size_t *touched;  /* slots written at this step */
+    size_t ntouched;  /* their count */
     /* Result label sets, per series of the matching side (the `ls` of
      * arith_step): the same pair of series gives the same labels at every
      * step, so they are built once, not once per step. */
-    const pvm_label **rl;              /* labels, NULL until built */
-    size_t *rl_n;                      /* their counts */
-    size_t *rl_other;                  /* the other side's series + 1 */
+    const pvm_label **rl; /* labels, NULL until built */
+    size_t *rl_n;         /* their counts */
+    size_t *rl_other;     /* the other side's series + 1 */
 } vv_state;
 
 /* Allocates the step tables for operands of nl and nr series. */
@@ -90,11 +90,14 @@ static void step_tables_clear(vv_state *st)
 static bool is_arith(pvm_binop op)
 {
     switch (op) {
-    case PVM_OP_ADD: case PVM_OP_SUB: case PVM_OP_MUL: case PVM_OP_DIV:
-    case PVM_OP_POW: case PVM_OP_MOD: case PVM_OP_ATAN2:
-        return true;
-    default:
-        return false;
+    case PVM_OP_ADD:
+    case PVM_OP_SUB:
+    case PVM_OP_MUL:
+    case PVM_OP_DIV:
+    case PVM_OP_POW:
+    case PVM_OP_MOD:
+    case PVM_OP_ATAN2: return true;
+    default: return false;
     }
 }
 
@@ -179,9 +182,9 @@ static int vector_scalar(eval_ctx *c, const pvm_binary *b, eval_value *vec,
             }
             if (!keep)
                 continue;
-            if (!d && !(d = pvm_eval_matrix_add(c->q, &out->m, s->labels,
-                                            s->nlabels,
-                                            drop || s->drop_name)))
+            if (!d &&
+                !(d = pvm_eval_matrix_add(c->q, &out->m, s->labels, s->nlabels,
+                                          drop || s->drop_name)))
                 return PVM_ERR_NOMEM;
             if (pvm_eval_series_push(c->q, d, s->pts[j].t, v) < 0)
                 return PVM_ERR_NOMEM;
@@ -212,16 +215,26 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
         used[k] = true;
         set[k] = h;
     }
-#define HAS(h_) ({ size_t k_ = (h_) & (cap - 1); bool f_ = false;          \
-        while (used[k_]) { if (set[k_] == (h_)) { f_ = true; break; }     \
-                           k_ = (k_ + 1) & (cap - 1); } f_; })
+#define HAS(h_)                                                               \
+    ({                                                                        \
+        size_t k_ = (h_) & (cap - 1);                                         \
+        bool f_ = false;                                                      \
+        while (used[k_]) {                                                    \
+            if (set[k_] == (h_)) {                                            \
+                f_ = true;                                                    \
+                break;                                                        \
+            }                                                                 \
+            k_ = (k_ + 1) & (cap - 1);                                        \
+        }                                                                     \
+        f_;                                                                   \
+    })
     for (size_t i = 0; i < nl; i++) {
         const eval_sample *s = &st->lv[i];
         bool present = HAS(st->lsig[s->series]);
         if ((op == PVM_OP_AND && nr && present) || op == PVM_OP_OR ||
             (op == PVM_OP_UNLESS && (!nr || !present)))
             if (pvm_eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
-                             ts, s->v) < 0)
+                                 ts, s->v) < 0)
                 return q->err->code;
     }
     if (op == PVM_OP_OR)
@@ -230,7 +243,7 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
             if (nl && HAS(st->rsig[s->series]))
                 continue;
             if (pvm_eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
-                             ts, s->v) < 0)
+                                 ts, s->v) < 0)
                 return q->err->code;
         }
 #undef HAS
@@ -242,8 +255,8 @@ static char *match_labels_str(vv_state *st, const eval_sample *s)
 {
     const pvm_label *l;
     size_t n;
-    if (pvm_eval_labels_filter(st->c->q, s->labels, s->nlabels, &st->vm->labels,
-                           st->vm->on, true, &l, &n) < 0)
+    if (pvm_eval_labels_filter(st->c->q, s->labels, s->nlabels,
+                               &st->vm->labels, st->vm->on, true, &l, &n) < 0)
         return NULL;
     return pvm_eval_labels_str(st->c->q, l, n);
 }
@@ -267,7 +280,8 @@ static int result_labels(vv_state *st, const eval_sample *ls,
     if (is_arith(st->b->op) && pvm_eval_labels_drop_meta(q, l, n, &l, &n) < 0)
         return PVM_ERR_NOMEM;
     if (vm->card == PVM_CARD_ONE_TO_ONE &&
-        pvm_eval_labels_filter(q, l, n, &vm->labels, vm->on, false, &l, &n) < 0)
+        pvm_eval_labels_filter(q, l, n, &vm->labels, vm->on, false, &l, &n) <
+            0)
         return PVM_ERR_NOMEM;
     for (size_t k = 0; k < vm->include.n; k++) {
         const char *name = vm->include.names[k];
@@ -293,8 +307,8 @@ static int seen_once(vv_state *st, size_t k, uint64_t rh)
     for (; st->pslot[p]; p = (p + 1) & mask)
         if (st->pslot[p] == k + 1 && st->phash[p] == rh)
             return pvm_eval_fail(st->c->q, PVM_ERR_EXECUTION,
-                             "multiple matches for labels: grouping "
-                             "labels must ensure unique matches");
+                                 "multiple matches for labels: grouping "
+                                 "labels must ensure unique matches");
     st->pslot[p] = k + 1;
     st->phash[p] = rh;
     st->ptouched[st->nptouched++] = p;
@@ -302,16 +316,16 @@ static int seen_once(vv_state *st, size_t k, uint64_t rh)
 }
 
 /* Arithmetic and comparisons between two vectors at one step. */
-static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
-                      uint64_t *lsig, eval_sample *rv, size_t nr,
-                      uint64_t *rsig, bool swapped, int64_t ts)
+static int arith_step(vv_state *st, eval_sample *lv, size_t nl, uint64_t *lsig,
+                      eval_sample *rv, size_t nr, uint64_t *rsig, bool swapped,
+                      int64_t ts)
 {
     eval_query *q = st->c->q;
     const pvm_vector_matching *vm = st->vm;
     if (!nl || !nr)
         return 0;
     size_t cap = st->cap;
-    size_t *tab = st->tab;      /* rv idx+1 */
+    size_t *tab = st->tab; /* rv idx+1 */
     size_t *hits = st->hits;
     step_tables_clear(st);
     for (size_t i = 0; i < nr; i++) {
@@ -331,12 +345,13 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
                 a = b2;
                 b2 = t;
             }
-            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                             "found duplicate series for the match group %s "
-                             "on the %s hand-side of the operation: [%s, %s]"
-                             ";many-to-many matching not allowed: matching "
-                             "labels must be unique on one side",
-                             ml, swapped ? "left" : "right", a, b2);
+            return pvm_eval_fail(
+                q, PVM_ERR_EXECUTION,
+                "found duplicate series for the match group %s "
+                "on the %s hand-side of the operation: [%s, %s]"
+                ";many-to-many matching not allowed: matching "
+                "labels must be unique on one side",
+                ml, swapped ? "left" : "right", a, b2);
         }
         tab[k] = i + 1;
         st->touched[st->ntouched++] = k;
@@ -362,10 +377,11 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl,
             return PVM_ERR_NOMEM;
         if (vm->card == PVM_CARD_ONE_TO_ONE) {
             if (hits[k]++)
-                return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                                 "multiple matches for labels: many-to-one "
-                                 "matching must be explicit "
-                                 "(group_left/group_right)");
+                return pvm_eval_fail(
+                    q, PVM_ERR_EXECUTION,
+                    "multiple matches for labels: many-to-one "
+                    "matching must be explicit "
+                    "(group_left/group_right)");
         } else {
             uint64_t rh = pvm_labels_hash(rl, rn);
             int r = seen_once(st, k, rh);
@@ -391,8 +407,8 @@ static uint64_t *signatures(eval_query *q, const eval_matrix *m,
     if (eval_work(q, m->n) < 0)
         return NULL;
     for (size_t i = 0; i < m->n; i++)
-        s[i] = pvm_eval_labels_sig(m->s[i].labels, m->s[i].nlabels, &vm->labels,
-                               vm->on);
+        s[i] = pvm_eval_labels_sig(m->s[i].labels, m->s[i].nlabels,
+                                   &vm->labels, vm->on);
     return s;
 }
 
@@ -401,8 +417,11 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
 {
     eval_query *q = c->q;
     static const pvm_vector_matching none = {.card = PVM_CARD_ONE_TO_ONE};
-    vv_state st = {.c = c, .b = b, .vm = b->matching ? b->matching : &none,
-                   .lm = &l->m, .rm = &r->m};
+    vv_state st = {.c = c,
+                   .b = b,
+                   .vm = b->matching ? b->matching : &none,
+                   .lm = &l->m,
+                   .rm = &r->m};
     st.lsig = signatures(q, &l->m, st.vm);
     st.rsig = signatures(q, &r->m, st.vm);
     st.lcur = pvm_arena_calloc(q->a, l->m.n + 1, sizeof(size_t));
@@ -425,11 +444,11 @@ static int vector_vector(eval_ctx *c, const pvm_binary *b, eval_value *l,
         if (set)
             rc = set_op_step(&st, nl, nr, ts);
         else if (st.vm->card == PVM_CARD_ONE_TO_MANY)
-            rc = arith_step(&st, st.rv, nr, st.rsig, st.lv, nl, st.lsig,
-                            true, ts);
+            rc = arith_step(&st, st.rv, nr, st.rsig, st.lv, nl, st.lsig, true,
+                            ts);
         else
-            rc = arith_step(&st, st.lv, nl, st.lsig, st.rv, nr, st.rsig,
-                            false, ts);
+            rc = arith_step(&st, st.lv, nl, st.lsig, st.rv, nr, st.rsig, false,
+                            ts);
         if (rc < 0 || pvm_eval_check(c) < 0)
             return q->err->code;
     }

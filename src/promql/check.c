@@ -72,12 +72,14 @@ static void check_binary_rules(pvm_parser *p, pvm_expr *e, pvm_value_type lt,
     size_t opos, oend;
     op_range(p, e, &opos, &oend);
     if (b->return_bool && !pvm_binop_is_comparison(b->op))
-        pvm_parse_error(p, opos, oend, "bool modifier can only be used on "
-                                       "comparison operators");
+        pvm_parse_error(p, opos, oend,
+                        "bool modifier can only be used on "
+                        "comparison operators");
     if (pvm_binop_is_comparison(b->op) && !b->return_bool &&
         lt == PVM_VT_SCALAR && rt == PVM_VT_SCALAR)
-        pvm_parse_error(p, opos, oend, "comparisons between scalars must "
-                                       "use BOOL modifier");
+        pvm_parse_error(p, opos, oend,
+                        "comparisons between scalars must "
+                        "use BOOL modifier");
     for (size_t i = 0; m && m->on && i < m->labels.n; i++)
         for (size_t j = 0; j < m->include.n; j++)
             if (strcmp(m->labels.names[i], m->include.names[j]) == 0)
@@ -105,13 +107,13 @@ static void check_binary(pvm_parser *p, pvm_expr *e)
     const char *op = pvm_binop_str(b->op);
     if ((lt != PVM_VT_VECTOR || rt != PVM_VT_VECTOR) && m) {
         if (m->labels.n > 0)
-            pvm_parse_error(p, e->pos, e->end, "vector matching only "
-                                               "allowed between instant "
-                                               "vectors");
+            pvm_parse_error(p, e->pos, e->end,
+                            "vector matching only "
+                            "allowed between instant "
+                            "vectors");
         b->matching = NULL;
     } else if (pvm_binop_is_set(b->op)) {
-        if (m->card == PVM_CARD_ONE_TO_MANY ||
-            m->card == PVM_CARD_MANY_TO_ONE)
+        if (m->card == PVM_CARD_ONE_TO_MANY || m->card == PVM_CARD_MANY_TO_ONE)
             pvm_parse_error(p, e->pos, e->end,
                             "no grouping allowed for \"%s\" operation", op);
         if (m->card != PVM_CARD_MANY_TO_MANY)
@@ -162,9 +164,10 @@ static void check_info(pvm_parser *p, pvm_expr *e)
                         "\"info\", got %s",
                         pvm_value_type_name(t));
     if (arg->kind == PVM_EXPR_VECTOR_SELECTOR && arg->u.vs.name)
-        pvm_parse_error(p, arg->pos, arg->end, "expected label selectors "
-                                               "only, got vector selector "
-                                               "instead");
+        pvm_parse_error(p, arg->pos, arg->end,
+                        "expected label selectors "
+                        "only, got vector selector "
+                        "instead");
     else if (arg->kind == PVM_EXPR_VECTOR_SELECTOR)
         arg->u.vs.bypass_empty_check = true;
     else
@@ -229,18 +232,10 @@ static pvm_value_type check(pvm_parser *p, pvm_expr *e)
     if (p->failed)
         return t;
     switch (e->kind) {
-    case PVM_EXPR_AGGREGATE:
-        check_aggregate(p, e);
-        break;
-    case PVM_EXPR_BINARY:
-        check_binary(p, e);
-        break;
-    case PVM_EXPR_CALL:
-        check_call(p, e);
-        break;
-    case PVM_EXPR_PAREN:
-        check(p, e->u.paren.expr);
-        break;
+    case PVM_EXPR_AGGREGATE: check_aggregate(p, e); break;
+    case PVM_EXPR_BINARY: check_binary(p, e); break;
+    case PVM_EXPR_CALL: check_call(p, e); break;
+    case PVM_EXPR_PAREN: check(p, e->u.paren.expr); break;
     case PVM_EXPR_UNARY: {
         pvm_value_type ut = check(p, e->u.unary.expr);
         if (ut != PVM_VT_SCALAR && ut != PVM_VT_VECTOR)
@@ -259,15 +254,10 @@ static pvm_value_type check(pvm_parser *p, pvm_expr *e)
                             value_type_short(st));
         break;
     }
-    case PVM_EXPR_MATRIX_SELECTOR:
-        check(p, e->u.matrix.vs);
-        break;
-    case PVM_EXPR_VECTOR_SELECTOR:
-        check_selector(p, e);
-        break;
+    case PVM_EXPR_MATRIX_SELECTOR: check(p, e->u.matrix.vs); break;
+    case PVM_EXPR_VECTOR_SELECTOR: check_selector(p, e); break;
     case PVM_EXPR_NUMBER:
-    case PVM_EXPR_STRING:
-        break;
+    case PVM_EXPR_STRING: break;
     }
     return t;
 }

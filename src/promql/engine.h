@@ -68,42 +68,42 @@ typedef int (*pvm_fetch_fn)(void *ctx, const pvm_fetch_request *req,
 #define PVM_EVAL_DEFAULT_SUBQUERY_STEP_MS (60 * 1000)
 
 typedef struct pvm_eval_opts {
-    int64_t start;              /* range query start, or the instant time */
-    int64_t end;                /* range query end (== start for instant) */
-    int64_t step;               /* range query step; 0 for an instant query */
-    int64_t lookback_ms;        /* lookback delta (0: default 5 m) */
-    int64_t subquery_step_ms;   /* step of `x[5m:]` (0: default 1 m, the
+    int64_t start;            /* range query start, or the instant time */
+    int64_t end;              /* range query end (== start for instant) */
+    int64_t step;             /* range query step; 0 for an instant query */
+    int64_t lookback_ms;      /* lookback delta (0: default 5 m) */
+    int64_t subquery_step_ms; /* step of `x[5m:]` (0: default 1 m, the
                                    evaluation interval of promqltest) */
-    size_t max_samples;         /* samples a query may hold (0 = none) */
-    int64_t deadline_ns;        /* CLOCK_MONOTONIC deadline, 0 = none */
-    pvm_fetch_fn fetch;         /* where selector data comes from */
-    void *fetch_ctx;            /* its argument */
-    const char *query;          /* the query text, for the "(1:8)"
+    size_t max_samples;       /* samples a query may hold (0 = none) */
+    int64_t deadline_ns;      /* CLOCK_MONOTONIC deadline, 0 = none */
+    pvm_fetch_fn fetch;       /* where selector data comes from */
+    void *fetch_ctx;          /* its argument */
+    const char *query;        /* the query text, for the "(1:8)"
                                    positions of annotations; may be NULL */
-    size_t query_len;           /* bytes in query */
+    size_t query_len;         /* bytes in query */
 } pvm_eval_opts;
 
 /* One series of a result. */
 typedef struct pvm_result_series {
-    const pvm_label *labels;    /* sorted, with __name__ where kept */
-    size_t nlabels;             /* number of labels */
-    const pvm_point *points;    /* points in time order (vector: one) */
-    size_t npoints;             /* number of points */
+    const pvm_label *labels; /* sorted, with __name__ where kept */
+    size_t nlabels;          /* number of labels */
+    const pvm_point *points; /* points in time order (vector: one) */
+    size_t npoints;          /* number of points */
 } pvm_result_series;
 
 typedef struct pvm_eval_result {
-    pvm_value_type type;        /* SCALAR, VECTOR, MATRIX or STRING */
-    double scalar;              /* SCALAR: the value (instant queries) */
-    const char *string;         /* STRING: the value */
-    int64_t time;               /* SCALAR/STRING: evaluation time */
-    pvm_result_series *series;  /* VECTOR/MATRIX (a range query always
+    pvm_value_type type;       /* SCALAR, VECTOR, MATRIX or STRING */
+    double scalar;             /* SCALAR: the value (instant queries) */
+    const char *string;        /* STRING: the value */
+    int64_t time;              /* SCALAR/STRING: evaluation time */
+    pvm_result_series *series; /* VECTOR/MATRIX (a range query always
                                    gives MATRIX; a scalar over a range is
                                    one label-less series) */
-    size_t nseries;             /* number of series */
-    const char **warnings;      /* annotations Prometheus would add */
-    size_t nwarnings;           /* number of warnings */
-    const char **infos;         /* info annotations */
-    size_t ninfos;              /* number of infos */
+    size_t nseries;            /* number of series */
+    const char **warnings;     /* annotations Prometheus would add */
+    size_t nwarnings;          /* number of warnings */
+    const char **infos;        /* info annotations */
+    size_t ninfos;             /* number of infos */
 } pvm_eval_result;
 
 /* Returns true when v is Prometheus' staleness marker. */

@@ -38,7 +38,7 @@ int pvm_eval_deadline(eval_query *q)
     int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     if (now > q->opts->deadline_ns)
         return pvm_eval_fail(q, PVM_ERR_TIMEOUT,
-                         "query timed out in expression evaluation");
+                             "query timed out in expression evaluation");
     return 0;
 }
 
@@ -56,12 +56,13 @@ int pvm_eval_count_samples(eval_ctx *c, size_t n)
     q->cur_samples += n;
     if (q->opts->max_samples && q->cur_samples > q->opts->max_samples)
         return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                         "query processing would load too many samples "
-                         "into memory in query execution");
+                             "query processing would load too many samples "
+                             "into memory in query execution");
     return 0;
 }
 
-int pvm_eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms, int64_t *at)
+int pvm_eval_at_time(const eval_ctx *c, int at_kind, int64_t at_ms,
+                     int64_t *at)
 {
     if (at_kind == PVM_AT_START)
         *at = c->q->opts->start;
@@ -143,26 +144,21 @@ int pvm_eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
     size_t before = c->q->cur_samples;
     int r = 0;
     switch (e->kind) {
-    case PVM_EXPR_NUMBER:
-        r = eval_constant(c, e->u.number.value, out);
-        break;
+    case PVM_EXPR_NUMBER: r = eval_constant(c, e->u.number.value, out); break;
     case PVM_EXPR_STRING:
         out->type = PVM_VT_STRING;
         out->str = e->u.string.value;
         break;
-    case PVM_EXPR_PAREN:
-        r = pvm_eval_node(c, e->u.paren.expr, out);
-        break;
-    case PVM_EXPR_UNARY:
-        r = eval_unary(c, e, out);
-        break;
+    case PVM_EXPR_PAREN: r = pvm_eval_node(c, e->u.paren.expr, out); break;
+    case PVM_EXPR_UNARY: r = eval_unary(c, e, out); break;
     case PVM_EXPR_VECTOR_SELECTOR:
         r = pvm_eval_vector_selector(c, e, false, out);
         break;
     case PVM_EXPR_MATRIX_SELECTOR:
         if (c->nsteps != 1)
-            return pvm_eval_fail(c->q, PVM_ERR_BAD_DATA,
-                             "cannot do range evaluation of matrix selector");
+            return pvm_eval_fail(
+                c->q, PVM_ERR_BAD_DATA,
+                "cannot do range evaluation of matrix selector");
         r = pvm_eval_matrix_selector(c, e, out);
         break;
     case PVM_EXPR_SUBQUERY: {
@@ -172,15 +168,9 @@ int pvm_eval_node(eval_ctx *c, const pvm_expr *e, eval_value *out)
         r = pvm_eval_subquery(c, e, &out->m, &at, &has_at);
         break;
     }
-    case PVM_EXPR_BINARY:
-        r = pvm_eval_binary(c, e, out);
-        break;
-    case PVM_EXPR_AGGREGATE:
-        r = pvm_eval_aggregate(c, e, out);
-        break;
-    case PVM_EXPR_CALL:
-        r = pvm_eval_call_fn(c, e, out);
-        break;
+    case PVM_EXPR_BINARY: r = pvm_eval_binary(c, e, out); break;
+    case PVM_EXPR_AGGREGATE: r = pvm_eval_aggregate(c, e, out); break;
+    case PVM_EXPR_CALL: r = pvm_eval_call_fn(c, e, out); break;
     }
     if (r < 0)
         return r;
@@ -208,7 +198,7 @@ static int cleanup_names(eval_query *q, eval_value *v, bool instant)
             return q->err->code;
         if (s->drop_name &&
             pvm_eval_labels_drop_meta(q, s->labels, s->nlabels, &s->labels,
-                                  &s->nlabels) < 0)
+                                      &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
     }
     if (v->type == PVM_VT_VECTOR && instant) {
@@ -217,8 +207,8 @@ static int cleanup_names(eval_query *q, eval_value *v, bool instant)
             return q->err->code;
         if (dup)
             return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                             "vector cannot contain metrics with "
-                             "the same labelset");
+                                 "vector cannot contain metrics with "
+                                 "the same labelset");
         return 0;
     }
     if (v->type == PVM_VT_VECTOR || v->type == PVM_VT_MATRIX)
@@ -229,8 +219,8 @@ static int cleanup_names(eval_query *q, eval_value *v, bool instant)
 /* Line and column (1-based, bytes) of byte offset pos of the query, from
  * the offsets of its line starts (nl of them, ascending): a binary search,
  * so that many annotations deep in a long query cost no rescans. */
-static void line_col(const size_t *starts, size_t nl, size_t pos,
-                     size_t *line, size_t *col)
+static void line_col(const size_t *starts, size_t nl, size_t pos, size_t *line,
+                     size_t *col)
 {
     size_t lo = 0, hi = nl; /* the last start <= pos */
     while (hi - lo > 1) {
@@ -329,8 +319,7 @@ static int make_result(eval_query *q, eval_value *v, pvm_eval_result *out)
     int r = cleanup_names(q, v, instant);
     if (r < 0)
         return r;
-    out->type = instant && v->type != PVM_VT_SCALAR ? v->type
-                                                     : PVM_VT_MATRIX;
+    out->type = instant && v->type != PVM_VT_SCALAR ? v->type : PVM_VT_MATRIX;
     out->series = pvm_arena_calloc(q->a, v->m.n + 1, sizeof(*out->series));
     if (!out->series)
         return pvm_eval_nomem(q);
@@ -340,7 +329,8 @@ static int make_result(eval_query *q, eval_value *v, pvm_eval_result *out)
             return q->err->code;
         if (!s->n)
             continue;
-        if (instant && v->type == PVM_VT_VECTOR && pvm_eval_series_own(q, s) < 0)
+        if (instant && v->type == PVM_VT_VECTOR &&
+            pvm_eval_series_own(q, s) < 0)
             return PVM_ERR_NOMEM;
         pvm_result_series *rs = &out->series[out->nseries++];
         rs->labels = s->labels;
@@ -361,7 +351,9 @@ int pvm_eval(pvm_arena *a, const pvm_expr *e, const pvm_eval_opts *opts,
     memset(out, 0, sizeof(*out));
     pvm_error_clear(err);
     eval_query q = {
-        .a = a, .opts = opts, .err = err,
+        .a = a,
+        .opts = opts,
+        .err = err,
         .lookback = opts->lookback_ms > 0 ? opts->lookback_ms
                                           : PVM_EVAL_DEFAULT_LOOKBACK_MS,
         .subq_step = opts->subquery_step_ms > 0
@@ -384,7 +376,9 @@ int pvm_eval(pvm_arena *a, const pvm_expr *e, const pvm_eval_opts *opts,
     if (pvm_eval_deadline(&q) < 0) /* the plugins may have used it up */
         return err->code;
     eval_ctx c = {
-        .q = &q, .start = opts->start, .end = opts->end,
+        .q = &q,
+        .start = opts->start,
+        .end = opts->end,
         .interval = opts->step > 0 ? opts->step : 1,
     };
     c.nsteps = (size_t)((c.end - c.start) / c.interval) + 1;

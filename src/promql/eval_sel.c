@@ -15,13 +15,13 @@
  * of the evaluator the node is evaluated in (the query's, or the innermost
  * subquery's), the same ones pvm_eval_node will use. */
 typedef struct walk_state {
-    int64_t first;         /* first step, ms */
-    int64_t last;          /* last step, ms (on the grid, <= the query's
+    int64_t first;      /* first step, ms */
+    int64_t last;       /* last step, ms (on the grid, <= the query's
                               end) */
-    int64_t interval;      /* step, ms (> 0) */
-    bool in_subquery;      /* the steps are a subquery's */
-    int64_t eval_range;    /* range of the enclosing matrix selector */
-    const char *func;      /* enclosing function or aggregation */
+    int64_t interval;   /* step, ms (> 0) */
+    bool in_subquery;   /* the steps are a subquery's */
+    int64_t eval_range; /* range of the enclosing matrix selector */
+    const char *func;   /* enclosing function or aggregation */
 } walk_state;
 
 bool pvm_is_stale_nan(double v)
@@ -71,7 +71,7 @@ static int take_series(eval_query *q, eval_sel *sel, pvm_series_set *set,
         int r = series_matches(vs, ps);
         if (r < 0)
             return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                             "regular expression match limit exceeded");
+                                 "regular expression match limit exceeded");
         if (!r)
             continue;
         size_t n;
@@ -111,10 +111,17 @@ static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
     end -= vs->offset_ms;
 
     pvm_fetch_request req = {
-        .node = e, .vs = vs, .instant = o->step == 0 && !w->in_subquery,
-        .time = w->first, .start = w->first, .end = w->last,
-        .step = w->interval, .mint = start, .maxt = end,
-        .range_ms = w->eval_range, .func = w->func,
+        .node = e,
+        .vs = vs,
+        .instant = o->step == 0 && !w->in_subquery,
+        .time = w->first,
+        .start = w->first,
+        .end = w->last,
+        .step = w->interval,
+        .mint = start,
+        .maxt = end,
+        .range_ms = w->eval_range,
+        .func = w->func,
     };
     pvm_series_set set;
     if (pvm_series_set_init(&set, q->a) < 0)
@@ -135,8 +142,7 @@ static int fetch_one(eval_query *q, const pvm_expr *e, const walk_state *w)
 static int walk(eval_query *q, const pvm_expr *e, walk_state w)
 {
     switch (e->kind) {
-    case PVM_EXPR_VECTOR_SELECTOR:
-        return fetch_one(q, e, &w);
+    case PVM_EXPR_VECTOR_SELECTOR: return fetch_one(q, e, &w);
     case PVM_EXPR_MATRIX_SELECTOR:
         w.eval_range = e->u.matrix.range_ms;
         return walk(q, e->u.matrix.vs, w);
@@ -145,7 +151,7 @@ static int walk(eval_query *q, const pvm_expr *e, walk_state w)
          * the outer window (fetched, not read) */
         int64_t first, last, step;
         if (pvm_eval_subquery_grid(q, &e->u.subquery, w.first, w.last, &first,
-                               &last, &step)) {
+                                   &last, &step)) {
             w.first = first;
             w.last = last;
         }
@@ -153,10 +159,8 @@ static int walk(eval_query *q, const pvm_expr *e, walk_state w)
         w.in_subquery = true;
         return walk(q, e->u.subquery.expr, w);
     }
-    case PVM_EXPR_PAREN:
-        return walk(q, e->u.paren.expr, w);
-    case PVM_EXPR_UNARY:
-        return walk(q, e->u.unary.expr, w);
+    case PVM_EXPR_PAREN: return walk(q, e->u.paren.expr, w);
+    case PVM_EXPR_UNARY: return walk(q, e->u.unary.expr, w);
     case PVM_EXPR_BINARY: {
         int r = walk(q, e->u.binary.lhs, w);
         return r < 0 ? r : walk(q, e->u.binary.rhs, w);
@@ -178,24 +182,18 @@ static int walk(eval_query *q, const pvm_expr *e, walk_state w)
                 return r;
         }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
 static size_t count_selectors(const pvm_expr *e)
 {
     switch (e->kind) {
-    case PVM_EXPR_VECTOR_SELECTOR:
-        return 1;
-    case PVM_EXPR_MATRIX_SELECTOR:
-        return count_selectors(e->u.matrix.vs);
-    case PVM_EXPR_SUBQUERY:
-        return count_selectors(e->u.subquery.expr);
-    case PVM_EXPR_PAREN:
-        return count_selectors(e->u.paren.expr);
-    case PVM_EXPR_UNARY:
-        return count_selectors(e->u.unary.expr);
+    case PVM_EXPR_VECTOR_SELECTOR: return 1;
+    case PVM_EXPR_MATRIX_SELECTOR: return count_selectors(e->u.matrix.vs);
+    case PVM_EXPR_SUBQUERY: return count_selectors(e->u.subquery.expr);
+    case PVM_EXPR_PAREN: return count_selectors(e->u.paren.expr);
+    case PVM_EXPR_UNARY: return count_selectors(e->u.unary.expr);
     case PVM_EXPR_BINARY:
         return count_selectors(e->u.binary.lhs) +
                count_selectors(e->u.binary.rhs);
@@ -209,8 +207,7 @@ static size_t count_selectors(const pvm_expr *e)
             n += count_selectors(e->u.call.args[i]);
         return n;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -222,8 +219,7 @@ int pvm_eval_fetch_all(eval_query *q, const pvm_expr *root)
     if (!q->sels)
         return pvm_eval_nomem(q);
     const pvm_eval_opts *o = q->opts;
-    walk_state w = {.first = o->start,
-                    .interval = o->step > 0 ? o->step : 1};
+    walk_state w = {.first = o->start, .interval = o->step > 0 ? o->step : 1};
     w.last = o->start + (o->end - o->start) / w.interval * w.interval;
     return walk(q, root, w);
 }
@@ -239,7 +235,7 @@ eval_sel *pvm_eval_sel_find(eval_query *q, const pvm_expr *node)
 
 /* The points of series i of s without stale markers (built once). */
 int pvm_eval_sel_clean(eval_query *q, eval_sel *s, size_t i,
-                   const pvm_point **pts, size_t *n)
+                       const pvm_point **pts, size_t *n)
 {
     const eval_series *es = &s->s[i];
     if (!s->clean[i]) {
@@ -299,9 +295,8 @@ static long on_step_grid(const eval_ctx *c, const eval_series *src)
  * the offset, or the @ time): the last point at or before ref, within
  * the lookback delta and not a stale marker. *j is the first point after
  * the previous ref, moved forward; NULL when there is none. */
-static const pvm_point *sample_at(const eval_query *q,
-                                  const eval_series *src, int64_t ref,
-                                  size_t *j)
+static const pvm_point *sample_at(const eval_query *q, const eval_series *src,
+                                  int64_t ref, size_t *j)
 {
     while (*j < src->n && src->pts[*j].t <= ref)
         (*j)++;
@@ -340,11 +335,12 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
         int64_t ts = pvm_eval_step_ts(c, k);
         if (eval_tick(q) < 0)
             return q->err->code;
-        const pvm_point *p =
-            sample_at(q, src, (has_at ? at : ts) - vs->offset_ms, &j);
+        const pvm_point *p = sample_at(q, src,
+                                       (has_at ? at : ts) - vs->offset_ms, &j);
         if (p)
-            dst->pts[dst->n++] =
-                (pvm_point){ts, orig_ts ? (double)p->t / 1000.0 : p->v};
+            dst->pts[dst->n++] = (pvm_point){ts, orig_ts
+                                                     ? (double)p->t / 1000.0
+                                                     : p->v};
     }
     return (long)n;
 }
@@ -353,7 +349,7 @@ static long select_steps(eval_ctx *c, const pvm_vector_selector *vs,
  * the sample's own timestamp in seconds (for timestamp()). A series with
  * a point at every step is shared, not copied (eval_series.shared). */
 int pvm_eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
-                         eval_value *out)
+                             eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_vector_selector *vs = &e->u.vs;
@@ -377,7 +373,7 @@ int pvm_eval_vector_selector(eval_ctx *c, const pvm_expr *e, bool orig_ts,
         }
         if (tmp.n) {
             eval_series *dst = pvm_eval_matrix_add(q, &out->m, src->labels,
-                                               src->nlabels, false);
+                                                   src->nlabels, false);
             if (!dst)
                 return PVM_ERR_NOMEM;
             *dst = tmp;
@@ -418,7 +414,7 @@ int pvm_eval_matrix_selector(eval_ctx *c, const pvm_expr *e, eval_value *out)
                 continue;
             if (!dst) {
                 dst = pvm_eval_matrix_add(q, &out->m, sel->s[i].labels,
-                                      sel->s[i].nlabels, false);
+                                          sel->s[i].nlabels, false);
                 if (!dst)
                     return PVM_ERR_NOMEM;
             }

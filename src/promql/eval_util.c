@@ -32,8 +32,8 @@ int pvm_eval_fail(eval_query *q, int code, const char *fmt, ...)
 }
 
 eval_series *pvm_eval_matrix_add(eval_query *q, eval_matrix *m,
-                             const pvm_label *labels, size_t n,
-                             bool drop_name)
+                                 const pvm_label *labels, size_t n,
+                                 bool drop_name)
 {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 8;
@@ -105,7 +105,7 @@ bool pvm_eval_is_metadata(const char *name)
 }
 
 int pvm_eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
-                          const pvm_label **out, size_t *nout)
+                              const pvm_label **out, size_t *nout)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -129,8 +129,8 @@ int pvm_eval_labels_drop_meta(eval_query *q, const pvm_label *in, size_t n,
 
 /* Sets name=value in a copy (value NULL or "" deletes the label). */
 int pvm_eval_labels_set(eval_query *q, const pvm_label *in, size_t n,
-                    const char *name, const char *value,
-                    const pvm_label **out, size_t *nout)
+                        const char *name, const char *value,
+                        const pvm_label **out, size_t *nout)
 {
     pvm_label *l = pvm_arena_alloc(q->a, (n + 1) * sizeof(*l));
     if (!l)
@@ -167,8 +167,8 @@ bool pvm_eval_list_has(const pvm_label_list *names, const char *name)
 /* keep: only the labels in names; else all but those in names (and
  * __name__ too when also_name). */
 int pvm_eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
-                       const pvm_label_list *names, bool keep,
-                       bool also_name, const pvm_label **out, size_t *nout)
+                           const pvm_label_list *names, bool keep,
+                           bool also_name, const pvm_label **out, size_t *nout)
 {
     pvm_label *l = pvm_arena_alloc(q->a, (n ? n : 1) * sizeof(*l));
     if (!l)
@@ -190,7 +190,7 @@ int pvm_eval_labels_filter(eval_query *q, const pvm_label *in, size_t n,
 /* Hash of the matching labels: on: the listed ones; ignoring: all but the
  * listed ones and __name__. */
 uint64_t pvm_eval_labels_sig(const pvm_label *l, size_t n,
-                         const pvm_label_list *names, bool on)
+                             const pvm_label_list *names, bool on)
 {
     uint64_t h = PVM_LABELS_HASH_INIT;
     for (size_t i = 0; i < n; i++) {
@@ -308,7 +308,7 @@ static eval_anno *anno_new(eval_query *q, bool warn, const char *msg,
 }
 
 int pvm_eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
-                  const char *fmt, ...)
+                      const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -322,8 +322,8 @@ int pvm_eval_annotate(eval_query *q, bool warn, const pvm_expr *at,
 }
 
 int pvm_eval_annotate_mono(eval_query *q, const char *metric,
-                       const pvm_expr *at, int64_t ts, double min_b,
-                       double max_b, double max_diff)
+                           const pvm_expr *at, int64_t ts, double min_b,
+                           double max_b, double max_diff)
 {
     char *msg;
     const char *base = "PromQL info: input to histogram_quantile needed to "
@@ -402,7 +402,7 @@ static int out_grow(eval_out *o)
  * evaluation a second sample for one series at one step is Prometheus'
  * "vector cannot contain metrics with the same labelset". */
 int pvm_eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
-                 bool drop_name, int64_t ts, double v)
+                     bool drop_name, int64_t ts, double v)
 {
     eval_query *q = o->ctx->q;
     if (o->instant) {
@@ -419,8 +419,8 @@ int pvm_eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
         if (pvm_labels_equal(s->labels, s->nlabels, labels, n)) {
             if (s->n && s->pts[s->n - 1].t == ts)
                 return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                                 "vector cannot contain metrics with the "
-                                 "same labelset");
+                                     "vector cannot contain metrics with the "
+                                     "same labelset");
             return pvm_eval_series_push(q, s, ts, v);
         }
         h = (h + 1) & (o->tcap - 1);
@@ -478,14 +478,15 @@ int pvm_eval_merge_same_labels(eval_query *q, eval_matrix *m)
     for (size_t i = 0; i < m->n;) {
         size_t j = i + 1;
         eval_series *base = &m->s[idx[i]];
-        while (j < m->n && pvm_labels_equal(base->labels, base->nlabels,
-                                          m->s[idx[j]].labels,
-                                          m->s[idx[j]].nlabels)) {
+        while (j < m->n &&
+               pvm_labels_equal(base->labels, base->nlabels,
+                                m->s[idx[j]].labels, m->s[idx[j]].nlabels)) {
             eval_series *o = &m->s[idx[j]];
             if (eval_work(q, o->n + 1) < 0)
                 return q->err->code;
             for (size_t k = 0; k < o->n; k++)
-                if (pvm_eval_series_push(q, base, o->pts[k].t, o->pts[k].v) < 0)
+                if (pvm_eval_series_push(q, base, o->pts[k].t, o->pts[k].v) <
+                    0)
                     return PVM_ERR_NOMEM;
             gone[idx[j]] = true;
             j++;
@@ -495,8 +496,8 @@ int pvm_eval_merge_same_labels(eval_query *q, eval_matrix *m)
             for (size_t k = 1; k < base->n; k++)
                 if (base->pts[k].t == base->pts[k - 1].t)
                     return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                                     "vector cannot contain metrics with "
-                                     "the same labelset");
+                                         "vector cannot contain metrics with "
+                                         "the same labelset");
         }
         i = j;
     }
@@ -530,7 +531,7 @@ int pvm_eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
         for (; tab[h]; h = (h + 1) & (cap - 1)) {
             const eval_series *o = &m->s[tab[h] - 1];
             if (pvm_labels_equal(o->labels, o->nlabels, s->labels,
-                               s->nlabels)) {
+                                 s->nlabels)) {
                 *dup = true;
                 return 0;
             }
@@ -562,7 +563,7 @@ double *pvm_eval_scratch(eval_query *q, size_t n)
 
 /* Gathers the samples of step ts: cursor[i] walks series i forward. */
 int pvm_eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
-                int64_t ts, eval_sample *out, size_t *n)
+                    int64_t ts, eval_sample *out, size_t *n)
 {
     size_t k = 0;
     *n = 0;

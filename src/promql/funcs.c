@@ -14,9 +14,18 @@
 
 /* ---- element-wise ------------------------------------------------------ */
 
-static double f_sgn(double v) { return v < 0 ? -1 : v > 0 ? 1 : v; }
-static double f_deg(double v) { return v * 180 / M_PI; }
-static double f_rad(double v) { return v * M_PI / 180; }
+static double f_sgn(double v)
+{
+    return v < 0 ? -1 : v > 0 ? 1 : v;
+}
+static double f_deg(double v)
+{
+    return v * 180 / M_PI;
+}
+static double f_rad(double v)
+{
+    return v * M_PI / 180;
+}
 
 /* The float function of an element-wise function id, or NULL. */
 static double (*simple_fn(int id))(double)
@@ -83,8 +92,9 @@ static int map_series(eval_ctx *c, const pvm_call *call, eval_value *in,
             } else if (id == PVM_FN_CLAMP || id == PVM_FN_CLAMP_MIN ||
                        id == PVM_FN_CLAMP_MAX) {
                 double lo = id == PVM_FN_CLAMP_MAX ? -INFINITY : a1[k];
-                double hi = id == PVM_FN_CLAMP ? a2[k]
-                            : id == PVM_FN_CLAMP_MAX ? a1[k] : INFINITY;
+                double hi = id == PVM_FN_CLAMP       ? a2[k]
+                            : id == PVM_FN_CLAMP_MAX ? a1[k]
+                                                     : INFINITY;
                 if (hi < lo)
                     continue;
                 res = fmax(lo, fmin(hi, v));
@@ -94,7 +104,7 @@ static int map_series(eval_ctx *c, const pvm_call *call, eval_value *in,
                 res = pvm_eval_date_part(id, v);
             }
             if (!d && !(d = pvm_eval_matrix_add(q, &out->m, s->labels,
-                                            s->nlabels, true)))
+                                                s->nlabels, true)))
                 return PVM_ERR_NOMEM;
             if (pvm_eval_series_push(q, d, s->pts[j].t, res) < 0)
                 return PVM_ERR_NOMEM;
@@ -174,14 +184,14 @@ static int fn_scalar(eval_ctx *c, eval_value *in, eval_value *out)
         return PVM_ERR_NOMEM;
     for (size_t k = 0; k < c->nsteps; k++)
         if (pvm_eval_series_push(q, s, pvm_eval_step_ts(c, k),
-                             cnt[k] == 1 ? v[k] : NAN) < 0)
+                                 cnt[k] == 1 ? v[k] : NAN) < 0)
             return PVM_ERR_NOMEM;
     return 0;
 }
 
 /* Labels absent() and absent_over_time() give: the = matchers. */
 int pvm_eval_absent_labels(eval_query *q, const pvm_expr *arg,
-                       const pvm_label **l, size_t *n)
+                           const pvm_label **l, size_t *n)
 {
     *l = NULL;
     *n = 0;
@@ -250,8 +260,8 @@ static int matrix_arg(const pvm_call *call)
 static int unsupported(eval_query *q, const pvm_call *call)
 {
     return pvm_eval_fail(q, PVM_ERR_BAD_DATA,
-                     "function %s() is not supported by this server",
-                     call->func->name);
+                         "function %s() is not supported by this server",
+                         call->func->name);
 }
 
 int pvm_eval_call_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
@@ -263,19 +273,20 @@ int pvm_eval_call_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
     if (m >= 0)
         return pvm_eval_range_call(c, e, (size_t)m, out);
     switch (id) {
-    case PVM_FN_LABEL_REPLACE:
-        return pvm_eval_label_replace(c, call, out);
-    case PVM_FN_LABEL_JOIN:
-        return pvm_eval_label_join(c, call, out);
+    case PVM_FN_LABEL_REPLACE: return pvm_eval_label_replace(c, call, out);
+    case PVM_FN_LABEL_JOIN: return pvm_eval_label_join(c, call, out);
     case PVM_FN_INFO:
-    case PVM_FN_HISTOGRAM_QUANTILES:
-        return unsupported(q, call);
-    case PVM_FN_TIME: case PVM_FN_PI: case PVM_FN_START: case PVM_FN_END:
-    case PVM_FN_RANGE: case PVM_FN_STEP: case PVM_FN_VECTOR:
-    case PVM_FN_MIN_OF: case PVM_FN_MAX_OF:
-        return per_step(c, call, out);
-    default:
-        break;
+    case PVM_FN_HISTOGRAM_QUANTILES: return unsupported(q, call);
+    case PVM_FN_TIME:
+    case PVM_FN_PI:
+    case PVM_FN_START:
+    case PVM_FN_END:
+    case PVM_FN_RANGE:
+    case PVM_FN_STEP:
+    case PVM_FN_VECTOR:
+    case PVM_FN_MIN_OF:
+    case PVM_FN_MAX_OF: return per_step(c, call, out);
+    default: break;
     }
     if (call->nargs == 0) /* year(), hour(), ...: of the step time */
         return per_step(c, call, out);
@@ -294,19 +305,20 @@ int pvm_eval_call_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
     if ((r = pvm_eval_node(c, call->args[vi], &in)) < 0)
         return r;
     switch (id) {
-    case PVM_FN_SCALAR:
-        return fn_scalar(c, &in, out);
-    case PVM_FN_ABSENT:
-        return fn_absent(c, call, &in, out);
-    case PVM_FN_SORT: case PVM_FN_SORT_DESC: case PVM_FN_SORT_BY_LABEL:
-    case PVM_FN_SORT_BY_LABEL_DESC:
-        return pvm_eval_sort(c, e, &in, out);
-    case PVM_FN_HISTOGRAM_COUNT: case PVM_FN_HISTOGRAM_SUM:
-    case PVM_FN_HISTOGRAM_AVG: case PVM_FN_HISTOGRAM_STDDEV:
-    case PVM_FN_HISTOGRAM_STDVAR: case PVM_FN_START_TIMESTAMP:
+    case PVM_FN_SCALAR: return fn_scalar(c, &in, out);
+    case PVM_FN_ABSENT: return fn_absent(c, call, &in, out);
+    case PVM_FN_SORT:
+    case PVM_FN_SORT_DESC:
+    case PVM_FN_SORT_BY_LABEL:
+    case PVM_FN_SORT_BY_LABEL_DESC: return pvm_eval_sort(c, e, &in, out);
+    case PVM_FN_HISTOGRAM_COUNT:
+    case PVM_FN_HISTOGRAM_SUM:
+    case PVM_FN_HISTOGRAM_AVG:
+    case PVM_FN_HISTOGRAM_STDDEV:
+    case PVM_FN_HISTOGRAM_STDVAR:
+    case PVM_FN_START_TIMESTAMP:
         out->type = PVM_VT_VECTOR; /* float samples have no histogram */
         return 0;
-    default:
-        return map_series(c, call, &in, out);
+    default: return map_series(c, call, &in, out);
     }
 }

@@ -12,18 +12,18 @@
 #include "functions.h"
 
 typedef struct bucket {
-    double ub;     /* upper bound */
-    double count;  /* cumulative count */
+    double ub;    /* upper bound */
+    double count; /* cumulative count */
 } bucket;
 
 /* One histogram (all buckets of one label set but le) at one step. */
 typedef struct hgroup {
-    const pvm_label *labels;  /* labels without le */
-    size_t nlabels;           /* their number */
-    const char *name;         /* metric name, for annotations */
-    bucket *b;                /* buckets */
-    size_t n;                 /* number of buckets */
-    size_t slot;              /* its slot in hscratch.tab */
+    const pvm_label *labels; /* labels without le */
+    size_t nlabels;          /* their number */
+    const char *name;        /* metric name, for annotations */
+    bucket *b;               /* buckets */
+    size_t n;                /* number of buckets */
+    size_t slot;             /* its slot in hscratch.tab */
 } hgroup;
 
 static int cmp_bucket(const void *x, const void *y)
@@ -144,8 +144,10 @@ static double bucket_fraction(double lo, double hi, bucket *b, size_t n)
         if (i > 0)
             lb = b[i - 1].ub;
         double ub = b[i].ub;
-#define INTERP(v_) (isinf(lb) && lb < 0 ? b[i].count                       \
-                    : rank + (b[i].count - rank) * ((v_) - lb) / (ub - lb))
+#define INTERP(v_)                                                            \
+    (isinf(lb) && lb < 0                                                      \
+         ? b[i].count                                                         \
+         : rank + (b[i].count - rank) * ((v_)-lb) / (ub - lb))
         if (!ls && lb >= lo)
             lr = rank, ls = true;
         if (!us && lb >= hi)
@@ -171,11 +173,11 @@ static double bucket_fraction(double lo, double hi, bucket *b, size_t n)
 /* Scratch space of group_step, allocated once for all steps (n: the
  * number of input series). */
 typedef struct hscratch {
-    size_t *tab;     /* hash table: group index + 1 (open addressing) */
-    size_t cap;      /* its size (power of two) */
-    size_t *gid;     /* per sample: its group, or SIZE_MAX (bad le) */
-    double *ub;      /* per sample: its upper bound */
-    bucket *b;       /* the buckets of all groups of a step */
+    size_t *tab; /* hash table: group index + 1 (open addressing) */
+    size_t cap;  /* its size (power of two) */
+    size_t *gid; /* per sample: its group, or SIZE_MAX (bad le) */
+    double *ub;  /* per sample: its upper bound */
+    bucket *b;   /* the buckets of all groups of a step */
 } hscratch;
 
 static int hscratch_init(eval_query *q, hscratch *h, size_t n)
@@ -203,31 +205,36 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
         return q->err->code;
     for (size_t i = 0; i < ns; i++) {
         hs->gid[i] = SIZE_MAX;
-        const char *lev = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels, "le");
+        const char *lev = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels,
+                                                  "le");
         if (!lev || pvm_eval_parse_float(lev, &hs->ub[i]) < 0) {
-            const char *name = pvm_labels_get_unsorted(sv[i].labels, sv[i].nlabels,
-                                               "__name__");
-            char *ql = pvm_eval_go_quote(q, lev ? lev : "", lev ? strlen(lev) : 0);
+            const char *name = pvm_labels_get_unsorted(sv[i].labels,
+                                                       sv[i].nlabels,
+                                                       "__name__");
+            char *ql = pvm_eval_go_quote(q, lev ? lev : "",
+                                         lev ? strlen(lev) : 0);
             char *qn = name ? pvm_eval_go_quote(q, name, strlen(name)) : NULL;
             if (!ql || (name && !qn))
                 return PVM_ERR_NOMEM;
-            pvm_eval_annotate(q, true, arg, "PromQL warning: bucket label \"le\" "
-                          "is missing or has a malformed value of %s%s%s",
-                          ql, qn ? " for metric name " : "", qn ? qn : "");
+            pvm_eval_annotate(q, true, arg,
+                              "PromQL warning: bucket label \"le\" "
+                              "is missing or has a malformed value of %s%s%s",
+                              ql, qn ? " for metric name " : "", qn ? qn : "");
             continue;
         }
         const pvm_label *l;
         size_t nl;
         if (pvm_eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
-                               false, &l, &nl) < 0)
+                                   false, &l, &nl) < 0)
             return PVM_ERR_NOMEM;
         size_t h = pvm_labels_hash(l, nl) & (hs->cap - 1);
-        while (hs->tab[h] && !pvm_labels_equal(g[hs->tab[h] - 1].labels,
-                                             g[hs->tab[h] - 1].nlabels, l, nl))
+        while (hs->tab[h] &&
+               !pvm_labels_equal(g[hs->tab[h] - 1].labels,
+                                 g[hs->tab[h] - 1].nlabels, l, nl))
             h = (h + 1) & (hs->cap - 1);
         if (!hs->tab[h]) {
-            g[n] = (hgroup){l, nl, pvm_labels_get_unsorted(l, nl, "__name__"), NULL,
-                            0, h};
+            g[n] = (hgroup){
+                l, nl, pvm_labels_get_unsorted(l, nl, "__name__"), NULL, 0, h};
             hs->tab[h] = ++n;
         }
         hs->gid[i] = hs->tab[h] - 1;
@@ -279,8 +286,10 @@ int pvm_eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
         if (quant && (isnan(p0[k]) || p0[k] < 0 || p0[k] > 1)) {
             char b[40];
             pvm_format_float_g(b, sizeof(b), p0[k]);
-            pvm_eval_annotate(q, true, call->args[0], "PromQL warning: quantile "
-                          "value should be between 0 and 1, got %s", b);
+            pvm_eval_annotate(q, true, call->args[0],
+                              "PromQL warning: quantile "
+                              "value should be between 0 and 1, got %s",
+                              b);
         }
         if ((r = group_step(c, call->args[vi], sv, ns, g, &ng, &hs)) < 0)
             return r;
@@ -292,13 +301,14 @@ int pvm_eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
                 v = bucket_quantile(p0[k], g[j].b, g[j].n, &forced, &mn, &mx,
                                     &md);
                 if (forced &&
-                    pvm_eval_annotate_mono(q, g[j].name, call->args[vi], ts, mn,
-                                       mx, md) < 0)
+                    pvm_eval_annotate_mono(q, g[j].name, call->args[vi], ts,
+                                           mn, mx, md) < 0)
                     return PVM_ERR_NOMEM;
             } else {
                 v = bucket_fraction(p0[k], p1[k], g[j].b, g[j].n);
             }
-            if (pvm_eval_out_add(&o, g[j].labels, g[j].nlabels, true, ts, v) < 0)
+            if (pvm_eval_out_add(&o, g[j].labels, g[j].nlabels, true, ts, v) <
+                0)
                 return q->err->code;
         }
         if (pvm_eval_check(c) < 0)
@@ -346,22 +356,20 @@ double pvm_eval_date_part(int id, double seconds)
     int64_t y;
     int m, d;
     civil(days, &y, &m, &d);
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-                                31};
-    static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273,
-                                 304, 334};
+    static const int mdays[] = {31, 28, 31, 30, 31, 30,
+                                31, 31, 30, 31, 30, 31};
+    static const int before[] = {0,   31,  59,  90,  120, 151,
+                                 181, 212, 243, 273, 304, 334};
     switch (id) {
     case PVM_FN_YEAR: return (double)y;
     case PVM_FN_MONTH: return m;
     case PVM_FN_DAY_OF_MONTH: return d;
-    case PVM_FN_DAY_OF_YEAR:
-        return before[m - 1] + d + (m > 2 && leap(y));
+    case PVM_FN_DAY_OF_YEAR: return before[m - 1] + d + (m > 2 && leap(y));
     case PVM_FN_DAY_OF_WEEK: {
         int64_t w = (days % 7 + 7 + 4) % 7; /* 1970-01-01 was a Thursday */
         return (double)w;
     }
-    case PVM_FN_DAYS_IN_MONTH:
-        return mdays[m - 1] + (m == 2 && leap(y));
+    case PVM_FN_DAYS_IN_MONTH: return mdays[m - 1] + (m == 2 && leap(y));
     case PVM_FN_HOUR: return (double)(rem / 3600);
     case PVM_FN_MINUTE: return (double)(rem % 3600 / 60);
     default: return NAN;

@@ -31,9 +31,8 @@ static bool name_char(unsigned char c)
 }
 
 /* Appends the group named (or numbered) name[0..n) of the match. */
-static void put_group(const pvm_regex *re, const char *src,
-                      const size_t *ov, const char *name, size_t n, char *o,
-                      size_t *k)
+static void put_group(const pvm_regex *re, const char *src, const size_t *ov,
+                      const char *name, size_t n, char *o, size_t *k)
 {
     long num = 0;
     bool numeric = true;
@@ -92,16 +91,20 @@ int pvm_eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
     const char *dst = str_arg(call, 1), *repl = str_arg(call, 2);
     const char *src = str_arg(call, 3), *rx = str_arg(call, 4);
     pvm_error err;
-    pvm_regex *re = pvm_regex_compile(q->a, rx, strlen(rx),
-                                      PVM_REGEX_CAPTURE, &err);
+    pvm_regex *re = pvm_regex_compile(q->a, rx, strlen(rx), PVM_REGEX_CAPTURE,
+                                      &err);
     if (!re && err.code == PVM_ERR_NOMEM)
         return pvm_eval_nomem(q);
     if (!re)
-        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid regular expression "
-                         "in label_replace(): %s", rx);
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                             "invalid regular expression "
+                             "in label_replace(): %s",
+                             rx);
     if (!valid_name(dst))
-        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
-                         "name in label_replace(): %s", dst);
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                             "invalid destination label "
+                             "name in label_replace(): %s",
+                             dst);
     int r = pvm_eval_node(c, call->args[0], out);
     if (r < 0)
         return r;
@@ -117,9 +120,10 @@ int pvm_eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
         if (rc == PVM_ERR_NOMEM)
             return pvm_eval_nomem(q);
         if (rc < 0)
-            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "regular expression "
-                             "match limit exceeded in label_replace(): %s",
-                             rx);
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                                 "regular expression "
+                                 "match limit exceeded in label_replace(): %s",
+                                 rx);
         if (rc == 0)
             continue;
         size_t cap = strlen(repl) * (strlen(v) + 1) + 1;
@@ -128,7 +132,7 @@ int pvm_eval_label_replace(eval_ctx *c, const pvm_call *call, eval_value *out)
             return pvm_eval_nomem(q);
         expand(re, repl, v, ov, o);
         if (pvm_eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
-                            &s->nlabels) < 0)
+                                &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
         if (strcmp(dst, "__name__") == 0)
             s->drop_name = false;
@@ -142,11 +146,15 @@ int pvm_eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
     const char *dst = str_arg(call, 1), *sep = str_arg(call, 2);
     for (size_t i = 3; i < call->nargs; i++)
         if (!valid_name(str_arg(call, i)))
-            return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid source label "
-                             "name in label_join(): %s", str_arg(call, i));
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                                 "invalid source label "
+                                 "name in label_join(): %s",
+                                 str_arg(call, i));
     if (!valid_name(dst))
-        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid destination label "
-                         "name in label_join(): %s", dst);
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                             "invalid destination label "
+                             "name in label_join(): %s",
+                             dst);
     int r = pvm_eval_node(c, call->args[0], out);
     if (r < 0)
         return r;
@@ -157,7 +165,7 @@ int pvm_eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
             return q->err->code;
         for (size_t j = 3; j < call->nargs; j++) {
             const char *v = pvm_labels_get_unsorted(s->labels, s->nlabels,
-                                            str_arg(call, j));
+                                                    str_arg(call, j));
             len += (v ? strlen(v) : 0) + strlen(sep);
         }
         char *o = pvm_arena_alloc(q->a, len);
@@ -166,7 +174,7 @@ int pvm_eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
         size_t k = 0;
         for (size_t j = 3; j < call->nargs; j++) {
             const char *v = pvm_labels_get_unsorted(s->labels, s->nlabels,
-                                            str_arg(call, j));
+                                                    str_arg(call, j));
             if (j > 3) {
                 memcpy(o + k, sep, strlen(sep));
                 k += strlen(sep);
@@ -178,7 +186,7 @@ int pvm_eval_label_join(eval_ctx *c, const pvm_call *call, eval_value *out)
         }
         o[k] = 0;
         if (pvm_eval_labels_set(q, s->labels, s->nlabels, dst, o, &s->labels,
-                            &s->nlabels) < 0)
+                                &s->nlabels) < 0)
             return PVM_ERR_NOMEM;
         if (strcmp(dst, "__name__") == 0)
             s->drop_name = false;
@@ -230,13 +238,13 @@ static bool natless(const char *a, const char *b)
 }
 
 typedef struct sort_item {
-    eval_series s;    /* the series */
-    size_t pos;       /* original position (stable ties) */
+    eval_series s; /* the series */
+    size_t pos;    /* original position (stable ties) */
 } sort_item;
 
 typedef struct sort_spec {
-    int id;                  /* which sort */
-    const pvm_call *call;    /* for the label arguments */
+    int id;               /* which sort */
+    const pvm_call *call; /* for the label arguments */
 } sort_spec;
 
 static int cmp_items(const void *x, const void *y, void *arg)
@@ -254,11 +262,12 @@ static int cmp_items(const void *x, const void *y, void *arg)
     } else {
         bool desc = sp->id == PVM_FN_SORT_BY_LABEL_DESC;
         for (size_t i = 1; i < sp->call->nargs && !r; i++) {
-            const char *l = pvm_eval_unparen(sp->call->args[i])->u.string.value;
-            const char *la =
-                pvm_labels_get_unsorted(a->s.labels, a->s.nlabels, l);
-            const char *lb =
-                pvm_labels_get_unsorted(b->s.labels, b->s.nlabels, l);
+            const char *l =
+                pvm_eval_unparen(sp->call->args[i])->u.string.value;
+            const char *la = pvm_labels_get_unsorted(a->s.labels, a->s.nlabels,
+                                                     l);
+            const char *lb = pvm_labels_get_unsorted(b->s.labels, b->s.nlabels,
+                                                     l);
             la = la ? la : "";
             lb = lb ? lb : "";
             if (strcmp(la, lb) == 0)
@@ -269,7 +278,7 @@ static int cmp_items(const void *x, const void *y, void *arg)
         }
         if (!r) {
             r = pvm_labels_compare(a->s.labels, a->s.nlabels, b->s.labels,
-                                b->s.nlabels);
+                                   b->s.nlabels);
             if (desc)
                 r = -r;
         }
@@ -280,15 +289,16 @@ static int cmp_items(const void *x, const void *y, void *arg)
 }
 
 int pvm_eval_sort(eval_ctx *c, const pvm_expr *e, eval_value *in,
-              eval_value *out)
+                  eval_value *out)
 {
     eval_query *q = c->q;
     *out = *in;
     out->type = PVM_VT_VECTOR;
     if (c->nsteps != 1)
-        return pvm_eval_annotate(q, true, e, "PromQL warning: sort is "
-                             "ineffective for range queries since results "
-                             "are always ordered by labels");
+        return pvm_eval_annotate(q, true, e,
+                                 "PromQL warning: sort is "
+                                 "ineffective for range queries since results "
+                                 "are always ordered by labels");
     size_t n = in->m.n;
     sort_item *it = pvm_arena_alloc(q->a, (n + 1) * sizeof(*it));
     if (!it)

@@ -12,13 +12,13 @@
 
 /* Arguments of one window evaluation. */
 typedef struct win {
-    const pvm_point *p;  /* points in the window, time order, not stale */
-    size_t n;            /* number of points (>= 1) */
-    int64_t ts;          /* evaluation time of the step */
-    int64_t ref;         /* end of the window (ts or @, minus offset) */
-    int64_t range;       /* range, ms */
-    double arg;          /* scalar argument of the step, if any */
-    double arg2;         /* second scalar argument (smoothing) */
+    const pvm_point *p; /* points in the window, time order, not stale */
+    size_t n;           /* number of points (>= 1) */
+    int64_t ts;         /* evaluation time of the step */
+    int64_t ref;        /* end of the window (ts or @, minus offset) */
+    int64_t range;      /* range, ms */
+    double arg;         /* scalar argument of the step, if any */
+    double arg2;        /* second scalar argument (smoothing) */
 } win;
 
 /* Prometheus' extrapolatedRate for floats. */
@@ -172,11 +172,15 @@ static int des_fn(eval_query *q, const win *w, double *out)
 {
     double sf = w->arg, tf = w->arg2;
     if (sf <= 0 || sf >= 1)
-        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid smoothing factor. "
-                         "Expected: 0 < sf < 1, got: %f", sf);
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                             "invalid smoothing factor. "
+                             "Expected: 0 < sf < 1, got: %f",
+                             sf);
     if (tf <= 0 || tf >= 1)
-        return pvm_eval_fail(q, PVM_ERR_EXECUTION, "invalid trend factor. "
-                         "Expected: 0 < tf < 1, got: %f", tf);
+        return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                             "invalid trend factor. "
+                             "Expected: 0 < tf < 1, got: %f",
+                             tf);
     if (w->n < 2)
         return 0;
     double s0 = 0, s1 = w->p[0].v, b = w->p[1].v - w->p[0].v;
@@ -285,14 +289,15 @@ static int apply(eval_query *q, int id, const win *w, double *out)
     case PVM_FN_DOUBLE_EXPONENTIAL_SMOOTHING: return des_fn(q, w, out);
     case PVM_FN_ABSENT_OVER_TIME: *out = 1; return 1;
     default:
-        return pvm_eval_fail(q, PVM_ERR_BAD_DATA, "function %s is not supported",
-                         pvm_function_at(id)->name);
+        return pvm_eval_fail(q, PVM_ERR_BAD_DATA,
+                             "function %s is not supported",
+                             pvm_function_at(id)->name);
     }
 }
 
 bool pvm_eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
-                        int64_t cstart, int64_t cend, int64_t *start,
-                        int64_t *end, int64_t *step)
+                            int64_t cstart, int64_t cend, int64_t *start,
+                            int64_t *end, int64_t *step)
 {
     *step = sq->step_ms ? sq->step_ms : q->subq_step;
     if (sq->at_kind == PVM_AT_START)
@@ -313,7 +318,7 @@ bool pvm_eval_subquery_grid(const eval_query *q, const pvm_subquery *sq,
 }
 
 int pvm_eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
-                  int64_t *at, bool *has_at)
+                      int64_t *at, bool *has_at)
 {
     eval_query *q = c->q;
     const pvm_subquery *sq = &e->u.subquery;
@@ -331,8 +336,8 @@ int pvm_eval_subquery(eval_ctx *c, const pvm_expr *e, eval_matrix *out,
     uint64_t nsteps = span / (uint64_t)step + 1;
     if (q->opts->max_samples && nsteps > q->opts->max_samples)
         return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                         "query processing would load too many samples "
-                         "into memory in query execution");
+                             "query processing would load too many samples "
+                             "into memory in query execution");
     if (pvm_eval_check(c) < 0)
         return q->err->code;
     eval_ctx child = {.q = q, .start = start, .interval = step};
@@ -394,11 +399,11 @@ static int absent_over_time(eval_ctx *c, const pvm_expr *arg,
 
 /* The source of a range function: its series and window parameters. */
 typedef struct source {
-    eval_matrix m;    /* series (points not stale) */
-    int64_t offset;   /* offset, ms */
-    int64_t range;    /* range, ms */
-    bool has_at;      /* @ given */
-    int64_t at;       /* its time */
+    eval_matrix m;  /* series (points not stale) */
+    int64_t offset; /* offset, ms */
+    int64_t range;  /* range, ms */
+    bool has_at;    /* @ given */
+    int64_t at;     /* its time */
 } source;
 
 static int load_source(eval_ctx *c, const pvm_expr *a, source *src)
@@ -450,13 +455,16 @@ static int scalar_arg(eval_ctx *c, const pvm_call *call, size_t i,
 static bool reads_whole_window(int id)
 {
     switch (id) {
-    case PVM_FN_COUNT_OVER_TIME: case PVM_FN_LAST_OVER_TIME:
-    case PVM_FN_FIRST_OVER_TIME: case PVM_FN_PRESENT_OVER_TIME:
-    case PVM_FN_ABSENT_OVER_TIME: case PVM_FN_IRATE: case PVM_FN_IDELTA:
-    case PVM_FN_TS_OF_LAST_OVER_TIME: case PVM_FN_TS_OF_FIRST_OVER_TIME:
-        return false;
-    default:
-        return true;
+    case PVM_FN_COUNT_OVER_TIME:
+    case PVM_FN_LAST_OVER_TIME:
+    case PVM_FN_FIRST_OVER_TIME:
+    case PVM_FN_PRESENT_OVER_TIME:
+    case PVM_FN_ABSENT_OVER_TIME:
+    case PVM_FN_IRATE:
+    case PVM_FN_IDELTA:
+    case PVM_FN_TS_OF_LAST_OVER_TIME:
+    case PVM_FN_TS_OF_FIRST_OVER_TIME: return false;
+    default: return true;
     }
 }
 
@@ -494,9 +502,11 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
             (isnan(w.arg) || w.arg < 0 || w.arg > 1)) {
             char b[40];
             pvm_format_float_g(b, sizeof(b), w.arg);
-            pvm_eval_annotate(q, true, e->u.call.args[0], "PromQL warning: "
-                          "quantile value should be between 0 and 1, got %s",
-                          b);
+            pvm_eval_annotate(
+                q, true, e->u.call.args[0],
+                "PromQL warning: "
+                "quantile value should be between 0 and 1, got %s",
+                b);
         }
         double v;
         int r = apply(q, id, &w, &v);
@@ -504,31 +514,32 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
             return r;
         if (!r)
             continue;
-        if (!dst && !(dst = pvm_eval_matrix_add(q, &out->m, in->labels,
-                                            in->nlabels,
-                                            !keep_name || in->drop_name)))
+        if (!dst &&
+            !(dst = pvm_eval_matrix_add(q, &out->m, in->labels, in->nlabels,
+                                        !keep_name || in->drop_name)))
             return PVM_ERR_NOMEM;
         if (pvm_eval_series_push(q, dst, w.ts, v) < 0)
             return PVM_ERR_NOMEM;
     }
     if (dst && (id == PVM_FN_RATE || id == PVM_FN_INCREASE)) {
         const char *name = pvm_labels_get_unsorted(in->labels, in->nlabels,
-                                           "__name__");
+                                                   "__name__");
         if (name && *name && !counter_name(name)) {
             char *qn = pvm_eval_go_quote(q, name, strlen(name));
             if (!qn)
                 return PVM_ERR_NOMEM;
-            pvm_eval_annotate(q, false, e->u.call.args[0],
-                          "PromQL info: metric might not be a counter, name "
-                          "does not end in _total/_sum/_count/_bucket: %s",
-                          qn);
+            pvm_eval_annotate(
+                q, false, e->u.call.args[0],
+                "PromQL info: metric might not be a counter, name "
+                "does not end in _total/_sum/_count/_bucket: %s",
+                qn);
         }
     }
     return dst ? pvm_eval_count_samples(c, dst->n) : 0;
 }
 
 int pvm_eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
-                    eval_value *out)
+                        eval_value *out)
 {
     eval_query *q = c->q;
     const pvm_call *call = &e->u.call;

@@ -6,12 +6,12 @@
 #include "functions.h"
 
 static const pvm_function table[PVM_FN_COUNT] = {
-#define PVM_FUNC(ID_, NAME_, ARGS_, VAR_, RET_, EXP_)                        \
-    {.id = PVM_FN_##ID_,                                                     \
-     .name = NAME_,                                                          \
-     .arg_types = ARGS_,                                                     \
-     .variadic = VAR_,                                                       \
-     .ret = PVM_VT_##RET_,                                                   \
+#define PVM_FUNC(ID_, NAME_, ARGS_, VAR_, RET_, EXP_)                         \
+    {.id = PVM_FN_##ID_,                                                      \
+     .name = NAME_,                                                           \
+     .arg_types = ARGS_,                                                      \
+     .variadic = VAR_,                                                        \
+     .ret = PVM_VT_##RET_,                                                    \
      .experimental = EXP_},
 #include "functions.def"
 #undef PVM_FUNC
@@ -52,16 +52,11 @@ const pvm_function *pvm_function_at(pvm_func_id id)
 static pvm_value_type type_of_char(char c)
 {
     switch (c) {
-    case 'v':
-        return PVM_VT_VECTOR;
-    case 'm':
-        return PVM_VT_MATRIX;
-    case 's':
-        return PVM_VT_SCALAR;
-    case 'S':
-        return PVM_VT_STRING;
-    default:
-        return PVM_VT_NONE;
+    case 'v': return PVM_VT_VECTOR;
+    case 'm': return PVM_VT_MATRIX;
+    case 's': return PVM_VT_SCALAR;
+    case 'S': return PVM_VT_STRING;
+    default: return PVM_VT_NONE;
     }
 }
 

@@ -12,7 +12,7 @@ typedef enum pvm_func_id {
 #define PVM_FUNC(ID_, NAME_, ARGS_, VAR_, RET_, EXP_) PVM_FN_##ID_,
 #include "functions.def"
 #undef PVM_FUNC
-    PVM_FN_COUNT  /* number of functions */
+    PVM_FN_COUNT /* number of functions */
 } pvm_func_id;
 
 /* The function called name (len bytes, case-sensitive), or NULL. */

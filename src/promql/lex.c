@@ -16,37 +16,54 @@ static void lex_statements(pvm_lexer *lx, pvm_token *t);
 
 /* Keywords, case-insensitive (Prometheus' `key` map). */
 static const struct {
-    const char *word;  /* lower-case spelling */
-    pvm_tok type;      /* its token */
+    const char *word; /* lower-case spelling */
+    pvm_tok type;     /* its token */
 } keywords[] = {
-    {"and", PVM_T_LAND},          {"or", PVM_T_LOR},
-    {"unless", PVM_T_LUNLESS},    {"atan2", PVM_T_ATAN2},
-    {"sum", PVM_T_SUM},           {"avg", PVM_T_AVG},
-    {"count", PVM_T_COUNT},       {"min", PVM_T_MIN},
-    {"max", PVM_T_MAX},           {"group", PVM_T_GROUP},
-    {"stddev", PVM_T_STDDEV},     {"stdvar", PVM_T_STDVAR},
-    {"topk", PVM_T_TOPK},         {"bottomk", PVM_T_BOTTOMK},
+    {"and", PVM_T_LAND},
+    {"or", PVM_T_LOR},
+    {"unless", PVM_T_LUNLESS},
+    {"atan2", PVM_T_ATAN2},
+    {"sum", PVM_T_SUM},
+    {"avg", PVM_T_AVG},
+    {"count", PVM_T_COUNT},
+    {"min", PVM_T_MIN},
+    {"max", PVM_T_MAX},
+    {"group", PVM_T_GROUP},
+    {"stddev", PVM_T_STDDEV},
+    {"stdvar", PVM_T_STDVAR},
+    {"topk", PVM_T_TOPK},
+    {"bottomk", PVM_T_BOTTOMK},
     {"count_values", PVM_T_COUNT_VALUES},
-    {"quantile", PVM_T_QUANTILE}, {"limitk", PVM_T_LIMITK},
+    {"quantile", PVM_T_QUANTILE},
+    {"limitk", PVM_T_LIMITK},
     {"limit_ratio", PVM_T_LIMIT_RATIO},
-    {"offset", PVM_T_OFFSET},     {"smoothed", PVM_T_SMOOTHED},
-    {"anchored", PVM_T_ANCHORED}, {"by", PVM_T_BY},
-    {"without", PVM_T_WITHOUT},   {"on", PVM_T_ON},
-    {"ignoring", PVM_T_IGNORING}, {"group_left", PVM_T_GROUP_LEFT},
+    {"offset", PVM_T_OFFSET},
+    {"smoothed", PVM_T_SMOOTHED},
+    {"anchored", PVM_T_ANCHORED},
+    {"by", PVM_T_BY},
+    {"without", PVM_T_WITHOUT},
+    {"on", PVM_T_ON},
+    {"ignoring", PVM_T_IGNORING},
+    {"group_left", PVM_T_GROUP_LEFT},
     {"group_right", PVM_T_GROUP_RIGHT},
-    {"fill", PVM_T_FILL},         {"fill_left", PVM_T_FILL_LEFT},
+    {"fill", PVM_T_FILL},
+    {"fill_left", PVM_T_FILL_LEFT},
     {"fill_right", PVM_T_FILL_RIGHT},
-    {"bool", PVM_T_BOOL},         {"start", PVM_T_START},
-    {"end", PVM_T_END},           {"step", PVM_T_STEP},
-    {"range", PVM_T_RANGE},       {"max_of", PVM_T_MAX_OF},
-    {"min_of", PVM_T_MIN_OF},     {"inf", PVM_T_NUMBER},
+    {"bool", PVM_T_BOOL},
+    {"start", PVM_T_START},
+    {"end", PVM_T_END},
+    {"step", PVM_T_STEP},
+    {"range", PVM_T_RANGE},
+    {"max_of", PVM_T_MAX_OF},
+    {"min_of", PVM_T_MIN_OF},
+    {"inf", PVM_T_NUMBER},
     {"nan", PVM_T_NUMBER},
 };
 
 /* Words that start a duration expression inside brackets. */
 static const struct {
-    const char *word;  /* lower-case spelling */
-    pvm_tok type;      /* its token */
+    const char *word; /* lower-case spelling */
+    pvm_tok type;     /* its token */
 } duration_words[] = {
     {"step", PVM_T_STEP},
     {"range", PVM_T_RANGE},
@@ -132,8 +149,8 @@ static void emit(pvm_lexer *lx, pvm_token *t, pvm_tok type, size_t start)
 }
 
 /* Emits an error token starting at start with a printf message. */
-static void PVM_PRINTF(4, 5) lex_error(pvm_lexer *lx, pvm_token *t,
-                                       size_t start, const char *fmt, ...)
+static void PVM_PRINTF(4, 5)
+    lex_error(pvm_lexer *lx, pvm_token *t, size_t start, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -239,8 +256,7 @@ static bool accept_remaining_duration(pvm_lexer *lx)
     return true;
 }
 
-static void lex_number_or_duration(pvm_lexer *lx, pvm_token *t,
-                                   size_t start)
+static void lex_number_or_duration(pvm_lexer *lx, pvm_token *t, size_t start)
 {
     if (scan_number(lx)) {
         emit(lx, t, PVM_T_NUMBER, start);
@@ -283,22 +299,25 @@ static bool lex_escape(pvm_lexer *lx, pvm_token *t, size_t start, int quote)
     uint32_t maxv;
     int ch = next(lx);
     switch (ch) {
-    case 'a': case 'b': case 'f': case 'n': case 'r': case 't': case 'v':
-    case '\\':
-        return true;
-    case '0': case '1': case '2': case '3': case '4': case '5': case '6':
-    case '7':
-        n = 3, base = 8, maxv = 255;
-        break;
-    case 'x':
-        ch = next(lx), n = 2, base = 16, maxv = 255;
-        break;
-    case 'u':
-        ch = next(lx), n = 4, base = 16, maxv = 0x10FFFF;
-        break;
-    case 'U':
-        ch = next(lx), n = 8, base = 16, maxv = 0x10FFFF;
-        break;
+    case 'a':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+    case 'v':
+    case '\\': return true;
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7': n = 3, base = 8, maxv = 255; break;
+    case 'x': ch = next(lx), n = 2, base = 16, maxv = 255; break;
+    case 'u': ch = next(lx), n = 4, base = 16, maxv = 0x10FFFF; break;
+    case 'U': ch = next(lx), n = 8, base = 16, maxv = 0x10FFFF; break;
     case LEX_EOF:
         lex_error(lx, t, start, "escape sequence not terminated");
         return false;
@@ -430,8 +449,7 @@ static void lex_keyword_or_identifier(pvm_lexer *lx, pvm_token *t,
             kw = PVM_T_IDENTIFIER;
         emit(lx, t, kw, start);
     } else {
-        emit(lx, t, colon ? PVM_T_METRIC_IDENTIFIER : PVM_T_IDENTIFIER,
-             start);
+        emit(lx, t, colon ? PVM_T_METRIC_IDENTIFIER : PVM_T_IDENTIFIER, start);
     }
 }
 
@@ -502,8 +520,8 @@ static void lex_inside_braces(pvm_lexer *lx, pvm_token *t)
             emit(lx, t, PVM_T_RIGHT_BRACE, start);
             lx->brace_open = false;
         } else {
-            lex_error_rune(lx, t, start, "unexpected character inside braces: ",
-                           r, "");
+            lex_error_rune(lx, t, start,
+                           "unexpected character inside braces: ", r, "");
         }
         return;
     }
@@ -511,12 +529,11 @@ static void lex_inside_braces(pvm_lexer *lx, pvm_token *t)
 
 /* Right after [ (Prometheus' lexDurationExpr). Returns false when the
  * token was not handled here (a number: lexed by the caller). */
-static bool lex_duration_expr(pvm_lexer *lx, pvm_token *t, size_t start,
-                              int r)
+static bool lex_duration_expr(pvm_lexer *lx, pvm_token *t, size_t start, int r)
 {
     static const char ops[] = "+-*/%^,";
-    static const pvm_tok op_tok[] = {PVM_T_ADD, PVM_T_SUB,  PVM_T_MUL,
-                                     PVM_T_DIV, PVM_T_MOD,  PVM_T_POW,
+    static const pvm_tok op_tok[] = {PVM_T_ADD,  PVM_T_SUB, PVM_T_MUL,
+                                     PVM_T_DIV,  PVM_T_MOD, PVM_T_POW,
                                      PVM_T_COMMA};
     if (r == LEX_EOF) {
         lex_error(lx, t, start,
@@ -527,8 +544,9 @@ static bool lex_duration_expr(pvm_lexer *lx, pvm_token *t, size_t start,
     } else if (r == ':') {
         emit(lx, t, PVM_T_COLON, start);
         if (!lx->got_duration)
-            lex_error(lx, t, lx->pos, "unexpected colon before duration in "
-                                      "duration expression");
+            lex_error(lx, t, lx->pos,
+                      "unexpected colon before duration in "
+                      "duration expression");
         else if (lx->got_colon)
             lex_error(lx, t, lx->pos,
                       "unexpected repeated colon in duration expression");
@@ -537,21 +555,20 @@ static bool lex_duration_expr(pvm_lexer *lx, pvm_token *t, size_t start,
         emit(lx, t, r == '(' ? PVM_T_LEFT_PAREN : PVM_T_RIGHT_PAREN, start);
         lx->paren_depth += r == '(' ? 1 : -1;
         if (lx->paren_depth < 0)
-            lex_error_rune(lx, t, lx->pos, "unexpected right parenthesis ",
-                           r, "");
+            lex_error_rune(lx, t, lx->pos, "unexpected right parenthesis ", r,
+                           "");
     } else if (r > 0 && r < 128 && strchr(ops, r)) {
         emit(lx, t, op_tok[strchr(ops, r) - ops], start);
     } else if (is_duration_keyword_start(r)) {
         if (!scan_duration_keyword(lx, t, start))
             lex_error_rune(lx, t, start,
-                           "unexpected character in duration expression: ",
-                           r, "");
+                           "unexpected character in duration expression: ", r,
+                           "");
     } else if (is_digit(r) || (r == '.' && is_digit(peek(lx)))) {
         return false;
     } else {
         lex_error_rune(lx, t, start,
-                       "unexpected character in duration expression: ", r,
-                       "");
+                       "unexpected character in duration expression: ", r, "");
     }
     return true;
 }
@@ -571,8 +588,7 @@ void pvm_lex_next(pvm_lexer *lx, pvm_token *t)
     for (;;) {
         while (lx->pos < lx->len && is_space(lx->in[lx->pos]))
             lx->pos++;
-        if (lx->in_duration || lx->pos >= lx->len ||
-            lx->in[lx->pos] != '#')
+        if (lx->in_duration || lx->pos >= lx->len || lx->in[lx->pos] != '#')
             break;
         skip_comment(lx);
     }
@@ -608,16 +624,16 @@ static bool lex_compare(pvm_lexer *lx, pvm_token *t, size_t start, int r)
 {
     if (r == '=') {
         if (peek(lx) == '~') {
-            lex_error_rune(lx, t, start, "unexpected character after '=': ",
-                           '~', "");
+            lex_error_rune(lx, t, start,
+                           "unexpected character after '=': ", '~', "");
             return true;
         }
         emit(lx, t, accept(lx, "=") ? PVM_T_EQLC : PVM_T_EQL, start);
     } else if (r == '!') {
         int nr = next(lx);
         if (nr != '=')
-            lex_error_rune(lx, t, start, "unexpected character after '!': ",
-                           nr, "");
+            lex_error_rune(lx, t, start,
+                           "unexpected character after '!': ", nr, "");
         else
             emit(lx, t, PVM_T_NEQ, start);
     } else if (r == '<') {
@@ -649,8 +665,8 @@ static bool lex_bracket(pvm_lexer *lx, pvm_token *t, size_t start, int r)
     case ')':
         emit(lx, t, PVM_T_RIGHT_PAREN, start);
         if (--lx->paren_depth < 0) /* after it, as Prometheus reports */
-            lex_error_rune(lx, t, lx->pos, "unexpected right parenthesis ",
-                           r, "");
+            lex_error_rune(lx, t, lx->pos, "unexpected right parenthesis ", r,
+                           "");
         return true;
     case '{':
         emit(lx, t, PVM_T_LEFT_BRACE, start);
@@ -673,8 +689,7 @@ static bool lex_bracket(pvm_lexer *lx, pvm_token *t, size_t start, int r)
         emit(lx, t, PVM_T_RIGHT_BRACKET, start);
         lx->bracket_open = false;
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 

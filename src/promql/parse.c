@@ -16,19 +16,28 @@ static pvm_expr *parse_unary(pvm_parser *p);
 static int binop_of(pvm_tok t, pvm_binop *op)
 {
     static const struct {
-        pvm_tok tok;    /* the token */
-        pvm_binop op;   /* its operator */
-        int prec;       /* precedence, higher binds tighter */
+        pvm_tok tok;  /* the token */
+        pvm_binop op; /* its operator */
+        int prec;     /* precedence, higher binds tighter */
     } table[] = {
-        {PVM_T_LOR, PVM_OP_OR, 1},       {PVM_T_LAND, PVM_OP_AND, 2},
-        {PVM_T_LUNLESS, PVM_OP_UNLESS, 2}, {PVM_T_EQLC, PVM_OP_EQLC, 3},
-        {PVM_T_NEQ, PVM_OP_NEQ, 3},      {PVM_T_LSS, PVM_OP_LSS, 3},
-        {PVM_T_LTE, PVM_OP_LTE, 3},      {PVM_T_GTR, PVM_OP_GTR, 3},
-        {PVM_T_GTE, PVM_OP_GTE, 3},      {PVM_T_TRIM_UPPER, PVM_OP_TRIM_UPPER, 3},
-        {PVM_T_TRIM_LOWER, PVM_OP_TRIM_LOWER, 3}, {PVM_T_ADD, PVM_OP_ADD, 4},
-        {PVM_T_SUB, PVM_OP_SUB, 4},      {PVM_T_MUL, PVM_OP_MUL, 5},
-        {PVM_T_DIV, PVM_OP_DIV, 5},      {PVM_T_MOD, PVM_OP_MOD, 5},
-        {PVM_T_ATAN2, PVM_OP_ATAN2, 5},  {PVM_T_POW, PVM_OP_POW, 6},
+        {PVM_T_LOR, PVM_OP_OR, 1},
+        {PVM_T_LAND, PVM_OP_AND, 2},
+        {PVM_T_LUNLESS, PVM_OP_UNLESS, 2},
+        {PVM_T_EQLC, PVM_OP_EQLC, 3},
+        {PVM_T_NEQ, PVM_OP_NEQ, 3},
+        {PVM_T_LSS, PVM_OP_LSS, 3},
+        {PVM_T_LTE, PVM_OP_LTE, 3},
+        {PVM_T_GTR, PVM_OP_GTR, 3},
+        {PVM_T_GTE, PVM_OP_GTE, 3},
+        {PVM_T_TRIM_UPPER, PVM_OP_TRIM_UPPER, 3},
+        {PVM_T_TRIM_LOWER, PVM_OP_TRIM_LOWER, 3},
+        {PVM_T_ADD, PVM_OP_ADD, 4},
+        {PVM_T_SUB, PVM_OP_SUB, 4},
+        {PVM_T_MUL, PVM_OP_MUL, 5},
+        {PVM_T_DIV, PVM_OP_DIV, 5},
+        {PVM_T_MOD, PVM_OP_MOD, 5},
+        {PVM_T_ATAN2, PVM_OP_ATAN2, 5},
+        {PVM_T_POW, PVM_OP_POW, 6},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (table[i].tok == t) {
@@ -73,8 +82,8 @@ bool pvm_parse_accept(pvm_parser *p, pvm_tok type)
     return true;
 }
 
-void *pvm_parse_error(pvm_parser *p, size_t pos, size_t end,
-                      const char *fmt, ...)
+void *pvm_parse_error(pvm_parser *p, size_t pos, size_t end, const char *fmt,
+                      ...)
 {
     if (p->failed)
         return NULL;
@@ -271,8 +280,7 @@ static pvm_expr *parse_call(pvm_parser *p)
     size_t nargs;
     if (!parse_args(p, &args, &nargs))
         return NULL;
-    const pvm_function *f =
-        pvm_function_lookup(p->lx.in + name.pos, name.len);
+    const pvm_function *f = pvm_function_lookup(p->lx.in + name.pos, name.len);
     if (!f) {
         char q[300];
         pvm_strbuf sb;
@@ -302,14 +310,15 @@ static bool parse_aggr_modifier(pvm_parser *p, pvm_aggregate *ag)
 }
 
 /* Checks the argument count and assigns param and expr. */
-static pvm_expr *finish_aggregate(pvm_parser *p, pvm_expr *e,
-                                  pvm_expr **args, size_t nargs)
+static pvm_expr *finish_aggregate(pvm_parser *p, pvm_expr *e, pvm_expr **args,
+                                  size_t nargs)
 {
     pvm_aggregate *ag = &e->u.aggregate;
     if (nargs == 0)
-        return pvm_parse_error(p, e->pos, e->end, "no arguments for "
-                                                  "aggregate expression "
-                                                  "provided");
+        return pvm_parse_error(p, e->pos, e->end,
+                               "no arguments for "
+                               "aggregate expression "
+                               "provided");
     size_t want = pvm_aggr_op_has_param(ag->op) ? 2 : 1;
     if (nargs != want)
         return pvm_parse_error(p, e->pos, e->end,
@@ -381,15 +390,26 @@ static pvm_expr *parse_paren(pvm_parser *p)
 static bool is_metric_keyword(pvm_tok t)
 {
     switch (t) {
-    case PVM_T_BY: case PVM_T_FILL: case PVM_T_FILL_LEFT:
-    case PVM_T_FILL_RIGHT: case PVM_T_LAND: case PVM_T_LOR:
-    case PVM_T_LUNLESS: case PVM_T_OFFSET: case PVM_T_WITHOUT:
-    case PVM_T_START: case PVM_T_END: case PVM_T_STEP: case PVM_T_RANGE:
-    case PVM_T_ANCHORED: case PVM_T_SMOOTHED: case PVM_T_MAX_OF:
-    case PVM_T_MIN_OF: case PVM_T_IDENTIFIER: case PVM_T_METRIC_IDENTIFIER:
-        return true;
-    default:
-        return pvm_tok_is_aggregator(t);
+    case PVM_T_BY:
+    case PVM_T_FILL:
+    case PVM_T_FILL_LEFT:
+    case PVM_T_FILL_RIGHT:
+    case PVM_T_LAND:
+    case PVM_T_LOR:
+    case PVM_T_LUNLESS:
+    case PVM_T_OFFSET:
+    case PVM_T_WITHOUT:
+    case PVM_T_START:
+    case PVM_T_END:
+    case PVM_T_STEP:
+    case PVM_T_RANGE:
+    case PVM_T_ANCHORED:
+    case PVM_T_SMOOTHED:
+    case PVM_T_MAX_OF:
+    case PVM_T_MIN_OF:
+    case PVM_T_IDENTIFIER:
+    case PVM_T_METRIC_IDENTIFIER: return true;
+    default: return pvm_tok_is_aggregator(t);
     }
 }
 
@@ -399,16 +419,11 @@ static pvm_expr *parse_primary(pvm_parser *p)
     pvm_tok t = p->tok.type;
     switch (t) {
     case PVM_T_NUMBER:
-    case PVM_T_DURATION:
-        return pvm_parse_number_literal(p);
-    case PVM_T_STRING:
-        return pvm_parse_string_literal(p);
-    case PVM_T_LEFT_PAREN:
-        return parse_paren(p);
-    case PVM_T_LEFT_BRACE:
-        return pvm_parse_vector_selector(p);
-    default:
-        break;
+    case PVM_T_DURATION: return pvm_parse_number_literal(p);
+    case PVM_T_STRING: return pvm_parse_string_literal(p);
+    case PVM_T_LEFT_PAREN: return parse_paren(p);
+    case PVM_T_LEFT_BRACE: return pvm_parse_vector_selector(p);
+    default: break;
     }
     if (pvm_tok_is_aggregator(t)) {
         pvm_tok n = pvm_parse_peek(p)->type;
@@ -454,8 +469,8 @@ static pvm_expr *parse_unary(pvm_parser *p)
 
 /* Formats "line:col" of byte offset pos as Prometheus does (col counts
  * bytes from 1; "unknown position" for empty input). */
-static void format_position(const char *in, size_t len, size_t pos,
-                            char *out, size_t cap)
+static void format_position(const char *in, size_t len, size_t pos, char *out,
+                            size_t cap)
 {
     if (len == 0) {
         snprintf(out, cap, "unknown position");

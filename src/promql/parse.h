@@ -16,20 +16,20 @@
 /* Parser state, on the stack of pvm_promql_parse(). Only the first error
  * is kept (Prometheus reports the first one too). */
 typedef struct pvm_parser {
-    pvm_arena *a;        /* owner of the AST */
-    pvm_lexer lx;        /* the token source */
-    pvm_token tok;       /* current token */
-    pvm_token ahead;     /* one token of look-ahead, when has_ahead */
-    bool has_ahead;      /* ahead is valid */
-    size_t last_end;     /* end of the last consumed token */
-    int depth;           /* current recursion depth */
-    int in_aggr;         /* open aggregation argument lists: generic
+    pvm_arena *a;    /* owner of the AST */
+    pvm_lexer lx;    /* the token source */
+    pvm_token tok;   /* current token */
+    pvm_token ahead; /* one token of look-ahead, when has_ahead */
+    bool has_ahead;  /* ahead is valid */
+    size_t last_end; /* end of the last consumed token */
+    int depth;       /* current recursion depth */
+    int in_aggr;     /* open aggregation argument lists: generic
                             syntax errors then say "in aggregation" */
-    bool failed;         /* an error was recorded */
-    int code;            /* its pvm_status (BAD_DATA or NOMEM) */
-    size_t err_pos;      /* its byte range */
+    bool failed;     /* an error was recorded */
+    int code;        /* its pvm_status (BAD_DATA or NOMEM) */
+    size_t err_pos;  /* its byte range */
     size_t err_end;
-    char msg[400];       /* its message, without the position prefix */
+    char msg[400]; /* its message, without the position prefix */
 } pvm_parser;
 
 /* Token handling. */
@@ -38,8 +38,8 @@ const pvm_token *pvm_parse_peek(pvm_parser *p);
 bool pvm_parse_accept(pvm_parser *p, pvm_tok type);
 
 /* Records an error (the first one wins); returns NULL for convenience. */
-void *pvm_parse_error(pvm_parser *p, size_t pos, size_t end,
-                      const char *fmt, ...) PVM_PRINTF(4, 5);
+void *pvm_parse_error(pvm_parser *p, size_t pos, size_t end, const char *fmt,
+                      ...) PVM_PRINTF(4, 5);
 
 /* Records "unexpected <current token>[ in context][, expected what]";
  * for a lexical error token, its message. Returns NULL. */
@@ -74,8 +74,7 @@ bool pvm_parse_label_list(pvm_parser *p, pvm_label_list *out);
 bool pvm_parse_number_text(pvm_parser *p, const pvm_token *t, double *out);
 
 /* model.ParseDuration on a DURATION token: milliseconds. */
-bool pvm_parse_duration_text(pvm_parser *p, const pvm_token *t,
-                             int64_t *ms);
+bool pvm_parse_duration_text(pvm_parser *p, const pvm_token *t, int64_t *ms);
 
 /* Type checking after a successful parse (check.c): Prometheus'
  * checkAST. Returns false with an error recorded. */

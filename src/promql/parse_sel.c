@@ -16,9 +16,9 @@
 
 /* Growable matcher array. */
 typedef struct matcher_vec {
-    pvm_matcher *v;  /* the matchers */
-    size_t n;        /* used */
-    size_t cap;      /* allocated */
+    pvm_matcher *v; /* the matchers */
+    size_t n;       /* used */
+    size_t cap;     /* allocated */
 } matcher_vec;
 
 /* Appends a matcher built with pvm_matcher_init; errors at [pos, end). */
@@ -28,8 +28,7 @@ static bool add_matcher(pvm_parser *p, matcher_vec *mv, pvm_match_op op,
 {
     if (mv->n == mv->cap) {
         size_t ncap = mv->cap ? mv->cap * 2 : 4;
-        pvm_matcher *nv = pvm_arena_realloc(p->a, mv->v,
-                                            mv->cap * sizeof(*nv),
+        pvm_matcher *nv = pvm_arena_realloc(p->a, mv->v, mv->cap * sizeof(*nv),
                                             ncap * sizeof(*nv));
         if (!nv)
             return pvm_parse_nomem(p) != NULL;
@@ -122,8 +121,8 @@ static bool parse_matchers(pvm_parser *p, matcher_vec *mv)
         }
         if (pvm_parse_accept(p, PVM_T_RIGHT_BRACE))
             return !p->failed;
-        return pvm_parse_unexpected(p, "label matching",
-                                    "\",\" or \"}\"") != NULL;
+        return pvm_parse_unexpected(p, "label matching", "\",\" or \"}\"") !=
+               NULL;
     }
 }
 
@@ -224,8 +223,8 @@ bool pvm_parse_number_text(pvm_parser *p, const pvm_token *t, double *out)
 }
 
 /* Records model.ParseDuration's error for token t. */
-static bool duration_error(pvm_parser *p, const pvm_token *t,
-                           const char *unit, size_t unit_len)
+static bool duration_error(pvm_parser *p, const pvm_token *t, const char *unit,
+                           size_t unit_len)
 {
     char q[300], u[100];
     pvm_strbuf sb;
@@ -487,8 +486,7 @@ static bool parse_offset(pvm_parser *p, pvm_expr *e)
                                "selector or a subquery") != NULL;
     if (*target != 0)
         return pvm_parse_error(p, e->pos, e->end,
-                               "offset may not be set multiple times") !=
-               NULL;
+                               "offset may not be set multiple times") != NULL;
     *target = ms;
     e->end = p->last_end;
     return true;
@@ -630,11 +628,9 @@ pvm_expr *pvm_parse_postfix(pvm_parser *p, pvm_expr *e)
             return pvm_parse_error(p, e->pos, e->end,
                                    "%s modifier is experimental and not "
                                    "enabled",
-                                   p->tok.type == PVM_T_SMOOTHED
-                                       ? "smoothed"
-                                       : "anchored");
-        default:
-            return e;
+                                   p->tok.type == PVM_T_SMOOTHED ? "smoothed"
+                                                                 : "anchored");
+        default: return e;
         }
     }
     return p->failed ? NULL : e;
@@ -686,8 +682,9 @@ static bool parse_list_label(pvm_parser *p, const char ***names, size_t *n,
     }
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 4;
-        const char **nn = pvm_arena_realloc(
-            p->a, (void *)*names, *cap * sizeof(*nn), ncap * sizeof(*nn));
+        const char **nn = pvm_arena_realloc(p->a, (void *)*names,
+                                            *cap * sizeof(*nn),
+                                            ncap * sizeof(*nn));
         if (!nn)
             return pvm_parse_nomem(p) != NULL;
         *names = nn;
@@ -720,7 +717,7 @@ bool pvm_parse_label_list(pvm_parser *p, pvm_label_list *out)
         }
         if (pvm_parse_accept(p, PVM_T_RIGHT_PAREN))
             return !p->failed;
-        return pvm_parse_unexpected(p, "grouping opts",
-                                    "\",\" or \")\"") != NULL;
+        return pvm_parse_unexpected(p, "grouping opts", "\",\" or \")\"") !=
+               NULL;
     }
 }

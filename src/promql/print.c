@@ -17,13 +17,16 @@ static void print_expr(pvm_strbuf *sb, const pvm_expr *e);
 static void put_duration(pvm_strbuf *sb, int64_t ms)
 {
     static const struct {
-        const char *unit;  /* suffix */
-        int64_t ms;        /* its length */
-        bool exact;        /* only when it divides the rest */
+        const char *unit; /* suffix */
+        int64_t ms;       /* its length */
+        bool exact;       /* only when it divides the rest */
     } units[] = {
-        {"y", 365LL * 86400000, true}, {"w", 7LL * 86400000, true},
-        {"d", 86400000, false},        {"h", 3600000, false},
-        {"m", 60000, false},           {"s", 1000, false},
+        {"y", 365LL * 86400000, true},
+        {"w", 7LL * 86400000, true},
+        {"d", 86400000, false},
+        {"h", 3600000, false},
+        {"m", 60000, false},
+        {"s", 1000, false},
         {"ms", 1, false},
     };
     if (ms == 0) {
@@ -179,8 +182,9 @@ static void print_matching(pvm_strbuf *sb, const pvm_vector_matching *m)
         pvm_strbuf_putc(sb, ')');
     }
     if (group) {
-        pvm_strbuf_puts(sb, m->card == PVM_CARD_MANY_TO_ONE ? " group_left ("
-                                                            : " group_right (");
+        pvm_strbuf_puts(sb, m->card == PVM_CARD_MANY_TO_ONE
+                                ? " group_left ("
+                                : " group_right (");
         put_labels(sb, &m->include);
         pvm_strbuf_putc(sb, ')');
     }
@@ -253,8 +257,7 @@ static void print_number(pvm_strbuf *sb, const pvm_expr *e)
         if (v == 0 && signbit(v))
             pvm_strbuf_putc(sb, '-'); /* -0s */
         put_signed_duration(sb, llround(v * 1000.0));
-    }
-    else
+    } else
         put_float(sb, v);
 }
 
@@ -262,9 +265,7 @@ static void print_expr(pvm_strbuf *sb, const pvm_expr *e)
 {
     const pvm_vector_selector *vs;
     switch (e->kind) {
-    case PVM_EXPR_NUMBER:
-        print_number(sb, e);
-        break;
+    case PVM_EXPR_NUMBER: print_number(sb, e); break;
     case PVM_EXPR_STRING:
         pvm_strbuf_quote(sb, e->u.string.value, e->u.string.len, 0);
         break;
@@ -280,9 +281,7 @@ static void print_expr(pvm_strbuf *sb, const pvm_expr *e)
         put_at(sb, vs->at_kind, vs->at_ms);
         put_offset(sb, vs->offset_ms);
         break;
-    case PVM_EXPR_SUBQUERY:
-        print_subquery(sb, &e->u.subquery);
-        break;
+    case PVM_EXPR_SUBQUERY: print_subquery(sb, &e->u.subquery); break;
     case PVM_EXPR_PAREN:
         pvm_strbuf_putc(sb, '(');
         print_expr(sb, e->u.paren.expr);
@@ -292,15 +291,9 @@ static void print_expr(pvm_strbuf *sb, const pvm_expr *e)
         pvm_strbuf_puts(sb, pvm_binop_str(e->u.unary.op));
         print_expr(sb, e->u.unary.expr);
         break;
-    case PVM_EXPR_BINARY:
-        print_binary(sb, &e->u.binary);
-        break;
-    case PVM_EXPR_AGGREGATE:
-        print_aggregate(sb, &e->u.aggregate);
-        break;
-    case PVM_EXPR_CALL:
-        print_call(sb, &e->u.call);
-        break;
+    case PVM_EXPR_BINARY: print_binary(sb, &e->u.binary); break;
+    case PVM_EXPR_AGGREGATE: print_aggregate(sb, &e->u.aggregate); break;
+    case PVM_EXPR_CALL: print_call(sb, &e->u.call); break;
     }
 }
 

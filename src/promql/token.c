@@ -41,12 +41,8 @@ void pvm_tok_describe(const pvm_lexer *lx, const pvm_token *t, char *msg,
     int n = t->len > 200 ? 200 : (int)t->len;
     pvm_strbuf_init_fixed(&sb, msg, cap);
     switch (t->type) {
-    case PVM_T_EOF:
-        pvm_strbuf_puts(&sb, "end of input");
-        return;
-    case PVM_T_ERROR:
-        pvm_strbuf_puts(&sb, lx->errmsg);
-        return;
+    case PVM_T_EOF: pvm_strbuf_puts(&sb, "end of input"); return;
+    case PVM_T_ERROR: pvm_strbuf_puts(&sb, lx->errmsg); return;
     case PVM_T_IDENTIFIER:
         pvm_strbuf_puts(&sb, "identifier ");
         pvm_strbuf_quote(&sb, text, t->len, 0);
@@ -65,8 +61,7 @@ void pvm_tok_describe(const pvm_lexer *lx, const pvm_token *t, char *msg,
         if (t->len > 10)
             pvm_strbuf_puts(&sb, "...");
         return;
-    default:
-        break;
+    default: break;
     }
     if (pvm_tok_is_keyword(t->type))
         pvm_strbuf_printf(&sb, "<%.*s>", n, text);
@@ -112,8 +107,7 @@ static size_t unescape_one(const char *s, size_t *i, char *out)
     return 1;
 }
 
-char *pvm_lex_unquote(pvm_arena *a, const char *s, size_t n,
-                      size_t *out_len)
+char *pvm_lex_unquote(pvm_arena *a, const char *s, size_t n, size_t *out_len)
 {
     if (n < 2)
         return NULL;

@@ -25,11 +25,12 @@
 #include "registry.h"
 #include "remote/read.h"
 
-#define M_GET 0x1u   /* route accepts GET */
-#define M_POST 0x2u  /* route accepts POST */
-#define M_HEAD 0x4u  /* HEAD (answered as GET; the web server drops the
+#define M_GET 0x1u  /* route accepts GET */
+#define M_POST 0x2u /* route accepts POST */
+#define M_HEAD                                                                \
+    0x4u           /* HEAD (answered as GET; the web server drops the
                         body) */
-#define M_RAW 0x8u   /* the POST body is not a form: the handler reads it */
+#define M_RAW 0x8u /* the POST body is not a form: the handler reads it */
 
 /* A handler: returns the HTTP status written, or a negative status with
  * c->ans->err filled and nothing written (see api.h). */
@@ -108,8 +109,8 @@ static int h_metrics(pvm_api_call *r, unsigned method)
                              r->hr->method ? r->hr->method : "",
                              r->env->cfg->metrics_path);
     static const pvm_kv no_store[] = {{"Cache-Control", "no-store"}};
-    if (pvm_output_head(r->out, 200, PVM_METRICS_CONTENT_TYPE, NULL,
-                        no_store, 1) >= 0)
+    if (pvm_output_head(r->out, 200, PVM_METRICS_CONTENT_TYPE, NULL, no_store,
+                        1) >= 0)
         pvm_metrics_write(r->env->shm, r->out);
     return 200; /* even when the client has gone */
 }
@@ -120,26 +121,26 @@ static int h_metrics(pvm_api_call *r, unsigned method)
  * (its text becomes route_arg). kind and unit go to the access log
  * (NULL: the handler sets them). */
 static const struct route {
-    unsigned methods;     /* M_GET | M_POST */
-    const char *path;     /* path below /api/v1/ */
-    api_handler handler;  /* the handler */
-    const char *kind;     /* request type for the log line */
-    const char *unit;     /* what the logged count counts */
+    unsigned methods;    /* M_GET | M_POST */
+    const char *path;    /* path below /api/v1/ */
+    api_handler handler; /* the handler */
+    const char *kind;    /* request type for the log line */
+    const char *unit;    /* what the logged count counts */
 } routes[] = {
     {M_GET | M_POST, "query", pvm_api_query, "instant", "series"},
     {M_GET | M_POST, "query_range", pvm_api_query_range, "range", "series"},
     {M_GET | M_POST, "series", pvm_api_series, "series", "series"},
     {M_GET | M_POST, "labels", pvm_api_labels, "label names", "values"},
     {M_GET, "label/*/values", pvm_api_label_values, NULL, "values"},
-    {M_GET | M_POST, "query_exemplars", pvm_api_query_exemplars,
-     "exemplars", "exemplars"},
+    {M_GET | M_POST, "query_exemplars", pvm_api_query_exemplars, "exemplars",
+     "exemplars"},
     {M_GET | M_POST, "format_query", pvm_api_format_query, "format",
      "queries"},
     {M_GET | M_POST, "parse_query", pvm_api_parse_query, "parse", "queries"},
     {M_GET, "status/buildinfo", pvm_api_buildinfo, "buildinfo", "values"},
     {M_GET, "status/flags", pvm_api_status_flags, "flags", "values"},
-    {M_GET, "status/runtimeinfo", pvm_api_status_runtimeinfo,
-     "runtimeinfo", "values"},
+    {M_GET, "status/runtimeinfo", pvm_api_status_runtimeinfo, "runtimeinfo",
+     "values"},
     {M_GET, "rules", pvm_api_rules, "rules", "groups"},
     {M_GET, "alerts", pvm_api_alerts, "alerts", "alerts"},
     {M_GET, "metadata", pvm_api_metadata, "metadata", "metrics"},
@@ -175,8 +176,7 @@ static const char *request_path(pvm_api_call *r)
     const pvm_http_request *hr = r->hr;
     if (hr->request_uri && *hr->request_uri) {
         const char *q = strchr(hr->request_uri, '?');
-        size_t n = q ? (size_t)(q - hr->request_uri)
-                     : strlen(hr->request_uri);
+        size_t n = q ? (size_t)(q - hr->request_uri) : strlen(hr->request_uri);
         return pvm_arena_strndup(r->a, hr->request_uri, n);
     }
     return pvm_arena_sprintf(r->a, "%s%s",
@@ -209,7 +209,8 @@ static int decode_kv(pvm_api_call *r, const char *s, size_t len,
         if (strlen(p->key) != p->key_len || strlen(p->value) != p->value_len)
             return pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
                                  "invalid parameter \"%.100s\": contains a "
-                                 "NUL byte", p->key);
+                                 "NUL byte",
+                                 p->key);
         kv[i].key = p->key;
         kv[i].value = p->value;
     }
@@ -283,7 +284,8 @@ static int run_gate(pvm_api_call *r)
     if (!has_gate(r->env->ctx))
         return 0;
     const pvm_query *q = pvm_query_new_empty(r->a);
-    pvm_request *req = q ? pvm_api_route_request(r, PVM_REQUEST_HTTP, q) : NULL;
+    pvm_request *req = q ? pvm_api_route_request(r, PVM_REQUEST_HTTP, q)
+                         : NULL;
     pvm_response *resp = req ? pvm_response_new(req, PVM_RESPONSE_DATA, 0)
                              : NULL;
     if (!resp)
@@ -319,8 +321,7 @@ static int dispatch(pvm_api_call *r)
         return rc;
     const char *prefix = r->env->cfg->api_url_prefix;
     size_t pl = strlen(prefix);
-    if (strncmp(path, prefix, pl) == 0 &&
-        strcmp(path + pl, "/federate") == 0)
+    if (strncmp(path, prefix, pl) == 0 && strcmp(path + pl, "/federate") == 0)
         return h_federate(r, method);
     const char *mp = r->env->cfg->metrics_path;
     if (mp && *mp && strncmp(path, prefix, pl) == 0 &&
@@ -330,7 +331,8 @@ static int dispatch(pvm_api_call *r)
         strncmp(path + pl, "/api/v1/", 8) != 0)
         return pvm_error_set(&r->ans->err, PVM_ERR_NOT_FOUND,
                              "not found: %.200s (the API is served under "
-                             "%s/api/v1/)", path, prefix);
+                             "%s/api/v1/)",
+                             path, prefix);
     const char *sub = path + pl + 8;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const char *arg = NULL;
@@ -341,7 +343,8 @@ static int dispatch(pvm_api_call *r)
         if (!(routes[i].methods & method))
             return pvm_error_set(&r->ans->err, PVM_ERR_METHOD,
                                  "method %.20s not allowed for %.200s "
-                                 "(use %s)", m, path,
+                                 "(use %s)",
+                                 m, path,
                                  !(routes[i].methods & M_GET) ? "POST"
                                  : routes[i].methods & M_POST ? "GET or POST"
                                                               : "GET");
@@ -424,8 +427,7 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
     if (env->cfg->ntrusted_proxies) /* the client behind a trusted proxy */
         req = with_client_addr(env, a, req, &fronted);
     pvm_answer ans = {.kind = "unknown", .unit = "values"};
-    pvm_api_call r = {.env = env, .a = a, .hr = req, .out = out,
-                      .ans = &ans};
+    pvm_api_call r = {.env = env, .a = a, .hr = req, .out = out, .ans = &ans};
     r.start_ms = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
     r.deadline_ms = r.start_ms + pvm_api_max_work_ms(env->cfg);
     r.path = request_path(&r);

@@ -28,12 +28,11 @@ const char *pvm_api_param(const pvm_api_call *c, const char *key)
     return NULL;
 }
 
-const char **pvm_api_params(const pvm_api_call *c, const char *key,
-                            size_t *n)
+const char **pvm_api_params(const pvm_api_call *c, const char *key, size_t *n)
 {
     size_t k = 0;
-    const char **v =
-        pvm_arena_alloc(c->a, (c->nbody + c->nurl + 1) * sizeof(*v));
+    const char **v = pvm_arena_alloc(c->a,
+                                     (c->nbody + c->nurl + 1) * sizeof(*v));
     if (!v)
         return NULL;
     for (size_t i = 0; i < c->nbody; i++)
@@ -46,8 +45,8 @@ const char **pvm_api_params(const pvm_api_call *c, const char *key,
     return v;
 }
 
-pvm_request *pvm_api_new_request(const pvm_api_call *c,
-                                 pvm_request_type type, const pvm_query *q)
+pvm_request *pvm_api_new_request(const pvm_api_call *c, pvm_request_type type,
+                                 const pvm_query *q)
 {
     pvm_request *req = pvm_arena_calloc(c->a, 1, sizeof(*req));
     if (!req)

@@ -24,10 +24,10 @@
 
 /* State shared by the fetch callback. */
 struct fetch_ctx {
-    const pvm_eval_call *call;  /* the query being answered */
-    pvm_strlist warnings;       /* plugin warnings, merged into the answer */
-    pvm_strlist infos;          /* plugin infos */
-    pvm_response *failed;       /* the response of a failed fetch */
+    const pvm_eval_call *call; /* the query being answered */
+    pvm_strlist warnings;      /* plugin warnings, merged into the answer */
+    pvm_strlist infos;         /* plugin infos */
+    pvm_response *failed;      /* the response of a failed fetch */
 };
 
 /* The largest divisor of s that is at most r (>= 1), so that the finer
@@ -57,7 +57,7 @@ void pvm_fetch_plan_make(const pvm_fetch_request *fr, int64_t lookback_ms,
     int64_t res = FETCH_RESOLUTION_MS;
     if (fr->range_ms > 0 && fr->range_ms / 4 < res)
         res = fr->range_ms / 4 > 0 ? fr->range_ms / 4 : 1;
-    int64_t step = fr->instant ? res
+    int64_t step = fr->instant        ? res
                    : fr->range_ms > 0 ? grid_step(fr->step, res)
                                       : fr->step;
     if (step <= 0)
@@ -110,9 +110,11 @@ static int fetch(void *ctx, const pvm_fetch_request *fr, pvm_series_set *out,
     req->end = plan.instant_hook ? plan.time : plan.end;
     req->step = plan.instant_hook ? 0 : plan.step;
 
-    pvm_response *resp = pvm_response_new(
-        req, plan.instant_hook ? PVM_RESPONSE_VECTOR : PVM_RESPONSE_MATRIX,
-        c->env->cfg->max_samples);
+    pvm_response *resp = pvm_response_new(req,
+                                          plan.instant_hook
+                                              ? PVM_RESPONSE_VECTOR
+                                              : PVM_RESPONSE_MATRIX,
+                                          c->env->cfg->max_samples);
     if (!resp)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(c->env->ctx,
@@ -169,6 +171,7 @@ int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
     for (size_t i = 0; i < res.ninfos; i++)
         pvm_strlist_add(c->a, &f.infos, res.infos[i]);
     ans->count = res.type == PVM_VT_VECTOR || res.type == PVM_VT_MATRIX
-                     ? res.nseries : 1;
+                     ? res.nseries
+                     : 1;
     return pvm_output_eval(c->a, out, &res, &f.warnings, &f.infos, c->limit);
 }

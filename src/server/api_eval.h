@@ -12,17 +12,17 @@
 #include "query_impl.h"
 
 typedef struct pvm_eval_call {
-    const pvm_api_env *env;     /* server */
-    pvm_arena *a;               /* request arena */
-    const pvm_request *proto;   /* template for the plugin requests: HTTP
+    const pvm_api_env *env;   /* server */
+    pvm_arena *a;             /* request arena */
+    const pvm_request *proto; /* template for the plugin requests: HTTP
                                    details and the full query text */
-    const pvm_query *q;         /* the parsed expression */
-    bool range;                 /* query_range (else query) */
-    int64_t start;              /* range start, or the instant time (ms) */
-    int64_t end;                /* range end (== start when instant) */
-    int64_t step;               /* range step (ms), 0 when instant */
-    size_t limit;               /* `limit`: most series returned, 0 = all */
-    int64_t timeout_ms;         /* `timeout` (0: max_query_timeout); the
+    const pvm_query *q;       /* the parsed expression */
+    bool range;               /* query_range (else query) */
+    int64_t start;            /* range start, or the instant time (ms) */
+    int64_t end;              /* range end (== start when instant) */
+    int64_t step;             /* range step (ms), 0 when instant */
+    size_t limit;             /* `limit`: most series returned, 0 = all */
+    int64_t timeout_ms;       /* `timeout` (0: max_query_timeout); the
                                    deadline itself is proto's
                                    (pvm_request_deadline_ms) */
 } pvm_eval_call;
@@ -39,11 +39,11 @@ int pvm_api_eval(const pvm_eval_call *c, const pvm_http_out *out,
 /* The time window and step in which a selector's samples are asked from
  * the plugins (see docs/plugin-api.md, "How queries reach plugins"). */
 typedef struct pvm_fetch_plan {
-    bool instant_hook;          /* ask on_instant_query_request at time */
-    int64_t time;               /* instant_hook: the time (ms) */
-    int64_t start;              /* range hook: first timestamp (ms) */
-    int64_t end;                /* range hook: last timestamp (ms) */
-    int64_t step;               /* range hook: step (ms) */
+    bool instant_hook; /* ask on_instant_query_request at time */
+    int64_t time;      /* instant_hook: the time (ms) */
+    int64_t start;     /* range hook: first timestamp (ms) */
+    int64_t end;       /* range hook: last timestamp (ms) */
+    int64_t step;      /* range hook: step (ms) */
 } pvm_fetch_plan;
 
 struct pvm_fetch_request;

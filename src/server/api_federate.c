@@ -25,19 +25,19 @@
 
 /* One series to write. */
 typedef struct fed_item {
-    const pvm_series *ser;       /* its label set (__name__ included) */
-    const char *name;            /* metric name */
-    int64_t t;                   /* timestamp of the latest sample, ms */
-    double v;                    /* its value */
-    pvm_federate_family fam;     /* family it is written in */
+    const pvm_series *ser;   /* its label set (__name__ included) */
+    const char *name;        /* metric name */
+    int64_t t;               /* timestamp of the latest sample, ms */
+    double v;                /* its value */
+    pvm_federate_family fam; /* family it is written in */
 } fed_item;
 
 /* Buffered output through the call's sink. */
 typedef struct fed_out {
-    const pvm_http_out *out;     /* sink */
-    char buf[16384];             /* pending bytes */
-    size_t len;                  /* used */
-    bool failed;                 /* a write failed (client gone) */
+    const pvm_http_out *out; /* sink */
+    char buf[16384];         /* pending bytes */
+    size_t len;              /* used */
+    bool failed;             /* a write failed (client gone) */
 } fed_out;
 
 static void out_flush(fed_out *o)
@@ -92,7 +92,8 @@ bool pvm_federate_wants_openmetrics(const char *accept)
         while (tl && (p[tl - 1] == ' ' || p[tl - 1] == '\t'))
             tl--;
         double q = q_value(p + tl, end);
-        if (tl == 28 && strncasecmp(p, "application/openmetrics-text", 28) == 0)
+        if (tl == 28 &&
+            strncasecmp(p, "application/openmetrics-text", 28) == 0)
             q_om = q > q_om ? q : q_om;
         else if ((tl == 10 && strncasecmp(p, "text/plain", 10) == 0) ||
                  (tl == 3 && strncmp(p, "*/*", 3) == 0) ||
@@ -137,10 +138,8 @@ static bool suffix_fits(pvm_metric_type t, const char *suffix)
     case PVM_METRIC_GAUGEHISTOGRAM:
         return !strcmp(suffix, "_bucket") || !strcmp(suffix, "_gcount") ||
                !strcmp(suffix, "_gsum");
-    case PVM_METRIC_INFO:
-        return !strcmp(suffix, "_info");
-    default:
-        return false;
+    case PVM_METRIC_INFO: return !strcmp(suffix, "_info");
+    default: return false;
     }
 }
 
@@ -156,8 +155,8 @@ void pvm_federate_family_of(pvm_arena *a, const char *name,
                             bool om, pvm_federate_family *out)
 {
     static const char *const suffixes[] = {"_total", "_created", "_bucket",
-                                           "_count", "_sum", "_gcount",
-                                           "_gsum", "_info"};
+                                           "_count", "_sum",     "_gcount",
+                                           "_gsum",  "_info"};
     *out = (pvm_federate_family){name, PVM_METRIC_UNKNOWN, NULL};
     size_t n = strlen(name);
     const pvm_metric_metadata *m = lookup(meta, nmeta, name, n);
@@ -285,8 +284,8 @@ static int fetch_selector(pvm_api_call *c, const pvm_request *proto,
     int64_t mint = now - c->env->cfg->lookback_delta_ms;
     for (size_t i = 0; i < resp->series.n; i++) {
         const pvm_series *s = resp->series.list[i];
-        const char *name =
-            pvm_labels_get(s->labels, s->nlabels, PVM_METRIC_NAME_LABEL);
+        const char *name = pvm_labels_get(s->labels, s->nlabels,
+                                          PVM_METRIC_NAME_LABEL);
         if (!name || pvm_selector_match(sel, name, s->labels, s->nlabels) != 1)
             continue;
         const pvm_point *p, *best = NULL;
@@ -392,8 +391,7 @@ static int write_family_head(pvm_arena *a, fed_out *o,
 }
 
 /* name{l="v",...} value timestamp */
-static int write_sample(pvm_arena *a, fed_out *o, const fed_item *it,
-                        bool om)
+static int write_sample(pvm_arena *a, fed_out *o, const fed_item *it, bool om)
 {
     out_str(o, it->name);
     bool first = true;
@@ -465,15 +463,16 @@ static fed_item *make_items(pvm_api_call *c, const pvm_series_set *merged,
     size_t k = 0;
     for (size_t i = 0; i < merged->n; i++) {
         const pvm_series *s = merged->list[i];
-        const char *name =
-            pvm_labels_get(s->labels, s->nlabels, PVM_METRIC_NAME_LABEL);
+        const char *name = pvm_labels_get(s->labels, s->nlabels,
+                                          PVM_METRIC_NAME_LABEL);
         bool ok = name && is_legacy_name(name, true) && s->npoints;
         for (size_t l = 0; ok && l < s->nlabels; l++)
             ok = is_legacy_name(s->labels[l].name, false) &&
                  pvm_is_valid_utf8(s->labels[l].value,
                                    strlen(s->labels[l].value));
         if (!ok) {
-            pvm_log(PVM_LOG_DEBUG, "federate: skipping a series whose "
+            pvm_log(PVM_LOG_DEBUG,
+                    "federate: skipping a series whose "
                     "names or label values the text format cannot carry");
             continue;
         }
@@ -498,9 +497,9 @@ int pvm_api_federate(pvm_api_call *c)
     const char **m = pvm_api_params(c, "match[]", &nmatch);
     if (!m)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
-    const pvm_query *q = nmatch ? pvm_query_parse_selectors(c->a, m, nmatch,
-                                                            err)
-                                : NULL;
+    const pvm_query *q = nmatch
+                             ? pvm_query_parse_selectors(c->a, m, nmatch, err)
+                             : NULL;
     if (nmatch && !q) {
         if (err->code == PVM_ERR_NOMEM)
             return err->code;
@@ -510,17 +509,15 @@ int pvm_api_federate(pvm_api_call *c)
         memcpy(err->msg, msg, sizeof(msg));
         return err->code ? err->code : PVM_ERR_BAD_DATA;
     }
-    bool om = pvm_federate_wants_openmetrics(pvm_http_header(c->hr,
-                                                             "Accept"));
+    bool om = pvm_federate_wants_openmetrics(pvm_http_header(c->hr, "Accept"));
     pvm_series_set merged = {0};
     pvm_response *failed = NULL;
     if (q && collect(c, q, pvm_api_now_ms(), &merged, &failed, err) < 0) {
         if (!failed)
             return err->code;
         c->ans->failed = failed->failed_plugin;
-        return pvm_output_error(c->out, failed->error_code,
-                                failed->error_msg, failed->headers,
-                                failed->nheaders);
+        return pvm_output_error(c->out, failed->error_code, failed->error_msg,
+                                failed->headers, failed->nheaders);
     }
     pvm_response *meta = NULL;
     if (merged.n) {
@@ -541,8 +538,8 @@ int pvm_api_federate(pvm_api_call *c)
     o->out = c->out;
     o->len = 0;
     o->failed = false;
-    int status = pvm_output_head(c->out, 200, om ? OM_TYPE : TEXT_TYPE,
-                                 NULL, NULL, 0);
+    int status = pvm_output_head(c->out, 200, om ? OM_TYPE : TEXT_TYPE, NULL,
+                                 NULL, 0);
     for (size_t i = 0; i < n; i++) {
         const pvm_federate_family *f = &items[i].fam;
         bool new_family = i == 0 || strcmp(f->name, items[i - 1].fam.name) ||

@@ -20,9 +20,9 @@ bool pvm_federate_wants_openmetrics(const char *accept);
  * (om false) names counters by their sample name and writes the types it
  * lacks (info, stateset, gaugehistogram) as untyped. */
 typedef struct pvm_federate_family {
-    const char *name;                  /* family name (arena or borrowed) */
-    pvm_metric_type type;              /* type written */
-    const pvm_metric_metadata *meta;   /* HELP/UNIT source, or NULL */
+    const char *name;                /* family name (arena or borrowed) */
+    pvm_metric_type type;            /* type written */
+    const pvm_metric_metadata *meta; /* HELP/UNIT source, or NULL */
 } pvm_federate_family;
 
 void pvm_federate_family_of(pvm_arena *a, const char *name,

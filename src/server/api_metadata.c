@@ -54,8 +54,8 @@ pvm_response *pvm_api_collect_metadata(const pvm_api_call *c,
         q = pvm_query_new_empty(c->a);
     pvm_request *req = q ? pvm_api_new_request(c, PVM_REQUEST_METADATA, q)
                          : NULL;
-    pvm_response *resp =
-        req ? pvm_response_new(req, PVM_RESPONSE_METADATA, 0) : NULL;
+    pvm_response *resp = req ? pvm_response_new(req, PVM_RESPONSE_METADATA, 0)
+                             : NULL;
     if (!resp) {
         pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -128,8 +128,8 @@ int pvm_api_metadata(pvm_api_call *c)
         return pvm_output_error(c->out, resp->error_code, resp->error_msg,
                                 resp->headers, resp->nheaders);
     }
-    const pvm_metric_metadata **v =
-        pvm_arena_alloc(c->a, (resp->nmeta + 1) * sizeof(*v));
+    const pvm_metric_metadata **v = pvm_arena_alloc(c->a, (resp->nmeta + 1) *
+                                                              sizeof(*v));
     if (!v)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     size_t n = 0;

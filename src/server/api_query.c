@@ -19,15 +19,23 @@ static int evaluate(pvm_api_call *r, const pvm_query *q, bool range,
                     int64_t start, int64_t end, int64_t step, size_t limit,
                     int64_t timeout)
 {
-    pvm_request *proto = pvm_api_route_request(
-        r, range ? PVM_REQUEST_RANGE : PVM_REQUEST_INSTANT, q);
+    pvm_request *proto = pvm_api_route_request(r,
+                                               range ? PVM_REQUEST_RANGE
+                                                     : PVM_REQUEST_INSTANT,
+                                               q);
     if (!proto)
         return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
     if (timeout > 0 && timeout < proto->deadline_ms - r->start_ms)
         proto->deadline_ms = r->start_ms + timeout;
-    pvm_eval_call call = {.env = r->env, .a = r->a, .proto = proto, .q = q,
-                          .range = range, .start = start, .end = end,
-                          .step = step, .limit = limit,
+    pvm_eval_call call = {.env = r->env,
+                          .a = r->a,
+                          .proto = proto,
+                          .q = q,
+                          .range = range,
+                          .start = start,
+                          .end = end,
+                          .step = step,
+                          .limit = limit,
                           .timeout_ms = timeout};
     return pvm_api_eval(&call, r->out, r->ans);
 }
@@ -69,8 +77,8 @@ static int range_params(pvm_api_call *r, int64_t *start, int64_t *end,
 {
     const char *s;
     pvm_error *err = &r->ans->err;
-    if (pvm_parse_time((s = pvm_api_param(r, "start")) ? s : "", start,
-                       err) < 0)
+    if (pvm_parse_time((s = pvm_api_param(r, "start")) ? s : "", start, err) <
+        0)
         return pvm_api_invalid_param(r, "start");
     if (pvm_parse_time((s = pvm_api_param(r, "end")) ? s : "", end, err) < 0)
         return pvm_api_invalid_param(r, "end");

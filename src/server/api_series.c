@@ -21,8 +21,7 @@
 /* Runs the hooks for one selector and adds its series' label sets. */
 static int find_one(const pvm_api_env *env, const pvm_request *proto,
                     const pvm_selector *sel, bool has_range,
-                    pvm_series_set *out, pvm_response **failed,
-                    pvm_error *err)
+                    pvm_series_set *out, pvm_response **failed, pvm_error *err)
 {
     pvm_arena *a = proto->arena;
     pvm_request *req = pvm_arena_alloc(a, sizeof(*req));
@@ -51,9 +50,10 @@ static int find_one(const pvm_api_env *env, const pvm_request *proto,
         req->start = req->end = req->time;
         req->step = 0;
     }
-    pvm_response *resp = pvm_response_new(
-        req, has_range ? PVM_RESPONSE_MATRIX : PVM_RESPONSE_VECTOR,
-        env->cfg->max_samples);
+    pvm_response *resp = pvm_response_new(req,
+                                          has_range ? PVM_RESPONSE_MATRIX
+                                                    : PVM_RESPONSE_VECTOR,
+                                          env->cfg->max_samples);
     if (!resp)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(env->ctx,
@@ -67,10 +67,10 @@ static int find_one(const pvm_api_env *env, const pvm_request *proto,
     for (size_t i = 0; i < resp->series.n; i++) {
         const pvm_series *s = resp->series.list[i];
         /* plugins may add samples past the query check: re-check */
-        const char *name =
-            pvm_labels_get(s->labels, s->nlabels, PVM_METRIC_NAME_LABEL);
-        if (pvm_selector_match(sel, name ? name : "", s->labels,
-                               s->nlabels) != 1)
+        const char *name = pvm_labels_get(s->labels, s->nlabels,
+                                          PVM_METRIC_NAME_LABEL);
+        if (pvm_selector_match(sel, name ? name : "", s->labels, s->nlabels) !=
+            1)
             continue;
         if (!pvm_series_set_get(out, s->labels, s->nlabels, s->hash))
             return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
@@ -176,17 +176,17 @@ int pvm_api_refine_discovery(const pvm_api_env *env, pvm_request *req,
 
 /* Runs hook over req into a new response of type rtype and writes the
  * answer (or the error a plugin chose). */
-static int run_and_answer(pvm_api_call *r, pvm_request *req,
-                          pvm_hook hook, pvm_response_type rtype)
+static int run_and_answer(pvm_api_call *r, pvm_request *req, pvm_hook hook,
+                          pvm_response_type rtype)
 {
-    pvm_response *resp =
-        pvm_response_new(req, rtype, r->env->cfg->max_samples);
+    pvm_response *resp = pvm_response_new(req, rtype,
+                                          r->env->cfg->max_samples);
     if (!resp)
         return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
     pvm_context_run_request_hook(r->env->ctx, hook, req, resp);
     bool has_range = pvm_api_param(r, "start") && pvm_api_param(r, "end");
-    if (pvm_api_refine_discovery(r->env, req, resp, has_range,
-                                 &r->ans->err) < 0 &&
+    if (pvm_api_refine_discovery(r->env, req, resp, has_range, &r->ans->err) <
+            0 &&
         !resp->error_code)
         return r->ans->err.code;
     /* Every series has a name: /labels lists __name__ whenever plugins
@@ -224,7 +224,8 @@ static pvm_request *meta_request(pvm_api_call *r, pvm_request_type type,
         pvm_api_limit_param(r, &limit) < 0)
         return NULL;
     r->ans->query = n ? m[0] : "";
-    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n, &r->ans->err)
+    const pvm_query *q = n ? pvm_query_parse_selectors(r->a, m, n,
+                                                       &r->ans->err)
                            : pvm_query_new_empty(r->a);
     if (!q) {
         if (r->ans->err.code != PVM_ERR_NOMEM)
@@ -248,8 +249,7 @@ int pvm_api_series(pvm_api_call *r)
     pvm_request *req = meta_request(r, PVM_REQUEST_SERIES, true);
     if (!req)
         return r->ans->err.code;
-    return run_and_answer(r, req, PVM_HOOK_METRIC_NAMES,
-                          PVM_RESPONSE_SERIES);
+    return run_and_answer(r, req, PVM_HOOK_METRIC_NAMES, PVM_RESPONSE_SERIES);
 }
 
 /* GET|POST /api/v1/labels?match[]=&start=&end=&limit= */
@@ -274,8 +274,10 @@ int pvm_api_label_values(pvm_api_call *r)
     if (!pvm_label_name_is_valid(name, len) || strlen(name) != len)
         return pvm_error_set(&r->ans->err, PVM_ERR_BAD_DATA,
                              "invalid label name: \"%.200s\"", r->route_arg);
-    pvm_request *req = meta_request(
-        r, names ? PVM_REQUEST_METRIC_NAMES : PVM_REQUEST_LABEL_VALUES, false);
+    pvm_request *req = meta_request(r,
+                                    names ? PVM_REQUEST_METRIC_NAMES
+                                          : PVM_REQUEST_LABEL_VALUES,
+                                    false);
     if (!req)
         return r->ans->err.code;
     req->label_name = name;

@@ -137,8 +137,8 @@ int pvm_api_status_runtimeinfo(pvm_api_call *c)
     time_t config = shm ? (time_t)__atomic_load_n(&shm->config_time,
                                                   __ATOMIC_RELAXED)
                         : now;
-    bool reload_ok = !shm || !__atomic_load_n(&shm->reload_failed,
-                                              __ATOMIC_RELAXED);
+    bool reload_ok = !shm ||
+                     !__atomic_load_n(&shm->reload_failed, __ATOMIC_RELAXED);
     char cwd[4096], host[256];
     if (!getcwd(cwd, sizeof(cwd)))
         cwd[0] = '\0';
@@ -163,10 +163,10 @@ int pvm_api_status_runtimeinfo(pvm_api_call *c)
     pvm_json_key(j, "goroutineCount");
     pvm_json_int64(j, live_workers(shm));
     pvm_json_key(j, "GOMAXPROCS");
-    pvm_json_int64(j, shm ? (int64_t)__atomic_load_n(
-                                &shm->metrics.workers_configured,
-                                __ATOMIC_RELAXED)
-                          : 1);
+    pvm_json_int64(
+        j, shm ? (int64_t)__atomic_load_n(&shm->metrics.workers_configured,
+                                          __ATOMIC_RELAXED)
+               : 1);
     kv(j, "GOGC", "");
     kv(j, "GODEBUG", "");
     kv(j, "storageRetention", "none (series are computed by plugins)");

@@ -216,15 +216,11 @@ static int write_expr(pvm_json *j, const pvm_expr *e)
         pvm_json_key(j, "val");
         pvm_json_string_n(j, e->u.string.value, e->u.string.len);
         break;
-    case PVM_EXPR_VECTOR_SELECTOR:
-        selector(j, &e->u.vs, NULL);
-        break;
+    case PVM_EXPR_VECTOR_SELECTOR: selector(j, &e->u.vs, NULL); break;
     case PVM_EXPR_MATRIX_SELECTOR:
         selector(j, &e->u.matrix.vs->u.vs, &e->u.matrix.range_ms);
         break;
-    case PVM_EXPR_SUBQUERY:
-        subquery(j, &e->u.subquery);
-        break;
+    case PVM_EXPR_SUBQUERY: subquery(j, &e->u.subquery); break;
     case PVM_EXPR_PAREN:
         pvm_json_key(j, "expr");
         write_expr(j, e->u.paren.expr);
@@ -239,15 +235,9 @@ static int write_expr(pvm_json *j, const pvm_expr *e)
         pvm_json_key(j, "type");
         pvm_json_string(j, "unaryExpr");
         break;
-    case PVM_EXPR_BINARY:
-        binary(j, &e->u.binary);
-        break;
-    case PVM_EXPR_AGGREGATE:
-        aggregate(j, &e->u.aggregate);
-        break;
-    case PVM_EXPR_CALL:
-        call(j, &e->u.call);
-        break;
+    case PVM_EXPR_BINARY: binary(j, &e->u.binary); break;
+    case PVM_EXPR_AGGREGATE: aggregate(j, &e->u.aggregate); break;
+    case PVM_EXPR_CALL: call(j, &e->u.call); break;
     }
     return pvm_json_end_object(j);
 }

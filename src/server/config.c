@@ -32,18 +32,18 @@
 
 /* State of one parse, shared by the inih reader and handler. */
 struct parse_state {
-    pvm_config *cfg;    /* the config being built */
-    const char *text;   /* whole input */
-    size_t len;         /* bytes in text */
-    size_t pos;         /* offset of the next line to hand to inih */
-    int line;           /* number of the line last handed to inih */
-    long cur;           /* index of the current section, -1 before any */
-    bool failed;        /* an error was recorded: stop reading */
-    pvm_error err;      /* the first error */
-    size_t *names;      /* hash set of the section names so far: section
+    pvm_config *cfg;  /* the config being built */
+    const char *text; /* whole input */
+    size_t len;       /* bytes in text */
+    size_t pos;       /* offset of the next line to hand to inih */
+    int line;         /* number of the line last handed to inih */
+    long cur;         /* index of the current section, -1 before any */
+    bool failed;      /* an error was recorded: stop reading */
+    pvm_error err;    /* the first error */
+    size_t *names;    /* hash set of the section names so far: section
                            index + 1 per slot, 0 when empty (the
                            duplicate check in O(1), not O(sections)) */
-    size_t names_cap;   /* slots, a power of 2, at most half used */
+    size_t names_cap; /* slots, a power of 2, at most half used */
 };
 
 
@@ -94,7 +94,8 @@ pvm_config *pvm_config_load(const char *path, pvm_error *err)
     if (!S_ISREG(sb.st_mode)) {
         pvm_error_set(err, PVM_ERR_BAD_DATA,
                       "%s: not a regular file (it is a %s); give the path "
-                      "of an INI file", path,
+                      "of an INI file",
+                      path,
                       S_ISDIR(sb.st_mode)    ? "directory"
                       : S_ISFIFO(sb.st_mode) ? "FIFO"
                       : S_ISSOCK(sb.st_mode) ? "socket"
@@ -130,7 +131,8 @@ pvm_config *pvm_config_load(const char *path, pvm_error *err)
 too_big:
     pvm_error_set(err, PVM_ERR_BAD_DATA,
                   "%s: too large (more than %d bytes): a configuration file "
-                  "is a few kilobytes", path, PVM_CONFIG_MAX_BYTES);
+                  "is a few kilobytes",
+                  path, PVM_CONFIG_MAX_BYTES);
 out:
     if (fd >= 0)
         close(fd);
@@ -214,8 +216,7 @@ static bool is_plugin_name(const char *s)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-              *s == '-'))
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
             return false;
     return true;
 }
@@ -403,8 +404,8 @@ static int server_set(struct parse_state *st, const char *key,
                       const char *value)
 {
     char why[CONFIG_WHY_MAX + 128];
-    if (pvm_server_config_set(&st->cfg->server, key, value, why,
-                              sizeof(why)) < 0)
+    if (pvm_server_config_set(&st->cfg->server, key, value, why, sizeof(why)) <
+        0)
         return parse_fail(st, PVM_ERR_BAD_DATA, "[server] %s", why);
     return 0;
 }

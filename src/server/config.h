@@ -22,24 +22,24 @@
 #define PVM_CONFIG_MAX_BYTES (1024 * 1024)
 
 typedef struct pvm_config_entry {
-    char *key;    /* key as written */
-    char *value;  /* value, inline comments and surrounding space removed */
-    int line;     /* line number in the file */
+    char *key;   /* key as written */
+    char *value; /* value, inline comments and surrounding space removed */
+    int line;    /* line number in the file */
 } pvm_config_entry;
 
 typedef struct pvm_config_section {
-    char *name;                 /* "server", "plugin:NAME" */
-    int line;                   /* line of the [section] header */
-    pvm_config_entry *entries;  /* in file order */
-    size_t nentries;            /* number of entries */
+    char *name;                /* "server", "plugin:NAME" */
+    int line;                  /* line of the [section] header */
+    pvm_config_entry *entries; /* in file order */
+    size_t nentries;           /* number of entries */
 } pvm_config_section;
 
 
 typedef struct pvm_config {
-    char *path;                     /* file name used in messages */
-    pvm_server_config server;       /* parsed [server] */
-    pvm_config_section *sections;   /* all sections, file order */
-    size_t nsections;               /* number of sections */
+    char *path;                   /* file name used in messages */
+    pvm_server_config server;     /* parsed [server] */
+    pvm_config_section *sections; /* all sections, file order */
+    size_t nsections;             /* number of sections */
 } pvm_config;
 
 /* Loads a file. NULL on error, with err->msg like

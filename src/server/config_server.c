@@ -31,20 +31,12 @@ int pvm_config_parse_size(const char *s, size_t *out)
     }
     unsigned shift = 0;
     switch (*p) {
-    case '\0':
-        break;
+    case '\0': break;
     case 'k':
-    case 'K':
-        shift = 10;
-        break;
-    case 'M':
-        shift = 20;
-        break;
-    case 'G':
-        shift = 30;
-        break;
-    default:
-        return PVM_ERR_BAD_DATA;
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    default: return PVM_ERR_BAD_DATA;
     }
     if (*p && p[1])
         return PVM_ERR_BAD_DATA;
@@ -70,10 +62,10 @@ typedef int (*server_setter)(pvm_server_config *s, const struct server_key *k,
 
 /* One [server] key, nginx style: name, generic setter, field offset. */
 struct server_key {
-    const char *name;    /* key as written in pvm.ini */
-    server_setter set;   /* parses and stores the value */
-    size_t offset;       /* offsetof the field in pvm_server_config */
-    int64_t min;         /* smallest accepted value of a number */
+    const char *name;  /* key as written in pvm.ini */
+    server_setter set; /* parses and stores the value */
+    size_t offset;     /* offsetof the field in pvm_server_config */
+    int64_t min;       /* smallest accepted value of a number */
 };
 
 static const struct server_key server_keys[SERVER_NKEYS + 1];
@@ -140,11 +132,13 @@ int pvm_server_config_set(pvm_server_config *s, const char *key,
             }
         }
         if (best)
-            snprintf(why, whylen, "unknown key '%s' (did you mean '%s'?)",
-                     key, best);
+            snprintf(why, whylen, "unknown key '%s' (did you mean '%s'?)", key,
+                     best);
         else
-            snprintf(why, whylen, "unknown key '%s' (see pvm.ini(5) for the "
-                     "keys of [server])", key);
+            snprintf(why, whylen,
+                     "unknown key '%s' (see pvm.ini(5) for the "
+                     "keys of [server])",
+                     key);
         return -1;
     }
     if (k->set(s, k, value, msg, sizeof(msg)) < 0) {
@@ -216,8 +210,9 @@ static int set_listen(pvm_server_config *s, const struct server_key *k,
             memcpy(host, v, hlen);
             host[hlen] = '\0';
             ok = is_port(colon + 1) && !strchr(host, ':') &&
-                 strspn(host, "abcdefghijklmnopqrstuvwxyz"
-                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == hlen;
+                 strspn(host,
+                        "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == hlen;
             if (ok && host[0] == '-')
                 ok = false;
         }
@@ -245,8 +240,7 @@ static int set_prefix(pvm_server_config *s, const struct server_key *k,
 {
     (void)k;
     for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' ||
-            *p == 0x7f) {
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
             snprintf(why, n,
                      "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
                      v);
@@ -284,8 +278,7 @@ static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
 {
     (void)k;
     for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' ||
-            *p == 0x7f) {
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
             snprintf(why, n,
                      "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
                      v);
@@ -306,7 +299,8 @@ static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
         snprintf(why, n,
                  "'%s' would shadow the Prometheus API (paths under "
                  "/api/v1/ are its routes): choose another path, e.g. "
-                 "/metrics", copy);
+                 "/metrics",
+                 copy);
         free(copy);
         return -1;
     }
@@ -473,4 +467,3 @@ static const struct server_key server_keys[SERVER_NKEYS + 1] = {
     {"gate_health_checks", set_bool, SRV(gate_health_checks), 0},
     {NULL, NULL, 0, 0},
 };
-

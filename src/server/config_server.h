@@ -13,34 +13,34 @@
 #include "proxy.h"
 
 typedef struct pvm_server_config {
-    char *listen;               /* "127.0.0.1:9000", "[::1]:9000", "unix:/path";
+    char *listen;            /* "127.0.0.1:9000", "[::1]:9000", "unix:/path";
                                    NULL: use the socket inherited on fd 0 */
-    char *api_url_prefix;       /* "" or "/prefix" (no trailing slash) */
-    size_t max_body_bytes;      /* larger POST bodies get 413 (default 1 MiB) */
-    pvm_log_level log_level;    /* default PVM_LOG_INFO */
+    char *api_url_prefix;    /* "" or "/prefix" (no trailing slash) */
+    size_t max_body_bytes;   /* larger POST bodies get 413 (default 1 MiB) */
+    pvm_log_level log_level; /* default PVM_LOG_INFO */
     pvm_log_level access_log_level; /* level of the per-request line (info) */
-    bool access_log_off;        /* access_log = off: never printed */
-    size_t max_request_memory;  /* per-request arena cap (default 1 GiB) */
+    bool access_log_off;            /* access_log = off: never printed */
+    size_t max_request_memory;      /* per-request arena cap (default 1 GiB) */
     size_t max_samples;         /* samples one query may load (50,000,000) */
     int64_t lookback_delta_ms;  /* staleness lookback (default 5 m) */
     int workers;                /* worker processes (0 = number of CPUs) */
     int64_t request_timeout_ms; /* kill a worker busy longer (default 60 s) */
     int64_t max_query_timeout_ms; /* upper bound for ?timeout= and any
                                      request's work (default 50 s) */
-    int64_t shutdown_timeout_ms; /* grace for in-flight requests on stop and
+    int64_t shutdown_timeout_ms;  /* grace for in-flight requests on stop and
                                     reload, then SIGKILL (default 30 s) */
     int64_t request_read_timeout_ms; /* from accept (or the first byte on a
                                     kept connection) to a complete FastCGI
                                     request header; closed after (5 s) */
-    int64_t keepalive_timeout_ms; /* a kept (FCGI_KEEP_CONN) connection idle
+    int64_t keepalive_timeout_ms;    /* a kept (FCGI_KEEP_CONN) connection idle
                                     longer is closed (default 75 s) */
-    char *metrics_path;         /* self-monitoring path below the prefix
+    char *metrics_path;              /* self-monitoring path below the prefix
                                    ("/metrics"); "": disabled */
-    pvm_cidr *trusted_proxies;  /* peers whose X-Forwarded-For/X-Real-IP
+    pvm_cidr *trusted_proxies;       /* peers whose X-Forwarded-For/X-Real-IP
                                    give the client address (owned) */
-    size_t ntrusted_proxies;    /* ranges in trusted_proxies (0: none) */
-    char *trusted_proxies_text; /* the setting as written, or NULL */
-    bool gate_health_checks;    /* /-/healthy, /-/ready pass the plugins'
+    size_t ntrusted_proxies;         /* ranges in trusted_proxies (0: none) */
+    char *trusted_proxies_text;      /* the setting as written, or NULL */
+    bool gate_health_checks;         /* /-/healthy, /-/ready pass the plugins'
                                    on_request gates too (default no) */
 } pvm_server_config;
 

@@ -65,12 +65,13 @@ static int listen_unix(const char *path, pvm_error *err)
             return pvm_error_set(err, PVM_ERR_INTERNAL,
                                  "cannot listen on unix:%s: another server "
                                  "is listening there (stop it first, or "
-                                 "choose another path)", path);
+                                 "choose another path)",
+                                 path);
         if (live < 0)
             return pvm_error_set(err, PVM_ERR_INTERNAL,
                                  "cannot listen on unix:%s: cannot tell "
-                                 "whether a server uses it: %s", path,
-                                 strerror(errno));
+                                 "whether a server uses it: %s",
+                                 path, strerror(errno));
         unlink(path); /* a stale socket of an earlier run */
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -83,15 +84,16 @@ static int listen_unix(const char *path, pvm_error *err)
     if (rc < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
         int e = errno;
         close(fd);
-        return pvm_error_set(err, PVM_ERR_INTERNAL, "cannot listen on unix:%s: %s",
-                             path, strerror(e));
+        return pvm_error_set(err, PVM_ERR_INTERNAL,
+                             "cannot listen on unix:%s: %s", path,
+                             strerror(e));
     }
     return fd;
 }
 
 /* Splits "host:port" or "[v6]:port" into host and port buffers. */
-static int split_host_port(const char *spec, char *host, size_t hn,
-                           char *port, size_t pn)
+static int split_host_port(const char *spec, char *host, size_t hn, char *port,
+                           size_t pn)
 {
     const char *colon;
     const char *h = spec;
@@ -124,7 +126,8 @@ static int listen_tcp(const char *spec, pvm_error *err)
     if (split_host_port(spec, host, sizeof(host), port, sizeof(port)) < 0)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "invalid listen address '%s' (expected "
-                             "HOST:PORT, [V6ADDR]:PORT or unix:/path)", spec);
+                             "HOST:PORT, [V6ADDR]:PORT or unix:/path)",
+                             spec);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
@@ -241,16 +244,15 @@ static int read_body_to_eof(pvm_arena *a, FCGX_Request *req, size_t max,
             size_t ncap = cap ? cap * 2 : 16384;
             if (ncap > max + 1)
                 ncap = max + 1;
-            char *nb =
-                pvm_arena_realloc(a, buf, buf ? cap + 1 : 0, ncap + 1);
+            char *nb = pvm_arena_realloc(a, buf, buf ? cap + 1 : 0, ncap + 1);
             if (!nb)
                 return PVM_ERR_NOMEM;
             buf = nb;
             cap = ncap;
         }
         size_t want = cap - len;
-        int got = FCGX_GetStr(buf + len, want > (1u << 30) ? 1 << 30
-                                                            : (int)want,
+        int got = FCGX_GetStr(buf + len,
+                              want > (1u << 30) ? 1 << 30 : (int)want,
                               req->in);
         if (got <= 0)
             break;
@@ -330,8 +332,7 @@ static int fcgi_write(void *ctx, const char *buf, size_t len)
     return 0;
 }
 
-static void handle_one(const pvm_api_env *env, pvm_arena *a,
-                       FCGX_Request *req)
+static void handle_one(const pvm_api_env *env, pvm_arena *a, FCGX_Request *req)
 {
     pvm_http_request hr = {0};
     hr.method = FCGX_GetParam("REQUEST_METHOD", req->envp);
@@ -367,10 +368,10 @@ static void overrun_put_header(size_t at, int type, size_t clen, int pad)
 
 /* A pvm_http_out sink into a fixed buffer (the pre-built envelope). */
 struct fixed_sink {
-    char *buf;   /* destination */
-    size_t cap;  /* its size */
-    size_t len;  /* bytes written */
-    bool full;   /* something did not fit */
+    char *buf;  /* destination */
+    size_t cap; /* its size */
+    size_t len; /* bytes written */
+    bool full;  /* something did not fit */
 };
 
 static int fixed_write(void *ctx, const char *buf, size_t len)
@@ -481,8 +482,8 @@ static void serve_request(const pvm_api_env *env, pvm_arena *a,
     pvm_arena_reset(a);
 }
 
-int pvm_fcgi_serve(const pvm_api_env *env, int fd,
-                   volatile sig_atomic_t *stop, int64_t request_timeout_ms)
+int pvm_fcgi_serve(const pvm_api_env *env, int fd, volatile sig_atomic_t *stop,
+                   int64_t request_timeout_ms)
 {
     if (FCGX_Init() != 0)
         return PVM_ERR_INTERNAL;

@@ -31,7 +31,7 @@ int pvm_fcgi_listen(const char *spec, pvm_error *err);
  * its answer was sent yet, and the process _exits with
  * PVM_FCGI_EXIT_TIMEOUT (SIGALRM is taken for this). Returns 0, or a
  * negative status when the loop could not start. */
-int pvm_fcgi_serve(const pvm_api_env *env, int fd,
-                   volatile sig_atomic_t *stop, int64_t request_timeout_ms);
+int pvm_fcgi_serve(const pvm_api_env *env, int fd, volatile sig_atomic_t *stop,
+                   int64_t request_timeout_ms);
 
 #endif

@@ -45,14 +45,14 @@ typedef struct fcgi_conn {
 } fcgi_conn;
 
 struct pvm_fcgi_waiter {
-    int listen_fd;         /* shared listening socket */
-    int ep;                /* epoll set */
-    int accepting;         /* listen_fd is in the set */
-    const char *allowed;   /* FCGI_WEB_SERVER_ADDRS at the start, or NULL */
-    uint64_t read_ns;      /* request_read_timeout */
-    uint64_t keep_ns;      /* keepalive_timeout */
-    int n;                 /* connections held */
-    fcgi_conn c[PVM_FCGI_MAX_CONNS]; /* held connections, [0, n) */
+    int listen_fd;       /* shared listening socket */
+    int ep;              /* epoll set */
+    int accepting;       /* listen_fd is in the set */
+    const char *allowed; /* FCGI_WEB_SERVER_ADDRS at the start, or NULL */
+    uint64_t read_ns;    /* request_read_timeout */
+    uint64_t keep_ns;    /* keepalive_timeout */
+    int n;               /* connections held */
+    fcgi_conn c[PVM_FCGI_MAX_CONNS];        /* held connections, [0, n) */
     unsigned char buf[PVM_FCGI_MAX_HEADER]; /* peek buffer */
 };
 
@@ -164,8 +164,9 @@ static size_t leftover_len(const unsigned char *b, size_t len, size_t *more)
     while (len - pos >= FCGI_HEADER_LEN) {
         const unsigned char *h = b + pos;
         size_t end = pos + FCGI_HEADER_LEN + ((size_t)h[4] << 8 | h[5]) + h[6];
-        if (h[0] != FCGI_VERSION_1 || (h[1] != FCGI_STDIN && h[1] != FCGI_DATA)
-            || (h[2] == 0 && h[3] == 0))
+        if (h[0] != FCGI_VERSION_1 ||
+            (h[1] != FCGI_STDIN && h[1] != FCGI_DATA) ||
+            (h[2] == 0 && h[3] == 0))
             break;
         if (end > len) {
             *more = end;
@@ -232,13 +233,16 @@ again:
     if (st == PVM_FCGI_HEADER_COMPLETE) {
         c->ready = 1;
     } else if (st == PVM_FCGI_HEADER_BAD) {
-        pvm_log(c->kept ? PVM_LOG_DEBUG : PVM_LOG_WARNING, "closed a "
+        pvm_log(c->kept ? PVM_LOG_DEBUG : PVM_LOG_WARNING,
+                "closed a "
                 "connection that sent no FastCGI responder request");
         conn_close(w, i);
         return;
     } else if (c->need > sizeof(w->buf)) {
-        pvm_log(PVM_LOG_WARNING, "closed a connection whose FastCGI request "
-                "header exceeds %d KiB", PVM_FCGI_MAX_HEADER / 1024);
+        pvm_log(PVM_LOG_WARNING,
+                "closed a connection whose FastCGI request "
+                "header exceeds %d KiB",
+                PVM_FCGI_MAX_HEADER / 1024);
         conn_close(w, i);
         return;
     }
@@ -266,8 +270,10 @@ static void conn_evict(pvm_fcgi_waiter *w)
             best = i;
     }
     if (best >= 0) {
-        pvm_log(PVM_LOG_WARNING, "holding %d FastCGI connections: closed "
-                "the one idle the longest", PVM_FCGI_MAX_CONNS);
+        pvm_log(PVM_LOG_WARNING,
+                "holding %d FastCGI connections: closed "
+                "the one idle the longest",
+                PVM_FCGI_MAX_CONNS);
         conn_close(w, best);
     }
 }
@@ -285,9 +291,11 @@ static int conn_add(pvm_fcgi_waiter *w, int fd, int kept)
         return -1;
     }
     uint64_t now = now_ns();
-    w->c[w->n] = (fcgi_conn){.fd = fd, .kept = kept, .idle_ns = now,
-                             .deadline_ns = now + (kept ? w->keep_ns
-                                                        : w->read_ns),
+    w->c[w->n] = (fcgi_conn){.fd = fd,
+                             .kept = kept,
+                             .idle_ns = now,
+                             .deadline_ns = now +
+                                            (kept ? w->keep_ns : w->read_ns),
                              .need = FCGI_HEADER_LEN};
     return w->n++;
 }
@@ -302,14 +310,13 @@ void pvm_fcgi_waiter_keep(pvm_fcgi_waiter *w, int fd)
 /* Whether the peer ss may connect: libfcgi's FCGI_WEB_SERVER_ADDRS, which
  * its own accept applied: when set and not empty (list), a comma-separated
  * list of the IPv4 addresses whose TCP connections are accepted. */
-static int peer_is_allowed(const char *list,
-                           const struct sockaddr_storage *ss)
+static int peer_is_allowed(const char *list, const struct sockaddr_storage *ss)
 {
     if (!list || !*list || ss->ss_family != AF_INET)
         return 1;
     char addr[INET_ADDRSTRLEN];
-    if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
-                   addr, sizeof(addr)))
+    if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, addr,
+                   sizeof(addr)))
         return 0;
     size_t n = strlen(addr);
     for (const char *p = list;;) {
@@ -355,9 +362,10 @@ static void expire(pvm_fcgi_waiter *w, uint64_t now)
             continue;
         if (c->kept && !c->has_data)
             pvm_log(PVM_LOG_DEBUG, "closed a kept FastCGI connection idle "
-                    "for keepalive_timeout");
+                                   "for keepalive_timeout");
         else
-            pvm_log(PVM_LOG_WARNING, "closed a FastCGI connection: %s within "
+            pvm_log(PVM_LOG_WARNING,
+                    "closed a FastCGI connection: %s within "
                     "[server] request_read_timeout (%.1f s)",
                     c->has_data ? "its request header was not complete"
                                 : "no request arrived",

@@ -19,8 +19,8 @@
  * in "...". At most PIPE_BUF, so a write to a pipe is atomic. */
 #define LOG_LINE_MAX 4096
 
-static void log_line(pvm_log_level level, const char *plugin,
-                     const char *fmt, va_list ap) PVM_PRINTF(3, 0);
+static void log_line(pvm_log_level level, const char *plugin, const char *fmt,
+                     va_list ap) PVM_PRINTF(3, 0);
 
 /* The global level: messages above it are dropped. */
 static pvm_log_level log_level = PVM_LOG_INFO;
@@ -99,8 +99,8 @@ void pvm_plugin_log(const pvm_plugin *self, pvm_log_level level,
  * local buffer and writes it at once. Control characters of the message
  * (a newline in a plugin's error text) become spaces, so one call is one
  * line. Errors of write(2) are ignored: there is nowhere to report them. */
-static void log_line(pvm_log_level level, const char *plugin,
-                     const char *fmt, va_list ap)
+static void log_line(pvm_log_level level, const char *plugin, const char *fmt,
+                     va_list ap)
 {
     if (!pvm_log_is_enabled(level))
         return;
@@ -114,9 +114,9 @@ static void log_line(pvm_log_level level, const char *plugin,
     gmtime_r(&ts.tv_sec, &tm);
 
     size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    int w = snprintf(buf + n, cap - n, ".%03ldZ pvm-fcgi[%ld] %s: ",
-                     ts.tv_nsec / 1000000L, (long)getpid(),
-                     pvm_log_level_name(level));
+    int w = snprintf(buf + n, cap - n,
+                     ".%03ldZ pvm-fcgi[%ld] %s: ", ts.tv_nsec / 1000000L,
+                     (long)getpid(), pvm_log_level_name(level));
     n += (w > 0 && (size_t)w < cap - n) ? (size_t)w : 0;
     if (plugin) {
         w = snprintf(buf + n, cap - n, "plugin %s: ", plugin);

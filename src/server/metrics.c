@@ -14,8 +14,8 @@
  * in the Prometheus style (prometheus_http_requests_total{handler=...}).
  * The last entry counts everything unknown. */
 static const struct {
-    const char *route;   /* api.c route pattern, or "metrics" */
-    const char *label;   /* handler="..." */
+    const char *route; /* api.c route pattern, or "metrics" */
+    const char *label; /* handler="..." */
 } handlers[PVM_METRICS_HANDLERS] = {
     {"query", "/api/v1/query"},
     {"query_range", "/api/v1/query_range"},
@@ -119,8 +119,8 @@ void pvm_metrics_plugin_error(pvm_shm *shm, const char *plugin)
     pvm_metrics_data *m = &shm->metrics;
     uint32_t n = __atomic_load_n(&m->nplugins, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; plugin && i < n; i++) {
-        if (strncmp(m->plugin_names[i], plugin, PVM_METRICS_PLUGIN_NAME - 1)
-            == 0) {
+        if (strncmp(m->plugin_names[i], plugin, PVM_METRICS_PLUGIN_NAME - 1) ==
+            0) {
             add(&m->plugin_errors[i], 1);
             return;
         }
@@ -182,8 +182,9 @@ static void write_requests(mbuf *b, const pvm_metrics_data *m)
             char code[16] = "other";
             if (codes[c])
                 snprintf(code, sizeof(code), "%d", codes[c]);
-            mprintf(b, "pvm_http_requests_total{handler=\"%s\",code=\"%s\"} "
-                       "%llu\n",
+            mprintf(b,
+                    "pvm_http_requests_total{handler=\"%s\",code=\"%s\"} "
+                    "%llu\n",
                     handlers[h].label, code, (unsigned long long)v);
         }
     mprintf(b, "# HELP pvm_http_request_duration_seconds Time to answer "
@@ -195,14 +196,16 @@ static void write_requests(mbuf *b, const pvm_metrics_data *m)
             continue;
         const char *l = handlers[h].label;
         for (size_t i = 0; i < PVM_METRICS_BUCKETS; i++)
-            mprintf(b, "pvm_http_request_duration_seconds_bucket{handler=\"%s\","
-                       "le=\"%g\"} %llu\n",
+            mprintf(b,
+                    "pvm_http_request_duration_seconds_bucket{handler=\"%s\","
+                    "le=\"%g\"} %llu\n",
                     l, buckets[i], (unsigned long long)get(&m->buckets[h][i]));
-        mprintf(b, "pvm_http_request_duration_seconds_bucket{handler=\"%s\","
-                   "le=\"+Inf\"} %llu\n"
-                   "pvm_http_request_duration_seconds_sum{handler=\"%s\"} %.6f\n"
-                   "pvm_http_request_duration_seconds_count{handler=\"%s\"} "
-                   "%llu\n",
+        mprintf(b,
+                "pvm_http_request_duration_seconds_bucket{handler=\"%s\","
+                "le=\"+Inf\"} %llu\n"
+                "pvm_http_request_duration_seconds_sum{handler=\"%s\"} %.6f\n"
+                "pvm_http_request_duration_seconds_count{handler=\"%s\"} "
+                "%llu\n",
                 l, (unsigned long long)count, l,
                 (double)get(&m->duration_us[h]) / 1e6, l,
                 (unsigned long long)count);
@@ -223,14 +226,16 @@ static void write_workers(mbuf *b, const pvm_shm *shm)
         else
             idle++;
     }
-    mprintf(b, "# HELP pvm_workers Worker processes running and ready, by "
-               "state.\n# TYPE pvm_workers gauge\n"
-               "pvm_workers{state=\"busy\"} %u\npvm_workers{state=\"idle\"} "
-               "%u\n",
+    mprintf(b,
+            "# HELP pvm_workers Worker processes running and ready, by "
+            "state.\n# TYPE pvm_workers gauge\n"
+            "pvm_workers{state=\"busy\"} %u\npvm_workers{state=\"idle\"} "
+            "%u\n",
             busy, idle);
-    mprintf(b, "# HELP pvm_workers_configured Worker processes the master "
-               "keeps running.\n# TYPE pvm_workers_configured gauge\n"
-               "pvm_workers_configured %llu\n",
+    mprintf(b,
+            "# HELP pvm_workers_configured Worker processes the master "
+            "keeps running.\n# TYPE pvm_workers_configured gauge\n"
+            "pvm_workers_configured %llu\n",
             (unsigned long long)get(&m->workers_configured));
     mprintf(b, "# HELP pvm_worker_restarts_total Workers replaced by the "
                "master, by reason.\n"
@@ -238,11 +243,12 @@ static void write_workers(mbuf *b, const pvm_shm *shm)
     for (int r = 0; r < PVM_RESTART_NREASONS; r++)
         mprintf(b, "pvm_worker_restarts_total{reason=\"%s\"} %llu\n",
                 restart_names[r], (unsigned long long)get(&m->restarts[r]));
-    mprintf(b, "# HELP pvm_config_reloads_total Configuration reloads "
-               "(SIGHUP), by result.\n"
-               "# TYPE pvm_config_reloads_total counter\n"
-               "pvm_config_reloads_total{result=\"success\"} %llu\n"
-               "pvm_config_reloads_total{result=\"failure\"} %llu\n",
+    mprintf(b,
+            "# HELP pvm_config_reloads_total Configuration reloads "
+            "(SIGHUP), by result.\n"
+            "# TYPE pvm_config_reloads_total counter\n"
+            "pvm_config_reloads_total{result=\"success\"} %llu\n"
+            "pvm_config_reloads_total{result=\"failure\"} %llu\n",
             (unsigned long long)get(&m->reloads_ok),
             (unsigned long long)get(&m->reloads_failed));
 }
@@ -269,10 +275,11 @@ int pvm_metrics_write(const pvm_shm *shm, const pvm_http_out *out)
         write_requests(&b, &shm->metrics);
         write_workers(&b, shm);
         write_plugins(&b, &shm->metrics);
-        mprintf(&b, "# HELP pvm_start_time_seconds Start time of the "
-                    "server, seconds since the epoch.\n"
-                    "# TYPE pvm_start_time_seconds gauge\n"
-                    "pvm_start_time_seconds %llu\n",
+        mprintf(&b,
+                "# HELP pvm_start_time_seconds Start time of the "
+                "server, seconds since the epoch.\n"
+                "# TYPE pvm_start_time_seconds gauge\n"
+                "pvm_start_time_seconds %llu\n",
                 (unsigned long long)get(&shm->metrics.start_time));
     }
     mflush(&b);

@@ -27,19 +27,19 @@ typedef enum pvm_restart_reason {
 
 /* The counters (all updated atomically; part of pvm_shm). */
 typedef struct pvm_metrics_data {
-    uint64_t requests[PVM_METRICS_HANDLERS][PVM_METRICS_CODES]; /* count */
+    uint64_t requests[PVM_METRICS_HANDLERS][PVM_METRICS_CODES];  /* count */
     uint64_t buckets[PVM_METRICS_HANDLERS][PVM_METRICS_BUCKETS]; /* le */
-    uint64_t duration_us[PVM_METRICS_HANDLERS]; /* sum of durations, µs */
+    uint64_t duration_us[PVM_METRICS_HANDLERS];    /* sum of durations, µs */
     uint64_t duration_count[PVM_METRICS_HANDLERS]; /* observations */
-    uint64_t restarts[PVM_RESTART_NREASONS]; /* worker restarts */
-    uint64_t reloads_ok;          /* SIGHUP reloads applied */
-    uint64_t reloads_failed;      /* SIGHUP reloads rejected */
-    uint64_t workers_configured;  /* current target of workers */
-    uint64_t start_time;          /* master start, seconds since epoch */
-    uint32_t nplugins;            /* names used in plugin_names */
-    uint32_t pad;                 /* alignment */
+    uint64_t restarts[PVM_RESTART_NREASONS];       /* worker restarts */
+    uint64_t reloads_ok;                           /* SIGHUP reloads applied */
+    uint64_t reloads_failed;     /* SIGHUP reloads rejected */
+    uint64_t workers_configured; /* current target of workers */
+    uint64_t start_time;         /* master start, seconds since epoch */
+    uint32_t nplugins;           /* names used in plugin_names */
+    uint32_t pad;                /* alignment */
     char plugin_names[PVM_METRICS_PLUGINS][PVM_METRICS_PLUGIN_NAME];
-                                  /* instance names, master-written */
+    /* instance names, master-written */
     uint64_t plugin_errors[PVM_METRICS_PLUGINS]; /* failed hook calls */
 } pvm_metrics_data;
 

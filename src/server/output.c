@@ -50,8 +50,8 @@ static int head(const pvm_http_out *out, int status, const char *ct,
     for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
         if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
             continue; /* never let a plugin split the header block */
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n",
-                      h[i].key, h[i].value);
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n", h[i].key,
+                      h[i].value);
     }
     if (n < 0 || (size_t)n >= sizeof(buf) - 2)
         n = (int)sizeof(buf) - 3;
@@ -70,10 +70,10 @@ static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
  * body bytes leave the JSON writer's buffer: until then a failure can
  * still be answered with an error envelope instead (see output.h). */
 typedef struct held_head {
-    const pvm_http_out *out;  /* where the answer goes */
-    const pvm_kv *h;          /* extra headers, or NULL */
-    size_t nh;                /* their number */
-    bool sent;                /* the header block was written */
+    const pvm_http_out *out; /* where the answer goes */
+    const pvm_kv *h;         /* extra headers, or NULL */
+    size_t nh;               /* their number */
+    bool sent;               /* the header block was written */
 } held_head;
 
 /* The writer's sink: the header block first, then the body. */
@@ -101,8 +101,7 @@ static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out,
     held_head *hh = pvm_arena_alloc(a, sizeof(*hh));
     pvm_json *j = hh ? pvm_json_new(a, 0, held_write, hh) : NULL;
     if (!j) {
-        pvm_output_error(out, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY, NULL,
-                         0);
+        pvm_output_error(out, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY, NULL, 0);
         return NULL;
     }
     *hh = (held_head){.out = out, .h = h, .nh = nh};
@@ -125,10 +124,11 @@ static int json_end(pvm_json *j)
     held_head *hh = pvm_json_sink_ctx(j);
     if (hh->sent)
         return 500;
-    return pvm_output_error(hh->out, rc == PVM_ERR_NOMEM ? rc
-                                                         : PVM_ERR_INTERNAL,
+    return pvm_output_error(hh->out,
+                            rc == PVM_ERR_NOMEM ? rc : PVM_ERR_INTERNAL,
                             "internal error: the answer could not be "
-                            "written as JSON", NULL, 0);
+                            "written as JSON",
+                            NULL, 0);
 }
 
 int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
@@ -229,7 +229,8 @@ static void write_annotations(pvm_json *j, const pvm_response *r)
         pvm_json_key(j, "warnings");
         write_strings(j, r->warnings.v,
                       r->warnings.n < PVM_MAX_ANNOTATIONS
-                          ? r->warnings.n : PVM_MAX_ANNOTATIONS);
+                          ? r->warnings.n
+                          : PVM_MAX_ANNOTATIONS);
     }
     if (r->infos.n) {
         pvm_json_key(j, "infos");
@@ -270,8 +271,8 @@ static void write_samples(pvm_json *j, const pvm_response *r, size_t n)
     pvm_json_end_array(j);
 }
 
-int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
-                        pvm_response *r, size_t limit)
+int pvm_output_response(pvm_arena *a, const pvm_http_out *out, pvm_response *r,
+                        size_t limit)
 {
     size_t n = r->type == PVM_RESPONSE_DATA ? r->values.n : r->series.n;
     if (r->type == PVM_RESPONSE_DATA)
@@ -290,15 +291,13 @@ int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
     case PVM_RESPONSE_MATRIX:
         pvm_json_begin_object(j);
         pvm_json_key(j, "resultType");
-        pvm_json_string(j, r->type == PVM_RESPONSE_VECTOR ? "vector"
-                                                            : "matrix");
+        pvm_json_string(j,
+                        r->type == PVM_RESPONSE_VECTOR ? "vector" : "matrix");
         pvm_json_key(j, "result");
         write_samples(j, r, n);
         pvm_json_end_object(j);
         break;
-    case PVM_RESPONSE_DATA:
-        write_strings(j, r->values.v, n);
-        break;
+    case PVM_RESPONSE_DATA: write_strings(j, r->values.v, n); break;
     case PVM_RESPONSE_METADATA: /* written by api_metadata.c */
         pvm_json_begin_object(j);
         pvm_json_end_object(j);
@@ -315,8 +314,8 @@ int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
     return json_end(j);
 }
 
-static int output_pair(pvm_arena *a, const pvm_http_out *out,
-                       const char *type, int64_t t, double v, const char *s)
+static int output_pair(pvm_arena *a, const pvm_http_out *out, const char *type,
+                       int64_t t, double v, const char *s)
 {
     pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
@@ -350,8 +349,7 @@ int pvm_output_string(pvm_arena *a, const pvm_http_out *out, int64_t t,
 }
 
 int pvm_output_scalar_range(pvm_arena *a, const pvm_http_out *out,
-                            int64_t start,
-                            int64_t end, int64_t step, double v)
+                            int64_t start, int64_t end, int64_t step, double v)
 {
     pvm_json *j = json_start(a, out, NULL, 0);
     if (!j)
@@ -427,8 +425,8 @@ static void write_strlist(pvm_json *j, const char *key, pvm_strlist *l)
         return;
     pvm_strlist_sort_unique(l);
     pvm_json_key(j, key);
-    write_strings(j, l->v, l->n < PVM_MAX_ANNOTATIONS ? l->n
-                                                      : PVM_MAX_ANNOTATIONS);
+    write_strings(j, l->v,
+                  l->n < PVM_MAX_ANNOTATIONS ? l->n : PVM_MAX_ANNOTATIONS);
 }
 
 int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
@@ -502,8 +500,8 @@ int pvm_output_head(const pvm_http_out *out, int status,
     return head(out, status, content_type, encoding, h, nh);
 }
 
-int pvm_output_text_error(const pvm_http_out *out, int status,
-                          const char *msg, const pvm_kv *h, size_t nh)
+int pvm_output_text_error(const pvm_http_out *out, int status, const char *msg,
+                          const pvm_kv *h, size_t nh)
 {
     if (head(out, status, "text/plain; charset=utf-8", NULL, h, nh) < 0)
         return status;

@@ -30,8 +30,8 @@ int pvm_output_error(const pvm_http_out *out, int code, const char *msg,
  * pvm_series_set_finish): vector, matrix, data strings or series objects,
  * with warnings and infos, limited to `limit` items (0 = all; adds the
  * truncation warning as Prometheus does). Returns 200. */
-int pvm_output_response(pvm_arena *a, const pvm_http_out *out,
-                        pvm_response *r, size_t limit);
+int pvm_output_response(pvm_arena *a, const pvm_http_out *out, pvm_response *r,
+                        size_t limit);
 
 /* Writes {"status":"success","data":{"resultType":"scalar","result":[t,"v"]}}
  * (or "string" with the string value). */
@@ -62,8 +62,8 @@ struct pvm_eval_result;
  * matrix) with the given warnings and infos (sorted, de-duplicated, at
  * most PVM_MAX_ANNOTATIONS each), at most `limit` series (0 = all). */
 int pvm_output_eval(pvm_arena *a, const pvm_http_out *out,
-                    const struct pvm_eval_result *res,
-                    pvm_strlist *warnings, pvm_strlist *infos, size_t limit);
+                    const struct pvm_eval_result *res, pvm_strlist *warnings,
+                    pvm_strlist *infos, size_t limit);
 
 /* Writes a header block of any content type, with a Content-Encoding
  * when encoding is not NULL and extra headers h (may be NULL), for
@@ -77,8 +77,8 @@ int pvm_output_head(const pvm_http_out *out, int status,
 /* Writes a plain-text error answer as Go's http.Error does (remote
  * read): the header block with headers h, then msg and a newline.
  * Returns status. */
-int pvm_output_text_error(const pvm_http_out *out, int status,
-                          const char *msg, const pvm_kv *h, size_t nh);
+int pvm_output_text_error(const pvm_http_out *out, int status, const char *msg,
+                          const pvm_kv *h, size_t nh);
 
 /* For handlers that write their own data: the 200 header block and
  * {"status":"success","data": through a writer allocated in a, positioned

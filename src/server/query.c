@@ -41,12 +41,9 @@ static int64_t range_of(const pvm_expr *e, const pvm_expr *node)
     switch (e->kind) {
     case PVM_EXPR_MATRIX_SELECTOR:
         return e->u.matrix.vs == node ? e->u.matrix.range_ms : 0;
-    case PVM_EXPR_SUBQUERY:
-        return range_of(e->u.subquery.expr, node);
-    case PVM_EXPR_PAREN:
-        return range_of(e->u.paren.expr, node);
-    case PVM_EXPR_UNARY:
-        return range_of(e->u.unary.expr, node);
+    case PVM_EXPR_SUBQUERY: return range_of(e->u.subquery.expr, node);
+    case PVM_EXPR_PAREN: return range_of(e->u.paren.expr, node);
+    case PVM_EXPR_UNARY: return range_of(e->u.unary.expr, node);
     case PVM_EXPR_BINARY: {
         int64_t r = range_of(e->u.binary.lhs, node);
         return r ? r : range_of(e->u.binary.rhs, node);
@@ -62,8 +59,7 @@ static int64_t range_of(const pvm_expr *e, const pvm_expr *node)
                 return r;
         }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -86,8 +82,7 @@ static int add_selectors(pvm_query *q, pvm_arena *a, const pvm_expr *expr,
                 return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
             cap *= 2;
         }
-        sel = pvm_arena_realloc(a, q->selectors,
-                                q->nselectors * sizeof(*sel),
+        sel = pvm_arena_realloc(a, q->selectors, q->nselectors * sizeof(*sel),
                                 cap * sizeof(*sel));
         if (!sel)
             return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
@@ -190,7 +185,8 @@ pvm_query *pvm_query_parse_selectors(pvm_arena *a, const char *const *texts,
         if (e->kind != PVM_EXPR_VECTOR_SELECTOR) {
             pvm_error_set(err, PVM_ERR_BAD_DATA,
                           "%s is not a series selector (write "
-                          "metric{label=\"value\"})", texts[i]);
+                          "metric{label=\"value\"})",
+                          texts[i]);
             return NULL;
         }
         if (add_selectors(q, a, e, err) < 0)
@@ -275,8 +271,8 @@ bool pvm_query_name_matches(const pvm_query *q, const char *name)
         bool ok = true;
         for (size_t k = 0; k < s->nmatchers && ok; k++)
             if (strcmp(s->matchers[k].name, PVM_METRIC_NAME_LABEL) == 0)
-                ok = pvm_matcher_match(&s->matchers[k], name,
-                                       strlen(name)) == 1;
+                ok = pvm_matcher_match(&s->matchers[k], name, strlen(name)) ==
+                     1;
         if (ok)
             return true;
     }

@@ -10,36 +10,36 @@
 #include "ast.h"
 
 struct pvm_selector {
-    const char *name;           /* metric name before the braces, or NULL */
+    const char *name;            /* metric name before the braces, or NULL */
     const pvm_matcher *matchers; /* all matchers incl. implicit __name__ */
-    size_t nmatchers;           /* number of matchers */
-    int64_t range_ms;           /* range of a range selector, else 0 */
-    int64_t offset_ms;          /* offset, else 0 */
-    const pvm_expr *node;       /* the vector selector node in the AST */
+    size_t nmatchers;            /* number of matchers */
+    int64_t range_ms;            /* range of a range selector, else 0 */
+    int64_t offset_ms;           /* offset, else 0 */
+    const pvm_expr *node;        /* the vector selector node in the AST */
 };
 
 struct pvm_query {
-    const char *string;         /* the query text, "" if none */
-    bool empty;                 /* no query at all: everything matches */
-    const pvm_expr *expr;       /* parsed expression, NULL for match[] */
-    pvm_selector *selectors;    /* selectors in source order */
-    size_t nselectors;          /* number of selectors */
-    size_t cap;                 /* selectors allocated (grows by
+    const char *string;      /* the query text, "" if none */
+    bool empty;              /* no query at all: everything matches */
+    const pvm_expr *expr;    /* parsed expression, NULL for match[] */
+    pvm_selector *selectors; /* selectors in source order */
+    size_t nselectors;       /* number of selectors */
+    size_t cap;              /* selectors allocated (grows by
                                    doubling: many match[] stay linear) */
     /* Index of many selectors (NULL when few), so that matching a series
      * tests only the selectors that ask for its name: */
-    const pvm_selector **unnamed; /* selectors without `__name__="..."`,
+    const pvm_selector **unnamed;     /* selectors without `__name__="..."`,
                                      in source order */
-    size_t nunnamed;            /* number of them */
+    size_t nunnamed;                  /* number of them */
     struct pvm_named_selector *named; /* the others, by name then source
                                          order */
-    size_t nnamed;              /* number of them */
+    size_t nnamed;                    /* number of them */
 };
 
 /* A selector with an equality __name__ matcher, keyed by its value. */
 struct pvm_named_selector {
-    const char *name;           /* the metric name it asks for */
-    const pvm_selector *sel;    /* the selector */
+    const char *name;        /* the metric name it asks for */
+    const pvm_selector *sel; /* the selector */
 };
 
 /* An empty query (matches everything). */

@@ -26,9 +26,9 @@ struct pvm_plugin {
 
 /* The server context. */
 struct pvm_context {
-    pvm_config *cfg;       /* the loaded configuration, owned */
-    pvm_plugin *plugins;   /* instances in file order (array), owned */
-    size_t nplugins;       /* instances created; all get destroy() */
+    pvm_config *cfg;     /* the loaded configuration, owned */
+    pvm_plugin *plugins; /* instances in file order (array), owned */
+    size_t nplugins;     /* instances created; all get destroy() */
 };
 
 static const char *const hook_names[PVM_HOOK_COUNT];
@@ -202,8 +202,8 @@ int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
 
 /* Table and instance accessors */
 
-const pvm_plugin_type *pvm_plugin_table_find(const pvm_plugin_type *const *table,
-                                             const char *name)
+const pvm_plugin_type *pvm_plugin_table_find(
+    const pvm_plugin_type *const *table, const char *name)
 {
     for (; table && *table; table++)
         if ((*table)->name && strcmp((*table)->name, name) == 0)
@@ -233,8 +233,8 @@ pvm_context *pvm_plugin_context(const pvm_plugin *self)
 
 /* The dispatch, generated from pvm/hooks.def: a case per hook of the
  * kind, nothing for the others. */
-#define REQUEST_CASE_REQUEST(id, slot) \
-    case PVM_HOOK_##id:                \
+#define REQUEST_CASE_REQUEST(id, slot)                                        \
+    case PVM_HOOK_##id:                                                       \
         return self->type->slot;
 #define REQUEST_CASE_CONTEXT(id, slot)
 #define CONTEXT_CASE_CONTEXT(id, slot) REQUEST_CASE_REQUEST(id, slot)
@@ -246,8 +246,7 @@ pvm_request_hook_fn pvm_plugin_request_hook(const pvm_plugin *self,
     switch (hook) {
 #define PVM_HOOK(id, slot, kind, wrap) REQUEST_CASE_##kind(id, slot)
 #include <pvm/hooks.def>
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -257,8 +256,7 @@ pvm_context_hook_fn pvm_plugin_context_hook(const pvm_plugin *self,
     switch (hook) {
 #define PVM_HOOK(id, slot, kind, wrap) CONTEXT_CASE_##kind(id, slot)
 #include <pvm/hooks.def>
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -317,8 +315,7 @@ pvm_plugin *pvm_context_plugin(const pvm_context *ctx, const char *name)
  * On failure after the state exists the instance is kept (counted in
  * ctx->nplugins) so that pvm_context_free destroys it. */
 static int instance_create(pvm_context *ctx, const pvm_config_section *sec,
-                           const pvm_plugin_type *const *table,
-                           pvm_error *err)
+                           const pvm_plugin_type *const *table, pvm_error *err)
 {
     const char *path = ctx->cfg->path;
     const char *name = sec->name + 7; /* after "plugin:" */
@@ -388,8 +385,8 @@ static int instance_set(pvm_plugin *p, const char *key, const char *value,
         return 0;
     if (perr.msg[0])
         return pvm_error_set(err, perr.code ? perr.code : rc,
-                             "%s:%d: [plugin:%s] %s: %s", path, line,
-                             p->name, key, perr.msg);
+                             "%s:%d: [plugin:%s] %s: %s", path, line, p->name,
+                             key, perr.msg);
     return pvm_error_set(err, perr.code ? perr.code : rc,
                          "%s:%d: [plugin:%s] %s: invalid value '%s'", path,
                          line, p->name, key, value);

@@ -73,7 +73,7 @@ int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
 void pvm_plugin_describe(FILE *f, const pvm_plugin_type *t);
 
 /* Looks a type up by name in a NULL-terminated table. */
-const pvm_plugin_type *pvm_plugin_table_find(const pvm_plugin_type *const *table,
-                                             const char *name);
+const pvm_plugin_type *pvm_plugin_table_find(
+    const pvm_plugin_type *const *table, const char *name);
 
 #endif

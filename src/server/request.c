@@ -190,8 +190,7 @@ int64_t pvm_request_remaining_ms(const pvm_request *r)
         return INT64_MAX;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return r->deadline_ms -
-           ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return r->deadline_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* HTTP Basic credentials */

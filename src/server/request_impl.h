@@ -8,8 +8,8 @@
 
 /* A decoded key/value pair (query string, body, headers). */
 typedef struct pvm_kv {
-    const char *key;    /* NUL-terminated */
-    const char *value;  /* NUL-terminated */
+    const char *key;   /* NUL-terminated */
+    const char *value; /* NUL-terminated */
 } pvm_kv;
 
 /* Earliest and latest times the API accepts (Prometheus' MinTime and
@@ -18,27 +18,27 @@ typedef struct pvm_kv {
 #define PVM_MAX_TIME_MS (9223309901257974LL)
 
 struct pvm_request {
-    pvm_request_type type;      /* which endpoint */
-    pvm_arena *arena;           /* owns everything here */
-    pvm_context *ctx;           /* server context */
-    const pvm_query *query;     /* parsed query / match[] selectors */
-    const char *query_string;   /* `query` or first match[] ("" if none) */
-    int64_t time;               /* instant evaluation time, ms */
-    int64_t start;              /* range start, ms */
-    int64_t end;                /* range end, ms */
-    int64_t step;               /* range step, ms (0 if not a range) */
-    const char *label_name;     /* label of label/<name>/values, or "" */
-    size_t limit;               /* `limit` parameter, 0 = none */
-    const char *method;         /* HTTP method */
-    const char *path;           /* request path without query string */
-    const char *remote;         /* client address */
-    const pvm_kv *headers;      /* request headers, names as sent */
-    size_t nheaders;            /* number of headers */
-    const pvm_kv *url_params;   /* decoded query string pairs */
-    size_t nurl_params;         /* number of url_params */
-    const pvm_kv *body_params;  /* decoded urlencoded body pairs */
-    size_t nbody_params;        /* number of body_params */
-    int64_t deadline_ms;        /* answer by this CLOCK_MONOTONIC time
+    pvm_request_type type;     /* which endpoint */
+    pvm_arena *arena;          /* owns everything here */
+    pvm_context *ctx;          /* server context */
+    const pvm_query *query;    /* parsed query / match[] selectors */
+    const char *query_string;  /* `query` or first match[] ("" if none) */
+    int64_t time;              /* instant evaluation time, ms */
+    int64_t start;             /* range start, ms */
+    int64_t end;               /* range end, ms */
+    int64_t step;              /* range step, ms (0 if not a range) */
+    const char *label_name;    /* label of label/<name>/values, or "" */
+    size_t limit;              /* `limit` parameter, 0 = none */
+    const char *method;        /* HTTP method */
+    const char *path;          /* request path without query string */
+    const char *remote;        /* client address */
+    const pvm_kv *headers;     /* request headers, names as sent */
+    size_t nheaders;           /* number of headers */
+    const pvm_kv *url_params;  /* decoded query string pairs */
+    size_t nurl_params;        /* number of url_params */
+    const pvm_kv *body_params; /* decoded urlencoded body pairs */
+    size_t nbody_params;       /* number of body_params */
+    int64_t deadline_ms;       /* answer by this CLOCK_MONOTONIC time
                                    (ms), 0 = none (see api.c) */
 };
 

@@ -126,8 +126,8 @@ const char *pvm_response_take_failure(pvm_response *r)
     return msg;
 }
 
-int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
-                              pvm_hook h, int rc)
+int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p, pvm_hook h,
+                              int rc)
 {
     r->failed_plugin = p; /* as data, for /metrics (pvm_answer.failed) */
     if (r->error_code)
@@ -136,8 +136,9 @@ int pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
     char *msg = pvm_arena_sprintf(r->arena, "plugin %s: %s failed: %s",
                                   pvm_plugin_name(p), pvm_hook_name(h), why);
     r->fail_msg = NULL;
-    return set_error_str(r, rc == PVM_ERR_NOMEM ? PVM_ERR_NOMEM
-                                                : PVM_ERR_PLUGIN, msg);
+    return set_error_str(r,
+                         rc == PVM_ERR_NOMEM ? PVM_ERR_NOMEM : PVM_ERR_PLUGIN,
+                         msg);
 }
 
 int pvm_response_finish(pvm_response *r)
@@ -148,9 +149,10 @@ int pvm_response_finish(pvm_response *r)
     if (dropped < 0)
         return nomem(r);
     if (dropped > 0)
-        pvm_response_add_warning(r, "%ld duplicate samples (same series "
-                                    "and timestamp) were dropped; the last "
-                                    "one added was kept",
+        pvm_response_add_warning(r,
+                                 "%ld duplicate samples (same series "
+                                 "and timestamp) were dropped; the last "
+                                 "one added was kept",
                                  dropped);
     return 0;
 }
@@ -209,8 +211,10 @@ int pvm_response_add_warning(pvm_response *r, const char *fmt, ...)
 
 static int wrong_type(pvm_response *r, const char *what)
 {
-    return pvm_response_fail(r, "%s is not available in this response "
-                                "(it answers a different endpoint)", what);
+    return pvm_response_fail(r,
+                             "%s is not available in this response "
+                             "(it answers a different endpoint)",
+                             what);
 }
 
 /* Finds or creates the series of a normalized label set. */
@@ -301,13 +305,11 @@ static pvm_series_ref *key_predict(const pvm_key_table *t, const char *name,
 }
 
 static pvm_series_ref *key_find(const pvm_key_table *t, uint64_t h,
-                                const char *name, const pvm_label *l,
-                                size_t n)
+                                const char *name, const pvm_label *l, size_t n)
 {
     if (!t->nbuckets)
         return NULL;
-    for (pvm_series_ref *k = t->buckets[h & (t->nbuckets - 1)]; k;
-         k = k->next)
+    for (pvm_series_ref *k = t->buckets[h & (t->nbuckets - 1)]; k; k = k->next)
         if (k->hash == h && key_is(k, name, l, n))
             return k;
     return NULL;
@@ -366,8 +368,8 @@ static pvm_series_ref *key_new(pvm_response *r, uint64_t h, const char *name,
 
 /* Matches (name, labels) against the request's query: 1, 0, or the
  * response's error when a regex hit its limit. */
-static int query_check(pvm_response *r, const char *name,
-                       const pvm_label *l, size_t n)
+static int query_check(pvm_response *r, const char *name, const pvm_label *l,
+                       size_t n)
 {
     int m = pvm_query_match(r->req->query, name, l, n);
     if (m < 0)
@@ -429,8 +431,7 @@ static pvm_series *key_series(pvm_response *r, pvm_series_ref *k)
     pvm_error err;
     if (pvm_labels_normalize(k->name, k->labels, k->nlabels, sorted, &ns,
                              &err) < 0) {
-        pvm_response_fail(r, "invalid sample of \"%s\": %s", k->name,
-                          err.msg);
+        pvm_response_fail(r, "invalid sample of \"%s\": %s", k->name, err.msg);
         return NULL;
     }
     k->series = pvm_series_set_adopt(&r->series, sorted, ns,
@@ -484,8 +485,10 @@ static int check_sample_args(pvm_response *r, const char *name,
     if (r->type != PVM_RESPONSE_VECTOR && r->type != PVM_RESPONSE_MATRIX)
         return wrong_type(r, what);
     if (!name || (n && !labels))
-        return pvm_response_fail(r, "%s: metric name and labels must not "
-                                    "be NULL", what);
+        return pvm_response_fail(r,
+                                 "%s: metric name and labels must not "
+                                 "be NULL",
+                                 what);
     return 0;
 }
 
@@ -496,8 +499,7 @@ int pvm_response_add_sample_ex(pvm_response *r, const pvm_sample *s,
                                "add_sample");
     if (rc < 0)
         return rc;
-    pvm_series_ref *k = key_predict(&r->keys, s->name, s->labels,
-                                    s->nlabels);
+    pvm_series_ref *k = key_predict(&r->keys, s->name, s->labels, s->nlabels);
     if (!k && !labels_are_keyable(s->labels, s->nlabels))
         return add_uncached(r, s, flags);
     rc = key_lookup(r, k, s->name, s->labels, s->nlabels, flags, &k);
@@ -516,8 +518,11 @@ int pvm_response_add_sample(pvm_response *r, const char *name, double value,
                             int64_t timestamp, const pvm_label *labels,
                             size_t nlabels)
 {
-    pvm_sample s = {.name = name, .labels = labels, .nlabels = nlabels,
-                    .timestamp = timestamp, .value = value};
+    pvm_sample s = {.name = name,
+                    .labels = labels,
+                    .nlabels = nlabels,
+                    .timestamp = timestamp,
+                    .value = value};
     return pvm_response_add_sample_ex(r, &s, 0);
 }
 
@@ -534,10 +539,9 @@ int pvm_response_find_series(pvm_response *r, const char *name,
         pvm_label sorted[PVM_MAX_LABELS + 1];
         size_t ns;
         pvm_error err;
-        if (pvm_labels_normalize(name, labels, nlabels, sorted, &ns,
-                                 &err) < 0)
-            return pvm_response_fail(r, "invalid sample of \"%s\": %s",
-                                     name, err.msg);
+        if (pvm_labels_normalize(name, labels, nlabels, sorted, &ns, &err) < 0)
+            return pvm_response_fail(r, "invalid sample of \"%s\": %s", name,
+                                     err.msg);
         return pvm_response_fail(r, "find_series: invalid labels");
     }
     pvm_series_ref *k;
@@ -592,8 +596,7 @@ int pvm_response_add_values(pvm_response *r, const char *const *values,
     return 0;
 }
 
-int pvm_response_add_series(pvm_response *r, const pvm_label *labels,
-                            size_t n)
+int pvm_response_add_series(pvm_response *r, const pvm_label *labels, size_t n)
 {
     if (r->type != PVM_RESPONSE_SERIES)
         return wrong_type(r, "add_series");
@@ -628,7 +631,8 @@ static const char *const metric_type_names[] = {
     [PVM_METRIC_STATESET] = "stateset",
 };
 
-#define NMETRIC_TYPES (sizeof(metric_type_names) / sizeof(metric_type_names[0]))
+#define NMETRIC_TYPES                                                         \
+    (sizeof(metric_type_names) / sizeof(metric_type_names[0]))
 
 const char *pvm_metric_type_name(pvm_metric_type type)
 {
@@ -668,7 +672,8 @@ int pvm_response_add_metadata(pvm_response *r, const pvm_metric_metadata *m)
     if (!pvm_query_name_matches(r->req->query, m->name))
         return 0;
     pvm_metric_type type = (unsigned)m->type < NMETRIC_TYPES
-                               ? m->type : PVM_METRIC_UNKNOWN;
+                               ? m->type
+                               : PVM_METRIC_UNKNOWN;
     for (size_t i = 0; i < r->nmeta; i++) {
         const pvm_metric_metadata *o = &r->meta[i];
         if (strcmp(o->name, m->name) == 0 && o->type == type &&
@@ -677,8 +682,9 @@ int pvm_response_add_metadata(pvm_response *r, const pvm_metric_metadata *m)
     }
     if (r->nmeta == r->metacap) {
         size_t cap = r->metacap ? r->metacap * 2 : 16;
-        pvm_metric_metadata *v = pvm_arena_realloc(
-            r->arena, r->meta, r->metacap * sizeof(*v), cap * sizeof(*v));
+        pvm_metric_metadata *v = pvm_arena_realloc(r->arena, r->meta,
+                                                   r->metacap * sizeof(*v),
+                                                   cap * sizeof(*v));
         if (!v)
             return nomem(r);
         r->meta = v;

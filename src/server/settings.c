@@ -113,9 +113,7 @@ static int bad(pvm_error *err, const pvm_plugin_key *k, const char *value)
     case PVM_KEY_BOOL:
         snprintf(what, sizeof(what), "yes or no (true/false, on/off, 1/0)");
         break;
-    case PVM_KEY_INT:
-        range_text(k, "an integer", what, sizeof(what));
-        break;
+    case PVM_KEY_INT: range_text(k, "an integer", what, sizeof(what)); break;
     case PVM_KEY_SIZE:
         range_text(k, "a size (digits with k, M or G)", what, sizeof(what));
         break;
@@ -133,17 +131,11 @@ static int bad(pvm_error *err, const pvm_plugin_key *k, const char *value)
                  "a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
         break;
     case PVM_KEY_LABEL_NAME:
-        snprintf(what, sizeof(what),
-                 "a label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+        snprintf(what, sizeof(what), "a label name ([a-zA-Z_][a-zA-Z0-9_]*)");
         break;
-    case PVM_KEY_PATH:
-        snprintf(what, sizeof(what), "a file path");
-        break;
-    case PVM_KEY_FLOAT:
-        snprintf(what, sizeof(what), "a number");
-        break;
-    default:
-        snprintf(what, sizeof(what), "a valid value");
+    case PVM_KEY_PATH: snprintf(what, sizeof(what), "a file path"); break;
+    case PVM_KEY_FLOAT: snprintf(what, sizeof(what), "a number"); break;
+    default: snprintf(what, sizeof(what), "a valid value");
     }
     return pvm_error_set(err, PVM_ERR_BAD_DATA, "must be %s, not '%s'", what,
                          value);
@@ -191,14 +183,13 @@ static int store_string(const pvm_plugin_key *k, void *field, char *s,
     return 0;
 }
 
-int pvm_plugin_key_set(const pvm_plugin_key *k, void *state,
-                       const char *value, const char *base, pvm_error *err)
+int pvm_plugin_key_set(const pvm_plugin_key *k, void *state, const char *value,
+                       const char *base, pvm_error *err)
 {
     void *field = (char *)state + k->offset;
     int64_t i;
     switch (k->type) {
-    case PVM_KEY_CUSTOM:
-        return 0;
+    case PVM_KEY_CUSTOM: return 0;
     case PVM_KEY_STRING:
         if (!*value || (k->max > 0 && (int64_t)strlen(value) > k->max))
             return bad(err, k, value);
@@ -277,12 +268,16 @@ const char *pvm_plugin_key_type_text(const pvm_plugin_key *k, char *buf,
                                      size_t n)
 {
     static const char *const names[] = {
-        [PVM_KEY_STRING] = "string",     [PVM_KEY_BOOL] = "bool",
-        [PVM_KEY_INT] = "integer",       [PVM_KEY_SIZE] = "size",
-        [PVM_KEY_DURATION] = "duration", [PVM_KEY_ENUM] = "one of",
+        [PVM_KEY_STRING] = "string",
+        [PVM_KEY_BOOL] = "bool",
+        [PVM_KEY_INT] = "integer",
+        [PVM_KEY_SIZE] = "size",
+        [PVM_KEY_DURATION] = "duration",
+        [PVM_KEY_ENUM] = "one of",
         [PVM_KEY_METRIC_NAME] = "metric name",
         [PVM_KEY_LABEL_NAME] = "label name",
-        [PVM_KEY_PATH] = "path",         [PVM_KEY_CUSTOM] = "text",
+        [PVM_KEY_PATH] = "path",
+        [PVM_KEY_CUSTOM] = "text",
         [PVM_KEY_FLOAT] = "number",
     };
     size_t len = (size_t)snprintf(buf, n, "%s", names[k->type]);

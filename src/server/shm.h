@@ -25,13 +25,13 @@
  * master (pid) or the worker (ready); busy_since_ns and line by the
  * worker. */
 typedef struct pvm_worker_slot {
-    int32_t pid;            /* owner; 0: free (written by the master) */
-    uint32_t generation;    /* configuration generation of the owner */
-    uint32_t ready;         /* 1 once on_startup ran and it accepts */
-    uint32_t pad;           /* alignment */
-    uint64_t busy_since_ns; /* CLOCK_MONOTONIC start of the request being
+    int32_t pid;             /* owner; 0: free (written by the master) */
+    uint32_t generation;     /* configuration generation of the owner */
+    uint32_t ready;          /* 1 once on_startup ran and it accepts */
+    uint32_t pad;            /* alignment */
+    uint64_t busy_since_ns;  /* CLOCK_MONOTONIC start of the request being
                                served, 0 when idle (atomic) */
-    uint64_t requests;      /* requests served by this worker (atomic) */
+    uint64_t requests;       /* requests served by this worker (atomic) */
     char line[PVM_SHM_LINE]; /* request line of the current (or last)
                                 request, NUL-terminated */
 } pvm_worker_slot;

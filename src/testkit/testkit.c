@@ -14,15 +14,15 @@
 #include "registry.h"
 
 struct pvm_testkit {
-    pvm_context *ctx;   /* instances and configuration */
-    pvm_arena *arena;   /* reset after every request */
+    pvm_context *ctx; /* instances and configuration */
+    pvm_arena *arena; /* reset after every request */
 };
 
 /* Growable capture buffer for the answer. */
 struct capture {
-    char *buf;    /* bytes written */
-    size_t len;   /* bytes used */
-    size_t cap;   /* bytes allocated */
+    char *buf;  /* bytes written */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
 };
 
 static int capture_write(void *ctx, const char *buf, size_t len)
@@ -45,8 +45,8 @@ static int capture_write(void *ctx, const char *buf, size_t len)
 }
 
 pvm_testkit *pvm_testkit_new(const char *ini,
-                             const pvm_plugin_type *const *table,
-                             char *errbuf, size_t errlen)
+                             const pvm_plugin_type *const *table, char *errbuf,
+                             size_t errlen)
 {
     pvm_error err = {0};
     pvm_testkit *kit = calloc(1, sizeof(*kit));
@@ -57,8 +57,8 @@ pvm_testkit *pvm_testkit_new(const char *ini,
     kit->ctx = pvm_context_new(cfg, table, &err);
     if (!kit->ctx)
         goto fail;
-    kit->arena = pvm_arena_new(pvm_context_config(kit->ctx)
-                                   ->server.max_request_memory);
+    kit->arena = pvm_arena_new(
+        pvm_context_config(kit->ctx)->server.max_request_memory);
     /* As a single process runs them: master-side hooks, then on_startup. */
     if (!kit->arena || pvm_master_startup_hooks(kit->ctx, &err) < 0 ||
         pvm_context_startup(kit->ctx, &err) < 0)
@@ -91,8 +91,7 @@ pvm_context *pvm_testkit_context(pvm_testkit *kit)
 }
 
 /* Splits "Name: value" header lines into kv pairs in the arena. */
-static pvm_kv *parse_headers(pvm_arena *a, const char *const *lines,
-                             size_t *n)
+static pvm_kv *parse_headers(pvm_arena *a, const char *const *lines, size_t *n)
 {
     size_t k = 0;
     while (lines && lines[k])
@@ -133,8 +132,7 @@ pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
 pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
                                              const char *method,
                                              const char *target,
-                                             const char *body,
-                                             size_t body_len,
+                                             const char *body, size_t body_len,
                                              const char *const *headers)
 {
     pvm_http_request hr = {0};
@@ -263,8 +261,8 @@ static char *discovery_params(const pvm_test_options *o)
                  o->end);
     if (o && o->match && !m)
         return NULL;
-    if (asprintf(&out, "%s%s%s", range, m ? "&match%5B%5D=" : "",
-                 m ? m : "") < 0)
+    if (asprintf(&out, "%s%s%s", range, m ? "&match%5B%5D=" : "", m ? m : "") <
+        0)
         out = NULL;
     free(m);
     return out;
@@ -284,20 +282,19 @@ static pvm_test_response *get_discovery(pvm_testkit *kit,
     return r;
 }
 
-pvm_test_response *pvm_testkit_instant_opt(pvm_testkit *kit,
-                                           const char *query, double time,
+pvm_test_response *pvm_testkit_instant_opt(pvm_testkit *kit, const char *query,
+                                           double time,
                                            const pvm_test_options *o)
 {
     char *q = pvm_test_urlencode(query);
-    pvm_test_response *r =
-        get(kit, o, "/api/v1/query?query=%s&time=%.3f", q ? q : "", time);
+    pvm_test_response *r = get(kit, o, "/api/v1/query?query=%s&time=%.3f",
+                               q ? q : "", time);
     free(q);
     return r;
 }
 
 pvm_test_response *pvm_testkit_range_opt(pvm_testkit *kit, const char *query,
-                                         double start, double end,
-                                         double step,
+                                         double start, double end, double step,
                                          const pvm_test_options *o)
 {
     char *q = pvm_test_urlencode(query);
@@ -353,13 +350,14 @@ pvm_test_response *pvm_testkit_range(pvm_testkit *kit, const char *query,
 pvm_test_response *pvm_testkit_series(pvm_testkit *kit, const char *match,
                                       double start, double end)
 {
-    pvm_test_options o = {.match = match, .range = true, .start = start,
+    pvm_test_options o = {.match = match,
+                          .range = true,
+                          .start = start,
                           .end = end};
     return pvm_testkit_series_opt(kit, &o);
 }
 
-pvm_test_response *pvm_testkit_label_names(pvm_testkit *kit,
-                                           const char *match)
+pvm_test_response *pvm_testkit_label_names(pvm_testkit *kit, const char *match)
 {
     pvm_test_options o = {.match = match};
     return pvm_testkit_label_names_opt(kit, &o);
@@ -440,14 +438,16 @@ const char *pvm_test_json_string(json_object *root, const char *path)
 {
     json_object *o = pvm_test_json_get(root, path);
     return o && json_object_is_type(o, json_type_string)
-               ? json_object_get_string(o) : NULL;
+               ? json_object_get_string(o)
+               : NULL;
 }
 
 int pvm_test_json_length(json_object *root, const char *path)
 {
     json_object *o = pvm_test_json_get(root, path);
     return o && json_object_is_type(o, json_type_array)
-               ? (int)json_object_array_length(o) : -1;
+               ? (int)json_object_array_length(o)
+               : -1;
 }
 
 char *pvm_test_urlencode(const char *s)

@@ -47,8 +47,8 @@ static int bench_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
         int64_t t;
         while (pvm_timestamps_next(&it, &t)) {
             int rc = pvm_response_add_sample(resp, "counter_total",
-                                             (double)(t / 1000) + s, t,
-                                             labels, 2);
+                                             (double)(t / 1000) + s, t, labels,
+                                             2);
             if (rc < 0)
                 return rc;
             if (rc == 0)
@@ -69,12 +69,12 @@ static const pvm_plugin_type *const table[] = {&bench, NULL};
 extern const pvm_plugin_type pvm_plugin_example; /* plugins/example.c */
 
 static const pvm_plugin_type *const example_table[] = {&pvm_plugin_example,
-                                                      NULL};
+                                                       NULL};
 
 /* Counts what the pipeline writes. */
 struct sink {
-    size_t bytes;  /* bytes written (header block and body) */
-    int status;    /* HTTP status of the last answer */
+    size_t bytes; /* bytes written (header block and body) */
+    int status;   /* HTTP status of the last answer */
 };
 
 static int count_write(void *ctx, const char *buf, size_t len)
@@ -96,9 +96,9 @@ static int request(pvm_testkit *kit, pvm_arena *a, const char *target,
                    struct sink *s)
 {
     pvm_context *ctx = pvm_testkit_context(kit);
-    pvm_api_env env = {.ctx = ctx,
-                       .cfg = &pvm_context_config(ctx)->server};
-    pvm_http_request hr = {.method = "GET", .request_uri = target,
+    pvm_api_env env = {.ctx = ctx, .cfg = &pvm_context_config(ctx)->server};
+    pvm_http_request hr = {.method = "GET",
+                           .request_uri = target,
                            .remote_addr = "127.0.0.1"};
     const char *q = strchr(target, '?');
     hr.query_string = q ? q + 1 : "";
@@ -167,9 +167,8 @@ static void run(pvm_testkit *kit, pvm_arena *a, const char *q, int steps,
         if (dt < best)
             best = dt;
     }
-    printf("| `%s` | %d | %.1f ms | %.1f ms | %zu | %.1f MiB |\n", q,
-           s.status, best * 1e3, total / repeat * 1e3, s.bytes,
-           peak_rss_mib());
+    printf("| `%s` | %d | %.1f ms | %.1f ms | %zu | %.1f MiB |\n", q, s.status,
+           best * 1e3, total / repeat * 1e3, s.bytes, peak_rss_mib());
 }
 
 /* Q1 and Q7 of docs/performance.md: CPU time per request. */
@@ -185,8 +184,8 @@ static int run_example(const char *only)
         return 1;
     }
     static const struct {
-        const char *name;   /* row */
-        const char *query;  /* encoded query */
+        const char *name;  /* row */
+        const char *query; /* encoded query */
     } qs[] = {
         {"Q1", EXAMPLE_METRIC},
         {"Q7", "sum%20by%20(type)%20(" EXAMPLE_METRIC ")"},
@@ -199,7 +198,8 @@ static int run_example(const char *only)
         char target[512];
         snprintf(target, sizeof(target),
                  "/api/v1/query_range?query=%s&start=1767222000"
-                 "&end=1767225600&step=15", qs[i].query);
+                 "&end=1767225600&step=15",
+                 qs[i].query);
         struct sink s = {0};
         for (int k = 0; k < 50; k++) /* warm up */
             request(kit, a, target, &s);

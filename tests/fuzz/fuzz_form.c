@@ -114,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(enc);
         if (f.n && strlen(f.pairs[0].key) == f.pairs[0].key_len) {
             const char *v = pvm_form_get(&f, f.pairs[0].key);
-            if (v != f.pairs[0].value || pvm_form_count(&f, f.pairs[0].key) < 1)
+            if (v != f.pairs[0].value ||
+                pvm_form_count(&f, f.pairs[0].key) < 1)
                 abort();
         }
     }

@@ -21,9 +21,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct sink {
-    char *buf;   /* output */
-    size_t len;  /* bytes used */
-    size_t cap;  /* bytes allocated */
+    char *buf;  /* output */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
 };
 
 static int sink_write(void *ctx, const char *buf, size_t len)
@@ -56,8 +56,7 @@ static uint64_t take8(const uint8_t **p, const uint8_t *end)
 }
 
 /* A length-prefixed byte string at *p (1 length byte). */
-static const char *take_str(const uint8_t **p, const uint8_t *end,
-                            size_t *n)
+static const char *take_str(const uint8_t **p, const uint8_t *end, size_t *n)
 {
     size_t want = *p < end ? **p : 0;
     if (*p < end)
@@ -166,9 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = pvm_json_float(j, v);
             break;
         }
-        case 7:
-            rc = pvm_json_int64(j, (int64_t)take8(&p, end));
-            break;
+        case 7: rc = pvm_json_int64(j, (int64_t)take8(&p, end)); break;
         case 8: {
             int64_t ms = (int64_t)take8(&p, end);
             char buf[PVM_FLOAT_BUFSIZE];
@@ -178,15 +175,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = pvm_json_timestamp(j, ms);
             break;
         }
-        case 9:
-            rc = pvm_json_null(j);
-            break;
-        case 10:
-            rc = pvm_json_raw(j, "{\"k\":[1,\"v\"]}", 13);
-            break;
-        default:
-            rc = pvm_json_bool(j, true);
-            break;
+        case 9: rc = pvm_json_null(j); break;
+        case 10: rc = pvm_json_raw(j, "{\"k\":[1,\"v\"]}", 13); break;
+        default: rc = pvm_json_bool(j, true); break;
         }
     }
     while (rc == 0 && depth > 0) {

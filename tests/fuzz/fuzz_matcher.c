@@ -17,8 +17,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int init(pvm_matcher *m, pvm_arena *a, pvm_match_op op,
-                const char *pat, size_t plen)
+static int init(pvm_matcher *m, pvm_arena *a, pvm_match_op op, const char *pat,
+                size_t plen)
 {
     pvm_error err;
     pvm_error_clear(&err);

@@ -63,8 +63,7 @@ static void check_samples(const pvm_test_response *r, long nq)
     if (snappy_uncompressed_length(r->body, r->body_len, &n) != SNAPPY_OK)
         abort();
     char *raw = malloc(n ? n : 1);
-    if (!raw || snappy_uncompress(r->body, r->body_len, raw, &n) !=
-                    SNAPPY_OK)
+    if (!raw || snappy_uncompress(r->body, r->body_len, raw, &n) != SNAPPY_OK)
         abort();
     Pvm__Prompb__ReadResponse *rsp =
         pvm__prompb__read_response__unpack(NULL, n, (uint8_t *)raw);
@@ -129,8 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len = zlen;
     }
     pvm_test_response *r = pvm_testkit_request_bytes(kit, "POST",
-                                                     "/api/v1/read", body,
-                                                     len, headers);
+                                                     "/api/v1/read", body, len,
+                                                     headers);
     if (!r || !r->head)
         abort();
     const char *ct = pvm_test_response_header(r, "Content-Type");

@@ -80,21 +80,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *ct = r ? pvm_test_response_header(r, "Content-Type") : NULL;
     bool is_json = ct && strncmp(ct, "application/json", 16) == 0;
     if (!r || !r->head || !r->body || !ct ||
-        (is_json && (!r->json ||
-                     !json_object_is_type(r->json, json_type_object) ||
-                     !pvm_test_json_string(r->json, "status")))) {
+        (is_json &&
+         (!r->json || !json_object_is_type(r->json, json_type_object) ||
+          !pvm_test_json_string(r->json, "status")))) {
         fprintf(stderr, "incomplete answer to %s %.200s: %.500s\n", method,
                 target, r && r->body ? r->body : "(none)");
         abort();
     }
-    const char *type =
-        is_json ? pvm_test_json_string(r->json, "errorType") : NULL;
+    const char *type = is_json ? pvm_test_json_string(r->json, "errorType")
+                               : NULL;
     if (r->status < 200 || r->status > 599 ||
-        (r->status >= 500 && !(type && strcmp(type, "internal") == 0 &&
-                               strstr(r->body, "plugin")) &&
+        (r->status >= 500 &&
+         !(type && strcmp(type, "internal") == 0 &&
+           strstr(r->body, "plugin")) &&
          r->status != 503)) {
-        fprintf(stderr, "status %d for %s %.200s: %.500s\n", r->status,
-                method, target, r->body);
+        fprintf(stderr, "status %d for %s %.200s: %.500s\n", r->status, method,
+                target, r->body);
         abort();
     }
     pvm_test_response_free(r);

@@ -59,8 +59,7 @@ static int replay_file(const char *path)
     }
     memcpy(copy, buf, len);
     free(buf);
-    fprintf(stderr, "replay %s: %s (%zu bytes)\n", PVM_FUZZ_TARGET, path,
-            len);
+    fprintf(stderr, "replay %s: %s (%zu bytes)\n", PVM_FUZZ_TARGET, path, len);
     LLVMFuzzerTestOneInput(copy, len);
     free(copy);
     return 0;
@@ -86,8 +85,8 @@ static int replay_dir(const char *dir, size_t *n)
         if (e->d_name[0] == '.')
             continue;
         if (count == cap) {
-            char **nn = realloc(names, (cap = cap ? cap * 2 : 64) *
-                                           sizeof(*names));
+            char **nn = realloc(names,
+                                (cap = cap ? cap * 2 : 64) * sizeof(*names));
             if (!nn) {
                 rc = -1;
                 break;

@@ -15,9 +15,9 @@
 #include "../lib/http.h"
 
 #define METRIC "prometheus_virtual_metrics_example_metric"
-#define ANY 0          /* 200 or any 4xx */
-#define ANY_4XX 1      /* any 4xx */
-#define NGINX 0x10000  /* flag: nginx may answer itself (no JSON body) */
+#define ANY 0         /* 200 or any 4xx */
+#define ANY_4XX 1     /* any 4xx */
+#define NGINX 0x10000 /* flag: nginx may answer itself (no JSON body) */
 
 static int port;
 static int passed, failed;
@@ -56,7 +56,7 @@ static const char *judge(const test_http_response *r, int want)
     bool nginx_ok = want & NGINX;
     want &= ~NGINX;
     int st = r->status;
-    bool status_ok = want == ANY ? st == 200 || (st >= 400 && st < 500)
+    bool status_ok = want == ANY       ? st == 200 || (st >= 400 && st < 500)
                      : want == ANY_4XX ? st >= 400 && st < 500
                                        : st == want;
     if (!status_ok)
@@ -91,9 +91,8 @@ static bool alive(void)
 }
 
 /* Sends one case; headers NULL-terminated (may be NULL). */
-static void send_case(const char *method, const char *path,
-                      const char *body, size_t body_len,
-                      const char *const *headers, int want)
+static void send_case(const char *method, const char *path, const char *body,
+                      size_t body_len, const char *const *headers, int want)
 {
     test_http_request q = {method, path, headers, body, body_len, 0};
     test_http_response r;
@@ -107,8 +106,7 @@ static void send_case(const char *method, const char *path,
     if (why) {
         failed++;
         printf("FAIL %s %.100s%s: %s (status %d): %.200s\n", method, path,
-               body ? " (+body)" : "", why, r.status,
-               r.body ? r.body : "");
+               body ? " (+body)" : "", why, r.status, r.body ? r.body : "");
     } else {
         passed++;
         printf("ok   %d %s %.100s%s\n", r.status, method, path,
@@ -188,8 +186,7 @@ static void transport_cases(void)
     send_case("POST", "/api/v1/query", "query=1", 7, NULL, 400);
     static const char *const text[] = {"Content-Type: text/plain", NULL};
     send_case("POST", "/api/v1/query", "query=1", 7, text, 400);
-    static const char *const json[] = {"Content-Type: application/json",
-                                       NULL};
+    static const char *const json[] = {"Content-Type: application/json", NULL};
     send_case("POST", "/api/v1/query", "{\"query\":\"1\"}", 13, json, 400);
     static const char *const multi[] = {
         "Content-Type: multipart/form-data; boundary=x", NULL};
@@ -256,8 +253,8 @@ static void promql_cases(void)
 
 static void time_cases(void)
 {
-    static const char *const bad[] = {"NaN", "Inf", "-Inf", "1e300", "x",
-                                      "9.3e15"};
+    static const char *const bad[] = {"NaN",   "Inf", "-Inf",
+                                      "1e300", "x",   "9.3e15"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *p = fmt("/api/v1/query?query=1&time=%s", bad[i]);
         get(p, 400);
@@ -266,17 +263,18 @@ static void time_cases(void)
                 bad[i]);
         get(p, 400);
         free(p);
-        p = fmt("/api/v1/query_range?query=1&start=0&end=100&step=%s",
-                bad[i]);
+        p = fmt("/api/v1/query_range?query=1&start=0&end=100&step=%s", bad[i]);
         get(p, 400);
         free(p);
     }
     get("/api/v1/query?query=" METRIC "&time=-1", 200);
     get("/api/v1/query?query=" METRIC "&time=1732478212345", 200);
     get("/api/v1/query_range?query=" METRIC
-        "&start=1732478212345&end=1732478812345&step=60", 200);
+        "&start=1732478212345&end=1732478812345&step=60",
+        200);
     get("/api/v1/query_exemplars?query=" METRIC
-        "&start=1732478212345&end=1732481812345", 200);
+        "&start=1732478212345&end=1732481812345",
+        200);
     get("/api/v1/query_range?query=1&start=100&end=0&step=15", 400);
     get("/api/v1/query_range?query=1&start=0&end=100&step=1e-9", 400);
     get("/api/v1/query_range?query=1&start=0&end=100&step=-1", 400);
@@ -292,8 +290,7 @@ static void plugin_cases(void)
     get("/api/v1/query?query=wide_metric", 200);
     get("/api/v1/series?match[]=wide_metric", 200);
     /* 10,000 series x 1,001 points: over max_samples = 1,000,000 */
-    get("/api/v1/query_range?query=many_metric&start=0&end=1000&step=1",
-        422);
+    get("/api/v1/query_range?query=many_metric&start=0&end=1000&step=1", 422);
     get("/api/v1/query?query=count(many_metric)", 200);
 }
 
@@ -316,8 +313,8 @@ static void post_count(const char *what, const char *path, const char *body,
         why = "the server stopped answering a normal query";
     if (why) {
         failed++;
-        printf("FAIL %s: %s (status %d, %d results, want %d): %.200s\n",
-               what, why, r.status, n, want, r.body ? r.body : "");
+        printf("FAIL %s: %s (status %d, %d results, want %d): %.200s\n", what,
+               why, r.status, n, want, r.body ? r.body : "");
     } else {
         passed++;
         printf("ok   %d %s (%d results)\n", r.status, what, n);
@@ -339,14 +336,15 @@ static void discovery_cases(void)
     get("/api/v1/label/__name__/values?match[]=nolabels_metric", 200);
     get("/api/v1/query?query=nolabels_metric&time=1000", 200);
     get("/api/v1/query_range?query=nolabels_metric&start=900&end=1100"
-        "&step=10", 200);
+        "&step=10",
+        200);
     post_count("series of a metric without labels", "/api/v1/series",
                "match[]=nolabels_metric&start=0&end=2000", 1);
-    post_count("the same series in the whole match[] body",
-               "/api/v1/series", "match[]=nolabels_metric", 1);
+    post_count("the same series in the whole match[] body", "/api/v1/series",
+               "match[]=nolabels_metric", 1);
     char *body = repeat("start=0&end=1000&match[]=" METRIC,
-                        "&match[]=nosuch_metric%7Binstance%3D%22x%22%7D",
-                        6999, "");
+                        "&match[]=nosuch_metric%7Binstance%3D%22x%22%7D", 6999,
+                        "");
     post_count("/api/v1/series with 7,000 match[] (a 330 KB body)",
                "/api/v1/series", body, 12);
     free(body);

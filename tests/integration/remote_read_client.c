@@ -88,14 +88,16 @@ static void post(int port, int64_t start, int64_t end, char **mv, int nm,
     static const char *const headers[] = {
         "Content-Type: application/x-protobuf", "Content-Encoding: snappy",
         "X-Prometheus-Remote-Read-Version: 0.1.0", NULL};
-    test_http_request req = {.method = "POST", .path = "/api/v1/read",
-                             .headers = headers, .body = z,
+    test_http_request req = {.method = "POST",
+                             .path = "/api/v1/read",
+                             .headers = headers,
+                             .body = z,
                              .body_len = zlen};
     if (test_http_do(port, &req, resp) < 0)
         die(resp->error);
     if (resp->status != 200) {
-        fprintf(stderr, "remote_read_client: HTTP %d: %.300s\n",
-                resp->status, resp->body ? resp->body : "");
+        fprintf(stderr, "remote_read_client: HTTP %d: %.300s\n", resp->status,
+                resp->body ? resp->body : "");
         exit(1);
     }
     free(raw);
@@ -109,12 +111,11 @@ static void export(int port, const char *name, int64_t start, int64_t end,
     post(port, start, end, mv, nm,
          PVM__PROMPB__READ_REQUEST__RESPONSE_TYPE__SAMPLES, &resp);
     size_t n;
-    if (snappy_uncompressed_length(resp.body, resp.body_len, &n) !=
-        SNAPPY_OK)
+    if (snappy_uncompressed_length(resp.body, resp.body_len, &n) != SNAPPY_OK)
         die("answer is not snappy");
     char *raw = malloc(n + 1);
-    if (!raw || snappy_uncompress(resp.body, resp.body_len, raw, &n) !=
-                    SNAPPY_OK)
+    if (!raw ||
+        snappy_uncompress(resp.body, resp.body_len, raw, &n) != SNAPPY_OK)
         die("answer is not snappy");
     Pvm__Prompb__ReadResponse *rsp =
         pvm__prompb__read_response__unpack(NULL, n, (uint8_t *)raw);

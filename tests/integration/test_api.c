@@ -87,8 +87,8 @@ test_http_response *api_get(void **state, const char *path)
 }
 
 /* POST with a form body (Content-Type ctype, default plain urlencoded). */
-test_http_response *api_post(void **state, const char *path,
-                             const char *body, const char *ctype)
+test_http_response *api_post(void **state, const char *path, const char *body,
+                             const char *ctype)
 {
     char hdr[128];
     const char *headers[] = {hdr, NULL};
@@ -105,23 +105,25 @@ void api_expect_success(const test_http_response *r)
     API_CHECK(r, r->json != NULL, "body is not JSON");
     API_CHECK(r, ct && strncmp(ct, "application/json", 16) == 0,
               "Content-Type is '%s', not application/json", ct ? ct : "");
-    API_CHECK(r, test_json_string(r->json, "status") &&
-                     strcmp(test_json_string(r->json, "status"), "success") == 0,
+    API_CHECK(r,
+              test_json_string(r->json, "status") &&
+                  strcmp(test_json_string(r->json, "status"), "success") == 0,
               "status is not \"success\"");
     API_CHECK(r, test_json_has(r->json, "data"), "no data");
 }
 
 /* Checks an error answer: HTTP status, {"status":"error"}, errorType (if
  * not NULL) and that error contains msg (if not NULL). */
-void api_expect_error(const test_http_response *r, int http,
-                      const char *type, const char *msg)
+void api_expect_error(const test_http_response *r, int http, const char *type,
+                      const char *msg)
 {
     const char *err;
     API_CHECK(r, r->status == http, "expected HTTP %d, got %d", http,
               r->status);
     API_CHECK(r, r->json != NULL, "error body is not JSON");
-    API_CHECK(r, test_json_string(r->json, "status") &&
-                     strcmp(test_json_string(r->json, "status"), "error") == 0,
+    API_CHECK(r,
+              test_json_string(r->json, "status") &&
+                  strcmp(test_json_string(r->json, "status"), "error") == 0,
               "status is not \"error\"");
     API_CHECK(r, test_json_string(r->json, "errorType") != NULL,
               "no errorType");
@@ -154,8 +156,8 @@ bool api_labels_sorted(json_object *metric)
 
 /* Checks data.resultType (first, in the raw text too) and the common
  * shape of a vector or matrix; returns the result array. */
-json_object *api_expect_result(const test_http_response *r,
-                               const char *type, int nseries)
+json_object *api_expect_result(const test_http_response *r, const char *type,
+                               int nseries)
 {
     json_object *res;
     long ptype = test_json_key_pos(r->body, "resultType");
@@ -164,9 +166,10 @@ json_object *api_expect_result(const test_http_response *r,
     const char *mine = strcmp(type, "vector") == 0 ? "value" : "values";
 
     api_expect_success(r);
-    API_CHECK(r, test_json_string(r->json, "data.resultType") &&
-                     strcmp(test_json_string(r->json, "data.resultType"),
-                            type) == 0,
+    API_CHECK(r,
+              test_json_string(r->json, "data.resultType") &&
+                  strcmp(test_json_string(r->json, "data.resultType"), type) ==
+                      0,
               "resultType is not %s", type);
     API_CHECK(r, ptype >= 0 && pres > ptype,
               "\"resultType\" does not come before \"result\"");
@@ -194,13 +197,15 @@ json_object *api_expect_result(const test_http_response *r,
                           metric) < 0,
                       "series %zu and %zu are not in label order", i - 1, i);
         if (strcmp(type, "vector") == 0) {
-            const char *bad = test_json_check_sample(test_json_get(item, "value"));
+            const char *bad = test_json_check_sample(
+                test_json_get(item, "value"));
             API_CHECK(r, bad == NULL, "result[%zu].value: %s", i, bad);
         } else {
             json_object *vals = test_json_get(item, "values");
             double prev = -INFINITY;
-            API_CHECK(r, json_object_is_type(vals, json_type_array) &&
-                             json_object_array_length(vals) > 0,
+            API_CHECK(r,
+                      json_object_is_type(vals, json_type_array) &&
+                          json_object_array_length(vals) > 0,
                       "result[%zu].values is not a non-empty array", i);
             for (size_t j = 0; j < json_object_array_length(vals); j++) {
                 json_object *pair = json_object_array_get_idx(vals, j);

@@ -28,12 +28,12 @@ extern size_t api_max_body;
 
 /* Prints the body of r and fails the test with the message when cond is
  * false. */
-#define API_CHECK(r, cond, ...)                                             \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            api_dump(r);                                                    \
-            fail_msg(__VA_ARGS__);                                          \
-        }                                                                   \
+#define API_CHECK(r, cond, ...)                                               \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            api_dump(r);                                                      \
+            fail_msg(__VA_ARGS__);                                            \
+        }                                                                     \
     } while (0)
 
 /* Helpers (test_api.c) */
@@ -42,14 +42,14 @@ test_http_response *api_do(void **state, int port, const char *method,
                            const char *path, const char *const *headers,
                            const char *body);
 test_http_response *api_get(void **state, const char *path);
-test_http_response *api_post(void **state, const char *path,
-                             const char *body, const char *ctype);
+test_http_response *api_post(void **state, const char *path, const char *body,
+                             const char *ctype);
 void api_expect_success(const test_http_response *r);
-void api_expect_error(const test_http_response *r, int http,
-                      const char *type, const char *msg);
+void api_expect_error(const test_http_response *r, int http, const char *type,
+                      const char *msg);
 bool api_labels_sorted(json_object *metric);
-json_object *api_expect_result(const test_http_response *r,
-                               const char *type, int nseries);
+json_object *api_expect_result(const test_http_response *r, const char *type,
+                               int nseries);
 double api_ts(json_object *obj, const char *path);
 const char *api_val(json_object *obj, const char *path);
 void api_expect_strings(const test_http_response *r, int n);

@@ -23,9 +23,9 @@ void test_err_missing_query(void **state)
                      NULL);
     api_expect_error(api_post(state, "/api/v1/query", "time=60", NULL), 400,
                      "bad_data", NULL);
-    api_expect_error(
-        api_get(state, "/api/v1/query_range?start=0&end=60&step=15"), 400,
-        "bad_data", NULL);
+    api_expect_error(api_get(state,
+                             "/api/v1/query_range?start=0&end=60&step=15"),
+                     400, "bad_data", NULL);
 }
 
 void test_err_bad_times(void **state)
@@ -37,7 +37,8 @@ void test_err_bad_times(void **state)
     api_expect_error(r, 400, "bad_data",
                      "cannot parse \"abc\" to a valid timestamp");
     api_expect_error(
-        api_get(state, "/api/v1/query_range?query=up&start=abc&end=60&step=15"),
+        api_get(state,
+                "/api/v1/query_range?query=up&start=abc&end=60&step=15"),
         400, "bad_data",
         "invalid parameter \"start\": cannot parse \"abc\" to a valid timestamp");
     api_expect_error(
@@ -65,10 +66,9 @@ void test_err_step(void **state)
     api_expect_error(
         api_get(state, "/api/v1/query_range?query=up&start=0&end=60&step=0"),
         400, "bad_data", msg);
-    api_expect_error(
-        api_post(state, "/api/v1/query_range",
-                 "query=up&start=0&end=60&step=-15", NULL),
-        400, "bad_data", msg);
+    api_expect_error(api_post(state, "/api/v1/query_range",
+                              "query=up&start=0&end=60&step=-15", NULL),
+                     400, "bad_data", msg);
 }
 
 void test_err_too_many_points(void **state)
@@ -83,8 +83,8 @@ void test_err_too_many_points(void **state)
 
 void test_err_parse(void **state)
 {
-    test_http_response *r =
-        api_post(state, "/api/v1/query", "query=sum%28&time=60", NULL);
+    test_http_response *r = api_post(state, "/api/v1/query",
+                                     "query=sum%28&time=60", NULL);
     /* Prometheus 2.42: invalid parameter "query": 1:5: parse error: ... */
     api_expect_error(r, 400, "bad_data",
                      "1:5: parse error: unclosed left parenthesis");
@@ -119,9 +119,9 @@ void test_err_negative_limit(void **state)
                      "bad_data", "limit");
     api_expect_error(api_get(state, "/api/v1/label/type/values?limit=-1"), 400,
                      "bad_data", "limit");
-    api_expect_error(
-        api_post(state, "/api/v1/series", "match%5B%5D=up&limit=-1", NULL),
-        400, "bad_data", "limit");
+    api_expect_error(api_post(state, "/api/v1/series",
+                              "match%5B%5D=up&limit=-1", NULL),
+                     400, "bad_data", "limit");
 }
 
 void test_err_unknown_path(void **state)
@@ -180,8 +180,8 @@ void test_err_plugin_failure(void **state)
 
     if (!api_fail_port)
         skip();
-    snprintf(path, sizeof(path), "%s/api/v1/query?query=example_metric&time=60",
-             api_fail_prefix);
+    snprintf(path, sizeof(path),
+             "%s/api/v1/query?query=example_metric&time=60", api_fail_prefix);
     r = api_do(state, api_fail_port, "GET", path, NULL, NULL);
     api_expect_error(r, 500, NULL, "fixture failure requested");
     API_CHECK(r, strstr(test_json_string(r->json, "error"), "failing") != NULL,
@@ -193,7 +193,8 @@ void test_err_plugin_failure(void **state)
     r = api_do(state, api_fail_port, "GET", path, NULL, NULL);
     api_expect_error(r, 404, NULL, NULL);
     /* endpoints without plugins still answer below the prefix */
-    snprintf(path, sizeof(path), "%s/api/v1/status/buildinfo", api_fail_prefix);
+    snprintf(path, sizeof(path), "%s/api/v1/status/buildinfo",
+             api_fail_prefix);
     api_expect_success(api_do(state, api_fail_port, "GET", path, NULL, NULL));
 }
 

@@ -20,27 +20,29 @@
 
 void test_query_get(void **state)
 {
-    test_http_response *r =
-        api_get(state, "/api/v1/query?query=" EXAMPLE "&time=60");
+    test_http_response *r = api_get(state,
+                                    "/api/v1/query?query=" EXAMPLE "&time=60");
     json_object *res = api_expect_result(r, "vector", 12);
     for (int i = 0; i < 12; i++) {
         char p[64];
         snprintf(p, sizeof(p), "[%d].metric.__name__", i);
-        API_CHECK(r, test_json_string(res, p) &&
-                         strcmp(test_json_string(res, p), EXAMPLE) == 0,
+        API_CHECK(r,
+                  test_json_string(res, p) &&
+                      strcmp(test_json_string(res, p), EXAMPLE) == 0,
                   "series %d lacks __name__", i);
         snprintf(p, sizeof(p), "[%d].value", i);
         API_CHECK(r, api_ts(res, p) == 60, "series %d not at t=60", i);
     }
-    API_CHECK(r, test_json_key_pos(r->body, "warnings") < 0 &&
-                     test_json_key_pos(r->body, "infos") < 0,
+    API_CHECK(r,
+              test_json_key_pos(r->body, "warnings") < 0 &&
+                  test_json_key_pos(r->body, "infos") < 0,
               "warnings/infos present though no plugin added any");
 }
 
 void test_query_post(void **state)
 {
-    test_http_response *r =
-        api_post(state, "/api/v1/query", "query=" EXAMPLE "&time=60", NULL);
+    test_http_response *r = api_post(state, "/api/v1/query",
+                                     "query=" EXAMPLE "&time=60", NULL);
     api_expect_result(r, "vector", 12);
 }
 
@@ -53,8 +55,8 @@ void test_query_post_charset(void **state)
 
 void test_query_split_params(void **state)
 {
-    test_http_response *r =
-        api_post(state, "/api/v1/query?time=60", "query=" EXAMPLE, NULL);
+    test_http_response *r = api_post(state, "/api/v1/query?time=60",
+                                     "query=" EXAMPLE, NULL);
     json_object *res = api_expect_result(r, "vector", 12);
     API_CHECK(r, api_ts(res, "[0].value") == 60, "time from the URL ignored");
 }
@@ -64,10 +66,10 @@ void test_query_post_chunked(void **state)
     /* a chunked request body: nginx buffers it and passes CONTENT_LENGTH */
     const char *headers[] = {"Content-Type: " FORM,
                              "Transfer-Encoding: chunked", NULL};
-    test_http_response *r =
-        api_do(state, api_port, "POST", "/api/v1/query", headers,
-               "14\r\nquery=example_metric\r\n"
-               "8\r\n&time=60\r\n0\r\n\r\n");
+    test_http_response *r = api_do(state, api_port, "POST", "/api/v1/query",
+                                   headers,
+                                   "14\r\nquery=example_metric\r\n"
+                                   "8\r\n&time=60\r\n0\r\n\r\n");
     json_object *res = api_expect_result(r, "vector", 2);
     API_CHECK(r, api_ts(res, "[0].value") == 60, "time from the body lost");
 }
@@ -88,7 +90,8 @@ void test_query_selector_encoded(void **state)
 {
     /* example_metric{type="a"}, and with '+' (space) before the braces */
     test_http_response *r = api_get(
-        state, "/api/v1/query?query=example_metric%7Btype%3D%22a%22%7D&time=60");
+        state,
+        "/api/v1/query?query=example_metric%7Btype%3D%22a%22%7D&time=60");
     json_object *res = api_expect_result(r, "vector", 1);
     API_CHECK(r, strcmp(api_val(res, "[0].value"), "4") == 0, "a@60 != 4");
     r = api_post(state, "/api/v1/query",
@@ -130,7 +133,8 @@ void test_query_time_formats(void **state)
 
 void test_query_time_default_now(void **state)
 {
-    test_http_response *r = api_get(state, "/api/v1/query?query=example_metric");
+    test_http_response *r = api_get(state,
+                                    "/api/v1/query?query=example_metric");
     json_object *res = api_expect_result(r, "vector", 2);
     double now = (double)time(NULL);
     API_CHECK(r, fabs(api_ts(res, "[0].value") - now) < 300,
@@ -159,23 +163,24 @@ static void api_check_example_range(const test_http_response *r)
                   test_json_array_len(res, p));
         for (int j = 0; j < 5; j++) {
             snprintf(p, sizeof(p), "[%d].values[%d]", i, j);
-            API_CHECK(r, api_ts(res, p) == 15.0 * j, "series %d point %d at %g",
-                      i, j, api_ts(res, p));
+            API_CHECK(r, api_ts(res, p) == 15.0 * j,
+                      "series %d point %d at %g", i, j, api_ts(res, p));
         }
     }
 }
 
 void test_range_get(void **state)
 {
-    test_http_response *r = api_get(
-        state, "/api/v1/query_range?query=" EXAMPLE "&start=0&end=60&step=15");
+    test_http_response *r = api_get(state, "/api/v1/query_range?query=" EXAMPLE
+                                           "&start=0&end=60&step=15");
     api_check_example_range(r);
 }
 
 void test_range_post(void **state)
 {
     test_http_response *r = api_post(state, "/api/v1/query_range",
-                                     "end=60&query=" EXAMPLE "&start=0&step=15",
+                                     "end=60&query=" EXAMPLE
+                                     "&start=0&step=15",
                                      NULL);
     api_check_example_range(r);
     r = api_post(state, "/api/v1/query_range",
@@ -185,16 +190,17 @@ void test_range_post(void **state)
 
 void test_range_split_params(void **state)
 {
-    test_http_response *r =
-        api_post(state, "/api/v1/query_range?query=" EXAMPLE "&step=15",
-                 "start=0&end=60", NULL);
+    test_http_response *r = api_post(state,
+                                     "/api/v1/query_range?query=" EXAMPLE
+                                     "&step=15",
+                                     "start=0&end=60", NULL);
     api_check_example_range(r);
 }
 
 void test_range_step_duration(void **state)
 {
-    test_http_response *r = api_get(
-        state, "/api/v1/query_range?query=" EXAMPLE "&start=0&end=60&step=15s");
+    test_http_response *r = api_get(state, "/api/v1/query_range?query=" EXAMPLE
+                                           "&start=0&end=60&step=15s");
     api_check_example_range(r);
 }
 
@@ -232,12 +238,14 @@ void test_range_float_times(void **state)
     json_object *res = api_expect_result(r, "matrix", 1);
     API_CHECK(r, test_json_array_len(res, "[0].values") == 3,
               "expected 3 points");
-    API_CHECK(r, api_ts(res, "[0].values[0]") == 0.5 &&
-                     api_ts(res, "[0].values[2]") == 30.5,
+    API_CHECK(r,
+              api_ts(res, "[0].values[0]") == 0.5 &&
+                  api_ts(res, "[0].values[2]") == 30.5,
               "fractional timestamps lost");
     /* Prometheus writes sec.mmm ("0.500"); "0.5" parses the same */
-    API_CHECK(r, strstr(r->body, "[0.500,\"2\"]") != NULL ||
-                     strstr(r->body, "[0.5,\"2\"]") != NULL,
+    API_CHECK(r,
+              strstr(r->body, "[0.500,\"2\"]") != NULL ||
+                  strstr(r->body, "[0.5,\"2\"]") != NULL,
               "timestamp 0.5 not written as 0.500 or 0.5");
 }
 

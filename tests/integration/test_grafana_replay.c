@@ -42,9 +42,9 @@ typedef struct replay_vars {
 
 /* One check's outcome. */
 typedef struct replay_result {
-    bool failed;      /* a check failed */
-    char why[512];    /* failure reason */
-    char note[256];   /* remark printed with a pass */
+    bool failed;    /* a check failed */
+    char why[512];  /* failure reason */
+    char note[256]; /* remark printed with a pass */
 } replay_result;
 
 static bool replay_strict;
@@ -137,7 +137,8 @@ static void replay_check_series(json_object *result, const char *type,
         json_object_object_foreach(metric, k, val)
         {
             if (!json_object_is_type(val, json_type_string)) {
-                replay_fail(res, "result[%zu].metric.%s is not a string", i, k);
+                replay_fail(res, "result[%zu].metric.%s is not a string", i,
+                            k);
                 return;
             }
         }
@@ -146,9 +147,11 @@ static void replay_check_series(json_object *result, const char *type,
                 test_json_get(json_object_array_get_idx(result, i - 1),
                               "metric"),
                 metric) >= 0)
-            replay_fail(res, "series %zu and %zu not sorted by labels", i - 1, i);
+            replay_fail(res, "series %zu and %zu not sorted by labels", i - 1,
+                        i);
         if (strcmp(type, "vector") == 0) {
-            const char *bad = test_json_check_sample(test_json_get(item, "value"));
+            const char *bad = test_json_check_sample(
+                test_json_get(item, "value"));
             if (!test_json_has(item, "value") || test_json_has(item, "values"))
                 replay_fail(res, "vector item %zu needs \"value\" only", i);
             else if (bad)
@@ -173,10 +176,12 @@ static void replay_check_series(json_object *result, const char *type,
                 grid = (t - start) / step;
                 if (t <= prev)
                     replay_fail(res, "result[%zu] not ascending in time", i);
-                if (step > 0 &&
-                    (t < start || t > end || fabs(grid - floor(grid + 0.5)) > 1e-6))
-                    replay_fail(res, "result[%zu] point at %.3f not on the "
-                                     "start+k*step grid", i, t);
+                if (step > 0 && (t < start || t > end ||
+                                 fabs(grid - floor(grid + 0.5)) > 1e-6))
+                    replay_fail(res,
+                                "result[%zu] point at %.3f not on the "
+                                "start+k*step grid",
+                                i, t);
                 prev = t;
             }
         }
@@ -219,15 +224,15 @@ static void replay_check_query(json_object *req, const test_http_response *r,
         const char *bad = test_json_check_sample(result);
         if (bad)
             replay_fail(res, "scalar result: %s", bad);
-        else if (health &&
-                 (json_object_get_double(json_object_array_get_idx(result, 0)) !=
-                      4 ||
-                  strcmp(json_object_get_string(
-                             json_object_array_get_idx(result, 1)),
-                         "2") != 0))
+        else if (health && (json_object_get_double(
+                                json_object_array_get_idx(result, 0)) != 4 ||
+                            strcmp(json_object_get_string(
+                                       json_object_array_get_idx(result, 1)),
+                                   "2") != 0))
             replay_fail(res, "health check result is not [4,\"2\"]");
     } else if (strcmp(type, "vector") == 0 || strcmp(type, "matrix") == 0) {
-        double start = range ? atof(v->start) : 0, end = range ? atof(v->end) : 0;
+        double start = range ? atof(v->start) : 0,
+               end = range ? atof(v->end) : 0;
         char *step_s = replay_subst(replay_str(req, "params.step"), v);
         double step = range && step_s ? atof(step_s) : 0;
         free(step_s);
@@ -243,8 +248,10 @@ static void replay_check_query(json_object *req, const test_http_response *r,
                 const char *val = test_json_string(
                     json_object_array_get_idx(result, i), "value[1]");
                 if (!val || (strcmp(val, "+Inf") && strcmp(val, "NaN")))
-                    replay_fail(res, "example_metric / 0 gave '%s', not "
-                                     "+Inf or NaN", val ? val : "");
+                    replay_fail(res,
+                                "example_metric / 0 gave '%s', not "
+                                "+Inf or NaN",
+                                val ? val : "");
             }
         if (replay_strict && query && strstr(query, "sum by (type)"))
             for (size_t i = 0; i < json_object_array_length(result); i++)
@@ -283,7 +290,8 @@ static void replay_check_strings(json_object *req, const test_http_response *r,
             !test_json_array_has_string(r->json, "data", "b"))
             replay_fail(res, "type values lack a or b");
         if (match_metric && test_json_array_len(r->json, "data") != 2)
-            replay_fail(res, "expected exactly [\"a\",\"b\"] for example_metric");
+            replay_fail(res,
+                        "expected exactly [\"a\",\"b\"] for example_metric");
     } else if (strstr(path, "/labels")) {
         if (!test_json_array_has_string(r->json, "data", "type") ||
             !test_json_array_has_string(r->json, "data", "__name__"))

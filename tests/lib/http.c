@@ -51,8 +51,8 @@ int test_http_do(int port, const test_http_request *req,
     struct sockaddr_in sa;
 
     memset(resp, 0, sizeof(*resp));
-    deadline = http_now_ms() +
-               (req->timeout_ms > 0 ? req->timeout_ms : test_http_timeout_ms());
+    deadline = http_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms
+                                                    : test_http_timeout_ms());
 
     f = open_memstream(&head, &head_len);
     if (!f)
@@ -151,8 +151,7 @@ void test_http_free(test_http_response *resp)
     memset(resp, 0, sizeof(*resp));
 }
 
-const char *test_http_header(const test_http_response *resp,
-                             const char *name)
+const char *test_http_header(const test_http_response *resp, const char *name)
 {
     for (size_t i = 0; i < resp->nheaders; i++)
         if (strcasecmp(resp->names[i], name) == 0)
@@ -255,7 +254,7 @@ const char *test_json_string(json_object *obj, const char *path)
 {
     json_object *v = test_json_get(obj, path);
     return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                     : NULL;
+                                                    : NULL;
 }
 
 int test_json_array_len(json_object *obj, const char *path)
@@ -364,8 +363,10 @@ int test_json_labels_cmp(json_object *a, json_object *b)
         int c = strcmp(na[i], nb[i]);
         if (c)
             return c;
-        c = strcmp(test_json_string(a, na[i]) ? test_json_string(a, na[i]) : "",
-                   test_json_string(b, nb[i]) ? test_json_string(b, nb[i]) : "");
+        c = strcmp(test_json_string(a, na[i]) ? test_json_string(a, na[i])
+                                              : "",
+                   test_json_string(b, nb[i]) ? test_json_string(b, nb[i])
+                                              : "");
         if (c)
             return c;
     }
@@ -519,8 +520,8 @@ static int http_parse(char *raw, size_t len, test_http_response *resp)
         if (!colon)
             continue;
         resp->names[resp->nheaders] = strndup(line, (size_t)(colon - line));
-        resp->values[resp->nheaders] =
-            http_strndup_trim(colon + 1, strlen(colon + 1));
+        resp->values[resp->nheaders] = http_strndup_trim(colon + 1,
+                                                         strlen(colon + 1));
         resp->nheaders++;
     }
     te = test_http_header(resp, "Transfer-Encoding");

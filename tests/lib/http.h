@@ -13,15 +13,15 @@
 
 /* A response. All strings are owned by the response (test_http_free). */
 typedef struct test_http_response {
-    int status;                   /* 200, 404, ...; 0 when nothing parsed */
-    char *reason;                 /* "OK" */
-    size_t nheaders;              /* number of headers */
-    char *names[TEST_HTTP_MAX_HEADERS];   /* header names as sent */
-    char *values[TEST_HTTP_MAX_HEADERS];  /* header values, trimmed */
-    char *body;                   /* de-chunked body, NUL-terminated */
-    size_t body_len;              /* bytes of body (without the NUL) */
-    json_object *json;            /* body parsed as JSON, or NULL */
-    char error[256];              /* transport/parse error, "" if none */
+    int status;      /* 200, 404, ...; 0 when nothing parsed */
+    char *reason;    /* "OK" */
+    size_t nheaders; /* number of headers */
+    char *names[TEST_HTTP_MAX_HEADERS];  /* header names as sent */
+    char *values[TEST_HTTP_MAX_HEADERS]; /* header values, trimmed */
+    char *body;                          /* de-chunked body, NUL-terminated */
+    size_t body_len;                     /* bytes of body (without the NUL) */
+    json_object *json;                   /* body parsed as JSON, or NULL */
+    char error[256]; /* transport/parse error, "" if none */
 } test_http_response;
 
 /* A request. path is sent as is (already percent-encoded, with the query
@@ -31,12 +31,12 @@ typedef struct test_http_response {
  * Content-Length are added unless headers already carry them (or, for
  * Content-Length, Transfer-Encoding: then body must be chunked already). */
 typedef struct test_http_request {
-    const char *method;           /* "GET", "POST", ... */
-    const char *path;             /* "/api/v1/query?query=up" */
-    const char *const *headers;   /* "Content-Type: ..." strings, or NULL */
-    const char *body;             /* request body, or NULL */
-    size_t body_len;              /* bytes of body */
-    int timeout_ms;               /* whole exchange; 0: test_http_timeout_ms() */
+    const char *method;         /* "GET", "POST", ... */
+    const char *path;           /* "/api/v1/query?query=up" */
+    const char *const *headers; /* "Content-Type: ..." strings, or NULL */
+    const char *body;           /* request body, or NULL */
+    size_t body_len;            /* bytes of body */
+    int timeout_ms;             /* whole exchange; 0: test_http_timeout_ms() */
 } test_http_request;
 
 /* Default timeout: $PVM_TEST_HTTP_TIMEOUT_MS, else 20000. */
@@ -59,8 +59,7 @@ int test_http_post_form(int port, const char *path, const char *body,
 void test_http_free(test_http_response *resp);
 
 /* A header value by name (case-insensitive), or NULL. */
-const char *test_http_header(const test_http_response *resp,
-                             const char *name);
+const char *test_http_header(const test_http_response *resp, const char *name);
 
 /* Percent-encodes s like Go's url.QueryEscape (space becomes '+').
  * Returns a malloc'ed string. */

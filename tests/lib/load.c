@@ -23,13 +23,13 @@
 
 /* Settings shared by the client processes. */
 typedef struct load_opts {
-    int port;          /* 127.0.0.1:port */
-    int conc;          /* client processes */
-    long count;        /* total requests */
-    double seconds;    /* time bound */
-    int timeout;       /* per request, seconds */
-    char **paths;      /* request paths */
-    int npaths;        /* number of paths */
+    int port;       /* 127.0.0.1:port */
+    int conc;       /* client processes */
+    long count;     /* total requests */
+    double seconds; /* time bound */
+    int timeout;    /* per request, seconds */
+    char **paths;   /* request paths */
+    int npaths;     /* number of paths */
 } load_opts;
 
 static double now_s(void)
@@ -63,7 +63,8 @@ static int one_request(const load_opts *o, const char *path, char *why,
     }
     int len = snprintf(buf, sizeof(buf),
                        "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                       "Connection: close\r\n\r\n", path);
+                       "Connection: close\r\n\r\n",
+                       path);
     if (write(fd, buf, (size_t)len) != len) {
         snprintf(why, n, "write: %s", strerror(errno));
         goto out;

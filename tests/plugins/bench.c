@@ -24,24 +24,24 @@
 /* State */
 
 typedef enum bench_value {
-    BENCH_WAVE,     /* a sine over 60 s, different per series */
-    BENCH_NAN,      /* NaN */
-    BENCH_POS_INF,  /* +Inf */
-    BENCH_NEG_INF,  /* -Inf */
-    BENCH_INDEX,    /* the series index */
-    BENCH_HUGE,     /* DBL_MAX and friends: 1.7976931348623157e308 */
+    BENCH_WAVE,    /* a sine over 60 s, different per series */
+    BENCH_NAN,     /* NaN */
+    BENCH_POS_INF, /* +Inf */
+    BENCH_NEG_INF, /* -Inf */
+    BENCH_INDEX,   /* the series index */
+    BENCH_HUGE,    /* DBL_MAX and friends: 1.7976931348623157e308 */
 } bench_value;
 
 typedef struct bench_state {
-    char *metric;        /* metric name */
-    size_t series;       /* number of series */
-    size_t labels;       /* extra labels per series */
-    size_t value_len;    /* pad label values to this many bytes */
-    bench_value value;   /* value kind */
-    bool no_id;          /* leave out the id label */
-    pvm_label *set;      /* label set scratch (id + extra), startup */
-    char **names;        /* l0..lN-1 */
-    char *pad;           /* value_len 'a's (NUL-terminated) */
+    char *metric;      /* metric name */
+    size_t series;     /* number of series */
+    size_t labels;     /* extra labels per series */
+    size_t value_len;  /* pad label values to this many bytes */
+    bench_value value; /* value kind */
+    bool no_id;        /* leave out the id label */
+    pvm_label *set;    /* label set scratch (id + extra), startup */
+    char **names;      /* l0..lN-1 */
+    char *pad;         /* value_len 'a's (NUL-terminated) */
 } bench_state;
 
 /* Config */
@@ -66,9 +66,9 @@ static int bench_configure(pvm_plugin *self, const char *key,
     if (strcmp(key, "metric") == 0) {
         free(st->metric);
         st->metric = strdup(value);
-        return st->metric ? 0
-                          : pvm_error_set(err, PVM_ERR_INTERNAL,
-                                          "out of memory");
+        return st->metric
+                   ? 0
+                   : pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
     }
     if (strcmp(key, "series") == 0)
         return bench_count(value, 10000000, &st->series, err);
@@ -165,8 +165,7 @@ static int bench_labels(const bench_state *st, pvm_arena *a, size_t i,
     return 0;
 }
 
-static int bench_query(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int bench_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     const bench_state *st = pvm_plugin_state(self);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
@@ -239,11 +238,11 @@ const pvm_plugin_type pvm_plugin_bench = {
     .name = "bench",
     .description = "N synthetic series (benchmarks and hostile tests)",
     .state_size = sizeof(bench_state),
-    .configure = bench_configure,  /* metric series labels value_len ... */
-    .check = bench_check,          /* defaults, label scratch */
-    .destroy = bench_destroy,      /* frees the scratch */
-    .on_instant_query_request = bench_query,  /* every series at `time` */
-    .on_range_query_request = bench_query,    /* every series per step */
+    .configure = bench_configure, /* metric series labels value_len ... */
+    .check = bench_check,         /* defaults, label scratch */
+    .destroy = bench_destroy,     /* frees the scratch */
+    .on_instant_query_request = bench_query, /* every series at `time` */
+    .on_range_query_request = bench_query,   /* every series per step */
     .on_metric_names_request = bench_metric_names,
     .on_label_names_request = bench_label_names,
     .on_label_values_request = bench_label_values,

@@ -18,8 +18,8 @@
 /* State */
 
 typedef struct chaos_state {
-    double sleep_s;    /* how long sleep_me sleeps, seconds (default 3) */
-    int startup;       /* on_startup: 0 succeeds, 1 crashes, 2 fails */
+    double sleep_s; /* how long sleep_me sleeps, seconds (default 3) */
+    int startup;    /* on_startup: 0 succeeds, 1 crashes, 2 fails */
 } chaos_state;
 
 /* Config */
@@ -49,7 +49,8 @@ static int chaos_configure(pvm_plugin *self, const char *key,
                                  "expected crash or fail: '%s'", value);
         return 0;
     }
-    return pvm_error_set(err, PVM_ERR_BAD_DATA, "unknown key (chaos takes "
+    return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                         "unknown key (chaos takes "
                          "sleep and startup)");
 }
 
@@ -73,8 +74,7 @@ static int chaos_on_master_startup(pvm_plugin *self, pvm_context *ctx,
     return 0;
 }
 
-static int chaos_on_startup(pvm_plugin *self, pvm_context *ctx,
-                            pvm_error *err)
+static int chaos_on_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     (void)ctx;
     chaos_state *st = pvm_plugin_state(self);
@@ -134,14 +134,14 @@ static int chaos_on_request(pvm_plugin *self, pvm_request *req,
 }
 
 const pvm_plugin_type pvm_plugin_chaos = {
-    .name = "chaos",                     /* `type = chaos` in pvm.ini */
+    .name = "chaos", /* `type = chaos` in pvm.ini */
     .description = "test: crashes, sleeps or fails on marked queries",
-    .state_size = sizeof(chaos_state),   /* zeroed per instance */
-    .configure = chaos_configure,        /* sleep, startup */
-    .check = chaos_check,                /* default sleep */
-    .destroy = NULL,                     /* nothing allocated */
-    .on_startup = chaos_on_startup,      /* logs */
-    .on_shutdown = chaos_on_shutdown,    /* logs */
+    .state_size = sizeof(chaos_state),            /* zeroed per instance */
+    .configure = chaos_configure,                 /* sleep, startup */
+    .check = chaos_check,                         /* default sleep */
+    .destroy = NULL,                              /* nothing allocated */
+    .on_startup = chaos_on_startup,               /* logs */
+    .on_shutdown = chaos_on_shutdown,             /* logs */
     .on_instant_query_request = chaos_on_request, /* crash/sleep/fail */
     .on_range_query_request = chaos_on_request,   /* same */
     .on_metric_names_request = chaos_on_request,  /* same (match[]) */

@@ -17,18 +17,18 @@
 /* State */
 
 typedef enum fixture_fail {
-    FIXTURE_FAIL_NO,       /* behave */
-    FIXTURE_FAIL_STARTUP,  /* on_startup fails: the server must not start */
-    FIXTURE_FAIL_REQUEST,  /* every request hook fails: HTTP 500 */
+    FIXTURE_FAIL_NO,      /* behave */
+    FIXTURE_FAIL_STARTUP, /* on_startup fails: the server must not start */
+    FIXTURE_FAIL_REQUEST, /* every request hook fails: HTTP 500 */
 } fixture_fail;
 
 typedef struct fixture_state {
-    char *metric;       /* metric name served (default "example_metric") */
-    fixture_fail fail;  /* where to fail on purpose */
-    bool forbid;        /* answer every request with 401 */
-    bool special;       /* serve NaN, +Inf, -Inf instead of a and b */
-    char *warn;         /* warning added to matching answers, or NULL */
-    char *info;         /* info added to matching answers, or NULL */
+    char *metric;      /* metric name served (default "example_metric") */
+    fixture_fail fail; /* where to fail on purpose */
+    bool forbid;       /* answer every request with 401 */
+    bool special;      /* serve NaN, +Inf, -Inf instead of a and b */
+    char *warn;        /* warning added to matching answers, or NULL */
+    char *info;        /* info added to matching answers, or NULL */
 } fixture_state;
 
 /* One series: the value of its `type` label and its value at t (ms). */
@@ -110,8 +110,8 @@ typedef int (*fixture_setter)(fixture_state *st, const char *value,
                               pvm_error *err);
 
 typedef struct fixture_key {
-    const char *name;    /* key in [plugin:NAME] */
-    fixture_setter set;  /* validates and stores the value */
+    const char *name;   /* key in [plugin:NAME] */
+    fixture_setter set; /* validates and stores the value */
 } fixture_key;
 
 /* Replaces *dst with a copy of value. */
@@ -199,12 +199,9 @@ static int fixture_set_info(fixture_state *st, const char *value,
 }
 
 static const fixture_key fixture_keys[] = {
-    {"metric", fixture_set_metric},
-    {"fail", fixture_set_fail},
-    {"forbid", fixture_set_forbid},
-    {"values", fixture_set_values},
-    {"warn", fixture_set_warn},
-    {"info", fixture_set_info},
+    {"metric", fixture_set_metric}, {"fail", fixture_set_fail},
+    {"forbid", fixture_set_forbid}, {"values", fixture_set_values},
+    {"warn", fixture_set_warn},     {"info", fixture_set_info},
 };
 
 /* configure: one key of [plugin:NAME] (see pvm_plugin_type.configure). */
@@ -213,8 +210,7 @@ static int fixture_configure(pvm_plugin *self, const char *key,
 {
     fixture_state *st = pvm_plugin_state(self);
 
-    for (size_t i = 0; i < sizeof(fixture_keys) / sizeof(fixture_keys[0]);
-         i++)
+    for (size_t i = 0; i < sizeof(fixture_keys) / sizeof(fixture_keys[0]); i++)
         if (strcmp(key, fixture_keys[i].name) == 0)
             return fixture_keys[i].set(st, value, err);
     return pvm_error_set(err, PVM_ERR_BAD_DATA,
@@ -288,17 +284,15 @@ static int fixture_add_samples_at(const fixture_state *st, pvm_response *resp,
 
     for (size_t i = 0; i < n; i++) {
         pvm_label labels[] = {{"type", series[i].type}};
-        int rc = pvm_response_add_sample(resp, st->metric,
-                                         series[i].value(t), t, labels,
-                                         PVM_NLABELS(labels));
+        int rc = pvm_response_add_sample(resp, st->metric, series[i].value(t),
+                                         t, labels, PVM_NLABELS(labels));
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-static int fixture_on_instant_query_request(pvm_plugin *self,
-                                            pvm_request *req,
+static int fixture_on_instant_query_request(pvm_plugin *self, pvm_request *req,
                                             pvm_response *resp)
 {
     int rc = fixture_enter(self, req, resp);
@@ -405,14 +399,14 @@ static int fixture_on_label_values_request(pvm_plugin *self, pvm_request *req,
 
 /* The type, listed in tests/plugins/table.c. */
 const pvm_plugin_type pvm_plugin_fixture = {
-    .name = "fixture",             /* `type = fixture` in pvm.ini */
+    .name = "fixture", /* `type = fixture` in pvm.ini */
     .description = "test data: example_metric{type=a|b}, failures on demand",
     .state_size = sizeof(fixture_state), /* zeroed per instance */
-    .configure = fixture_configure,      /* metric, fail, forbid, values, ... */
-    .check = fixture_check,              /* default metric name */
-    .destroy = fixture_destroy,          /* frees the strings */
-    .on_startup = fixture_on_startup,    /* fails with fail = startup */
-    .on_shutdown = NULL,                 /* nothing to release per worker */
+    .configure = fixture_configure,   /* metric, fail, forbid, values, ... */
+    .check = fixture_check,           /* default metric name */
+    .destroy = fixture_destroy,       /* frees the strings */
+    .on_startup = fixture_on_startup, /* fails with fail = startup */
+    .on_shutdown = NULL,              /* nothing to release per worker */
     .on_instant_query_request = fixture_on_instant_query_request, /* at time */
     .on_range_query_request = fixture_on_range_query_request, /* every step */
     .on_metric_names_request = fixture_on_metric_names_request, /* metric */

@@ -17,13 +17,13 @@ extern const pvm_plugin_type pvm_plugin_chaos;
 extern const pvm_plugin_type *const pvm_plugin_table[];
 
 const pvm_plugin_type *const pvm_plugin_table[] = {
-    &pvm_plugin_example, /* plugins/example.c */
-    &pvm_plugin_fixture, /* tests/plugins/fixture.c */
-    &pvm_plugin_catch_errors,     /* the shipped plugins, for */
-    &pvm_plugin_basic_auth,       /* tests/integration/plugins.sh */
+    &pvm_plugin_example,      /* plugins/example.c */
+    &pvm_plugin_fixture,      /* tests/plugins/fixture.c */
+    &pvm_plugin_catch_errors, /* the shipped plugins, for */
+    &pvm_plugin_basic_auth,   /* tests/integration/plugins.sh */
     &pvm_plugin_openmetrics_file,
     &pvm_plugin_sqlite,
-    &pvm_plugin_bench,   /* tests/plugins/bench.c: N series, hostile */
-    &pvm_plugin_chaos,   /* tests/plugins/chaos.c (process-model tests) */
+    &pvm_plugin_bench, /* tests/plugins/bench.c: N series, hostile */
+    &pvm_plugin_chaos, /* tests/plugins/chaos.c (process-model tests) */
     NULL,
 };

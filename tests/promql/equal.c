@@ -72,8 +72,7 @@ static bool vs_eq(const pvm_vector_selector *a, const pvm_vector_selector *b)
 {
     return str_eq(a->name, b->name) && a->offset_ms == b->offset_ms &&
            a->at_kind == b->at_kind && a->at_ms == b->at_ms &&
-           a->bypass_empty_check == b->bypass_empty_check &&
-           matchers_eq(a, b);
+           a->bypass_empty_check == b->bypass_empty_check && matchers_eq(a, b);
 }
 
 static bool number_eq(double a, double b)
@@ -138,26 +137,22 @@ bool pvm_expr_equal(const pvm_expr *a, const pvm_expr *b)
                a->u.number.is_duration == b->u.number.is_duration;
     case PVM_EXPR_STRING:
         return a->u.string.len == b->u.string.len &&
-               memcmp(a->u.string.value, b->u.string.value,
-                      a->u.string.len) == 0;
-    case PVM_EXPR_VECTOR_SELECTOR:
-        return vs_eq(&a->u.vs, &b->u.vs);
+               memcmp(a->u.string.value, b->u.string.value, a->u.string.len) ==
+                   0;
+    case PVM_EXPR_VECTOR_SELECTOR: return vs_eq(&a->u.vs, &b->u.vs);
     case PVM_EXPR_MATRIX_SELECTOR:
         return a->u.matrix.range_ms == b->u.matrix.range_ms &&
                pvm_expr_equal(a->u.matrix.vs, b->u.matrix.vs);
-    case PVM_EXPR_SUBQUERY:
-        return subquery_eq(&a->u.subquery, &b->u.subquery);
+    case PVM_EXPR_SUBQUERY: return subquery_eq(&a->u.subquery, &b->u.subquery);
     case PVM_EXPR_PAREN:
         return pvm_expr_equal(a->u.paren.expr, b->u.paren.expr);
     case PVM_EXPR_UNARY:
         return a->u.unary.op == b->u.unary.op &&
                pvm_expr_equal(a->u.unary.expr, b->u.unary.expr);
-    case PVM_EXPR_BINARY:
-        return binary_eq(&a->u.binary, &b->u.binary);
+    case PVM_EXPR_BINARY: return binary_eq(&a->u.binary, &b->u.binary);
     case PVM_EXPR_AGGREGATE:
         return aggregate_eq(&a->u.aggregate, &b->u.aggregate);
-    case PVM_EXPR_CALL:
-        return call_eq(&a->u.call, &b->u.call);
+    case PVM_EXPR_CALL: return call_eq(&a->u.call, &b->u.call);
     }
     return false;
 }

@@ -31,15 +31,15 @@
 
 /* Counts of one file or of the whole run. */
 typedef struct counts {
-    int passed;   /* parsed as expected */
-    int failed;   /* parsed when it should not, or the reverse */
-    int skipped;  /* uses an unsupported (feature-flagged) construct */
+    int passed;  /* parsed as expected */
+    int failed;  /* parsed when it should not, or the reverse */
+    int skipped; /* uses an unsupported (feature-flagged) construct */
 } counts;
 
 /* Reasons for skipping: a parser message fragment and its label. */
 static const struct {
-    const char *fragment;  /* part of our error message */
-    const char *reason;    /* printed reason */
+    const char *fragment; /* part of our error message */
+    const char *reason;   /* printed reason */
 } skip_reasons[] = {
     {"experimental duration expression", "duration expressions"},
     {"fill modifiers are experimental", "binop fill modifiers"},
@@ -160,8 +160,8 @@ static counts run_file(const char *dir, const char *name)
         if (!q)
             continue;
         bool want_fail = false;
-        for (size_t j = i + 1; j < n && lines[j][0] != '\0' &&
-                               strncmp(lines[j], "eval", 4) != 0;
+        for (size_t j = i + 1;
+             j < n && lines[j][0] != '\0' && strncmp(lines[j], "eval", 4) != 0;
              j++)
             want_fail |= expects_parse_error(lines[j]);
         run_query(name, (int)i + 1, q, want_fail, &c);
@@ -169,8 +169,8 @@ static counts run_file(const char *dir, const char *name)
     for (size_t i = 0; i < n; i++)
         free(lines[i]);
     free(lines);
-    printf("%s: %d parsed, %d failed, %d skipped\n", name, c.passed,
-           c.failed, c.skipped);
+    printf("%s: %d parsed, %d failed, %d skipped\n", name, c.passed, c.failed,
+           c.skipped);
     return c;
 }
 

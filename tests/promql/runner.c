@@ -44,8 +44,13 @@ static int run(store *st, pvm_arena *a, const char *text, int64_t start,
     if (!e)
         return failf("%s", err.msg);
     pvm_eval_opts o = {
-        .start = start, .end = end, .step = step, .max_samples = MAX_SAMPLES,
-        .fetch = fetch, .fetch_ctx = st, .query = text,
+        .start = start,
+        .end = end,
+        .step = step,
+        .max_samples = MAX_SAMPLES,
+        .fetch = fetch,
+        .fetch_ctx = st,
+        .query = text,
         .query_len = strlen(text),
     };
     if (pvm_eval(a, e, &o, res, &err) < 0)
@@ -56,15 +61,22 @@ static int run(store *st, pvm_arena *a, const char *text, int64_t start,
 static bool unsafe_fn(int id)
 {
     switch (id) {
-    case PVM_FN_DAYS_IN_MONTH: case PVM_FN_DAY_OF_MONTH:
-    case PVM_FN_DAY_OF_WEEK: case PVM_FN_DAY_OF_YEAR: case PVM_FN_END:
-    case PVM_FN_HOUR: case PVM_FN_MINUTE: case PVM_FN_MONTH:
-    case PVM_FN_YEAR: case PVM_FN_PREDICT_LINEAR: case PVM_FN_RANGE:
-    case PVM_FN_START: case PVM_FN_STEP: case PVM_FN_TIME:
-    case PVM_FN_TIMESTAMP:
-        return true;
-    default:
-        return false;
+    case PVM_FN_DAYS_IN_MONTH:
+    case PVM_FN_DAY_OF_MONTH:
+    case PVM_FN_DAY_OF_WEEK:
+    case PVM_FN_DAY_OF_YEAR:
+    case PVM_FN_END:
+    case PVM_FN_HOUR:
+    case PVM_FN_MINUTE:
+    case PVM_FN_MONTH:
+    case PVM_FN_YEAR:
+    case PVM_FN_PREDICT_LINEAR:
+    case PVM_FN_RANGE:
+    case PVM_FN_START:
+    case PVM_FN_STEP:
+    case PVM_FN_TIME:
+    case PVM_FN_TIMESTAMP: return true;
+    default: return false;
     }
 }
 
@@ -105,8 +117,8 @@ static pvm_expr *clone_at(pvm_arena *a, const pvm_expr *e, int64_t ts,
     case PVM_EXPR_AGGREGATE:
         c->u.aggregate.expr = clone_at(a, e->u.aggregate.expr, ts, unsafe);
         if (e->u.aggregate.param)
-            c->u.aggregate.param =
-                clone_at(a, e->u.aggregate.param, ts, unsafe);
+            c->u.aggregate.param = clone_at(a, e->u.aggregate.param, ts,
+                                            unsafe);
         break;
     case PVM_EXPR_CALL:
         *unsafe |= unsafe_fn(e->u.call.func->id);
@@ -115,8 +127,7 @@ static pvm_expr *clone_at(pvm_arena *a, const pvm_expr *e, int64_t ts,
         for (size_t i = 0; i < e->u.call.nargs; i++)
             c->u.call.args[i] = clone_at(a, e->u.call.args[i], ts, unsafe);
         break;
-    default:
-        break;
+    default: break;
     }
     return c;
 }
@@ -124,14 +135,10 @@ static pvm_expr *clone_at(pvm_arena *a, const pvm_expr *e, int64_t ts,
 static bool uses_experimental(const pvm_expr *e)
 {
     switch (e->kind) {
-    case PVM_EXPR_MATRIX_SELECTOR:
-        return uses_experimental(e->u.matrix.vs);
-    case PVM_EXPR_SUBQUERY:
-        return uses_experimental(e->u.subquery.expr);
-    case PVM_EXPR_PAREN:
-        return uses_experimental(e->u.paren.expr);
-    case PVM_EXPR_UNARY:
-        return uses_experimental(e->u.unary.expr);
+    case PVM_EXPR_MATRIX_SELECTOR: return uses_experimental(e->u.matrix.vs);
+    case PVM_EXPR_SUBQUERY: return uses_experimental(e->u.subquery.expr);
+    case PVM_EXPR_PAREN: return uses_experimental(e->u.paren.expr);
+    case PVM_EXPR_UNARY: return uses_experimental(e->u.unary.expr);
     case PVM_EXPR_BINARY:
         return uses_experimental(e->u.binary.lhs) ||
                uses_experimental(e->u.binary.rhs);
@@ -148,8 +155,7 @@ static bool uses_experimental(const pvm_expr *e)
             if (uses_experimental(e->u.call.args[i]))
                 return true;
         return false;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -200,7 +206,8 @@ static int run_instant(store *st, evalcmd *ev, const char *text, int64_t t)
             }
     if (r.type == PVM_VT_SCALAR) {
         if (!n || !almost(ev->exp[0].vals[0], v[0].points[0].v))
-            rc = failf("range mode: expected scalar %.17g", ev->exp[0].vals[0]);
+            rc = failf("range mode: expected scalar %.17g",
+                       ev->exp[0].vals[0]);
     } else {
         rc = compare_vector(ev, v, n, false);
     }
@@ -224,9 +231,10 @@ static int exec_eval(store *st, evalcmd *ev, bool shared)
     pvm_error err;
     pvm_expr *e = pvm_promql_parse(a, ev->expr, strlen(ev->expr), &err);
     int rc = 0;
-    if (!e && shared && (strstr(err.msg, "experimental") ||
-                         strstr(err.msg, "anchored modifier") ||
-                         strstr(err.msg, "smoothed modifier"))) {
+    if (!e && shared &&
+        (strstr(err.msg, "experimental") ||
+         strstr(err.msg, "anchored modifier") ||
+         strstr(err.msg, "smoothed modifier"))) {
         rc = 2;
         goto out;
     }
@@ -361,14 +369,14 @@ static void run_file(const char *path, bool shared, counts *total)
                 report_failure(path, &ev);
             }
         } else {
-            printf("  %s:%d: invalid command %.100s\n", path, i + 1,
-                   lines[i]);
+            printf("  %s:%d: invalid command %.100s\n", path, i + 1, lines[i]);
             c.failed++;
         }
     }
     const char *base = strrchr(path, '/');
     printf("%s: %d passed, %d failed, %d skipped (native histograms: %d, "
-           "experimental: %d)\n", base ? base + 1 : path, c.passed, c.failed,
+           "experimental: %d)\n",
+           base ? base + 1 : path, c.passed, c.failed,
            c.skip_native + c.skip_exp, c.skip_native, c.skip_exp);
     total->passed += c.passed;
     total->failed += c.failed;
@@ -422,8 +430,8 @@ static int run_path(const char *path, bool shared, counts *total)
 static void print_result(const char *name, const counts *c, bool total)
 {
     printf("%s%s: %d passed, %d failed, %d skipped (%d native histograms, "
-           "%d experimental, %d missing)\n", total ? "PVM-RESULT: " : "",
-           name, c->passed, c->failed,
+           "%d experimental, %d missing)\n",
+           total ? "PVM-RESULT: " : "", name, c->passed, c->failed,
            c->skip_native + c->skip_exp + c->skip_missing, c->skip_native,
            c->skip_exp, c->skip_missing);
 }
@@ -484,7 +492,8 @@ int main(int argc, char **argv)
         if (run_path(dir, true, &shared) < 0) {
             printf("SKIP: shared promqltest scripts: %s not found (set "
                    "PVM_SHARED_DIR to the shared directory or "
-                   "PVM_PROMQLTEST_DIR to the scripts)\n", dir);
+                   "PVM_PROMQLTEST_DIR to the scripts)\n",
+                   dir);
             shared.skip_missing++;
         }
         print_result("promqltest-shared", &shared, false);
@@ -498,6 +507,5 @@ int main(int argc, char **argv)
     print_result("promqltest", &all, true);
     if (own.failed || shared.failed)
         return 1;
-    return want_shared && !want_own && !nfiles && shared.skip_missing ? 77
-                                                                      : 0;
+    return want_shared && !want_own && !nfiles && shared.skip_missing ? 77 : 0;
 }

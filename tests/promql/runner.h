@@ -29,58 +29,58 @@
 
 /* One stored series. */
 typedef struct stored {
-    pvm_label *labels;  /* sorted */
-    size_t n;           /* number of labels */
-    pvm_point *pts;     /* points in load order */
-    size_t npts, cap;   /* count, capacity */
-    bool has_hist;      /* had native histogram samples (not stored) */
+    pvm_label *labels; /* sorted */
+    size_t n;          /* number of labels */
+    pvm_point *pts;    /* points in load order */
+    size_t npts, cap;  /* count, capacity */
+    bool has_hist;     /* had native histogram samples (not stored) */
 } stored;
 
 /* The store of the current file. */
 typedef struct store {
-    pvm_arena *a;       /* owns everything */
-    stored *s;          /* series */
-    size_t n, cap;      /* count, capacity */
-    bool hit_hist;      /* the last query touched a histogram series */
+    pvm_arena *a;  /* owns everything */
+    stored *s;     /* series */
+    size_t n, cap; /* count, capacity */
+    bool hit_hist; /* the last query touched a histogram series */
 } store;
 
 /* One expected series or scalar. */
 typedef struct expected {
-    pvm_label labels[MAX_LABELS];  /* sorted */
-    size_t n;                      /* labels */
-    double *vals;                  /* values */
-    bool *omitted;                 /* `_` entries */
-    size_t nvals;                  /* number of values */
-    bool seen;                     /* matched while comparing */
+    pvm_label labels[MAX_LABELS]; /* sorted */
+    size_t n;                     /* labels */
+    double *vals;                 /* values */
+    bool *omitted;                /* `_` entries */
+    size_t nvals;                 /* number of values */
+    bool seen;                    /* matched while comparing */
 } expected;
 
 /* One expect line (or legacy form). */
 typedef struct expect {
-    int kind;          /* 'f' fail, 'w' warn, 'i' info, 'W' no_warn,
+    int kind;    /* 'f' fail, 'w' warn, 'i' info, 'W' no_warn,
                           'I' no_info, 'o' ordered */
-    char *msg;         /* exact message, or NULL */
-    char *regex;       /* regex (search), or NULL: match anything */
+    char *msg;   /* exact message, or NULL */
+    char *regex; /* regex (search), or NULL: match anything */
 } expect;
 
 /* A parsed eval command. */
 typedef struct evalcmd {
-    char *expr;               /* query text */
-    int line;                 /* line number (1-based) */
-    bool range;               /* range query */
-    int64_t start, end, step; /* times, ms */
-    expect ex[32];            /* expect lines */
-    size_t nex;               /* count */
+    char *expr;                     /* query text */
+    int line;                       /* line number (1-based) */
+    bool range;                     /* range query */
+    int64_t start, end, step;       /* times, ms */
+    expect ex[32];                  /* expect lines */
+    size_t nex;                     /* count */
     bool fail, warn, info, ordered; /* legacy modifiers */
-    char *fail_msg;           /* expected_fail_message */
-    char *fail_regexp;        /* expected_fail_regexp */
-    expected *exp;            /* expected series */
-    size_t nexp;              /* count */
-    bool scalar;              /* expects a scalar */
-    bool has_string;          /* expects a string */
-    char *string;             /* the string */
-    bool range_vector;        /* expect range vector given */
-    bool exclude_range;       /* skip the range-mode check */
-    bool native;              /* expected values use {{...}} */
+    char *fail_msg;                 /* expected_fail_message */
+    char *fail_regexp;              /* expected_fail_regexp */
+    expected *exp;                  /* expected series */
+    size_t nexp;                    /* count */
+    bool scalar;                    /* expects a scalar */
+    bool has_string;                /* expects a string */
+    char *string;                   /* the string */
+    bool range_vector;              /* expect range vector given */
+    bool exclude_range;             /* skip the range-mode check */
+    bool native;                    /* expected values use {{...}} */
 } evalcmd;
 
 /* Counts of a file or a run. */
@@ -99,16 +99,15 @@ extern char msgbuf[2048];
 /* runner_script.c: the script language */
 char *trim(char *s);
 int parse_duration(const char *s, int64_t *ms);
-int parse_metric(pvm_arena *a, const char **p, pvm_label *l,
-                 size_t *n);
-int parse_values(pvm_arena *a, const char *p, double **vals,
-                 bool **om, size_t *n, bool *hist);
-int parse_eval(pvm_arena *a, char **lines, int i, int nlines,
-               evalcmd *ev, char **why);
+int parse_metric(pvm_arena *a, const char **p, pvm_label *l, size_t *n);
+int parse_values(pvm_arena *a, const char *p, double **vals, bool **om,
+                 size_t *n, bool *hist);
+int parse_eval(pvm_arena *a, char **lines, int i, int nlines, evalcmd *ev,
+               char **why);
 
 /* runner_store.c: the store */
-int fetch(void *ctx, const pvm_fetch_request *req,
-          pvm_series_set *out, pvm_error *err);
+int fetch(void *ctx, const pvm_fetch_request *req, pvm_series_set *out,
+          pvm_error *err);
 int do_load(store *st, char **lines, int i, int nlines, char **why);
 
 /* runner_check.c: comparisons */

@@ -117,11 +117,12 @@ static int compare_matrix(evalcmd *ev, const pvm_eval_result *r)
                 continue;
             if (k >= s->npoints)
                 return failf("%s: expected a point at t=%lld, got %zu "
-                             "points", lstr(e->labels, e->n), (long long)t,
-                             s->npoints);
+                             "points",
+                             lstr(e->labels, e->n), (long long)t, s->npoints);
             if (s->points[k].t != t)
                 return failf("%s: point %zu has timestamp %lld, expected "
-                             "%lld", lstr(e->labels, e->n), k,
+                             "%lld",
+                             lstr(e->labels, e->n), k,
                              (long long)s->points[k].t, (long long)t);
             if (!almost(s->points[k].v, e->vals[j]))
                 return failf("%s at t=%lld: expected %.17g, got %.17g",
@@ -175,15 +176,14 @@ int compare_vector(evalcmd *ev, const pvm_result_series *ss, size_t n,
 int compare_result(evalcmd *ev, const pvm_eval_result *r)
 {
     switch (r->type) {
-    case PVM_VT_MATRIX:
-        return compare_matrix(ev, r);
+    case PVM_VT_MATRIX: return compare_matrix(ev, r);
     case PVM_VT_VECTOR:
-        return compare_vector(ev, r->series, r->nseries,
-                              ev->ordered || false);
+        return compare_vector(ev, r->series, r->nseries, ev->ordered || false);
     case PVM_VT_SCALAR:
         if (!ev->scalar)
             return failf("expected vector or matrix result, but got scalar "
-                         "%.17g", r->scalar);
+                         "%.17g",
+                         r->scalar);
         if (!almost(ev->exp[0].vals[0], r->scalar))
             return failf("expected scalar %.17g but got %.17g",
                          ev->exp[0].vals[0], r->scalar);
@@ -193,8 +193,7 @@ int compare_result(evalcmd *ev, const pvm_eval_result *r)
             return failf("expected string \"%s\" but got \"%s\"",
                          ev->string ? ev->string : "", r->string);
         return 0;
-    default:
-        return failf("unexpected result type");
+    default: return failf("unexpected result type");
     }
 }
 
@@ -211,9 +210,11 @@ static int check_annos_of(evalcmd *ev, int kind, const char **got, size_t n,
             found = ex_match(&ev->ex[i], got[j]);
         if (!found)
             return failf("expected %s annotation matching %s, found %zu "
-                         "(first: %s)", what,
-                         ev->ex[i].msg ? ev->ex[i].msg
-                         : ev->ex[i].regex ? ev->ex[i].regex : ".*",
+                         "(first: %s)",
+                         what,
+                         ev->ex[i].msg     ? ev->ex[i].msg
+                         : ev->ex[i].regex ? ev->ex[i].regex
+                                           : ".*",
                          n, n ? got[0] : "-");
     }
     if (!any)
@@ -267,7 +268,6 @@ int check_failure(const evalcmd *ev, const char *msg)
     for (size_t i = 0; i < ev->nex; i++)
         if (ev->ex[i].kind == 'f' && !ex_match(&ev->ex[i], msg))
             return failf("expected error matching \"%s\", but got: %s",
-                         ev->ex[i].msg ? ev->ex[i].msg : ev->ex[i].regex,
-                         msg);
+                         ev->ex[i].msg ? ev->ex[i].msg : ev->ex[i].regex, msg);
     return 0;
 }

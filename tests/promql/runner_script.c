@@ -26,9 +26,13 @@ char *trim(char *s)
 /* Prometheus' model.ParseDuration (units y w d h m s ms, "0"). */
 int parse_duration(const char *s, int64_t *ms)
 {
-    static const struct { const char *u; int64_t ms; } units[] = {
-        {"ms", 1}, {"y", 365LL * 86400000}, {"w", 7LL * 86400000},
-        {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    static const struct {
+        const char *u;
+        int64_t ms;
+    } units[] = {
+        {"ms", 1},       {"y", 365LL * 86400000}, {"w", 7LL * 86400000},
+        {"d", 86400000}, {"h", 3600000},          {"m", 60000},
+        {"s", 1000}};
     if (strcmp(s, "0") == 0) {
         *ms = 0;
         return 0;
@@ -106,7 +110,9 @@ static char *parse_string(pvm_arena *a, const char **p)
         case 'r': o[k++] = '\r'; break;
         case 't': o[k++] = '\t'; break;
         case 'v': o[k++] = '\v'; break;
-        case 'x': case 'u': case 'U': {
+        case 'x':
+        case 'u':
+        case 'U': {
             int nd = c == 'x' ? 2 : c == 'u' ? 4 : 8;
             char hex[9] = {0};
             memcpy(hex, s, (size_t)nd);
@@ -168,8 +174,7 @@ static int cmp_label(const void *x, const void *y)
 }
 
 /* metric{l="v", ...}: labels sorted into l (with __name__). */
-int parse_metric(pvm_arena *a, const char **p, pvm_label *l,
-                 size_t *n)
+int parse_metric(pvm_arena *a, const char **p, pvm_label *l, size_t *n)
 {
     *n = 0;
     skip_space(p);
@@ -280,8 +285,8 @@ static int skip_hist(const char **p)
 
 /* The values of a series line: `1 2 _ stale 1+2x3 _x2 {{...}}`. Sets
  * *hist when a native histogram was seen (stored as omitted). */
-int parse_values(pvm_arena *a, const char *p, double **vals,
-                 bool **om, size_t *n, bool *hist)
+int parse_values(pvm_arena *a, const char *p, double **vals, bool **om,
+                 size_t *n, bool *hist)
 {
     size_t cap = 0;
     *n = 0;
@@ -303,7 +308,8 @@ int parse_values(pvm_arena *a, const char *p, double **vals,
             *hist = true;
             if (skip_hist(&p) < 0)
                 return -1;
-            if ((*p == '+' || *p == '-') && p[1] == '{' && skip_hist(&(const char *){p + 1}) == 0) {
+            if ((*p == '+' || *p == '-') && p[1] == '{' &&
+                skip_hist(&(const char *){p + 1}) == 0) {
                 p++;
                 skip_hist(&p);
             }
@@ -357,9 +363,11 @@ static bool is_number_line(const char *s, double *v)
 
 static int parse_expect(pvm_arena *a, evalcmd *ev, const char *line)
 {
-    static const struct { const char *w; int k; } kinds[] = {
-        {"ordered", 'o'}, {"fail", 'f'}, {"warn", 'w'}, {"no_warn", 'W'},
-        {"info", 'i'}, {"no_info", 'I'}};
+    static const struct {
+        const char *w;
+        int k;
+    } kinds[] = {{"ordered", 'o'}, {"fail", 'f'}, {"warn", 'w'},
+                 {"no_warn", 'W'}, {"info", 'i'}, {"no_info", 'I'}};
     const char *p = line + 6;
     skip_space(&p);
     size_t i;
@@ -396,8 +404,8 @@ static char *next_word(pvm_arena *a, const char **p)
 
 /* Parses the eval command at lines[i]; returns the index of its last
  * line, or -1 with *why set. */
-int parse_eval(pvm_arena *a, char **lines, int i, int nlines,
-               evalcmd *ev, char **why)
+int parse_eval(pvm_arena *a, char **lines, int i, int nlines, evalcmd *ev,
+               char **why)
 {
     memset(ev, 0, sizeof(*ev));
     ev->line = i + 1;
@@ -492,7 +500,8 @@ int parse_eval(pvm_arena *a, char **lines, int i, int nlines,
         double v;
         if (cap == ev->nexp) {
             cap = cap ? cap * 2 : 8;
-            ev->exp = pvm_arena_realloc(a, ev->exp, ev->nexp * sizeof(expected),
+            ev->exp = pvm_arena_realloc(a, ev->exp,
+                                        ev->nexp * sizeof(expected),
                                         cap * sizeof(expected));
         }
         expected *e = &ev->exp[ev->nexp];

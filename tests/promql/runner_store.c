@@ -30,8 +30,8 @@ static stored *store_get(store *st, const pvm_label *l, size_t n)
     return s;
 }
 
-int fetch(void *ctx, const pvm_fetch_request *req,
-          pvm_series_set *out, pvm_error *err)
+int fetch(void *ctx, const pvm_fetch_request *req, pvm_series_set *out,
+          pvm_error *err)
 {
     store *st = ctx;
     const pvm_vector_selector *vs = req->vs;
@@ -55,8 +55,8 @@ int fetch(void *ctx, const pvm_fetch_request *req,
             if (!ser)
                 ser = pvm_series_set_get(out, s->labels, s->n,
                                          pvm_labels_hash(s->labels, s->n));
-            if (!ser || pvm_series_append(out, ser, s->pts[j].t,
-                                          s->pts[j].v) < 0)
+            if (!ser ||
+                pvm_series_append(out, ser, s->pts[j].t, s->pts[j].v) < 0)
                 return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
         }
     }

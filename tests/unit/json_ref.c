@@ -74,8 +74,7 @@ static bool try_neighbours(double v, int prec, char *digits, int *x)
  * rounded one, else a neighbour); fills digits and x with it. */
 static bool shortest_at(double v, int prec, char *digits, int *x)
 {
-    return digits_at(v, prec, digits, x) ||
-           try_neighbours(v, prec, digits, x);
+    return digits_at(v, prec, digits, x) || try_neighbours(v, prec, digits, x);
 }
 
 /* Shortest digits (no trailing zeros) that read back as |v|. For normal
@@ -130,7 +129,7 @@ static size_t layout(char *buf, bool neg, const char *digits, int x,
 
 size_t pvm_ref_format_float(char buf[PVM_FLOAT_BUFSIZE], double v)
 {
-    const char *special = isnan(v) ? "NaN"
+    const char *special = isnan(v)   ? "NaN"
                           : isinf(v) ? (v > 0 ? "+Inf" : "-Inf")
                           : v == 0   ? (signbit(v) ? "-0" : "0")
                                      : NULL;

@@ -80,15 +80,14 @@ static void test_range_query_shape(void **state)
     assert_non_null(strstr(r->body, "{\"status\":\"success\",\"data\":{"
                                     "\"resultType\":\"matrix\",\"result\":["));
     /* series sorted by label set: amplitude "1" < "10" < "5" */
-    assert_string_equal(pvm_test_json_string(r->json,
-                                             "data.result[0].metric.amplitude"),
-                        "1");
+    assert_string_equal(
+        pvm_test_json_string(r->json, "data.result[0].metric.amplitude"), "1");
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].metric.type"),
                         "cosine");
-    assert_string_equal(pvm_test_json_string(r->json,
-                                             "data.result[4].metric.amplitude"),
-                        "10");
+    assert_string_equal(
+        pvm_test_json_string(r->json, "data.result[4].metric.amplitude"),
+        "10");
     /* cosine amplitude 1 at t=0 is 1; at t=15 it is cos(pi/2) */
     assert_non_null(strstr(r->body, "\"values\":[[0,\"1\"],[15,\""));
     assert_null(strstr(r->body, "warnings"));
@@ -104,7 +103,8 @@ static void test_instant_query_vector(void **state)
     assert_string_equal(pvm_test_json_string(r->json, "data.resultType"),
                         "vector");
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
-    assert_non_null(strstr(r->body, "\"value\":[30.500,\"5.083333333333333\"]"));
+    assert_non_null(
+        strstr(r->body, "\"value\":[30.500,\"5.083333333333333\"]"));
     pvm_test_response_free(r);
 }
 
@@ -122,8 +122,7 @@ static void test_health_check_scalar(void **state)
 
 static void test_params_from_url_and_body(void **state)
 {
-    pvm_test_response *r = req(state, "POST",
-                               "/api/v1/query_range?step=15",
+    pvm_test_response *r = req(state, "POST", "/api/v1/query_range?step=15",
                                "query=" METRIC "&start=0&end=30");
     assert_int_equal(r->status, 200);
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
@@ -133,37 +132,53 @@ static void test_params_from_url_and_body(void **state)
 
 static void test_range_errors(void **state)
 {
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=abc"
-                                   "&end=10&step=1", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=abc"
+                     "&end=10&step=1",
+                     NULL),
                  400, "bad_data",
                  "invalid parameter \"start\": cannot parse \"abc\" to a "
                  "valid timestamp");
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=10"
-                                   "&end=1&step=1", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=10"
+                     "&end=1&step=1",
+                     NULL),
                  400, "bad_data", "end timestamp must not be before start");
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
-                                   "&end=10&step=0", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=0"
+                     "&end=10&step=0",
+                     NULL),
                  400, "bad_data",
                  "zero or negative query resolution step widths are not "
                  "accepted");
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
-                                   "&end=10&step=-1", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=0"
+                     "&end=10&step=-1",
+                     NULL),
                  400, "bad_data", "zero or negative");
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
-                                   "&end=11001&step=1e-3", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=0"
+                     "&end=11001&step=1e-3",
+                     NULL),
                  400, "bad_data",
                  "exceeded maximum resolution of 11,000 points");
     /* below 1 ms, as Prometheus: too many points, or fine for one */
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
-                                   "&end=10&step=1e-9", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=0"
+                     "&end=10&step=1e-9",
+                     NULL),
                  400, "bad_data", "exceeded maximum resolution");
-    pvm_test_response *one = req(state, "GET", "/api/v1/query_range?"
-                                               "query=1&start=5&end=5"
-                                               "&step=1e-9", NULL);
+    pvm_test_response *one = req(state, "GET",
+                                 "/api/v1/query_range?"
+                                 "query=1&start=5&end=5"
+                                 "&step=1e-9",
+                                 NULL);
     assert_int_equal(one->status, 200);
     pvm_test_response_free(one);
-    expect_error(req(state, "GET", "/api/v1/query_range?query=x&start=0"
-                                   "&end=10&step=abc", NULL),
+    expect_error(req(state, "GET",
+                     "/api/v1/query_range?query=x&start=0"
+                     "&end=10&step=abc",
+                     NULL),
                  400, "bad_data",
                  "invalid parameter \"step\": cannot parse \"abc\" to a "
                  "valid duration");
@@ -186,13 +201,14 @@ static void test_time_formats(void **state)
 {
     pvm_test_response *r = req(state, "GET",
                                "/api/v1/query?query=" METRIC
-                               "&time=1970-01-01T00:00:15Z", NULL);
+                               "&time=1970-01-01T00:00:15Z",
+                               NULL);
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(r->body, "\"value\":[15,"));
     pvm_test_response_free(r);
     /* a millisecond epoch sent as seconds (Grafana's exemplar probe) */
-    r = req(state, "GET", "/api/v1/query?query=" METRIC
-                          "&time=1732478212345", NULL);
+    r = req(state, "GET", "/api/v1/query?query=" METRIC "&time=1732478212345",
+            NULL);
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(r->body, "\"value\":[1732478212345,"));
     pvm_test_response_free(r);
@@ -206,12 +222,11 @@ static void test_routing(void **state)
                  "not found");
     expect_error(req(state, "PUT", "/api/v1/query?query=1", NULL), 405,
                  "bad_data", "method PUT not allowed");
-    expect_error(req(state, "DELETE", "/api/v1/labels", NULL), 405,
-                 "bad_data", "not allowed");
+    expect_error(req(state, "DELETE", "/api/v1/labels", NULL), 405, "bad_data",
+                 "not allowed");
     expect_error(req(state, "POST", "/api/v1/label/type/values", "a=b"), 405,
                  "bad_data", "use GET");
-    pvm_test_response *r = req(state, "GET", "/api/v1/status/buildinfo",
-                               NULL);
+    pvm_test_response *r = req(state, "GET", "/api/v1/status/buildinfo", NULL);
     assert_int_equal(r->status, 200);
     assert_non_null(pvm_test_json_string(r->json, "data.version"));
     assert_null(pvm_test_json_get(r->json, "data.features"));
@@ -245,10 +260,9 @@ static void test_body_limit_and_content_type(void **state)
                                      "{\"query\":\"1\"}", hdrs),
                  400, "bad_data", "unsupported Content-Type");
     const char *charset[] = {
-        "Content-Type: application/x-www-form-urlencoded;charset=utf-8",
-        NULL};
-    pvm_test_response *r = pvm_testkit_request(
-        *state, "POST", "/api/v1/query", "query=1%2B1&time=4", charset);
+        "Content-Type: application/x-www-form-urlencoded;charset=utf-8", NULL};
+    pvm_test_response *r = pvm_testkit_request(*state, "POST", "/api/v1/query",
+                                               "query=1%2B1&time=4", charset);
     assert_int_equal(r->status, 200);
     pvm_test_response_free(r);
     expect_error(req(state, "GET", "/api/v1/query?query=%zz", NULL), 400,
@@ -269,9 +283,10 @@ static void test_labels_and_values(void **state)
     r = pvm_testkit_label_values(*state, "type", "other_metric");
     assert_string_equal(r->body, "{\"status\":\"success\",\"data\":[]}");
     pvm_test_response_free(r);
-    r = pvm_testkit_label_values(*state, "__name__", "{__name__=~\".*exa.*\"}");
-    assert_string_equal(r->body, "{\"status\":\"success\",\"data\":[\"" METRIC
-                                 "\"]}");
+    r = pvm_testkit_label_values(*state, "__name__",
+                                 "{__name__=~\".*exa.*\"}");
+    assert_string_equal(r->body,
+                        "{\"status\":\"success\",\"data\":[\"" METRIC "\"]}");
     pvm_test_response_free(r);
     /* limit truncates with a warning */
     r = req(state, "GET", "/api/v1/label/type/values?limit=2", NULL);
@@ -296,10 +311,9 @@ static void test_series(void **state)
     pvm_test_response_free(r);
     expect_error(req(state, "GET", "/api/v1/series", NULL), 400, "bad_data",
                  "no match[] parameter provided");
-    expect_error(req(state, "GET", "/api/v1/series?match[]=sum(x)", NULL),
-                 400, "bad_data", "match[]");
-    expect_error(req(state, "GET", "/api/v1/series?match[]={a=~\".*\"}",
-                     NULL),
+    expect_error(req(state, "GET", "/api/v1/series?match[]=sum(x)", NULL), 400,
+                 "bad_data", "match[]");
+    expect_error(req(state, "GET", "/api/v1/series?match[]={a=~\".*\"}", NULL),
                  400, "bad_data", "match[]");
     /* repeated match[]: the union, as whole label sets from the query
      * hooks (12 series), not just {__name__} */
@@ -320,8 +334,9 @@ static void test_series(void **state)
  * example plugin's discovery hooks ignore the label matchers. */
 static void test_discovery_agrees_with_series(void **state)
 {
-    pvm_test_response *r = pvm_testkit_label_values(
-        *state, "amplitude", METRIC "{amplitude=~\"1|5\"}");
+    pvm_test_response *r = pvm_testkit_label_values(*state, "amplitude",
+                                                    METRIC
+                                                    "{amplitude=~\"1|5\"}");
     assert_string_equal(r->body,
                         "{\"status\":\"success\",\"data\":[\"1\",\"5\"]}");
     pvm_test_response_free(r);
@@ -330,8 +345,8 @@ static void test_discovery_agrees_with_series(void **state)
     assert_string_equal(r->body, "{\"status\":\"success\",\"data\":["
                                  "\"sawtooth\",\"square\"]}");
     pvm_test_response_free(r);
-    r = req(state, "GET", "/api/v1/labels?match[]=" METRIC
-                          "&start=0&end=3600", NULL);
+    r = req(state, "GET", "/api/v1/labels?match[]=" METRIC "&start=0&end=3600",
+            NULL);
     assert_string_equal(r->body, "{\"status\":\"success\",\"data\":["
                                  "\"__name__\",\"amplitude\",\"type\"]}");
     pvm_test_response_free(r);
@@ -361,8 +376,9 @@ static double value_at(pvm_test_response *r, const char *path)
 
 static void test_engine_sum_by_type(void **state)
 {
-    pvm_test_response *r = pvm_testkit_range(
-        *state, "sum by (type) (" METRIC ")", 0, 60, 15);
+    pvm_test_response *r = pvm_testkit_range(*state,
+                                             "sum by (type) (" METRIC ")", 0,
+                                             60, 15);
     assert_int_equal(r->status, 200);
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 4);
     /* sorted by label set: cosine, sawtooth, sine, square */
@@ -385,8 +401,7 @@ static void test_engine_rate_matches_slope(void **state)
     /* Between wraps the sawtooth of amplitude 10 rises 10/60 per second:
      * a window inside one period gives exactly that slope. */
     pvm_test_response *r = pvm_testkit_range(
-        *state,
-        "rate(" METRIC "{type=\"sawtooth\",amplitude=\"10\"}[30s])",
+        *state, "rate(" METRIC "{type=\"sawtooth\",amplitude=\"10\"}[30s])",
         3600 + 45, 3600 + 59, 1);
     assert_int_equal(r->status, 200);
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
@@ -400,9 +415,10 @@ static void test_engine_rate_matches_slope(void **state)
     /* A [1m] window always holds a wrap: Prometheus extrapolates only down
      * to the counter's zero point. At t=50 the samples at 5, 20, 35, 50
      * (0.833 .. 8.333) give 7.5 * (45 + 5) / 45 / 60 = 0.13888... */
-    r = pvm_testkit_instant(
-        *state, "rate(" METRIC "{type=\"sawtooth\",amplitude=\"10\"}[1m])",
-        50);
+    r = pvm_testkit_instant(*state,
+                            "rate(" METRIC
+                            "{type=\"sawtooth\",amplitude=\"10\"}[1m])",
+                            50);
     assert_int_equal(r->status, 200);
     assert_true(fabs(value_at(r, "data.result[0].value[1]") -
                      7.5 * 50 / 45 / 60) < 1e-9);
@@ -422,12 +438,13 @@ static void test_engine_value_at_every_step(void **state)
         METRIC "{type=\"sine\",amplitude=\"1\"} offset 1h",
     };
     for (size_t i = 0; i < 3; i++) {
-        pvm_test_response *r =
-            pvm_testkit_range(*state, queries[i], 7200, 7200 + 600, 15);
+        pvm_test_response *r = pvm_testkit_range(*state, queries[i], 7200,
+                                                 7200 + 600, 15);
         assert_int_equal(r->status, 200);
         assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
-        assert_int_equal(
-            pvm_test_json_length(r->json, "data.result[0].values"), 41);
+        assert_int_equal(pvm_test_json_length(r->json,
+                                              "data.result[0].values"),
+                         41);
         pvm_test_response_free(r);
         r = pvm_testkit_instant(*state, queries[i], 7200);
         assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
@@ -455,8 +472,8 @@ static void test_memory_cap_answers_envelope(void **state)
         "/api/v1/label/type/values",
     };
     for (size_t i = 0; i < 3; i++) {
-        pvm_test_response *r = pvm_testkit_request(k, "GET", targets[i],
-                                                   NULL, NULL);
+        pvm_test_response *r = pvm_testkit_request(k, "GET", targets[i], NULL,
+                                                   NULL);
         assert_non_null(r->json);
         if (r->status == 200) {
             assert_string_equal(pvm_test_json_string(r->json, "status"),
@@ -478,11 +495,13 @@ static void test_memory_cap_answers_envelope(void **state)
  *                 "d", "x", "src", "(a|aa)+$")                          */
 static void test_label_replace_regex_limit(void **state)
 {
-    expect_error(req(state, "GET", "/api/v1/query?time=0&query="
+    expect_error(req(state, "GET",
+                     "/api/v1/query?time=0&query="
                      "label_replace(label_replace(vector(1)%2C%22src%22%2C"
                      "%22aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!%22%2C"
                      "%22%22%2C%22%22)%2C%22d%22%2C%22x%22%2C%22src%22%2C"
-                     "%22(a%7Caa)%2B%24%22)", NULL),
+                     "%22(a%7Caa)%2B%24%22)",
+                     NULL),
                  422, "execution",
                  "regular expression match limit exceeded in "
                  "label_replace(): (a|aa)+$");
@@ -502,8 +521,8 @@ static void test_parse_query(void **state)
         "\"op\":\"sum\",\"param\":null,\"type\":\"aggregation\","
         "\"without\":false}}");
     pvm_test_response_free(r);
-    expect_error(req(state, "POST", "/api/v1/parse_query", "query=sum("),
-                 400, "bad_data", "parse error");
+    expect_error(req(state, "POST", "/api/v1/parse_query", "query=sum("), 400,
+                 "bad_data", "parse error");
 }
 
 static void test_constant_range(void **state)

@@ -18,10 +18,10 @@
 
 /* What the last hook saw. */
 static struct {
-    int calls;            /* hooks run */
-    int64_t deadline;     /* pvm_request_deadline_ms */
-    int64_t remaining;    /* pvm_request_remaining_ms */
-    int64_t now;          /* CLOCK_MONOTONIC ms when it ran */
+    int calls;         /* hooks run */
+    int64_t deadline;  /* pvm_request_deadline_ms */
+    int64_t remaining; /* pvm_request_remaining_ms */
+    int64_t now;       /* CLOCK_MONOTONIC ms when it ran */
 } seen;
 
 static int64_t mono_ms(void)
@@ -42,8 +42,7 @@ static void look(pvm_request *req)
 /* Query hook: records the deadline; ?sleep=MS works that long first;
  * ?giveup=1 stops with PVM_ERR_TIMEOUT once the deadline passed, as
  * docs/plugin-api.md shows. */
-static int clock_query(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int clock_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)self;
     look(req);
@@ -57,14 +56,13 @@ static int clock_query(pvm_plugin *self, pvm_request *req,
         struct timespec d = {0, 5000000};
         nanosleep(&d, NULL);
     }
-    return pvm_response_add_sample(resp, "up", 1, pvm_request_time(req),
-                                   NULL, 0) < 0
+    return pvm_response_add_sample(resp, "up", 1, pvm_request_time(req), NULL,
+                                   0) < 0
                ? PVM_ERR_NOMEM
                : 0;
 }
 
-static int clock_values(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int clock_values(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)self;
     look(req);
@@ -110,8 +108,8 @@ static void expect_budget(int64_t ms)
     assert_true(seen.deadline > 0);
     int64_t left = seen.deadline - seen.now;
     if (left > ms || left < ms - 500)
-        fail_msg("deadline %lld ms ahead, want about %lld",
-                 (long long)left, (long long)ms);
+        fail_msg("deadline %lld ms ahead, want about %lld", (long long)left,
+                 (long long)ms);
     if (seen.remaining > ms || seen.remaining < ms - 500)
         fail_msg("remaining %lld ms, want about %lld",
                  (long long)seen.remaining, (long long)ms);
@@ -164,8 +162,7 @@ static void expect_timeout_envelope(pvm_testkit *k, const char *target,
     if (r->status != 503 || !r->json)
         fail_msg("%s: %d %s, want 503", target, r->status, r->body);
     assert_string_equal(pvm_test_json_string(r->json, "status"), "error");
-    assert_string_equal(pvm_test_json_string(r->json, "errorType"),
-                        "timeout");
+    assert_string_equal(pvm_test_json_string(r->json, "errorType"), "timeout");
     assert_string_equal(pvm_test_json_string(r->json, "error"), msg);
     pvm_test_response_free(r);
 }
@@ -176,19 +173,22 @@ static void test_late_hook_times_out(void **state)
 {
     (void)state;
     pvm_testkit *k = kit("");
-    expect_timeout_envelope(k, "/api/v1/query?query=up&timeout=100ms"
-                               "&sleep=300",
+    expect_timeout_envelope(k,
+                            "/api/v1/query?query=up&timeout=100ms"
+                            "&sleep=300",
                             "query timed out in expression evaluation");
     /* two selectors: the second hook is not even asked */
     seen.calls = 0;
-    expect_timeout_envelope(k, "/api/v1/query?query=up%2Bup&timeout=100ms"
-                               "&sleep=300",
+    expect_timeout_envelope(k,
+                            "/api/v1/query?query=up%2Bup&timeout=100ms"
+                            "&sleep=300",
                             "query timed out in expression evaluation");
     assert_int_equal(seen.calls, 1);
     /* a hook that watches its deadline stops at it */
     int64_t t0 = mono_ms();
-    expect_timeout_envelope(k, "/api/v1/query?query=up&timeout=100ms"
-                               "&sleep=5000&giveup=1",
+    expect_timeout_envelope(k,
+                            "/api/v1/query?query=up&timeout=100ms"
+                            "&sleep=5000&giveup=1",
                             "query timed out in clock");
     assert_true(mono_ms() - t0 < 2000);
     /* in time: 200 */
@@ -206,8 +206,9 @@ static void test_heavy_queries(void **state)
     /* count_over_time(up[1y:1ms]): 3e10 steps, refused at once (422) */
     int64_t t0 = mono_ms();
     pvm_test_response *r = pvm_testkit_request(
-        k, "GET", "/api/v1/query?query=count_over_time(up%5B1y:1ms%5D)"
-                  "&timeout=1s",
+        k, "GET",
+        "/api/v1/query?query=count_over_time(up%5B1y:1ms%5D)"
+        "&timeout=1s",
         NULL, NULL);
     assert_non_null(r);
     assert_int_equal(r->status, 422);
@@ -222,8 +223,9 @@ static void test_heavy_queries(void **state)
     /* with a higher sample limit it runs, and stops at its timeout */
     k = kit("max_samples = 100000000000\n");
     t0 = mono_ms();
-    expect_timeout_envelope(k, "/api/v1/query?query=count_over_time("
-                               "up%5B1y:1ms%5D)&timeout=300ms",
+    expect_timeout_envelope(k,
+                            "/api/v1/query?query=count_over_time("
+                            "up%5B1y:1ms%5D)&timeout=300ms",
                             "query timed out in expression evaluation");
     int64_t took = mono_ms() - t0;
     if (took > 1300)

@@ -40,14 +40,14 @@ static const pvm_plugin_type gate_type = {
     .on_request = gate,
 };
 
-static const pvm_plugin_type *const table[] = {&pvm_plugin_example,
-                                               &gate_type, NULL};
+static const pvm_plugin_type *const table[] = {&pvm_plugin_example, &gate_type,
+                                               NULL};
 
 /* ---- stderr capture ---------------------------------------------------- */
 
 struct capture {
-    int saved;   /* the real stderr */
-    FILE *file;  /* temporary file on fd 2 meanwhile */
+    int saved;  /* the real stderr */
+    FILE *file; /* temporary file on fd 2 meanwhile */
 };
 
 static void capture_start(struct capture *c)
@@ -79,8 +79,7 @@ static char *logged(pvm_testkit *kit, const char *target, int status)
 {
     struct capture cap;
     capture_start(&cap);
-    pvm_test_response *r = pvm_testkit_request(kit, "GET", target, NULL,
-                                               NULL);
+    pvm_test_response *r = pvm_testkit_request(kit, "GET", target, NULL, NULL);
     char *out = capture_end(&cap);
     assert_non_null(r);
     if (r->status != status)
@@ -147,8 +146,8 @@ static void test_bad_param_logs_query(void **state)
 
 /* Collects a whole answer. */
 struct sink {
-    char buf[65536];  /* bytes written, NUL-terminated */
-    size_t len;       /* bytes used */
+    char buf[65536]; /* bytes written, NUL-terminated */
+    size_t len;      /* bytes used */
 };
 
 static int sink_write(void *ctx, const char *buf, size_t len)
@@ -170,7 +169,8 @@ static int handle(const pvm_api_env *env, const char *target, bool pass,
     assert_non_null(a);
     pvm_kv header = {"X-Pass", "1"};
     const char *q = strchr(target, '?');
-    pvm_http_request hr = {.method = "GET", .request_uri = target,
+    pvm_http_request hr = {.method = "GET",
+                           .request_uri = target,
                            .query_string = q ? q + 1 : "",
                            .remote_addr = "127.0.0.1",
                            .headers = pass ? &header : NULL,
@@ -197,7 +197,8 @@ static void test_metrics_handler_labels(void **state)
     pvm_shm *shm = pvm_shm_new();
     assert_non_null(shm);
     pvm_metrics_register_plugins(shm, ctx);
-    pvm_api_env env = {.ctx = ctx, .cfg = &pvm_context_config(ctx)->server,
+    pvm_api_env env = {.ctx = ctx,
+                       .cfg = &pvm_context_config(ctx)->server,
                        .shm = shm};
     struct sink *s = calloc(1, sizeof(*s));
     assert_non_null(s);
@@ -235,8 +236,7 @@ static int liar_fail(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 }
 
 /* Chooses a plugin error whose text starts like the registry's. */
-static int liar_choose(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int liar_choose(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)self;
     (void)req;
@@ -256,14 +256,14 @@ static const pvm_plugin_type chooser_type = {
     .on_range_query_request = liar_choose,
 };
 
-static const pvm_plugin_type *const liar_table[] = {
-    &pvm_plugin_example, &liar_type, &chooser_type, NULL};
+static const pvm_plugin_type *const liar_table[] = {&pvm_plugin_example,
+                                                    &liar_type, &chooser_type,
+                                                    NULL};
 
 /* /metrics' answer for a server whose first instance is `first`, after
  * each of targets answered 500. */
-static void plugin_errors_after(const char *first,
-                                const char *const *targets, size_t n,
-                                struct sink *s)
+static void plugin_errors_after(const char *first, const char *const *targets,
+                                size_t n, struct sink *s)
 {
     char ini[256], err[512];
     snprintf(ini, sizeof(ini),
@@ -276,7 +276,8 @@ static void plugin_errors_after(const char *first,
     pvm_shm *shm = pvm_shm_new();
     assert_non_null(shm);
     pvm_metrics_register_plugins(shm, ctx);
-    pvm_api_env env = {.ctx = ctx, .cfg = &pvm_context_config(ctx)->server,
+    pvm_api_env env = {.ctx = ctx,
+                       .cfg = &pvm_context_config(ctx)->server,
                        .shm = shm};
     for (size_t i = 0; i < n; i++) {
         int status = handle(&env, targets[i], true, s);
@@ -334,10 +335,10 @@ static void test_status_logged_without_bytes(void **state)
     pvm_context *ctx = pvm_testkit_context(kit);
     pvm_api_env env = {.ctx = ctx, .cfg = &pvm_context_config(ctx)->server};
     static const struct {
-        const char *method;  /* request method */
-        const char *target;  /* request URI */
-        int status;          /* status answered */
-        const char *line;    /* part of the log line */
+        const char *method; /* request method */
+        const char *target; /* request URI */
+        int status;         /* status answered */
+        const char *line;   /* part of the log line */
     } cases[] = {
         /* a JSON success holds its 200 back until the body is written
          * (never a 200 with a cut body): a client that takes no byte

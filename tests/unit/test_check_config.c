@@ -26,11 +26,11 @@ extern const pvm_plugin_type pvm_plugin_catch_errors;
 extern const pvm_plugin_type pvm_plugin_example;
 
 static const pvm_plugin_type *const table[] = {
-    &pvm_plugin_openmetrics_file, &pvm_plugin_sqlite, &pvm_plugin_basic_auth,
-    &pvm_plugin_catch_errors, &pvm_plugin_example, NULL};
+    &pvm_plugin_openmetrics_file, &pvm_plugin_sqlite,  &pvm_plugin_basic_auth,
+    &pvm_plugin_catch_errors,     &pvm_plugin_example, NULL};
 
-static char dir[64];       /* temporary directory */
-static char path[256];     /* scratch file path */
+static char dir[64];   /* temporary directory */
+static char path[256]; /* scratch file path */
 
 /* dir/name into path. */
 static const char *in_dir(const char *name)
@@ -94,7 +94,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    static const char *const names[] = {"pvm.ini", "ok.om", "bad.om",
+    static const char *const names[] = {"pvm.ini",   "ok.om", "bad.om",
                                         "db.sqlite", "users", "empty"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unlink(in_dir(names[i]));
@@ -133,10 +133,11 @@ static void make_db(void)
 {
     sqlite3 *h;
     assert_int_equal(sqlite3_open(in_dir("db.sqlite"), &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "DROP TABLE IF EXISTS t; "
-                                     "CREATE TABLE t (timestamp, value, "
-                                     "host TEXT); INSERT INTO t VALUES "
-                                     "(1, 2, 'a');",
+    assert_int_equal(sqlite3_exec(h,
+                                  "DROP TABLE IF EXISTS t; "
+                                  "CREATE TABLE t (timestamp, value, "
+                                  "host TEXT); INSERT INTO t VALUES "
+                                  "(1, 2, 'a');",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
@@ -158,8 +159,8 @@ static int rows(void)
     return n;
 }
 
-#define SQLITE_INI(db, query)                                               \
-    "[plugin:s]\ntype = sqlite\ndatabase = " db "\nmetric = m\n"            \
+#define SQLITE_INI(db, query)                                                 \
+    "[plugin:s]\ntype = sqlite\ndatabase = " db "\nmetric = m\n"              \
     "query = " query "\n"
 
 static void test_sqlite(void **state)
@@ -178,16 +179,16 @@ static void test_sqlite(void **state)
                    "query: must be exactly one SELECT statement");
     assert_int_equal(rows(), 1);
     /* the other statement is checked too */
-    expect_invalid(SQLITE_INI("db.sqlite", "SELECT * FROM t")
-                   "labels_query = DROP TABLE t\n",
-                   "labels_query: must be a SELECT (it would write)");
+    expect_invalid(
+        SQLITE_INI("db.sqlite",
+                   "SELECT * FROM t") "labels_query = DROP TABLE t\n",
+        "labels_query: must be a SELECT (it would write)");
     expect_invalid(SQLITE_INI("db.sqlite", "SELECT * FROM nosuchtable"),
                    "query: no such table: nosuchtable");
     expect_invalid(SQLITE_INI("db.sqlite", "SELECT 1 AS timestamp"),
                    "query: no column named 'value'");
     /* a missing database is reported, and not created */
-    expect_invalid(SQLITE_INI("nodb.sqlite", "SELECT 1"),
-                   "database ");
+    expect_invalid(SQLITE_INI("nodb.sqlite", "SELECT 1"), "database ");
     struct stat sb;
     assert_int_equal(stat(in_dir("nodb.sqlite"), &sb), -1);
     assert_int_equal(rows(), 1);

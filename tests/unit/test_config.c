@@ -42,8 +42,7 @@ void expect_error(const char *text, const char *msg)
 }
 
 /* Loads "[server]\nKEY = VALUE\n" and checks the error on line 2. */
-void expect_server_error(const char *key, const char *value,
-                                const char *why)
+void expect_server_error(const char *key, const char *value, const char *why)
 {
     char text[512], msg[512];
     snprintf(text, sizeof(text), "[server]\n%s = %s\n", key, value);
@@ -121,8 +120,9 @@ static void test_plugin_sections(void **state)
     assert_int_equal(s->entries[1].line, 9);
     assert_string_equal(s->entries[2].value, "three");
     assert_int_equal(s->entries[2].line, 10);
-    assert_string_equal(
-        pvm_config_get(c, "plugin:second.instance-2", "metric_name"), "three");
+    assert_string_equal(pvm_config_get(c, "plugin:second.instance-2",
+                                       "metric_name"),
+                        "three");
     assert_string_equal(pvm_config_get(c, "plugin:first", "metric_name"),
                         "one");
     assert_null(pvm_config_section_find(c, "plugin:none"));
@@ -424,8 +424,7 @@ static void test_many_sections_and_keys(void **state)
     free(text);
     assert_non_null(c);
     assert_int_equal(c->nsections, 20000);
-    assert_int_equal(pvm_config_section_find(c, "plugin:s19999")->line,
-                     20000);
+    assert_int_equal(pvm_config_section_find(c, "plugin:s19999")->line, 20000);
     pvm_config_free(c);
 }
 

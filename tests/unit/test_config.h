@@ -14,8 +14,7 @@ pvm_config *load_ok(const char *text);
 void expect_error(const char *text, const char *msg);
 
 /* Loads "[server]\nKEY = VALUE\n" and checks the error on line 2. */
-void expect_server_error(const char *key, const char *value,
-                         const char *why);
+void expect_server_error(const char *key, const char *value, const char *why);
 
 /* Loads "[server]\nKEY = VALUE\n"; the caller frees. */
 pvm_config *load_server(const char *key, const char *value);

@@ -74,8 +74,7 @@ void test_all_keys(void **state)
     assert_int_equal(s->max_query_timeout_ms, 3600000);
 
     /* The raw values stay available, the last one of a key winning. */
-    assert_string_equal(pvm_config_get(c, "server", "max_body_bytes"),
-                        "512k");
+    assert_string_equal(pvm_config_get(c, "server", "max_body_bytes"), "512k");
     assert_null(pvm_config_get(c, "server", "nope"));
     assert_null(pvm_config_get(c, "plugin:x", "type"));
     assert_int_equal(pvm_config_section_find(c, "server")->nentries, 11);
@@ -98,8 +97,9 @@ void test_listen(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "127.0.0.1:9000", "0.0.0.0:1", "[::1]:9000", "[::]:65535",
-        "localhost:9000", "unix:/run/pvm/pvm.sock", "unix:relative.sock",
+        "127.0.0.1:9000",     "0.0.0.0:1",      "[::1]:9000",
+        "[::]:65535",         "localhost:9000", "unix:/run/pvm/pvm.sock",
+        "unix:relative.sock",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         pvm_config *c = load_server("listen", good[i]);
@@ -112,10 +112,9 @@ void test_listen(void **state)
     pvm_config_free(c);
 
     static const char *const bad[] = {
-        "9000",         "127.0.0.1",       "127.0.0.1:0",
-        "127.0.0.1:65536", "127.0.0.1:x",  ":9000",
-        "::1:9000",     "[::1]9000",       "[zz]:9000",
-        "[]:9000",      "host name:80",    "-x:80",
+        "9000",        "127.0.0.1", "127.0.0.1:0",  "127.0.0.1:65536",
+        "127.0.0.1:x", ":9000",     "::1:9000",     "[::1]9000",
+        "[zz]:9000",   "[]:9000",   "host name:80", "-x:80",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char why[256];
@@ -139,9 +138,8 @@ void test_prefix_normalization(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"/", ""},           {"//", ""},
-        {"prom", "/prom"},   {"/prom", "/prom"},
-        {"/prom/", "/prom"}, {"//a/b//", "/a/b"},
+        {"/", ""},          {"//", ""},          {"prom", "/prom"},
+        {"/prom", "/prom"}, {"/prom/", "/prom"}, {"//a/b//", "/a/b"},
         {"a/b", "/a/b"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -165,9 +163,11 @@ void test_prefix_normalization(void **state)
     for (size_t i = 0; i < sizeof(shadows) / sizeof(shadows[0]); i++) {
         char why[256];
         const char *norm = shadows[i] + strspn(shadows[i], "/");
-        snprintf(why, sizeof(why), "'/%s' would shadow the Prometheus API "
+        snprintf(why, sizeof(why),
+                 "'/%s' would shadow the Prometheus API "
                  "(paths under /api/v1/ are its routes): choose another "
-                 "path, e.g. /metrics", norm);
+                 "path, e.g. /metrics",
+                 norm);
         expect_server_error("metrics_path", shadows[i], why);
     }
     c = load_server("metrics_path", "/api/v2/metrics");
@@ -184,12 +184,8 @@ void test_sizes(void **state)
         const char *text; /* input */
         size_t size;      /* expected bytes */
     } good[] = {
-        {"1", 1},
-        {"1048576", 1048576},
-        {"1k", 1024},
-        {"2K", 2048},
-        {"3M", 3u << 20},
-        {"4G", (size_t)4 << 30},
+        {"1", 1},     {"1048576", 1048576}, {"1k", 1024},
+        {"2K", 2048}, {"3M", 3u << 20},     {"4G", (size_t)4 << 30},
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         size_t v = 0;
@@ -200,8 +196,17 @@ void test_sizes(void **state)
         pvm_config_free(c);
     }
     static const char *const bad[] = {
-        "x", "", "-1", "1T", "1MB", "1m", "k", "1.5M", "1 M",
-        "99999999999999999999", "17179869184G",
+        "x",
+        "",
+        "-1",
+        "1T",
+        "1MB",
+        "1m",
+        "k",
+        "1.5M",
+        "1 M",
+        "99999999999999999999",
+        "17179869184G",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t v = 0;
@@ -239,7 +244,8 @@ void test_counts(void **state)
     expect_server_error("workers", "-1", "not a number from 0 to 1024: '-1'");
     expect_server_error("workers", "1025",
                         "not a number from 0 to 1024: '1025'");
-    expect_server_error("workers", "two", "not a number from 0 to 1024: 'two'");
+    expect_server_error("workers", "two",
+                        "not a number from 0 to 1024: 'two'");
 }
 
 void test_durations(void **state)
@@ -278,8 +284,18 @@ void test_durations(void **state)
                         "must be greater than 0: '0s'");
 
     static const char *const bad[] = {
-        "5",  "1.5m", "m",   "1s1m", "1m1m", "1x",  "-1s",
-        "1 m", "s1",  "1ms1s", "99999999999999999999s", "300000000y",
+        "5",
+        "1.5m",
+        "m",
+        "1s1m",
+        "1m1m",
+        "1x",
+        "-1s",
+        "1 m",
+        "s1",
+        "1ms1s",
+        "99999999999999999999s",
+        "300000000y",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char why[256];
@@ -293,11 +309,11 @@ void test_log_levels(void **state)
 {
     (void)state;
     static const struct {
-        const char *text;      /* input */
-        pvm_log_level level;   /* expected level */
+        const char *text;    /* input */
+        pvm_log_level level; /* expected level */
     } levels[] = {
-        {"error", PVM_LOG_ERROR}, {"warning", PVM_LOG_WARNING},
-        {"info", PVM_LOG_INFO},   {"debug", PVM_LOG_DEBUG},
+        {"error", PVM_LOG_ERROR},  {"warning", PVM_LOG_WARNING},
+        {"info", PVM_LOG_INFO},    {"debug", PVM_LOG_DEBUG},
         {"WARN", PVM_LOG_WARNING},
     };
     for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {

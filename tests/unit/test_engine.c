@@ -100,8 +100,11 @@ static const pvm_eval_result *eval_text(pvm_arena *a, const char *q,
     static pvm_eval_result r;
     pvm_expr *e = pvm_promql_parse(a, q, strlen(q), err);
     assert_non_null(e);
-    pvm_eval_opts o = {.start = start, .end = end, .step = step,
-                       .max_samples = max_samples, .fetch = fetch_x};
+    pvm_eval_opts o = {.start = start,
+                       .end = end,
+                       .step = step,
+                       .max_samples = max_samples,
+                       .fetch = fetch_x};
     return pvm_eval(a, e, &o, &r, err) < 0 ? NULL : &r;
 }
 
@@ -110,8 +113,8 @@ static void test_eval_rate(void **state)
     (void)state;
     pvm_arena *a = pvm_arena_new(0);
     pvm_error err;
-    const pvm_eval_result *r = eval_text(a, "rate(x[5m])", 300000, 300000,
-                                         0, 0, &err);
+    const pvm_eval_result *r = eval_text(a, "rate(x[5m])", 300000, 300000, 0,
+                                         0, &err);
     assert_non_null(r);
     assert_int_equal(r->type, PVM_VT_VECTOR);
     assert_int_equal(r->nseries, 1);
@@ -145,7 +148,9 @@ static void test_eval_nomem(void **state)
     pvm_error err;
     pvm_expr *e = pvm_promql_parse(a, "vector(1) + 1", 13, &err);
     assert_non_null(e);
-    pvm_eval_opts o = {.start = 0, .end = 100000000, .step = 1000,
+    pvm_eval_opts o = {.start = 0,
+                       .end = 100000000,
+                       .step = 1000,
                        .fetch = fetch_x};
     pvm_eval_result r;
     assert_int_equal(pvm_eval(a, e, &o, &r, &err), PVM_ERR_NOMEM);
@@ -172,7 +177,9 @@ static void fetch_of(const char *q, int64_t start, int64_t end, int64_t step)
     pvm_error err;
     pvm_expr *e = pvm_promql_parse(a, q, strlen(q), &err);
     assert_non_null(e);
-    pvm_eval_opts o = {.start = start, .end = end, .step = step,
+    pvm_eval_opts o = {.start = start,
+                       .end = end,
+                       .step = step,
                        .fetch = fetch_capture};
     pvm_eval_result r;
     memset(&last_fetch, 0, sizeof(last_fetch));
@@ -186,7 +193,7 @@ static void fetch_of(const char *q, int64_t start, int64_t end, int64_t step)
 static void test_fetch_request_grid(void **state)
 {
     (void)state;
-    fetch_of("x", 500, 10000, 3000);     /* steps 0.5, 3.5, 6.5, 9.5 s */
+    fetch_of("x", 500, 10000, 3000); /* steps 0.5, 3.5, 6.5, 9.5 s */
     assert_false(last_fetch.instant);
     assert_int_equal(last_fetch.start, 500);
     assert_int_equal(last_fetch.end, 9500);

@@ -121,8 +121,11 @@ static int run(pvm_arena *a, const char *q, pvm_fetch_fn fetch, int64_t t,
     pvm_expr *e = pvm_promql_parse(a, q, strlen(q), err);
     if (!e)
         fail_msg("%s: %s", q, err->msg);
-    pvm_eval_opts o = {.start = t, .end = end, .step = step,
-                       .max_samples = max_samples, .fetch = fetch,
+    pvm_eval_opts o = {.start = t,
+                       .end = end,
+                       .step = step,
+                       .max_samples = max_samples,
+                       .fetch = fetch,
                        .deadline_ns = timeout_ms
                                           ? now_ns() + timeout_ms * 1000000
                                           : 0};
@@ -152,8 +155,8 @@ static void test_deadline_in_step_loops(void **state)
         pvm_eval_result res;
         pvm_error err;
         double took;
-        int rc = run(a, queries[i], fetch_sparse, 10 * DAY_MS, 10 * DAY_MS,
-                     0, 0, 100, &res, &err, &took);
+        int rc = run(a, queries[i], fetch_sparse, 10 * DAY_MS, 10 * DAY_MS, 0,
+                     0, 100, &res, &err, &took);
         if (rc != PVM_ERR_TIMEOUT && rc != PVM_ERR_NOMEM)
             fail_msg("%s: status %d (%s) after %.3f s, want a timeout",
                      queries[i], rc, err.msg, took);
@@ -172,8 +175,8 @@ static void test_deadline_in_range_steps(void **state)
 {
     (void)state;
     static const char *queries[] = {
-        "sparse + 1", "sum(sparse)", "time()", "vector(1) * 2",
-        "-sparse", "abs(sparse)", "scalar(sparse)", "absent(nothing)",
+        "sparse + 1", "sum(sparse)", "time()",         "vector(1) * 2",
+        "-sparse",    "abs(sparse)", "scalar(sparse)", "absent(nothing)",
     };
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
         pvm_arena *a = pvm_arena_new((size_t)1 << 30);
@@ -181,8 +184,8 @@ static void test_deadline_in_range_steps(void **state)
         pvm_error err;
         double took;
         /* 1e8 steps; a deadline already passed */
-        int rc = run(a, queries[i], fetch_sparse, 0, 100000000, 1, 0, 1,
-                     &res, &err, &took);
+        int rc = run(a, queries[i], fetch_sparse, 0, 100000000, 1, 0, 1, &res,
+                     &err, &took);
         if (rc != PVM_ERR_TIMEOUT && rc != PVM_ERR_NOMEM)
             fail_msg("%s: status %d (%s), want a timeout", queries[i], rc,
                      err.msg);
@@ -335,8 +338,7 @@ static void test_big_duplicates(void **state)
             fail_msg("%s: status %d (%s), want 422", queries[i].q, rc,
                      err.msg);
         assert_string_equal(err.msg, queries[i].msg ? queries[i].msg : same);
-        print_message("%-45s duplicate found in %.3f s\n", queries[i].q,
-                      took);
+        print_message("%-45s duplicate found in %.3f s\n", queries[i].q, took);
         pvm_arena_free(a);
     }
 }
@@ -360,8 +362,11 @@ static void test_many_annotations(void **state)
     pvm_expr *e = pvm_promql_parse(a, q, strlen(q), &err);
     if (!e)
         fail_msg("%s", err.msg);
-    pvm_eval_opts o = {.start = 60000, .end = 60000, .fetch = fetch_names,
-                       .query = q, .query_len = strlen(q)};
+    pvm_eval_opts o = {.start = 60000,
+                       .end = 60000,
+                       .fetch = fetch_names,
+                       .query = q,
+                       .query_len = strlen(q)};
     pvm_eval_result res;
     double t0 = now_s();
     assert_int_equal(pvm_eval(a, e, &o, &res, &err), 0);

@@ -94,25 +94,20 @@ static void test_refused(void **state)
                      PVM_FCGI_HEADER_BAD);
     /* Another role than responder (authorizer). */
     len = request(b, 1, 2, 8);
-    assert_int_equal(pvm_fcgi_header_scan(b, len, &need),
-                     PVM_FCGI_HEADER_BAD);
+    assert_int_equal(pvm_fcgi_header_scan(b, len, &need), PVM_FCGI_HEADER_BAD);
     /* A BEGIN_REQUEST of the wrong size, or for request id 0. */
     rec(b, 1, 1, 7, 1);
-    assert_int_equal(pvm_fcgi_header_scan(b, 16, &need),
-                     PVM_FCGI_HEADER_BAD);
+    assert_int_equal(pvm_fcgi_header_scan(b, 16, &need), PVM_FCGI_HEADER_BAD);
     len = request(b, 0, 1, 8);
-    assert_int_equal(pvm_fcgi_header_scan(b, len, &need),
-                     PVM_FCGI_HEADER_BAD);
+    assert_int_equal(pvm_fcgi_header_scan(b, len, &need), PVM_FCGI_HEADER_BAD);
     /* A stream record before any BEGIN_REQUEST (left-over STDIN on a kept
      * connection): libfcgi would fail on it. */
     len = rec(b, 5, 1, 0, 0);
-    assert_int_equal(pvm_fcgi_header_scan(b, len, &need),
-                     PVM_FCGI_HEADER_BAD);
+    assert_int_equal(pvm_fcgi_header_scan(b, len, &need), PVM_FCGI_HEADER_BAD);
     /* STDIN of the request before the end of its PARAMS. */
     len = request(b, 1, 1, 8);
     rec(b + 16, 5, 1, 8, 0);
-    assert_int_equal(pvm_fcgi_header_scan(b, len, &need),
-                     PVM_FCGI_HEADER_BAD);
+    assert_int_equal(pvm_fcgi_header_scan(b, len, &need), PVM_FCGI_HEADER_BAD);
 }
 
 static void test_skipped_records(void **state)
@@ -198,16 +193,14 @@ static void test_waiter(void **state)
     assert_true(now_s() - t < 0.25);
     /* The whole header is still there for libfcgi to read. */
     unsigned char got[512];
-    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT),
-                     (ssize_t)len);
+    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT), (ssize_t)len);
     assert_memory_equal(got, b, len);
 
     /* Kept: the next request on it is handed over like a new one. */
     pvm_fcgi_waiter_keep(w, fd);
     assert_int_equal(write(good, b, len), (ssize_t)len);
     assert_int_equal(pvm_fcgi_waiter_next(w, &mask, &stop), fd);
-    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT),
-                     (ssize_t)len);
+    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT), (ssize_t)len);
 
     /* Kept again, with what is left of the previous request's body (a
      * STDIN record and the end of the stream, in two writes) before the
@@ -222,8 +215,7 @@ static void test_waiter(void **state)
     assert_int_equal(write(good, left + 5, ll - 5), (ssize_t)(ll - 5));
     assert_int_equal(write(good, b, len), (ssize_t)len);
     assert_int_equal(pvm_fcgi_waiter_next(w, &mask, &stop), fd);
-    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT),
-                     (ssize_t)len);
+    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT), (ssize_t)len);
     assert_memory_equal(got, b, len);
     close(fd);
 

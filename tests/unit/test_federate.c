@@ -23,16 +23,17 @@
 extern const pvm_plugin_type pvm_plugin_example;
 extern const pvm_plugin_type pvm_plugin_openmetrics_file;
 
-static const pvm_plugin_type *const table[] = {
-    &pvm_plugin_example, &pvm_plugin_openmetrics_file, NULL};
+static const pvm_plugin_type *const table[] = {&pvm_plugin_example,
+                                               &pvm_plugin_openmetrics_file,
+                                               NULL};
 
 #define METRIC "prometheus_virtual_metrics_example_metric"
 
 /* The OpenMetrics accept header of Prometheus 2.42's scrapes, and
  * vmagent's. */
-#define PROM_ACCEPT                                                          \
-    "Accept: application/openmetrics-text;version=1.0.0,application/"      \
-    "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5," \
+#define PROM_ACCEPT                                                           \
+    "Accept: application/openmetrics-text;version=1.0.0,application/"         \
+    "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"   \
     "*/*;q=0.1"
 #define VM_ACCEPT "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1"
 
@@ -106,8 +107,7 @@ static pvm_test_response *get(void **state, const char *target,
                               const char *accept)
 {
     const char *h[] = {accept, NULL};
-    return pvm_testkit_request(*state, "GET", target, NULL,
-                               accept ? h : NULL);
+    return pvm_testkit_request(*state, "GET", target, NULL, accept ? h : NULL);
 }
 
 /* Number of lines of body starting with prefix. */
@@ -124,8 +124,10 @@ static int count_lines(const char *body, const char *prefix)
 
 static void test_federate_text(void **state)
 {
-    pvm_test_response *r = get(state, "/federate?match[]=" METRIC
-                               "%7Btype%3D%22sine%22%7D", VM_ACCEPT);
+    pvm_test_response *r = get(state,
+                               "/federate?match[]=" METRIC
+                               "%7Btype%3D%22sine%22%7D",
+                               VM_ACCEPT);
     assert_int_equal(r->status, 200);
     assert_string_equal(pvm_test_response_header(r, "Content-Type"),
                         "text/plain; version=0.0.4; charset=utf-8");
@@ -147,15 +149,18 @@ static void test_federate_text(void **state)
 
 static void test_federate_openmetrics(void **state)
 {
-    pvm_test_response *r = get(state, "/federate?match[]=" METRIC
-                               "%7Bamplitude%3D%221%22%7D", PROM_ACCEPT);
+    pvm_test_response *r = get(state,
+                               "/federate?match[]=" METRIC
+                               "%7Bamplitude%3D%221%22%7D",
+                               PROM_ACCEPT);
     assert_int_equal(r->status, 200);
     assert_string_equal(pvm_test_response_header(r, "Content-Type"),
                         "application/openmetrics-text; version=1.0.0; "
                         "charset=utf-8");
     assert_int_equal(count_lines(r->body, METRIC "{"), 4);
     /* timestamps in seconds, and the closing line */
-    const char *p = strstr(r->body, METRIC "{amplitude=\"1\",type=\"square\"} ");
+    const char *p = strstr(r->body,
+                           METRIC "{amplitude=\"1\",type=\"square\"} ");
     assert_non_null(p);
     double v, t;
     assert_int_equal(sscanf(strchr(p, '}') + 2, "%lf %lf", &v, &t), 2);
@@ -185,16 +190,17 @@ static void test_federate_families(void **state)
     const char *want_text =
         "# HELP jobs_created Jobs done.\n"; /* never: _created is untyped */
     assert_null(strstr(r->body, want_text));
-    assert_non_null(strstr(r->body,
-        "# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\n"
-        "jobs_total{queue=\"a\\\"b\\\\c\\nd\"} 42 "));
+    assert_non_null(
+        strstr(r->body,
+               "# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\n"
+               "jobs_total{queue=\"a\\\"b\\\\c\\nd\"} 42 "));
     assert_non_null(strstr(r->body, "# TYPE jobs_created untyped\n"
                                     "jobs_created{queue=\"x\"} 1700000000 "));
     assert_non_null(strstr(r->body, "# TYPE plain untyped\nplain 7 "));
-    assert_non_null(strstr(r->body,
-        "# HELP rpc_seconds RPC \"latency\" \\\\ per\\ncall.\n"
-        "# TYPE rpc_seconds histogram\n"
-        "rpc_seconds_bucket{le=\"0.5\"} 3 "));
+    assert_non_null(
+        strstr(r->body, "# HELP rpc_seconds RPC \"latency\" \\\\ per\\ncall.\n"
+                        "# TYPE rpc_seconds histogram\n"
+                        "rpc_seconds_bucket{le=\"0.5\"} 3 "));
     char *b05 = strstr(r->body, "le=\"0.5\"");
     char *b10 = strstr(r->body, "le=\"10\"");
     char *binf = strstr(r->body, "le=\"+Inf\"");
@@ -210,12 +216,14 @@ static void test_federate_families(void **state)
     r = get(state, target, PROM_ACCEPT);
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(r->body,
-        "# HELP jobs Jobs done.\n# TYPE jobs counter\n"
-        "jobs_created{queue=\"x\"} 1700000000 "));
-    assert_non_null(strstr(r->body, "jobs_total{queue=\"a\\\"b\\\\c\\nd\"} 42 "));
-    assert_non_null(strstr(r->body,
-        "# HELP rpc_seconds RPC \\\"latency\\\" \\\\ per\\ncall.\n"
-        "# TYPE rpc_seconds histogram\n# UNIT rpc_seconds seconds\n"));
+                           "# HELP jobs Jobs done.\n# TYPE jobs counter\n"
+                           "jobs_created{queue=\"x\"} 1700000000 "));
+    assert_non_null(
+        strstr(r->body, "jobs_total{queue=\"a\\\"b\\\\c\\nd\"} 42 "));
+    assert_non_null(
+        strstr(r->body,
+               "# HELP rpc_seconds RPC \\\"latency\\\" \\\\ per\\ncall.\n"
+               "# TYPE rpc_seconds histogram\n# UNIT rpc_seconds seconds\n"));
     assert_non_null(strstr(r->body, "# TYPE temp_celsius gauge\n"
                                     "# UNIT temp_celsius celsius\n"));
     assert_non_null(strstr(r->body, "# TYPE plain unknown\nplain 7 "));
@@ -255,7 +263,8 @@ static void test_federate_edges(void **state)
     assert_int_equal(count_lines(r->body, "plain "), 1);
     pvm_test_response_free(r);
     /* two selectors over the same series: written once */
-    r = get(state, "/federate?match[]=plain&match[]=%7B__name__%3D%22plain%22%7D",
+    r = get(state,
+            "/federate?match[]=plain&match[]=%7B__name__%3D%22plain%22%7D",
             NULL);
     assert_int_equal(count_lines(r->body, "plain "), 1);
     pvm_test_response_free(r);
@@ -269,11 +278,12 @@ static void test_negotiation(void **state)
     assert_false(pvm_federate_wants_openmetrics(NULL));
     assert_false(pvm_federate_wants_openmetrics(""));
     assert_false(pvm_federate_wants_openmetrics("*/*"));
-    assert_true(pvm_federate_wants_openmetrics("application/openmetrics-text"));
+    assert_true(
+        pvm_federate_wants_openmetrics("application/openmetrics-text"));
     assert_false(pvm_federate_wants_openmetrics(
         "application/openmetrics-text;q=0.3, text/plain;q=0.9"));
-    assert_false(pvm_federate_wants_openmetrics(
-        "application/openmetrics-text;q=0"));
+    assert_false(
+        pvm_federate_wants_openmetrics("application/openmetrics-text;q=0"));
 }
 
 static void test_escape(void **state)
@@ -370,10 +380,11 @@ static void test_metadata_limits(void **state)
     assert_string_equal(r->body, "{\"status\":\"success\",\"data\":{}}");
     pvm_test_response_free(r);
     r = get(state, "/api/v1/metadata?limit=1", NULL);
-    assert_string_equal(r->body, "{\"status\":\"success\",\"data\":{\"jobs\":"
-                                 "[{\"type\":\"counter\",\"help\":\"Jobs "
-                                 "done.\",\"unit\":\"\"},{\"type\":\"counter\","
-                                 "\"help\":\"Jobs finished.\",\"unit\":\"\"}]}}");
+    assert_string_equal(r->body,
+                        "{\"status\":\"success\",\"data\":{\"jobs\":"
+                        "[{\"type\":\"counter\",\"help\":\"Jobs "
+                        "done.\",\"unit\":\"\"},{\"type\":\"counter\","
+                        "\"help\":\"Jobs finished.\",\"unit\":\"\"}]}}");
     pvm_test_response_free(r);
     r = get(state, "/api/v1/metadata?limit=-1", NULL);
     assert_int_equal(r->status, 200);
@@ -384,12 +395,14 @@ static void test_metadata_limits(void **state)
     assert_non_null(pvm_test_json_get(r->json, "data.old"));
     assert_null(pvm_test_json_get(r->json, "data." METRIC));
     assert_int_equal(json_object_object_length(
-                         pvm_test_json_get(r->json, "data")), 2);
+                         pvm_test_json_get(r->json, "data")),
+                     2);
     pvm_test_response_free(r);
     r = get(state, "/api/v1/metadata?limit_per_metric=0&metric=jobs", NULL);
     assert_int_equal(pvm_test_json_length(r->json, "data.jobs"), 2);
     assert_int_equal(json_object_object_length(
-                         pvm_test_json_get(r->json, "data")), 1);
+                         pvm_test_json_get(r->json, "data")),
+                     1);
     pvm_test_response_free(r);
     r = get(state, "/api/v1/metadata?metric=nope", NULL);
     assert_string_equal(r->body, "{\"status\":\"success\",\"data\":{}}");
@@ -438,8 +451,7 @@ int main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_family_of),
         cmocka_unit_test_setup_teardown(test_metadata_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_metadata_limits, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_limits, setup, teardown),
         cmocka_unit_test(test_metadata_parse_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

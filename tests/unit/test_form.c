@@ -50,8 +50,8 @@ static void expect_pair(const pvm_form *f, size_t i, const char *k,
 /* Bodies and query strings Grafana sends (grafana-requests.jsonl `raw`,
  * placeholders filled in), with the parameters Prometheus decodes. */
 static const struct {
-    const char *raw;      /* as sent */
-    const char *kv[12];   /* decoded key, value, ... NULL */
+    const char *raw;    /* as sent */
+    const char *kv[12]; /* decoded key, value, ... NULL */
 } grafana[] = {
     {"query=1%2B1&time=4", {"query", "1+1", "time", "4"}},
     {"query=1%2B1&time=4&timeout=60s",
@@ -62,21 +62,22 @@ static const struct {
       "{__name__=~\".*exa.*\"}"}},
     {"limit=40000&start=1732476600&end=1732480200&match%5B%5D=%7B__name__%3D"
      "%7E%22example_metric%22%7D",
-     {"limit", "40000", "start", "1732476600", "end", "1732480200",
-      "match[]", "{__name__=~\"example_metric\"}"}},
+     {"limit", "40000", "start", "1732476600", "end", "1732480200", "match[]",
+      "{__name__=~\"example_metric\"}"}},
     {"start=1732476600&end=1732480200&match%5B%5D=%7B__name__%21%3D%22%22%7D"
      "&limit=40000",
      {"start", "1732476600", "end", "1732480200", "match[]",
       "{__name__!=\"\"}", "limit", "40000"}},
     {"limit=40000&start=1732476600&end=1732480200&match%5B%5D=example_metric"
      "%7Btype%3D%22a%22%7D",
-     {"limit", "40000", "start", "1732476600", "end", "1732480200",
-      "match[]", "example_metric{type=\"a\"}"}},
+     {"limit", "40000", "start", "1732476600", "end", "1732480200", "match[]",
+      "example_metric{type=\"a\"}"}},
     {"match%5B%5D=example_metric%7B%7D", {"match[]", "example_metric{}"}},
     {"end=1732480200&query=sum+by+%28type%29+%28rate%28example_metric%5B1m0s"
      "%5D%29%29&start=1732476600&step=15",
-     {"end", "1732480200", "query", "sum by (type) (rate(example_metric[1m0s]))",
-      "start", "1732476600", "step", "15"}},
+     {"end", "1732480200", "query",
+      "sum by (type) (rate(example_metric[1m0s]))", "start", "1732476600",
+      "step", "15"}},
     {"end=1732480200&query=changes%28example_metric%5B5m%5D%29+%3E+0&start="
      "1732476600&step=60",
      {"end", "1732480200", "query", "changes(example_metric[5m]) > 0", "start",
@@ -169,8 +170,7 @@ static void test_malformed(void **state)
     /* Go quotes the 3 bytes as a string: a whole UTF-8 character stays,
      * a cut one is \x-escaped (url.EscapeError, strconv.Quote). */
     check_error(a, "a=%\xc3\xa9", "invalid URL escape \"%\xc3\xa9\"", 0);
-    check_error(a, "a=%\xe2\x82\xac", "invalid URL escape \"%\\xe2\\x82\"",
-                0);
+    check_error(a, "a=%\xe2\x82\xac", "invalid URL escape \"%\\xe2\\x82\"", 0);
     /* Other pairs survive, as with Go's ParseQuery. */
     check_error(a, "x=1&a=%zz&y=2&b=%q", "invalid URL escape \"%zz\"", 2);
     check_error(a, "query=up;x&time=4", "invalid semicolon separator in query",

@@ -30,8 +30,8 @@ struct seen_request {
 };
 
 static struct {
-    size_t n;                    /* requests recorded */
-    struct seen_request r[16];   /* the first 16 */
+    size_t n;                  /* requests recorded */
+    struct seen_request r[16]; /* the first 16 */
 } seen;
 
 /* Adds clock = t / 1000 at every timestamp asked (time for an instant
@@ -42,8 +42,8 @@ static int clock_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     if (seen.n < 16)
         seen.r[seen.n++] = (struct seen_request){
             pvm_request_get_type(req), pvm_request_time(req),
-            pvm_request_start(req), pvm_request_end(req),
-            pvm_request_step(req), pvm_request_timestamp_count(req)};
+            pvm_request_start(req),    pvm_request_end(req),
+            pvm_request_step(req),     pvm_request_timestamp_count(req)};
     pvm_series_ref *s;
     int rc = pvm_response_find_series(resp, "clock", NULL, 0, 0, &s);
     if (rc <= 0)
@@ -68,8 +68,7 @@ static const pvm_plugin_type clock_plugin = {
  * timestamp, the range hook those in [start, end]. */
 static const int64_t stored_ts[] = {100000, 160000, 220000};
 
-static int stored_query(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int stored_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     int64_t lookback = pvm_context_lookback_ms(pvm_plugin_context(self));
     bool instant = pvm_request_get_type(req) == PVM_REQUEST_INSTANT;
@@ -96,8 +95,8 @@ static const pvm_plugin_type stored_plugin = {
     .on_range_query_request = stored_query,
 };
 
-static const pvm_plugin_type *const table[] = {
-    &clock_plugin, &stored_plugin, &pvm_plugin_example, NULL};
+static const pvm_plugin_type *const table[] = {&clock_plugin, &stored_plugin,
+                                               &pvm_plugin_example, NULL};
 
 static int setup(void **state)
 {
@@ -146,8 +145,7 @@ static void check_range(pvm_testkit *kit, const char *query, double start,
                         double end, double step, double (*fn)(double t))
 {
     memset(&seen, 0, sizeof(seen));
-    pvm_test_response *r = ok(pvm_testkit_range(kit, query, start, end,
-                                                step));
+    pvm_test_response *r = ok(pvm_testkit_range(kit, query, start, end, step));
     int64_t s = (int64_t)(start * 1000 + 0.5), e = (int64_t)(end * 1000 + 0.5),
             st = (int64_t)(step * 1000 + 0.5);
     int n = (int)((e - s) / st) + 1;
@@ -167,9 +165,18 @@ static void check_range(pvm_testkit *kit, const char *query, double start,
     pvm_test_response_free(r);
 }
 
-static double identity(double t) { return t; }
-static double minus7(double t) { return t - 7; }
-static double floor7(double t) { return (double)((int64_t)(t / 7) * 7); }
+static double identity(double t)
+{
+    return t;
+}
+static double minus7(double t)
+{
+    return t - 7;
+}
+static double floor7(double t)
+{
+    return (double)((int64_t)(t / 7) * 7);
+}
 static double floor7_off3(double t)
 {
     return (double)((int64_t)((t - 3) / 7) * 7);
@@ -180,14 +187,14 @@ static double floor7_off3(double t)
 static const struct {
     double start, end, step;
 } windows[] = {
-    {1796378404, 1796378470, 15},  /* the example */
-    {0.5, 10, 3},                  /* fractional start */
-    {0.5, 10.2, 0.25},             /* sub-second step */
-    {100, 101.95, 0.1},            /* sub-second, unaligned end */
-    {7, 100, 7.5},                 /* step does not divide */
-    {1000, 1059.999, 60},          /* one step, end just short */
-    {1000, 1000, 5},               /* start == end */
-    {0, 600, 15},                  /* aligned (as Grafana asks) */
+    {1796378404, 1796378470, 15}, /* the example */
+    {0.5, 10, 3},                 /* fractional start */
+    {0.5, 10.2, 0.25},            /* sub-second step */
+    {100, 101.95, 0.1},           /* sub-second, unaligned end */
+    {7, 100, 7.5},                /* step does not divide */
+    {1000, 1059.999, 60},         /* one step, end just short */
+    {1000, 1000, 5},              /* start == end */
+    {0, 600, 15},                 /* aligned (as Grafana asks) */
 };
 
 /* The plain selector: every value is its own timestamp, and the plugin
@@ -227,8 +234,8 @@ static void test_range_functions_at_steps(void **state)
 /* @ end() is the query's end as given (Prometheus), not the last step. */
 static void test_at_end_is_the_given_end(void **state)
 {
-    pvm_test_response *r =
-        ok(pvm_testkit_range(*state, "clock @ end()", 100, 130.5, 10));
+    pvm_test_response *r = ok(
+        pvm_testkit_range(*state, "clock @ end()", 100, 130.5, 10));
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
                      4);
     for (int k = 0; k < 4; k++) {
@@ -243,8 +250,8 @@ static void test_at_end_is_the_given_end(void **state)
 static void test_subquery_steps(void **state)
 {
     memset(&seen, 0, sizeof(seen));
-    pvm_test_response *r = ok(pvm_testkit_instant(
-        *state, "max_over_time(clock[1m:7s])", 1000.5));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(*state, "max_over_time(clock[1m:7s])", 1000.5));
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].value[1]"),
                         "994");
@@ -257,8 +264,9 @@ static void test_subquery_steps(void **state)
                 floor7);
     check_range(*state, "max_over_time(clock[30s:7s] offset 3s)", 1000.5,
                 1100.3, 10, floor7_off3);
-    check_range(*state, "max_over_time(rate(clock[1m])[2m:7s]) * 0 + "
-                        "max_over_time(clock[30s:7s])",
+    check_range(*state,
+                "max_over_time(rate(clock[1m])[2m:7s]) * 0 + "
+                "max_over_time(clock[30s:7s])",
                 1000, 1100.3, 10, floor7);
 }
 
@@ -288,8 +296,9 @@ static void test_instant_keeps_sample_time(void **state)
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].value[1]"),
                         "3");
-    pvm_assert_double_eq(json_object_get_double(pvm_test_json_get(
-                             r->json, "data.result[0].value[0]")),
+    pvm_assert_double_eq(json_object_get_double(
+                             pvm_test_json_get(r->json,
+                                               "data.result[0].value[0]")),
                          250);
     pvm_test_response_free(r);
     r = ok(pvm_testkit_instant(*state, "timestamp(stored)", 250));
@@ -297,12 +306,12 @@ static void test_instant_keeps_sample_time(void **state)
                                              "data.result[0].value[1]"),
                         "220");
     pvm_test_response_free(r);
-    r = ok(pvm_testkit_instant(*state, "time() - timestamp(stored) > 60",
-                               250));
+    r = ok(
+        pvm_testkit_instant(*state, "time() - timestamp(stored) > 60", 250));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 0);
     pvm_test_response_free(r);
-    r = ok(pvm_testkit_instant(*state, "time() - timestamp(stored) > 60",
-                               300));
+    r = ok(
+        pvm_testkit_instant(*state, "time() - timestamp(stored) > 60", 300));
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].value[1]"),
                         "80");

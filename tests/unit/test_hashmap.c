@@ -91,8 +91,8 @@ static void test_hashed(void **state)
     for (int i = 0; i < 64; i++) {
         keys[i] = (pair){i / 8, i % 8};
         bool added;
-        pvm_hashmap_slot *s =
-            pvm_hashmap_put_hashed(&m, 42, &keys[i], pair_eq, &added);
+        pvm_hashmap_slot *s = pvm_hashmap_put_hashed(&m, 42, &keys[i], pair_eq,
+                                                     &added);
         assert_true(added);
         s->value = &keys[i];
     }

@@ -26,9 +26,10 @@ extern const pvm_plugin_type pvm_plugin_example;
 extern const pvm_plugin_type pvm_plugin_bench;
 extern const pvm_plugin_type pvm_plugin_openmetrics_file;
 
-static const pvm_plugin_type *const table[] = {
-    &pvm_plugin_example, &pvm_plugin_bench, &pvm_plugin_openmetrics_file,
-    NULL};
+static const pvm_plugin_type *const table[] = {&pvm_plugin_example,
+                                               &pvm_plugin_bench,
+                                               &pvm_plugin_openmetrics_file,
+                                               NULL};
 
 /* The openmetrics_file instance's data: series without any label (a
  * metric name only), alone and next to labelled ones. */
@@ -39,8 +40,8 @@ static const char om_data[] = "nolabels_metric 1 990\n"
                               "# EOF\n";
 static char om_dir[64], om_file[128];
 
-#define CASE_SECONDS 20.0   /* slowest acceptable answer (ASan included) */
-#define ALARM_SECONDS 600   /* the whole program */
+#define CASE_SECONDS 20.0 /* slowest acceptable answer (ASan included) */
+#define ALARM_SECONDS 600 /* the whole program */
 
 /* The plugins: the example, and bench instances producing what no real
  * plugin should: long label values for regex bombs, NaN/Inf, empty and
@@ -132,10 +133,11 @@ static void check_answer(const char *what, const pvm_test_response *r,
         }
     }
     if (ok) {
-        bool status_ok = want == ANY ? r->status == 200 ||
-                                           (r->status >= 400 && r->status < 500)
-                         : want == ANY_4XX ? r->status >= 400 && r->status < 500
-                                           : r->status == want;
+        bool status_ok = want == ANY ? r->status == 200 || (r->status >= 400 &&
+                                                            r->status < 500)
+                         : want == ANY_4XX
+                             ? r->status >= 400 && r->status < 500
+                             : r->status == want;
         if (!status_ok) {
             ok = false;
             why = "unexpected status";
@@ -171,8 +173,8 @@ static int hit_h(pvm_testkit *kit, const char *method, const char *target,
                  const char *body, const char *const *headers, int want)
 {
     double t0 = now_s();
-    pvm_test_response *r =
-        pvm_testkit_request(kit, method, target, body, headers);
+    pvm_test_response *r = pvm_testkit_request(kit, method, target, body,
+                                               headers);
     double secs = now_s() - t0;
     char what[160];
     snprintf(what, sizeof(what), "%s %.100s%s", method, target,
@@ -250,13 +252,19 @@ static int teardown(void **state)
 static void test_bad_percent_encoding(void **state)
 {
     static const char *const targets[] = {
-        "/api/v1/query?query=%zz", "/api/v1/query?query=%4",
-        "/api/v1/query?query=up%", "/api/v1/query?query=%%",
-        "/api/v1/query?%zz=up", "/api/v1/query?query=up&time=%G0",
+        "/api/v1/query?query=%zz",
+        "/api/v1/query?query=%4",
+        "/api/v1/query?query=up%",
+        "/api/v1/query?query=%%",
+        "/api/v1/query?%zz=up",
+        "/api/v1/query?query=up&time=%G0",
         "/api/v1/query_range?query=up&start=0&end=1&step=%",
-        "/api/v1/series?match%5B%5D=%zzup", "/api/v1/labels?match[]=%",
-        "/api/v1/label/%zz/values", "/api/v1/label/%/values",
-        "/api/v1/label/a%2/values", "/api/v1/query?query=a;b",
+        "/api/v1/series?match%5B%5D=%zzup",
+        "/api/v1/labels?match[]=%",
+        "/api/v1/label/%zz/values",
+        "/api/v1/label/%/values",
+        "/api/v1/label/a%2/values",
+        "/api/v1/query?query=a;b",
     };
     for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
         hit(*state, targets[i], 400);
@@ -284,11 +292,15 @@ static void test_nul_bytes(void **state)
 static void test_invalid_utf8(void **state)
 {
     static const char *const queries[] = {
-        "%FF%FE", "up%C0%80", "%ED%A0%80", "%F4%90%80%80",
+        "%FF%FE",
+        "up%C0%80",
+        "%ED%A0%80",
+        "%F4%90%80%80",
         METRIC "%7Btype%3D%22%FF%22%7D",
         METRIC "%7Btype%3D~%22%FF.*%22%7D",
         METRIC "%7Btype!~%22%C3%28%22%7D",
-        "%22%E2%82%22", "label_replace(up,%22a%22,%22%FF%22,%22b%22,%22.*%22)",
+        "%22%E2%82%22",
+        "label_replace(up,%22a%22,%22%FF%22,%22b%22,%22.*%22)",
         "%7B%22%FF%22%3D%22a%22%7D",
     };
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
@@ -352,15 +364,15 @@ static void test_repeated_and_unknown_params(void **state)
     hit(*state, "/api/v1/query?query=1&time=1&foo=bar&query[]=x&=&&&", 200);
     hit(*state, "/api/v1/query?time=1&query=1&QUERY=(", 200);
     post(*state, "/api/v1/query?query=(", "query=1&time=1", 200);
-    char *q = repeat("/api/v1/series?start=0&end=1",
-                     "&match[]=" METRIC, 2000, "");
+    char *q = repeat("/api/v1/series?start=0&end=1", "&match[]=" METRIC, 2000,
+                     "");
     hit(*state, q, 200);
     free(q);
 }
 
 static void test_methods_and_paths(void **state)
 {
-    static const char *const methods[] = {"PUT", "DELETE", "PATCH", "",
+    static const char *const methods[] = {"PUT", "DELETE",  "PATCH", "",
                                           "get", "OPTIONS", "HEAD"};
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         hit_h(*state, methods[i], "/api/v1/query?query=1", NULL, NULL,
@@ -397,7 +409,7 @@ static void test_deep_nesting(void **state)
     q = repeat("", "abs%28", 10000, "1");
     hit_query(*state, q, 400);
     free(q);
-    q = repeat("1", "%2B1", 10000, "");   /* long, but flat on one side */
+    q = repeat("1", "%2B1", 10000, ""); /* long, but flat on one side */
     hit_query(*state, q, ANY);
     free(q);
     q = repeat("", "sum%28", 5000, "up");
@@ -443,8 +455,9 @@ static void test_regex_bombs(void **state)
 {
     /* bomb_metric's label l0 is 20,000 'a's */
     static const char *const regexes[] = {
-        "(a+)+$", "(a+)+b", "(a|aa)+b", "(a*)*b", "(.*a){20}", "(a|a?)+b",
-        "((a+)+)+b", ".*.*.*.*.*.*.*.*.*b", "(?:a+){100}b", "(a{1,30}){30}b",
+        "(a+)+$",       "(a+)+b",         "(a|aa)+b",  "(a*)*b",
+        "(.*a){20}",    "(a|a?)+b",       "((a+)+)+b", ".*.*.*.*.*.*.*.*.*b",
+        "(?:a+){100}b", "(a{1,30}){30}b",
     };
     for (size_t i = 0; i < sizeof(regexes) / sizeof(regexes[0]); i++) {
         char *q = fmt("bomb_metric{l0=~\"%s\"}", regexes[i]);
@@ -463,8 +476,8 @@ static void test_regex_bombs(void **state)
     }
     /* huge repetition counts: RE2 refuses counts above 1000 */
     static const char *const counts[] = {
-        "a{1000000}", "a{1001}", "(a{1000}){1000}", "a{2147483648}",
-        "a{0,99999999999}", "((((a{100}){100}){100}){100})",
+        "a{1000000}",    "a{1001}",          "(a{1000}){1000}",
+        "a{2147483648}", "a{0,99999999999}", "((((a{100}){100}){100}){100})",
     };
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
         char *q = fmt("bomb_metric{l0=~\"%s\"}", counts[i]);
@@ -494,8 +507,7 @@ static void test_every_truncation(void **state)
         hit(*state, t, i == 0 ? 400 : ANY);
         free(t);
         if (i % 5 == 0) {
-            t = fmt("/api/v1/query_range?query=%s&start=0&end=600&step=60",
-                    e);
+            t = fmt("/api/v1/query_range?query=%s&start=0&end=600&step=60", e);
             hit(*state, t, i == 0 ? 400 : ANY);
             free(t);
             t = fmt("/api/v1/series?match[]=%s", e);
@@ -524,8 +536,7 @@ static void test_plugin_values(void **state)
         hit(*state, q, 200);
         free(q);
     }
-    pvm_test_response *r =
-        pvm_testkit_instant(*state, "nan_metric", 1000);
+    pvm_test_response *r = pvm_testkit_instant(*state, "nan_metric", 1000);
     assert_non_null(strstr(r->body, "\"NaN\""));
     pvm_test_response_free(r);
     r = pvm_testkit_instant(*state, "inf_metric", 1000);
@@ -617,8 +628,7 @@ static void test_huge_label_sets(void **state)
     hit(*state, "/api/v1/labels?match[]=wide_metric", 200);
     hit(*state, "/api/v1/label/l7/values?match[]=wide_metric", 200);
     hit(*state,
-        "/api/v1/query_range?query=wide_metric&start=0&end=3600&step=15",
-        ANY);
+        "/api/v1/query_range?query=wide_metric&start=0&end=3600&step=15", ANY);
 }
 
 static void test_too_many_samples(void **state)
@@ -627,19 +637,21 @@ static void test_too_many_samples(void **state)
      * over max_samples = 1,000,000: 422 as Prometheus. */
     pvm_test_response *r = pvm_testkit_request(
         *state, "GET",
-        "/api/v1/query_range?query=many_metric&start=0&end=1000&step=1",
-        NULL, NULL);
+        "/api/v1/query_range?query=many_metric&start=0&end=1000&step=1", NULL,
+        NULL);
     check_answer("10M samples", r, 422, 0);
     assert_string_equal(pvm_test_json_string(r->json, "errorType"),
                         "execution");
-    assert_non_null(strstr(pvm_test_json_string(r->json, "error"),
-                           "too many samples"));
+    assert_non_null(
+        strstr(pvm_test_json_string(r->json, "error"), "too many samples"));
     pvm_test_response_free(r);
     still_alive(*state);
     hit_raw_query(*state, "count(many_metric)", 200);
     hit_raw_query(*state, "sum(rate(many_metric[1h]))", ANY);
-    hit(*state, "/api/v1/query_range?query=sum(many_metric)&start=0&end=6000"
-                "&step=1", ANY);
+    hit(*state,
+        "/api/v1/query_range?query=sum(many_metric)&start=0&end=6000"
+        "&step=1",
+        ANY);
     hit(*state, "/api/v1/series?match[]=many_metric", 200);
 }
 

@@ -20,10 +20,28 @@
 void test_bad_times(void **state)
 {
     static const char *const bad[] = {
-        "NaN", "nan", "Inf", "+Inf", "-Inf", "infinity", "1e300", "-1e300",
-        "1e19", "9.3e15", "x", "", "1.5.5", "0x", "1e", "--1", "9223372036854775807",
-        "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-01-01T25:00:00Z",
-        "2024-01-01", "99999999999999999999999999999999999999",
+        "NaN",
+        "nan",
+        "Inf",
+        "+Inf",
+        "-Inf",
+        "infinity",
+        "1e300",
+        "-1e300",
+        "1e19",
+        "9.3e15",
+        "x",
+        "",
+        "1.5.5",
+        "0x",
+        "1e",
+        "--1",
+        "9223372036854775807",
+        "2024-13-01T00:00:00Z",
+        "2024-02-30T00:00:00Z",
+        "2024-01-01T25:00:00Z",
+        "2024-01-01",
+        "99999999999999999999999999999999999999",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *e = pvm_test_urlencode(bad[i]);
@@ -55,10 +73,19 @@ void test_extreme_times(void **state)
 {
     /* negative, tiny, ms epochs as seconds (year 56,900), the extremes */
     static const char *const ok[] = {
-        "-1", "-1e9", "0", "1e-300", "1732478212345", "1732478212345.678",
-        "9.2e15", "-9.2e15", "-292273086-05-16T16:47:06Z",
-        "292277025-08-18T07:12:54.999999999Z", "9999-12-31T23:59:59Z",
-        "0000-01-01T00:00:00Z", "2024-01-01T00:00:00.123456789+14:00",
+        "-1",
+        "-1e9",
+        "0",
+        "1e-300",
+        "1732478212345",
+        "1732478212345.678",
+        "9.2e15",
+        "-9.2e15",
+        "-292273086-05-16T16:47:06Z",
+        "292277025-08-18T07:12:54.999999999Z",
+        "9999-12-31T23:59:59Z",
+        "0000-01-01T00:00:00Z",
+        "2024-01-01T00:00:00.123456789+14:00",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char *e = pvm_test_urlencode(ok[i]);
@@ -68,15 +95,15 @@ void test_extreme_times(void **state)
         t = fmt("/api/v1/query?query=rate(" METRIC "[5m])&time=%s", e);
         hit(*state, t, ANY);
         free(t);
-        t = fmt("/api/v1/query_range?query=" METRIC
-                "&start=%s&end=%s&step=60", e, e);
+        t = fmt("/api/v1/query_range?query=" METRIC "&start=%s&end=%s&step=60",
+                e, e);
         hit(*state, t, 200);
         free(t);
         t = fmt("/api/v1/series?match[]=" METRIC "&start=%s&end=%s", e, e);
         hit(*state, t, ANY);
         free(t);
-        t = fmt("/api/v1/query_exemplars?query=" METRIC "&start=%s&end=%s",
-                e, e);
+        t = fmt("/api/v1/query_exemplars?query=" METRIC "&start=%s&end=%s", e,
+                e);
         hit(*state, t, 200);
         free(t);
         free(e);
@@ -84,19 +111,21 @@ void test_extreme_times(void **state)
     /* the exemplar probe: ms epochs, one hour apart */
     hit(*state,
         "/api/v1/query_exemplars?query=" METRIC
-        "&start=1732478212345&end=1732481812345", 200);
+        "&start=1732478212345&end=1732481812345",
+        200);
     hit(*state,
         "/api/v1/query_range?query=" METRIC
-        "&start=1732478212345&end=1732478812345&step=60", 200);
+        "&start=1732478212345&end=1732478812345&step=60",
+        200);
     /* spans whose length overflows int64 ms */
     hit(*state, "/api/v1/query_range?query=1&start=-9.2e15&end=9.2e15&step=1",
         400);
     hit(*state,
         "/api/v1/query_range?query=1&start=-292273086-05-16T16:47:06Z"
-        "&end=292277025-08-18T07:12:54.999999999Z&step=1e15", 400);
+        "&end=292277025-08-18T07:12:54.999999999Z&step=1e15",
+        400);
     hit(*state,
-        "/api/v1/query_range?query=1&start=-9.2e15&end=9.2e15&step=1e12",
-        ANY);
+        "/api/v1/query_range?query=1&start=-9.2e15&end=9.2e15&step=1e12", ANY);
     /* offsets and @ at the extremes */
     hit_raw_query(*state, METRIC " offset 292y", ANY);
     hit_raw_query(*state, METRIC " offset -292y", ANY);
@@ -111,20 +140,20 @@ void test_extreme_times(void **state)
 void test_bad_ranges(void **state)
 {
     static const struct {
-        const char *params;  /* start, end, step */
-        int status;          /* expected */
+        const char *params; /* start, end, step */
+        int status;         /* expected */
     } cases[] = {
-        {"start=100&end=0&step=15", 400},        /* end before start */
+        {"start=100&end=0&step=15", 400}, /* end before start */
         {"start=0&end=100&step=0", 400},
         {"start=0&end=100&step=-15", 400},
-        {"start=0&end=100&step=1e-9", 400},      /* below 1 ms: too many points */
+        {"start=0&end=100&step=1e-9", 400}, /* below 1 ms: too many points */
         {"start=0&end=100&step=0.0001", 400},
         {"start=0&end=100&step=NaN", 400},
         {"start=0&end=100&step=Inf", 400},
         {"start=0&end=100&step=-Inf", 400},
         {"start=0&end=100&step=1e300", 400},
-        {"start=0&end=100&step=1e9", 200},       /* one point */
-        {"start=0&end=100&step=1e10", 400},      /* overflows int64 ns */
+        {"start=0&end=100&step=1e9", 200},  /* one point */
+        {"start=0&end=100&step=1e10", 400}, /* overflows int64 ns */
         {"start=0&end=100&step=15s", 200},
         {"start=0&end=100&step=1h30m", 200},
         {"start=0&end=100&step=1x", 400},
@@ -132,10 +161,10 @@ void test_bad_ranges(void **state)
         {"start=0&end=100", 400},
         {"start=0&step=15", 400},
         {"end=0&step=15", 400},
-        {"start=0&end=11001&step=1", 400},       /* 11,001 points */
-        {"start=0&end=11000&step=1", 200},       /* 11,001 steps: allowed */
+        {"start=0&end=11001&step=1", 400}, /* 11,001 points */
+        {"start=0&end=11000&step=1", 200}, /* 11,001 steps: allowed */
         {"start=0&end=1e9&step=1", 400},
-        {"start=0&end=100&step=0.001", 200},     /* 100,001 points? no: */
+        {"start=0&end=100&step=0.001", 200}, /* 100,001 points? no: */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int want = cases[i].status;

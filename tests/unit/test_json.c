@@ -22,12 +22,12 @@
 /* Sink collecting output in a malloc'd buffer; can fail after `fail_after`
  * bytes. */
 typedef struct sink {
-    char *data;        /* collected output, NUL-terminated */
-    size_t len;        /* bytes collected */
-    size_t cap;        /* bytes allocated */
-    size_t calls;      /* sink calls */
-    size_t max_chunk;  /* largest chunk seen */
-    long fail_after;   /* fail once len would exceed this (-1: never) */
+    char *data;       /* collected output, NUL-terminated */
+    size_t len;       /* bytes collected */
+    size_t cap;       /* bytes allocated */
+    size_t calls;     /* sink calls */
+    size_t max_chunk; /* largest chunk seen */
+    long fail_after;  /* fail once len would exceed this (-1: never) */
 } sink;
 
 static int sink_fn(void *ctx, const char *buf, size_t len)
@@ -50,8 +50,8 @@ static int sink_fn(void *ctx, const char *buf, size_t len)
 }
 
 typedef struct fixture {
-    pvm_arena *arena;  /* per-test arena */
-    sink out;          /* collected output */
+    pvm_arena *arena; /* per-test arena */
+    sink out;         /* collected output */
 } fixture;
 
 static int setup(void **state)
@@ -380,8 +380,8 @@ static void test_float_documents(void **state)
     assert_non_null(o);
     assert_int_equal(json_object_array_length(o), n);
     for (size_t i = 0; i < n; i++) {
-        const char *s =
-            json_object_get_string(json_object_array_get_idx(o, i));
+        const char *s = json_object_get_string(
+            json_object_array_get_idx(o, i));
         assert_string_equal(s, float_cases[i].want);
         double back = strcmp(s, "+Inf") == 0 ? INFINITY : strtod(s, NULL);
         assert_double_same(back, float_cases[i].v);
@@ -399,8 +399,7 @@ int main(void)
         cmocka_unit_test(test_format_float_vs_reference_edges),
         cmocka_unit_test(test_format_float_vs_reference_random),
         cmocka_unit_test(test_format_timestamp_vs_reference),
-        cmocka_unit_test_setup_teardown(test_int64_vs_printf, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_int64_vs_printf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_containers, setup,
                                         teardown),
@@ -410,8 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_buffer_boundaries, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sink_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_float_documents, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_float_documents, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

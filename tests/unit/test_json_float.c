@@ -538,15 +538,55 @@ void test_format_float_vs_reference_edges(void **state)
 {
     (void)state;
     static const double edges[] = {
-        0.0, 0x0.0000000000001p-1022, 0x0.0000000000002p-1022,
-        0x0.fffffffffffffp-1022, 0x1p-1022, 0x1.0000000000001p-1022,
-        0x1.fffffffffffffp+1023, 0x1.ffffffffffffep+1023, 0x1p+1023,
-        0x1p+53, 0x1p+52, 9007199254740993.0, 9007199254740991.0,
-        0x1.0000000000001p+53, 1e23, 8.41e21, 1e-6, 1e21, 1e22, 1e-5, 1e-7,
-        1e15, 1e16, 1e17, 0x1p+63, 0x1p+64, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3,
-        123456789012345678.0, 1e308, 1e-308, 1e-323, 1.7976931348623157e308,
-        2.2250738585072011e-308, 5e-7, 9.5e-7, 999999999999999999999.0,
-        1e20, 0.5, 1.5, 2.5, 1e-300, 1e300, 5.0e-324, 4.35, 123.456,
+        0.0,
+        0x0.0000000000001p-1022,
+        0x0.0000000000002p-1022,
+        0x0.fffffffffffffp-1022,
+        0x1p-1022,
+        0x1.0000000000001p-1022,
+        0x1.fffffffffffffp+1023,
+        0x1.ffffffffffffep+1023,
+        0x1p+1023,
+        0x1p+53,
+        0x1p+52,
+        9007199254740993.0,
+        9007199254740991.0,
+        0x1.0000000000001p+53,
+        1e23,
+        8.41e21,
+        1e-6,
+        1e21,
+        1e22,
+        1e-5,
+        1e-7,
+        1e15,
+        1e16,
+        1e17,
+        0x1p+63,
+        0x1p+64,
+        0.1,
+        0.2,
+        0.3,
+        1.0 / 3,
+        2.0 / 3,
+        123456789012345678.0,
+        1e308,
+        1e-308,
+        1e-323,
+        1.7976931348623157e308,
+        2.2250738585072011e-308,
+        5e-7,
+        9.5e-7,
+        999999999999999999999.0,
+        1e20,
+        0.5,
+        1.5,
+        2.5,
+        1e-300,
+        1e300,
+        5.0e-324,
+        4.35,
+        123.456,
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
@@ -628,13 +668,13 @@ void test_format_float_vs_reference_random(void **state)
 void test_format_timestamp_vs_reference(void **state)
 {
     (void)state;
-    static const int64_t edges[] = {0, 1, -1, 999, 1000, 1001, -999, -1000,
-                                    -1001, INT64_MAX, INT64_MIN,
-                                    INT64_MIN + 1, 1767355200000};
+    static const int64_t edges[] = {
+        0,     1,     -1,        999,       1000,          1001,         -999,
+        -1000, -1001, INT64_MAX, INT64_MIN, INT64_MIN + 1, 1767355200000};
     int bad = 0;
     for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]) + 1000000; i++) {
         int64_t ms = i < sizeof(edges) / sizeof(edges[0]) ? edges[i]
-                     : i % 2 ? (int64_t)rng()
+                     : i % 2                              ? (int64_t)rng()
                              : 1767355200000 + (int64_t)(rng() % 100000000) -
                                    50000000;
         char fast[PVM_FLOAT_BUFSIZE], ref[PVM_FLOAT_BUFSIZE];

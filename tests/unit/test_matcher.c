@@ -261,12 +261,12 @@ static void test_ascii_classes(void **state)
 {
     pvm_arena *a = *state;
     MATCH("\\d", "7");
-    NO_MATCH("\\d", "٣");    /* ARABIC-INDIC DIGIT THREE */
+    NO_MATCH("\\d", "٣"); /* ARABIC-INDIC DIGIT THREE */
     MATCH("\\pN", "٣");
     NO_MATCH("\\w", "é");
     MATCH("\\W", "é");
     MATCH("\\pL", "é");
-    NO_MATCH("\\s", "\v");   /* Go's \s is [\t\n\f\r ] */
+    NO_MATCH("\\s", "\v"); /* Go's \s is [\t\n\f\r ] */
     MATCH("\\S", "\v");
     MATCH("[\\S]", "\v");
     NO_MATCH("[\\s]", "\v");
@@ -275,7 +275,7 @@ static void test_ascii_classes(void **state)
     MATCH("\\s+", " \t\n\f\r");
     MATCH("[^\\s]", "x");
     MATCH("\\D\\W", "a.");
-    NO_MATCH("\\bé", "é");   /* \b is ASCII */
+    NO_MATCH("\\bé", "é"); /* \b is ASCII */
 }
 
 static void test_matches_empty(void **state)
@@ -285,11 +285,12 @@ static void test_matches_empty(void **state)
         const char *pat;
         bool empty;
     } cases[] = {
-        {".*", true},  {".+", false},   {"a|", true},   {"a?", true},
-        {"(?:)", true}, {"", true},     {"a", false},   {"a*", true},
-        {"foo.*", false}, {".*foo", false}, {".*foo.*", false},
-        {"a|b", false}, {"^$", true},   {"(a|b)*", true}, {"\\s*", true},
-        {"[^a]*", true}, {".*.*", true},
+        {".*", true},     {".+", false},      {"a|", true},
+        {"a?", true},     {"(?:)", true},     {"", true},
+        {"a", false},     {"a*", true},       {"foo.*", false},
+        {".*foo", false}, {".*foo.*", false}, {"a|b", false},
+        {"^$", true},     {"(a|b)*", true},   {"\\s*", true},
+        {"[^a]*", true},  {".*.*", true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         pvm_matcher m = compile(a, PVM_MATCH_REGEX, cases[i].pat);
@@ -337,10 +338,22 @@ static void test_invalid_utf8_subject(void **state)
     pvm_matcher m = compile(a, PVM_MATCH_REGEX, ".");
     assert_int_equal(pvm_matcher_match(&m, "\xff", 1), 1);
     m = compile(a, PVM_MATCH_REGEX, "a.b");
-    assert_int_equal(pvm_matcher_match(&m, "a\xff" "b", 3), 1);
+    assert_int_equal(pvm_matcher_match(&m,
+                                       "a\xff"
+                                       "b",
+                                       3),
+                     1);
     m = compile(a, PVM_MATCH_REGEX, "a..b");
-    assert_int_equal(pvm_matcher_match(&m, "a\xe2\x82" "b", 4), 1);
-    assert_int_equal(pvm_matcher_match(&m, "a\xe2\x82\xac" "b", 5), 0);
+    assert_int_equal(pvm_matcher_match(&m,
+                                       "a\xe2\x82"
+                                       "b",
+                                       4),
+                     1);
+    assert_int_equal(pvm_matcher_match(&m,
+                                       "a\xe2\x82\xac"
+                                       "b",
+                                       5),
+                     0);
     m = compile(a, PVM_MATCH_REGEX, "\\x{fffd}+");
     assert_int_equal(pvm_matcher_match(&m, "\xc0\x80", 2), 1);
     m = compile(a, PVM_MATCH_REGEX, "fo(o|x)");
@@ -437,18 +450,22 @@ static void test_re2_only(void **state)
 {
     pvm_arena *a = *state;
     static const char *const bad[] = {
-        "(a)\\1",     "\\1",         "(?P<n>a)(?P=n)", "\\k<n>",
-        "\\g1",       "(?=a)",       "(?!a)",          "(?<=a)b",
-        "(?<!a)b",    "(?>a)",       "a*+",            "a++",
-        "a?+",        "a{2}+",       "(?R)",           "(?1)",
-        "(a)(?1)",    "(?(1)a|b)",   "\\K",            "a\\Kb",
-        "\\Z",        "\\C",         "\\G",            "\\R",
-        "\\X",        "\\h",         "\\N",            "\\e",
-        "\\cA",       "\\o{101}",    "\\u0041",        "(*UTF)a",
-        "(*ANY)a",    "(?x)a b",     "(?J)a",          "(?n)a",
-        "(?|a)",      "(?#c)a",      "(?&n)",          "(?+1)",
-        "\\8",        "[\\b]",       "[\\Q]\\E]",      "\\p{L&}",
-        "(?'n'a)",    "a{2}{3}",       "\\é",            "(?i)*",
+        "(a)\\1",    "\\1",     "(?P<n>a)(?P=n)",
+        "\\k<n>",    "\\g1",    "(?=a)",
+        "(?!a)",     "(?<=a)b", "(?<!a)b",
+        "(?>a)",     "a*+",     "a++",
+        "a?+",       "a{2}+",   "(?R)",
+        "(?1)",      "(a)(?1)", "(?(1)a|b)",
+        "\\K",       "a\\Kb",   "\\Z",
+        "\\C",       "\\G",     "\\R",
+        "\\X",       "\\h",     "\\N",
+        "\\e",       "\\cA",    "\\o{101}",
+        "\\u0041",   "(*UTF)a", "(*ANY)a",
+        "(?x)a b",   "(?J)a",   "(?n)a",
+        "(?|a)",     "(?#c)a",  "(?&n)",
+        "(?+1)",     "\\8",     "[\\b]",
+        "[\\Q]\\E]", "\\p{L&}", "(?'n'a)",
+        "a{2}{3}",   "\\é",     "(?i)*",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *msg = reject_msg(a, bad[i], strlen(bad[i]));

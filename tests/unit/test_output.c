@@ -65,25 +65,26 @@ static void test_parse_query_deepest(void **state)
         const char *prefix, *mid, *suffix;
         size_t n;
     } cases[] = {
-        {"abs%28", "x", "%29", 998},      /* call: object + args array */
-        {"%28", "1", "%29", 999},         /* parentheses */
-        {"-", "x", "", 999},              /* unary minus */
-        {"sum%28", "x", "%29", 998},      /* aggregations */
-        {"", "x", "%2Bx", 999},           /* left-deep binary chain */
+        {"abs%28", "x", "%29", 998}, /* call: object + args array */
+        {"%28", "1", "%29", 999},    /* parentheses */
+        {"-", "x", "", 999},         /* unary minus */
+        {"sum%28", "x", "%29", 998}, /* aggregations */
+        {"", "x", "%2Bx", 999},      /* left-deep binary chain */
         {"max_over_time%28", "x", "%5B5m:%5D%29", 499}, /* subqueries */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *target = nested(cases[i].prefix, cases[i].n, cases[i].mid,
                               cases[i].suffix);
-        pvm_test_response *r =
-            pvm_testkit_request(k, "GET", target, NULL, NULL);
+        pvm_test_response *r = pvm_testkit_request(k, "GET", target, NULL,
+                                                   NULL);
         assert_non_null(r);
         if (r->status != 200)
             fail_msg("case %zu: %d %.200s", i, r->status, r->body);
         json_object *o = parse_deep(r->body);
         if (!o)
             fail_msg("case %zu: 200 with a body that is not JSON (%zu "
-                     "bytes)", i, strlen(r->body));
+                     "bytes)",
+                     i, strlen(r->body));
         json_object *st;
         assert_true(json_object_object_get_ex(o, "status", &st));
         assert_string_equal(json_object_get_string(st), "success");

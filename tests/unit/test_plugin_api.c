@@ -15,19 +15,19 @@
 
 /* What the probe plugin saw in its last hook call. */
 static struct {
-    int calls;                 /* hooks called */
-    int64_t ts[16];            /* timestamps iterated */
-    size_t nts;                /* number of them */
-    size_t ts_count;           /* pvm_request_timestamp_count */
-    char label_name[64];       /* pvm_request_label_name */
-    char header[64];           /* X-Test header */
-    char url_param[64];        /* custom URL parameter */
-    char body_param[64];       /* custom body parameter */
-    int name_matches_foo;      /* pvm_query_name_matches("foo") */
-    int name_matches_bar;      /* pvm_query_name_matches("bar") */
-    size_t nselectors;         /* selectors in the query */
-    int lazy_calls;            /* lazy value callbacks run */
-    int add_rc[4];             /* return codes of add_sample calls */
+    int calls;            /* hooks called */
+    int64_t ts[16];       /* timestamps iterated */
+    size_t nts;           /* number of them */
+    size_t ts_count;      /* pvm_request_timestamp_count */
+    char label_name[64];  /* pvm_request_label_name */
+    char header[64];      /* X-Test header */
+    char url_param[64];   /* custom URL parameter */
+    char body_param[64];  /* custom body parameter */
+    int name_matches_foo; /* pvm_query_name_matches("foo") */
+    int name_matches_bar; /* pvm_query_name_matches("bar") */
+    size_t nselectors;    /* selectors in the query */
+    int lazy_calls;       /* lazy value callbacks run */
+    int add_rc[4];        /* return codes of add_sample calls */
 } seen;
 
 static double lazy_value(void *arg)
@@ -63,14 +63,20 @@ static int probe_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     seen.nselectors = pvm_query_selector_count(q);
     double v = 42;
     pvm_label l[] = {{"k", "v"}};
-    pvm_sample lazy = {.name = "foo", .labels = l, .nlabels = 1,
+    pvm_sample lazy = {.name = "foo",
+                       .labels = l,
+                       .nlabels = 1,
                        .timestamp = pvm_request_time(req),
-                       .value_fn = lazy_value, .value_arg = &v};
+                       .value_fn = lazy_value,
+                       .value_arg = &v};
     seen.add_rc[0] = pvm_response_add_sample_ex(resp, &lazy, 0);
     lazy.name = "bar";
     seen.add_rc[1] = pvm_response_add_sample_ex(resp, &lazy, 0);
-    pvm_sample s = {.name = "bar", .labels = l, .nlabels = 1,
-                    .timestamp = pvm_request_time(req), .value = 7};
+    pvm_sample s = {.name = "bar",
+                    .labels = l,
+                    .nlabels = 1,
+                    .timestamp = pvm_request_time(req),
+                    .value = 7};
     seen.add_rc[2] = pvm_response_add_sample_ex(resp, &s,
                                                 PVM_SAMPLE_SKIP_QUERY_CHECK);
     seen.add_rc[3] = pvm_response_add_value(resp, "x"); /* wrong type */
@@ -79,8 +85,7 @@ static int probe_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     return 0;
 }
 
-static int probe_values(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int probe_values(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)self;
     seen.calls++;
@@ -116,8 +121,7 @@ static int failer_configure(pvm_plugin *self, const char *key,
     return 0;
 }
 
-static int failer_query(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int failer_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     struct failer *st = pvm_plugin_state(self);
     if (st->mode == 0)
@@ -151,8 +155,7 @@ static const pvm_plugin_type failer = {
 };
 
 /* Adds many samples (for the sample limit). */
-static int flood_query(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int flood_query(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)self;
     char v[16];
@@ -356,8 +359,8 @@ static void test_sample_limit_is_422(void **state)
     assert_int_equal(r->status, 422);
     assert_string_equal(pvm_test_json_string(r->json, "errorType"),
                         "execution");
-    assert_non_null(strstr(pvm_test_json_string(r->json, "error"),
-                           "too many samples"));
+    assert_non_null(
+        strstr(pvm_test_json_string(r->json, "error"), "too many samples"));
     pvm_test_response_free(r);
     pvm_testkit_free(k);
 }
@@ -388,14 +391,13 @@ static void test_series_handles(void **state)
     pvm_test_response *r = pvm_testkit_range(k, "h{i!=\"1\"}", 0, 30, 15);
     assert_int_equal(r->status, 200);
     assert_string_equal(
-        r->body,
-        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\","
-        "\"result\":[{\"metric\":{\"__name__\":\"h\",\"i\":\"0\"},"
-        "\"values\":[[0,\"0\"],[15,\"15\"],[30,\"30\"]]},"
-        "{\"metric\":{\"__name__\":\"h\",\"i\":\"2\"},"
-        "\"values\":[[0,\"200\"],[15,\"215\"],[30,\"230\"]]},"
-        "{\"metric\":{\"__name__\":\"h\",\"i\":\"3\"},"
-        "\"values\":[[0,\"300\"],[15,\"315\"],[30,\"330\"]]}]}}");
+        r->body, "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\","
+                 "\"result\":[{\"metric\":{\"__name__\":\"h\",\"i\":\"0\"},"
+                 "\"values\":[[0,\"0\"],[15,\"15\"],[30,\"30\"]]},"
+                 "{\"metric\":{\"__name__\":\"h\",\"i\":\"2\"},"
+                 "\"values\":[[0,\"200\"],[15,\"215\"],[30,\"230\"]]},"
+                 "{\"metric\":{\"__name__\":\"h\",\"i\":\"3\"},"
+                 "\"values\":[[0,\"300\"],[15,\"315\"],[30,\"330\"]]}]}}");
     pvm_test_response_free(r);
     r = pvm_testkit_instant(k, "sum(h)", 30);
     assert_int_equal(r->status, 200);
@@ -412,8 +414,8 @@ static void test_config_errors_name_line(void **state)
                                 table, err, sizeof(err)));
     assert_non_null(strstr(err, ":3:"));
     assert_non_null(strstr(err, "bogus"));
-    assert_null(pvm_testkit_new("[plugin:x]\ntype = nope\n", table, err,
-                                sizeof(err)));
+    assert_null(
+        pvm_testkit_new("[plugin:x]\ntype = nope\n", table, err, sizeof(err)));
     assert_non_null(strstr(err, "nope"));
 }
 

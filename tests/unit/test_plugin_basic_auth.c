@@ -29,8 +29,7 @@ static int good_value(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     return pvm_response_add_value(resp, "metric1");
 }
 
-static int good_sample(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int good_sample(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     int rc = pvm_response_add_sample(resp, "metric1", 1,
                                      pvm_request_start(req), NULL, 0);
@@ -48,15 +47,15 @@ static const pvm_plugin_type good = {
 
 /* What the probe read. */
 static struct {
-    int rc;           /* return code */
-    char user[16];    /* user read */
-    char pass[16];    /* password read */
+    int rc;        /* return code */
+    char user[16]; /* user read */
+    char pass[16]; /* password read */
 } seen;
 
 static int probe(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     seen.rc = pvm_request_basic_credentials(req, seen.user, sizeof(seen.user),
-                                         seen.pass, sizeof(seen.pass));
+                                            seen.pass, sizeof(seen.pass));
     return 0;
 }
 
@@ -66,8 +65,7 @@ static const pvm_plugin_type probe_type = {
 };
 
 /* A gate that fails (as a crashing check would report itself). */
-static int broken_gate(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int broken_gate(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     return pvm_response_fail(resp, "cannot reach the user database");
 }
@@ -79,7 +77,7 @@ static const pvm_plugin_type broken_gate_type = {
 
 static const pvm_plugin_type *const table[] = {
     &pvm_plugin_basic_auth, &good, &probe_type, &pvm_plugin_catch_errors,
-    &broken_gate_type, NULL};
+    &broken_gate_type,      NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -263,14 +261,17 @@ static void test_every_path_gated(void **state)
     expect_401(get(*state, "/nope", NULL), "pvm");
     expect_401(get(*state, "/api/v1/nope", NULL), "pvm");
     expect_401(pvm_testkit_request(*state, "POST", "/api/v1/query",
-                                   "query=vector(1)", NULL), "pvm");
+                                   "query=vector(1)", NULL),
+               "pvm");
     expect_401(pvm_testkit_request(*state, "DELETE", "/api/v1/query", NULL,
-                                   NULL), "pvm");
+                                   NULL),
+               "pvm");
 
     char err[512];
     pvm_testkit *kit = pvm_testkit_new(
         "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
-        "[plugin:good]\n", table, err, sizeof(err));
+        "[plugin:good]\n",
+        table, err, sizeof(err));
     assert_non_null(kit);
     for (size_t i = 0; i < NUNGATED; i++) {
         expect_status(get_as(kit, ungated[i], "alice:secret"), 200);
@@ -288,7 +289,8 @@ static void test_exempt_paths(void **state)
         "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
         "exempt_paths = /api/v1/status/buildinfo, /metrics\n"
         "exempt_paths = /healthz\n"
-        "[plugin:good]\n", table, err, sizeof(err));
+        "[plugin:good]\n",
+        table, err, sizeof(err));
     if (!kit)
         fail_msg("%s", err);
     expect_status(get(kit, "/api/v1/status/buildinfo", NULL), 200);
@@ -343,7 +345,8 @@ static void test_wrapped_gate_fails_closed(void **state)
     pvm_testkit *kit = pvm_testkit_new(
         "[plugin:shield]\ntype = catch_errors\nwrap = auth\n"
         "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
-        "[plugin:good]\n", table, err, sizeof(err));
+        "[plugin:good]\n",
+        table, err, sizeof(err));
     if (!kit)
         fail_msg("%s", err);
     expect_401(get(kit, ungated[0], NULL), "pvm");
@@ -354,7 +357,8 @@ static void test_wrapped_gate_fails_closed(void **state)
     kit = pvm_testkit_new("[plugin:shield]\ntype = catch_errors\n"
                           "wrap = gate\n"
                           "[plugin:gate]\ntype = broken_gate\n"
-                          "[plugin:good]\n", table, err, sizeof(err));
+                          "[plugin:good]\n",
+                          table, err, sizeof(err));
     if (!kit)
         fail_msg("%s", err);
     for (size_t i = 0; i < NUNGATED; i++) {
@@ -393,7 +397,8 @@ static void test_right_credentials(void **state)
     expect_200(get_as(kit, "/api/v1/query?query=metric1%2Bmetric1&time=0",
                       "alice:secret"));
     expect_401(get_as(kit, "/api/v1/query?query=metric1%2Bmetric1&time=0",
-                      "alice:bad"), "pvm");
+                      "alice:bad"),
+               "pvm");
     pvm_testkit_free(kit);
 }
 
@@ -418,7 +423,8 @@ static void test_htpasswd_users(void **state)
 
     snprintf(ini, sizeof(ini),
              "[plugin:auth]\ntype = basic_auth\nhtpasswd = %s\n"
-             "[plugin:good]\n", fixture("basic_auth.htpasswd"));
+             "[plugin:good]\n",
+             fixture("basic_auth.htpasswd"));
     kit = pvm_testkit_new(ini, table, err, sizeof(err));
     assert_non_null(kit);
     for (int i = 0; i < NTARGETS; i++) {
@@ -430,7 +436,8 @@ static void test_htpasswd_users(void **state)
     pvm_testkit_free(kit);
     snprintf(ini, sizeof(ini),
              "[plugin:auth]\ntype = basic_auth\nhtpasswd = %s\n"
-             "[plugin:good]\n", tmp_htpasswd);
+             "[plugin:good]\n",
+             tmp_htpasswd);
     kit = pvm_testkit_new(ini, table, err, sizeof(err));
     assert_non_null(kit);
     expect_200(get_as(kit, targets[1], "erin:erin-pass"));
@@ -453,10 +460,14 @@ static void test_configuration_errors(void **state)
 {
     char ini[4096], want[4096];
     const char *md5 = fixture("basic_auth_md5.htpasswd");
-    snprintf(ini, sizeof(ini), "[plugin:a]\ntype = basic_auth\n"
-             "htpasswd = %s\n", md5);
-    snprintf(want, sizeof(want), "plugin a: on_startup failed: %s:3: user "
-             "'mallory': unsupported hash kind $apr1$", md5);
+    snprintf(ini, sizeof(ini),
+             "[plugin:a]\ntype = basic_auth\n"
+             "htpasswd = %s\n",
+             md5);
+    snprintf(want, sizeof(want),
+             "plugin a: on_startup failed: %s:3: user "
+             "'mallory': unsupported hash kind $apr1$",
+             md5);
     expect_error(ini, want);
     expect_error("[plugin:a]\ntype = basic_auth\n", "no users");
     expect_error("[plugin:a]\ntype = basic_auth\nuser = nocolon\n",
@@ -464,17 +475,20 @@ static void test_configuration_errors(void **state)
     expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\nuser = a:c\n",
                  "user 'a' given twice");
     expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\n"
-                 "realm = say \"hi\"\n", "realm");
+                 "realm = say \"hi\"\n",
+                 "realm");
     expect_error("[plugin:a]\ntype = basic_auth\n"
                  "htpasswd = /nonexistent/htpasswd\n",
                  "cannot open /nonexistent/htpasswd");
     expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\nfoo = 1\n",
                  "unknown key");
     expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\n"
-                 "exempt_paths = metrics\n", "exempt_paths: 'metrics' is "
+                 "exempt_paths = metrics\n",
+                 "exempt_paths: 'metrics' is "
                  "not a path");
     expect_error("[plugin:a]\ntype = basic_auth\nuser = a:b\n"
-                 "exempt_paths = /metrics?x=1\n", "not a path");
+                 "exempt_paths = /metrics?x=1\n",
+                 "not a path");
 }
 
 /* pvm_request_basic_credentials, through a probe without basic_auth. */
@@ -485,10 +499,10 @@ static void test_credentials_helper(void **state)
                                        sizeof(err));
     assert_non_null(kit);
     static const struct {
-        const char *auth;   /* Authorization header, NULL: none */
-        int rc;             /* expected return */
-        const char *user;   /* expected user */
-        const char *pass;   /* expected password */
+        const char *auth; /* Authorization header, NULL: none */
+        int rc;           /* expected return */
+        const char *user; /* expected user */
+        const char *pass; /* expected password */
     } cases[] = {
         {NULL, PVM_ERR_NOT_FOUND, "", ""},
         {"Bearer xyz", PVM_ERR_NOT_FOUND, "", ""},
@@ -496,7 +510,7 @@ static void test_credentials_helper(void **state)
         {"basic   dXNlcjpwYXNz", 0, "user", "pass"},
         {"Basic dXNlcjpwOmFzcw==", 0, "user", "p:ass"},
         {"Basic dTo", 0, "u", ""},
-        {"Basic dXNlcg==", PVM_ERR_BAD_DATA, "", ""},  /* "user" */
+        {"Basic dXNlcg==", PVM_ERR_BAD_DATA, "", ""}, /* "user" */
         {"Basic dXNl*jpw", PVM_ERR_BAD_DATA, "", ""},
         {"Basic dXNlcjpwYXNz=", PVM_ERR_BAD_DATA, "", ""},
         /* "averyveryverylonguser:p": user over 15 bytes */
@@ -515,8 +529,7 @@ static void test_credentials_helper(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_no_credentials, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_credentials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_credentials, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_second_instance_refuses, setup,
@@ -527,8 +540,7 @@ int main(void)
         cmocka_unit_test(test_wrapped_gate_fails_closed),
         cmocka_unit_test(test_health_checks),
         cmocka_unit_test(test_right_credentials),
-        cmocka_unit_test_setup_teardown(test_htpasswd_users, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_htpasswd_users, setup, teardown),
         cmocka_unit_test(test_configuration_errors),
         cmocka_unit_test(test_credentials_helper),
     };

@@ -26,16 +26,14 @@ static int good_value(pvm_plugin *self, pvm_request *req, pvm_response *resp)
         return pvm_response_add_value(resp, "label1");
     case PVM_REQUEST_LABEL_VALUES:
         return pvm_response_add_value(resp, "value1");
-    default:
-        return pvm_response_add_value(resp, "metric1");
+    default: return pvm_response_add_value(resp, "metric1");
     }
 }
 
-static int good_sample(pvm_plugin *self, pvm_request *req,
-                       pvm_response *resp)
+static int good_sample(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
-    int rc = pvm_response_add_sample(resp, "metric1", 1,
-                                     pvm_request_end(req), NULL, 0);
+    int rc = pvm_response_add_sample(resp, "metric1", 1, pvm_request_end(req),
+                                     NULL, 0);
     return rc < 0 ? rc : 0;
 }
 
@@ -110,8 +108,8 @@ static const pvm_plugin_type flaky = {
     .on_label_values_request = flaky_fail,
 };
 
-static const pvm_plugin_type *const table[] = {&pvm_plugin_catch_errors,
-                                               &good, &flaky, NULL};
+static const pvm_plugin_type *const table[] = {&pvm_plugin_catch_errors, &good,
+                                               &flaky, NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -149,16 +147,19 @@ static pvm_test_response *request(pvm_testkit *kit, int i)
     }
 }
 
-static const pvm_request_type request_types[] = {
-    PVM_REQUEST_INSTANT, PVM_REQUEST_RANGE, PVM_REQUEST_LABEL_NAMES,
-    PVM_REQUEST_LABEL_VALUES, PVM_REQUEST_METRIC_NAMES};
+static const pvm_request_type request_types[] = {PVM_REQUEST_INSTANT,
+                                                 PVM_REQUEST_RANGE,
+                                                 PVM_REQUEST_LABEL_NAMES,
+                                                 PVM_REQUEST_LABEL_VALUES,
+                                                 PVM_REQUEST_METRIC_NAMES};
 
 /* True when the array at path holds the string s. */
 static bool has_string(json_object *root, const char *path, const char *s)
 {
     json_object *a = pvm_test_json_get(root, path);
     size_t n = a && json_object_is_type(a, json_type_array)
-                   ? json_object_array_length(a) : 0;
+                   ? json_object_array_length(a)
+                   : 0;
     for (size_t i = 0; i < n; i++)
         if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)),
                    s) == 0)
@@ -229,10 +230,9 @@ static void test_unwrapped_fails(void **state)
     for (int i = 0; i < 5; i++) {
         pvm_test_response *r = request(kit, i);
         assert_int_equal(r->status, 500);
-        assert_string_equal(pvm_test_json_string(r->json, "status"),
-                            "error");
-        assert_non_null(strstr(pvm_test_json_string(r->json, "error"),
-                               "plugin flaky"));
+        assert_string_equal(pvm_test_json_string(r->json, "status"), "error");
+        assert_non_null(
+            strstr(pvm_test_json_string(r->json, "error"), "plugin flaky"));
         pvm_test_response_free(r);
     }
     pvm_testkit_free(kit);

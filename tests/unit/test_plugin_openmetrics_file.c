@@ -35,10 +35,10 @@ static const pvm_plugin_type *const table[] = {&pvm_plugin_openmetrics_file,
 
 /* One series of a load block, expanded. */
 struct load_series {
-    char text[256];            /* name{labels} as written */
-    double v[MAX_POINTS];      /* values */
-    bool set[MAX_POINTS];      /* false for `_` */
-    int n;                     /* points */
+    char text[256];       /* name{labels} as written */
+    double v[MAX_POINTS]; /* values */
+    bool set[MAX_POINTS]; /* false for `_` */
+    int n;                /* points */
 };
 
 /* Expands one promqltest value token ("0+10x5", "1x3", "_", "NaN"). */
@@ -110,7 +110,8 @@ static void write_load(const char *path, const char *block)
     assert_non_null(f);
     fputs("# HELP http_requests_total Requests.\n"
           "# TYPE http_requests_total counter\n"
-          "# UNIT temperature celsius\n", f);
+          "# UNIT temperature celsius\n",
+          f);
     for (int i = 0; i < MAX_POINTS; i++)
         for (int k = 0; k < gen_n; k++) {
             if (i >= gen[k].n || !gen[k].set[i])
@@ -125,8 +126,8 @@ static void write_load(const char *path, const char *block)
 
 /* ---- fixture -------------------------------------------------------------- */
 
-static char dir[64];   /* temporary directory */
-char file[128]; /* the data file in it */
+static char dir[64]; /* temporary directory */
+char file[128];      /* the data file in it */
 
 static const char *const load_block =
     "load 1m\n"
@@ -139,8 +140,10 @@ static const char *const load_block =
 pvm_testkit *kit_with(const char *server)
 {
     char ini[1024], err[1024];
-    snprintf(ini, sizeof(ini), "%s[plugin:om]\ntype = openmetrics_file\n"
-             "path = %s\n", server, file);
+    snprintf(ini, sizeof(ini),
+             "%s[plugin:om]\ntype = openmetrics_file\n"
+             "path = %s\n",
+             server, file);
     pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
     if (!kit)
         fail_msg("pvm_testkit_new: %s", err);
@@ -237,8 +240,8 @@ static void value_string(char *buf, size_t n, double v)
 static void expect_range(pvm_testkit *kit, int k, const char *selector,
                          double start, double end, double step)
 {
-    pvm_test_response *r = ok(pvm_testkit_range(kit, selector, start, end,
-                                                step));
+    pvm_test_response *r = ok(
+        pvm_testkit_range(kit, selector, start, end, step));
     int npoints = 0;
     char path[64], want[64];
     for (double t = start; t <= end + 1e-9; t += step) {
@@ -264,23 +267,21 @@ static void test_range_query(void **state)
 {
     expect_range(*state, 0, "http_requests_total{instance=\"a\"}", 125, 305,
                  7);
-    expect_range(*state, 0, "http_requests_total{instance=\"a\"}", 0, 900,
-                 60);
-    expect_range(*state, 1, "http_requests_total{instance=\"b\"}", 0, 900,
+    expect_range(*state, 0, "http_requests_total{instance=\"a\"}", 0, 900, 60);
+    expect_range(*state, 1, "http_requests_total{instance=\"b\"}", 0, 900, 30);
+    expect_range(*state, 1, "http_requests_total{instance=\"b\"}", 600, 900,
                  30);
-    expect_range(*state, 1, "http_requests_total{instance=\"b\"}", 600,
-                 900, 30);
     /* NaN, +Inf, -Inf, the gap of `_` */
     expect_range(*state, 2, "temperature", 0, 700, 20);
     expect_range(*state, 3, "{__name__=\"weird\"}", -100, 200, 10);
 
     /* both series, sorted by labels */
-    pvm_test_response *r = ok(pvm_testkit_range(*state,
-                                                "http_requests_total", 120,
-                                                240, 60));
+    pvm_test_response *r = ok(
+        pvm_testkit_range(*state, "http_requests_total", 120, 240, 60));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
-    assert_string_equal(pvm_test_json_string(
-                            r->json, "data.result[1].metric.instance"), "b");
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[1].metric.instance"),
+                        "b");
     expect_point(r->json, "data.result[1].values[2]", 240, "80");
     pvm_test_response_free(r);
 }
@@ -289,19 +290,20 @@ static void test_range_query(void **state)
  * timestamp: a range selector shows them. */
 static void test_raw_samples(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_instant(
-        *state, "http_requests_total{instance=\"a\"}[3m]", 305));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(*state, "http_requests_total{instance=\"a\"}[3m]",
+                            305));
     assert_string_equal(pvm_test_json_string(r->json, "data.resultType"),
                         "matrix");
-    assert_int_equal(pvm_test_json_length(r->json,
-                                          "data.result[0].values"), 3);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     3);
     expect_point(r->json, "data.result[0].values[0]", 180, "30");
     expect_point(r->json, "data.result[0].values[2]", 300, "50");
     pvm_test_response_free(r);
     /* (0, 600]: the sample at 0 is out */
     r = ok(pvm_testkit_instant(*state, "temperature[10m]", 600));
-    assert_int_equal(pvm_test_json_length(r->json,
-                                          "data.result[0].values"), 4);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     4);
     expect_point(r->json, "data.result[0].values[0]", 120, "21");
     expect_point(r->json, "data.result[0].values[1]", 180, "NaN");
     expect_point(r->json, "data.result[0].values[2]", 240, "+Inf");
@@ -313,9 +315,8 @@ static void test_raw_samples(void **state)
  * `time`; older than 5m: no sample. */
 static void test_instant_lookback(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_instant(*state,
-                                                  "http_requests_total",
-                                                  610));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(*state, "http_requests_total", 610));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
     expect_point(r->json, "data.result[0].value", 610, "100");
     pvm_test_response_free(r);
@@ -365,11 +366,13 @@ static void test_instant_sample_time(void **state)
         *state, "timestamp(http_requests_total{instance=\"b\"})", 539.999));
     expect_point(r->json, "data.result[0].value", 539.999, "240");
     pvm_test_response_free(r);
-    r = ok(pvm_testkit_instant(
-        *state, "time() - timestamp(http_requests_total) > 60", 539.999));
+    r = ok(pvm_testkit_instant(*state,
+                               "time() - timestamp(http_requests_total) > 60",
+                               539.999));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
-    assert_string_equal(pvm_test_json_string(
-                            r->json, "data.result[0].metric.instance"), "b");
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].metric.instance"),
+                        "b");
     expect_point(r->json, "data.result[0].value", 539.999, "299.999");
     pvm_test_response_free(r);
 }
@@ -378,8 +381,8 @@ static void test_instant_sample_time(void **state)
 static void test_lookback_setting(void **state)
 {
     pvm_testkit *kit = kit_with("[server]\nlookback_delta = 1m\n");
-    pvm_test_response *r = ok(pvm_testkit_instant(kit, "http_requests_total",
-                                                  299.999));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(kit, "http_requests_total", 299.999));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
     pvm_test_response_free(r);
     r = ok(pvm_testkit_instant(kit, "http_requests_total", 300));
@@ -390,13 +393,12 @@ static void test_lookback_setting(void **state)
 
 static void test_discovery(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_label_values(*state, "__name__",
-                                                       NULL));
+    pvm_test_response *r = ok(
+        pvm_testkit_label_values(*state, "__name__", NULL));
     assert_string_equal(joined(r), "http_requests_total,temperature,weird");
     pvm_test_response_free(r);
     r = ok(pvm_testkit_label_names(*state, NULL));
-    assert_string_equal(joined(r),
-                        "__name__,instance,job,nl,path,quote,room");
+    assert_string_equal(joined(r), "__name__,instance,job,nl,path,quote,room");
     pvm_test_response_free(r);
     r = ok(pvm_testkit_label_names(*state, "temperature"));
     assert_string_equal(joined(r), "__name__,room");
@@ -419,9 +421,8 @@ static void test_discovery(void **state)
  * more than a step away.) */
 static void test_discovery_time_range(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_series(*state,
-                                                 "http_requests_total",
-                                                 300, 400));
+    pvm_test_response *r = ok(
+        pvm_testkit_series(*state, "http_requests_total", 300, 400));
     assert_int_equal(pvm_test_json_length(r->json, "data"), 1);
     assert_string_equal(pvm_test_json_string(r->json, "data[0].instance"),
                         "a");
@@ -434,12 +435,14 @@ static void test_discovery_time_range(void **state)
     pvm_test_response_free(r);
     r = ok(pvm_testkit_request(*state, "GET",
                                "/api/v1/label/instance/values?start=300&"
-                               "end=1000", NULL, NULL));
+                               "end=1000",
+                               NULL, NULL));
     assert_string_equal(joined(r), "a");
     pvm_test_response_free(r);
     r = ok(pvm_testkit_request(*state, "GET",
                                "/api/v1/label/__name__/values?start=400&"
-                               "end=1000", NULL, NULL));
+                               "end=1000",
+                               NULL, NULL));
     assert_string_equal(joined(r), "http_requests_total");
     pvm_test_response_free(r);
     r = ok(pvm_testkit_request(*state, "GET", "/api/v1/labels?start=5000",
@@ -484,8 +487,8 @@ static void test_exact_timestamps(void **state)
                      "# EOF\n");
     pvm_testkit *kit = kit_with("");
     pvm_test_response *r = ok(pvm_testkit_instant(kit, "t[10s]", 5));
-    assert_int_equal(pvm_test_json_length(r->json,
-                                          "data.result[0].values"), 3);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     3);
     expect_point(r->json, "data.result[0].values[0]", 0.3, "1");
     expect_point(r->json, "data.result[0].values[1]", 1.001, "2");
     expect_point(r->json, "data.result[0].values[2]", 1.002, "3");
@@ -508,10 +511,10 @@ static void test_exact_timestamps(void **state)
 static void test_parse_timestamp(void **state)
 {
     static const struct {
-        const char *in;  /* text */
-        bool ms;         /* timestamp_unit = ms */
-        int rc;          /* expected return */
-        int64_t want;    /* expected ms */
+        const char *in; /* text */
+        bool ms;        /* timestamp_unit = ms */
+        int rc;         /* expected return */
+        int64_t want;   /* expected ms */
     } cases[] = {
         {"1.001", false, 0, 1001},
         {"0.3", false, 0, 300},
@@ -540,9 +543,8 @@ static void test_parse_timestamp(void **state)
         int rc = pvm_om_parse_timestamp(cases[i].in, strlen(cases[i].in),
                                         cases[i].ms, &t);
         if (rc != cases[i].rc || (rc == 0 && t != cases[i].want))
-            fail_msg("'%s': rc %d t %lld, want rc %d t %lld", cases[i].in,
-                     rc, (long long)t, cases[i].rc,
-                     (long long)cases[i].want);
+            fail_msg("'%s': rc %d t %lld, want rc %d t %lld", cases[i].in, rc,
+                     (long long)t, cases[i].rc, (long long)cases[i].want);
     }
 }
 
@@ -553,15 +555,17 @@ static void test_prometheus_text_format(void **state)
                      "up{job=\"a\",} 1 1001\nup{job=\"a\"} 0 2000\n\n"
                      "up{ job = \"b\" }\t1\t1001\n");
     char ini[512], err[1024];
-    snprintf(ini, sizeof(ini), "[plugin:om]\ntype = openmetrics_file\n"
-             "path = %s\ntimestamp_unit = ms\n", file);
+    snprintf(ini, sizeof(ini),
+             "[plugin:om]\ntype = openmetrics_file\n"
+             "path = %s\ntimestamp_unit = ms\n",
+             file);
     pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
     if (!kit)
         fail_msg("%s", err);
     pvm_test_response *r = ok(pvm_testkit_instant(kit, "up[10s]", 10));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
-    assert_int_equal(pvm_test_json_length(r->json,
-                                          "data.result[0].values"), 2);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     2);
     expect_point(r->json, "data.result[0].values[0]", 1.001, "1");
     expect_point(r->json, "data.result[0].values[1]", 2, "0");
     pvm_test_response_free(r);
@@ -572,16 +576,17 @@ static void test_prometheus_text_format(void **state)
 static void test_errors_with_line(void **state)
 {
     static const struct {
-        const char *text;  /* file content */
-        int line;          /* line of the error */
-        const char *msg;   /* part of the message */
+        const char *text; /* file content */
+        int line;         /* line of the error */
+        const char *msg;  /* part of the message */
     } cases[] = {
         {"# TYPE a gauge\na 1 1\na 2\n", 3, "without a timestamp"},
         {"a 1 1\n\nb{x=\"1\" 2 3\n", 3, "unterminated label set"},
         {"a one 1\n", 1, "expected a value"},
         /* values as Prometheus' text parser reads them: no hex, no '_' */
-        {"a 1 1\na 0x10 2\n", 2, "expected a value after the series, got "
-                                 "'0x10'"},
+        {"a 1 1\na 0x10 2\n", 2,
+         "expected a value after the series, got "
+         "'0x10'"},
         {"a 1_000 1\n", 1, "got '1_000'"},
         {"a 0x1p4 1\n", 1, "got '0x1p4'"},
         {"a 1 1\na 2 1\n", 2, "not after the previous sample"},
@@ -595,13 +600,16 @@ static void test_errors_with_line(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         write_text(file, cases[i].text);
         char ini[512], err[1024] = "", want[512];
-        snprintf(ini, sizeof(ini), "[plugin:om]\ntype = openmetrics_file\n"
-                 "path = %s\n", file);
+        snprintf(ini, sizeof(ini),
+                 "[plugin:om]\ntype = openmetrics_file\n"
+                 "path = %s\n",
+                 file);
         pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
         if (kit)
             fail_msg("case %zu accepted", i);
-        snprintf(want, sizeof(want), "plugin om: on_master_startup failed: %s:%d: ",
-                 file, cases[i].line);
+        snprintf(want, sizeof(want),
+                 "plugin om: on_master_startup failed: %s:%d: ", file,
+                 cases[i].line);
         if (strncmp(err, want, strlen(want)) || !strstr(err, cases[i].msg))
             fail_msg("case %zu: '%s', want '%s...%s'", i, err, want,
                      cases[i].msg);
@@ -633,8 +641,8 @@ static void test_same_series_other_spelling(void **state)
     pvm_testkit *kit = kit_with("");
     pvm_test_response *r = ok(pvm_testkit_instant(kit, "m[10s]", 10));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
-    assert_int_equal(pvm_test_json_length(r->json,
-                                          "data.result[0].values"), 3);
+    assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
+                     3);
     pvm_test_response_free(r);
     pvm_testkit_free(kit);
 }

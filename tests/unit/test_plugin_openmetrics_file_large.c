@@ -169,8 +169,9 @@ void test_large_file_discovery(void **state)
         snprintf(p, sizeof(p), "data[%d].g", k);
         assert_string_equal(pvm_test_json_string(r->json, p), "1");
         snprintf(p, sizeof(p), "data[%d].i", k);
-        assert_int_equal(number_after(pvm_test_json_string(r->json, p), "")
-                             % 3, 1);
+        assert_int_equal(number_after(pvm_test_json_string(r->json, p), "") %
+                             3,
+                         1);
     }
     pvm_test_response_free(r);
     r = ok(get_form(kit, "/api/v1/label/__name__/values", body));
@@ -190,8 +191,10 @@ void test_large_file_discovery(void **state)
     free(body);
 
     /* queries whose selectors name several metrics */
-    r = ok(pvm_testkit_instant(kit, "count(n1) + count(n2) + "
-                               "count({__name__=\"n3\",g=\"0\"})", 150));
+    r = ok(pvm_testkit_instant(kit,
+                               "count(n1) + count(n2) + "
+                               "count({__name__=\"n3\",g=\"0\"})",
+                               150));
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].value[1]"),
                         "234");

@@ -24,12 +24,12 @@ extern const pvm_plugin_type pvm_plugin_sqlite;
 
 static const pvm_plugin_type *const table[] = {&pvm_plugin_sqlite, NULL};
 
-static char dir[64];  /* temporary directory */
-static char db[128];  /* the database in it */
+static char dir[64]; /* temporary directory */
+static char db[128]; /* the database in it */
 
 #define METRIC "room_temperature_celsius"
-#define QUERY                                                               \
-    "SELECT ts AS timestamp, temp AS value, room FROM readings "            \
+#define QUERY                                                                 \
+    "SELECT ts AS timestamp, temp AS value, room FROM readings "              \
     "WHERE ts BETWEEN :start AND :end"
 
 /* kitchen every minute 0..600 s (20..30, NULL at 300), bedroom 0..240 s
@@ -59,13 +59,14 @@ static void exec_sql(const char *path, const char *sql)
 }
 
 /* A kit with one sqlite instance `temp`; extra keys appended. */
-static pvm_testkit *kit_with(const char *query, const char *extra,
-                             char *err, size_t errlen)
+static pvm_testkit *kit_with(const char *query, const char *extra, char *err,
+                             size_t errlen)
 {
     char ini[2048];
-    snprintf(ini, sizeof(ini), "[plugin:temp]\ntype = sqlite\n"
-             "database = %s\nmetric = " METRIC "\nquery = %s\n%s", db, query,
-             extra ? extra : "");
+    snprintf(ini, sizeof(ini),
+             "[plugin:temp]\ntype = sqlite\n"
+             "database = %s\nmetric = " METRIC "\nquery = %s\n%s",
+             db, query, extra ? extra : "");
     return pvm_testkit_new(ini, table, err, errlen);
 }
 
@@ -132,8 +133,8 @@ static const char *joined(pvm_test_response *r)
 static void test_range_query(void **state)
 {
     /* the raw rows, through a range selector: (0, 600] */
-    pvm_test_response *r = ok(pvm_testkit_instant(*state, METRIC "[10m]",
-                                                  600));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(*state, METRIC "[10m]", 600));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 3);
     /* sorted by labels: bedroom, cellar, kitchen */
     assert_string_equal(pvm_test_json_string(r->json,
@@ -154,21 +155,19 @@ static void test_range_query(void **state)
 
     /* a range query: at each step the latest row within 5m; at 300 the
      * kitchen's NULL leaves 240's 24; the bedroom ends 5m after 240 */
-    r = ok(pvm_testkit_range(*state, METRIC "{room=\"kitchen\"}", 0, 600,
-                             60));
+    r = ok(pvm_testkit_range(*state, METRIC "{room=\"kitchen\"}", 0, 600, 60));
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
                      11);
     expect_point(r->json, "data.result[0].values[5]", 300, "24");
     pvm_test_response_free(r);
-    r = ok(pvm_testkit_range(*state, METRIC "{room=\"bedroom\"}", 0, 600,
-                             60));
+    r = ok(pvm_testkit_range(*state, METRIC "{room=\"bedroom\"}", 0, 600, 60));
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
                      9);
     expect_point(r->json, "data.result[0].values[8]", 480, "18");
     pvm_test_response_free(r);
 
-    r = ok(pvm_testkit_range(*state, METRIC "{room=\"kitchen\"}", 100, 200,
-                             30));
+    r = ok(
+        pvm_testkit_range(*state, METRIC "{room=\"kitchen\"}", 100, 200, 30));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
                      4);
@@ -190,8 +189,7 @@ static void test_instant_query(void **state)
     expect_point(r->json, "data.result[1].value", 310, "24");
     pvm_test_response_free(r);
     /* (t - 5m, t]: the bedroom's 240 is in at 539.999, out at 540 */
-    r = ok(pvm_testkit_instant(*state, METRIC "{room=\"bedroom\"}",
-                               539.999));
+    r = ok(pvm_testkit_instant(*state, METRIC "{room=\"bedroom\"}", 539.999));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
     pvm_test_response_free(r);
     r = ok(pvm_testkit_instant(*state, METRIC "{room=\"bedroom\"}", 540));
@@ -208,18 +206,19 @@ static void test_instant_query(void **state)
  * for rooms whose readings stopped. */
 static void test_instant_row_time(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_instant(
-        *state, "timestamp(" METRIC "{room=\"cellar\"})", 100));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(*state, "timestamp(" METRIC "{room=\"cellar\"})",
+                            100));
     expect_point(r->json, "data.result[0].value", 100, "1.001");
     pvm_test_response_free(r);
-    r = ok(pvm_testkit_instant(
-        *state, "time() - timestamp(" METRIC ") > 60", 330));
+    r = ok(pvm_testkit_instant(*state, "time() - timestamp(" METRIC ") > 60",
+                               330));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
     expect_point(r->json, "data.result[0].value", 330, "90");
     expect_point(r->json, "data.result[1].value", 330, "90");
     pvm_test_response_free(r);
-    r = ok(pvm_testkit_instant(
-        *state, "time() - timestamp(" METRIC ") > 60", 390));
+    r = ok(pvm_testkit_instant(*state, "time() - timestamp(" METRIC ") > 60",
+                               390));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data.result[0].metric.room"),
@@ -229,8 +228,8 @@ static void test_instant_row_time(void **state)
 
 static void test_discovery(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_label_values(*state, "__name__",
-                                                       NULL));
+    pvm_test_response *r = ok(
+        pvm_testkit_label_values(*state, "__name__", NULL));
     assert_string_equal(joined(r), METRIC);
     pvm_test_response_free(r);
     r = ok(pvm_testkit_label_names(*state, NULL));
@@ -258,8 +257,10 @@ static void test_discovery(void **state)
 static void test_labels_query(void **state)
 {
     char err[1024];
-    pvm_testkit *kit = kit_with(QUERY, "labels_query = SELECT DISTINCT room "
-                                       "FROM rooms\n", err, sizeof(err));
+    pvm_testkit *kit = kit_with(QUERY,
+                                "labels_query = SELECT DISTINCT room "
+                                "FROM rooms\n",
+                                err, sizeof(err));
     if (!kit)
         fail_msg("%s", err);
     pvm_test_response *r = ok(pvm_testkit_label_values(kit, "room", NULL));
@@ -341,8 +342,9 @@ static void expect_error(const char *query, const char *extra,
 
 static void test_startup_errors(void **state)
 {
-    expect_error("SELEC 1", NULL, "plugin temp: on_startup failed: "
-                                  "query: near \"SELEC\": syntax error");
+    expect_error("SELEC 1", NULL,
+                 "plugin temp: on_startup failed: "
+                 "query: near \"SELEC\": syntax error");
     expect_error("SELECT ts AS time, temp AS value FROM readings", NULL,
                  "query: no column named 'timestamp' (set "
                  "timestamp_column)");
@@ -351,8 +353,8 @@ static void test_startup_errors(void **state)
     expect_error(QUERY " AND room = :room", NULL,
                  "query: parameter :room is not known");
     expect_error("SELECT ts AS timestamp, temp AS value, room AS \"a b\" "
-                 "FROM readings", NULL,
-                 "column 'a b' is not a valid label name");
+                 "FROM readings",
+                 NULL, "column 'a b' is not a valid label name");
     expect_error("DELETE FROM readings", NULL, "must be a SELECT");
     expect_error(QUERY "; SELECT 1", NULL, "exactly one SELECT");
     expect_error(QUERY, "labels_query = SELECT nope FROM rooms\n",
@@ -360,16 +362,17 @@ static void test_startup_errors(void **state)
     char err[1024] = "";
     assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
                                 "database = /nonexistent/x.db\nmetric = m\n"
-                                "query = SELECT 1\n", table, err,
-                                sizeof(err)));
+                                "query = SELECT 1\n",
+                                table, err, sizeof(err)));
     assert_non_null(strstr(err, "database /nonexistent/x.db: unable to "
                                 "open database file"));
     assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
-                                "database = x.db\nquery = SELECT 1\n", table,
-                                err, sizeof(err)));
+                                "database = x.db\nquery = SELECT 1\n",
+                                table, err, sizeof(err)));
     assert_non_null(strstr(err, "missing key 'metric'"));
     assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
-                                "metric = 1bad\n", table, err, sizeof(err)));
+                                "metric = 1bad\n",
+                                table, err, sizeof(err)));
     assert_non_null(strstr(err, "metric: must be a metric name "
                                 "([a-zA-Z_:][a-zA-Z0-9_:]*), not '1bad'"));
 }
@@ -379,9 +382,8 @@ static void test_startup_errors(void **state)
 static void test_read_only_and_fresh(void **state)
 {
     exec_sql(db, "INSERT INTO readings VALUES (660, 'kitchen', 31);");
-    pvm_test_response *r = ok(pvm_testkit_instant(*state,
-                                                  METRIC "{room=\"kitchen\"}",
-                                                  660));
+    pvm_test_response *r = ok(
+        pvm_testkit_instant(*state, METRIC "{room=\"kitchen\"}", 660));
     expect_point(r->json, "data.result[0].value", 660, "31");
     pvm_test_response_free(r);
 }
@@ -393,7 +395,8 @@ static pvm_test_response *text_value(const char *value)
     char sql[256], err[1024];
     snprintf(sql, sizeof(sql),
              "DROP TABLE IF EXISTS texts; CREATE TABLE texts (ts, v TEXT);"
-             "INSERT INTO texts VALUES (100, '%s');", value);
+             "INSERT INTO texts VALUES (100, '%s');",
+             value);
     exec_sql(db, sql);
     pvm_testkit *kit = kit_with("SELECT ts AS timestamp, v AS value FROM "
                                 "texts WHERE ts BETWEEN :start AND :end",
@@ -411,11 +414,11 @@ static pvm_test_response *text_value(const char *value)
 static void test_text_values(void **state)
 {
     static const struct {
-        const char *text;  /* the TEXT cell */
-        const char *want;  /* the value answered */
+        const char *text; /* the TEXT cell */
+        const char *want; /* the value answered */
     } good[] = {
-        {"42", "42"},     {" 42 ", "42"},     {"-1.5", "-1.5"},
-        {".5", "0.5"},    {"1e3", "1000"},    {"1E-3", "0.001"},
+        {"42", "42"},     {" 42 ", "42"},        {"-1.5", "-1.5"},
+        {".5", "0.5"},    {"1e3", "1000"},       {"1E-3", "0.001"},
         {"+Inf", "+Inf"}, {"-infinity", "-Inf"}, {"NaN", "NaN"},
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -427,13 +430,15 @@ static void test_text_values(void **state)
                      v ? v : "nothing", good[i].want);
         pvm_test_response_free(r);
     }
-    static const char *const bad[] = {"0x10", "0X1P4", "0x1p-2", "1_000",
-                                      "1e400", "12abc", "", "1 2", "--1"};
+    static const char *const bad[] = {"0x10",  "0X1P4", "0x1p-2",
+                                      "1_000", "1e400", "12abc",
+                                      "",      "1 2",   "--1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         pvm_test_response *r = text_value(bad[i]);
         const char *e = pvm_test_json_string(r->json, "error");
-        if (r->status != 500 || !e || !strstr(e, "query: row 1: a value is "
-                                                 "not a number"))
+        if (r->status != 500 || !e ||
+            !strstr(e, "query: row 1: a value is "
+                       "not a number"))
             fail_msg("'%s': status %d: %s", bad[i], r->status, r->body);
         pvm_test_response_free(r);
     }
@@ -481,12 +486,13 @@ static void test_blob_labels(void **state)
  * them the instance declares none. */
 static void test_metadata(void **state)
 {
-    pvm_test_response *r = ok(pvm_testkit_request(
-        *state, "GET", "/api/v1/metadata", NULL, NULL));
+    pvm_test_response *r = ok(
+        pvm_testkit_request(*state, "GET", "/api/v1/metadata", NULL, NULL));
     assert_string_equal(r->body, "{\"status\":\"success\",\"data\":{}}");
     pvm_test_response_free(r);
     char err[1024];
-    pvm_testkit *k = kit_with(QUERY, "help = Room \"temperature\"\n"
+    pvm_testkit *k = kit_with(QUERY,
+                              "help = Room \"temperature\"\n"
                               "metric_type = gauge\nunit = celsius\n",
                               err, sizeof(err));
     if (!k)
@@ -526,10 +532,11 @@ static void test_deadline_interrupts(void **state)
     for (int i = 0; i < 2; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        pvm_test_response *r = pvm_testkit_request(
-            kit, "GET", "/api/v1/query?query=" METRIC "&time=100"
-                        "&timeout=200ms",
-            NULL, NULL);
+        pvm_test_response *r =
+            pvm_testkit_request(kit, "GET",
+                                "/api/v1/query?query=" METRIC "&time=100"
+                                "&timeout=200ms",
+                                NULL, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double took = (double)(t1.tv_sec - t0.tv_sec) +
                       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -552,13 +559,12 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_range_query),      T(test_instant_query),
-        T(test_instant_row_time),
-        T(test_discovery),        T(test_labels_query),
-        T(test_column_names),     T(test_sql_error),
-        T(test_startup_errors),   T(test_read_only_and_fresh),
-        T(test_text_values),      T(test_blob_labels),
-        T(test_metadata),
+        T(test_range_query),         T(test_instant_query),
+        T(test_instant_row_time),    T(test_discovery),
+        T(test_labels_query),        T(test_column_names),
+        T(test_sql_error),           T(test_startup_errors),
+        T(test_read_only_and_fresh), T(test_text_values),
+        T(test_blob_labels),         T(test_metadata),
         T(test_deadline_interrupts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

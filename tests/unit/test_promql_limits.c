@@ -39,15 +39,15 @@ static void expect_too_deep(pvm_arena *a, const char *q, size_t n)
 static void test_deep_nesting(void **state)
 {
     static const struct {
-        const char *prefix, *mid, *suffix;  /* repeated around mid */
-        size_t n;                           /* repetitions */
+        const char *prefix, *mid, *suffix; /* repeated around mid */
+        size_t n;                          /* repetitions */
     } cases[] = {
-        {"(", "1", ")", 10000},      {"-", "x", "", 10000},
-        {"-(", "x", ")", 10000},     {"abs(", "x", ")", 10000},
-        {"sum(", "x", ")", 10000},   {"x + ", "x", "", 10000},
-        {"x ^ ", "x", "", 10000},    {"", "x", " + x", 10000},
-        {"", "x", " or x", 100000},  {"(", "x", ")[5m:]", 5000},
-        {"((((", "1", "", 3000},     {"(", "", "", 100000},
+        {"(", "1", ")", 10000},     {"-", "x", "", 10000},
+        {"-(", "x", ")", 10000},    {"abs(", "x", ")", 10000},
+        {"sum(", "x", ")", 10000},  {"x + ", "x", "", 10000},
+        {"x ^ ", "x", "", 10000},   {"", "x", " + x", 10000},
+        {"", "x", " or x", 100000}, {"(", "x", ")[5m:]", 5000},
+        {"((((", "1", "", 3000},    {"(", "", "", 100000},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t n;
@@ -134,11 +134,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
-        T(test_deep_nesting),
-        T(test_nesting_below_limit),
-        T(test_big_string),
-        T(test_many_matchers),
-        T(test_many_args_and_terms),
+        T(test_deep_nesting),  T(test_nesting_below_limit), T(test_big_string),
+        T(test_many_matchers), T(test_many_args_and_terms),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,8 @@
 
 /* Input and its canonical form. */
 static const struct {
-    const char *in;   /* query as written */
-    const char *out;  /* pvm_promql_format */
+    const char *in;  /* query as written */
+    const char *out; /* pvm_promql_format */
 } cases[] = {
     {"sum(rate(x[5m])) by (a)", "sum by (a) (rate(x[5m]))"},
     {"SUM WITHOUT(a,b)(x)", "sum without (a, b) (x)"},
@@ -31,7 +31,8 @@ static const struct {
     {"rate(x[5m])[30m:1m] offset 1h", "rate(x[5m])[30m:1m] offset 1h"},
     {"foo{b=\"1\",a=~\"2\",c!=\"3\",d!~'4'}",
      "foo{a=~\"2\",b=\"1\",c!=\"3\",d!~\"4\"}"},
-    {"{\"my.metric\",\"l.n\"=\"v\"}", "{\"l.n\"=\"v\",__name__=\"my.metric\"}"},
+    {"{\"my.metric\",\"l.n\"=\"v\"}",
+     "{\"l.n\"=\"v\",__name__=\"my.metric\"}"},
     {"{__name__=\"x\"}", "{__name__=\"x\"}"},
     {"foo{a=`\\n`}", "foo{a=\"\\\\n\"}"},
     {"\"\\x41\\t\\u00e9\"", "\"A\\té\""},
@@ -84,8 +85,10 @@ static void test_canonical(void **state)
 static void test_number_roundtrip(void **state)
 {
     static const double values[] = {
-        0.1, 1.0 / 3, 2.5e-300, 1.7976931348623157e308, 4.9e-324,
-        123456789.123456789, -0.0, 9007199254740993.0,
+        0.1,      1.0 / 3,
+        2.5e-300, 1.7976931348623157e308,
+        4.9e-324, 123456789.123456789,
+        -0.0,     9007199254740993.0,
     };
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         char q[64];
@@ -99,16 +102,24 @@ static void test_number_roundtrip(void **state)
 static void test_equal(void **state)
 {
     static const char *const pairs[][2] = {
-        {"a{x=\"1\"}", "a{x=\"2\"}"},  {"a{x=\"1\"}", "a{x!=\"1\"}"},
-        {"a", "b"},                    {"a offset 1m", "a offset 2m"},
-        {"a @ 1", "a @ 2"},            {"a[1m]", "a[2m]"},
-        {"a[1m:]", "a[1m:1m]"},        {"1", "2"},
-        {"5m", "300"},                 {"sum(a)", "avg(a)"},
+        {"a{x=\"1\"}", "a{x=\"2\"}"},
+        {"a{x=\"1\"}", "a{x!=\"1\"}"},
+        {"a", "b"},
+        {"a offset 1m", "a offset 2m"},
+        {"a @ 1", "a @ 2"},
+        {"a[1m]", "a[2m]"},
+        {"a[1m:]", "a[1m:1m]"},
+        {"1", "2"},
+        {"5m", "300"},
+        {"sum(a)", "avg(a)"},
         {"sum by (x) (a)", "sum without (x) (a)"},
-        {"a + b", "a - b"},            {"a > b", "a > bool b"},
+        {"a + b", "a - b"},
+        {"a > b", "a > bool b"},
         {"a + on(x) b", "a + ignoring(x) b"},
-        {"rate(a[1m])", "irate(a[1m])"}, {"(a)", "a"},
-        {"-a", "+a"},                  {"\"a\"", "\"b\""},
+        {"rate(a[1m])", "irate(a[1m])"},
+        {"(a)", "a"},
+        {"-a", "+a"},
+        {"\"a\"", "\"b\""},
     };
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
         pvm_expr *a = parse_ok(*state, pairs[i][0]);
@@ -119,8 +130,8 @@ static void test_equal(void **state)
     }
     assert_true(pvm_expr_equal(parse_ok(*state, "a{x=\"1\",y=\"2\"}"),
                                parse_ok(*state, "a{y=\"2\",x=\"1\"}")));
-    assert_true(pvm_expr_equal(parse_ok(*state, "NaN"),
-                               parse_ok(*state, "nan")));
+    assert_true(
+        pvm_expr_equal(parse_ok(*state, "NaN"), parse_ok(*state, "nan")));
 }
 
 int main(void)

@@ -32,8 +32,10 @@ static inline int arena_teardown(void **state)
 }
 
 /* Double comparison (cmocka 1.1.5 compares as float): NaN equals NaN. */
-#define assert_double_eq(a, b) assert_double_eq_at((a), (b), __FILE__, __LINE__)
-static inline void assert_double_eq_at(double a, double b, const char *file, int line)
+#define assert_double_eq(a, b)                                                \
+    assert_double_eq_at((a), (b), __FILE__, __LINE__)
+static inline void assert_double_eq_at(double a, double b, const char *file,
+                                       int line)
 {
     if ((isnan(a) && isnan(b)) || a == b)
         return;
@@ -54,7 +56,7 @@ static inline pvm_expr *parse_ok(pvm_arena *a, const char *q)
 
 /* Parses q and checks that it fails with exactly msg, at byte pos. */
 static inline void parse_fails(pvm_arena *a, const char *q, const char *msg,
-                        size_t pos)
+                               size_t pos)
 {
     pvm_error err;
     pvm_error_clear(&err);

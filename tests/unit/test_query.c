@@ -27,14 +27,13 @@ static size_t bytes_for(size_t n)
     for (size_t i = 0; i < n; i++)
         assert_true(asprintf(&texts[i], "m%zu{a=\"x\"}", i) > 0);
     pvm_error err = {0};
-    pvm_query *q =
-        pvm_query_parse_selectors(a, (const char *const *)texts, n, &err);
+    pvm_query *q = pvm_query_parse_selectors(a, (const char *const *)texts, n,
+                                             &err);
     assert_non_null(q);
     assert_int_equal(pvm_query_selector_count(q), n);
     char last[32];
     snprintf(last, sizeof(last), "m%zu", n - 1);
-    assert_string_equal(pvm_selector_name(pvm_query_selector(q, n - 1)),
-                        last);
+    assert_string_equal(pvm_selector_name(pvm_query_selector(q, n - 1)), last);
     size_t used = pvm_arena_used(a);
     for (size_t i = 0; i < n; i++)
         free(texts[i]);
@@ -78,8 +77,8 @@ static bool naive_name_matches(const pvm_query *q, const char *name)
             pvm_match_op op;
             pvm_selector_matcher(s, k, &ln, &op, &v);
             if (strcmp(ln, "__name__") == 0)
-                ok = pvm_matcher_match(&s->matchers[k], name,
-                                       strlen(name)) == 1;
+                ok = pvm_matcher_match(&s->matchers[k], name, strlen(name)) ==
+                     1;
         }
         if (ok)
             return true;
@@ -93,15 +92,26 @@ static void test_index_matches_like_every_selector(void **state)
 {
     (void)state;
     static const char *const named_only[] = {
-        "a", "b{x=\"1\"}", "c{x!=\"1\"}", "{__name__=\"d\", x=~\"1|2\"}",
-        "a{x=\"2\"}", "e", "f", "g", "h", "b{y=\"\"}",
+        "a",           "b{x=\"1\"}",
+        "c{x!=\"1\"}", "{__name__=\"d\", x=~\"1|2\"}",
+        "a{x=\"2\"}",  "e",
+        "f",           "g",
+        "h",           "b{y=\"\"}",
     };
     static const char *const mixed[] = {
-        "a{x=\"1\"}", "{x=\"3\"}", "b", "{__name__=~\"c|d\"}", "e{x=\"2\"}",
-        "f", "{__name__=\"g\", __name__!=\"g\"}", "h", "i", "{y=~\".+\"}",
+        "a{x=\"1\"}",
+        "{x=\"3\"}",
+        "b",
+        "{__name__=~\"c|d\"}",
+        "e{x=\"2\"}",
+        "f",
+        "{__name__=\"g\", __name__!=\"g\"}",
+        "h",
+        "i",
+        "{y=~\".+\"}",
     };
-    static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g",
-                                        "h", "i", "z", ""};
+    static const char *const names[] = {"a", "b", "c", "d", "e", "f",
+                                        "g", "h", "i", "z", ""};
     static const char *const xs[] = {NULL, "1", "2", "3"};
     static const char *const ys[] = {NULL, "", "y"};
     const char *const *lists[] = {named_only, mixed};

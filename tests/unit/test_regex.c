@@ -43,7 +43,11 @@ static void test_go_classes(void **state)
 {
     assert_int_equal(match(state, "a\\vb", "a\vb", 3), 1);
     assert_int_equal(match(state, "a\\vb", "a\nb", 3), 0);
-    assert_int_equal(match(state, "a\\vb", "a\xc2\x85" "b", 4), 0);
+    assert_int_equal(match(state, "a\\vb",
+                           "a\xc2\x85"
+                           "b",
+                           4),
+                     0);
     assert_int_equal(match(state, "a\\sb", "a\vb", 3), 0);
     assert_int_equal(match(state, "a\\sb", "a\fb", 3), 1);
     assert_int_equal(match(state, "a[\\s]b", "a\vb", 3), 0);
@@ -52,7 +56,11 @@ static void test_go_classes(void **state)
     assert_int_equal(match(state, "\\D", "\xd9\xa1", 2), 1);
     assert_int_equal(match(state, "\\w", "\xc3\xa9", 2), 0);
     assert_int_equal(match(state, "\\W", "\xc3\xa9", 2), 1);
-    assert_int_equal(match(state, ".*\\bb", "\xc3\xa9" "b", 3), 1);
+    assert_int_equal(match(state, ".*\\bb",
+                           "\xc3\xa9"
+                           "b",
+                           3),
+                     1);
     assert_int_equal(match(state, "(?i)\xc3\xa9", "\xc3\x89", 2), 1);
 }
 
@@ -70,19 +78,19 @@ static void test_anchoring(void **state)
 
 static void test_errors(void **state)
 {
-    static const char *const bad[] = {"a(", "(?<=a)b", "a++", "\\C",
+    static const char *const bad[] = {"a(",    "(?<=a)b", "a++", "\\C",
                                       "[z-a]", "a{1001}", "\xff"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         pvm_error err = {0};
-        assert_null(pvm_regex_compile(*state, bad[i], strlen(bad[i]), 0,
-                                      &err));
+        assert_null(
+            pvm_regex_compile(*state, bad[i], strlen(bad[i]), 0, &err));
         assert_int_equal(err.code, PVM_ERR_BAD_DATA);
         assert_non_null(strstr(err.msg, "invalid regular expression"));
     }
     pvm_error err = {0};
     assert_null(pvm_regex_compile(*state, "a(", 2, PVM_REGEX_CAPTURE, &err));
-    assert_string_equal(err.msg,
-                        "invalid regular expression \"a(\": missing closing )");
+    assert_string_equal(
+        err.msg, "invalid regular expression \"a(\": missing closing )");
 }
 
 static void test_groups(void **state)
@@ -112,7 +120,11 @@ static void test_invalid_utf8_subject(void **state)
 {
     pvm_regex *re = compile(state, "(.)(.)(b)", PVM_REGEX_CAPTURE);
     const size_t *g;
-    assert_int_equal(pvm_regex_exec(re, "\xff\xe2\x82\xac" "b", 5, &g), 1);
+    assert_int_equal(pvm_regex_exec(re,
+                                    "\xff\xe2\x82\xac"
+                                    "b",
+                                    5, &g),
+                     1);
     assert_int_equal(g[2], 0);
     assert_int_equal(g[3], 1);
     assert_int_equal(g[4], 1);
@@ -145,9 +157,12 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_go_classes),   T(test_anchoring),
-        T(test_errors),       T(test_groups),
-        T(test_invalid_utf8_subject), T(test_match_limit),
+        T(test_go_classes),
+        T(test_anchoring),
+        T(test_errors),
+        T(test_groups),
+        T(test_invalid_utf8_subject),
+        T(test_match_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,12 +23,12 @@
 
 /* What the fake response records. */
 struct pvm_response {
-    bool has_error;          /* what pvm_response_has_error answers */
-    int noted;               /* calls of pvm_response_note_failure */
+    bool has_error;           /* what pvm_response_has_error answers */
+    int noted;                /* calls of pvm_response_note_failure */
     const pvm_plugin *plugin; /* plugin of the last call */
-    pvm_hook hook;           /* hook of the last call */
-    int rc;                  /* rc of the last call */
-    int answer;              /* what note_failure returns, 0: rc */
+    pvm_hook hook;            /* hook of the last call */
+    int rc;                   /* rc of the last call */
+    int answer;               /* what note_failure returns, 0: rc */
 };
 
 int __wrap_pvm_response_note_failure(pvm_response *r, const pvm_plugin *p,
@@ -57,16 +57,15 @@ static char trace[4096];
 static void trace_add(const pvm_plugin *p, const char *what)
 {
     size_t n = strlen(trace);
-    snprintf(trace + n, sizeof(trace) - n, "%s:%s ", pvm_plugin_name(p),
-             what);
+    snprintf(trace + n, sizeof(trace) - n, "%s:%s ", pvm_plugin_name(p), what);
 }
 
 /* Fake plugin types */
 
 /* State of the "rec" type. */
 struct rec_state {
-    char settings[256];  /* "key=value," for each configure() call */
-    int checked;         /* check() calls */
+    char settings[256]; /* "key=value," for each configure() call */
+    int checked;        /* check() calls */
 };
 
 static int rec_configure(pvm_plugin *self, const char *key, const char *value,
@@ -161,8 +160,8 @@ static const pvm_plugin_type type_bare = {
 /* "failing": its startup fails when configured so, its range hook fails,
  * its instant hook sets an error and returns 0. */
 struct failing_state {
-    bool fail_startup;   /* on_startup fails */
-    bool fail_shutdown;  /* on_shutdown fails */
+    bool fail_startup;  /* on_startup fails */
+    bool fail_shutdown; /* on_shutdown fails */
 };
 
 static int failing_configure(pvm_plugin *self, const char *key,
@@ -187,8 +186,7 @@ static int failing_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     return 0;
 }
 
-static int failing_shutdown(pvm_plugin *self, pvm_context *ctx,
-                            pvm_error *err)
+static int failing_shutdown(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     struct failing_state *s = pvm_plugin_state(self);
     trace_add(self, "shutdown");
@@ -213,8 +211,7 @@ static int failing_instant(pvm_plugin *self, pvm_request *req,
 }
 
 /* Its gate answers (a chosen 401), as basic_auth does. */
-static int failing_gate(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int failing_gate(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     trace_add(self, "gate");
     resp->has_error = true;
@@ -365,10 +362,10 @@ static void test_same_type_twice(void **state)
                               "startup = ok\n"
                               "[plugin:two]\ntype = failing\n"
                               "startup = fail\n");
-    struct failing_state *one =
-        pvm_plugin_state(pvm_context_plugin(ctx, "one"));
-    struct failing_state *two =
-        pvm_plugin_state(pvm_context_plugin(ctx, "two"));
+    struct failing_state *one = pvm_plugin_state(
+        pvm_context_plugin(ctx, "one"));
+    struct failing_state *two = pvm_plugin_state(
+        pvm_context_plugin(ctx, "two"));
     assert_false(one->fail_startup);
     assert_true(two->fail_startup);
     pvm_context_free(ctx);
@@ -522,8 +519,9 @@ static void test_wrapped_skipped(void **state)
                                                   NULL, &resp),
                      0);
     /* A wrapper calls the hooks of b itself. */
-    assert_int_equal(
-        pvm_plugin_request_hook(b, PVM_HOOK_RANGE_QUERY)(b, NULL, &resp), 0);
+    assert_int_equal(pvm_plugin_request_hook(b, PVM_HOOK_RANGE_QUERY)(b, NULL,
+                                                                      &resp),
+                     0);
     pvm_context_shutdown(ctx);
     assert_string_equal(trace, "a:startup c:startup a:range c:range b:range "
                                "c:shutdown a:shutdown ");
@@ -553,8 +551,9 @@ static void test_hook_order(void **state)
                                                   NULL, &resp),
                      0);
     /* Not a request hook: nothing runs. */
-    assert_int_equal(
-        pvm_context_run_request_hook(ctx, PVM_HOOK_STARTUP, NULL, &resp), 0);
+    assert_int_equal(pvm_context_run_request_hook(ctx, PVM_HOOK_STARTUP, NULL,
+                                                  &resp),
+                     0);
     assert_string_equal(trace, "second:range first:range second:instant "
                                "first:instant bare:label_names ");
     assert_int_equal(resp.noted, 0);
@@ -629,7 +628,8 @@ static void test_request_gate(void **state)
     assert_int_equal(resp.hook, PVM_HOOK_REQUEST);
     if (!strstr(out, " info: plugin bad: on_request answered 401\n"))
         fprintf(stderr, "log: %s\n", out);
-    assert_non_null(strstr(out, " info: plugin bad: on_request answered 401\n"));
+    assert_non_null(
+        strstr(out, " info: plugin bad: on_request answered 401\n"));
     assert_null(strstr(out, "error"));
     free(out);
 
@@ -659,8 +659,9 @@ static void test_request_gate(void **state)
     ctx = new_ok("[plugin:a]\ntype = rec\n[plugin:c]\ntype = rec\n");
     resp = (pvm_response){0};
     trace[0] = '\0';
-    assert_int_equal(
-        pvm_context_run_request_hook(ctx, PVM_HOOK_REQUEST, NULL, &resp), 0);
+    assert_int_equal(pvm_context_run_request_hook(ctx, PVM_HOOK_REQUEST, NULL,
+                                                  &resp),
+                     0);
     assert_string_equal(trace, "a:gate c:gate ");
     pvm_context_free(ctx);
 }

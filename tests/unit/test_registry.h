@@ -11,8 +11,8 @@
 
 /* stderr capture, for the log lines. */
 struct capture {
-    int saved;   /* the real stderr */
-    FILE *file;  /* temporary file on fd 2 meanwhile */
+    int saved;  /* the real stderr */
+    FILE *file; /* temporary file on fd 2 meanwhile */
 };
 
 /* The fake plugin types (rec, bare, failing), NULL-terminated. */

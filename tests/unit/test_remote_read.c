@@ -141,8 +141,8 @@ static pvm_test_response *post(void **state, const char *body, size_t len)
     static const char *const headers[] = {
         "Content-Type: application/x-protobuf", "Content-Encoding: snappy",
         "X-Prometheus-Remote-Read-Version: 0.1.0", NULL};
-    return pvm_testkit_request_bytes(*state, "POST", "/api/v1/read", body,
-                                     len, headers);
+    return pvm_testkit_request_bytes(*state, "POST", "/api/v1/read", body, len,
+                                     headers);
 }
 
 /* Sends n queries accepting SAMPLES and returns the decoded answer. */
@@ -162,7 +162,8 @@ static Pvm__Prompb__ReadResponse *read_samples(void **state, tq *qs, size_t n)
                         "snappy");
     size_t raw_len;
     assert_int_equal(snappy_uncompressed_length(r->body, r->body_len,
-                                                &raw_len), SNAPPY_OK);
+                                                &raw_len),
+                     SNAPPY_OK);
     char *raw = malloc(raw_len + 1);
     assert_non_null(raw);
     assert_int_equal(snappy_uncompress(r->body, r->body_len, raw, &raw_len),
@@ -182,8 +183,8 @@ static void expect_error(pvm_test_response *r, int status, const char *needle)
     if (r->status != status || !strstr(r->body, needle))
         fprintf(stderr, "got %d: %s\n", r->status, r->body);
     assert_int_equal(r->status, status);
-    assert_non_null(strstr(pvm_test_response_header(r, "Content-Type"),
-                           "text/plain"));
+    assert_non_null(
+        strstr(pvm_test_response_header(r, "Content-Type"), "text/plain"));
     assert_non_null(strstr(r->body, needle));
     pvm_test_response_free(r);
 }
@@ -201,8 +202,7 @@ static double query_value(void **state, const char *type, const char *amp,
                           int64_t t)
 {
     char q[256];
-    snprintf(q, sizeof(q), METRIC "{type=\"%s\",amplitude=\"%s\"}", type,
-             amp);
+    snprintf(q, sizeof(q), METRIC "{type=\"%s\",amplitude=\"%s\"}", type, amp);
     pvm_test_response *r = pvm_testkit_instant(*state, q, (double)t / 1000);
     assert_int_equal(r->status, 200);
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
@@ -234,19 +234,18 @@ static void test_several_queries(void **state)
              "no_such_metric");
     Pvm__Prompb__ReadResponse *rsp = read_samples(state, qs, 3);
     assert_int_equal(rsp->n_results, 3);
-    assert_int_equal(rsp->results[0]->n_timeseries, 3);  /* 3 amplitudes */
-    assert_int_equal(rsp->results[1]->n_timeseries, 2);  /* cosine 5, 10 */
+    assert_int_equal(rsp->results[0]->n_timeseries, 3); /* 3 amplitudes */
+    assert_int_equal(rsp->results[1]->n_timeseries, 2); /* cosine 5, 10 */
     assert_int_equal(rsp->results[2]->n_timeseries, 0);
     for (size_t q = 0; q < 2; q++) {
         for (size_t i = 0; i < rsp->results[q]->n_timeseries; i++) {
-            const Pvm__Prompb__TimeSeries *ts =
-                rsp->results[q]->timeseries[i];
+            const Pvm__Prompb__TimeSeries *ts = rsp->results[q]->timeseries[i];
             assert_string_equal(label(ts, "__name__"), METRIC);
             assert_string_equal(label(ts, "type"), q ? "cosine" : "sine");
             /* sorted labels, as Prometheus sends them */
             for (size_t k = 1; k < ts->n_labels; k++)
-                assert_true(strcmp(ts->labels[k - 1]->name,
-                                   ts->labels[k]->name) < 0);
+                assert_true(
+                    strcmp(ts->labels[k - 1]->name, ts->labels[k]->name) < 0);
             /* a 15 s grid anchored at end: start..end has 5 samples */
             assert_int_equal(ts->n_samples, 5);
             for (size_t k = 0; k < ts->n_samples; k++) {
@@ -257,8 +256,7 @@ static void test_several_queries(void **state)
             /* the values pvm's own query API gives at those times */
             const Pvm__Prompb__Sample *last = ts->samples[4];
             double want = query_value(state, label(ts, "type"),
-                                      label(ts, "amplitude"),
-                                      last->timestamp);
+                                      label(ts, "amplitude"), last->timestamp);
             assert_true(last->value == want);
         }
     }
@@ -389,7 +387,8 @@ static void test_garbage(void **state)
                  "snappy");
     expect_error(post(state, "", 0), 400, "snappy");
     expect_error(pvm_testkit_request(*state, "POST", "/api/v1/read",
-                                     "query=up", NULL), 400, "snappy");
+                                     "query=up", NULL),
+                 400, "snappy");
     /* valid snappy of bytes that are no protobuf message */
     static const char junk[] = "\x0a\xff\xff\xff\xff\x0f\x01";
     char z[64];
@@ -446,8 +445,8 @@ static void test_memory_and_timeout(void **state)
 
 static void test_method(void **state)
 {
-    pvm_test_response *r =
-        pvm_testkit_request(*state, "GET", "/api/v1/read", NULL, NULL);
+    pvm_test_response *r = pvm_testkit_request(*state, "GET", "/api/v1/read",
+                                               NULL, NULL);
     assert_int_equal(r->status, 405);
     assert_non_null(strstr(r->body, "use POST"));
     pvm_test_response_free(r);
@@ -459,7 +458,7 @@ static void test_method(void **state)
 typedef struct bitreader {
     const uint8_t *b;
     size_t n;
-    size_t pos;  /* bit position */
+    size_t pos; /* bit position */
 } bitreader;
 
 static uint64_t rbits(bitreader *r, int nbits)
@@ -575,7 +574,7 @@ static void test_xor_chunks(void **state)
 {
     tq qs[2];
     int64_t start = T0 - 3600000, end = T0;
-    tq_init(&qs[0], start, end, 1000);  /* 1 s step: 3601 samples */
+    tq_init(&qs[0], start, end, 1000); /* 1 s step: 3601 samples */
     tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__EQ, "__name__", METRIC);
     tq_match(&qs[0], PVM__PROMPB__LABEL_MATCHER__TYPE__RE, "type",
              "sine|square");
@@ -660,9 +659,9 @@ static void test_xor_encoding_paths(void **state)
     (void)state;
     pvm_arena *a = pvm_arena_new(1 << 20);
     pvm_point p[12] = {
-        {-5000, 1.5},       {-4000, 1.5},      {-3000, 1.75},
-        {-2000, 1.625},     {8000, -2.0},      {9000, NAN},
-        {100000, INFINITY}, {1000000, -0.0},   {1000001, 1e300},
+        {-5000, 1.5},         {-4000, 1.5},         {-3000, 1.75},
+        {-2000, 1.625},       {8000, -2.0},         {9000, NAN},
+        {100000, INFINITY},   {1000000, -0.0},      {1000001, 1e300},
         {9000000000000LL, 3}, {9000000000001LL, 3}, {9000000000003LL, 4},
     };
     size_t len;
@@ -681,8 +680,7 @@ static void test_xor_encoding_paths(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_several_queries, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_several_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_range_hints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absurd_hints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_results, setup, teardown),

@@ -84,8 +84,7 @@ static void test_series_append_and_iterate(void **state)
     /* enough points to span several chunks */
     for (int i = 0; i < 10000; i++)
         assert_int_equal(pvm_series_append(&s, ser, i * 1000, i), 0);
-    assert_ptr_equal(pvm_series_set_get(&s, l, 1, pvm_labels_hash(l, 1)),
-                     ser);
+    assert_ptr_equal(pvm_series_set_get(&s, l, 1, pvm_labels_hash(l, 1)), ser);
     assert_int_equal(s.n, 1);
     assert_int_equal(pvm_series_set_finish(&s), 0);
     pvm_point_iter it;
@@ -132,8 +131,7 @@ static void test_series_sorted_by_labels(void **state)
     for (int i = 199; i >= 0; i--) {
         snprintf(names[i], sizeof(names[i]), "v%03d", i);
         pvm_label l[] = {{"__name__", "m"}, {"k", names[i]}};
-        pvm_series *ser =
-            pvm_series_set_get(&s, l, 2, pvm_labels_hash(l, 2));
+        pvm_series *ser = pvm_series_set_get(&s, l, 2, pvm_labels_hash(l, 2));
         assert_non_null(ser);
         pvm_series_append(&s, ser, 0, i);
     }
@@ -233,8 +231,7 @@ static pvm_response *matrix_response(pvm_arena *a, const char *text,
     req->type = PVM_REQUEST_RANGE;
     req->query = pvm_query_parse(a, text, &err);
     assert_non_null(req->query);
-    pvm_response *r = pvm_response_new(req, PVM_RESPONSE_MATRIX,
-                                       max_samples);
+    pvm_response *r = pvm_response_new(req, PVM_RESPONSE_MATRIX, max_samples);
     assert_non_null(r);
     return r;
 }
@@ -261,7 +258,7 @@ static void test_sample_cache_hits_and_misses(void **state)
     assert_int_equal(r->keys.n, 1);
     assert_int_equal(pvm_response_add_sample(r, "m", 2, 1, l, 2), 1);
     assert_int_equal(r->keys.n, 1); /* a hit */
-    strcpy(buf, "y"); /* differs in one value only */
+    strcpy(buf, "y");               /* differs in one value only */
     assert_int_equal(pvm_response_add_sample(r, "m", 3, 0, l, 2), 1);
     assert_int_equal(r->keys.n, 2);
     assert_int_equal(r->series.n, 2);
@@ -271,8 +268,7 @@ static void test_sample_cache_hits_and_misses(void **state)
     pvm_label empty[] = {{"a", "1"}, {"b", "x"}, {"c", ""}};
     assert_int_equal(pvm_response_add_sample(r, "m", 5, 3, empty, 3), 1);
     pvm_label null_value[] = {{"a", "1"}, {"b", "x"}, {"c", NULL}};
-    assert_int_equal(pvm_response_add_sample(r, "m", 6, 4, null_value, 3),
-                     1);
+    assert_int_equal(pvm_response_add_sample(r, "m", 6, 4, null_value, 3), 1);
     /* other order, empty and NULL values: their own keys, the same series */
     assert_int_equal(r->keys.n, 4);
     assert_int_equal(r->series.n, 2);
@@ -305,8 +301,8 @@ static void test_sample_cache_follows_a_cycle(void **state)
     for (int t = 0; t < 100; t++)
         for (int i = 0; i < 5; i++) {
             pvm_label l[] = {{"i", ids[i]}};
-            assert_int_equal(pvm_response_add_sample(r, "m", t * 10 + i, t,
-                                                     l, 1),
+            assert_int_equal(pvm_response_add_sample(r, "m", t * 10 + i, t, l,
+                                                     1),
                              i == 3 ? 0 : 1);
         }
     assert_int_equal(r->keys.n, 5);
@@ -336,8 +332,8 @@ static void test_find_series_and_add_point(void **state)
     assert_non_null(s);
     assert_int_equal(pvm_response_find_series(r, "m", other, 1, 0, &t), 0);
     assert_null(t);
-    assert_int_equal(pvm_response_find_series(
-                         r, "m", other, 1, PVM_SAMPLE_SKIP_QUERY_CHECK, &u),
+    assert_int_equal(pvm_response_find_series(r, "m", other, 1,
+                                              PVM_SAMPLE_SKIP_QUERY_CHECK, &u),
                      1);
     assert_non_null(u);
     /* the same series through add_sample */
@@ -371,8 +367,8 @@ int main(void)
         cmocka_unit_test(test_normalize_sorts_and_adds_name),
         cmocka_unit_test(test_normalize_rejects_bad_labels),
         cmocka_unit_test(test_compare_like_prometheus),
-        cmocka_unit_test_setup_teardown(test_series_append_and_iterate,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_series_append_and_iterate, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_series_sort_and_dedupe_keeps_last,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_sorted_by_labels, setup,

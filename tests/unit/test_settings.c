@@ -88,8 +88,7 @@ static const pvm_plugin_type custom_type = {
     .keys = keys,
 };
 
-static const pvm_plugin_type *const table[] = {&all_type, &custom_type,
-                                               NULL};
+static const pvm_plugin_type *const table[] = {&all_type, &custom_type, NULL};
 
 /* Loads text as "dir/pvm.ini"; returns the context or NULL with the
  * error in err. */
@@ -115,10 +114,10 @@ static void expect_error(const char *text, const char *msg)
 static void test_parse_bool(void **state)
 {
     (void)state;
-    static const char *const yes[] = {"yes", "YES", "true", "True", "on",
-                                      "ON", "1"};
-    static const char *const no[] = {"no", "No", "false", "FALSE", "off",
-                                     "Off", "0"};
+    static const char *const yes[] = {"yes", "YES", "true", "True",
+                                      "on",  "ON",  "1"};
+    static const char *const no[] = {"no",  "No",  "false", "FALSE",
+                                     "off", "Off", "0"};
     static const char *const bad[] = {"", "y", "n", "2", "yess", "enable"};
     bool b;
     for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
@@ -214,7 +213,7 @@ static void test_table_good(void **state)
     assert_int_equal(st->i, 0);    /* no default: zero */
     assert_int_equal(st->z, 1024); /* default 1k */
     assert_int_equal(st->d, 90000);
-    assert_int_equal(st->e, 1);    /* green */
+    assert_int_equal(st->e, 1); /* green */
     assert_null(st->path);
     assert_int_equal(st->list.n, 0);
     assert_true(st->f == 0.5);
@@ -282,7 +281,8 @@ static void test_configure_fallback(void **state)
     (void)state;
     pvm_error err;
     pvm_context *ctx = load("[plugin:c]\ntype = custom\nmetric = m\n"
-                            "custom = free form\n", &err);
+                            "custom = free form\n",
+                            &err);
     if (!ctx)
         fail_msg("%s", err.msg);
     const struct st *st = pvm_plugin_state(pvm_context_plugin(ctx, "c"));
@@ -391,7 +391,8 @@ static void test_docs_match(void **state)
         snprintf(block, sizeof(block), "```text\n%s```\n", want);
         if (!strstr(doc, block))
             fail_msg("docs/plugins/%s.md does not show --describe %s "
-                     "verbatim; it prints:\n%s", t->name, t->name, want);
+                     "verbatim; it prints:\n%s",
+                     t->name, t->name, want);
         const char *sec = strstr(doc, "\n## Settings\n");
         assert_non_null(sec);
         const char *end = strstr(sec + 1, "\n## ");
@@ -404,7 +405,8 @@ static void test_docs_match(void **state)
             snprintf(key, sizeof(key), "%.*s", (int)(close - q), q);
             if (!pvm_plugin_key_find(t->keys, key))
                 fail_msg("docs/plugins/%s.md documents key '%s' that "
-                         "the plugin does not have", t->name, key);
+                         "the plugin does not have",
+                         t->name, key);
             rows++;
         }
         size_t nkeys = 0;
@@ -412,7 +414,8 @@ static void test_docs_match(void **state)
             nkeys++;
         if (rows != nkeys)
             fail_msg("docs/plugins/%s.md: %zu keys in the Settings table, "
-                     "%zu in the key table", t->name, rows, nkeys);
+                     "%zu in the key table",
+                     t->name, rows, nkeys);
         free(want);
         free(doc);
     }

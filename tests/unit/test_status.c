@@ -24,8 +24,7 @@
 
 /* A plugin answering `remote_echo` with the request's remote address as
  * a label, so that tests see what plugins see. */
-static int echo_instant(pvm_plugin *self, pvm_request *req,
-                        pvm_response *resp)
+static int echo_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     (void)self;
     pvm_label l[] = {{"remote", pvm_request_http_remote(req)}};
@@ -67,11 +66,11 @@ static char *remote_seen(pvm_testkit *k, const char *h1, const char *h2)
     return copy;
 }
 
-#define EXPECT_REMOTE(k, h1, h2, want)                                     \
-    do {                                                                   \
-        char *got_ = remote_seen(k, h1, h2);                               \
-        assert_string_equal(got_, want);                                   \
-        free(got_);                                                        \
+#define EXPECT_REMOTE(k, h1, h2, want)                                        \
+    do {                                                                      \
+        char *got_ = remote_seen(k, h1, h2);                                  \
+        assert_string_equal(got_, want);                                      \
+        free(got_);                                                           \
     } while (0)
 
 static void test_trusted_proxy(void **state)
@@ -84,13 +83,13 @@ static void test_trusted_proxy(void **state)
     EXPECT_REMOTE(k, "X-Forwarded-For: 198.51.100.1", NULL, "198.51.100.1");
     /* right to left, skipping trusted hops; a spoofed left part is not
      * believed */
-    EXPECT_REMOTE(k, "X-Forwarded-For: 1.1.1.1, 198.51.100.1, 10.1.2.3",
-                  NULL, "198.51.100.1");
+    EXPECT_REMOTE(k, "X-Forwarded-For: 1.1.1.1, 198.51.100.1, 10.1.2.3", NULL,
+                  "198.51.100.1");
     /* all trusted: the leftmost */
     EXPECT_REMOTE(k, "X-Forwarded-For: 10.0.0.1,10.0.0.2", NULL, "10.0.0.1");
     /* X-Forwarded-For wins over X-Real-IP */
-    EXPECT_REMOTE(k, "X-Real-IP: 203.0.113.7",
-                  "X-Forwarded-For: 2001:db8::1", "2001:db8::1");
+    EXPECT_REMOTE(k, "X-Real-IP: 203.0.113.7", "X-Forwarded-For: 2001:db8::1",
+                  "2001:db8::1");
     /* garbage is ignored */
     EXPECT_REMOTE(k, "X-Forwarded-For: 1.2.3.4, nonsense", NULL, "127.0.0.1");
     EXPECT_REMOTE(k, "X-Real-IP: <script>", NULL, "127.0.0.1");
@@ -119,8 +118,9 @@ static void test_cidr_parse(void **state)
     size_t n;
     char why[256];
     assert_int_equal(pvm_cidr_list_parse("192.168.1.0/24,fd00::/8  ::1, "
-                                         "172.16.0.1", &l, &n, why,
-                                         sizeof(why)), 0);
+                                         "172.16.0.1",
+                                         &l, &n, why, sizeof(why)),
+                     0);
     assert_int_equal(n, 4);
     assert_true(pvm_cidr_list_contains(l, n, "192.168.1.200"));
     assert_false(pvm_cidr_list_contains(l, n, "192.168.2.1"));
@@ -133,19 +133,22 @@ static void test_cidr_parse(void **state)
     assert_false(pvm_cidr_list_contains(l, n, "x"));
     free(l);
     assert_int_equal(pvm_cidr_list_parse("0.0.0.0/0", &l, &n, why,
-                                         sizeof(why)), 0);
+                                         sizeof(why)),
+                     0);
     assert_true(pvm_cidr_list_contains(l, n, "8.8.8.8"));
     assert_false(pvm_cidr_list_contains(l, n, "2001:db8::1"));
     free(l);
     assert_int_equal(pvm_cidr_list_parse("", &l, &n, why, sizeof(why)), 0);
     assert_int_equal(n, 0);
     assert_int_equal(pvm_cidr_list_parse("10.0.0.0/33", &l, &n, why,
-                                         sizeof(why)), -1);
+                                         sizeof(why)),
+                     -1);
     assert_non_null(strstr(why, "not an address or CIDR: '10.0.0.0/33'"));
     assert_int_equal(pvm_cidr_list_parse("localhost", &l, &n, why,
-                                         sizeof(why)), -1);
-    assert_int_equal(pvm_cidr_list_parse("::1/129", &l, &n, why,
-                                         sizeof(why)), -1);
+                                         sizeof(why)),
+                     -1);
+    assert_int_equal(pvm_cidr_list_parse("::1/129", &l, &n, why, sizeof(why)),
+                     -1);
 }
 
 /* A bad setting is reported with file, line and key. */
@@ -189,8 +192,8 @@ static void test_healthy_ready(void **state)
 }
 
 struct capture {
-    char buf[4096];  /* the answer */
-    size_t len;      /* bytes in buf */
+    char buf[4096]; /* the answer */
+    size_t len;     /* bytes in buf */
 };
 
 static int capture_write(void *ctx, const char *b, size_t n)
@@ -215,7 +218,8 @@ static void test_ready_states(void **state)
     pvm_api_env env = {.ctx = ctx,
                        .cfg = &pvm_context_config(ctx)->server,
                        .stopping = &stop};
-    pvm_http_request hr = {.method = "GET", .request_uri = "/-/ready",
+    pvm_http_request hr = {.method = "GET",
+                           .request_uri = "/-/ready",
                            .remote_addr = "127.0.0.1"};
     pvm_arena *a = pvm_arena_new(0);
     struct capture c = {0};
@@ -288,8 +292,9 @@ static void test_runtimeinfo(void **state)
 {
     (void)state;
     pvm_testkit *k = kit_new("[plugin:echo]\n");
-    pvm_test_response *r = pvm_testkit_request(
-        k, "GET", "/api/v1/status/runtimeinfo", NULL, NULL);
+    pvm_test_response *r = pvm_testkit_request(k, "GET",
+                                               "/api/v1/status/runtimeinfo",
+                                               NULL, NULL);
     assert_int_equal(r->status, 200);
     const char *st = pvm_test_json_string(r->json, "data.startTime");
     assert_non_null(st);

@@ -84,8 +84,7 @@ static void test_quote(void **state)
     expect_quote(state, "\xe2\x98", 2, 0, "\"\\xe2\\x98\"");
     expect_quote(state, "\xc0\xaf", 2, 0, "\"\\xc0\\xaf\"");
     expect_quote(state, "\xed\xa0\x80", 3, 0, "\"\\xed\\xa0\\x80\"");
-    expect_quote(state, "\xf4\x90\x80\x80", 4, 0,
-                 "\"\\xf4\\x90\\x80\\x80\"");
+    expect_quote(state, "\xf4\x90\x80\x80", 4, 0, "\"\\xf4\\x90\\x80\\x80\"");
     /* Non-printable code points are \u-escaped: C1 control, BOM. */
     expect_quote(state, "\xc2\x85", 2, 0, "\"\\u0085\"");
     expect_quote(state, "\xef\xbb\xbf", 3, 0, "\"\\ufeff\"");

@@ -18,9 +18,9 @@ extern const pvm_plugin_type pvm_plugin_basic_auth;
 
 /* What the last discovery or query request carried. */
 static struct {
-    int64_t start, end;   /* pvm_request_start/end */
-    char user[64];        /* Basic credentials, "" when none */
-    int calls;            /* hooks run */
+    int64_t start, end; /* pvm_request_start/end */
+    char user[64];      /* Basic credentials, "" when none */
+    int calls;          /* hooks run */
 } seen;
 
 static int note(pvm_request *req)
@@ -104,8 +104,8 @@ static void expect(pvm_test_response *r, int status, const char *path,
         fail_msg("status %d, want %d: %s", r->status, status, r->body);
     const char *got = path ? pvm_test_json_string(r->json, path) : NULL;
     if (path && (!got || strcmp(got, want) != 0))
-        fail_msg("%s: '%s', want '%s' in %s", path, got ? got : "(none)",
-                 want, r->body);
+        fail_msg("%s: '%s', want '%s' in %s", path, got ? got : "(none)", want,
+                 r->body);
     pvm_test_response_free(r);
 }
 
@@ -115,8 +115,8 @@ static void test_prefix(void **state)
     (void)state;
     pvm_testkit *kit = kit_new("[server]\napi_url_prefix = /prom\n"
                                "[plugin:rec]\n");
-    expect(pvm_testkit_instant(kit, "m", 10), 200,
-           "data.result[0].metric.k", "v");
+    expect(pvm_testkit_instant(kit, "m", 10), 200, "data.result[0].metric.k",
+           "v");
     expect(pvm_testkit_range(kit, "m", 0, 60, 30), 200,
            "data.result[0].metric.k", "v");
     expect(pvm_testkit_series(kit, "m", 0, 60), 200, "data[0].k", "v");
@@ -124,8 +124,8 @@ static void test_prefix(void **state)
     expect(pvm_testkit_label_values(kit, "k", "m"), 200, "data[0]", "v");
     expect(pvm_testkit_metric_names_opt(kit, NULL), 200, "data[0]", "m");
     /* a raw request is sent as given */
-    expect(pvm_testkit_request(kit, "GET", "/api/v1/labels", NULL, NULL),
-           404, NULL, NULL);
+    expect(pvm_testkit_request(kit, "GET", "/api/v1/labels", NULL, NULL), 404,
+           NULL, NULL);
     pvm_testkit_free(kit);
 }
 
@@ -134,7 +134,9 @@ static void test_start_end(void **state)
 {
     (void)state;
     pvm_testkit *kit = kit_new("[plugin:rec]\n");
-    pvm_test_options o = {.range = true, .start = 100, .end = 200.5,
+    pvm_test_options o = {.range = true,
+                          .start = 100,
+                          .end = 200.5,
                           .match = "m"};
     expect(pvm_testkit_label_names_opt(kit, &o), 200, "data[1]", "k");
     assert_int_equal(seen.start, 100000);
@@ -170,8 +172,7 @@ static void test_auth(void **state)
     expect(pvm_testkit_range_opt(kit, "m", 0, 60, 15, &good), 200,
            "data.result[0].metric.k", "v");
     expect(pvm_testkit_label_names_opt(kit, &good), 200, "data[1]", "k");
-    expect(pvm_testkit_label_values_opt(kit, "k", &good), 200, "data[0]",
-           "v");
+    expect(pvm_testkit_label_values_opt(kit, "k", &good), 200, "data[0]", "v");
     expect(pvm_testkit_metric_names_opt(kit, &good), 200, "data[0]", "m");
     pvm_testkit_free(kit);
 }

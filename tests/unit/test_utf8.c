@@ -18,11 +18,16 @@ static void test_decode_valid(void **state)
         size_t w;
         uint32_t cp;
     } cases[] = {
-        {"\x00", 1, 0},          {"a", 1, 'a'},
-        {"\x7f", 1, 0x7F},       {"\xc2\x80", 2, 0x80},
-        {"\xdf\xbf", 2, 0x7FF},  {"\xe0\xa0\x80", 3, 0x800},
-        {"\xed\x9f\xbf", 3, 0xD7FF}, {"\xee\x80\x80", 3, 0xE000},
-        {"\xef\xbf\xbd", 3, 0xFFFD}, {"\xef\xbf\xbf", 3, 0xFFFF},
+        {"\x00", 1, 0},
+        {"a", 1, 'a'},
+        {"\x7f", 1, 0x7F},
+        {"\xc2\x80", 2, 0x80},
+        {"\xdf\xbf", 2, 0x7FF},
+        {"\xe0\xa0\x80", 3, 0x800},
+        {"\xed\x9f\xbf", 3, 0xD7FF},
+        {"\xee\x80\x80", 3, 0xE000},
+        {"\xef\xbf\xbd", 3, 0xFFFD},
+        {"\xef\xbf\xbf", 3, 0xFFFF},
         {"\xf0\x90\x80\x80", 4, 0x10000},
         {"\xf4\x8f\xbf\xbf", 4, 0x10FFFF},
     };
@@ -41,7 +46,7 @@ static void test_decode_invalid(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "\x80",             /* lone continuation */
+        "\x80", /* lone continuation */
         "\xbf",
         "\xc0\x80",         /* overlong NUL */
         "\xc1\xbf",         /* overlong 0x7F */
@@ -55,10 +60,10 @@ static void test_decode_invalid(void **state)
         "\xf5\x80\x80\x80", /* lead byte past F4 */
         "\xff",
         "\xfe",
-        "\xc2",             /* cut */
-        "\xe2\x82",         /* cut */
-        "\xf0\x9f\x98",     /* cut */
-        "\xc2\x41",         /* bad continuation */
+        "\xc2",         /* cut */
+        "\xe2\x82",     /* cut */
+        "\xf0\x9f\x98", /* cut */
+        "\xc2\x41",     /* bad continuation */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint32_t cp = 0xDEAD;
@@ -90,8 +95,8 @@ static void test_encode_hostile(void **state)
 {
     (void)state;
     char out[4];
-    static const int32_t bad[] = {-1, 0xD800, 0xDBFF, 0xDC00, 0xDFFF,
-                                  0x110000, INT32_MAX, INT32_MIN};
+    static const int32_t bad[] = {-1,     0xD800,   0xDBFF,    0xDC00,
+                                  0xDFFF, 0x110000, INT32_MAX, INT32_MIN};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(pvm_utf8_encode(bad[i], out), 3);
         assert_memory_equal(out, PVM_UTF8_REPLACEMENT, 3);

@@ -38,29 +38,29 @@ static inline void pvm_test_double_check(double a, double b, double eps,
 /* pvm_assert_double_eq(a, b): identical doubles (NaN == NaN, -0 == 0).
  * Not named assert_double_equal: cmocka >= 1.1.6 has a three-argument
  * macro of that name. */
-#define pvm_assert_double_eq(a, b)                                          \
+#define pvm_assert_double_eq(a, b)                                            \
     pvm_test_double_check((a), (b), 0.0, false, #a, #b, __FILE__, __LINE__)
 
 /* assert_double_same(a, b): identical, and -0 differs from +0. */
-#define assert_double_same(a, b)                                            \
+#define assert_double_same(a, b)                                              \
     pvm_test_double_check((a), (b), 0.0, true, #a, #b, __FILE__, __LINE__)
 
 /* assert_double_near(a, b, eps): |a - b| <= eps (NaN == NaN). */
-#define assert_double_near(a, b, eps)                                       \
+#define assert_double_near(a, b, eps)                                         \
     pvm_test_double_check((a), (b), (eps), false, #a, #b, __FILE__, __LINE__)
 
 /* assert_mem_equal(p, n, q, m): byte strings of possibly different
  * lengths are equal. */
-#define assert_mem_equal(p, n, q, m)                                        \
-    do {                                                                    \
-        size_t pvm_n_ = (n), pvm_m_ = (m);                                  \
-        if (pvm_n_ != pvm_m_ || memcmp((p), (q), pvm_n_) != 0) {            \
-            print_error("%s (%zu bytes \"%.*s\") != %s (%zu bytes "         \
-                        "\"%.*s\")\n",                                      \
-                        #p, pvm_n_, (int)pvm_n_, (const char *)(p), #q,     \
-                        pvm_m_, (int)pvm_m_, (const char *)(q));            \
-            _fail(__FILE__, __LINE__);                                      \
-        }                                                                   \
+#define assert_mem_equal(p, n, q, m)                                          \
+    do {                                                                      \
+        size_t pvm_n_ = (n), pvm_m_ = (m);                                    \
+        if (pvm_n_ != pvm_m_ || memcmp((p), (q), pvm_n_) != 0) {              \
+            print_error("%s (%zu bytes \"%.*s\") != %s (%zu bytes "           \
+                        "\"%.*s\")\n",                                        \
+                        #p, pvm_n_, (int)pvm_n_, (const char *)(p), #q,       \
+                        pvm_m_, (int)pvm_m_, (const char *)(q));              \
+            _fail(__FILE__, __LINE__);                                        \
+        }                                                                     \
     } while (0)
 
 #endif

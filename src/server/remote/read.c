@@ -28,28 +28,28 @@
 
 /* The state of one remote-read request. */
 typedef struct rr_ctx {
-    const pvm_api_env *env;       /* server */
-    pvm_arena *a;                 /* request arena */
-    const pvm_http_request *hr;   /* the HTTP request */
-    const pvm_http_out *out;      /* where the answer goes */
-    pvm_answer *ans;              /* count, query, error and failing
+    const pvm_api_env *env;     /* server */
+    pvm_arena *a;               /* request arena */
+    const pvm_http_request *hr; /* the HTTP request */
+    const pvm_http_out *out;    /* where the answer goes */
+    pvm_answer *ans;            /* count, query, error and failing
                                      instance, for the log and /metrics */
-    pvm_response *failed;         /* a plugin's failed response, if any */
-    size_t nsamples;              /* samples answered so far */
-    int64_t deadline_ns;          /* monotonic deadline, 0 = none */
+    pvm_response *failed;       /* a plugin's failed response, if any */
+    size_t nsamples;            /* samples answered so far */
+    int64_t deadline_ns;        /* monotonic deadline, 0 = none */
 } rr_ctx;
 
 /* The samples of one series inside a query's window. */
 typedef struct rr_series {
-    const pvm_series *s;    /* labels */
-    const pvm_point *p;     /* first point in the window */
-    size_t n;               /* points in the window */
+    const pvm_series *s; /* labels */
+    const pvm_point *p;  /* first point in the window */
+    size_t n;            /* points in the window */
 } rr_series;
 
 /* The answer to one query. */
 typedef struct rr_result {
-    rr_series *series;      /* sorted by labels */
-    size_t n;               /* number of series */
+    rr_series *series; /* sorted by labels */
+    size_t n;          /* number of series */
 } rr_result;
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -66,8 +66,8 @@ static void pb_free(void *data, void *p)
 }
 
 Pvm__Prompb__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
-                                                const char *body, size_t len,
-                                                pvm_error *err)
+                                                 const char *body, size_t len,
+                                                 pvm_error *err)
 {
     size_t n = 0;
     if (!body || snappy_uncompressed_length(body, len, &n) != SNAPPY_OK) {
@@ -80,7 +80,8 @@ Pvm__Prompb__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
     if (n > PVM_REMOTE_READ_MAX_DECODED) {
         pvm_error_set(err, PVM_ERR_BAD_DATA,
                       "snappy: decoded request too large (%zu bytes, at "
-                      "most %u)", n, PVM_REMOTE_READ_MAX_DECODED);
+                      "most %u)",
+                      n, PVM_REMOTE_READ_MAX_DECODED);
         return NULL;
     }
     char *raw = pvm_arena_alloc(a, n ? n : 1);
@@ -148,15 +149,15 @@ pvm_query *pvm_remote_read_query(pvm_arena *a, const Pvm__Prompb__Query *pq,
         if ((unsigned)lm->type >= sizeof(ops) / sizeof(ops[0])) {
             pvm_error_set(err, PVM_ERR_BAD_DATA,
                           "invalid matcher type %d for label \"%.100s\" "
-                          "(EQ, NEQ, RE or NRE)", (int)lm->type, name);
+                          "(EQ, NEQ, RE or NRE)",
+                          (int)lm->type, name);
             return NULL;
         }
         pvm_match_op op = ops[lm->type];
         if (pvm_matcher_init(&m[i], a, op, name, strlen(name), value,
                              strlen(value), err) < 0)
             return NULL;
-        if (op == PVM_MATCH_EQUAL &&
-            strcmp(name, PVM_METRIC_NAME_LABEL) == 0)
+        if (op == PVM_MATCH_EQUAL && strcmp(name, PVM_METRIC_NAME_LABEL) == 0)
             s->name = m[i].value;
         if (i > 0)
             pvm_strbuf_putc(&sb, ',');
@@ -191,8 +192,9 @@ static int64_t monotonic_ns(void)
 
 static int64_t clamp_time(int64_t t)
 {
-    return t < PVM_MIN_TIME_MS ? PVM_MIN_TIME_MS
-           : t > PVM_MAX_TIME_MS ? PVM_MAX_TIME_MS : t;
+    return t < PVM_MIN_TIME_MS   ? PVM_MIN_TIME_MS
+           : t > PVM_MAX_TIME_MS ? PVM_MAX_TIME_MS
+                                 : t;
 }
 
 /* The sample-limit error, in Prometheus' words. */
@@ -223,9 +225,14 @@ static pvm_request *query_request(rr_ctx *c, const Pvm__Prompb__Query *pq,
         step = 0;
     if (range > MAX_HINT_STEP_MS)
         range = MAX_HINT_STEP_MS;
-    pvm_fetch_request fr = {.instant = step == 0, .step = step,
-                            .range_ms = range, .mint = start, .maxt = end,
-                            .time = end, .start = start, .end = end};
+    pvm_fetch_request fr = {.instant = step == 0,
+                            .step = step,
+                            .range_ms = range,
+                            .mint = start,
+                            .maxt = end,
+                            .time = end,
+                            .start = start,
+                            .end = end};
     pvm_fetch_plan plan;
     /* a negative lookback: never the instant hook, always a window */
     pvm_fetch_plan_make(&fr, -1, &plan);
@@ -266,8 +273,7 @@ static int window(rr_ctx *c, pvm_series_set *set, const pvm_series *ser,
 }
 
 /* Runs the hooks for one query and keeps its series and samples. */
-static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq,
-                       rr_result *out)
+static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq, rr_result *out)
 {
     pvm_error *err = &c->ans->err;
     const pvm_query *q = pvm_remote_read_query(c->a, pq, err);
@@ -286,12 +292,11 @@ static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq,
                              "max_query_timeout)");
     pvm_request *req = query_request(c, pq, q, start, end);
     size_t max = c->env->cfg->max_samples;
-    pvm_response *resp =
-        req ? pvm_response_new(req, PVM_RESPONSE_MATRIX, max) : NULL;
+    pvm_response *resp = req ? pvm_response_new(req, PVM_RESPONSE_MATRIX, max)
+                             : NULL;
     if (!resp)
         return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
-    pvm_context_run_request_hook(c->env->ctx, PVM_HOOK_RANGE_QUERY, req,
-                                 resp);
+    pvm_context_run_request_hook(c->env->ctx, PVM_HOOK_RANGE_QUERY, req, resp);
     if (resp->error_code) {
         if (resp->error_code == PVM_ERR_EXECUTION && max &&
             resp->nresults >= max)
@@ -309,13 +314,14 @@ static int fetch_query(rr_ctx *c, const Pvm__Prompb__Query *pq,
     for (size_t i = 0; i < set->n; i++) {
         const pvm_series *s = set->list[i];
         /* plugins may add series past the query check: re-check */
-        const char *name =
-            pvm_labels_get(s->labels, s->nlabels, PVM_METRIC_NAME_LABEL);
+        const char *name = pvm_labels_get(s->labels, s->nlabels,
+                                          PVM_METRIC_NAME_LABEL);
         int rc = pvm_selector_match(sel, name ? name : "", s->labels,
                                     s->nlabels);
         if (rc < 0)
-            return pvm_error_set(err, rc, "regular expression match limit "
-                                          "exceeded");
+            return pvm_error_set(err, rc,
+                                 "regular expression match limit "
+                                 "exceeded");
         rr_series *rs = &out->series[out->n];
         if (rc == 0 || window(c, &resp->series, s, start, end, rs) < 0) {
             if (err->code)
@@ -343,15 +349,12 @@ static int answer_error(rr_ctx *c)
     int status;
     switch (err->code) {
     case PVM_ERR_BAD_DATA:
-    case PVM_ERR_NOMEM:
-        status = 400;
-        break;
+    case PVM_ERR_NOMEM: status = 400; break;
     case PVM_ERR_EXECUTION:
         status = strncmp(err->msg, "exceeded sample limit", 21) == 0 ? 400
                                                                      : 500;
         break;
-    default:
-        status = pvm_status_http(err->code);
+    default: status = pvm_status_http(err->code);
     }
     if (err->code == PVM_ERR_NOMEM)
         snprintf(err->msg, sizeof(err->msg), "%s", PVM_MSG_TOO_MUCH_MEMORY);
@@ -392,7 +395,7 @@ static int answer_samples(rr_ctx *c, const rr_result *results, size_t nq)
         pvm__prompb__query_result__init(&qr[q]);
         rsp.results[q] = &qr[q];
         Pvm__Prompb__TimeSeries *ts = pvm_arena_alloc(a, (r->n + 1) *
-                                                            sizeof(*ts));
+                                                             sizeof(*ts));
         qr[q].timeseries = pvm_arena_alloc(a, (r->n + 1) * sizeof(void *));
         if (!ts || !qr[q].timeseries)
             goto nomem;
@@ -424,12 +427,12 @@ static int answer_samples(rr_ctx *c, const rr_result *results, size_t nq)
         goto nomem;
     pvm__prompb__read_response__pack(&rsp, raw);
     if (snappy_compress((const char *)raw, len, z, &zlen) != SNAPPY_OK) {
-        pvm_error_set(&c->ans->err, PVM_ERR_INTERNAL, "snappy: cannot "
-                                                      "compress the answer");
+        pvm_error_set(&c->ans->err, PVM_ERR_INTERNAL,
+                      "snappy: cannot "
+                      "compress the answer");
         return answer_error(c);
     }
-    pvm_output_head(c->out, 200, "application/x-protobuf", "snappy", NULL,
-                    0);
+    pvm_output_head(c->out, 200, "application/x-protobuf", "snappy", NULL, 0);
     c->out->write(c->out->ctx, z, zlen);
     return 200;
 nomem:
@@ -467,8 +470,8 @@ static int xor_chunks(pvm_arena *a, const rr_series *rs,
 }
 
 /* Packs and writes one frame: n series of query qi. */
-static int write_frame(rr_ctx *c, Pvm__Prompb__ChunkedSeries **cs,
-                       size_t n, size_t qi)
+static int write_frame(rr_ctx *c, Pvm__Prompb__ChunkedSeries **cs, size_t n,
+                       size_t qi)
 {
     Pvm__Prompb__ChunkedReadResponse fr =
         PVM__PROMPB__CHUNKED_READ_RESPONSE__INIT;
@@ -483,8 +486,9 @@ static int write_frame(rr_ctx *c, Pvm__Prompb__ChunkedSeries **cs,
     uint8_t head[PVM_FRAME_HEADER_MAX];
     size_t hn = pvm_frame_header(head, buf + PVM_FRAME_HEADER_MAX, len);
     memcpy(buf + PVM_FRAME_HEADER_MAX - hn, head, hn);
-    if (c->out->write(c->out->ctx, (const char *)buf + PVM_FRAME_HEADER_MAX -
-                                       hn, len + hn) < 0)
+    if (c->out->write(c->out->ctx,
+                      (const char *)buf + PVM_FRAME_HEADER_MAX - hn,
+                      len + hn) < 0)
         return PVM_ERR_CANCELED;
     return 0;
 }
@@ -496,8 +500,8 @@ static int write_frame(rr_ctx *c, Pvm__Prompb__ChunkedSeries **cs,
 static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
 {
     pvm_arena *a = c->a;
-    Pvm__Prompb__ChunkedSeries ***all =
-        pvm_arena_calloc(a, nq + 1, sizeof(*all));
+    Pvm__Prompb__ChunkedSeries ***all = pvm_arena_calloc(a, nq + 1,
+                                                         sizeof(*all));
     size_t *bytes = pvm_arena_calloc(a, c->ans->count + 1, sizeof(*bytes));
     if (!all || !bytes)
         goto nomem;
@@ -505,8 +509,8 @@ static int answer_chunks(rr_ctx *c, const rr_result *results, size_t nq)
     for (size_t q = 0; q < nq; q++) {
         const rr_result *r = &results[q];
         all[q] = pvm_arena_alloc(a, (r->n + 1) * sizeof(void *));
-        Pvm__Prompb__ChunkedSeries *cs =
-            pvm_arena_alloc(a, (r->n + 1) * sizeof(*cs));
+        Pvm__Prompb__ChunkedSeries *cs = pvm_arena_alloc(a, (r->n + 1) *
+                                                                sizeof(*cs));
         if (!all[q] || !cs)
             goto nomem;
         for (size_t i = 0; i < r->n; i++) {
@@ -572,8 +576,9 @@ int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
     ans->query = NULL; /* the first query's selector, once decoded */
     int64_t timeout = env->cfg->max_query_timeout_ms;
     c.deadline_ns = timeout > 0 ? monotonic_ns() + timeout * 1000000 : 0;
-    Pvm__Prompb__ReadRequest *rq =
-        pvm_remote_read_decode(a, hr->body, hr->body_len, &ans->err);
+    Pvm__Prompb__ReadRequest *rq = pvm_remote_read_decode(a, hr->body,
+                                                          hr->body_len,
+                                                          &ans->err);
     if (!rq)
         return answer_error(&c);
     int type = negotiate(rq);
@@ -584,8 +589,8 @@ int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
                       "STREAMED_XOR_CHUNKS");
         return answer_error(&c);
     }
-    rr_result *results =
-        pvm_arena_calloc(a, rq->n_queries + 1, sizeof(*results));
+    rr_result *results = pvm_arena_calloc(a, rq->n_queries + 1,
+                                          sizeof(*results));
     if (!results) {
         pvm_error_set(&ans->err, PVM_ERR_NOMEM, "out of memory");
         return answer_error(&c);

@@ -32,8 +32,8 @@ int pvm_remote_read(const pvm_api_env *env, pvm_arena *a,
  * bytes into a (everything it allocates is in a). NULL with err set
  * (PVM_ERR_BAD_DATA, or PVM_ERR_NOMEM when a ran out). */
 Pvm__Prompb__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
-                                                const char *body, size_t len,
-                                                pvm_error *err);
+                                                 const char *body, size_t len,
+                                                 pvm_error *err);
 
 /* The query of one remote-read query: a single selector made of its
  * matchers (regexes compiled, as for PromQL), with the selector printed

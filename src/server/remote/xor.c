@@ -10,9 +10,9 @@
 
 /* A bit writer over a buffer big enough for the whole chunk. */
 typedef struct bitbuf {
-    uint8_t *b;     /* the bytes */
-    size_t n;       /* whole bytes written */
-    int free_bits;  /* bits still free in b[n - 1] (0..7) */
+    uint8_t *b;    /* the bytes */
+    size_t n;      /* whole bytes written */
+    int free_bits; /* bits still free in b[n - 1] (0..7) */
 } bitbuf;
 
 static void put_bit(bitbuf *w, int bit)
