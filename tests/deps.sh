@@ -13,10 +13,11 @@ nginx-light"
 # (lighttpd, apache2) and curl for the process-model tests; wrk for the
 # load test and the benchmark, linux-perf to profile it; victoria-metrics
 # (vmalert and the single node) for tests/integration/vmalert.sh; the
-# Debian packaging tools for tests/deb-check.sh.
+# Debian packaging tools for tests/deb-check.sh; clang-format for
+# tests/check_format.sh.
 PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
 lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3 \
-victoria-metrics dpkg-dev debhelper lintian fakeroot"
+victoria-metrics dpkg-dev debhelper lintian fakeroot clang-format"
 
 pvm_missing_pkgs() {
     missing=""
