@@ -226,11 +226,19 @@ fi
 #    interval), for at least 3 evaluations (bounded: 20 s).
 rules 2s >"$TMP/live.yml"
 live_from=$(date +%s)
-"$VMALERT" -rule="$TMP/live.yml" -datasource.url="$URL" \
-    -notifier.url="http://127.0.0.1:$SINK_PORT" -remoteWrite.url="$VM" \
-    -remoteWrite.flushInterval=500ms -httpListenAddr="127.0.0.1:$VA_PORT" \
-    </dev/null >"$TMP/live.out" 2>&1 &
-VA_PID=$!
+# Free ports are picked racily (other suites run beside this one): when
+# vmalert cannot listen on its port it exits at once; try another (3 tries).
+for _ in 1 2 3; do
+    "$VMALERT" -rule="$TMP/live.yml" -datasource.url="$URL" \
+        -notifier.url="http://127.0.0.1:$SINK_PORT" -remoteWrite.url="$VM" \
+        -remoteWrite.flushInterval=500ms -httpListenAddr="127.0.0.1:$VA_PORT" \
+        </dev/null >"$TMP/live.out" 2>&1 &
+    VA_PID=$!
+    pvm_wait_port "$VA_PORT" 10 "$VA_PID" 2>/dev/null && break
+    echo "vmalert did not listen on $VA_PORT: $(tail -n 1 "$TMP/live.out")"
+    pvm_stop_pid "$VA_PID" 5
+    VA_PORT=$(pvm_free_port) || exit 2
+done
 n=0
 evals=0
 while [ "$n" -lt 40 ] && kill -0 "$VA_PID" 2>/dev/null; do
