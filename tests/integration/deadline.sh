@@ -18,66 +18,14 @@
 # Prints "PVM-RESULT: deadline: P passed, F failed, S skipped".
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
-PASS=0
-FAIL=0
-
-if [ ! -x "$PVM_BIN" ]; then
-    echo "deadline.sh: $PVM_BIN is missing: run 'make check'" >&2
-    exit 99
-fi
-if ! command -v curl >/dev/null 2>&1 || ! pvm_nginx_bin >/dev/null; then
-    echo "deadline.sh: curl or nginx missing (tests/deps.sh installs them)"
-    echo "PVM-RESULT: deadline: 0 passed, 0 failed, 1 skipped"
-    exit 77
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-deadline.XXXXXX") || exit 99
-chmod 755 "$TMP"
-PVM_PIDS=
-NGINX_DIRS=
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
+pvm_script_begin deadline
 BG=
-
-cleanup() {
-    rc=$?
-    trap - EXIT INT TERM
+# the heavy queries still running when the script stops
+pvm_script_before_cleanup() {
     for p in $BG; do
         kill "$p" 2>/dev/null
     done
-    for d in $NGINX_DIRS; do
-        pvm_nginx_stop "$d" 10
-    done
-    for p in $PVM_PIDS; do
-        pvm_stop_pid "$p" 10
-    done
-    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
-    echo "PVM-RESULT: deadline: $PASS passed, $FAIL failed, 0 skipped"
-    pvm_test_finish deadline.sh "$TMP" "$rc" 40 \
-        "$TMP"/*/pvm.log "$TMP"/*/error.log
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() {
-    echo "ok   $1"
-    PASS=$((PASS + 1))
-}
-
-bad() {
-    echo "FAIL $1"
-    FAIL=$((FAIL + 1))
-}
-
-check() {
-    if [ "$2" = 0 ]; then ok "$1"; else bad "$1"; fi
 }
 
 # start NAME EXTRA_SERVER_LINE: pvm-fcgi (2 workers) and nginx; sets NP

@@ -20,71 +20,11 @@
 # Prints "PVM-RESULT: fcgi: P passed, F failed, S skipped".
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 LOAD=$top_builddir/tests/lib/load
-PASS=0
-FAIL=0
-SKIP=0
-
-for b in "$PVM_BIN" "$LOAD"; do
-    if [ ! -x "$b" ]; then
-        echo "fcgi.sh: $b is missing: run 'make check'" >&2
-        exit 99
-    fi
-done
-if ! command -v curl >/dev/null 2>&1 || ! pvm_nginx_bin >/dev/null; then
-    echo "fcgi.sh: curl or nginx missing (tests/deps.sh installs them)"
-    echo "PVM-RESULT: fcgi: 0 passed, 0 failed, 1 skipped"
-    exit 77
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-fcgi.XXXXXX") || exit 99
-chmod 755 "$TMP"
-PVM_PIDS=
-NGINX_DIRS=
-
-cleanup() {
-    rc=$?
-    trap - EXIT INT TERM
+pvm_script_begin fcgi "$LOAD"
+pvm_script_before_cleanup() {
     close_attack
-    for d in $NGINX_DIRS; do
-        pvm_nginx_stop "$d" 10
-    done
-    for p in $PVM_PIDS; do
-        pvm_stop_pid "$p" 10
-    done
-    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
-    pvm_test_finish fcgi.sh "$TMP" "$rc" 40 \
-        "$TMP"/*/pvm.log "$TMP"/*/error.log
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() {
-    echo "ok   $1"
-    PASS=$((PASS + 1))
-}
-
-bad() {
-    echo "FAIL $1"
-    FAIL=$((FAIL + 1))
-}
-
-skip() {
-    echo "skip $1"
-    SKIP=$((SKIP + 1))
-}
-
-check() {
-    if [ "$2" = 0 ]; then ok "$1"; else bad "$1"; fi
 }
 
 # now_ms: monotonic enough wall clock in milliseconds.
@@ -371,5 +311,4 @@ check "a new instance replaces the stale socket and answers" $?
 pvm_stop_pid "$UC" 10
 
 echo "fcgi.sh: $(( $(date +%s) - T0 )) s"
-echo "PVM-RESULT: fcgi: $PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

@@ -1,0 +1,91 @@
+# tests/lib/script.sh: the frame of an integration script that runs the
+# test binary pvm-fcgi-test behind nginx on 127.0.0.1 (process.sh,
+# fcgi.sh, deadline.sh). Source it with NAME set, then call
+#   pvm_script_begin NAME [BINARY...]
+# which finds the source and build trees (top_srcdir, top_builddir),
+# sources nginx.sh, checks the binaries (exit 99 when one is missing) and
+# curl and nginx (SKIP: exit 77 with a line saying what is missing),
+# makes TMP and installs the EXIT trap. The script records the processes
+# it starts in PVM_PIDS and nginx directories in NGINX_DIRS; the trap
+# runs pvm_script_before_cleanup (define it to stop processes of your
+# own), stops nginx and pvm-fcgi by PID, prints
+#   PVM-RESULT: NAME: P passed, F failed, S skipped
+# and removes TMP (kept with PVM_KEEP_TMP=1), showing the logs on
+# failure. ok, bad, skip and check count the results.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+export top_srcdir top_builddir
+. "$top_srcdir/tests/lib/nginx.sh"
+
+PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+PASS=0
+FAIL=0
+SKIP=0
+PVM_PIDS=
+NGINX_DIRS=
+
+ok() {
+    echo "ok   $1"
+    PASS=$((PASS + 1))
+}
+
+bad() {
+    echo "FAIL $1"
+    FAIL=$((FAIL + 1))
+}
+
+skip() {
+    echo "skip $1"
+    SKIP=$((SKIP + 1))
+}
+
+# check NAME COND-STATUS: ok/bad from the status of the preceding command.
+check() {
+    if [ "$2" = 0 ]; then ok "$1"; else bad "$1"; fi
+}
+
+# Redefined by scripts that start processes of their own.
+pvm_script_before_cleanup() {
+    :
+}
+
+pvm_script_cleanup() {
+    rc=$?
+    trap - EXIT INT TERM
+    pvm_script_before_cleanup
+    for d in $NGINX_DIRS; do
+        pvm_nginx_stop "$d" 10
+    done
+    for p in $PVM_PIDS; do
+        pvm_stop_pid "$p" 10
+    done
+    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
+    echo "PVM-RESULT: $PVM_SCRIPT: $PASS passed, $FAIL failed, $SKIP skipped"
+    pvm_test_finish "$PVM_SCRIPT.sh" "$TMP" "$rc" 40 \
+        "$TMP"/*/pvm.log "$TMP"/*/error.log
+}
+
+# pvm_script_begin NAME [BINARY...]: see the top of this file.
+pvm_script_begin() {
+    PVM_SCRIPT=$1
+    shift
+    for b in "$PVM_BIN" "$@"; do
+        if [ ! -x "$b" ]; then
+            echo "$PVM_SCRIPT.sh: $b is missing: run 'make check'" >&2
+            exit 99
+        fi
+    done
+    if ! command -v curl >/dev/null 2>&1 || ! pvm_nginx_bin >/dev/null; then
+        echo "$PVM_SCRIPT.sh: SKIP: curl or nginx missing (tests/deps.sh installs them)"
+        echo "PVM-RESULT: $PVM_SCRIPT: 0 passed, 0 failed, 1 skipped"
+        exit 77
+    fi
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-$PVM_SCRIPT.XXXXXX") || exit 99
+    chmod 755 "$TMP"
+    trap pvm_script_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
