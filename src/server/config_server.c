@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -234,36 +235,43 @@ static int set_listen(pvm_server_config *s, const struct server_key *k,
     return 0;
 }
 
-/* Normalized to a leading slash and no trailing slash; "/" becomes "". */
-static int set_prefix(pvm_server_config *s, const struct server_key *k,
-                      const char *v, char *why, size_t n)
+/* v as a URL path: one leading slash, trailing slashes dropped when
+ * trim_trailing, "" for an empty one (malloc'd). NULL with why filled for
+ * blanks, '?' or '#', or out of memory. */
+static char *url_path(const char *v, bool trim_trailing, char *why, size_t n)
 {
-    (void)k;
     for (const char *p = v; *p; p++) {
         if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
             snprintf(why, n,
                      "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
                      v);
-            return -1;
+            return NULL;
         }
     }
     while (*v == '/')
         v++;
     size_t len = strlen(v);
-    while (len && v[len - 1] == '/')
+    while (trim_trailing && len && v[len - 1] == '/')
         len--;
     char *copy = malloc(len + 2);
     if (!copy) {
         snprintf(why, n, "out of memory");
+        return NULL;
+    }
+    copy[0] = len ? '/' : '\0';
+    memcpy(copy + (len ? 1 : 0), v, len);
+    copy[len + (len ? 1 : 0)] = '\0';
+    return copy;
+}
+
+/* Normalized to a leading slash and no trailing slash; "/" becomes "". */
+static int set_prefix(pvm_server_config *s, const struct server_key *k,
+                      const char *v, char *why, size_t n)
+{
+    (void)k;
+    char *copy = url_path(v, true, why, n);
+    if (!copy)
         return -1;
-    }
-    if (len) {
-        copy[0] = '/';
-        memcpy(copy + 1, v, len);
-        copy[len + 1] = '\0';
-    } else {
-        copy[0] = '\0';
-    }
     free(s->api_url_prefix);
     s->api_url_prefix = copy;
     return 0;
@@ -277,24 +285,9 @@ static int set_metrics_path(pvm_server_config *s, const struct server_key *k,
                             const char *v, char *why, size_t n)
 {
     (void)k;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
-            snprintf(why, n,
-                     "not a URL path: '%s' (no spaces, '?' or '#' allowed)",
-                     v);
-            return -1;
-        }
-    }
-    while (*v == '/')
-        v++;
-    size_t len = strlen(v);
-    char *copy = malloc(len + 2);
-    if (!copy) {
-        snprintf(why, n, "out of memory");
+    char *copy = url_path(v, false, why, n);
+    if (!copy)
         return -1;
-    }
-    copy[0] = len ? '/' : '\0';
-    memcpy(copy + (len ? 1 : 0), v, len + 1);
     if (strcmp(copy, "/api/v1") == 0 || strncmp(copy, "/api/v1/", 8) == 0) {
         snprintf(why, n,
                  "'%s' would shadow the Prometheus API (paths under "
