@@ -84,15 +84,7 @@ void pvm_worker_main(const pvm_worker_args *a)
 
 int pvm_worker_run_inline(pvm_context *ctx, int fd, pvm_shm *shm)
 {
-    struct sigaction sa = {0};
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sa.sa_handler = worker_on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGPIPE, &sa, NULL);
+    worker_signals();
     int slot = shm ? pvm_shm_slot_claim(shm, getpid(), 1) : -1;
     int rc = worker_serve(ctx, fd, shm, slot, 0);
     pvm_shm_slot_release(shm, slot);

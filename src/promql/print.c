@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "labels.h"
 #include "gofloat.h"
 #include "strbuf.h"
 
@@ -62,23 +63,9 @@ static void put_float(pvm_strbuf *sb, double v)
     pvm_strbuf_add(sb, buf, pvm_format_float_f(buf, sizeof(buf), v));
 }
 
-/* True for [a-zA-Z_][a-zA-Z0-9_]* (printed without quotes). */
-static bool is_legacy_name(const char *s)
-{
-    if (!*s)
-        return false;
-    for (size_t i = 0; s[i]; i++) {
-        char c = s[i];
-        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (i > 0 && c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
-}
-
 static void put_label_name(pvm_strbuf *sb, const char *name)
 {
-    if (is_legacy_name(name))
+    if (pvm_label_name_is_legacy(name, strlen(name)))
         pvm_strbuf_puts(sb, name);
     else
         pvm_strbuf_quote(sb, name, strlen(name), 0);

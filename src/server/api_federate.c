@@ -237,17 +237,8 @@ char *pvm_federate_escape(pvm_arena *a, const char *s, bool help, bool om)
  * bad value would fail the whole scrape.) */
 static bool is_legacy_name(const char *s, bool metric)
 {
-    if (!*s)
-        return false;
-    for (const char *p = s; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  c == '_' || (metric && c == ':') ||
-                  (p > s && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
-    }
-    return true;
+    return metric ? pvm_is_metric_name(s)
+                  : pvm_label_name_is_legacy(s, strlen(s));
 }
 
 /* Runs the instant hooks for one selector at now and merges the latest
@@ -259,16 +250,13 @@ static int fetch_selector(pvm_api_call *c, const pvm_request *proto,
 {
     pvm_arena *a = c->a;
     pvm_request *req = pvm_arena_alloc(a, sizeof(*req));
-    pvm_query *q = pvm_arena_calloc(a, 1, sizeof(*q));
-    if (!req || !q)
-        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    const pvm_query *q = req ? pvm_query_for_selector(a, sel->node,
+                                                      sel->range_ms, err)
+                             : NULL;
+    if (!q)
+        return err->code ? err->code
+                         : pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     *req = *proto;
-    q->string = pvm_promql_format(a, sel->node);
-    q->expr = sel->node;
-    q->selectors = (pvm_selector *)sel;
-    q->nselectors = 1;
-    if (!q->string)
-        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     req->query = q;
     req->query_string = q->string;
     pvm_response *resp = pvm_response_new(req, PVM_RESPONSE_VECTOR,

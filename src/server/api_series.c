@@ -25,16 +25,13 @@ static int find_one(const pvm_api_env *env, const pvm_request *proto,
 {
     pvm_arena *a = proto->arena;
     pvm_request *req = pvm_arena_alloc(a, sizeof(*req));
-    pvm_query *q = pvm_arena_calloc(a, 1, sizeof(*q));
-    if (!req || !q)
-        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
+    const pvm_query *q = req ? pvm_query_for_selector(a, sel->node,
+                                                      sel->range_ms, err)
+                             : NULL;
+    if (!q)
+        return err->code ? err->code
+                         : pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     *req = *proto;
-    q->string = pvm_promql_format(a, sel->node);
-    q->expr = sel->node;
-    q->selectors = (pvm_selector *)sel;
-    q->nselectors = 1;
-    if (!q->string)
-        return pvm_error_set(err, PVM_ERR_NOMEM, "out of memory");
     req->query = q;
     if (has_range) {
         int64_t span = proto->end - proto->start;

@@ -109,20 +109,6 @@ Pvm__Prompb__ReadRequest *pvm_remote_read_decode(pvm_arena *a,
     return rq;
 }
 
-/* True for a name PromQL writes without quotes. */
-static bool is_plain_name(const char *s)
-{
-    if (!*s)
-        return false;
-    for (size_t i = 0; s[i]; i++) {
-        char c = s[i];
-        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (i > 0 && c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
-}
-
 pvm_query *pvm_remote_read_query(pvm_arena *a, const Pvm__Prompb__Query *pq,
                                  pvm_error *err)
 {
@@ -161,7 +147,7 @@ pvm_query *pvm_remote_read_query(pvm_arena *a, const Pvm__Prompb__Query *pq,
             s->name = m[i].value;
         if (i > 0)
             pvm_strbuf_putc(&sb, ',');
-        if (is_plain_name(name))
+        if (pvm_label_name_is_legacy(name, strlen(name)))
             pvm_strbuf_puts(&sb, name);
         else
             pvm_strbuf_quote(&sb, name, strlen(name), 0);
