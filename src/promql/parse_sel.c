@@ -77,6 +77,10 @@ static bool parse_matcher(pvm_parser *p, matcher_vec *mv)
     if (quoted) {
         if (!(name = unquote_tok(p, &name_len)))
             return false;
+        if (memchr(name, '\0', name_len)) /* would be cut as a C string */
+            return pvm_parse_error(p, pos, pos + p->tok.len,
+                                   "invalid label name: contains a NUL "
+                                   "byte") != NULL;
     } else {
         name = p->lx.in + p->tok.pos;
         name_len = p->tok.len;
@@ -666,7 +670,8 @@ static bool parse_list_label(pvm_parser *p, const char ***names, size_t *n,
         size_t len;
         if (!(name = unquote_tok(p, &len)))
             return false;
-        if (len == 0 || !valid_utf8(name, len)) {
+        /* names are C strings here: one with a NUL byte would be cut */
+        if (len == 0 || !valid_utf8(name, len) || memchr(name, '\0', len)) {
             char q[300];
             pvm_strbuf sb;
             pvm_strbuf_init_fixed(&sb, q, sizeof(q));

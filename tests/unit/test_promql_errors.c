@@ -37,6 +37,11 @@ static const struct {
     {"x{a=~\"a(\"}",
      "1:3: parse error: invalid regular expression \"a(\": missing closing )"},
     {"foo bar", "1:5: parse error: unexpected identifier \"bar\""},
+    /* quoted label names with a NUL byte (names are C strings) */
+    {"sum by (\"a\\x00b\") (x)",
+     "1:9: parse error: invalid label name for grouping: \"a\\x00b\""},
+    {"x{\"a\\x00b\"=\"c\"}",
+     "1:3: parse error: invalid label name: contains a NUL byte"},
     {"1 2", "1:3: parse error: unexpected number \"2\""},
     {"(1))", "1:5: parse error: unexpected right parenthesis ')'"},
     {"((1)", "1:5: parse error: unclosed left parenthesis"},
