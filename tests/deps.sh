@@ -7,17 +7,21 @@
 PVM_BUILD_PKGS="build-essential autoconf automake pkg-config libfcgi-dev \
 libjson-c-dev libinih-dev libpcre2-dev libcmocka-dev libsqlite3-dev \
 libcrypt-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev \
-nginx-light"
+libpq-dev libmariadb-dev libcurl4-openssl-dev libjq-dev liblua5.4-dev \
+python3-dev nginx-light"
 # Extra packages for the test command: Prometheus' promtool, clang and
 # libFuzzer for the fuzz smoke runs, valgrind, and the other web servers
 # (lighttpd, apache2) and curl for the process-model tests; wrk for the
 # load test and the benchmark, linux-perf to profile it; victoria-metrics
 # (vmalert and the single node) for tests/integration/vmalert.sh; the
 # Debian packaging tools for tests/deb-check.sh; clang-format for
-# tests/check_format.sh.
+# tests/check_format.sh; the PostgreSQL and MariaDB servers the SQL
+# plugins are tested against (started as the invoking user in a temp dir),
+# and python3-psycopg2 for a Python plugin reading PostgreSQL.
 PVM_TEST_PKGS="prometheus clang libclang-rt-14-dev valgrind spawn-fcgi \
 lighttpd lighttpd-mod-deflate apache2 curl wrk linux-perf sqlite3 \
-victoria-metrics dpkg-dev debhelper lintian fakeroot clang-format"
+victoria-metrics dpkg-dev debhelper lintian fakeroot clang-format \
+postgresql mariadb-server python3-psycopg2"
 
 pvm_missing_pkgs() {
     missing=""
