@@ -68,6 +68,9 @@ typedef struct pvm_plugin_key {
     int64_t min, max;           /* bounds of INT, SIZE, DURATION (see above) */
     const char *const *choices; /* ENUM: the accepted words, NULL-ended */
     const char *doc;            /* one line for --describe and messages */
+    bool secret;                /* the value is a secret (a connection string
+                                   with a password): messages never repeat
+                                   it, --describe shows no default */
 } pvm_plugin_key;
 
 /* The field of a repeatable key (.repeat): its values in file order,
@@ -93,6 +96,17 @@ bool pvm_is_label_name(const char *s);  /* [a-zA-Z_][a-zA-Z0-9_]* */
  * but "file:..." becomes "./file:..." so that SQLite never reads it as a
  * URI). malloc'd, or NULL when out of memory. */
 char *pvm_path_resolve(const char *base, const char *path);
+
+/* Reads a secret (password, token) from a file named by a setting
+ * (password_file, bearer_token_file): the whole file without its trailing
+ * newline characters, at most 64 KiB. The file must exist and be
+ * readable; an empty secret is refused. Returns the secret, malloc'd (the
+ * caller wipes it with pvm_secret_free), or NULL with err saying what is
+ * wrong with the FILE (never its content). */
+char *pvm_secret_file_read(const char *path, pvm_error *err);
+
+/* Overwrites the secret with zeros and frees it (NULL: nothing). */
+void pvm_secret_free(char *secret);
 
 /* Finds key in a table ({NULL}-ended), or NULL. */
 const pvm_plugin_key *pvm_plugin_key_find(const pvm_plugin_key *keys,

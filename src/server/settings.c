@@ -137,6 +137,9 @@ static int bad(pvm_error *err, const pvm_plugin_key *k, const char *value)
     case PVM_KEY_FLOAT: snprintf(what, sizeof(what), "a number"); break;
     default: snprintf(what, sizeof(what), "a valid value");
     }
+    if (k->secret)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "must be %s (value not shown: a secret)", what);
     return pvm_error_set(err, PVM_ERR_BAD_DATA, "must be %s, not '%s'", what,
                          value);
 }
@@ -308,8 +311,10 @@ static void describe_key(FILE *f, const pvm_plugin_key *k)
     }
     if (k->required)
         fputs(" (required)", f);
-    if (k->def)
+    if (k->def && !k->secret)
         fprintf(f, " (default %s)", k->def);
+    if (k->secret)
+        fputs(" (secret: never logged)", f);
     if (k->repeat)
         fputs(" (repeatable)", f);
     fprintf(f, "\n      %s\n", k->doc ? k->doc : "");
@@ -324,4 +329,51 @@ void pvm_plugin_describe(FILE *f, const pvm_plugin_type *t)
         fputs("  (settings not declared: see its documentation)\n", f);
     for (const pvm_plugin_key *k = t->keys; k && k->name; k++)
         describe_key(f, k);
+}
+
+char *pvm_secret_file_read(const char *path, pvm_error *err)
+{
+    enum { MAX_SECRET = 64 * 1024 };
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        pvm_error_set(err, PVM_ERR_BAD_DATA, "cannot read secret file %s: %s",
+                      path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_SECRET + 1);
+    if (!buf) {
+        fclose(f);
+        pvm_error_set(err, PVM_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    size_t n = fread(buf, 1, MAX_SECRET + 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    const char *why = failed            ? "read error"
+                      : n > MAX_SECRET ? "larger than 64 KiB"
+                                        : NULL;
+    while (!why && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (!why && n == 0)
+        why = "empty";
+    if (!why && memchr(buf, '\0', n))
+        why = "contains a NUL byte";
+    if (why) {
+        memset(buf, 0, MAX_SECRET + 1);
+        free(buf);
+        pvm_error_set(err, PVM_ERR_BAD_DATA, "secret file %s: %s", path, why);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+void pvm_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    /* volatile: the wipe must not be optimised away before free. */
+    for (volatile char *p = secret; *p; p++)
+        *p = 0;
+    free(secret);
 }

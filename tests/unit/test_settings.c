@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pvm/config.h>
 #include <pvm/plugin.h>
@@ -318,6 +319,58 @@ static void test_key_set_direct(void **state)
     assert_null(st.path);
 }
 
+/* A secret key's bad value is never repeated in the message. */
+static void test_secret_key(void **state)
+{
+    (void)state;
+    struct {
+        int64_t n;
+    } st = {0};
+    static const pvm_plugin_key k = {"conninfo", PVM_KEY_INT, 0,
+                                     .secret = true, .doc = "d"};
+    pvm_error err = {0};
+    assert_true(pvm_plugin_key_set(&k, &st, "password=hunter2", NULL, &err) <
+                0);
+    assert_null(strstr(err.msg, "hunter2"));
+    assert_non_null(strstr(err.msg, "not shown"));
+}
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* Secret files: the trailing newline goes, the content never reaches an
+ * error message, empty/NUL/missing files are refused. */
+static void test_secret_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pvm-secret.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    pvm_error err = {0};
+    write_file(path, "s3cret\r\n\n", 9);
+    char *s = pvm_secret_file_read(path, &err);
+    assert_non_null(s);
+    assert_string_equal(s, "s3cret");
+    pvm_secret_free(s);
+    write_file(path, "\n", 1);
+    assert_null(pvm_secret_file_read(path, &err));
+    assert_non_null(strstr(err.msg, "empty"));
+    write_file(path, "ab\0cd", 5);
+    assert_null(pvm_secret_file_read(path, &err));
+    assert_non_null(strstr(err.msg, "NUL"));
+    assert_null(strstr(err.msg, "ab"));
+    unlink(path);
+    assert_null(pvm_secret_file_read(path, &err));
+    assert_non_null(strstr(err.msg, path));
+    pvm_secret_free(NULL);
+}
+
 static char *describe(const pvm_plugin_type *t)
 {
     char *buf = NULL;
@@ -431,6 +484,8 @@ int main(void)
         cmocka_unit_test(test_table_bad),
         cmocka_unit_test(test_configure_fallback),
         cmocka_unit_test(test_key_set_direct),
+        cmocka_unit_test(test_secret_key),
+        cmocka_unit_test(test_secret_file),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_docs_match),
     };
