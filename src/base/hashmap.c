@@ -3,7 +3,7 @@
 
 #include <pvm/error.h>
 
-#include "hashmap.h"
+#include <pvm/hashmap.h>
 
 int pvm_hashmap_init(pvm_hashmap *m, pvm_arena *a, size_t hint)
 {
@@ -22,7 +22,10 @@ uint64_t pvm_hash_bytes(const void *p, size_t n)
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ s[i]) * 0x100000001b3ull;
-    return h;
+    /* The low bits of FNV-1a see only the low bits of each byte (a
+     * product carries upwards only): fold the high bits down, since a
+     * table takes its slot from the low bits. */
+    return h ^ (h >> 29);
 }
 
 /* Index of the slot holding the key, or of the empty slot where it goes. */
@@ -105,4 +108,55 @@ pvm_hashmap_slot *pvm_hashmap_get_hashed(const pvm_hashmap *m, uint64_t hash,
 {
     size_t i = find(m, hash, key, 0, eq);
     return m->slots[i].key ? &m->slots[i] : NULL;
+}
+
+static int idx_alloc(pvm_idxmap *m, size_t cap)
+{
+    uint64_t *slots = pvm_arena_calloc(m->arena, cap, sizeof(*slots));
+    uint32_t *filled = pvm_arena_alloc(m->arena, cap / 2 * sizeof(*filled));
+    if (!slots || !filled || cap > (size_t)UINT32_MAX)
+        return PVM_ERR_NOMEM;
+    m->slots = slots;
+    m->filled = filled;
+    m->cap = cap;
+    return 0;
+}
+
+int pvm_idxmap_init(pvm_idxmap *m, pvm_arena *a, size_t hint)
+{
+    memset(m, 0, sizeof(*m));
+    m->arena = a;
+    size_t cap = 16;
+    while (cap < hint * 2)
+        cap *= 2;
+    return idx_alloc(m, cap);
+}
+
+void pvm_idxmap_clear(pvm_idxmap *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        m->slots[m->filled[i]] = 0;
+    m->n = 0;
+}
+
+int pvm_idxmap_grow(pvm_idxmap *m)
+{
+    uint64_t *old = m->slots;
+    uint32_t *old_filled = m->filled;
+    size_t n = m->n;
+    if (idx_alloc(m, m->cap * 2) < 0) {
+        m->slots = old;
+        m->filled = old_filled;
+        return PVM_ERR_NOMEM;
+    }
+    size_t mask = m->cap - 1;
+    for (size_t j = 0; j < n; j++) {
+        uint64_t s = old[old_filled[j]];
+        size_t i = (uint32_t)(s >> 32) & mask;
+        while (m->slots[i])
+            i = (i + 1) & mask;
+        m->slots[i] = s;
+        m->filled[j] = (uint32_t)i;
+    }
+    return 0;
 }

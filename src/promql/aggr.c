@@ -136,32 +136,22 @@ static int group_labels(eval_query *q, const pvm_aggregate *ag,
 static int make_groups(eval_query *q, const pvm_aggregate *ag,
                        const eval_matrix *in, size_t *gidx, eval_matrix *out)
 {
-    size_t cap = 16;
-    while (cap < in->n * 2)
-        cap *= 2;
-    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
-    if (!tab)
+    pvm_idxmap tab; /* group label set -> index in out */
+    if (pvm_idxmap_init(&tab, q->a, in->n) < 0)
         return pvm_eval_nomem(q);
     for (size_t i = 0; i < in->n; i++) {
-        const pvm_label *l;
-        size_t n;
+        pvm_labelset k;
         if (eval_tick(q) < 0)
             return q->err->code;
-        if (group_labels(q, ag, &in->s[i], &l, &n) < 0)
+        if (group_labels(q, ag, &in->s[i], &k.labels, &k.n) < 0)
             return PVM_ERR_NOMEM;
-        size_t h = pvm_labels_hash(l, n) & (cap - 1);
-        while (tab[h]) {
-            const eval_series *g = &out->s[tab[h] - 1];
-            if (pvm_labels_equal(g->labels, g->nlabels, l, n))
-                break;
-            h = (h + 1) & (cap - 1);
-        }
-        if (!tab[h]) {
-            if (!pvm_eval_matrix_add(q, out, l, n, false))
-                return PVM_ERR_NOMEM;
-            tab[h] = out->n;
-        }
-        gidx[i] = tab[h] - 1;
+        size_t g = pvm_idxmap_put(&tab, pvm_labels_hash(k.labels, k.n),
+                                  pvm_eval_series_key_eq, out->s, &k, out->n);
+        if (g == PVM_IDXMAP_NONE)
+            return pvm_eval_nomem(q);
+        if (g == out->n && !pvm_eval_matrix_add(q, out, k.labels, k.n, false))
+            return PVM_ERR_NOMEM;
+        gidx[i] = g;
     }
     return 0;
 }
@@ -323,19 +313,14 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
     eval_out o;
     if (pvm_eval_out_init(c, &o, in->m.n) < 0)
         return PVM_ERR_NOMEM;
-    size_t n1 = in->m.n + 1, cap = 16;
-    while (cap < n1 * 2)
-        cap *= 2;
+    size_t n1 = in->m.n + 1;
     size_t *cur = pvm_arena_calloc(q->a, n1, sizeof(*cur));
     eval_sample *sv = pvm_arena_alloc(q->a, n1 * sizeof(*sv));
-    const pvm_label **gl = pvm_arena_alloc(q->a, n1 * sizeof(*gl));
-    size_t *gn = pvm_arena_alloc(q->a, n1 * sizeof(*gn));
+    pvm_labelset *gl = pvm_arena_alloc(q->a, n1 * sizeof(*gl));
     double *cnt = pvm_arena_alloc(q->a, n1 * sizeof(*cnt));
-    /* groups of a step by label set: slot + 1 of each group in tab */
-    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
-    size_t *slot = pvm_arena_alloc(q->a, n1 * sizeof(*slot));
+    pvm_idxmap tab; /* the groups of a step by label set -> index in gl */
     pvm_label_list grouping = ag->grouping;
-    if (!cur || !sv || !gl || !gn || !cnt || !tab || !slot)
+    if (!cur || !sv || !gl || !cnt || pvm_idxmap_init(&tab, q->a, n1) < 0)
         return pvm_eval_nomem(q);
     if (!ag->without) {
         const char **names = pvm_arena_alloc(q->a, (grouping.n + 1) *
@@ -364,28 +349,24 @@ static int count_values(eval_ctx *c, const pvm_expr *e, eval_value *in,
                 pvm_eval_labels_set(q, sv[i].labels, sv[i].nlabels, label, val,
                                     &tmp.labels, &tmp.nlabels) < 0)
                 return pvm_eval_nomem(q);
-            const pvm_label *l;
-            size_t n;
-            if (group_labels(q, &ag2, &tmp, &l, &n) < 0)
+            pvm_labelset key;
+            if (group_labels(q, &ag2, &tmp, &key.labels, &key.n) < 0)
                 return PVM_ERR_NOMEM;
-            size_t h = pvm_labels_hash(l, n) & (cap - 1);
-            while (tab[h] &&
-                   !pvm_labels_equal(gl[tab[h] - 1], gn[tab[h] - 1], l, n))
-                h = (h + 1) & (cap - 1);
-            if (!tab[h]) {
-                gl[ng] = l;
-                gn[ng] = n;
-                cnt[ng] = 0;
-                slot[ng++] = h;
-                tab[h] = ng;
+            size_t g = pvm_idxmap_put(&tab, pvm_labels_hash(key.labels, key.n),
+                                      pvm_eval_labelset_key_eq, gl, &key, ng);
+            if (g == PVM_IDXMAP_NONE)
+                return pvm_eval_nomem(q);
+            if (g == ng) {
+                gl[ng] = key;
+                cnt[ng++] = 0;
             }
-            cnt[tab[h] - 1]++;
+            cnt[g]++;
         }
-        for (size_t g = 0; g < ng; g++) {
-            tab[slot[g]] = 0;
-            if (pvm_eval_out_add(&o, gl[g], gn[g], false, ts, cnt[g]) < 0)
+        pvm_idxmap_clear(&tab);
+        for (size_t g = 0; g < ng; g++)
+            if (pvm_eval_out_add(&o, gl[g].labels, gl[g].n, false, ts,
+                                 cnt[g]) < 0)
                 return q->err->code;
-        }
     }
     out->type = PVM_VT_VECTOR;
     out->m = o.m;

@@ -9,6 +9,31 @@
 #include "engine_internal.h"
 
 /* Per step state of a vector/vector operation. */
+/* The key of the signature tables: sample i of v has signature
+ * sig[v[i].series]. */
+typedef struct sig_ctx {
+    const eval_sample *v;
+    const uint64_t *sig;
+} sig_ctx;
+
+static bool sig_eq(const void *ctx, size_t i, const void *probe)
+{
+    const sig_ctx *c = ctx;
+    return c->sig[c->v[i].series] == *(const uint64_t *)probe;
+}
+
+/* A (match group, result label hash) pair of group_left/right. */
+typedef struct vv_pair {
+    size_t group;
+    uint64_t hash;
+} vv_pair;
+
+static bool pair_eq(const void *ctx, size_t i, const void *probe)
+{
+    const vv_pair *a = (const vv_pair *)ctx + i, *b = probe;
+    return a->group == b->group && a->hash == b->hash;
+}
+
 typedef struct vv_state {
     eval_ctx *c;                   /* evaluator */
     const pvm_binary *b;           /* the operation */
@@ -18,23 +43,17 @@ typedef struct vv_state {
     size_t *lcur, *rcur;           /* gather cursors */
     eval_sample *lv, *rv;          /* samples of the step */
     eval_out out;                  /* result */
-    /* Step tables, allocated once for all steps and cleared slot by slot
-     * (open addressing on join signatures). */
-    size_t cap;   /* slots (power of two) */
-    size_t *tab;  /* arith: sample index + 1 */
-    size_t *hits; /* arith: matches of the slot */
+    /* Step tables, allocated once for all steps and emptied at each:
+     * the samples of one side by join signature (arith: the matching
+     * side's; set ops: the side whose presence is asked). */
+    pvm_idxmap tab;  /* signature -> sample index */
+    sig_ctx tab_ctx; /* the samples and signatures tab indexes */
+    size_t *hits;    /* arith one-to-one: matches per sample of tab */
     /* group_left/right: result label hashes seen per match group, as
-     * (slot, hash) pairs in one table (a list per group was quadratic:
+     * (group, hash) pairs in one table (a list per group was quadratic:
      * x * on() group_left y over 100k x). */
-    size_t pcap;      /* pair slots (power of two) */
-    size_t *pslot;    /* match group's slot + 1, 0 free */
-    uint64_t *phash;  /* result label hash */
-    size_t *ptouched; /* pair slots written at this step */
-    size_t nptouched; /* their count */
-    uint64_t *set;    /* set ops: signatures present */
-    bool *used;       /* set ops: slot in use */
-    size_t *touched;  /* slots written at this step */
-    size_t ntouched;  /* their count */
+    pvm_idxmap ptab; /* (group, hash) -> index in pairs */
+    vv_pair *pairs;  /* the pairs of this step */
     /* Result label sets, per series of the matching side (the `ls` of
      * arith_step): the same pair of series gives the same labels at every
      * step, so they are built once, not once per step. */
@@ -47,44 +66,48 @@ typedef struct vv_state {
 static int step_tables_init(vv_state *st, size_t nl, size_t nr)
 {
     eval_query *q = st->c->q;
-    st->cap = 16;
-    while (st->cap < (nl + nr) * 2)
-        st->cap *= 2;
-    size_t n = st->cap;
-    st->tab = pvm_arena_calloc(q->a, n, sizeof(*st->tab));
-    st->hits = pvm_arena_calloc(q->a, n, sizeof(*st->hits));
-    st->pcap = 16;
-    while (st->pcap < (nl > nr ? nl : nr) * 2)
-        st->pcap *= 2;
-    st->pslot = pvm_arena_calloc(q->a, st->pcap, sizeof(*st->pslot));
-    st->phash = pvm_arena_calloc(q->a, st->pcap, sizeof(*st->phash));
-    st->ptouched = pvm_arena_calloc(q->a, st->pcap, sizeof(*st->ptouched));
-    st->set = pvm_arena_calloc(q->a, n, sizeof(*st->set));
-    st->used = pvm_arena_calloc(q->a, n, sizeof(*st->used));
-    st->touched = pvm_arena_calloc(q->a, n, sizeof(*st->touched));
     size_t ns = (nl > nr ? nl : nr) + 1;
+    st->hits = pvm_arena_calloc(q->a, ns, sizeof(*st->hits));
+    st->pairs = pvm_arena_alloc(q->a, ns * sizeof(*st->pairs));
     st->rl = pvm_arena_calloc(q->a, ns, sizeof(*st->rl));
     st->rl_n = pvm_arena_calloc(q->a, ns, sizeof(*st->rl_n));
     st->rl_other = pvm_arena_calloc(q->a, ns, sizeof(*st->rl_other));
-    if (!st->tab || !st->hits || !st->pslot || !st->phash || !st->ptouched ||
-        !st->set || !st->used || !st->touched || !st->rl || !st->rl_n ||
-        !st->rl_other)
+    if (pvm_idxmap_init(&st->tab, q->a, ns) < 0 ||
+        pvm_idxmap_init(&st->ptab, q->a, ns) < 0 || !st->hits || !st->pairs ||
+        !st->rl || !st->rl_n || !st->rl_other)
         return pvm_eval_nomem(q);
     return 0;
 }
 
-/* Clears the slots the last step wrote. */
-static void step_tables_clear(vv_state *st)
+/* Fills the signature table with the n samples of v (sig: their series'
+ * signatures), emptying it first. Returns the index of the first sample
+ * whose signature an earlier one has (*dup_of: that earlier one), or
+ * PVM_IDXMAP_NONE; -2 when out of memory. */
+static size_t fill_sig_table(vv_state *st, const eval_sample *v, size_t n,
+                             const uint64_t *sig, size_t *dup_of,
+                             bool stop_at_dup)
 {
-    for (size_t i = 0; i < st->ntouched; i++) {
-        size_t k = st->touched[i];
-        st->tab[k] = st->hits[k] = 0;
-        st->used[k] = false;
+    pvm_idxmap_clear(&st->tab);
+    if (st->ptab.n)
+        pvm_idxmap_clear(&st->ptab);
+    st->tab_ctx = (sig_ctx){v, sig};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = sig[v[i].series];
+        size_t at = pvm_idxmap_put(&st->tab, h, sig_eq, &st->tab_ctx, &h, i);
+        if (at == PVM_IDXMAP_NONE)
+            return (size_t)-2;
+        if (at != i && stop_at_dup) {
+            *dup_of = at;
+            return i;
+        }
     }
-    st->ntouched = 0;
-    for (size_t i = 0; i < st->nptouched; i++)
-        st->pslot[st->ptouched[i]] = 0;
-    st->nptouched = 0;
+    return PVM_IDXMAP_NONE;
+}
+
+/* The sample of the table with signature h, or PVM_IDXMAP_NONE. */
+static inline size_t sig_find(const vv_state *st, uint64_t h)
+{
+    return pvm_idxmap_get(&st->tab, h, sig_eq, &st->tab_ctx, &h);
 }
 
 static bool is_arith(pvm_binop op)
@@ -197,40 +220,16 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
 {
     eval_query *q = st->c->q;
     pvm_binop op = st->b->op;
-    /* Signatures present on the other side (a linear probe set). */
-    size_t cap = st->cap;
-    uint64_t *set = st->set;
-    bool *used = st->used;
-    step_tables_clear(st);
+    /* Signatures present on the other side. */
     eval_sample *fill = op == PVM_OP_OR ? st->lv : st->rv;
     uint64_t *fsig = op == PVM_OP_OR ? st->lsig : st->rsig;
     size_t nfill = op == PVM_OP_OR ? nl : nr;
-    for (size_t i = 0; i < nfill; i++) {
-        uint64_t h = fsig[fill[i].series];
-        size_t k = h & (cap - 1);
-        while (used[k] && set[k] != h)
-            k = (k + 1) & (cap - 1);
-        if (!used[k])
-            st->touched[st->ntouched++] = k;
-        used[k] = true;
-        set[k] = h;
-    }
-#define HAS(h_)                                                               \
-    ({                                                                        \
-        size_t k_ = (h_) & (cap - 1);                                         \
-        bool f_ = false;                                                      \
-        while (used[k_]) {                                                    \
-            if (set[k_] == (h_)) {                                            \
-                f_ = true;                                                    \
-                break;                                                        \
-            }                                                                 \
-            k_ = (k_ + 1) & (cap - 1);                                        \
-        }                                                                     \
-        f_;                                                                   \
-    })
+    size_t dup;
+    if (fill_sig_table(st, fill, nfill, fsig, &dup, false) == (size_t)-2)
+        return pvm_eval_nomem(q);
     for (size_t i = 0; i < nl; i++) {
         const eval_sample *s = &st->lv[i];
-        bool present = HAS(st->lsig[s->series]);
+        bool present = sig_find(st, st->lsig[s->series]) != PVM_IDXMAP_NONE;
         if ((op == PVM_OP_AND && nr && present) || op == PVM_OP_OR ||
             (op == PVM_OP_UNLESS && (!nr || !present)))
             if (pvm_eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
@@ -240,13 +239,12 @@ static int set_op_step(vv_state *st, size_t nl, size_t nr, int64_t ts)
     if (op == PVM_OP_OR)
         for (size_t i = 0; i < nr; i++) {
             const eval_sample *s = &st->rv[i];
-            if (nl && HAS(st->rsig[s->series]))
+            if (nl && sig_find(st, st->rsig[s->series]) != PVM_IDXMAP_NONE)
                 continue;
             if (pvm_eval_out_add(&st->out, s->labels, s->nlabels, s->drop_name,
                                  ts, s->v) < 0)
                 return q->err->code;
         }
-#undef HAS
     return 0;
 }
 
@@ -297,22 +295,48 @@ static int result_labels(vv_state *st, const eval_sample *ls,
     return 0;
 }
 
-/* Records result label hash rh in match group k for this step; fails when
- * the group already produced it (at most one pair per left sample, so the
- * table, twice the larger side, never fills). */
-static int seen_once(vv_state *st, size_t k, uint64_t rh)
+/* Records result label hash rh in match group g for this step; fails
+ * when the group already produced it (at most one pair per left sample,
+ * so the pairs fit in st->pairs). */
+static int seen_once(vv_state *st, size_t g, uint64_t rh)
 {
-    size_t mask = st->pcap - 1;
-    size_t p = (rh ^ ((uint64_t)k * 0x9e3779b97f4a7c15ULL)) & mask;
-    for (; st->pslot[p]; p = (p + 1) & mask)
-        if (st->pslot[p] == k + 1 && st->phash[p] == rh)
-            return pvm_eval_fail(st->c->q, PVM_ERR_EXECUTION,
-                                 "multiple matches for labels: grouping "
-                                 "labels must ensure unique matches");
-    st->pslot[p] = k + 1;
-    st->phash[p] = rh;
-    st->ptouched[st->nptouched++] = p;
+    vv_pair p = {g, rh};
+    size_t n = st->ptab.n;
+    size_t at = pvm_idxmap_put(&st->ptab,
+                               rh ^ ((uint64_t)g * 0x9e3779b97f4a7c15ULL),
+                               pair_eq, st->pairs, &p, n);
+    if (at == PVM_IDXMAP_NONE)
+        return pvm_eval_nomem(st->c->q);
+    if (at != n)
+        return pvm_eval_fail(st->c->q, PVM_ERR_EXECUTION,
+                             "multiple matches for labels: grouping "
+                             "labels must ensure unique matches");
+    st->pairs[n] = p;
     return 0;
+}
+
+/* Prometheus' error for two samples x and o of the matching side with one
+ * signature. */
+static int duplicate_error(vv_state *st, const eval_sample *x,
+                           const eval_sample *o, bool swapped)
+{
+    eval_query *q = st->c->q;
+    char *a = pvm_eval_labels_str(q, x->labels, x->nlabels);
+    char *b2 = pvm_eval_labels_str(q, o->labels, o->nlabels);
+    char *ml = match_labels_str(st, x);
+    if (!a || !b2 || !ml)
+        return PVM_ERR_NOMEM;
+    if (strcmp(a, b2) > 0) {
+        char *t = a;
+        a = b2;
+        b2 = t;
+    }
+    return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                         "found duplicate series for the match group %s "
+                         "on the %s hand-side of the operation: [%s, %s]"
+                         ";many-to-many matching not allowed: matching "
+                         "labels must be unique on one side",
+                         ml, swapped ? "left" : "right", a, b2);
 }
 
 /* Arithmetic and comparisons between two vectors at one step. */
@@ -324,47 +348,21 @@ static int arith_step(vv_state *st, eval_sample *lv, size_t nl, uint64_t *lsig,
     const pvm_vector_matching *vm = st->vm;
     if (!nl || !nr)
         return 0;
-    size_t cap = st->cap;
-    size_t *tab = st->tab; /* rv idx+1 */
     size_t *hits = st->hits;
-    step_tables_clear(st);
-    for (size_t i = 0; i < nr; i++) {
-        uint64_t h = rsig[rv[i].series];
-        size_t k = h & (cap - 1);
-        while (tab[k] && rsig[rv[tab[k] - 1].series] != h)
-            k = (k + 1) & (cap - 1);
-        if (tab[k]) {
-            char *a = pvm_eval_labels_str(q, rv[i].labels, rv[i].nlabels);
-            const eval_sample *o = &rv[tab[k] - 1];
-            char *b2 = pvm_eval_labels_str(q, o->labels, o->nlabels);
-            char *ml = match_labels_str(st, &rv[i]);
-            if (!a || !b2 || !ml)
-                return PVM_ERR_NOMEM;
-            if (strcmp(a, b2) > 0) {
-                char *t = a;
-                a = b2;
-                b2 = t;
-            }
-            return pvm_eval_fail(
-                q, PVM_ERR_EXECUTION,
-                "found duplicate series for the match group %s "
-                "on the %s hand-side of the operation: [%s, %s]"
-                ";many-to-many matching not allowed: matching "
-                "labels must be unique on one side",
-                ml, swapped ? "left" : "right", a, b2);
-        }
-        tab[k] = i + 1;
-        st->touched[st->ntouched++] = k;
-    }
+    size_t dup_of = 0;
+    size_t i = fill_sig_table(st, rv, nr, rsig, &dup_of, true);
+    if (i == (size_t)-2)
+        return pvm_eval_nomem(q);
+    if (i != PVM_IDXMAP_NONE)
+        return duplicate_error(st, &rv[i], &rv[dup_of], swapped);
+    if (vm->card == PVM_CARD_ONE_TO_ONE)
+        memset(hits, 0, nr * sizeof(*hits));
     bool cmp = pvm_binop_is_comparison(st->b->op);
-    for (size_t i = 0; i < nl; i++) {
-        uint64_t h = lsig[lv[i].series];
-        size_t k = h & (cap - 1);
-        while (tab[k] && rsig[rv[tab[k] - 1].series] != h)
-            k = (k + 1) & (cap - 1);
-        if (!tab[k])
+    for (i = 0; i < nl; i++) {
+        size_t k = sig_find(st, lsig[lv[i].series]);
+        if (k == PVM_IDXMAP_NONE)
             continue;
-        const eval_sample *ls = &lv[i], *rs = &rv[tab[k] - 1];
+        const eval_sample *ls = &lv[i], *rs = &rv[k];
         double fl = swapped ? rs->v : ls->v, fr = swapped ? ls->v : rs->v;
         bool keep;
         double v = apply(st->b->op, fl, fr, &keep);

@@ -20,6 +20,7 @@
 #include <pvm/labels.h>
 
 #include "gofloat.h"
+#include <pvm/hashmap.h>
 #include "labels.h"
 #include "ast.h"
 #include "engine.h"
@@ -36,6 +37,26 @@ typedef struct eval_series {
     bool shared;             /* pts belongs to selector data: read only
                                  (pvm_eval_series_own before writing) */
 } eval_series;
+
+/* pvm_idxmap equality for the engine's label-set tables: is the label set
+ * of series i of the array ctx (eval_series[]) equal to probe (a
+ * pvm_labelset; its hash field is not read)? */
+static inline bool pvm_eval_series_key_eq(const void *ctx, size_t i,
+                                          const void *probe)
+{
+    const eval_series *s = (const eval_series *)ctx + i;
+    const pvm_labelset *k = probe;
+    return pvm_labels_equal(s->labels, s->nlabels, k->labels, k->n);
+}
+
+/* The same for a table over an array of label sets (ctx: pvm_labelset[]). */
+static inline bool pvm_eval_labelset_key_eq(const void *ctx, size_t i,
+                                            const void *probe)
+{
+    const pvm_labelset *s = (const pvm_labelset *)ctx + i;
+    const pvm_labelset *k = probe;
+    return pvm_labels_equal(s->labels, s->n, k->labels, k->n);
+}
 
 /* A list of series. */
 typedef struct eval_matrix {
@@ -91,10 +112,9 @@ typedef struct eval_query {
     size_t tick;               /* work done since the clock was last
                                     read (see eval_work) */
     eval_anno *annos;          /* annotations, newest first */
-    eval_anno **anno_tab;      /* hash table of annos by text (open
-                                    addressing, NULL = free) */
-    size_t anno_cap;           /* its size (power of two, or 0) */
-    size_t nannos;             /* annotations in it */
+    pvm_hashmap anno_map;      /* the same by kind and text (keys:
+                                    eval_anno; slots NULL until the
+                                    first annotation) */
     double *scratch;           /* reusable buffer of window functions */
     size_t scratch_cap;        /* its capacity, in doubles */
 } eval_query;
@@ -122,8 +142,7 @@ typedef struct eval_out {
     eval_ctx *ctx;    /* evaluator */
     eval_matrix m;    /* the output */
     int64_t *last_ts; /* per series: time of its last point */
-    size_t *table;    /* open addressing: series index + 1 */
-    size_t tcap;      /* table size (power of two) */
+    pvm_idxmap table; /* label set -> index in m (range only) */
     bool instant;     /* one step: keep order, allow duplicates */
 } eval_out;
 

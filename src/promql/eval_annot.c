@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "hashmap.h"
+#include <pvm/hashmap.h>
 
 /* The kind and text of an annotation, hashed (FNV-1a, as the hash map). */
 static uint64_t anno_hash(bool warn, const char *msg)
@@ -15,45 +15,34 @@ static uint64_t anno_hash(bool warn, const char *msg)
     return pvm_hash_bytes(msg, strlen(msg)) ^ (warn ? 1 : 2);
 }
 
+static bool anno_eq(const void *stored, const void *probe)
+{
+    const eval_anno *a = stored, *b = probe;
+    return a->warn == b->warn && strcmp(a->msg, b->msg) == 0;
+}
+
 /* The annotation with this text, through a hash table: a query over many
  * series may add one per series (rate over differently named metrics). */
 static eval_anno *anno_find(eval_query *q, bool warn, const char *msg)
 {
-    if (!q->anno_cap)
+    if (!q->anno_map.slots)
         return NULL;
-    size_t h = anno_hash(warn, msg) & (q->anno_cap - 1);
-    for (; q->anno_tab[h]; h = (h + 1) & (q->anno_cap - 1)) {
-        eval_anno *a = q->anno_tab[h];
-        if (a->warn == warn && strcmp(a->msg, msg) == 0)
-            return a;
-    }
-    return NULL;
+    eval_anno probe = {.warn = warn, .msg = msg};
+    pvm_hashmap_slot *s = pvm_hashmap_get_hashed(&q->anno_map,
+                                                 anno_hash(warn, msg), &probe,
+                                                 anno_eq);
+    return s ? (eval_anno *)s->key : NULL;
 }
 
 static int anno_index(eval_query *q, eval_anno *a)
 {
-    if ((q->nannos + 1) * 2 > q->anno_cap) {
-        size_t cap = q->anno_cap ? q->anno_cap * 2 : 16;
-        eval_anno **t = pvm_arena_calloc(q->a, cap, sizeof(*t));
-        if (!t)
-            return -1;
-        for (eval_anno *o = q->annos; o; o = o->next) {
-            if (o == a)
-                continue;
-            size_t h = anno_hash(o->warn, o->msg) & (cap - 1);
-            while (t[h])
-                h = (h + 1) & (cap - 1);
-            t[h] = o;
-        }
-        q->anno_tab = t;
-        q->anno_cap = cap;
-    }
-    size_t h = anno_hash(a->warn, a->msg) & (q->anno_cap - 1);
-    while (q->anno_tab[h])
-        h = (h + 1) & (q->anno_cap - 1);
-    q->anno_tab[h] = a;
-    q->nannos++;
-    return 0;
+    if (!q->anno_map.slots && pvm_hashmap_init(&q->anno_map, q->a, 0) < 0)
+        return -1;
+    bool added;
+    return pvm_hashmap_put_hashed(&q->anno_map, anno_hash(a->warn, a->msg), a,
+                                  anno_eq, &added)
+               ? 0
+               : -1;
 }
 
 static eval_anno *anno_new(eval_query *q, bool warn, const char *msg,

@@ -13,31 +13,8 @@ int pvm_eval_out_init(eval_ctx *c, eval_out *o, size_t hint)
     o->instant = c->nsteps == 1;
     if (o->instant)
         return 0;
-    o->tcap = 64;
-    while (o->tcap < hint * 2)
-        o->tcap *= 2;
-    o->table = pvm_arena_calloc(c->q->a, o->tcap, sizeof(*o->table));
-    return o->table ? 0 : pvm_eval_nomem(c->q);
-}
-
-static int out_grow(eval_out *o)
-{
-    eval_query *q = o->ctx->q;
-    size_t cap = o->tcap * 2;
-    size_t *t = pvm_arena_calloc(q->a, cap, sizeof(*t));
-    if (!t)
-        return pvm_eval_nomem(q);
-    if (eval_work(q, o->m.n) < 0)
-        return q->err->code;
-    for (size_t i = 0; i < o->m.n; i++) {
-        const eval_series *s = &o->m.s[i];
-        size_t h = pvm_labels_hash(s->labels, s->nlabels) & (cap - 1);
-        while (t[h])
-            h = (h + 1) & (cap - 1);
-        t[h] = i + 1;
-    }
-    o->table = t;
-    o->tcap = cap;
+    if (pvm_idxmap_init(&o->table, c->q->a, hint > 32 ? hint : 32) < 0)
+        return pvm_eval_nomem(c->q);
     return 0;
 }
 
@@ -54,24 +31,25 @@ int pvm_eval_out_add(eval_out *o, const pvm_label *labels, size_t n,
             return PVM_ERR_NOMEM;
         return pvm_eval_series_push(q, s, ts, v);
     }
-    if ((o->m.n + 1) * 2 > o->tcap && out_grow(o) < 0)
-        return PVM_ERR_NOMEM;
-    size_t h = pvm_labels_hash(labels, n) & (o->tcap - 1);
-    while (o->table[h]) {
-        eval_series *s = &o->m.s[o->table[h] - 1];
-        if (pvm_labels_equal(s->labels, s->nlabels, labels, n)) {
-            if (s->n && s->pts[s->n - 1].t == ts)
-                return pvm_eval_fail(q, PVM_ERR_EXECUTION,
-                                     "vector cannot contain metrics with the "
-                                     "same labelset");
-            return pvm_eval_series_push(q, s, ts, v);
-        }
-        h = (h + 1) & (o->tcap - 1);
+    /* Growing rehashes every series: count it as work (the deadline). */
+    if ((o->table.n + 1) * 2 > o->table.cap && eval_work(q, o->m.n) < 0)
+        return q->err->code;
+    pvm_labelset key = {labels, n, 0};
+    size_t i = pvm_idxmap_put(&o->table, pvm_labels_hash(labels, n),
+                              pvm_eval_series_key_eq, o->m.s, &key, o->m.n);
+    if (i == PVM_IDXMAP_NONE)
+        return pvm_eval_nomem(q);
+    eval_series *s = &o->m.s[i];
+    if (i < o->m.n) {
+        if (s->n && s->pts[s->n - 1].t == ts)
+            return pvm_eval_fail(q, PVM_ERR_EXECUTION,
+                                 "vector cannot contain metrics with the "
+                                 "same labelset");
+        return pvm_eval_series_push(q, s, ts, v);
     }
-    eval_series *s = pvm_eval_matrix_add(q, &o->m, labels, n, drop_name);
+    s = pvm_eval_matrix_add(q, &o->m, labels, n, drop_name);
     if (!s)
         return PVM_ERR_NOMEM;
-    o->table[h] = o->m.n;
     return pvm_eval_series_push(q, s, ts, v);
 }
 
@@ -160,26 +138,23 @@ int pvm_eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup)
     *dup = false;
     if (m->n < 2)
         return 0;
-    size_t cap = 16;
-    while (cap < m->n * 2)
-        cap *= 2;
-    size_t *tab = pvm_arena_calloc(q->a, cap, sizeof(*tab));
-    if (!tab)
+    pvm_idxmap tab;
+    if (pvm_idxmap_init(&tab, q->a, m->n) < 0)
         return pvm_eval_nomem(q);
     for (size_t i = 0; i < m->n; i++) {
         const eval_series *s = &m->s[i];
         if (eval_tick(q) < 0)
             return q->err->code;
-        size_t h = pvm_labels_hash(s->labels, s->nlabels) & (cap - 1);
-        for (; tab[h]; h = (h + 1) & (cap - 1)) {
-            const eval_series *o = &m->s[tab[h] - 1];
-            if (pvm_labels_equal(o->labels, o->nlabels, s->labels,
-                                 s->nlabels)) {
-                *dup = true;
-                return 0;
-            }
+        pvm_labelset key = {s->labels, s->nlabels, 0};
+        size_t at = pvm_idxmap_put(&tab,
+                                   pvm_labels_hash(s->labels, s->nlabels),
+                                   pvm_eval_series_key_eq, m->s, &key, i);
+        if (at == PVM_IDXMAP_NONE)
+            return pvm_eval_nomem(q);
+        if (at != i) {
+            *dup = true;
+            return 0;
         }
-        tab[h] = i + 1;
     }
     return 0;
 }

@@ -23,8 +23,16 @@ typedef struct hgroup {
     const char *name;        /* metric name, for annotations */
     bucket *b;               /* buckets */
     size_t n;                /* number of buckets */
-    size_t slot;             /* its slot in hscratch.tab */
 } hgroup;
+
+/* pvm_idxmap equality of group i of the array ctx (hgroup[]) with probe
+ * (a pvm_labelset). */
+static bool hgroup_eq(const void *ctx, size_t i, const void *probe)
+{
+    const hgroup *g = (const hgroup *)ctx + i;
+    const pvm_labelset *k = probe;
+    return pvm_labels_equal(g->labels, g->nlabels, k->labels, k->n);
+}
 
 static int cmp_bucket(const void *x, const void *y)
 {
@@ -173,23 +181,19 @@ static double bucket_fraction(double lo, double hi, bucket *b, size_t n)
 /* Scratch space of group_step, allocated once for all steps (n: the
  * number of input series). */
 typedef struct hscratch {
-    size_t *tab; /* hash table: group index + 1 (open addressing) */
-    size_t cap;  /* its size (power of two) */
-    size_t *gid; /* per sample: its group, or SIZE_MAX (bad le) */
-    double *ub;  /* per sample: its upper bound */
-    bucket *b;   /* the buckets of all groups of a step */
+    pvm_idxmap tab; /* label set without le -> group index */
+    size_t *gid;    /* per sample: its group, or SIZE_MAX (bad le) */
+    double *ub;     /* per sample: its upper bound */
+    bucket *b;      /* the buckets of all groups of a step */
 } hscratch;
 
 static int hscratch_init(eval_query *q, hscratch *h, size_t n)
 {
-    h->cap = 16;
-    while (h->cap < (n + 1) * 2)
-        h->cap *= 2;
-    h->tab = pvm_arena_calloc(q->a, h->cap, sizeof(*h->tab));
+    int rc = pvm_idxmap_init(&h->tab, q->a, n + 1);
     h->gid = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->gid));
     h->ub = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->ub));
     h->b = pvm_arena_alloc(q->a, (n + 1) * sizeof(*h->b));
-    return h->tab && h->gid && h->ub && h->b ? 0 : pvm_eval_nomem(q);
+    return rc == 0 && h->gid && h->ub && h->b ? 0 : pvm_eval_nomem(q);
 }
 
 /* Groups the samples of one step by label set without le: hashed, and
@@ -222,27 +226,25 @@ static int group_step(eval_ctx *c, const pvm_expr *arg, eval_sample *sv,
                               ql, qn ? " for metric name " : "", qn ? qn : "");
             continue;
         }
-        const pvm_label *l;
-        size_t nl;
+        pvm_labelset k;
         if (pvm_eval_labels_filter(q, sv[i].labels, sv[i].nlabels, &le, false,
-                                   false, &l, &nl) < 0)
+                                   false, &k.labels, &k.n) < 0)
             return PVM_ERR_NOMEM;
-        size_t h = pvm_labels_hash(l, nl) & (hs->cap - 1);
-        while (hs->tab[h] &&
-               !pvm_labels_equal(g[hs->tab[h] - 1].labels,
-                                 g[hs->tab[h] - 1].nlabels, l, nl))
-            h = (h + 1) & (hs->cap - 1);
-        if (!hs->tab[h]) {
-            g[n] = (hgroup){
-                l, nl, pvm_labels_get_unsorted(l, nl, "__name__"), NULL, 0, h};
-            hs->tab[h] = ++n;
-        }
-        hs->gid[i] = hs->tab[h] - 1;
-        g[hs->gid[i]].n++;
+        size_t gi = pvm_idxmap_put(&hs->tab, pvm_labels_hash(k.labels, k.n),
+                                   hgroup_eq, g, &k, n);
+        if (gi == PVM_IDXMAP_NONE)
+            return pvm_eval_nomem(q);
+        if (gi == n)
+            g[n++] = (hgroup){k.labels, k.n,
+                              pvm_labels_get_unsorted(k.labels, k.n,
+                                                      "__name__"),
+                              NULL, 0};
+        hs->gid[i] = gi;
+        g[gi].n++;
     }
+    pvm_idxmap_clear(&hs->tab); /* for the next step */
     size_t off = 0;
     for (size_t j = 0; j < n; j++) {
-        hs->tab[g[j].slot] = 0; /* cleared for the next step */
         g[j].b = hs->b + off;
         off += g[j].n;
         g[j].n = 0;

@@ -21,6 +21,7 @@
 #include <ini.h>
 
 #include "config_server.h"
+#include <pvm/hashmap.h>
 #include "log.h"
 
 #ifndef PVM_SYSCONFDIR
@@ -40,10 +41,10 @@ struct parse_state {
     long cur;         /* index of the current section, -1 before any */
     bool failed;      /* an error was recorded: stop reading */
     pvm_error err;    /* the first error */
-    size_t *names;    /* hash set of the section names so far: section
-                           index + 1 per slot, 0 when empty (the
-                           duplicate check in O(1), not O(sections)) */
-    size_t names_cap; /* slots, a power of 2, at most half used */
+    pvm_arena *arena; /* the parse's own memory (names) */
+    pvm_idxmap names; /* the section names so far -> section index
+                           (the duplicate check in O(1), not
+                           O(sections)) */
 };
 
 
@@ -221,49 +222,15 @@ static bool is_plugin_name(const char *s)
     return true;
 }
 
+/* pvm_idxmap equality: is section i of ctx (pvm_config_section[]) named
+ * probe? */
+static bool section_name_eq(const void *ctx, size_t i, const void *probe)
+{
+    return strcmp(((const pvm_config_section *)ctx)[i].name, probe) == 0;
+}
+
 /* Starts a section from a header line "[...]" (len bytes, no newline):
  * checks the name and that it is not a duplicate, appends it. */
-static size_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)(h ^ (h >> 32));
-}
-
-/* The slot of section name in st->names (growing the set first if
- * needed): *dup is set to the section of that name when there is one,
- * else the slot is empty and takes the new section. NULL when out of
- * memory. */
-static size_t *name_slot(struct parse_state *st, const char *name,
-                         const pvm_config_section **dup)
-{
-    const pvm_config *c = st->cfg;
-    if (2 * (c->nsections + 1) > st->names_cap) {
-        size_t cap = st->names_cap ? 2 * st->names_cap : 64;
-        size_t *set = calloc(cap, sizeof(*set));
-        if (!set)
-            return NULL;
-        for (size_t i = 0; i < c->nsections; i++) {
-            size_t k = name_hash(c->sections[i].name) & (cap - 1);
-            while (set[k])
-                k = (k + 1) & (cap - 1);
-            set[k] = i + 1;
-        }
-        free(st->names);
-        st->names = set;
-        st->names_cap = cap;
-    }
-    size_t mask = st->names_cap - 1;
-    for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
-        size_t v = st->names[k];
-        if (!v || strcmp(c->sections[v - 1].name, name) == 0) {
-            *dup = v ? &c->sections[v - 1] : NULL;
-            return &st->names[k];
-        }
-    }
-}
-
 static int section_start(struct parse_state *st, const char *hdr, size_t len)
 {
     pvm_config *c = st->cfg;
@@ -295,16 +262,17 @@ static int section_start(struct parse_state *st, const char *hdr, size_t len)
                    name);
         goto fail;
     }
-    const pvm_config_section *dup = NULL;
-    size_t *slot = name_slot(st, name, &dup);
-    if (!slot) {
+    size_t at = pvm_idxmap_put(&st->names, pvm_hash_bytes(name, strlen(name)),
+                               section_name_eq, c->sections, name,
+                               c->nsections);
+    if (at == PVM_IDXMAP_NONE) {
         parse_fail(st, PVM_ERR_INTERNAL, "out of memory");
         goto fail;
     }
-    if (dup) {
+    if (at != c->nsections) {
         parse_fail(st, PVM_ERR_BAD_DATA,
                    "duplicate section [%s] (first on line %d)", name,
-                   dup->line);
+                   c->sections[at].line);
         goto fail;
     }
     pvm_config_section *secs = c->sections;
@@ -318,7 +286,6 @@ static int section_start(struct parse_state *st, const char *hdr, size_t len)
     }
     secs[c->nsections] = (pvm_config_section){.name = name, .line = st->line};
     st->cur = (long)c->nsections++;
-    *slot = c->nsections;
     return 0;
 fail:
     free(name);
@@ -474,6 +441,9 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     if (!c)
         goto oom;
     st.cfg = c;
+    st.arena = pvm_arena_new(0);
+    if (!st.arena || pvm_idxmap_init(&st.names, st.arena, 16) < 0)
+        goto oom;
     pvm_server_config_defaults(&c->server);
     c->path = strdup(name);
     c->server.api_url_prefix = strdup("");
@@ -495,8 +465,7 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     } else if (!st.failed && rc < 0) {
         goto oom;
     }
-    free(st.names);
-    st.names = NULL;
+    pvm_arena_free(st.arena);
     if (st.failed) {
         if (err)
             *err = st.err;
@@ -505,7 +474,7 @@ static pvm_config *config_parse(const char *text, size_t len, const char *name,
     }
     return c;
 oom:
-    free(st.names);
+    pvm_arena_free(st.arena);
     pvm_config_free(c);
     pvm_error_set(err, PVM_ERR_INTERNAL, "cannot load %s: %s", name,
                   strerror(ENOMEM));

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "hashmap.h"
+#include <pvm/hashmap.h>
 
 static int setup(void **state)
 {
@@ -129,14 +129,85 @@ static void test_arena_cap(void **state)
     pvm_arena_free(a);
 }
 
+/* The index-only form: items in the caller's array, keys compared by
+ * the caller's equality; all hashes equal (the worst case), growth, and
+ * clearing for reuse at the next step. */
+static bool item_eq(const void *ctx, size_t index, const void *probe)
+{
+    const int *items = ctx;
+    return items[index] == *(const int *)probe;
+}
+
+static void test_idxmap(void **state)
+{
+    pvm_idxmap m;
+    assert_int_equal(pvm_idxmap_init(&m, *state, 0), 0);
+    static int items[5000];
+    size_t n = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 5000; k++) {
+            int key = k % 2500; /* each key twice */
+            uint64_t h = round ? 7 : (uint64_t)key * 2654435761u;
+            if (round && k >= 300)
+                break; /* colliding hashes: keep it quadratic-small */
+            size_t got = pvm_idxmap_put(&m, h, item_eq, items, &key, n);
+            if (got == n)
+                items[n++] = key;
+            else
+                assert_int_equal(items[got], key);
+        }
+        size_t distinct = round ? 300 : 2500;
+        assert_int_equal(m.n, distinct);
+        assert_int_equal(n, distinct);
+        int probe = 299;
+        uint64_t h = round ? 7 : (uint64_t)probe * 2654435761u;
+        size_t at = pvm_idxmap_get(&m, h, item_eq, items, &probe);
+        assert_true(at != PVM_IDXMAP_NONE);
+        assert_int_equal(items[at], 299);
+        probe = 100000;
+        assert_int_equal(pvm_idxmap_get(&m, h, item_eq, items, &probe),
+                         PVM_IDXMAP_NONE);
+        pvm_idxmap_clear(&m);
+        assert_int_equal(m.n, 0);
+        probe = 299;
+        assert_int_equal(pvm_idxmap_get(&m, h, item_eq, items, &probe),
+                         PVM_IDXMAP_NONE);
+        for (size_t i = 0; i < m.cap; i++)
+            assert_true(m.slots[i] == 0);
+        n = 0;
+    }
+}
+
+/* An index table whose growth the arena cannot pay for fails cleanly. */
+static void test_idxmap_cap(void **state)
+{
+    (void)state;
+    pvm_arena *a = pvm_arena_new(16 * 1024);
+    assert_non_null(a);
+    pvm_idxmap m;
+    assert_int_equal(pvm_idxmap_init(&m, a, 0), 0);
+    static int items[100000];
+    size_t i = 0;
+    for (; i < 100000; i++) {
+        int key = (int)i;
+        if (pvm_idxmap_put(&m, i * 2654435761u, item_eq, items, &key, i) != i)
+            break;
+        items[i] = key;
+    }
+    assert_true(i < 100000);
+    assert_int_equal(m.n, i);
+    int key = 0;
+    assert_int_equal(pvm_idxmap_get(&m, 0, item_eq, items, &key), 0);
+    pvm_arena_free(a);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_bytes),
-        T(test_growth),
-        T(test_hashed),
-        cmocka_unit_test(test_arena_cap),
+        T(test_bytes),  T(test_growth),
+        T(test_hashed), cmocka_unit_test(test_arena_cap),
+        T(test_idxmap), cmocka_unit_test(test_idxmap_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
