@@ -414,36 +414,28 @@ static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     return 0;
 }
 
-/* A set of interned strings in the request arena, so that each name is
- * handed to the response once. */
+/* The strings already answered in this request. They are interned by
+ * the loader: one pointer per distinct string, so identity is equality. */
 struct strset {
-    const char **v; /* slots, NULL when empty */
-    size_t cap, n;  /* capacity (power of 2) / used */
+    pvm_hashmap map; /* keys: the interned strings (slots NULL until used) */
 };
 
-/* 1 when s was new, 0 when seen, negative when out of memory. */
+static bool same_string(const void *stored, const void *probe)
+{
+    return stored == probe;
+}
+
+/* Adds s: 1 when new, 0 when there already, negative when out of memory. */
 static int strset_add(struct strset *set, pvm_arena *a, const char *s)
 {
-    if ((set->n + 1) * 2 > set->cap) {
-        struct strset bigger = {pvm_arena_calloc(a,
-                                                 set->cap ? set->cap * 2 : 64,
-                                                 sizeof(char *)),
-                                set->cap ? set->cap * 2 : 64, 0};
-        if (!bigger.v)
-            return PVM_ERR_NOMEM;
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->v[i])
-                strset_add(&bigger, a, set->v[i]);
-        *set = bigger;
-    }
-    size_t mask = set->cap - 1;
-    size_t i = (size_t)(((uintptr_t)s >> 3) * 0x9E3779B97F4A7C15ull) & mask;
-    for (; set->v[i]; i = (i + 1) & mask)
-        if (set->v[i] == s)
-            return 0;
-    set->v[i] = s;
-    set->n++;
-    return 1;
+    if (!set->map.slots && pvm_hashmap_init(&set->map, a, 64) < 0)
+        return PVM_ERR_NOMEM;
+    bool added;
+    uint64_t h = (uint64_t)((uintptr_t)s >> 3) * 0x9E3779B97F4A7C15ull;
+    if (!pvm_hashmap_put_hashed(&set->map, h ^ (h >> 32), s, same_string,
+                                &added))
+        return PVM_ERR_NOMEM;
+    return added;
 }
 
 /* Adds s to the response once per request. */

@@ -76,92 +76,65 @@ static void pool_free(struct pvm_om_pool_block *b)
     }
 }
 
-/* See openmetrics_load.h. */
-uint64_t pvm_om_hash(const char *s, size_t n)
+/* The loader's tables, made on first use. 0 or -1 (out of memory). */
+static int load_tables(pvm_om_data *d)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
-}
-
-static struct pvm_om_slot *table_find(struct pvm_om_table *t, const char *s,
-                                      size_t n, uint64_t h)
-{
-    size_t mask = t->cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        struct pvm_om_slot *e = &t->slots[i];
-        if (!e->s || (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0))
-            return e;
-    }
-}
-
-/* Makes room for one more entry (load factor 1/2). */
-static int table_reserve(struct pvm_om_table *t)
-{
-    if (t->cap && (t->n + 1) * 2 <= t->cap)
+    if (d->load_arena)
         return 0;
-    size_t cap = t->cap ? t->cap * 2 : 1024;
-    struct pvm_om_slot *old = t->slots;
-    size_t ocap = t->cap;
-    t->slots = calloc(cap, sizeof(*t->slots));
-    if (!t->slots) {
-        t->slots = old;
+    d->load_arena = pvm_arena_new(0);
+    if (!d->load_arena || pvm_hashmap_init(&d->strings, d->load_arena, 512) ||
+        pvm_hashmap_init(&d->keys, d->load_arena, 512))
         return -1;
-    }
-    t->cap = cap;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].s)
-            *table_find(t, old[i].s, old[i].len, old[i].hash) = old[i];
-    free(old);
     return 0;
 }
 
 /* The interned copy of s[0..n), NULL when out of memory. */
 static const char *intern(pvm_om_data *d, const char *s, size_t n)
 {
-    uint64_t h = pvm_om_hash(s, n);
-    if (table_reserve(&d->strings) < 0)
+    bool added;
+    pvm_hashmap_slot *e = load_tables(d) < 0
+                              ? NULL
+                              : pvm_hashmap_put(&d->strings, s, n, &added);
+    if (!e)
         return NULL;
-    struct pvm_om_slot *e = table_find(&d->strings, s, n, h);
-    if (e->s)
-        return e->s;
+    if (!added)
+        return e->key;
     char *copy = pool_alloc(&d->pool, n + 1);
     if (!copy)
         return NULL;
     memcpy(copy, s, n);
     copy[n] = '\0';
-    *e = (struct pvm_om_slot){copy, (uint32_t)n, 0, h};
-    d->strings.n++;
+    e->key = copy;
     return copy;
 }
 
-/* Maps the key text to series idx. Keys live in their own pool, freed
- * with the key table once the file is loaded. */
+/* Maps the key text to series idx. Keys live in the loader's arena,
+ * freed with the key table once the file is loaded. */
 static int key_add(pvm_om_data *d, const char *s, size_t n, uint32_t idx)
 {
-    if (table_reserve(&d->keys) < 0)
+    bool added;
+    pvm_hashmap_slot *e = load_tables(d) < 0
+                              ? NULL
+                              : pvm_hashmap_put(&d->keys, s, n, &added);
+    if (!e)
         return -1;
-    uint64_t h = pvm_om_hash(s, n);
-    struct pvm_om_slot *e = table_find(&d->keys, s, n, h);
-    if (!e->s) {
-        char *k = pool_alloc(&d->key_pool, n ? n : 1);
+    if (added) {
+        char *k = pvm_arena_alloc(d->load_arena, n ? n : 1);
         if (!k)
             return -1;
         memcpy(k, s, n);
-        *e = (struct pvm_om_slot){k, (uint32_t)n, idx, h};
-        d->keys.n++;
+        e->key = k;
     }
-    e->val = idx;
+    e->value = (void *)(uintptr_t)((size_t)idx + 1);
     return 0;
 }
 
 static pvm_om_series *key_get(pvm_om_data *d, const char *s, size_t n)
 {
-    if (!d->keys.cap)
+    if (!d->load_arena)
         return NULL;
-    struct pvm_om_slot *e = table_find(&d->keys, s, n, pvm_om_hash(s, n));
-    return e->s ? &d->series[e->val] : NULL;
+    pvm_hashmap_slot *e = pvm_hashmap_get(&d->keys, s, n);
+    return e ? &d->series[(uintptr_t)e->value - 1] : NULL;
 }
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -655,12 +628,10 @@ static void data_trim(pvm_om_data *d)
         d->series = shrunk;
         d->cap = d->nseries;
     }
-    free(d->keys.slots);
-    d->keys = (struct pvm_om_table){0};
-    free(d->strings.slots);
-    d->strings = (struct pvm_om_table){0};
-    pool_free(d->key_pool);
-    d->key_pool = NULL;
+    pvm_arena_free(d->load_arena);
+    d->load_arena = NULL;
+    d->keys = (pvm_hashmap){0};
+    d->strings = (pvm_hashmap){0};
 #ifdef __GLIBC__
     /* The freed growth arrays sit between live pool blocks: give their
      * pages back instead of leaving them resident. */
@@ -719,12 +690,10 @@ void pvm_om_free(pvm_om_data *d)
     free(d->ts_block);
     free(d->v_block);
     free(d->series);
-    free(d->strings.slots);
-    free(d->keys.slots);
-    free(d->names);
+    pvm_arena_free(d->load_arena);
+    pvm_arena_free(d->index_arena);
     free(d->by_name);
     pool_free(d->pool);
-    pool_free(d->key_pool);
     for (size_t i = 0; i < d->nmeta; i++) {
         free(d->meta[i].name);
         free(d->meta[i].help);
@@ -741,7 +710,9 @@ size_t pvm_om_bytes(const pvm_om_data *d)
         n += d->series[i].cap * (sizeof(int64_t) + sizeof(double));
     for (const struct pvm_om_pool_block *b = d->pool; b; b = b->next)
         n += sizeof(*b) + b->size;
-    n += (d->strings.cap + d->keys.cap) * sizeof(struct pvm_om_slot);
-    n += d->names_cap * sizeof(*d->names) + d->nseries * sizeof(*d->by_name);
+    n += (d->strings.cap + d->keys.cap) * sizeof(pvm_hashmap_slot);
+    n += d->names.cap * sizeof(pvm_hashmap_slot) +
+         d->names.n * sizeof(struct pvm_om_name) +
+         d->nseries * sizeof(*d->by_name);
     return n;
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <pvm/hashmap.h>
 #include <pvm/pvm.h>
 
 #define PVM_OM_MAX_LABELS 128 /* labels per series */
@@ -28,20 +29,6 @@ typedef struct pvm_om_series {
     size_t n, cap;           /* samples stored / allocated */
 } pvm_om_series;
 
-/* Open-addressing hash table entry (loader's). */
-struct pvm_om_slot {
-    const char *s; /* key (interned), NULL when empty */
-    uint32_t len;  /* key length */
-    uint32_t val;  /* series index (series key table only) */
-    uint64_t hash; /* hash of the key */
-};
-
-/* Hash table (loader's; freed once the file is loaded). */
-struct pvm_om_table {
-    struct pvm_om_slot *slots; /* cap entries, a power of 2 */
-    size_t cap, n;             /* capacity / entries used */
-};
-
 /* The # HELP, # TYPE and # UNIT lines of one metric family. */
 typedef struct pvm_om_meta {
     char *name;           /* family name (malloc'd) */
@@ -50,32 +37,31 @@ typedef struct pvm_om_meta {
     char *unit;           /* # UNIT (malloc'd), or NULL */
 } pvm_om_meta;
 
-/* The series of one metric name, a slot of the name index (discovery
- * and selectors with a name look up only these series). */
+/* The series of one metric name, the value of the name index
+ * (discovery and selectors with a name look up only these series). */
 struct pvm_om_name {
-    const char *name;      /* interned, NULL when the slot is empty */
-    uint64_t hash;         /* hash of name */
     uint32_t first, count; /* by_name[first .. first+count) */
 };
 
 /* One loaded file. Readers use series, nseries, nsamples and meta. */
 typedef struct pvm_om_data {
-    pvm_om_series *series;              /* in order of first appearance */
-    size_t nseries;                     /* series used */
-    size_t nsamples;                    /* samples in all series */
-    size_t cap;                         /* series allocated */
-    int64_t *ts_block;                  /* all timestamps, once loaded */
-    double *v_block;                    /* all values, once loaded */
-    struct pvm_om_pool_block *pool;     /* interned strings, label arrays */
-    struct pvm_om_pool_block *key_pool; /* series texts (while loading) */
-    struct pvm_om_table strings;        /* interned strings (while loading) */
-    struct pvm_om_table keys;  /* series text -> index (while loading) */
-    pvm_om_meta *meta;         /* families with metadata, file order */
-    size_t nmeta;              /* entries in meta */
-    struct pvm_om_name *names; /* name index, names_cap slots (a power
-                                      of 2, load factor <= 1/2) */
-    size_t names_cap;          /* slots in names */
-    uint32_t *by_name;         /* series indexes grouped by name, each
+    pvm_om_series *series;          /* in order of first appearance */
+    size_t nseries;                 /* series used */
+    size_t nsamples;                /* samples in all series */
+    size_t cap;                     /* series allocated */
+    int64_t *ts_block;              /* all timestamps, once loaded */
+    double *v_block;                /* all values, once loaded */
+    struct pvm_om_pool_block *pool; /* interned strings, label arrays */
+    pvm_arena *load_arena;          /* the loader's tables and series texts,
+                                      freed once the file is loaded */
+    pvm_hashmap strings;            /* interned strings (while loading) */
+    pvm_hashmap keys;       /* series text -> index + 1 (while loading) */
+    pvm_om_meta *meta;      /* families with metadata, file order */
+    size_t nmeta;           /* entries in meta */
+    pvm_arena *index_arena; /* the name index */
+    pvm_hashmap names;      /* name index: metric name -> pvm_om_name
+                                      (slots NULL until indexed) */
+    uint32_t *by_name;      /* series indexes grouped by name, each
                                       group in file order */
 } pvm_om_data;
 
@@ -103,9 +89,6 @@ size_t pvm_om_bytes(const pvm_om_data *d);
  * digits past the millisecond are cut towards zero (as Go's int64()).
  * Returns 0, -1 on bad syntax, -2 out of range. */
 int pvm_om_parse_timestamp(const char *s, size_t n, bool ms, int64_t *out);
-
-/* The hash of the loader's tables and of the name index (FNV-1a, mixed). */
-uint64_t pvm_om_hash(const char *s, size_t n);
 
 /* Builds the name index of d (openmetrics_index.c): a hash table of the
  * metric names, each with its series (indexes, in file order) in one
