@@ -106,7 +106,7 @@ fi
 
 if [ -z "${PVM_SKIP_DISTCHECK:-}" ] && [ -f build/Makefile ]; then
     echo "== make distcheck"
-    if (cd build && make distcheck > distcheck.log 2>&1); then
+    if (cd build && make -j"$(nproc)" distcheck > distcheck.log 2>&1); then
         echo "distcheck: 1 passed, 0 failed, 0 skipped"
         echo "1 0 0" >> "$PVM_COUNTS"
     else
