@@ -3,8 +3,8 @@
 # conformance, hostile-input and integration tests (make check) in a
 # normal build, a valgrind memcheck pass and a bounded load test against
 # it, the same make check in an AddressSanitizer/UBSan build, the fuzz
-# smoke runs (60 s per target), make distcheck and the Debian package
-# check (tests/deb-check.sh). The last line is
+# smoke runs (60 s per target, one target per CPU at a time), make
+# distcheck and the Debian package check (tests/deb-check.sh). The last line is
 # "total: N passed, N failed, N skipped"; the exit status is non-zero on
 # any failure.
 #   PVM_FUZZ_SECONDS=30 ./test.sh     seconds per fuzz target (default 60)
