@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/integration/exec.sh: the exec plugin through real nginx on
-# 127.0.0.1 (a TESTS entry). One pvm-fcgi-test (workers = 1) serves the
+# 127.0.0.1 (a TESTS entry). One pvm-fcgi-test (workers = 1: a single
+# process, whose children are the commands) serves the
 # three examples of conf/examples/exec/ (shell, Python CSV, Python
 # persistent) and two instances of hostile commands written here, which
 # pick their behaviour from the metric asked for (PVM_METRIC):
@@ -10,9 +11,11 @@
 #   server keeps serving), forks a child that outlives it (the process
 #   group is killed: the child's pid is gone), reads no stdin under a big
 #   request; a persistent command that crashes and is restarted; no
-#   zombie children of the worker, and no process of the commands left
+#   zombie children of pvm-fcgi, and no process of the commands left
 #   once pvm-fcgi stopped.
-# Every request and wait is bounded; processes are stopped by PID.
+# Every request and wait is bounded; processes are stopped by PID. Under
+# valgrind (tests/valgrind.sh sets PVM_TEST_HTTP_TIMEOUT_MS) the client
+# timeout and the timing slack grow.
 # Prints "PVM-RESULT: exec: P passed, F failed, S skipped".
 set -u
 
@@ -21,6 +24,9 @@ pvm_script_begin exec
 EX=$top_srcdir/conf/examples/exec
 PY=/usr/bin/python3
 SRV=$TMP/srv
+HTTP_S=$(( ${PVM_TEST_HTTP_TIMEOUT_MS:-30000} / 1000 ))
+SLACK=3 # seconds over the 2 s command timeout
+[ -n "${PVM_TEST_HTTP_TIMEOUT_MS:-}" ] && SLACK=30
 mkdir -p "$SRV" "$TMP/nginx"
 
 cat >"$SRV/hostile.sh" <<'SH'
@@ -67,7 +73,9 @@ HAVE_PY=yes
         printf '[plugin:waves]\ntype = exec\ncommand = %s %s/persistent/waves.py\npersistent = yes\n\n' "$PY" "$EX"
     fi
     printf '[plugin:hostile]\ntype = exec\ncommand = ./hostile.sh\ntimeout = 2s\nmax_output_bytes = 1M\nenv = PIDDIR=%s\npass_headers = X-Test\n\n' "$SRV"
-    printf '[plugin:crashy]\ntype = exec\ncommand = ./crashy.sh\npersistent = yes\ntimeout = 2s\n'
+    # the default timeout (10s): dash reads the 600 kB request line below
+    # a byte at a time
+    printf '[plugin:crashy]\ntype = exec\ncommand = ./crashy.sh\npersistent = yes\n'
 } >"$SRV/pvm.ini"
 
 "$PVM_BIN" --config "$SRV/pvm.ini" </dev/null >>"$SRV/pvm.log" 2>&1 &
@@ -84,7 +92,7 @@ NGINX_DIRS="$TMP/nginx"
 get() {
     t=$1
     shift
-    curl -s -o "$TMP/body" -m 30 -w '%{http_code} %{time_total}' "$@" \
+    curl -s -o "$TMP/body" -m "$HTTP_S" -w '%{http_code} %{time_total}' "$@" \
         "http://127.0.0.1:$NP$t"
 }
 
@@ -183,7 +191,7 @@ read -r st secs <<EOT
 $(get "/api/v1/query?query=hang&time=$T")
 EOT
 [ "$st" = 500 ] && grep -qF 'did not answer within timeout = 2000 ms' "$TMP/body" &&
-    awk -v s="$secs" 'BEGIN { exit !(s < 5) }'
+    awk -v s="$secs" -v m="$SLACK" 'BEGIN { exit !(s < 2 + m) }'
 check "never exits: killed at the 2 s timeout ($st in $secs s)" $?
 expect "... and the server keeps serving" 200 '"80000"' \
     "/api/v1/query?query=clock_day_seconds&time=$T"
@@ -216,10 +224,9 @@ grep -q 'plugin crashy: ./crashy.sh is not running: restarting it' "$SRV/pvm.log
 check "persistent: the restart is logged" $?
 
 echo "=== processes"
-WORKER=$(children "$MASTER" | head -n 1)
-[ -n "$WORKER" ]
-check "the worker of master $MASTER: ${WORKER:-none}" $?
-KIDS=$(children "${WORKER:-0}")
+KIDS=$(children "$MASTER")
+[ -n "$KIDS" ]
+check "pvm-fcgi $MASTER has its persistent commands as children ($(echo $KIDS))" $?
 Z=0
 LEFT=
 for k in $KIDS; do
@@ -228,11 +235,11 @@ for k in $KIDS; do
     LEFT="$LEFT $(cat "/proc/$k/comm" 2>/dev/null)"
 done
 [ "$Z" = 0 ]
-check "no zombie children of the worker (children:$LEFT)" $?
+check "no zombie children of pvm-fcgi (children:$LEFT)" $?
 # only the persistent processes (waves, crashy) are still children
 [ "$(echo $KIDS | wc -w)" -le 2 ]
 check "no one-shot command left running ($(echo $KIDS | wc -w) children)" $?
-pvm_stop_pid "$MASTER" 10
+pvm_stop_pid "$MASTER" "${PVM_STOP_SECONDS:-10}"
 PVM_PIDS=
 gone=0
 for k in $KIDS; do
