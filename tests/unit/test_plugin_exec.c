@@ -501,6 +501,40 @@ static void test_config_errors(void **state)
     assert_null(kit("./data.sh", "timeout = 2h\n", err, sizeof(err)));
 }
 
+/* --check-config: the validate hook finds what the start would not. */
+static int validate(const char *command, const char *extra, char *msg,
+                    size_t len)
+{
+    pvm_testkit *k = kit_ok(command, extra);
+    pvm_context *ctx = pvm_testkit_context(k);
+    pvm_plugin *p = pvm_context_plugin(ctx, "ex");
+    assert_non_null(p);
+    pvm_error err = {0};
+    int rc = pvm_plugin_exec.validate(p, ctx, &err);
+    snprintf(msg, len, "%s", err.msg);
+    pvm_testkit_free(k);
+    return rc;
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    char msg[1024];
+    assert_int_equal(validate("./data.sh", NULL, msg, sizeof(msg)), 0);
+    assert_int_equal(validate("sh -c true", NULL, msg, sizeof(msg)), 0);
+    assert_true(validate("/nonexistent/x", NULL, msg, sizeof(msg)) < 0);
+    expect_contains(msg, "command: /nonexistent/x is not an executable file");
+    assert_true(validate("./env.txt", NULL, msg, sizeof(msg)) < 0);
+    expect_contains(msg, "./env.txt is not an executable file");
+    assert_true(validate("no-such-program-pvm", NULL, msg, sizeof(msg)) < 0);
+    expect_contains(msg, "no-such-program-pvm is not an executable file in "
+                         "PATH");
+    /* shell = yes: the shell parses it, nothing to check */
+    assert_int_equal(validate("no-such-program-pvm", "shell = yes\n", msg,
+                              sizeof(msg)),
+                     0);
+}
+
 /* ---- the parsers -------------------------------------------------------- */
 
 static char *joined_argv(const char *cmd)
@@ -581,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_request_deadline),
         cmocka_unit_test(test_persistent),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_validate),
         cmocka_unit_test(test_split_command),
         cmocka_unit_test(test_values),
     };
