@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,13 +39,20 @@ static void close_fd(int *fd)
 
 /* ---- starting ----------------------------------------------------------- */
 
-/* In the child after fork: only async-signal-safe calls from here. */
-static void child_exec(const pvm_exec_spec *spec, int in, int out, int err)
+/* In the child after fork: only async-signal-safe calls from here.
+ * parent: the worker's pid, to see whether it died before the prctl. */
+static void child_exec(const pvm_exec_spec *spec, int in, int out, int err,
+                       pid_t parent)
 {
     struct sigaction dfl = {0};
     sigset_t none;
     dfl.sa_handler = SIG_DFL;
     setpgid(0, 0);
+    /* a worker killed for request_timeout (SIGKILL: no cleanup) takes
+     * its command with it */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             sigaction(sig, &dfl, NULL); /* ignored ones (SIGPIPE) too */
@@ -76,11 +84,12 @@ int pvm_exec_spawn(const pvm_exec_spec *spec, pvm_exec_child *c,
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
         pipe2(err, O_CLOEXEC) < 0)
         goto fail;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         goto fail;
     if (pid == 0)
-        child_exec(spec, in[0], out[1], err[1]);
+        child_exec(spec, in[0], out[1], err[1], parent);
     setpgid(pid, pid); /* also here: kill(-pid) works at once */
     close(in[0]);
     close(out[1]);

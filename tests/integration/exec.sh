@@ -12,7 +12,8 @@
 #   group is killed: the child's pid is gone), reads no stdin under a big
 #   request; a persistent command that crashes and is restarted; no
 #   zombie children of pvm-fcgi, and no process of the commands left
-#   once pvm-fcgi stopped.
+#   once pvm-fcgi stopped. Then a second pvm-fcgi with workers = 2: the
+#   workers have no child left after forking, big and failing commands.
 # Every request and wait is bounded; processes are stopped by PID. Under
 # valgrind (tests/valgrind.sh sets PVM_TEST_HTTP_TIMEOUT_MS) the client
 # timeout and the timing slack grow.
@@ -108,12 +109,11 @@ EOT
     check "$name ($st in $secs s: $(head -c 240 "$TMP/body"))" $?
 }
 
-# procs: "PID STATE PPID" of every process.
+# procs: "PID STATE PPID" of every process (one cat and one awk: the
+# machine may run hundreds of processes).
 procs() {
-    for f in /proc/[0-9]*/stat; do
-        sed -n 's/^\([0-9]*\) (.*) \(.\) \([0-9]*\) .*/\1 \2 \3/p' "$f" \
-            2>/dev/null
-    done
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk '{ pid = $1; sub(/^.*\) /, ""); print pid, $1, $2 }'
 }
 
 # children PID: the ids of PID's child processes.
@@ -123,9 +123,8 @@ children() {
 
 # runs PID: true while PID is a live process (a zombie counts as gone).
 runs() {
-    [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+    procs | awk -v p="$1" '$1 == p && $2 != "Z" && $2 != "X" { f = 1 }
+        END { exit !f }'
 }
 
 echo "=== the examples"
@@ -230,8 +229,7 @@ check "pvm-fcgi $MASTER has its persistent commands as children ($(echo $KIDS))"
 Z=0
 LEFT=
 for k in $KIDS; do
-    st=$(sed 's/.*) //' "/proc/$k/stat" 2>/dev/null | cut -d' ' -f1)
-    [ "$st" = Z ] && Z=$((Z + 1))
+    runs "$k" || Z=$((Z + 1))
     LEFT="$LEFT $(cat "/proc/$k/comm" 2>/dev/null)"
 done
 [ "$Z" = 0 ]
@@ -249,3 +247,41 @@ done
 check "the persistent processes stopped with pvm-fcgi" $?
 grep -q 'stderr: fail: no data for fail' "$SRV/pvm.log"
 check "stderr lines are logged at info" $?
+
+echo "=== workers = 2: the commands of both workers"
+SRV2=$TMP/srv2
+mkdir -p "$SRV2" "$TMP/nginx2"
+FC2=$(pvm_free_port) && NP=$(pvm_free_port) || exit 99
+printf '[server]\nlisten = 127.0.0.1:%s\nworkers = 2\n\n[plugin:hostile]\ntype = exec\ncommand = %s/hostile.sh\nmax_output_bytes = 1M\nenv = PIDDIR=%s\n' \
+    "$FC2" "$SRV" "$SRV2" >"$SRV2/pvm.ini"
+"$PVM_BIN" --config "$SRV2/pvm.ini" </dev/null >>"$SRV2/pvm.log" 2>&1 &
+MASTER2=$!
+PVM_PIDS="$MASTER2"
+pvm_wait_port "$FC2" 10 "$MASTER2" || { bad "pvm-fcgi (2 workers) did not start"; exit 1; }
+pvm_nginx_conf "$TMP/nginx2" "$NP" "127.0.0.1:$FC2" &&
+    pvm_nginx_start "$TMP/nginx2" 10 || { bad "nginx did not start"; exit 1; }
+NGINX_DIRS="$NGINX_DIRS $TMP/nginx2"
+FORKS=
+for i in 1 2 3 4; do
+    get "/api/v1/query?query=fork&time=$T" >/dev/null
+    FORKS="$FORKS $(cat "$SRV2/fork.pid" 2>/dev/null)"
+    get "/api/v1/query?query=big&time=$T" >/dev/null
+    get "/api/v1/query?query=fail&time=$T" >/dev/null
+done
+expect "2 workers: an answer after 12 runs" 200 '"nostdin"' \
+    "/api/v1/query?query=nostdin&time=$T"
+WORKERS=$(children "$MASTER2")
+[ "$(echo $WORKERS | wc -w)" = 2 ]
+check "2 workers: $(echo $WORKERS)" $?
+n=0
+for w in $WORKERS; do
+    n=$((n + $(children "$w" | wc -l)))
+done
+[ "$n" = 0 ]
+check "2 workers: no child left, zombie or not ($n)" $?
+left=0
+for p in $FORKS; do
+    runs "$p" && left=$((left + 1))
+done
+[ -n "$FORKS" ] && [ "$left" = 0 ]
+check "2 workers: none of the forked children ($(echo $FORKS)) runs" $?
