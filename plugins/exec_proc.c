@@ -382,6 +382,8 @@ static bool term_found(pvm_exec_result *res, void *arg)
     struct term_scan *t = arg;
     if (t->found)
         return true;
+    if (!res->out)
+        return false; /* nothing on stdout yet */
     const size_t tl = strlen(PVM_EXEC_TERMINATOR);
     for (;;) {
         char *nl = memchr(res->out + t->line, '\n', res->out_len - t->line);
