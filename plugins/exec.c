@@ -437,8 +437,9 @@ static pvm_om_data *ask_samples(pvm_plugin *self, pvm_request *req,
     if (!d)
         pvm_response_fail(resp,
                           "%s wrote no OpenMetrics text with "
-                          "timestamps: %s",
-                          st->argv[0], err.msg);
+                          "timestamps: %s%s%s",
+                          st->argv[0], err.msg,
+                          res.first_err[0] ? "; stderr: " : "", res.first_err);
     return d;
 }
 
@@ -523,8 +524,10 @@ static int discover(pvm_plugin *self, pvm_request *req, pvm_response *resp,
                                    add_value, &vc, &err);
     free(res.out);
     if (rc < 0 && err.code)
-        return pvm_response_fail(resp, "%s wrote bad values: %s", st->argv[0],
-                                 err.msg);
+        return pvm_response_fail(resp, "%s wrote bad values: %s%s%s",
+                                 st->argv[0], err.msg,
+                                 res.first_err[0] ? "; stderr: " : "",
+                                 res.first_err);
     return rc < 0 ? rc : 0;
 }
 

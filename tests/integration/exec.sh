@@ -35,7 +35,7 @@ cat >"$SRV/hostile.sh" <<'SH'
 # behaviour by metric name; none of them reads stdin but "echo"
 case $PVM_METRIC in
 fail) echo "fail: no data for $PVM_METRIC" >&2; exit 1 ;;
-garbage) echo '<html>garbage</html>' ;;
+garbage) echo '<html>garbage</html>'; echo "garbage: sorry" >&2 ;;
 big) exec head -c 100000000 /dev/zero ;;
 hang) exec sleep 60 ;;
 fork)
@@ -181,7 +181,7 @@ echo "=== hostile commands"
 expect "exit 1: 500 naming the instance and the first stderr line" 500 \
     'plugin hostile: on_instant_query_request failed: ./hostile.sh exited with status 1: fail: no data for fail' \
     "/api/v1/query?query=fail&time=$T"
-expect "garbage: 500, bad output" 500 'wrote no OpenMetrics text' \
+expect "garbage: 500, bad output with the first stderr line" 500 "; stderr: garbage: sorry" \
     "/api/v1/query?query=garbage&time=$T"
 expect "100 MB: killed at max_output_bytes" 500 \
     'wrote more than max_output_bytes = 1048576 bytes (killed)' \
