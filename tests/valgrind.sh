@@ -95,7 +95,9 @@ fi
 # The exec plugin: pvm-fcgi runs as one process (workers = 1) that forks
 # the commands; valgrind does not follow them into exec
 # (--trace-children=no, the default) and --child-silent-after-fork=yes
-# keeps their forked half from leaving a log without a summary.
+# keeps their forked half from leaving a log without a summary. (That
+# silences the workers of the suite's second, 2-worker server too: its
+# master is checked, the plugin code ran checked in the first.)
 mkdir -p "$tmp/build-exec/tests"
 sed "s|--num-callers=30|--num-callers=30 --child-silent-after-fork=yes|" \
     "$tmp/build/tests/pvm-fcgi-test" >"$tmp/build-exec/tests/pvm-fcgi-test"
