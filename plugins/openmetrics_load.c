@@ -639,6 +639,37 @@ static void data_trim(pvm_om_data *d)
 #endif
 }
 
+/* Parses buf[0..len) into new data; NULL with err filled ("WHAT:LINE:
+ * ..."). The shared end of pvm_om_load and pvm_om_parse. */
+static pvm_om_data *parse_data(const char *buf, size_t len, const char *what,
+                               bool unit_ms, pvm_error *err)
+{
+    pvm_om_data *d = calloc(1, sizeof(*d));
+    struct loader L = {.d = d, .path = what, .unit_ms = unit_ms, .err = err};
+    int rc = d ? parse_buffer(&L, buf, len) : -1;
+    if (!d)
+        pvm_error_set(err, PVM_ERR_INTERNAL, "%s: out of memory", what);
+    free(L.scratch);
+    if (rc < 0) {
+        pvm_om_free(d);
+        return NULL;
+    }
+    data_trim(d);
+    if (pvm_om_index_names(d) < 0) {
+        pvm_error_set(err, PVM_ERR_INTERNAL, "%s: out of memory", what);
+        pvm_om_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* See openmetrics_load.h. */
+pvm_om_data *pvm_om_parse(const char *buf, size_t len, const char *what,
+                          bool unit_ms, pvm_error *err)
+{
+    return parse_data(buf, len, what, unit_ms, err);
+}
+
 /* See openmetrics_load.h. */
 pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
                          struct timespec *mtime, off_t *size, pvm_error *err)
@@ -656,26 +687,14 @@ pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
     *size = sb.st_size;
     char *buf = NULL;
     size_t len = 0;
-    pvm_om_data *d = calloc(1, sizeof(*d));
-    struct loader L = {.d = d, .path = path, .unit_ms = unit_ms, .err = err};
-    int rc = d && read_file(fd, &buf, &len, sb.st_size) == 0 ? 0 : -1;
+    int rc = read_file(fd, &buf, &len, sb.st_size);
     close(fd);
-    if (rc < 0)
-        pvm_error_set(err, PVM_ERR_INTERNAL, "%s: out of memory", path);
-    else
-        rc = parse_buffer(&L, buf, len);
-    free(buf);
-    free(L.scratch);
     if (rc < 0) {
-        pvm_om_free(d);
-        return NULL;
-    }
-    data_trim(d);
-    if (pvm_om_index_names(d) < 0) {
         pvm_error_set(err, PVM_ERR_INTERNAL, "%s: out of memory", path);
-        pvm_om_free(d);
         return NULL;
     }
+    pvm_om_data *d = parse_data(buf, len, path, unit_ms, err);
+    free(buf);
     return d;
 }
 

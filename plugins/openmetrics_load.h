@@ -73,6 +73,12 @@ typedef struct pvm_om_data {
 pvm_om_data *pvm_om_load(const char *path, bool unit_ms,
                          struct timespec *mtime, off_t *size, pvm_error *err);
 
+/* Parses len bytes of text already in memory (a program's output, see
+ * plugins/exec.c) as pvm_om_load parses a file; errors are "WHAT:LINE:
+ * ...". Does not keep buf. Caller frees with pvm_om_free; NULL on error. */
+pvm_om_data *pvm_om_parse(const char *buf, size_t len, const char *what,
+                          bool unit_ms, pvm_error *err);
+
 void pvm_om_free(pvm_om_data *d);
 
 /* The series named name: sets *idx to their indexes into d->series, in

@@ -3,7 +3,8 @@
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
 # failure), tests/integration/hostile.sh (the hostile-input suite) and
-# tests/integration/remote_read.sh (Prometheus reading pvm) with every
+# tests/integration/remote_read.sh (Prometheus reading pvm) and
+# tests/integration/exec.sh (the exec plugin's commands) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
@@ -91,6 +92,28 @@ if command -v prometheus >/dev/null 2>&1; then
     fi
     grep '^PVM-RESULT' "$tmp/remote_read.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
+# The exec plugin: pvm-fcgi runs as one process (workers = 1) that forks
+# the commands; valgrind does not follow them into exec
+# (--trace-children=no, the default) and --child-silent-after-fork=yes
+# keeps their forked half from leaving a log without a summary. (That
+# silences the workers of the suite's second, 2-worker server too: its
+# master is checked, the plugin code ran checked in the first.)
+mkdir -p "$tmp/build-exec/tests"
+sed "s|--num-callers=30|--num-callers=30 --child-silent-after-fork=yes|" \
+    "$tmp/build/tests/pvm-fcgi-test" >"$tmp/build-exec/tests/pvm-fcgi-test"
+chmod +x "$tmp/build-exec/tests/pvm-fcgi-test"
+echo "== valgrind: tests/integration/exec.sh with pvm-fcgi under memcheck"
+if top_srcdir=$top_srcdir top_builddir=$tmp/build-exec \
+    PVM_TEST_HTTP_TIMEOUT_MS=120000 PVM_STOP_SECONDS=60 \
+    sh "$top_srcdir/tests/integration/exec.sh" >"$tmp/exec.log" 2>&1; then
+    echo "ok   exec suite under valgrind"
+    pass=$((pass + 1))
+else
+    echo "FAIL exec suite under valgrind (last 30 lines):"
+    grep -v '^ok ' "$tmp/exec.log" | tail -n 30
+    fail=$((fail + 1))
+fi
+grep '^PVM-RESULT' "$tmp/exec.log" | sed 's/^PVM-RESULT: /     suite: /'
 
 nlogs=0
 for log in "$tmp"/logs/vg.*.log; do
