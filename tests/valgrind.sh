@@ -3,7 +3,8 @@
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
 # failure), tests/integration/hostile.sh (the hostile-input suite) and
-# tests/integration/remote_read.sh (Prometheus reading pvm) with every
+# tests/integration/remote_read.sh (Prometheus reading pvm) and
+# tests/integration/python.sh (quick mode, the real pvm-fcgi) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
@@ -90,6 +91,35 @@ if command -v prometheus >/dev/null 2>&1; then
         fail=$((fail + 1))
     fi
     grep '^PVM-RESULT' "$tmp/remote_read.log" | sed 's/^PVM-RESULT: /     suite: /'
+fi
+# The python plugin type (tests/integration/python.sh, quick mode): the
+# real pvm-fcgi (which has the python type), PYTHONMALLOC=malloc and
+# Python's suppressions.
+if [ -x "$build/pvm-fcgi" ] && [ -x /usr/bin/python3 ] &&
+    "$build/pvm-fcgi" --list-plugins 2>/dev/null | grep -q '^python'; then
+    echo "== valgrind: tests/integration/python.sh (quick) under memcheck"
+    supp=
+    [ -r /usr/lib/valgrind/python3.supp ] &&
+        supp=--suppressions=/usr/lib/valgrind/python3.supp
+    {
+        echo '#!/bin/sh'
+        echo "PYTHONMALLOC=malloc exec valgrind --leak-check=full $supp \\"
+        echo "    --errors-for-leak-kinds=definite --error-exitcode=99 \\"
+        echo "    --show-leak-kinds=definite --num-callers=30 \\"
+        echo "    --log-file='$tmp/logs/vg.%p.log' '$build/pvm-fcgi' \"\$@\""
+    } >"$tmp/build/pvm-fcgi-python"
+    chmod +x "$tmp/build/pvm-fcgi-python"
+    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+        PVM_PYTHON_BIN=$tmp/build/pvm-fcgi-python PVM_PYTHON_QUICK=1 \
+        sh "$top_srcdir/tests/integration/python.sh" >"$tmp/python.log" 2>&1; then
+        echo "ok   python suite under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL python suite under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/python.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/python.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
 
 nlogs=0
