@@ -262,9 +262,11 @@ static void interpreter_stop(void)
     if (py_timer_ok)
         timer_delete(py_timer);
     py_timer_ok = false;
-    PyObject *r = PyObject_CallMethod(pvm_py_module(), "_close_loop", NULL);
+    PyObject *r = pvm_py_module() ? PyObject_CallMethod(pvm_py_module(),
+                                                        "_close_loop", NULL)
+                                  : NULL;
     if (!r)
-        PyErr_Print();
+        PyErr_Clear();
     Py_XDECREF(r);
     Py_CLEAR(py_kw_request);
     Py_CLEAR(py_kw_context);

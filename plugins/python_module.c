@@ -353,7 +353,9 @@ static PyObject *request_path(pvm_request *r)
     PyObject *s = PyUnicode_FromString(v1 ? v1 + 4 : p);
     if (!s)
         return NULL;
-    PyObject *parts = PyUnicode_Split(s, PyUnicode_FromString("/"), -1);
+    PyObject *sep = PyUnicode_FromString("/");
+    PyObject *parts = sep ? PyUnicode_Split(s, sep, -1) : NULL;
+    Py_XDECREF(sep);
     Py_DECREF(s);
     if (!parts)
         return NULL;
