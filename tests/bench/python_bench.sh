@@ -8,7 +8,8 @@
 #   sample   the same waves added point by point with add_sample
 # Q1 (1 h at 15 s, 12 series: 2,892 points) for BENCH_SECONDS (5) with
 # BENCH_CONNS (4) connections: req/s and CPU ms per request of pvm-fcgi;
-# then the idle RSS of each pvm-fcgi after its warm-up. Writes
+# the RSS of each pvm-fcgi when idle (started, no request yet) and after
+# the run. Writes
 # BUILD_DIR/bench/python.md and prints it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -130,6 +131,7 @@ cpu_ticks() {
 ROWS=
 for s in c python sample; do
     eval "pid=\$PID_$s port=\$PORT_$s"
+    idle=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
     curl -s -o "$TMP/$s.body" "http://127.0.0.1:$port$Q1" || exit 1
     c0=$(cpu_ticks "$pid")
     wrk_out=$(taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
@@ -141,7 +143,7 @@ for s in c python sample; do
         'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / t / n; else print "-" }')
     rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
     ROWS="$ROWS
-| $s | $rps | $cpu | $rss |"
+| $s | $rps | $cpu | $idle | $rss |"
     eval "CPU_$s=$cpu"
 done
 cmp -s "$TMP/c.body" "$TMP/python.body" && SAME=yes || SAME=NO
@@ -151,8 +153,8 @@ RATIO2=$(awk -v a="$CPU_c" -v b="$CPU_sample" 'BEGIN { if (a > 0) printf "%.1f",
 {
     echo "Q1 (1 h at 15 s, 12 series), ${SECS} s, $CONNS connections, pvm-fcgi (workers = 1) and nginx on CPU $CPU_SERVER, wrk on CPU $CPU_CLIENT"
     echo
-    echo "| server | req/s | pvm-fcgi CPU ms/request | RSS after the run (kB) |"
-    echo "|---|---|---|---|$ROWS"
+    echo "| server | req/s | pvm-fcgi CPU ms/request | idle RSS (kB) | RSS after the run (kB) |"
+    echo "|---|---|---|---|---|$ROWS"
     echo
     echo "python (add_samples) / c CPU per request: ${RATIO}x; sample (add_sample per point) / c: ${RATIO2}x"
     echo "answers byte-identical to the C example: python $SAME, sample $SAME2"
