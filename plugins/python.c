@@ -215,19 +215,6 @@ static int interpreter_start(pvm_plugin *self, pvm_context *ctx,
     if (pvm_py_register_module() < 0)
         return pvm_error_set(err, PVM_ERR_INTERNAL,
                              "cannot register the module " PVM_PY_MODULE);
-    /* PYTHONMALLOC=malloc (valgrind, ASan) is honoured: the isolated
-     * configuration below reads no other variable. */
-    const char *alloc = getenv("PYTHONMALLOC");
-    if (alloc && strcmp(alloc, "malloc") == 0) {
-        PyPreConfig pre;
-        PyPreConfig_InitIsolatedConfig(&pre);
-        pre.allocator = PYMEM_ALLOCATOR_MALLOC;
-        PyStatus ps = Py_PreInitialize(&pre);
-        if (PyStatus_Exception(ps))
-            return pvm_error_set(err, PVM_ERR_INTERNAL,
-                                 "cannot start Python: %s",
-                                 ps.err_msg ? ps.err_msg : "?");
-    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.install_signal_handlers = 0; /* SIGINT, SIGPIPE: pvm's */
