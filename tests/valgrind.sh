@@ -4,7 +4,8 @@
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
 # failure), tests/integration/hostile.sh (the hostile-input suite) and
 # tests/integration/remote_read.sh (Prometheus reading pvm) and
-# tests/integration/exec.sh (the exec plugin's commands) with every
+# tests/integration/exec.sh (the exec plugin's commands) and
+# tests/integration/python.sh (quick mode, the real pvm-fcgi) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
@@ -114,6 +115,37 @@ else
     fail=$((fail + 1))
 fi
 grep '^PVM-RESULT' "$tmp/exec.log" | sed 's/^PVM-RESULT: /     suite: /'
+# The python plugin type (tests/integration/python.sh, quick mode): the
+# real pvm-fcgi (which has the python type) with Python's suppressions
+# (Debian's CPython is built --with-valgrind: pymalloc steps aside under
+# valgrind by itself; PYTHONMALLOC is ignored, the interpreter is isolated
+# from the environment).
+if [ -x "$build/pvm-fcgi" ] && [ -x /usr/bin/python3 ] &&
+    "$build/pvm-fcgi" --list-plugins 2>/dev/null | grep -q '^python'; then
+    echo "== valgrind: tests/integration/python.sh (quick) under memcheck"
+    supp=
+    [ -r /usr/lib/valgrind/python3.supp ] &&
+        supp=--suppressions=/usr/lib/valgrind/python3.supp
+    {
+        echo '#!/bin/sh'
+        echo "exec valgrind --leak-check=full $supp \\"
+        echo "    --errors-for-leak-kinds=definite --error-exitcode=99 \\"
+        echo "    --show-leak-kinds=definite --num-callers=30 \\"
+        echo "    --log-file='$tmp/logs/vg.%p.log' '$build/pvm-fcgi' \"\$@\""
+    } >"$tmp/build/pvm-fcgi-python"
+    chmod +x "$tmp/build/pvm-fcgi-python"
+    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+        PVM_PYTHON_BIN=$tmp/build/pvm-fcgi-python PVM_PYTHON_QUICK=1 \
+        sh "$top_srcdir/tests/integration/python.sh" >"$tmp/python.log" 2>&1; then
+        echo "ok   python suite under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL python suite under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/python.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/python.log" | sed 's/^PVM-RESULT: /     suite: /'
+fi
 
 nlogs=0
 for log in "$tmp"/logs/vg.*.log; do

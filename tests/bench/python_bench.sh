@@ -1,0 +1,162 @@
+#!/bin/sh
+# tests/bench/python_bench.sh [BUILD_DIR]: the python plugin type's
+# benchmark (make bench; not part of the test command). On 127.0.0.1,
+# servers pinned to CPU 0 and wrk to CPU 1 (taskset), each pvm-fcgi a
+# single process (workers = 1) behind nginx (1 worker):
+#   c        the C example plugin (plugins/example.c)
+#   python   conf/examples/python/waves.py (add_samples, the fast path)
+#   sample   the same waves added point by point with add_sample
+# Q1 (1 h at 15 s, 12 series: 2,892 points) for BENCH_SECONDS (5) with
+# BENCH_CONNS (4) connections: req/s and CPU ms per request of pvm-fcgi;
+# the RSS of each pvm-fcgi when idle (started, no request yet) and after
+# the run. Writes
+# BUILD_DIR/bench/python.md and prints it.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-.}" && pwd) || exit 1
+export top_srcdir
+. "$top_srcdir/tests/lib/nginx.sh"
+
+SECS=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNS:-4}
+PVM=$build/pvm-fcgi
+OUT=$build/bench
+mkdir -p "$OUT"
+for t in wrk taskset curl; do
+    command -v "$t" >/dev/null 2>&1 || {
+        echo "python_bench.sh: $t not installed" >&2
+        exit 77
+    }
+done
+"$PVM" --list-plugins 2>/dev/null | grep -q '^python' || {
+    echo "python_bench.sh: $PVM has no python type" >&2
+    exit 77
+}
+NGINX_BIN=$(pvm_nginx_bin) || exit 77
+CPU_SERVER=0
+CPU_CLIENT=1
+[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-pybench.XXXXXX") || exit 1
+chmod 755 "$TMP"
+PIDS=
+NGINX_DIRS=
+cleanup() {
+    trap - EXIT INT TERM
+    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
+    for p in $PIDS; do pvm_stop_pid "$p" 10; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cat >"$TMP/nginx-pinned" <<EOF
+#!/bin/sh
+exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
+EOF
+chmod +x "$TMP/nginx-pinned"
+export PVM_NGINX="$TMP/nginx-pinned"
+
+# The waves added one point per call, as the original's ExamplePlugin.
+cat >"$TMP/per_sample.py" <<'EOF'
+import math
+from waves import TYPES, AMPLITUDES, AMPLITUDE_VALUES, unit_waves
+
+
+class PerSample:
+    metric_name = 'example_metric'
+
+    def on_range_query_request(self, request, response):
+        if not request.query.name_matches(self.metric_name):
+            return
+        add = response.add_sample
+        labels = [[{'type': t, 'amplitude': a} for t in TYPES]
+                  for a in AMPLITUDES]
+        for t in request.timestamps:
+            secs = math.fmod(t.timestamp(), 60.0)
+            w = unit_waves(secs + 60.0 if secs < 0 else secs)
+            for a, scale in enumerate(AMPLITUDE_VALUES):
+                for i in range(4):
+                    add(self.metric_name, w[i] * scale, t, labels[a][i])
+EOF
+
+NOW=$(date +%s)
+END=$((NOW - NOW % 3600 - 3600))
+Q1="/api/v1/query_range?query=example_metric&start=$((END - 3600))&end=$END&step=15"
+
+# start NAME PLUGIN-SECTION: sets PID_NAME and PORT_NAME.
+start() {
+    fc=$(pvm_free_port) && np=$(pvm_free_port) || exit 1
+    mkdir -p "$TMP/$1" "$TMP/$1-nginx"
+    cat >"$TMP/$1/pvm.ini" <<EOF
+[server]
+listen = 127.0.0.1:$fc
+workers = 1
+access_log = off
+
+$2
+EOF
+    taskset -c "$CPU_SERVER" "$PVM" --config "$TMP/$1/pvm.ini" </dev/null \
+        >"$TMP/$1/pvm.log" 2>&1 &
+    pid=$!
+    PIDS="$PIDS $pid"
+    pvm_wait_port "$fc" 15 "$pid" || { cat "$TMP/$1/pvm.log"; exit 1; }
+    pvm_nginx_conf "$TMP/$1-nginx" "$np" "127.0.0.1:$fc" &&
+        pvm_nginx_start "$TMP/$1-nginx" 10 || exit 1
+    NGINX_DIRS="$NGINX_DIRS $TMP/$1-nginx"
+    eval "PID_$1=$pid PORT_$1=$np"
+}
+
+start c "[plugin:waves]
+type = example
+metric_name = example_metric"
+start python "[plugin:waves]
+type = python
+file = $top_srcdir/conf/examples/python/waves.py
+class = Waves
+metric_name = example_metric"
+start sample "[plugin:waves]
+type = python
+file = $TMP/per_sample.py
+python_path = $top_srcdir/conf/examples/python
+class = PerSample"
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+ROWS=
+for s in c python sample; do
+    eval "pid=\$PID_$s port=\$PORT_$s"
+    idle=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
+    curl -s -o "$TMP/$s.body" "http://127.0.0.1:$port$Q1" || exit 1
+    c0=$(cpu_ticks "$pid")
+    wrk_out=$(taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
+        "http://127.0.0.1:$port$Q1" 2>&1)
+    c1=$(cpu_ticks "$pid")
+    n=$(printf '%s\n' "$wrk_out" | awk '/requests in/ {print $1}')
+    rps=$(printf '%s\n' "$wrk_out" | awk '/Requests\/sec/ {print $2}')
+    cpu=$(awk -v a="$c0" -v b="$c1" -v n="${n:-0}" -v t="$ticks" \
+        'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / t / n; else print "-" }')
+    rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
+    ROWS="$ROWS
+| $s | $rps | $cpu | $idle | $rss |"
+    eval "CPU_$s=$cpu"
+done
+cmp -s "$TMP/c.body" "$TMP/python.body" && SAME=yes || SAME=NO
+cmp -s "$TMP/c.body" "$TMP/sample.body" && SAME2=yes || SAME2=NO
+RATIO=$(awk -v a="$CPU_c" -v b="$CPU_python" 'BEGIN { if (a > 0) printf "%.1f", b / a; else print "-" }')
+RATIO2=$(awk -v a="$CPU_c" -v b="$CPU_sample" 'BEGIN { if (a > 0) printf "%.1f", b / a; else print "-" }')
+{
+    echo "Q1 (1 h at 15 s, 12 series), ${SECS} s, $CONNS connections, pvm-fcgi (workers = 1) and nginx on CPU $CPU_SERVER, wrk on CPU $CPU_CLIENT"
+    echo
+    echo "| server | req/s | pvm-fcgi CPU ms/request | idle RSS (kB) | RSS after the run (kB) |"
+    echo "|---|---|---|---|---|$ROWS"
+    echo
+    echo "python (add_samples) / c CPU per request: ${RATIO}x; sample (add_sample per point) / c: ${RATIO2}x"
+    echo "answers byte-identical to the C example: python $SAME, sample $SAME2"
+} >"$OUT/python.md"
+cat "$OUT/python.md"
