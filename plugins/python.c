@@ -219,7 +219,7 @@ static int interpreter_start(pvm_plugin *self, pvm_context *ctx,
     PyConfig_InitIsolatedConfig(&config);
     config.install_signal_handlers = 0; /* SIGINT, SIGPIPE: pvm's */
     config.parse_argv = 0;
-    config.site_import = 1; /* Debian's dist-packages (psycopg2, ...) */
+    config.site_import = 1;    /* Debian's dist-packages (psycopg2, ...) */
     config.write_bytecode = 0; /* no __pycache__ beside pvm.ini */
     PyStatus status = PyConfig_SetString(&config, &config.program_name,
                                          L"pvm-fcgi");
