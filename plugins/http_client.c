@@ -76,6 +76,8 @@ static const char *after_scheme(const char *url, bool allow_file)
 int pvm_http_settings_check(const pvm_http_settings *s, bool allow_file,
                             pvm_error *err)
 {
+    if (!s->url)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA, "missing key 'url'");
     const char *rest = after_scheme(s->url, allow_file);
     if (!rest)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,

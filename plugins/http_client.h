@@ -65,10 +65,12 @@ typedef struct pvm_http_settings {
 
 /* The key table entries of pvm_http_settings FIELD inside STATE (a
  * struct type), for a plugin type's {NULL}-ended table; URL_DOC is the
- * `url` key's doc line, which the type words for itself. */
+ * `url` key's doc line, which the type words for itself. `url` is not
+ * marked required (the http type also reads local files with `path`):
+ * pvm_http_settings_check refuses a missing url, so a type whose url is
+ * mandatory says "(required)" in URL_DOC. */
 #define PVM_HTTP_CLIENT_KEYS(STATE, FIELD, URL_DOC)                           \
-    {"url", PVM_KEY_STRING, offsetof(STATE, FIELD.url), .required = true,     \
-     .doc = URL_DOC},                                                         \
+    {"url", PVM_KEY_STRING, offsetof(STATE, FIELD.url), .doc = URL_DOC},      \
         {"method",                                                            \
          PVM_KEY_ENUM,                                                        \
          offsetof(STATE, FIELD.method),                                       \
@@ -115,7 +117,7 @@ typedef struct pvm_http_settings {
                    "and body (0s: no cache)"                                  \
     }
 
-/* Checks what the key table cannot: url is http:// or https:// (when
+/* Checks what the key table cannot: url is set and is http:// or https:// (when
  * allow_file, file:// too), each header is "Name: value" with a token
  * name, basic_user and basic_password_file come together, not both
  * Basic and bearer. No I/O. 0, or PVM_ERR_BAD_DATA with err naming the
