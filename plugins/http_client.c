@@ -487,7 +487,7 @@ int pvm_http_fetch(pvm_http_client *c, const pvm_request *req,
         rc = transfer_error(c, call, e, limit, by_deadline, err);
     } else {
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
-        if (status >= 400) {
+        if (status >= 400 && !call->error_body) {
             char what[64];
             snprintf(what, sizeof(what), "the server answered HTTP %ld",
                      status);
@@ -503,7 +503,9 @@ int pvm_http_fetch(pvm_http_client *c, const pvm_request *req,
     }
     c->buf[c->len] = '\0';
     *out = (pvm_http_answer){c->buf, c->len, status, false, now_ms() - start};
-    if (key) {
+    if (key && status >= 400) {
+        free(key);
+    } else if (key) {
         struct entry *kept = cache_put(c, key, klen, hash, status, start);
         if (kept)
             out->body = kept->body;

@@ -149,6 +149,10 @@ typedef struct pvm_http_call {
     size_t body_len;          /* bytes of body */
     const char *content_type; /* POST: the Content-Type (NULL: a `header`
                                  may set it; else curl's urlencoded) */
+    bool error_body;          /* an HTTP status >= 400 is answered like a
+                                 success (status and body in the answer,
+                                 never cached): for APIs whose error
+                                 answers say what went wrong */
 } pvm_http_call;
 
 /* Its answer. body is owned by the client: valid until the next
