@@ -2,8 +2,9 @@
 # tests/valgrind.sh [BUILD_DIR]: a valgrind memcheck pass of the
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
-# failure), tests/integration/hostile.sh (the hostile-input suite) and
-# tests/integration/remote_read.sh (Prometheus reading pvm) with every
+# failure), tests/integration/hostile.sh (the hostile-input suite),
+# tests/integration/remote_read.sh (Prometheus reading pvm) and
+# tests/integration/prometheus.sh (pvm reading Prometheus) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
@@ -90,6 +91,20 @@ if command -v prometheus >/dev/null 2>&1; then
         fail=$((fail + 1))
     fi
     grep '^PVM-RESULT' "$tmp/remote_read.log" | sed 's/^PVM-RESULT: /     suite: /'
+fi
+if command -v prometheus >/dev/null 2>&1; then
+    echo "== valgrind: tests/integration/prometheus.sh with pvm-fcgi under memcheck"
+    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+        sh "$top_srcdir/tests/integration/prometheus.sh" \
+        >"$tmp/prometheus.log" 2>&1; then
+        echo "ok   prometheus plugin suite under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL prometheus plugin suite under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/prometheus.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/prometheus.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
 
 nlogs=0
