@@ -251,8 +251,9 @@ static int upstream(struct prom *st, pvm_plugin *self, pvm_request *req,
         return 0;
     if (err.code == PVM_ERR_TIMEOUT)
         return pvm_response_set_error(resp, PVM_ERR_TIMEOUT, "%s", err.msg);
-    if (err.code == PVM_ERR_NOMEM)
-        return pvm_response_set_error(resp, PVM_ERR_NOMEM, "%s", err.msg);
+    if (err.code == PVM_ERR_NOMEM || err.code == PVM_ERR_TOO_LARGE)
+        /* too much data for the request: 422, as too many samples */
+        return pvm_response_set_error(resp, PVM_ERR_EXECUTION, "%s", err.msg);
     return pvm_response_fail(resp, "%s", err.msg);
 }
 
@@ -470,8 +471,59 @@ static int warn(void *arg, const char *msg, bool info)
     return rc < 0 ? rc : 0;
 }
 
+/* A label set of /series asked for a discovery request's query hook: one
+ * sample (0 at the window's end) for the series, whose labels are all
+ * the server reads. */
+static int on_series_sample(void *arg, const pvm_label *l, size_t n)
+{
+    struct fetch *f = arg;
+    const char *name = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].name, "__name__") == 0)
+            name = l[i].value;
+    if (!name || !name[0])
+        return 0;
+    pvm_label *rest = pvm_arena_alloc(pvm_request_arena(
+                                          pvm_response_request(f->h.resp)),
+                                      (n ? n : 1) * sizeof(*rest));
+    if (!rest)
+        return pvm_response_set_error(f->h.resp, PVM_ERR_NOMEM,
+                                      PVM_MSG_TOO_MUCH_MEMORY);
+    size_t k = 0, all = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].name, "__name__") != 0)
+            rest[k++] = l[i];
+    int rc = with_external(f, rest, k, &all);
+    if (rc == 0 && f->h.st->nfilters > 1)
+        rc = seen_before(f, name, f->labels, all);
+    if (rc == 0)
+        rc = pvm_response_add_sample(f->h.resp, name, 0, f->end, f->labels,
+                                     all);
+    return rc < 0 ? rc : 0;
+}
+
+/* True when the query hook runs for a discovery request (/series,
+ * /labels, /label/<name>/values with match[]): the server then reads
+ * only the label sets of the series returned, which the upstream's
+ * /series gives without the samples of the whole window (24 hours of a
+ * thousand series would be millions of samples). */
+static bool is_discovery(const pvm_request *req)
+{
+    static const char *const ends[] = {"/series", "/labels", "/values"};
+    const char *p = pvm_request_http_path(req);
+    size_t n = p ? strlen(p) : 0;
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t e = strlen(ends[i]);
+        if (n >= e && strcmp(p + n - e, ends[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The raw samples in [start, end] of every selector of the request's
- * query (the engine asks one at a time), per `match` filter. */
+ * query (the engine asks one at a time), per `match` filter; for a
+ * discovery request one sample per series of the upstream's /series over
+ * [start, end]. */
 static int fetch_samples(pvm_plugin *self, pvm_request *req,
                          pvm_response *resp, int64_t start, int64_t end,
                          bool latest)
@@ -483,6 +535,7 @@ static int fetch_samples(pvm_plugin *self, pvm_request *req,
                       .end = end,
                       .latest = latest,
                       .last_t = INT64_MIN};
+    bool series = is_discovery(req);
     size_t nf = st->nfilters ? st->nfilters : 1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < pvm_query_selector_count(q); i++) {
@@ -491,16 +544,24 @@ static int fetch_samples(pvm_plugin *self, pvm_request *req,
             pvm_prom_upstream_selector(&sel, pvm_query_selector(q, i),
                                        st->nfilters ? &st->filters[k] : NULL,
                                        st->ext, st->next);
-            pvm_prom_window(&sel, start, end);
-            param(&params, "query", sel.failed ? "" : sel.p);
+            if (!series)
+                pvm_prom_window(&sel, start, end);
+            param(&params, series ? "match[]" : "query",
+                  sel.failed ? "" : sel.p);
             params.failed |= sel.failed;
-            time_param(&params, "time", end);
+            if (series)
+                time_param(&params, "start", start);
+            time_param(&params, series ? "end" : "time", end);
             pvm_prom_sink sink = {.series = on_series,
                                   .point = on_point,
+                                  .labelset = on_series_sample,
                                   .warning = warn,
                                   .arg = &f};
-            rc = upstream(st, self, req, resp, "query", &params,
-                          PVM_PROM_ANSWER_QUERY, &sink);
+            rc = upstream(st, self, req, resp, series ? "series" : "query",
+                          &params,
+                          series ? PVM_PROM_ANSWER_SERIES
+                                 : PVM_PROM_ANSWER_QUERY,
+                          &sink);
             if (rc == 0)
                 rc = flush_latest(&f);
             f.ref = NULL;

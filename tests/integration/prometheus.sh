@@ -142,6 +142,9 @@ start_pvm main <<EOF
 type = prometheus
 url = $PROM_URL
 match = {__name__=~"pvmtest_.+",__name__!="pvmtest_second"}
+; enough for the queries below (25 minutes of samples), not for 90
+; minutes of pvmtest_requests_total (~50 KB): discovery must ask /series
+max_response_bytes = 32k
 
 [plugin:second]
 type = prometheus
@@ -288,6 +291,13 @@ get "$PVM_URL/api/v1/labels?$W" "$TMP/l.json" >/dev/null
 jq -e '.data | (index("host") and index("source") and index("type"))' \
     "$TMP/l.json" >/dev/null
 check "/labels without match[]: the upstream's, the example's and the external ones" $?
+
+st=$(get "$PVM_URL/api/v1/query?query=count_over_time(pvmtest_requests_total%5B90m%5D)&time=$E" "$TMP/x.json")
+[ "$st" = 422 ] && jq -e '.errorType == "execution" and
+    (.error | test("instance prom: .*max_response_bytes"))' "$TMP/x.json" >/dev/null
+r=$?
+check "samples over max_response_bytes: 422 naming the instance (HTTP $st)" $r
+[ $r = 0 ] || head -c 300 "$TMP/x.json"
 
 echo "=== external_labels"
 get "$PVM_URL/api/v1/query?query=pvmtest_second&time=$t" "$TMP/x.json" >/dev/null
