@@ -142,6 +142,8 @@ start_pvm main <<EOF
 type = prometheus
 url = $PROM_URL
 match = {__name__=~"pvmtest_.+",__name__!="pvmtest_second"}
+; a second filter overlapping the first: its series are served once
+match = pvmtest_temp_celsius{host=~"a|b"}
 ; enough for the queries below (25 minutes of samples), not for 90
 ; minutes of pvmtest_requests_total (~50 KB): discovery must ask /series
 max_response_bytes = 32k
@@ -298,6 +300,14 @@ st=$(get "$PVM_URL/api/v1/query?query=count_over_time(pvmtest_requests_total%5B9
 r=$?
 check "samples over max_response_bytes: 422 naming the instance (HTTP $st)" $r
 [ $r = 0 ] || head -c 300 "$TMP/x.json"
+
+get "$PVM_URL/api/v1/query_range?query=pvmtest_temp_celsius&start=$start&end=$t&step=15" \
+    "$TMP/x.json" >/dev/null
+jq -e '.status == "success" and (.data.result | length == 3) and
+    (has("warnings") | not)' "$TMP/x.json" >/dev/null
+r=$?
+check "two overlapping match filters: each series once, no duplicate samples" $r
+[ $r = 0 ] || head -c 600 "$TMP/x.json"
 
 echo "=== external_labels"
 get "$PVM_URL/api/v1/query?query=pvmtest_second&time=$t" "$TMP/x.json" >/dev/null
