@@ -138,11 +138,14 @@ static jv field(jv o, const char *key)
 static int convert(jv out, size_t idx, bool in_ms, pvm_http_sink *sink,
                    pvm_error *err)
 {
-    if (jv_get_kind(out) != JV_KIND_OBJECT)
-        return pvm_error_set(err, PVM_ERR_EXECUTION,
-                             "jq output #%zu is %s, not an object "
-                             "{metric, labels, timestamp, value}",
-                             idx, jv_kind_name(jv_get_kind(out)));
+    if (jv_get_kind(out) != JV_KIND_OBJECT) {
+        int rc = pvm_error_set(err, PVM_ERR_EXECUTION,
+                               "jq output #%zu is %s, not an object "
+                               "{metric, labels, timestamp, value}",
+                               idx, jv_kind_name(jv_get_kind(out)));
+        jv_free(out);
+        return rc;
+    }
     int rc = 0;
     jv metric = field(out, "metric"), labels = field(out, "labels");
     jv ts = field(out, "timestamp"), value = field(out, "value");
@@ -251,8 +254,11 @@ int pvm_http_jq_convert_text(const char *text, size_t len, bool in_ms,
     jv_parser_set_buf(p, text, (int)len, 0);
     int rc = 0;
     size_t idx = 0;
-    for (jv v; rc == 0 && jv_is_valid(v = jv_parser_next(p));)
+    jv v = jv_invalid();
+    while (rc == 0 && jv_is_valid(v = jv_parser_next(p)))
         rc = convert(v, ++idx, in_ms, sink, err);
+    if (rc == 0)
+        jv_free(v); /* the end, or a parse error: not a sample */
     jv_parser_free(p);
     return rc;
 }
