@@ -3,7 +3,8 @@
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
 # failure), tests/integration/hostile.sh (the hostile-input suite),
-# tests/integration/remote_read.sh (Prometheus reading pvm) and
+# tests/integration/remote_read.sh (Prometheus reading pvm),
+# tests/integration/http.sh (the http plugin: libcurl and libjq) and
 # tests/integration/prometheus.sh (pvm reading Prometheus) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
@@ -106,6 +107,21 @@ if command -v prometheus >/dev/null 2>&1; then
     fi
     grep '^PVM-RESULT' "$tmp/prometheus.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
+
+# The http plugin (libcurl, libjq) against its fixture nginx, without its
+# --check-config part; bounded by the suite's own timeouts.
+echo "== valgrind: tests/integration/http.sh with pvm-fcgi under memcheck"
+if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+    PVM_HTTP_SKIP_CHECK_CONFIG=1 \
+    sh "$top_srcdir/tests/integration/http.sh" >"$tmp/http.log" 2>&1; then
+    echo "ok   http plugin suite under valgrind"
+    pass=$((pass + 1))
+else
+    echo "FAIL http plugin suite under valgrind (last 30 lines):"
+    grep -v '^ok ' "$tmp/http.log" | tail -n 30
+    fail=$((fail + 1))
+fi
+grep '^PVM-RESULT' "$tmp/http.log" | sed 's/^PVM-RESULT: /     suite: /'
 
 nlogs=0
 for log in "$tmp"/logs/vg.*.log; do
