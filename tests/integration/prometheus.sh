@@ -18,10 +18,12 @@
 #   - hostile label values (quotes, backslashes, newline, UTF-8) select
 #     their series through pvm's selector text;
 #   - external_labels: added, a series' own label wins, selectable, listed;
-#   - errors: a selector Prometheus 2.42 refuses, an upstream that is down
-#     (a second pvm-fcgi), both as error envelopes naming the instance,
-#     no password in the answer or the log; --check-config checks the URL
-#     without fetching.
+#   - errors: a selector Prometheus 2.42 refuses, an answer over
+#     max_response_bytes, an upstream that is down (a second pvm-fcgi), a
+#     slow one (a third, on a Python server answering after 6 s) past the
+#     instance's timeout and past the request's deadline, all as error
+#     envelopes naming the instance, no password in the answer or the
+#     log; --check-config checks the URL without fetching.
 # Every wait is bounded; processes are stopped by PID (the frame:
 # tests/lib/script.sh). Prints "PVM-RESULT: prometheus: P passed, F
 # failed, S skipped"; exits 77 without prometheus/promtool.
@@ -39,8 +41,10 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 pvm_script_begin prometheus
 PROM_PID=
+SLOW_PID=
 pvm_script_before_cleanup() {
     pvm_stop_pid "$PROM_PID" 10
+    pvm_stop_pid "$SLOW_PID" 10
     if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
         "$TMP"/*/pvm.log 2>/dev/null; then
         bad "sanitizer reports in a pvm-fcgi log"
@@ -368,6 +372,47 @@ st=$(get "http://127.0.0.1:$PORT_down/api/v1/series?match%5B%5D=up" "$TMP/y.json
 check "... for /series too (HTTP $st)" $?
 ! grep -q 's3cret' "$TMP/x.json" "$TMP/y.json" "$TMP/down/pvm.log"
 check "the password is in no answer and no log line" $?
+
+# An upstream that answers after 6 s: the instance's timeout (1 s) and
+# the request's own deadline (timeout=300ms) end the fetch: 503 timeout.
+SLOW_PORT=$(pvm_free_port) || exit 99
+"$PY" -c '
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(6)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$SLOW_PORT" </dev/null >"$TMP/slow.log" 2>&1 &
+SLOW_PID=$!
+pvm_wait_port "$SLOW_PORT" 10 "$SLOW_PID" || { bad "the slow upstream did not start"; exit 1; }
+start_pvm slow <<EOF
+[plugin:late]
+type = prometheus
+url = http://127.0.0.1:$SLOW_PORT
+timeout = 1s
+EOF
+SLOW_URL=http://127.0.0.1:$PORT_slow/api/v1/query
+s0=$(date +%s)
+st=$(get "$SLOW_URL?query=up&time=$t" "$TMP/x.json")
+s1=$(date +%s)
+[ "$st" = 503 ] && [ $((s1 - s0)) -lt 4 ] && jq -e '.errorType == "timeout" and
+    (.error | test("instance late: .*the instance.s timeout"))' "$TMP/x.json" >/dev/null
+r=$?
+check "a slow upstream: the instance's timeout, 503 naming it (HTTP $st, $((s1 - s0)) s)" $r
+[ $r = 0 ] || head -c 300 "$TMP/x.json"
+s0=$(date +%s)
+st=$(get "$SLOW_URL?query=up&time=$t&timeout=300ms" "$TMP/x.json")
+s1=$(date +%s)
+[ "$st" = 503 ] && [ $((s1 - s0)) -lt 4 ] &&
+    jq -e '.errorType == "timeout"' "$TMP/x.json" >/dev/null
+r=$?
+check "... and the request's deadline (timeout=300ms: HTTP $st, $((s1 - s0)) s)" $r
+[ $r = 0 ] || head -c 300 "$TMP/x.json"
 
 echo "=== --check-config: the URL, without fetching"
 ck() { # NAME EXPECTED-STATUS URL-LINE [MORE LINES]
