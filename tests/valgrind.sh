@@ -2,10 +2,12 @@
 # tests/valgrind.sh [BUILD_DIR]: a valgrind memcheck pass of the
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
-# failure), tests/integration/hostile.sh (the hostile-input suite) and
-# tests/integration/remote_read.sh (Prometheus reading pvm) and
-# tests/integration/exec.sh (the exec plugin's commands) and
-# tests/integration/python.sh (quick mode, the real pvm-fcgi) with every
+# failure), tests/integration/hostile.sh (the hostile-input suite),
+# tests/integration/remote_read.sh (Prometheus reading pvm),
+# tests/integration/exec.sh (the exec plugin's commands),
+# tests/integration/python.sh (quick mode, the real pvm-fcgi),
+# tests/integration/http.sh (the http plugin: libcurl and libjq) and
+# tests/integration/prometheus.sh (pvm reading Prometheus) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
@@ -146,6 +148,35 @@ if [ -x "$build/pvm-fcgi" ] && [ -x /usr/bin/python3 ] &&
     fi
     grep '^PVM-RESULT' "$tmp/python.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
+if command -v prometheus >/dev/null 2>&1; then
+    echo "== valgrind: tests/integration/prometheus.sh with pvm-fcgi under memcheck"
+    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+        sh "$top_srcdir/tests/integration/prometheus.sh" \
+        >"$tmp/prometheus.log" 2>&1; then
+        echo "ok   prometheus plugin suite under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL prometheus plugin suite under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/prometheus.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/prometheus.log" | sed 's/^PVM-RESULT: /     suite: /'
+fi
+
+# The http plugin (libcurl, libjq) against its fixture nginx, without its
+# --check-config part; bounded by the suite's own timeouts.
+echo "== valgrind: tests/integration/http.sh with pvm-fcgi under memcheck"
+if top_srcdir=$top_srcdir top_builddir=$tmp/build \
+    PVM_HTTP_SKIP_CHECK_CONFIG=1 \
+    sh "$top_srcdir/tests/integration/http.sh" >"$tmp/http.log" 2>&1; then
+    echo "ok   http plugin suite under valgrind"
+    pass=$((pass + 1))
+else
+    echo "FAIL http plugin suite under valgrind (last 30 lines):"
+    grep -v '^ok ' "$tmp/http.log" | tail -n 30
+    fail=$((fail + 1))
+fi
+grep '^PVM-RESULT' "$tmp/http.log" | sed 's/^PVM-RESULT: /     suite: /'
 
 nlogs=0
 for log in "$tmp"/logs/vg.*.log; do

@@ -13,6 +13,8 @@ extern const pvm_plugin_type pvm_plugin_basic_auth;
 extern const pvm_plugin_type pvm_plugin_openmetrics_file;
 extern const pvm_plugin_type pvm_plugin_sqlite;
 extern const pvm_plugin_type pvm_plugin_exec;
+extern const pvm_plugin_type pvm_plugin_http;
+extern const pvm_plugin_type pvm_plugin_prometheus;
 extern const pvm_plugin_type pvm_plugin_bench;
 extern const pvm_plugin_type pvm_plugin_chaos;
 extern const pvm_plugin_type *const pvm_plugin_table[];
@@ -25,6 +27,8 @@ const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_openmetrics_file,
     &pvm_plugin_sqlite,
     &pvm_plugin_exec,  /* plugins/exec.c, tests/integration/exec.sh */
+    &pvm_plugin_prometheus,
+    &pvm_plugin_http,  /* tests/integration/http.sh */
     &pvm_plugin_bench, /* tests/plugins/bench.c: N series, hostile */
     &pvm_plugin_chaos, /* tests/plugins/chaos.c (process-model tests) */
     NULL,

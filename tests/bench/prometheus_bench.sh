@@ -1,0 +1,233 @@
+#!/bin/sh
+# tests/bench/prometheus_bench.sh [BUILD_DIR]: the prometheus plugin's
+# overhead (make bench; not part of the test command). Prometheus
+# (GOMAXPROCS=1) holds Q1's data, the example plugin's 12 series at 15 s,
+# backfilled with promtool; pvm-fcgi (1 worker) with one prometheus
+# instance pointing at it, behind nginx (1 worker). Prometheus, pvm-fcgi
+# and nginx share CPU 0, wrk runs on CPU 1 (taskset). For each query, the
+# same request straight to Prometheus and through pvm (which asks
+# Prometheus for the raw samples and evaluates itself): req/s, p50 and p99
+# latency, CPU ms per request of Prometheus, pvm-fcgi and nginx. Queries:
+#   Q1   the 12 series over 1 h at step 15 s (241 points each)
+#   Q1r  sum by (type) (rate(...[65s])) over the same hour (65 s: off
+#        the sample grid, so that 2.x's closed and 3.x's left-open windows
+#        hold the same samples)
+#   Q3   the 12 series at one instant
+# and what pvm asks Prometheus for Q1 (the raw samples of its window),
+# without and with gzip (pvm's HTTP client accepts it).
+# Writes BUILD_DIR/bench/prometheus.md and prints it. Environment:
+# BENCH_SECONDS (5) per run, BENCH_CONNS (8) wrk connections.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-.}" && pwd) || exit 1
+export top_srcdir
+. "$top_srcdir/tests/lib/nginx.sh"
+
+SECS=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNS:-8}
+METRIC=prometheus_virtual_metrics_example_metric
+PVM=$build/pvm-fcgi
+OUT=$build/bench
+mkdir -p "$OUT"
+for t in wrk taskset curl prometheus promtool; do
+    command -v "$t" >/dev/null 2>&1 || {
+        echo "prometheus_bench.sh: $t not installed: skipped" >&2
+        exit 0
+    }
+done
+[ -x "$PVM" ] || {
+    echo "prometheus_bench.sh: build pvm-fcgi first (make bench does)" >&2
+    exit 1
+}
+NGINX_BIN=$(pvm_nginx_bin) || exit 0
+CPU_SERVER=0
+CPU_CLIENT=1
+[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-prombench.XXXXXX") || exit 1
+chmod 755 "$TMP"
+PIDS=
+NGINX_DIRS=
+cleanup() {
+    trap - EXIT INT TERM
+    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
+    for p in $PIDS; do pvm_stop_pid "$p" 10; done
+    [ "${PVM_KEEP_TMP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- Prometheus with 3 h of the 12 series, ending on a past hour -------
+NOW=$(date +%s)
+END=$((NOW - NOW % 3600 - 3600))
+START_DATA=$((END - 10800))
+awk -v s="$START_DATA" -v e="$END" -v m="$METRIC" 'BEGIN {
+    pi = atan2(0, -1)
+    split("sine cosine square sawtooth", types, " ")
+    split("1 5 10", amps, " ")
+    print "# TYPE " m " gauge"
+    for (a = 1; a <= 3; a++) for (k = 1; k <= 4; k++)
+        for (t = s; t <= e; t += 15) {
+            x = t % 60; A = amps[a]
+            if (k == 1) v = sin(x * 2 * pi / 60) * A
+            else if (k == 2) v = cos(x * 2 * pi / 60) * A
+            else if (k == 3) v = (x < 30 ? 1 : -1) * A
+            else v = x / 60 * A
+            printf "%s{type=\"%s\",amplitude=\"%s\"} %.17g %d\n", m, types[k], A, v, t
+        }
+    print "# EOF"
+}' >"$TMP/data.om"
+mkdir -p "$TMP/prom"
+promtool tsdb create-blocks-from openmetrics "$TMP/data.om" "$TMP/prom/data" \
+    >"$TMP/prom/promtool.log" 2>&1 || {
+    tail -5 "$TMP/prom/promtool.log" >&2
+    exit 1
+}
+printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' \
+    >"$TMP/prom/prometheus.yml"
+PROM_PORT=$(pvm_free_port) || exit 1
+GOMAXPROCS=1 taskset -c "$CPU_SERVER" prometheus \
+    --config.file="$TMP/prom/prometheus.yml" \
+    --storage.tsdb.path="$TMP/prom/data" \
+    --storage.tsdb.retention.time=100y \
+    --web.listen-address="127.0.0.1:$PROM_PORT" \
+    --web.console.templates="$TMP" --web.console.libraries="$TMP" \
+    >"$TMP/prom/prometheus.log" 2>&1 &
+PROM_PID=$!
+PIDS="$PIDS $PROM_PID"
+pvm_wait_port "$PROM_PORT" 30 "$PROM_PID" || exit 1
+n=120
+until curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null; do
+    n=$((n - 1))
+    [ "$n" -gt 0 ] || exit 1
+    sleep 0.5
+done
+sleep 3 # the backfilled blocks' compaction
+
+# ---- pvm-fcgi + nginx, pinned --------------------------------------------
+cat >"$TMP/nginx-pinned" <<EOF
+#!/bin/sh
+exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
+EOF
+chmod +x "$TMP/nginx-pinned"
+export PVM_NGINX="$TMP/nginx-pinned"
+mkdir -p "$TMP/pvm"
+FPORT=$(pvm_free_port) || exit 1
+NPORT=$(pvm_free_port) || exit 1
+cat >"$TMP/pvm/pvm.ini" <<EOF
+[server]
+listen = 127.0.0.1:$FPORT
+workers = 1
+access_log = off
+
+[plugin:upstream]
+type = prometheus
+url = http://127.0.0.1:$PROM_PORT
+EOF
+taskset -c "$CPU_SERVER" "$PVM" --config "$TMP/pvm/pvm.ini" </dev/null \
+    >"$TMP/pvm/pvm.log" 2>&1 &
+PVM_PID=$!
+PIDS="$PIDS $PVM_PID"
+pvm_wait_port "$FPORT" 10 "$PVM_PID" || exit 1
+pvm_nginx_conf "$TMP/pvm" "$NPORT" "127.0.0.1:$FPORT" || exit 1
+sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
+    -e 's|access_log .*;|access_log off;|' "$TMP/pvm/nginx.conf"
+pvm_nginx_start "$TMP/pvm" 10 || exit 1
+NGINX_DIRS="$NGINX_DIRS $TMP/pvm"
+NGINX_PID=$(cat "$TMP/pvm/nginx.master.pid")
+
+H1="start=$((END - 3600))&end=$END"
+Q1="/api/v1/query_range?query=$METRIC&$H1&step=15"
+Q1r="/api/v1/query_range?query=sum%20by%20(type)%20(rate($METRIC%5B65s%5D))&$H1&step=15"
+Q3="/api/v1/query?query=$METRIC&time=$END"
+# What pvm asks the upstream for Q1: the raw samples of the window.
+QRAW="/api/v1/query?query=%7B__name__%3D%22$METRIC%22%7D%5B3900001ms%5D&time=$END"
+
+# The answers agree before anything is timed.
+for q in Q1 Q1r Q3; do
+    eval "path=\$$q"
+    curl -sf "http://127.0.0.1:$PROM_PORT$path" >"$TMP/a.json"
+    curl -sf "http://127.0.0.1:$NPORT$path" >"$TMP/b.json"
+    # equal labels and times, values to 1e-9 relative (float code differs)
+    /usr/bin/python3 - "$TMP/a.json" "$TMP/b.json" <<'PYEOF' ||
+import json, sys
+def pts(path):
+    out = {}
+    for r in json.load(open(path))["data"]["result"]:
+        key = json.dumps(r["metric"], sort_keys=True)
+        out[key] = r.get("values") or [r["value"]]
+    return out
+a, b = pts(sys.argv[1]), pts(sys.argv[2])
+ok = a.keys() == b.keys() and len(a) > 0
+for k in a if ok else []:
+    ok &= len(a[k]) == len(b[k])
+    for (t1, v1), (t2, v2) in zip(a[k], b[k]):
+        x, y = float(v1), float(v2)
+        ok &= t1 == t2 and (x == y or abs(x - y) <= 1e-9 * max(1, abs(y)))
+sys.exit(0 if ok else 1)
+PYEOF
+        echo "prometheus_bench.sh: $q: pvm and Prometheus answer differently" >&2
+done
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() {
+    t=0
+    for p in "$@"; do
+        for c in $p $(ps -o pid= --ppid "$p" 2>/dev/null); do
+            v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null)
+            t=$((t + ${v:-0}))
+        done
+    done
+    echo "$t"
+}
+to_ms() {
+    echo "$1" | awk '/us$/{sub("us","");printf "%.3f",$0/1000;exit}
+        /ms$/{sub("ms","");printf "%.2f",$0;exit}
+        /s$/{sub("s","");printf "%.1f",$0*1000;exit} {print "?"}'
+}
+per() { # TICKS REQUESTS
+    awk -v d="$1" -v n="$2" -v hz="$ticks" \
+        'BEGIN{ if (n > 0) printf "%.2f", d * 1000 / hz / n; else print "?" }'
+}
+
+RES=$OUT/prometheus.md
+{
+    echo "| query | path | req/s | p50 ms | p99 ms | Prometheus CPU ms/req | pvm-fcgi CPU ms/req | nginx CPU ms/req |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+} >"$RES"
+run() { # NAME LABEL PORT PATH [HEADER]
+    p0=$(cpu_ticks "$PROM_PID")
+    v0=$(cpu_ticks "$PVM_PID")
+    g0=$(cpu_ticks "$NGINX_PID")
+    taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
+        ${5:+-H "$5"} "http://127.0.0.1:$3$4" >"$TMP/wrk.log" 2>&1
+    p1=$(cpu_ticks "$PROM_PID")
+    v1=$(cpu_ticks "$PVM_PID")
+    g1=$(cpu_ticks "$NGINX_PID")
+    req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
+    rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
+    p50=$(to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
+    p99=$(to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
+    bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
+    pv=-
+    ng=-
+    if [ "$2" = pvm ]; then
+        pv=$(per $((v1 - v0)) "${req:-0}")
+        ng=$(per $((g1 - g0)) "${req:-0}")
+    fi
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |%s\n' "$1" "$2" \
+        "${rps:-0}" "$p50" "$p99" "$(per $((p1 - p0)) "${req:-0}")" \
+        "$pv" "$ng" "$([ -n "$bad" ] && echo " NON-2XX: $bad")" >>"$RES"
+}
+echo "prometheus_bench.sh: $SECS s per run, $CONNS connections"
+for q in Q1 Q1r Q3; do
+    eval "path=\$$q"
+    run "$q" direct "$PROM_PORT" "$path"
+    run "$q" pvm "$NPORT" "$path"
+done
+# pvm's client asks for gzip (Accept-Encoding), as over a network
+run "Q1's fetch" direct "$PROM_PORT" "$QRAW"
+run "Q1's fetch, gzip" direct "$PROM_PORT" "$QRAW" "Accept-Encoding: gzip"
+cat "$RES"
