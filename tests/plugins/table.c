@@ -26,7 +26,7 @@ const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_basic_auth,   /* tests/integration/plugins.sh */
     &pvm_plugin_openmetrics_file,
     &pvm_plugin_sqlite,
-    &pvm_plugin_exec,  /* plugins/exec.c, tests/integration/exec.sh */
+    &pvm_plugin_exec, /* plugins/exec.c, tests/integration/exec.sh */
     &pvm_plugin_prometheus,
     &pvm_plugin_http,  /* tests/integration/http.sh */
     &pvm_plugin_bench, /* tests/plugins/bench.c: N series, hostile */
