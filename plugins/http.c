@@ -192,8 +192,14 @@ static int http_check(pvm_plugin *self, pvm_error *err)
     if ((rc = list_split(st->metrics, &st->mlist, true, "metrics", err)) ||
         (rc = list_split(st->labels, &st->llist, false, "labels", err)))
         return rc;
+    if (st->body && st->http.method != PVM_HTTP_POST)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "body: needs method = POST");
     if (st->format == FORMAT_JSON)
         return setup_jq(st, err);
+    if (st->jq || st->jq_file)
+        return pvm_error_set(err, PVM_ERR_BAD_DATA,
+                             "jq and jq_file are for format = json");
     return pvm_http_csv_setup(&st->csv, st->delimiter, st->header,
                               st->unit == UNIT_MS, st->ts_col, st->value_cols,
                               st->label_cols, st->metric, st->metric_col, err);

@@ -164,10 +164,10 @@ if command -v prometheus >/dev/null 2>&1; then
 fi
 
 # The http plugin (libcurl, libjq) against its fixture nginx, without its
-# --check-config part; bounded by the suite's own timeouts.
+# --check-config and https parts; bounded by the suite's own timeouts.
 echo "== valgrind: tests/integration/http.sh with pvm-fcgi under memcheck"
 if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-    PVM_HTTP_SKIP_CHECK_CONFIG=1 \
+    PVM_HTTP_QUICK=1 \
     sh "$top_srcdir/tests/integration/http.sh" >"$tmp/http.log" 2>&1; then
     echo "ok   http plugin suite under valgrind"
     pass=$((pass + 1))

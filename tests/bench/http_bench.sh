@@ -6,8 +6,9 @@
 #   1. tests/bench/http_bench: per run the wall time of the fetch alone,
 #      jq alone and the whole range query (all 1,000,000 points) through
 #      the plugin in-process, pvm = whole - fetch - jq;
-#   2. pvm-fcgi (1 worker) behind nginx: the same query end to end with
-#      curl, and the worker's peak RSS (VmHWM).
+#   2. pvm-fcgi (workers = 1: one process serving) behind nginx: the same
+#      query end to end with curl, and that process's peak RSS (VmHWM)
+#      and CPU time.
 # Writes BUILD_DIR/bench/http.md and prints it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -100,12 +101,12 @@ PIDS=$MASTER
 pvm_wait_port "$FC" 30 "$MASTER" || { cat "$TMP/pvm.log"; exit 1; }
 pvm_nginx_conf "$TMP/front" "$NP" "127.0.0.1:$FC" && pvm_nginx_start "$TMP/front" 10 || exit 1
 NGINX_DIRS="$NGINX_DIRS $TMP/front"
-# the worker: the master's child (its PID only read, never signalled)
-WORKER=$(ps -o pid= --ppid "$MASTER" | awk 'NR == 1 {print $1}')
+# workers = 1: the process itself serves (no master)
+WORKER=$MASTER
 rss0=$(awk '/^VmHWM/ {print $2}' /proc/"$WORKER"/status 2>/dev/null)
 {
     echo
-    echo "end to end through nginx + pvm-fcgi (1 worker), curl:"
+    echo "end to end through nginx + pvm-fcgi (workers = 1), curl:"
     echo
     echo "| run | status | answer MB | seconds |"
     echo "|---|---|---|---|"

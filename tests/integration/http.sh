@@ -5,8 +5,10 @@
 # a JSON API in two shapes (points per series; one object per timestamp),
 # the same narrowed by a matcher in the query string, a CSV export, HTTP
 # Basic and bearer auth, a 500, a slow answer past the timeout
-# (limit_rate), a 50 MB answer over max_response_bytes, invalid JSON, and
-# the conf/examples/http-json answer. pvm-fcgi-test runs one instance per
+# (limit_rate), a 50 MB answer over max_response_bytes, invalid JSON, an
+# API key header, https with a self-signed certificate (with ca_file,
+# without it, insecure_skip_verify), and the conf/examples/http-json
+# answer. pvm-fcgi-test runs one instance per
 # case (each with its own metric, listed in `metrics`, so a query fetches
 # from one instance only) behind a second nginx. Each case gives the
 # right series or an error envelope naming the instance; no log holds the
@@ -63,9 +65,25 @@ printf 'alice:%s\n' "$(openssl passwd -apr1 "$PASSWORD")" >"$FIX/htpasswd"
 printf '%s\n' "$PASSWORD" >"$TMP/pvm/password"
 printf '%s\n' "$TOKEN" >"$TMP/pvm/token"
 printf 'wrong-token\n' >"$TMP/pvm/wrong-token"
+# a self-signed certificate for 127.0.0.1 (https with and without ca_file)
+TLS=0
+if [ "${PVM_HTTP_QUICK:-0}" != 1 ] && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$FIX/key.pem" \
+    -out "$FIX/cert.pem" >"$FIX/openssl.log" 2>&1 &&
+    "$(pvm_nginx_bin)" -V 2>&1 | grep -q with-http_ssl_module; then
+    TLS=1
+fi
 
 # ---- the fixture nginx ---------------------------------------------------
-FP=$(pvm_free_port) && NP=$(pvm_free_port) && FC=$(pvm_free_port) || exit 99
+FP=$(pvm_free_port) && NP=$(pvm_free_port) && FC=$(pvm_free_port) &&
+    SP=$(pvm_free_port) || exit 99
+tls_server=
+[ "$TLS" = 1 ] && tls_server="server {
+        listen 127.0.0.1:$SP ssl;
+        ssl_certificate $FIX/cert.pem;
+        ssl_certificate_key $FIX/key.pem;
+        root $WWW;
+    }"
 user=
 [ "$(id -u)" = 0 ] && user="user root $(id -gn root 2>/dev/null || echo root);"
 temps=
@@ -100,10 +118,15 @@ http {
             if (\$http_authorization != "Bearer $TOKEN") { return 401; }
             try_files /series.json =404;
         }
+        location = /apikey.json {
+            if (\$http_x_api_key != "$TOKEN") { return 403; }
+            try_files /series.json =404;
+        }
         location = /500 { return 500; }
         location = /slow.json { limit_rate 100; }
         location / { }
     }
+    $tls_server
 }
 EOF
 echo "$FP" >"$FIX/nginx.port"
@@ -141,6 +164,15 @@ inst() {
         "bearer_token_file = $TMP/pvm/token" 'cache_ttl = 1m'
     inst wrongtoken wrong_cpu "$U/bearer.json?api_key=hidden-$$" \
         "bearer_token_file = $TMP/pvm/wrong-token"
+    inst apikey apikey_cpu "$U/apikey.json" "header = X-Api-Key: $TOKEN" \
+        'header = Accept: application/json'
+    if [ "$TLS" = 1 ]; then
+        inst tls tls_cpu "https://127.0.0.1:$SP/series.json" \
+            "ca_file = $FIX/cert.pem"
+        inst tlsbad tlsbad_cpu "https://127.0.0.1:$SP/series.json"
+        inst tlsskip tlsskip_cpu "https://127.0.0.1:$SP/series.json" \
+            'insecure_skip_verify = yes'
+    fi
     inst e500 e500_cpu "$U/500"
     inst slow slow_cpu "$U/slow.json" 'timeout = 1s'
     inst big big_cpu "$U/big.json"
@@ -151,9 +183,10 @@ inst() {
         "jq_file = $top_srcdir/conf/examples/http-json/readings.jq"
 } >"$TMP/pvm/pvm.ini"
 
-# PVM_HTTP_SKIP_CHECK_CONFIG=1 (tests/valgrind.sh): the --check-config
-# part is left out (four more runs of pvm-fcgi, slow under memcheck).
-if [ "${PVM_HTTP_SKIP_CHECK_CONFIG:-0}" != 1 ]; then
+# PVM_HTTP_QUICK=1 (tests/valgrind.sh): the --check-config part (four
+# more runs of pvm-fcgi) and https (OpenSSL's handshakes and the system
+# CA store) are left out: slow under memcheck, and not pvm's code.
+if [ "${PVM_HTTP_QUICK:-0}" != 1 ]; then
 echo "=== --check-config"
 before=$(wc -l <"$FIX/access.log")
 "$PVM_BIN" --check-config --config "$TMP/pvm/pvm.ini" >"$TMP/check.out" 2>&1
@@ -227,6 +260,22 @@ st=$(q 'bearer_cpu{host="b"}')
 n2=$(grep -c 'GET /bearer.json' "$FIX/access.log")
 [ "$st" = 200 ] && [ "$n1" = "$n2" ]
 check "cache_ttl: the same window again is not fetched again ($n1 -> $n2 fetches)" $?
+st=$(q 'apikey_cpu{host="a"}')
+[ "$st" = 200 ] && [ "$(values)" = "1700000000:1 1700000060:2 1700000120:3 " ]
+check "a header = X-Api-Key: ... ($st: $(values))" $?
+if [ "$TLS" = 1 ]; then
+    st=$(q 'tls_cpu{host="a"}')
+    [ "$st" = 200 ] && [ "$(values)" = "1700000000:1 1700000060:2 1700000120:3 " ]
+    check "https with ca_file ($st: $(values))" $?
+    st=$(q 'tlsbad_cpu')
+    [ "$st" = 422 ] && grep -q 'instance tlsbad: GET https://127.0.0.1:[0-9]*/series.json: TLS: ' "$TMP/out"
+    check "https with an unknown CA: 422 naming the instance ($st: $(body))" $?
+    st=$(q 'tlsskip_cpu{host="b"}')
+    [ "$st" = 200 ] && [ "$(values)" = "1700000000:10 1700000060:20 1700000120:30 " ]
+    check "https with insecure_skip_verify = yes ($st: $(values))" $?
+else
+    skip "https (PVM_HTTP_QUICK, or openssl or nginx's ssl module missing)"
+fi
 st=$(q 'sum(meter_energy_kwh)' 1699999200 1700001000 900)
 [ "$st" = 200 ] &&
     [ "$(values)" = "1699999200:19.75 1700000100:20.5 1700001000:13.75 " ]

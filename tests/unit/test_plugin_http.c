@@ -272,6 +272,14 @@ static void test_errors(void **state)
     /* format = json without a program */
     snprintf(keys, sizeof(keys), "url = file://%s/shape1.json", dir);
     assert_null(kit(keys, err, sizeof(err)));
+    /* a body without POST, jq for CSV */
+    assert_null(
+        kit("url = http://127.0.0.1:1/\nbody = x\njq = .", err, sizeof(err)));
+    assert_non_null(strstr(err, "method = POST"));
+    assert_null(kit("url = http://127.0.0.1:1/\nformat = csv\njq = .\n"
+                    "timestamp_column = t\nvalue_columns = v",
+                    err, sizeof(err)));
+    assert_non_null(strstr(err, "format = json"));
     /* unknown placeholder */
     assert_null(kit("url = http://127.0.0.1:1/?from={begin}\njq = .", err,
                     sizeof(err)));
