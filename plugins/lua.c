@@ -146,7 +146,9 @@ static int call_hook(struct pvm_lua *p, int h, int arg1, int arg2,
         nargs = 2;
     }
     pvm_lua_arm(p, deadline_ms);
-    return lua_pcall(L, nargs, 0, 1);
+    int rc = lua_pcall(L, nargs, 0, 1);
+    pvm_lua_disarm(p);
+    return rc;
 }
 
 /* The deadline of a call: now + timeout, or the request's if earlier. */
@@ -166,6 +168,7 @@ static int request_hook(pvm_plugin *self, pvm_request *req, pvm_response *resp,
     p->req = req;
     p->resp = resp;
     p->status = 0;
+    p->call++;
     int rc = call_hook(p, h, p->req_ref, p->resp_ref, deadline_of(p, req));
     p->req = NULL;
     p->resp = NULL;
@@ -339,6 +342,7 @@ static int lua_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     lua_pushlightuserdata(p->L, p);
     pvm_lua_arm(p, deadline_of(p, NULL));
     int rc = lua_pcall(p->L, 1, 0, 1);
+    pvm_lua_disarm(p);
     if (rc == LUA_OK && p->hook_ref[PVM_LUA_STARTUP] != LUA_NOREF) {
         lua_settop(p->L, 0);
         rc = call_hook(p, PVM_LUA_STARTUP, p->ctx_ref, LUA_NOREF,

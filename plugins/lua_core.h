@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <signal.h>
+
 #include <lua.h>
 
 #include <pvm/pvm.h>
@@ -48,6 +50,9 @@ struct pvm_lua {
                                      LUA_NOREF when the script has none */
     int ctx_ref;                  /* registry ref of the context table */
     int req_ref, resp_ref;        /* the request and response objects */
+    void *resp_ud;                /* the response object's block */
+    uint64_t call;                /* counts request hook calls: a series
+                                     handle is valid in its call only */
     pvm_request *req;             /* the request of the running hook, or
                                     NULL outside a request hook */
     pvm_response *resp;           /* its response, or NULL */
@@ -63,9 +68,16 @@ struct pvm_lua {
  * at info, the instruction hook installed. NULL when out of memory. */
 lua_State *pvm_lua_state_new(struct pvm_lua *p);
 
-/* Arms the instruction hook for one call: the script is stopped with an
- * error once CLOCK_MONOTONIC passes deadline_ms (0: no deadline). */
+/* The signal of the deadline timer (a real-time signal no other part of
+ * pvm uses; SIGALRM is the server's). */
+#define PVM_LUA_SIGNAL (SIGRTMIN + 5)
+
+/* Arms the deadline for one call: once CLOCK_MONOTONIC passes
+ * deadline_ms (0: none) a timer's signal installs an instruction-count
+ * hook that stops the script with an error (p->timed_out set). Until
+ * then the script runs without a hook. pvm_lua_disarm after the call. */
 void pvm_lua_arm(struct pvm_lua *p, int64_t deadline_ms);
+void pvm_lua_disarm(struct pvm_lua *p);
 
 /* CLOCK_MONOTONIC in ms. */
 int64_t pvm_lua_now_ms(void);

@@ -115,10 +115,6 @@ static int request_index(lua_State *L)
 
 /* ---- labels ------------------------------------------------------------ */
 
-static int label_cmp(const void *a, const void *b)
-{
-    return strcmp(((const pvm_label *)a)->name, ((const pvm_label *)b)->name);
-}
 
 size_t pvm_lua_labels(lua_State *L, int idx, pvm_label *out, size_t max,
                       const char *what)
@@ -138,13 +134,15 @@ size_t pvm_lua_labels(lua_State *L, int idx, pvm_label *out, size_t max,
                        what, luaL_typename(L, -2), luaL_typename(L, -1));
         if (n == max)
             luaL_error(L, "%s: more than %d labels", what, (int)max);
-        /* the table keeps both strings alive while it is on the stack */
-        out[n].name = lua_tostring(L, -2);
-        out[n].value = lua_tostring(L, -1);
-        n++;
+        /* the table keeps both strings alive while it is on the stack;
+         * insertion in name order (a few labels: cheaper than qsort) */
+        pvm_label l = {lua_tostring(L, -2), lua_tostring(L, -1)};
+        size_t i = n++;
+        for (; i > 0 && strcmp(out[i - 1].name, l.name) > 0; i--)
+            out[i] = out[i - 1];
+        out[i] = l;
         lua_pop(L, 1);
     }
-    qsort(out, n, sizeof(*out), label_cmp);
     return n;
 }
 

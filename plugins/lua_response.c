@@ -13,17 +13,23 @@
 #include "lua_core.h"
 
 #define MT_RESPONSE "pvm.response"
+#define MT_SERIES "pvm.series"
 #define MT_FORBIDDEN "pvm.forbidden"
 
 /* Largest |timestamp| in seconds that fits int64 ms. */
 #define MAX_TIMESTAMP_S 9.2e15
 
+/* The plugin of a method (its upvalue), checking that it was called on
+ * the response object (`response:m(...)`, not `response.m(...)`): one
+ * pointer comparison, as add_sample runs for every sample. */
 static struct pvm_lua *check(lua_State *L)
 {
-    struct pvm_lua **u = luaL_checkudata(L, 1, MT_RESPONSE);
-    if (!(*u)->resp)
+    struct pvm_lua *p = lua_touserdata(L, lua_upvalueindex(1));
+    if (lua_touserdata(L, 1) != p->resp_ud)
+        luaL_error(L, "response methods are called as response:method(...)");
+    if (!p->resp)
         luaL_error(L, "the response object is valid only during its hook");
-    return *u;
+    return p;
 }
 
 /* A response call failed: the response is marked failed already; stop
@@ -40,12 +46,12 @@ static int64_t timestamp_arg(lua_State *L, struct pvm_lua *p, int idx)
         return pvm_request_time(p->req);
     if (lua_type(L, idx) != LUA_TNUMBER)
         luaL_error(L,
-                   "add_sample: timestamp must be a number (seconds), "
+                   "timestamp must be a number (seconds), "
                    "not %s",
                    luaL_typename(L, idx));
     double t = lua_tonumber(L, idx);
     if (!(fabs(t) < MAX_TIMESTAMP_S))
-        luaL_error(L, "add_sample: timestamp %g is out of range", t);
+        luaL_error(L, "timestamp %g is out of range", t);
     return llround(t * 1000.0);
 }
 
@@ -103,6 +109,64 @@ static int response_add_sample(lua_State *L)
     if (rc < 0)
         return failed(L, p, rc, "add_sample");
     lua_pushboolean(L, rc > 0);
+    return 1;
+}
+
+/* A series handle (response:series): one series of this call's
+ * response, to add many points without naming it each time. */
+struct series_handle {
+    struct pvm_lua *p;   /* the plugin */
+    pvm_series_ref *ref; /* the series, valid during `call` only */
+    uint64_t call;       /* the hook call it belongs to */
+};
+
+/* response:series(name, labels [, skip_query_checks]) -> a handle, or
+ * nil when the query does not select the series (skip its points). The
+ * fast path of add_sample for many points of one series, like the C
+ * API's pvm_response_find_series. */
+static int response_series(lua_State *L)
+{
+    struct pvm_lua *p = check(L);
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return luaL_error(L, "series: name must be a string, not %s",
+                          luaL_typename(L, 2));
+    pvm_label labels[PVM_LUA_MAX_LABELS];
+    size_t n = pvm_lua_labels(L, 3, labels, PVM_LUA_MAX_LABELS, "series");
+    unsigned flags = lua_toboolean(L, 4) ? PVM_SAMPLE_SKIP_QUERY_CHECK : 0;
+    pvm_series_ref *ref;
+    int rc = pvm_response_find_series(p->resp, lua_tostring(L, 2), labels, n,
+                                      flags, &ref);
+    if (rc < 0)
+        return failed(L, p, rc, "series");
+    if (rc == 0)
+        return 0;
+    struct series_handle *h = lua_newuserdatauv(L, sizeof(*h), 0);
+    *h = (struct series_handle){p, ref, p->call};
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* series:add(timestamp, value): a point (seconds, a number); true. */
+static int series_add(lua_State *L)
+{
+    struct series_handle *h = lua_touserdata(L, 1);
+    if (!h || !lua_getmetatable(L, 1) ||
+        !lua_rawequal(L, -1, lua_upvalueindex(1)))
+        return luaL_error(L, "series methods are called as "
+                             "series:add(timestamp, value)");
+    struct pvm_lua *p = h->p;
+    if (!p->resp || h->call != p->call)
+        return luaL_error(L, "a series handle is valid only during the "
+                             "hook that made it");
+    if (lua_type(L, 3) != LUA_TNUMBER)
+        return luaL_error(L, "series:add: value must be a number, not %s",
+                          luaL_typename(L, 3));
+    int64_t ts = timestamp_arg(L, p, 2);
+    int rc = pvm_response_add_point(p->resp, h->ref, ts, lua_tonumber(L, 3));
+    if (rc < 0)
+        return failed(L, p, rc, "series:add");
+    lua_pushboolean(L, 1);
     return 1;
 }
 
@@ -230,16 +294,31 @@ void pvm_lua_response_open(lua_State *L, struct pvm_lua *p)
         {"add_info", response_add_info},
         {"add_warning", response_add_warning},
         {"add_metadata", response_add_metadata},
+        {"series", response_series},
         {NULL, NULL},
     };
-    luaL_newmetatable(L, MT_RESPONSE);
-    luaL_newlib(L, methods);
+    /* the series handles' metatable: {__index = {add = series_add}} */
+    luaL_newmetatable(L, MT_SERIES);
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, series_add, 1);
+    lua_setfield(L, -2, "add");
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "locked");
     lua_setfield(L, -2, "__metatable");
-    lua_pop(L, 1);
+    /* the response's methods: upvalues p and that metatable */
+    luaL_newmetatable(L, MT_RESPONSE);
+    luaL_newlibtable(L, methods);
+    lua_pushlightuserdata(L, p);
+    lua_pushvalue(L, -4);
+    luaL_setfuncs(L, methods, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
     struct pvm_lua **u = lua_newuserdatauv(L, sizeof(*u), 0);
     *u = p;
+    p->resp_ud = u;
     luaL_setmetatable(L, MT_RESPONSE);
     p->resp_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 

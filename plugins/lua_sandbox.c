@@ -1,22 +1,23 @@
 /* lua_sandbox.c: the Lua state of a `lua` instance and its bounds: an
  * allocator that counts the state's bytes and refuses to pass
- * memory_limit, an instruction-count hook that stops a script at the
- * request's deadline, and the safe standard libraries (string, table,
- * math, utf8, coroutine, os.time/date/clock, a text-only `load`) unless
- * allow_unsafe = yes opens them all. */
+ * memory_limit, an instruction-count hook that a timer installs at the
+ * request's deadline to stop the script, and the safe standard libraries
+ * (string, table, math, utf8, os.time/date/clock/difftime, a text-only
+ * `load`) unless allow_unsafe = yes opens them all. Coroutines are not
+ * among them: a hook is per coroutine, so the timer could not stop a
+ * loop inside one. */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 
 #include "lua_core.h"
-
-/* Instructions between two looks at the clock: a few microseconds of
- * script, so a runaway call overshoots its deadline by about as much. */
-#define HOOK_COUNT 1000
 
 /* Longest line `print` logs (the rest is cut). */
 #define PRINT_MAX 4096
@@ -50,28 +51,88 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return q;
 }
 
-/* The count hook: past the deadline, raise an error, and keep raising it
- * at every instruction from then on, so that a script catching it with
- * pcall in a loop is stopped too. */
-static void sandbox_hook(lua_State *L, lua_Debug *ar)
+/* The stop hook, installed by the timer's signal at the deadline: raise
+ * an error, at every instruction (count 1) and every call and return, so
+ * that a script catching it with pcall in a loop is stopped too. */
+static void sandbox_stop(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct pvm_lua *p;
     lua_getallocf(L, (void **)&p);
-    if (!p->timed_out) {
-        if (p->deadline_ms == 0 || pvm_lua_now_ms() < p->deadline_ms)
-            return;
-        p->timed_out = true;
-        lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
-    }
+    p->timed_out = true;
     luaL_error(L, "stopped at the request's deadline");
+}
+
+/* The deadline timer: one per process (a worker runs one hook at a
+ * time), made on first use in each process (timers do not survive a
+ * fork). Its signal installs the stop hook on the state running then:
+ * the interpreter runs without a hook, at full speed, until the
+ * deadline (lua_sethook may be called from a signal handler; lua.c stops
+ * scripts on SIGINT the same way). */
+static lua_State *volatile sandbox_running; /* the state of the call */
+static timer_t sandbox_timer;               /* CLOCK_MONOTONIC, absolute */
+static pid_t sandbox_timer_pid;             /* process that made it */
+
+static void sandbox_signal(int sig)
+{
+    (void)sig;
+    lua_State *L = sandbox_running;
+    if (L)
+        lua_sethook(L, sandbox_stop,
+                    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* The timer of this process, made on first use; false when it cannot be
+ * made (the stop then relies on the clock checks of the response calls
+ * and on the master's request_timeout). */
+static bool sandbox_timer_ready(void)
+{
+    if (sandbox_timer_pid == getpid())
+        return true;
+    struct sigaction sa = {0};
+    sa.sa_handler = sandbox_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(PVM_LUA_SIGNAL, &sa, NULL) < 0)
+        return false;
+    struct sigevent ev = {0};
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = PVM_LUA_SIGNAL;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &sandbox_timer) < 0)
+        return false;
+    sandbox_timer_pid = getpid();
+    return true;
+}
+
+static void sandbox_timer_set(int64_t at_ms)
+{
+    struct itimerspec it = {0};
+    it.it_value.tv_sec = at_ms / 1000;
+    it.it_value.tv_nsec = (at_ms % 1000) * 1000000;
+    timer_settime(sandbox_timer, TIMER_ABSTIME, &it, NULL);
 }
 
 void pvm_lua_arm(struct pvm_lua *p, int64_t deadline_ms)
 {
     p->deadline_ms = deadline_ms;
     p->timed_out = false;
-    lua_sethook(p->L, sandbox_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    lua_sethook(p->L, NULL, 0, 0);
+    if (deadline_ms <= 0 || !sandbox_timer_ready())
+        return;
+    sandbox_running = p->L;
+    if (deadline_ms <= pvm_lua_now_ms())
+        sandbox_signal(0);
+    else
+        sandbox_timer_set(deadline_ms);
+}
+
+void pvm_lua_disarm(struct pvm_lua *p)
+{
+    if (sandbox_running == p->L) {
+        sandbox_timer_set(0); /* disarms */
+        sandbox_running = NULL;
+    }
+    lua_sethook(p->L, NULL, 0, 0);
 }
 
 /* print(...): the arguments as tostring shows them, separated by tabs,
@@ -128,10 +189,13 @@ static void keep_fields(lua_State *L, const char *const *keep)
 static void open_safe(lua_State *L)
 {
     static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
-        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
-        {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_COLIBNAME, luaopen_coroutine},
-        {LUA_OSLIBNAME, luaopen_os},     {NULL, NULL},
+        {LUA_GNAME, luaopen_base},
+        {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_OSLIBNAME, luaopen_os},
+        {NULL, NULL},
     };
     static const char *const os_keep[] = {"time", "date", "clock", "difftime",
                                           NULL};

@@ -157,6 +157,10 @@ for i in $(seq 1 100); do
 done
 [ "$v2" = yes ]
 check "an edited script is picked up on SIGHUP" $?
+for i in $(seq 1 100); do # the master takes one reload at a time
+    grep -q 'reloaded: ' "$D/pvm.log" && break
+    sleep 0.1
+done
 echo 'local VERSION = 3 function (' >"$D/cases.lua"
 kill -HUP "$MASTER"
 rej=no

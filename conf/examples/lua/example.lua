@@ -18,7 +18,8 @@ local TYPES = { 'sine', 'cosine', 'square', 'sawtooth' }
 local AMPLITUDES = { '1', '5', '10' }
 local AMPLITUDE_VALUES = { 1, 5, 10 }
 
--- the label tables of the 12 series, made once
+-- the label tables of the 12 series, made once, in the order
+-- amplitude x type
 local SERIES = {}
 for a = 1, 3 do
     for t = 1, 4 do
@@ -30,14 +31,13 @@ for a = 1, 3 do
     end
 end
 
--- the four wave shapes at amplitude 1, secs seconds into their period
+local sin, cos, fmod, pi = math.sin, math.cos, math.fmod, math.pi
+
+-- the four wave shapes at amplitude 1, secs seconds into their 60 s
+-- period (sine, cosine, square, sawtooth: TYPES order)
 local function unit_waves(secs)
-    return {
-        math.sin(secs * 2 * math.pi / 60),
-        math.cos(secs * 2 * math.pi / 60),
-        secs < 30 and 1 or -1,
-        secs / 60,
-    }
+    return sin(secs * 2 * pi / 60), cos(secs * 2 * pi / 60),
+        secs < 30 and 1 or -1, secs / 60
 end
 
 local metric = METRIC_NAME
@@ -51,19 +51,31 @@ end
 -- data request hooks: 12 samples per timestamp (just `time` for an
 -- instant query)
 local function on_query_request(request, response)
-    -- not strictly necessary (add_sample checks too), but it skips work
+    -- not strictly necessary (the response checks too), but it skips work
     if not request.query:name_matches(metric) then
         return
     end
+    -- the series the query selects, looked up once for all their points
+    -- (response:add_sample(metric, value, labels, timestamp) per point
+    -- gives the same answer, at twice the cost)
+    local selected = {}
+    for _, s in ipairs(SERIES) do
+        local handle = response:series(metric, s.labels)
+        if handle then
+            selected[#selected + 1] = { handle = handle, wave = s.wave,
+                                        amplitude = s.amplitude }
+        end
+    end
+    local waves = {}
     for timestamp in request:timestamps() do
-        local secs = math.fmod(timestamp, 60)
+        local secs = fmod(timestamp, 60)
         if secs < 0 then
             secs = secs + 60
         end
-        local w = unit_waves(secs)
-        for _, s in ipairs(SERIES) do
-            response:add_sample(metric, w[s.wave] * s.amplitude, s.labels,
-                                timestamp)
+        waves[1], waves[2], waves[3], waves[4] = unit_waves(secs)
+        for i = 1, #selected do
+            local s = selected[i]
+            s.handle:add(timestamp, waves[s.wave] * s.amplitude)
         end
     end
 end
