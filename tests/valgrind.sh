@@ -3,7 +3,8 @@
 # integration suite. Runs tests/integration/run.sh (nginx + the suite's
 # test programs: test_api, test_grafana_replay, promtool.sh, the startup
 # failure), tests/integration/hostile.sh (the hostile-input suite) and
-# tests/integration/remote_read.sh (Prometheus reading pvm) with every
+# tests/integration/remote_read.sh (Prometheus reading pvm) and
+# tests/integration/lua.sh (the lua plugin type) with every
 # pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
@@ -77,6 +78,18 @@ if [ -x "$tmp/build/tests/integration/hostile" ]; then
     fi
     grep '^PVM-RESULT' "$tmp/hostile.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
+echo "== valgrind: tests/integration/lua.sh with pvm-fcgi under memcheck"
+if top_srcdir=$top_srcdir top_builddir=$tmp/build PVM_LUA_STOP_BOUND=20 \
+    timeout 300 sh "$top_srcdir/tests/integration/lua.sh" >"$tmp/lua.log" 2>&1
+then
+    echo "ok   lua plugin suite under valgrind"
+    pass=$((pass + 1))
+else
+    echo "FAIL lua plugin suite under valgrind (last 30 lines):"
+    grep -v '^ok ' "$tmp/lua.log" | tail -n 30
+    fail=$((fail + 1))
+fi
+grep '^PVM-RESULT' "$tmp/lua.log" | sed 's/^PVM-RESULT: /     suite: /'
 if command -v prometheus >/dev/null 2>&1; then
     echo "== valgrind: tests/integration/remote_read.sh with pvm-fcgi under memcheck"
     if top_srcdir=$top_srcdir top_builddir=$tmp/build \
