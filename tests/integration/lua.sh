@@ -16,7 +16,8 @@
 #   reload    SIGHUP picks up an edited script; a syntax error is rejected
 #             and the running script keeps serving
 #   startup   a script raising in on_startup: the server refuses to start,
-#             naming the instance and file:line
+#             naming the instance and file:line; --check-config compiles
+#             the script without running it
 # Every request and wait is bounded; processes are stopped by PID.
 # Prints "PVM-RESULT: lua: P passed, F failed, S skipped".
 set -u
@@ -198,5 +199,14 @@ RC=$?
 [ "$RC" != 0 ] && [ "$n" -lt 300 ] &&
     grep -q 'plugin sensor: on_startup failed: [^ ]*bad.lua:2: cannot reach the sensor' "$TMP/bad/pvm.log"
 check "on_startup raising: the server refuses to start (exit $RC), naming it" $?
+
+echo "=== --check-config"
+"$PVM_BIN" --check-config --config "$TMP/bad/pvm.ini" >"$TMP/bad/check.out" 2>&1
+check "--check-config: a script that compiles is valid (it does not run)" $?
+printf '%s\n' 'function on_startup(' >"$TMP/bad/bad.lua"
+"$PVM_BIN" --check-config --config "$TMP/bad/pvm.ini" >"$TMP/bad/check.out" 2>&1
+RC=$?
+[ "$RC" = 1 ] && grep -q 'bad.lua:[0-9]*: ' "$TMP/bad/check.out"
+check "--check-config: a syntax error is refused with file:line (exit $RC)" $?
 
 echo "lua.sh: $(($(date +%s) - T0)) s"

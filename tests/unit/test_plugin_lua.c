@@ -1,9 +1,9 @@
 /* test_plugin_lua.c: the lua plugin type through the test kit, each case
  * with its own script in a temporary directory: every hook, the request
- * and response objects, lazy values, errors with file:line, 401, a
- * runaway loop and an unbounded allocation (stopped, the next request
- * answered), a failing on_startup, the sandbox, and hostile values from
- * the script (errors, never crashes). */
+ * and response objects, lazy values, series handles, errors with
+ * file:line, 401, a runaway loop and an unbounded allocation (stopped,
+ * the next request answered), a failing on_startup, the sandbox, and
+ * hostile values from the script (errors, never crashes). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +318,63 @@ static void test_lazy_values(void **state)
     pvm_testkit_free(k);
 }
 
+/* ---- series handles -------------------------------------------------------- */
+
+static const char series_script[] =
+    "local kept\n"
+    "function on_range_query_request(req, resp)\n"
+    "  local a = resp:series('m', {t = 'a'})\n"
+    "  local b = resp:series('m', {t = 'b'})\n"
+    "  resp:add_warning(tostring(a ~= nil) .. ' ' .. tostring(b ~= nil))\n"
+    "  for t in req:timestamps() do a:add(t, t * 2) end\n"
+    "  kept = a\n"
+    "end\n"
+    "function on_instant_query_request(req, resp)\n"
+    "  local c = req.http_query.case\n"
+    "  if c == 'stale' then kept:add(req.time, 1) end\n"
+    "  if c == 'badvalue' then resp:series('m', {}):add(req.time, 'x') end\n"
+    "  if c == 'dot' then local s = resp:series('m', {}); s.add(1, 2) end\n"
+    "  if c == 'fake' then local s = resp:series('m', {})\n"
+    "    s.add(setmetatable({}, {}), 1, 2) end\n"
+    "  if c == 'ok' then resp:series('m', {}):add(req.time, 5) end\n"
+    "end\n";
+
+static void test_series_handles(void **state)
+{
+    (void)state;
+    pvm_testkit *k = kit(series_script, NULL);
+    pvm_test_response *r = pvm_testkit_range(k, "m{t=\"a\"}", 60, 120, 30);
+    expect_status(r, 200);
+    assert_string_equal(pvm_test_json_string(r->json, "warnings[0]"),
+                        "true false");
+    assert_int_equal(pvm_test_json_length(r->json, "data.result"), 1);
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].values[2][1]"),
+                        "240");
+    pvm_test_response_free(r);
+    static const struct {
+        const char *c;
+        int status;
+        const char *text;
+    } cases[] = {
+        {"stale", 500, "valid only during the hook that made it"},
+        {"badvalue", 500, "value must be a number"},
+        {"dot", 500, "series:add(timestamp, value)"},
+        {"fake", 500, "series:add(timestamp, value)"},
+        {"ok", 200, "\"5\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char t[128];
+        snprintf(t, sizeof(t), "/api/v1/query?query=m&time=10&case=%s",
+                 cases[i].c);
+        r = get(k, t);
+        expect_status(r, cases[i].status);
+        expect_body_has(r, cases[i].text);
+        pvm_test_response_free(r);
+    }
+    pvm_testkit_free(k);
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static const char error_script[] =
@@ -590,6 +647,7 @@ int main(void)
         T(test_errors),           T(test_runaway_loop),
         T(test_unbounded_memory), T(test_startup_errors),
         T(test_sandbox),          T(test_hostile_values),
+        T(test_series_handles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
