@@ -81,15 +81,21 @@ static int msgh(lua_State *L)
     return 1;
 }
 
-/* The text of the error value on the top of the stack. */
-static const char *error_text(lua_State *L, int rc)
+/* The text of the error value on the top of the stack, without
+ * allocating in the state (it may be out of memory, outside protected
+ * mode): a string as it is, anything else described in buf. */
+static const char *error_text(lua_State *L, int rc, char *buf, size_t len)
 {
     if (rc == LUA_ERRMEM)
         return "not enough memory";
-    if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
+    if (lua_type(L, -1) == LUA_TSTRING)
         return lua_tostring(L, -1);
-    return lua_pushfstring(L, "(error object is a %s value)",
-                           luaL_typename(L, -1));
+    if (lua_type(L, -1) == LUA_TNUMBER)
+        snprintf(buf, len, "%.14g", lua_tonumber(L, -1));
+    else
+        snprintf(buf, len, "(error object is a %s value)",
+                 luaL_typename(L, -1));
+    return buf;
 }
 
 /* The error of a failed call as a context hook's err (the server names
@@ -101,14 +107,16 @@ static int context_error(struct pvm_lua *p, int rc, pvm_error *err)
                              "the script ran out of memory "
                              "(memory_limit = %zu bytes)",
                              p->memory_limit);
+    char buf[64];
     return pvm_error_set(err, PVM_ERR_PLUGIN, "%.*s", MSG_MAX,
-                         error_text(p->L, rc));
+                         error_text(p->L, rc, buf, sizeof(buf)));
 }
 
 /* The error of a failed request hook as the answer. */
 static int request_error(struct pvm_lua *p, int rc, pvm_response *resp)
 {
     const char *fmsg;
+    char buf[64];
     if (p->status < 0)
         return p->status; /* the response call failed it already */
     if (p->timed_out)
@@ -116,7 +124,8 @@ static int request_error(struct pvm_lua *p, int rc, pvm_response *resp)
             resp, PVM_ERR_TIMEOUT,
             "query timed out in plugin %s: the script ran past the "
             "request's deadline (%.*s)",
-            pvm_plugin_name(p->self), MSG_MAX, error_text(p->L, rc));
+            pvm_plugin_name(p->self), MSG_MAX,
+            error_text(p->L, rc, buf, sizeof(buf)));
     if (rc == LUA_ERRMEM)
         return pvm_response_fail(resp,
                                  "the script ran out of memory "
@@ -125,7 +134,8 @@ static int request_error(struct pvm_lua *p, int rc, pvm_response *resp)
     if (pvm_lua_is_forbidden(p->L, -1, &fmsg))
         return pvm_response_set_error(resp, PVM_ERR_FORBIDDEN, "%.*s", MSG_MAX,
                                       fmsg);
-    return pvm_response_fail(resp, "%.*s", MSG_MAX, error_text(p->L, rc));
+    return pvm_response_fail(resp, "%.*s", MSG_MAX,
+                             error_text(p->L, rc, buf, sizeof(buf)));
 }
 
 /* ---- calls --------------------------------------------------------------- */

@@ -385,6 +385,7 @@ static const char error_script[] =
     "  if case == 'api' then resp:add_sample(42, 1) end\n"
     "  if case == 'forbidden' then error(pvm.forbidden('bad token')) end\n"
     "  if case == 'table' then error({}) end\n"
+    "  if case == 'number' then error(4.5) end\n"
     "  resp:add_sample('m', 1)\n"
     "end\n";
 
@@ -402,6 +403,7 @@ static void test_errors(void **state)
         {"api", 500, "s.lua:5: add_sample: name must be a string"},
         {"forbidden", 401, "bad token"},
         {"table", 500, "error object is a table value"},
+        {"number", 500, "failed: 4.5"},
         {"none", 200, "\"success\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
