@@ -5,6 +5,7 @@
 # failure), tests/integration/hostile.sh (the hostile-input suite),
 # tests/integration/remote_read.sh (Prometheus reading pvm),
 # tests/integration/exec.sh (the exec plugin's commands),
+# tests/integration/lua.sh (the lua plugin type),
 # tests/integration/python.sh (quick mode, the real pvm-fcgi),
 # tests/integration/http.sh (the http plugin: libcurl and libjq) and
 # tests/integration/prometheus.sh (pvm reading Prometheus) with every
@@ -81,6 +82,18 @@ if [ -x "$tmp/build/tests/integration/hostile" ]; then
     fi
     grep '^PVM-RESULT' "$tmp/hostile.log" | sed 's/^PVM-RESULT: /     suite: /'
 fi
+echo "== valgrind: tests/integration/lua.sh with pvm-fcgi under memcheck"
+if top_srcdir=$top_srcdir top_builddir=$tmp/build PVM_LUA_STOP_BOUND=20 \
+    timeout 300 sh "$top_srcdir/tests/integration/lua.sh" >"$tmp/lua.log" 2>&1
+then
+    echo "ok   lua plugin suite under valgrind"
+    pass=$((pass + 1))
+else
+    echo "FAIL lua plugin suite under valgrind (last 30 lines):"
+    grep -v '^ok ' "$tmp/lua.log" | tail -n 30
+    fail=$((fail + 1))
+fi
+grep '^PVM-RESULT' "$tmp/lua.log" | sed 's/^PVM-RESULT: /     suite: /'
 if command -v prometheus >/dev/null 2>&1; then
     echo "== valgrind: tests/integration/remote_read.sh with pvm-fcgi under memcheck"
     if top_srcdir=$top_srcdir top_builddir=$tmp/build \
