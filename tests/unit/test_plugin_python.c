@@ -148,7 +148,7 @@ static void test_shipped_classes(void **state)
 {
     (void)state;
     char err[1024] = "";
-    char ini[8192];
+    char ini[3 * 4096 + 256];
     snprintf(ini, sizeof ini,
              "[plugin:shield]\ntype = python\nfile = %s\nclass = Shielded\n"
              "[plugin:quiet]\ntype = python\nfile = %s\n"
