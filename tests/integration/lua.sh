@@ -26,13 +26,16 @@ set -u
 pvm_script_begin lua
 
 T0=$(date +%s)
-FC=$(pvm_free_port) && NP=$(pvm_free_port) || exit 99
+NP=$(pvm_free_port) || exit 99
 D=$TMP/lua
+# pvm-fcgi on a Unix socket in the temp dir: no port another process
+# can take between picking it and listening.
+FC=$D/pvm.sock
 mkdir -p "$D"
 cp "$top_srcdir/conf/examples/lua/example.lua" "$D/example.lua" &&
     cp "$top_srcdir/tests/data/lua/cases.lua" "$D/cases.lua" &&
     chmod u+w "$D"/*.lua || exit 99
-printf '%s\n' "[server]" "listen = 127.0.0.1:$FC" "workers = 2" "" \
+printf '%s\n' "[server]" "listen = unix:$FC" "workers = 2" "" \
     "[plugin:c]" "type = example" "metric_name = c_waves" "" \
     "[plugin:l]" "type = lua" "script = example.lua" "metric_name = l_waves" \
     "" "[plugin:cases]" "type = lua" "script = cases.lua" \
@@ -40,12 +43,12 @@ printf '%s\n' "[server]" "listen = 127.0.0.1:$FC" "workers = 2" "" \
 "$PVM_BIN" --config "$D/pvm.ini" </dev/null >>"$D/pvm.log" 2>&1 &
 MASTER=$!
 PVM_PIDS="$PVM_PIDS $MASTER"
-pvm_wait_port "$FC" 60 "$MASTER" || {
+pvm_wait_path "$FC" 60 "$MASTER" || {
     bad "pvm-fcgi did not start"
     exit 1
 }
 mkdir -p "$TMP/nginx"
-pvm_nginx_conf "$TMP/nginx" "$NP" "127.0.0.1:$FC" &&
+pvm_nginx_conf "$TMP/nginx" "$NP" "unix:$FC" &&
     pvm_nginx_start "$TMP/nginx" 10 || {
     bad "nginx did not start"
     exit 1
@@ -178,11 +181,10 @@ check "a syntax error rejects the reload, naming the script" $?
 check "the running script keeps serving" $?
 
 echo "=== startup failure"
-FB=$(pvm_free_port) || exit 99
 mkdir -p "$TMP/bad"
 printf '%s\n' 'function on_startup(context)' \
     '  error("cannot reach the sensor")' 'end' >"$TMP/bad/bad.lua"
-printf '%s\n' "[server]" "listen = 127.0.0.1:$FB" "workers = 2" "" \
+printf '%s\n' "[server]" "listen = unix:$TMP/bad/pvm.sock" "workers = 2" "" \
     "[plugin:sensor]" "type = lua" "script = bad.lua" >"$TMP/bad/pvm.ini"
 "$PVM_BIN" --config "$TMP/bad/pvm.ini" </dev/null \
     >"$TMP/bad/pvm.log" 2>&1 &
