@@ -54,142 +54,97 @@ done
 
 pass=0
 fail=0
-# valgrind makes pvm-fcgi 20-50 times slower: generous client timeouts.
-echo "== valgrind: tests/integration/run.sh with pvm-fcgi under memcheck"
-if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-    PVM_TEST_HTTP_TIMEOUT_MS=120000 \
-    sh "$top_srcdir/tests/integration/run.sh" >"$tmp/run.log" 2>&1; then
-    echo "ok   integration suite under valgrind"
-    pass=$((pass + 1))
-else
-    echo "FAIL integration suite under valgrind (last 30 lines):"
-    tail -n 30 "$tmp/run.log"
-    fail=$((fail + 1))
-fi
-grep '^PVM-RESULT' "$tmp/run.log" | sed 's/^PVM-RESULT: /     suite: /'
-if [ -x "$tmp/build/tests/integration/hostile" ]; then
-    echo "== valgrind: tests/integration/hostile.sh with pvm-fcgi under memcheck"
-    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-        PVM_TEST_HTTP_TIMEOUT_MS=120000 PVM_STOP_SECONDS=60 \
-        sh "$top_srcdir/tests/integration/hostile.sh" >"$tmp/hostile.log" 2>&1
-    then
-        echo "ok   hostile-input suite under valgrind"
-        pass=$((pass + 1))
-    else
-        echo "FAIL hostile-input suite under valgrind (last 30 lines):"
-        grep -v '^ok ' "$tmp/hostile.log" | tail -n 30
-        fail=$((fail + 1))
-    fi
-    grep '^PVM-RESULT' "$tmp/hostile.log" | sed 's/^PVM-RESULT: /     suite: /'
-fi
-echo "== valgrind: tests/integration/lua.sh with pvm-fcgi under memcheck"
-if top_srcdir=$top_srcdir top_builddir=$tmp/build PVM_LUA_STOP_BOUND=20 \
-    timeout 300 sh "$top_srcdir/tests/integration/lua.sh" >"$tmp/lua.log" 2>&1
-then
-    echo "ok   lua plugin suite under valgrind"
-    pass=$((pass + 1))
-else
-    echo "FAIL lua plugin suite under valgrind (last 30 lines):"
-    grep -v '^ok ' "$tmp/lua.log" | tail -n 30
-    fail=$((fail + 1))
-fi
-grep '^PVM-RESULT' "$tmp/lua.log" | sed 's/^PVM-RESULT: /     suite: /'
-if command -v prometheus >/dev/null 2>&1; then
-    echo "== valgrind: tests/integration/remote_read.sh with pvm-fcgi under memcheck"
-    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-        sh "$top_srcdir/tests/integration/remote_read.sh" \
-        >"$tmp/remote_read.log" 2>&1; then
-        echo "ok   remote-read suite under valgrind"
-        pass=$((pass + 1))
-    else
-        echo "FAIL remote-read suite under valgrind (last 30 lines):"
-        grep -v '^ok ' "$tmp/remote_read.log" | tail -n 30
-        fail=$((fail + 1))
-    fi
-    grep '^PVM-RESULT' "$tmp/remote_read.log" | sed 's/^PVM-RESULT: /     suite: /'
-fi
-# The exec plugin: pvm-fcgi runs as one process (workers = 1) that forks
-# the commands; valgrind does not follow them into exec
-# (--trace-children=no, the default) and --child-silent-after-fork=yes
-# keeps their forked half from leaving a log without a summary. (That
-# silences the workers of the suite's second, 2-worker server too: its
-# master is checked, the plugin code ran checked in the first.)
+
+# The exec plugin's pvm-fcgi forks the commands: valgrind does not follow
+# them into exec (--trace-children=no, the default), and
+# --child-silent-after-fork=yes keeps their forked half from leaving a log
+# without a summary. (That silences the workers of the suite's 2-worker
+# server too: its master is checked, the plugin code ran checked in the
+# single-process server.)
 mkdir -p "$tmp/build-exec/tests"
 sed "s|--num-callers=30|--num-callers=30 --child-silent-after-fork=yes|" \
     "$tmp/build/tests/pvm-fcgi-test" >"$tmp/build-exec/tests/pvm-fcgi-test"
 chmod +x "$tmp/build-exec/tests/pvm-fcgi-test"
-echo "== valgrind: tests/integration/exec.sh with pvm-fcgi under memcheck"
-if top_srcdir=$top_srcdir top_builddir=$tmp/build-exec \
-    PVM_TEST_HTTP_TIMEOUT_MS=120000 PVM_STOP_SECONDS=60 \
-    sh "$top_srcdir/tests/integration/exec.sh" >"$tmp/exec.log" 2>&1; then
-    echo "ok   exec suite under valgrind"
-    pass=$((pass + 1))
-else
-    echo "FAIL exec suite under valgrind (last 30 lines):"
-    grep -v '^ok ' "$tmp/exec.log" | tail -n 30
-    fail=$((fail + 1))
-fi
-grep '^PVM-RESULT' "$tmp/exec.log" | sed 's/^PVM-RESULT: /     suite: /'
-# The python plugin type (tests/integration/python.sh, quick mode): the
-# real pvm-fcgi (which has the python type) with Python's suppressions
-# (Debian's CPython is built --with-valgrind: pymalloc steps aside under
-# valgrind by itself; PYTHONMALLOC is ignored, the interpreter is isolated
-# from the environment).
-if [ -x "$build/pvm-fcgi" ] && [ -x /usr/bin/python3 ] &&
-    "$build/pvm-fcgi" --list-plugins 2>/dev/null | grep -q '^python'; then
-    echo "== valgrind: tests/integration/python.sh (quick) under memcheck"
-    supp=
-    [ -r /usr/lib/valgrind/python3.supp ] &&
-        supp=--suppressions=/usr/lib/valgrind/python3.supp
-    {
-        echo '#!/bin/sh'
-        echo "exec valgrind --leak-check=full $supp \\"
-        echo "    --errors-for-leak-kinds=definite --error-exitcode=99 \\"
-        echo "    --show-leak-kinds=definite --num-callers=30 \\"
-        echo "    --log-file='$tmp/logs/vg.%p.log' '$build/pvm-fcgi' \"\$@\""
-    } >"$tmp/build/pvm-fcgi-python"
-    chmod +x "$tmp/build/pvm-fcgi-python"
-    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-        PVM_PYTHON_BIN=$tmp/build/pvm-fcgi-python PVM_PYTHON_QUICK=1 \
-        sh "$top_srcdir/tests/integration/python.sh" >"$tmp/python.log" 2>&1; then
-        echo "ok   python suite under valgrind"
-        pass=$((pass + 1))
-    else
-        echo "FAIL python suite under valgrind (last 30 lines):"
-        grep -v '^ok ' "$tmp/python.log" | tail -n 30
-        fail=$((fail + 1))
-    fi
-    grep '^PVM-RESULT' "$tmp/python.log" | sed 's/^PVM-RESULT: /     suite: /'
-fi
-if command -v prometheus >/dev/null 2>&1; then
-    echo "== valgrind: tests/integration/prometheus.sh with pvm-fcgi under memcheck"
-    if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-        sh "$top_srcdir/tests/integration/prometheus.sh" \
-        >"$tmp/prometheus.log" 2>&1; then
-        echo "ok   prometheus plugin suite under valgrind"
-        pass=$((pass + 1))
-    else
-        echo "FAIL prometheus plugin suite under valgrind (last 30 lines):"
-        grep -v '^ok ' "$tmp/prometheus.log" | tail -n 30
-        fail=$((fail + 1))
-    fi
-    grep '^PVM-RESULT' "$tmp/prometheus.log" | sed 's/^PVM-RESULT: /     suite: /'
-fi
+# The python plugin type runs in the real pvm-fcgi (which has the python
+# type), with Python's suppressions (Debian's CPython is built
+# --with-valgrind: pymalloc steps aside under valgrind by itself;
+# PYTHONMALLOC is ignored, the interpreter is isolated from the
+# environment).
+supp=
+[ -r /usr/lib/valgrind/python3.supp ] &&
+    supp=--suppressions=/usr/lib/valgrind/python3.supp
+{
+    echo '#!/bin/sh'
+    echo "exec valgrind --leak-check=full $supp \\"
+    echo "    --errors-for-leak-kinds=definite --error-exitcode=99 \\"
+    echo "    --show-leak-kinds=definite --num-callers=30 \\"
+    echo "    --log-file='$tmp/logs/vg.%p.log' '$build/pvm-fcgi' \"\$@\""
+} >"$tmp/build/pvm-fcgi-python"
+chmod +x "$tmp/build/pvm-fcgi-python"
 
-# The http plugin (libcurl, libjq) against its fixture nginx, without its
-# --check-config and https parts; bounded by the suite's own timeouts.
-echo "== valgrind: tests/integration/http.sh with pvm-fcgi under memcheck"
-if top_srcdir=$top_srcdir top_builddir=$tmp/build \
-    PVM_HTTP_QUICK=1 \
-    sh "$top_srcdir/tests/integration/http.sh" >"$tmp/http.log" 2>&1; then
-    echo "ok   http plugin suite under valgrind"
-    pass=$((pass + 1))
-else
-    echo "FAIL http plugin suite under valgrind (last 30 lines):"
-    grep -v '^ok ' "$tmp/http.log" | tail -n 30
-    fail=$((fail + 1))
-fi
-grep '^PVM-RESULT' "$tmp/http.log" | sed 's/^PVM-RESULT: /     suite: /'
+# suite NAME SCRIPT [VAR=VALUE...]: runs tests/integration/SCRIPT with the
+# wrapped pvm-fcgi (valgrind makes it 20-50 times slower: generous client
+# timeouts; the assignments come last and win), its output in
+# $tmp/NAME.log and its exit status in $tmp/NAME.rc.
+suite() {
+    name=$1
+    script=$2
+    shift 2
+    env top_srcdir="$top_srcdir" top_builddir="$tmp/build" \
+        PVM_TEST_HTTP_TIMEOUT_MS=120000 PVM_STOP_SECONDS=60 "$@" \
+        timeout 600 sh "$top_srcdir/tests/integration/$script" \
+        >"$tmp/$name.log" 2>&1
+    echo $? >"$tmp/$name.rc"
+}
+
+# report NAME LABEL: the verdict of a suite that ran (nothing when it was
+# not run: its tool is missing).
+report() {
+    [ -f "$tmp/$1.rc" ] || return 0
+    echo "== valgrind: $2 with pvm-fcgi under memcheck"
+    if [ "$(cat "$tmp/$1.rc")" = 0 ]; then
+        echo "ok   $2 under valgrind"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $2 under valgrind (last 30 lines):"
+        grep -v '^ok ' "$tmp/$1.log" | tail -n 30
+        fail=$((fail + 1))
+    fi
+    grep '^PVM-RESULT' "$tmp/$1.log" | sed 's/^PVM-RESULT: /     suite: /'
+}
+
+have() {
+    command -v "$1" >/dev/null 2>&1
+}
+
+# Two suites at a time (each mostly waits on one valgrind'ed process;
+# they listen on ports and sockets of their own).
+suite run run.sh &
+{ [ -x "$tmp/build/tests/integration/hostile" ] && suite hostile hostile.sh; } &
+wait
+suite lua lua.sh PVM_LUA_STOP_BOUND=20 &
+{ have prometheus && suite remote_read remote_read.sh; } &
+wait
+suite exec exec.sh top_builddir="$tmp/build-exec" &
+{ [ -x "$build/pvm-fcgi" ] && [ -x /usr/bin/python3 ] &&
+    "$build/pvm-fcgi" --list-plugins 2>/dev/null | grep -q '^python' &&
+    suite python python.sh PVM_PYTHON_BIN="$tmp/build/pvm-fcgi-python" \
+        PVM_PYTHON_QUICK=1; } &
+wait
+# http: against its fixture nginx, without its --check-config and https
+# parts (PVM_HTTP_QUICK).
+suite http http.sh PVM_HTTP_QUICK=1 &
+{ have prometheus && suite prometheus prometheus.sh; } &
+wait
+
+report run "integration suite (tests/integration/run.sh)"
+report hostile "hostile-input suite"
+report lua "lua plugin suite"
+report remote_read "remote-read suite"
+report exec "exec plugin suite"
+report python "python plugin suite (quick)"
+report http "http plugin suite"
+report prometheus "prometheus plugin suite"
 
 nlogs=0
 for log in "$tmp"/logs/vg.*.log; do
