@@ -117,12 +117,15 @@ typedef struct pvm_sql_driver {
     void (*placeholder)(unsigned i, char *buf, size_t n);
 
     /* Opens the connection (the database, for SQLite) with the
-     * instance's settings; idempotent callers: the core calls it only
-     * when pvm_sql_core.connected is false and sets that flag itself.
-     * Called by on_startup, by validate (then close right after), and
-     * again before a request when the connection is not up. 0, or a
-     * negative status with err saying why (no secrets). */
-    int (*connect)(pvm_plugin *self, pvm_error *err);
+     * instance's settings. The core calls it only when
+     * pvm_sql_core.connected is false, and sets that flag itself: from
+     * on_startup and validate (timeout_ms 0: the driver's own connect
+     * timeout only; validate closes right after), and before a request's
+     * statement when the connection is not up (timeout_ms > 0: the
+     * request's remaining time, which the attempt must not outlast).
+     * 0, or a negative status with err saying why (no secrets); the core
+     * calls close after a failure. */
+    int (*connect)(pvm_plugin *self, int64_t timeout_ms, pvm_error *err);
 
     /* Closes the connection and frees its handles; safe to call when not
      * connected or half-connected. Also called before a reconnect. */
@@ -346,9 +349,10 @@ int pvm_sql_metadata(pvm_plugin *self, pvm_request *req, pvm_response *resp);
 
 /* The core's own (sql_run.c uses them): connects when needed and
  * describes the queries, 0 or a status with err, *down when the
- * connection failed; closes the connection and forgets the
+ * connection failed (timeout_ms: as pvm_sql_driver.connect); closes the connection and forgets the
  * descriptions. */
-int pvm_sql_ready(pvm_plugin *self, bool *down, pvm_error *err);
+int pvm_sql_ready(pvm_plugin *self, int64_t timeout_ms, bool *down,
+                  pvm_error *err);
 void pvm_sql_disconnect(pvm_plugin *self);
 
 /* Frees a describe result. */

@@ -455,7 +455,12 @@ int pvm_sql_run(pvm_plugin *self, pvm_sql_query *q, pvm_request *req,
     for (int tries = 0; tries < 2; tries++) {
         bool down;
         pvm_error e = {0};
-        if (pvm_sql_ready(self, &down, &e) < 0)
+        int64_t left = pvm_request_remaining_ms(req);
+        if (left <= 0) {
+            e.code = PVM_ERR_TIMEOUT;
+            return failed(self, q, resp, &e, false);
+        }
+        if (pvm_sql_ready(self, left == INT64_MAX ? 0 : left, &down, &e) < 0)
             return down ? unavailable(self, resp, &e)
                         : pvm_response_fail(resp, "%s", e.msg);
         double named[4] = {(double)start / 1000.0, (double)end / 1000.0,

@@ -62,8 +62,9 @@ static void sqlite_placeholder(unsigned i, char *buf, size_t n)
     snprintf(buf, n, "?%u", i);
 }
 
-static int sqlite_connect(pvm_plugin *self, pvm_error *err)
+static int sqlite_connect(pvm_plugin *self, int64_t timeout_ms, pvm_error *err)
 {
+    (void)timeout_ms; /* opening a file does not wait */
     struct sqlite_plugin *st = pvm_plugin_state(self);
     int rc = sqlite3_open_v2(st->database, &st->db, SQLITE_OPEN_READONLY,
                              NULL);
