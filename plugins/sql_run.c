@@ -103,6 +103,28 @@ static void gcolumn(struct gen *g, int col, bool as_text)
     gput(g, hole + 2);
 }
 
+/* The column through text_cast whatever its declared type, for `<>`:
+ * no index serves `<>` anyway, and a collation that calls two different
+ * texts equal (MariaDB's case-insensitive, trailing-space-padding ones:
+ * 'Kitchen' <> 'kitchen' is false there) would drop rows pvm keeps; the
+ * driver's cast is exact (MariaDB: CAST(x AS BINARY)). */
+static void gcolumn_cast(struct gen *g, int col)
+{
+    const pvm_sql_column *k = &g->q->cols[col];
+    const char *cast = g->c->drv->text_cast, *hole = strstr(cast, "%s");
+    char quoted[160], pre[64];
+    snprintf(quoted, sizeof(quoted), "%c%s%c", g->c->drv->ident_quote, k->name,
+             g->c->drv->ident_quote);
+    if (!hole) {
+        gput(g, quoted);
+        return;
+    }
+    snprintf(pre, sizeof(pre), "%.*s", (int)(hole - cast), cast);
+    gput(g, pre);
+    gput(g, quoted);
+    gput(g, hole + 2);
+}
+
 /* Appends the condition of one matcher when the database can evaluate
  * it exactly; returns whether it did. A label column's NULL is the empty
  * value, as a missing label: matchers that accept "" are not pushed. */
@@ -129,7 +151,7 @@ static bool gmatcher(struct gen *g, const char *name, pvm_match_op op,
         gput(g, "(");
         gcolumn(g, col, false);
         gput(g, " IS NULL OR ");
-        gcolumn(g, col, true);
+        gcolumn_cast(g, col);
         gput(g, " <> ");
         gtext(g, value);
         gput(g, ")");
