@@ -155,10 +155,10 @@ static void set_options(struct mysql_plugin *st, int64_t limit_ms)
                   "SET SESSION TRANSACTION READ ONLY");
     if (st->tls == TLS_NO)
         return;
-    my_bool on = 1;
+    my_bool on = 1, verify = st->tls == TLS_VERIFY;
     mysql_options(st->db, MYSQL_OPT_SSL_ENFORCE, &on);
-    if (st->tls == TLS_VERIFY)
-        mysql_options(st->db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+    /* explicit both ways: newer Connector/C versions verify by default */
+    mysql_options(st->db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
     if (st->tls_ca)
         mysql_options(st->db, MYSQL_OPT_SSL_CA, st->tls_ca);
     if (st->tls_cert)
