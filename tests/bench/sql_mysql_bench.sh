@@ -155,7 +155,7 @@ r4=$(rows_read)
 t_bare_pushed=$(best bare "$BARE AND series = 's042'")
 r5=$(rows_read)
 t_bare_quick=$(best bare "$BARE" --quick)
-plan=$(bare "EXPLAIN SELECT * FROM ($BARE) AS q WHERE series = BINARY 's042'" |
+plan=$(bare "EXPLAIN SELECT * FROM ($BARE) AS q WHERE series = 's042'" |
     awk -F'\t' '{ print "type " $4 ", key " $6 ", rows " $9 }')
 
 rf=$(((r1 - r0) / RUNS))
