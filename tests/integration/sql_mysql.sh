@@ -388,6 +388,17 @@ check "server down: 503 naming the instance ($st: $(body x1))" $?
 st=$(q x2 "query?query=$(enc 'room_temp_celsius{room="kitchen"}')&$TI")
 [ "$st" = 503 ]
 check "still down: 503 again ($st)" $?
+printf '[plugin:down]\ntype = mysql\n%s\nmetric = down_x\nquery = SELECT 1 AS timestamp, 2 AS value\n' \
+    "$CONN" >"$TMP/pvm/down.ini"
+"$PVM_BIN" --check-config --config "$TMP/pvm/down.ini" >"$TMP/cc3" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q 'not checked' "$TMP/cc3"
+check "--check-config with the server down: a warning, not an error (rc $rc: $(head -c 250 "$TMP/cc3"))" $?
+printf 'require_at_startup = yes\n' >>"$TMP/pvm/down.ini"
+"$PVM_BIN" --check-config --config "$TMP/pvm/down.ini" >"$TMP/cc4" 2>&1
+rc=$?
+[ "$rc" != 0 ] && grep -q "Can't connect" "$TMP/cc4" && ! grep -qF "$PW" "$TMP/cc4"
+check "... an error with require_at_startup = yes (rc $rc: $(head -c 250 "$TMP/cc4"))" $?
 pvm_mariadb_start "$DB" 30 || { bad "mariadbd did not start again"; exit 1; }
 okn=0
 for i in 1 2 3 4; do
