@@ -107,19 +107,24 @@ static int db_error(struct mysql_plugin *st, const char *what, pvm_error *err)
                          st->db ? mysql_error(st->db) : "not connected");
 }
 
+/* Closes a cached statement (on the server too, when connected) and
+ * frees its buffers; the slot is free again. */
+static void pstmt_free(struct pstmt *p)
+{
+    if (p->s)
+        mysql_stmt_close(p->s);
+    for (unsigned c = 0; p->cols && c < p->ncols; c++)
+        free(p->cols[c].buf);
+    free(p->cols);
+    free(p->res);
+    free(p->sql);
+    memset(p, 0, sizeof(*p));
+}
+
 static void cache_clear(struct mysql_plugin *st)
 {
-    for (size_t i = 0; i < STMT_CACHE; i++) {
-        struct pstmt *p = &st->cache[i];
-        if (p->s)
-            mysql_stmt_close(p->s);
-        for (unsigned c = 0; c < p->ncols; c++)
-            free(p->cols[c].buf);
-        free(p->cols);
-        free(p->res);
-        free(p->sql);
-        memset(p, 0, sizeof(*p));
-    }
+    for (size_t i = 0; i < STMT_CACHE; i++)
+        pstmt_free(&st->cache[i]);
     st->cur = NULL;
 }
 
@@ -350,24 +355,9 @@ static struct pstmt *pstmt_get(struct mysql_plugin *st, const char *sql,
         if (p->used < lru->used)
             lru = p;
     }
-    if (lru->s) { /* evict */
-        mysql_stmt_close(lru->s);
-        for (unsigned c = 0; c < lru->ncols; c++)
-            free(lru->cols[c].buf);
-        free(lru->cols);
-        free(lru->res);
-        free(lru->sql);
-        memset(lru, 0, sizeof(*lru));
-    }
+    pstmt_free(lru); /* evicted, or already free */
     if (pstmt_prepare(st, lru, sql, err) < 0) {
-        if (lru->s)
-            mysql_stmt_close(lru->s);
-        for (unsigned c = 0; lru->cols && c < lru->ncols; c++)
-            free(lru->cols[c].buf);
-        free(lru->cols);
-        free(lru->res);
-        free(lru->sql);
-        memset(lru, 0, sizeof(*lru));
+        pstmt_free(lru);
         return NULL;
     }
     lru->used = ++st->tick;
@@ -499,7 +489,8 @@ static int mysql_drv_exec(pvm_plugin *self, const char *sql,
         return pvm_error_set(err, PVM_ERR_INTERNAL,
                              "%zu parameters for %lu placeholders", n,
                              mysql_stmt_param_count(p->s));
-    memset(st->pbind, 0, n * sizeof(*st->pbind));
+    if (n) /* pbind is NULL until a statement has parameters */
+        memset(st->pbind, 0, n * sizeof(*st->pbind));
     for (size_t i = 0; i < n; i++) {
         MYSQL_BIND *b = &st->pbind[i];
         if (params[i].kind == PVM_SQL_PARAM_TEXT) {
