@@ -105,7 +105,7 @@ static int keep_latest(pvm_sql_core *c, const pvm_sql_row *r, void *arg)
     struct lmap *m = arg;
     size_t nv = r->name ? 1 : c->nmetrics;
     for (size_t i = 0; i < nv; i++) {
-        if (r->has && !r->has[i] && c->main.ts_col >= 0 && m->want)
+        if (!r->has[i])
             continue;
         if (m->want && !r->name && !m->want[i])
             continue;
@@ -174,7 +174,7 @@ int pvm_sql_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
         return pvm_response_set_error(resp, PVM_ERR_NOMEM,
                                       "out of request memory");
     return pvm_sql_run(self, &c->main, req, resp, pvm_request_start(req),
-                       pvm_request_end(req), add_row, &a);
+                       pvm_request_end(req), true, add_row, &a);
 }
 
 /* GET|POST /api/v1/query: per series the latest row in
@@ -192,7 +192,7 @@ int pvm_sql_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
         return pvm_response_set_error(resp, PVM_ERR_NOMEM,
                                       "out of request memory");
     int rc = pvm_sql_run(self, &c->main, req, resp, t - c->lookback_ms + 1, t,
-                         keep_latest, &m);
+                         true, keep_latest, &m);
     for (size_t i = 0; rc >= 0 && i < m.cap; i++)
         if (m.v[i])
             rc = pvm_response_add_sample(resp, m.v[i]->name, m.v[i]->v,
@@ -220,14 +220,14 @@ static int discover(pvm_plugin *self, pvm_request *req, pvm_response *resp,
     struct lmap m = {.a = pvm_request_arena(req), .resp = resp};
     int rc;
     if (c->labels.sql)
-        rc = pvm_sql_run(self, &c->labels, req, resp, INT64_MIN, INT64_MAX,
-                         keep_latest, &m);
+        rc = pvm_sql_run(self, &c->labels, req, resp, pvm_request_start(req),
+                         pvm_request_end(req), false, keep_latest, &m);
     else if (!(m.want = wanted(c, req)))
         rc = pvm_response_set_error(resp, PVM_ERR_NOMEM,
                                     "out of request memory");
     else
         rc = pvm_sql_run(self, &c->main, req, resp, pvm_request_start(req),
-                         pvm_request_end(req), keep_latest, &m);
+                         pvm_request_end(req), false, keep_latest, &m);
     for (size_t i = 0; rc >= 0 && i < m.cap; i++) {
         const struct lset *s = m.v[i];
         if (s && pvm_query_matches(q, s->name, s->labels, s->nlabels))

@@ -272,6 +272,7 @@ struct reader {
     const char *why;  /* what is wrong with a bad row */
     const char *col;  /* the column, or NULL */
     char whybuf[160]; /* why, when it names a column */
+    bool values;      /* read timestamp and values (not discovery) */
 };
 
 /* Reads the current row: 1 sample(s), 0 skip (NULL time), -1 bad with
@@ -310,8 +311,11 @@ static int read_row(struct reader *r)
             bad = -1;
         }
     }
-    if (q->ts_col < 0 || bad)
+    if (q->ts_col < 0 || bad || !r->values) {
+        for (size_t i = 0; !bad && !r->values && i < r->c->nmetrics + 1; i++)
+            row->has[i] = true; /* discovery: values are not read */
         return bad ? -1 : 1;
+    }
     d->column(r->self, q->ts_col, false, &v);
     switch (v.kind) {
     case PVM_SQL_NULL: return 0;
@@ -448,7 +452,7 @@ static int attempt(struct reader *r, const struct gen *g, pvm_request *req,
         }
         if (got <= 0)
             continue;
-        if (r->row.t < start || r->row.t > end)
+        if (r->values && (r->row.t < start || r->row.t > end))
             continue;
         if ((rc = fn(c, &r->row, arg)) < 0)
             break;
@@ -468,8 +472,19 @@ static int attempt(struct reader *r, const struct gen *g, pvm_request *req,
     return failed(self, r->q, resp, &e, broken);
 }
 
+/* Unix seconds bound as :start and :end, clamped to years 1 to 9999 so
+ * that a database's timestamp conversions accept them (series requests
+ * without start or end ask for the widest range). */
+static double seconds(int64_t ms)
+{
+    double s = (double)ms / 1000.0;
+    return s < -62135596800.0   ? -62135596800.0
+           : s > 253402300799.0 ? 253402300799.0
+                                : s;
+}
+
 int pvm_sql_run(pvm_plugin *self, pvm_sql_query *q, pvm_request *req,
-                pvm_response *resp, int64_t start, int64_t end,
+                pvm_response *resp, int64_t start, int64_t end, bool values,
                 pvm_sql_row_fn fn, void *arg)
 {
     pvm_sql_core *c = pvm_plugin_state(self);
@@ -485,7 +500,7 @@ int pvm_sql_run(pvm_plugin *self, pvm_sql_query *q, pvm_request *req,
         if (pvm_sql_ready(self, left == INT64_MAX ? 0 : left, &down, &e) < 0)
             return down ? unavailable(self, resp, &e)
                         : pvm_response_fail(resp, "%s", e.msg);
-        double named[4] = {(double)start / 1000.0, (double)end / 1000.0,
+        double named[4] = {seconds(start), seconds(end),
                            (double)pvm_request_step(req) / 1000.0,
                            (double)c->lookback_ms / 1000.0};
         struct gen g = {.c = c, .q = q, .a = a};
@@ -496,9 +511,9 @@ int pvm_sql_run(pvm_plugin *self, pvm_sql_query *q, pvm_request *req,
         if (k == 0)
             return 0;
         size_t nv = c->nmetrics ? c->nmetrics : 1;
-        struct reader r = {self, c, q, {0}, NULL, NULL, ""};
+        struct reader r = {self, c, q, {0}, NULL, NULL, "", values};
         r.row.v = pvm_arena_calloc(a, nv, sizeof(double));
-        r.row.has = pvm_arena_calloc(a, nv, sizeof(bool));
+        r.row.has = pvm_arena_calloc(a, nv + 1, sizeof(bool));
         r.row.labels = pvm_arena_calloc(a, q->nlabels + 1, sizeof(pvm_label));
         if (!r.row.v || !r.row.has || !r.row.labels)
             return pvm_response_set_error(resp, PVM_ERR_NOMEM,

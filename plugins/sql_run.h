@@ -23,11 +23,13 @@ typedef int (*pvm_sql_row_fn)(pvm_sql_core *c, const pvm_sql_row *r,
 
 /* Runs q for the request (start/end in ms, bound as :start and :end,
  * with :step and :lookback) with the request's matchers pushed down,
- * calling fn per row; bad rows as on_bad_row says. keep(c, row) tells
+ * calling fn per row; bad rows as on_bad_row says. values false
+ * (discovery): only labels and metric names are read, and every row
+ * counts (the query's own WHERE selects the range). keep(c, row) tells
  * whether a row the selector keeps (for bad rows: only those fail). 0,
  * or the failing status (the response is set). */
 int pvm_sql_run(pvm_plugin *self, pvm_sql_query *q, pvm_request *req,
-                pvm_response *resp, int64_t start, int64_t end,
+                pvm_response *resp, int64_t start, int64_t end, bool values,
                 pvm_sql_row_fn fn, void *arg);
 
 /* True when some metric of the instance can match the request (with

@@ -12,6 +12,7 @@ extern const pvm_plugin_type pvm_plugin_catch_errors;
 extern const pvm_plugin_type pvm_plugin_basic_auth;
 extern const pvm_plugin_type pvm_plugin_openmetrics_file;
 extern const pvm_plugin_type pvm_plugin_sqlite;
+extern const pvm_plugin_type pvm_plugin_postgresql;
 extern const pvm_plugin_type pvm_plugin_bench;
 extern const pvm_plugin_type pvm_plugin_chaos;
 extern const pvm_plugin_type *const pvm_plugin_table[];
@@ -23,6 +24,7 @@ const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_basic_auth,   /* tests/integration/plugins.sh */
     &pvm_plugin_openmetrics_file,
     &pvm_plugin_sqlite,
+    &pvm_plugin_postgresql,
     &pvm_plugin_bench, /* tests/plugins/bench.c: N series, hostile */
     &pvm_plugin_chaos, /* tests/plugins/chaos.c (process-model tests) */
     NULL,
