@@ -25,7 +25,11 @@
 #   tls        an instance over TCP with tls = verify (the server counts a
 #              TLS handshake)
 #   config     --check-config passes without printing the password,
-#              fails on a missing table naming it
+#              fails on a missing table naming it; with the server down
+#              it warns (an error with require_at_startup = yes)
+# then the shared suite of the SQL plugin types (tests/lib/sql_suite.sh)
+# in a second database: its statement log is the general query log, its
+# cancel proof the server's Max_statement_time_exceeded count.
 # mariadbd starts once (plus one restart); every wait is bounded;
 # processes are stopped by PID. Prints
 # "PVM-RESULT: sql_mysql: P passed, F failed, S skipped".
@@ -33,6 +37,7 @@ set -u
 
 . "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 . "$top_srcdir/tests/lib/mariadb.sh"
+. "$top_srcdir/tests/lib/sql_suite.sh"
 PVM_SCRIPT=sql_mysql
 if ! pvm_mariadb_bins; then
     echo "sql_mysql.sh: SKIP: no MariaDB server to test against"
@@ -430,5 +435,90 @@ rc=$?
 [ "$rc" != 0 ] && grep -q 'no_such_table' "$TMP/cc2" && grep -q 'badfail' "$TMP/cc2" &&
     ! grep -qF "$PW" "$TMP/cc2"
 check "--check-config: a missing table fails, naming instance and table ($(head -c 300 "$TMP/cc2"))" $?
+
+
+echo "=== conf/examples/mariadb-demo"
+demo=$top_srcdir/conf/examples/mariadb-demo
+mkdir -p "$TMP/demo"
+# the demo's account is pvm@localhost too: keep its password
+cp "$TMP/password" "$TMP/demo/pvm-password"
+PASSWORD_FILE=$TMP/demo/pvm-password sh "$demo/fill.sh" \
+    --socket="$DB/mysqld.sock" --user=root >"$TMP/demo/fill.log" 2>&1
+check "fill.sh: $(tail -1 "$TMP/demo/fill.log")" $?
+dfc=$(pvm_free_port) && dnp=$(pvm_free_port) || exit 99
+sed -e "s|^listen = .*|listen = 127.0.0.1:$dfc|" \
+    -e "s|^socket = .*|socket = $DB/mysqld.sock|" \
+    -e "s|^password_file = .*|password_file = $TMP/demo/pvm-password|" \
+    "$demo/pvm.ini" >"$TMP/demo/pvm.ini"
+"$PVM_BIN" --config "$TMP/demo/pvm.ini" </dev/null >>"$TMP/demo/pvm.log" 2>&1 &
+PVM_PIDS="$PVM_PIDS $!"
+mkdir -p "$TMP/demo-nginx"
+pvm_wait_port "$dfc" 10 "$!" && pvm_nginx_conf "$TMP/demo-nginx" "$dnp" "127.0.0.1:$dfc" &&
+    pvm_nginx_start "$TMP/demo-nginx" 10 || { bad "the demo did not start"; exit 1; }
+NGINX_DIRS="$NGINX_DIRS $TMP/demo-nginx"
+st=$(curl -s -o "$TMP/demo1" -m 30 -w '%{http_code}' -G \
+    --data-urlencode 'query=avg by (floor) (room_humidity_percent)' \
+    "http://127.0.0.1:$dnp/api/v1/query")
+[ "$st" = 200 ] && [ "$(nseries demo1)" = 3 ]
+check "the demo's pvm.ini: avg by (floor) (room_humidity_percent) gives 3 floors ($st: $(body demo1))" $?
+st=$(curl -s -o "$TMP/demo2" -m 30 -w '%{http_code}' -G \
+    --data-urlencode 'query=room_temperature_celsius{room="kitchen"}' \
+    "http://127.0.0.1:$dnp/api/v1/query")
+[ "$st" = 200 ] && [ "$(nseries demo2)" = 1 ]
+check "the demo's pvm.ini: the kitchen's temperature ($st: $(body demo2))" $?
+
+echo "=== the shared SQL suite (tests/lib/sql_suite.sh), in database s"
+sql <<SQL || { bad "creating database s"; exit 1; }
+CREATE DATABASE s CHARACTER SET utf8mb4;
+GRANT SELECT ON s.* TO pvm@localhost;
+SQL
+SQL_TYPE=mysql
+SQL_DOUBLE=DOUBLE
+SQL_TEXT="VARCHAR(200)"
+SQL_TSTYPE="DATETIME(3)"
+SQL_PLACEHOLDER='\?'
+sql_admin() {
+    { echo "SET time_zone = '+00:00';"; cat; } | sql s >/dev/null
+}
+sql_conn() {
+    printf 'socket = %s\ndatabase = s\nuser = pvm\npassword_file = %s\n' \
+        "$DB/mysqld.sock" "$TMP/password"
+}
+# FROM_UNIXTIME() takes 0 to 2^31-1 only (NULL otherwise, e.g. for the
+# years 1..9999 of a request without start and end)
+sql_ts_expr() {
+    echo "('1970-01-01' + INTERVAL $1 SECOND)"
+}
+sql_slow_query() {
+    echo "SELECT :end AS timestamp, SLEEP(20) AS value"
+}
+sql_down() {
+    pvm_mariadb_stop 20
+}
+sql_up() {
+    pvm_mariadb_start "$DB" 30
+}
+# A mark is the count of statements the server stopped at their
+# max_statement_time (a status variable): the cancel is seen when it grew.
+mte() {
+    sql -N -e "SHOW GLOBAL STATUS LIKE 'Max_statement_time_exceeded'" |
+        awk '{ print $2 }'
+}
+sql_log_mark() {
+    mte
+}
+sql_cancel_seen() {
+    [ "$(mte)" -gt "$1" ]
+}
+# The statement log is the general query log (a table). Statements are
+# prepared once per worker and cached, so the text a hostile request ran
+# was logged when it was first prepared, maybe before MARK: this gives
+# every Prepare (the text with placeholders) and Query entry pvm sent in
+# the run. Execute entries, which show the bound values, are left out
+# (the checks above look at them).
+sql_log_since() {
+    sql -N -e "SELECT REPLACE(argument, '\n', ' ') FROM mysql.general_log WHERE command_type IN ('Prepare', 'Query') AND user_host LIKE 'pvm[%'"
+}
+sql_suite_run
 
 echo "sql_mysql.sh: $(($(date +%s) - T_BEGIN)) s"

@@ -3,7 +3,8 @@
 # week of readings up to now: temperature and humidity of four rooms every
 # 5 minutes (about 8000 rows), with a daily swing and a few gaps (NULL).
 # Then creates the read-only account pvm pvm.ini uses, its password in
-# ./pvm-password (made when missing, mode 600).
+# ./pvm-password (made when missing, mode 600; PASSWORD_FILE=path puts it
+# elsewhere).
 # Needs the mariadb (or mysql) client and an administrator account; the
 # arguments go to the client:
 #     sh fill.sh                               root over the default socket
@@ -46,13 +47,15 @@ SELECT FROM_UNIXTIME(ts), room,
 FROM t, r;
 SQL
 # the account pvm.ini uses: SELECT on pvm_demo only
-pw=$here/pvm-password
+pw=${PASSWORD_FILE:-$here/pvm-password}
 if [ ! -s "$pw" ]; then
     (umask 077 && od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$pw")
 fi
+# the password as an SQL string: backslashes and quotes doubled
+pwq=$(sed -e 's/\\/\\\\/g' -e "s/'/''/g" "$pw")
 sql "$@" <<SQL
-CREATE USER IF NOT EXISTS 'pvm'@'localhost' IDENTIFIED BY '$(cat "$pw")';
-ALTER USER 'pvm'@'localhost' IDENTIFIED BY '$(cat "$pw")';
+CREATE USER IF NOT EXISTS 'pvm'@'localhost' IDENTIFIED BY '$pwq';
+ALTER USER 'pvm'@'localhost' IDENTIFIED BY '$pwq';
 GRANT SELECT ON pvm_demo.* TO 'pvm'@'localhost';
 SQL
 echo "pvm_demo: $(sql -N "$@" -e 'SELECT COUNT(*) FROM pvm_demo.readings') readings; account pvm, password in $pw"
