@@ -70,4 +70,22 @@ pg_start "log_statement = 'all'" "log_parameter_max_length = 0" \
     { bad "PostgreSQL did not start"; exit 1; }
 ok "PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $NF }') started ($(($(date +%s) - t_start)) s)"
 sql_suite_run
+
+echo "=== conf/examples/postgresql-demo"
+demo=$top_srcdir/conf/examples/postgresql-demo
+if pg_psql -c 'CREATE DATABASE sensors' &&
+    PATH=$PG_BIN:$PATH pg_as sh "$demo/fill.sh" -h "$PG_DIR" -p "$PG_PORT" \
+        -U postgres -d sensors >"$TMP/fill.log" 2>&1; then
+    ok "fill.sh: $(tail -1 "$TMP/fill.log")"
+else
+    bad "fill.sh failed: $(tail -3 "$TMP/fill.log")"
+fi
+sed -e "s|^host = .*|host = $PG_DIR\nport = $PG_PORT|" "$demo/pvm.ini" \
+    >"$TMP/demo.ini"
+if "$PVM_BIN" --check-config --config "$TMP/demo.ini" >"$TMP/demo.out" 2>&1
+then
+    ok "the demo's pvm.ini is valid (its query prepared)"
+else
+    bad "the demo's pvm.ini: $(head -c 300 "$TMP/demo.out")"
+fi
 echo "sql_postgresql: $(($(date +%s) - t_start)) s"
