@@ -1,13 +1,14 @@
 #!/bin/sh
 # tests/bench/sql_bench.sh BUILD_DIR: the SQL plugin types on 1,000,000
 # rows (100 series x 10,000 points), through nginx and pvm-fcgi (one
-# worker per driver), against the bare SELECT in psql and sqlite3 on the
-# same machine. For each driver:
+# worker per driver), against the bare SELECT in psql, mariadb and
+# sqlite3 on the same machine. For each driver:
 #   full      count_over_time(bench_DRIVER[window]): pvm fetches and
 #             converts every row (the answer is 100 numbers)
 #   pushed    the same with {series="s42"}: pushed down, the database
 #             reads 10,000 rows (its plan is shown)
-#   bare      the same SELECT in psql -At / sqlite3 into /dev/null
+#   bare      the same SELECT in psql -At / mariadb -N / sqlite3 into
+#             /dev/null
 # Prints wall times (best of 3), rows per second through pvm and the
 # worker's peak RSS (VmHWM); `make bench` runs it (docs/performance.md,
 # "SQL sources"). Not a test: nothing is asserted.
@@ -17,6 +18,7 @@ top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=$build
 . "$top_srcdir/tests/lib/nginx.sh"
 . "$top_srcdir/tests/lib/postgres.sh"
+. "$top_srcdir/tests/lib/mariadb.sh"
 PVM=$build/pvm-fcgi
 [ -x "$PVM" ] || { echo "sql_bench.sh: $PVM missing: run make" >&2; exit 1; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-sqlbench.XXXXXX") || exit 1
@@ -31,6 +33,7 @@ cleanup() {
     done
     pg_stop
     pg_clean
+    pvm_mariadb_stop 20
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -123,6 +126,26 @@ SQL
 else
     echo "sql_bench.sh: PostgreSQL did not start: skipped"
 fi
+# MariaDB (tests/lib/mariadb.sh), root over its socket
+MY=$TMP/mariadb
+if pvm_mariadb_bins >/dev/null && pvm_mariadb_init "$MY" &&
+    PVM_MARIADB_ARGS="--innodb-buffer-pool-size=256M" \
+        pvm_mariadb_start "$MY" 30; then
+    pvm_mariadb_sql "$MY" <<SQL
+CREATE DATABASE bench;
+USE bench;
+CREATE TABLE bench (ts DOUBLE, series VARCHAR(16), host VARCHAR(16),
+                    value DOUBLE);
+INSERT INTO bench SELECT $T0 + n.seq * 10, CONCAT('s', k.seq),
+    CONCAT('h', k.seq % 10), (n.seq * 7 + k.seq) % 1000 / 10.0
+FROM seq_0_to_$((S - 1)) k, seq_0_to_$((N - 1)) n;
+CREATE INDEX bench_series_ts ON bench (series, ts);
+CREATE INDEX bench_ts ON bench (ts);
+ANALYZE TABLE bench;
+SQL
+else
+    echo "sql_bench.sh: MariaDB did not start: skipped"
+fi
 
 : >"$TMP/results"
 start_pvm sq "type = sqlite
@@ -145,6 +168,18 @@ query = $SELECT"
         grep -E 'Scan|rows=' | head -3 | tr '\n' ' ')
 fi
 
+if [ -n "$PVM_MARIADB_PID" ]; then
+    start_pvm my "type = mysql
+socket = $MY/mysqld.sock
+database = bench
+user = root
+metric = bench_my
+query = $SELECT"
+    run_driver my pvm_mariadb_sql "$MY" -N bench -e "$BARE"
+    my_plan=$(pvm_mariadb_sql "$MY" -N bench -e "EXPLAIN SELECT * FROM ($BARE) AS pvm_q WHERE \`series\` = 's42'" |
+        awk -F'\t' '{ printf "type %s, key %s, rows %s", $4, $6, $9 }')
+fi
+
 {
     echo "Machine: $(nproc) CPUs, $(uname -sr); $(date -u +%Y-%m-%d)"
     echo "Command: tests/bench/sql_bench.sh BUILD_DIR (make bench); $S series x $N points"
@@ -155,4 +190,5 @@ fi
     echo
     echo "SQLite plan of the pushed-down statement: $sq_plan"
     [ -n "${pg_plan:-}" ] && echo "PostgreSQL plan: $pg_plan"
+    [ -n "${my_plan:-}" ] && echo "MariaDB plan: $my_plan"
 } | tee "$build/sql_bench.md"
