@@ -187,6 +187,14 @@ metric = slow_metric
 query = $slow
 labels_query = SELECT room FROM rooms
 
+[plugin:slow2]
+type = $SQL_TYPE
+$conn
+metric = slow_metric2
+statement_timeout = 1s
+query = $slow
+labels_query = SELECT room FROM rooms
+
 [plugin:file]
 type = openmetrics_file
 path = $TMP/data.om
@@ -401,6 +409,11 @@ sql_suite_timeout() {
     else
         skip "the server's cancel: $SQL_TYPE has no log to show it"
     fi
+    t0=$(date +%s)
+    req "statement_timeout = 1s stops it without a query timeout" 503 \
+        '"errorType":"timeout"' /query --data-urlencode 'query=slow_metric2'
+    t1=$(date +%s)
+    expect "statement_timeout: within 4 s ($((t1 - t0)) s)" [ $((t1 - t0)) -le 4 ]
     req "the connection serves the next query" 200 '"room":"kitchen"' \
         /query --data-urlencode 'query=room_temp{room="kitchen"}' --data-urlencode "time=$((T0 + 60))"
 }
