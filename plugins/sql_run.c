@@ -238,7 +238,7 @@ static int generate(struct gen *g, const pvm_query *query,
     gput(g, "SELECT * FROM (\n");
     gput(g, q->sql);
     gput(g, "\n) AS pvm_q WHERE ");
-    size_t head = g->n, pbase = g->np;
+    size_t pbase = g->np;
     size_t wanted = 0;
     bool all = true; /* every wanted selector has conditions */
     for (size_t i = 0; i < nsel && all; i++) {
@@ -258,7 +258,6 @@ static int generate(struct gen *g, const pvm_query *query,
         g->np = pbase;
         gput(g, q->sql);
     }
-    (void)head;
     return g->nomem ? -1 : 1;
 }
 
@@ -303,8 +302,11 @@ static int read_row(struct reader *r)
     }
     if (q->name_col >= 0) {
         d->column(r->self, q->name_col, true, &v);
+        if (v.kind == PVM_SQL_NULL && !bad)
+            return 0; /* no metric: skipped, as a NULL value */
         row->name = v.kind == PVM_SQL_TEXT ? v.text : "";
-        if (!bad && !pvm_is_metric_name(row->name)) {
+        if (!bad &&
+            (!pvm_is_metric_name(row->name) || strlen(row->name) != v.len)) {
             r->why = "the metric name is not a valid metric name";
             r->col = q->cols[q->name_col].name;
             row->name = "";

@@ -139,7 +139,7 @@ sql_suite_start() {
     conn=$(sql_conn)
     slow=$(sql_slow_query)
     tsq="SELECT ts AS timestamp, v AS value, room FROM stamped WHERE ts BETWEEN $(sql_ts_expr :start) AND $(sql_ts_expr :end)"
-    mkdir -p "$TMP/pvm" "$TMP/nginx"
+    mkdir -p "$TMP/pvm"
     cat >"$TMP/pvm/pvm.ini" <<EOF
 [server]
 listen = 127.0.0.1:$fc
@@ -187,19 +187,36 @@ metric = slow_metric
 query = $slow
 labels_query = SELECT room FROM rooms
 
+[plugin:slow2]
+type = $SQL_TYPE
+$conn
+metric = slow_metric2
+statement_timeout = 1s
+query = $slow
+labels_query = SELECT room FROM rooms
+
 [plugin:file]
 type = openmetrics_file
 path = $TMP/data.om
 EOF
-    "$PVM_BIN" --config "$TMP/pvm/pvm.ini" </dev/null \
-        >>"$TMP/pvm/pvm.log" 2>&1 &
+    sql_suite_serve pvm "$fc" "$np" || exit 1
+    U=$SERVED
+}
+
+# sql_suite_serve NAME FCGI-PORT NGINX-PORT: starts pvm-fcgi on
+# $TMP/NAME/pvm.ini and nginx in front (stopped by the EXIT trap); sets
+# SERVED to the API's URL.
+sql_suite_serve() {
+    "$PVM_BIN" --config "$TMP/$1/pvm.ini" </dev/null \
+        >>"$TMP/$1/pvm.log" 2>&1 &
     PVM_PIDS="$PVM_PIDS $!"
-    pvm_wait_port "$fc" 15 "$!" || { bad "pvm-fcgi did not start"; exit 1; }
-    pvm_nginx_conf "$TMP/nginx" "$np" "127.0.0.1:$fc" &&
-        pvm_nginx_start "$TMP/nginx" 10 ||
-        { bad "nginx did not start"; exit 1; }
-    NGINX_DIRS="$NGINX_DIRS $TMP/nginx"
-    U=http://127.0.0.1:$np/api/v1
+    pvm_wait_port "$2" 15 "$!" || { bad "$1: pvm-fcgi did not start"; return 1; }
+    mkdir -p "$TMP/$1-nginx"
+    NGINX_DIRS="$NGINX_DIRS $TMP/$1-nginx"
+    pvm_nginx_conf "$TMP/$1-nginx" "$3" "127.0.0.1:$2" &&
+        pvm_nginx_start "$TMP/$1-nginx" 10 ||
+        { bad "$1: nginx did not start"; return 1; }
+    SERVED=http://127.0.0.1:$3/api/v1
 }
 
 sql_suite_queries() {
@@ -392,6 +409,11 @@ sql_suite_timeout() {
     else
         skip "the server's cancel: $SQL_TYPE has no log to show it"
     fi
+    t0=$(date +%s)
+    req "statement_timeout = 1s stops it without a query timeout" 503 \
+        '"errorType":"timeout"' /query --data-urlencode 'query=slow_metric2'
+    t1=$(date +%s)
+    expect "statement_timeout: within 4 s ($((t1 - t0)) s)" [ $((t1 - t0)) -le 4 ]
     req "the connection serves the next query" 200 '"room":"kitchen"' \
         /query --data-urlencode 'query=room_temp{room="kitchen"}' --data-urlencode "time=$((T0 + 60))"
 }
@@ -407,11 +429,32 @@ sql_suite_down() {
         req "down ($i): 503 naming the instance" 503 'instance db' \
             /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
     done
+    # a second pvm-fcgi started while the server is down: it starts
+    # (logging it), answers 503, and serves once the server is back
+    fc=$(pvm_free_port) && np=$(pvm_free_port) || exit 99
+    mkdir -p "$TMP/late"
+    sed -e "s|^listen = .*|listen = 127.0.0.1:$fc|" -e '/^workers/d' \
+        "$TMP/pvm/pvm.ini" >"$TMP/late/pvm.ini"
+    U1=$U
+    if sql_suite_serve late "$fc" "$np"; then
+        U=$SERVED
+        ok "started while the database is down"
+        expect "the start logged that it could not connect" \
+            grep -q 'cannot connect (retried at each request' "$TMP/late/pvm.log"
+        req "started down: 503" 503 '"errorType":"timeout"' \
+            /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
+    fi
+    late=$U
+    U=$U1
     sql_up || { bad "the server did not come back"; return; }
     for i in 1 2 3; do
         req "back ($i): answers again" 200 '"room":"kitchen"' \
             /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
     done
+    U=$late
+    req "started down, server back: answers" 200 '"room":"kitchen"' \
+        /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
+    U=$U1
 }
 
 sql_suite_run() {
