@@ -151,6 +151,37 @@ for f in auth-bad.ini auth-om.ini auth-syntax.ini; do
     fi
 done
 
+# postgresql: a conninfo holding a password (a secret key), a malformed
+# one, a password_file; no server listens on the socket directory given.
+printf 'PgS3cretPW\n' >pg.password
+pgq='metric = m\nquery = SELECT 1 AS timestamp, 2 AS value\n'
+printf "[plugin:pg]\ntype = postgresql\nconninfo = host=$TMP port=5999 dbname=x user=u password=PgS3cretPW\nrequire_at_startup = yes\n$pgq" >pg-down.ini
+printf "[plugin:pg]\ntype = postgresql\nconninfo = host=$TMP password=PgS3cretPW junk\n$pgq" >pg-malformed.ini
+printf "[plugin:pg]\ntype = postgresql\nhost = $TMP\nport = 5999\ndbname = x\npassword_file = pg.password\nrequire_at_startup = yes\n$pgq" >pg-pwfile.ini
+for f in pg-down.ini pg-malformed.ini pg-pwfile.ini; do
+    timeout 10 "$PVM_BIN" --check-config --config "$f" >"$TMP/out" \
+        2>"$TMP/err" </dev/null
+    st=$?
+    if [ "$st" = 1 ] && ! grep -q 'PgS3cretPW' "$TMP/out" "$TMP/err" &&
+        grep -q 'plugin:pg' "$TMP/err"; then
+        ok "$f refused without printing the password: $(head -c 120 "$TMP/err")"
+    else
+        bad "$f: exit $st, or the password printed: $(cat "$TMP/out" "$TMP/err")"
+    fi
+done
+refused "a malformed conninfo is named as such" pg-malformed.ini \
+    'conninfo: not a libpq connection string'
+sed '/require_at_startup/d' pg-down.ini >pg-later.ini
+timeout 10 "$PVM_BIN" --check-config --config pg-later.ini >"$TMP/out" \
+    2>"$TMP/err" </dev/null
+st=$?
+if [ "$st" = 0 ] && grep -q 'cannot connect' "$TMP/err" &&
+    ! grep -q 'PgS3cretPW' "$TMP/out" "$TMP/err"; then
+    ok "a server down is a warning without require_at_startup"
+else
+    bad "pg-later.ini: exit $st: $(cat "$TMP/out" "$TMP/err")"
+fi
+
 # ---- what is not a configuration file ------------------------------------
 mkdir adir
 mkfifo fifo

@@ -16,6 +16,7 @@ extern const pvm_plugin_type pvm_plugin_exec;
 extern const pvm_plugin_type pvm_plugin_http;
 extern const pvm_plugin_type pvm_plugin_prometheus;
 extern const pvm_plugin_type pvm_plugin_lua;
+extern const pvm_plugin_type pvm_plugin_postgresql;
 extern const pvm_plugin_type pvm_plugin_bench;
 extern const pvm_plugin_type pvm_plugin_chaos;
 extern const pvm_plugin_type *const pvm_plugin_table[];
@@ -31,6 +32,7 @@ const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_prometheus,
     &pvm_plugin_http,  /* tests/integration/http.sh */
     &pvm_plugin_lua,   /* tests/integration/lua.sh */
+    &pvm_plugin_postgresql,
     &pvm_plugin_bench, /* tests/plugins/bench.c: N series, hostile */
     &pvm_plugin_chaos, /* tests/plugins/chaos.c (process-model tests) */
     NULL,
