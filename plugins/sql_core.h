@@ -104,9 +104,10 @@ typedef struct pvm_sql_driver {
 
     /* How the generated SQL looks. ident_quote quotes column names
      * (label names are [a-zA-Z_][a-zA-Z0-9_]*, so no escaping is ever
-     * needed): '"' or '`'. text_cast is a printf format with one %s (the
-     * quoted column) giving its value as the text the driver's column()
-     * returns for it, to compare with a bound TEXT parameter:
+     * needed): '"' or '`'. text_cast is an SQL expression in which "%s"
+     * (once) stands for the quoted column, giving its value as the text
+     * the driver's column() returns for it, to compare with a bound TEXT
+     * parameter:
      * "CAST(%s AS TEXT)", "(%s)::text", "CAST(%s AS CHAR)". */
     char ident_quote;
     const char *text_cast;
@@ -171,7 +172,11 @@ typedef struct pvm_sql_driver {
     void (*column)(pvm_plugin *self, int col, bool as_text, pvm_sql_value *v);
 
     /* Ends the statement (after the last row, a failure or when the core
-     * stops early) and frees its result; the connection stays usable. */
+     * stops early) and frees its result; the connection stays usable.
+     * The core calls it once after every exec, also when exec failed
+     * (it asks is_broken before). A driver that finds the connection
+     * unusable here may close it itself: its next exec then fails and
+     * is_broken says so, and the core reconnects. */
     void (*finish)(pvm_plugin *self);
 } pvm_sql_driver;
 
