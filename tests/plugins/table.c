@@ -30,8 +30,8 @@ const pvm_plugin_type *const pvm_plugin_table[] = {
     &pvm_plugin_sqlite,
     &pvm_plugin_exec, /* plugins/exec.c, tests/integration/exec.sh */
     &pvm_plugin_prometheus,
-    &pvm_plugin_http,  /* tests/integration/http.sh */
-    &pvm_plugin_lua,   /* tests/integration/lua.sh */
+    &pvm_plugin_http, /* tests/integration/http.sh */
+    &pvm_plugin_lua,  /* tests/integration/lua.sh */
     &pvm_plugin_postgresql,
     &pvm_plugin_bench, /* tests/plugins/bench.c: N series, hostile */
     &pvm_plugin_chaos, /* tests/plugins/chaos.c (process-model tests) */
