@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <pvm/hashmap.h>
+
 #include "http_state.h"
 
 /* ---- fetching ----------------------------------------------------------- */
@@ -197,10 +199,11 @@ struct series {
 
 struct series_sink {
     pvm_http_sink base;
-    pvm_arena *a;        /* the request's */
-    int64_t start, end;  /* samples outside are ignored */
-    struct series **tab; /* open addressing */
-    size_t cap, n;       /* slots / used */
+    pvm_arena *a;       /* the request's */
+    int64_t start, end; /* samples outside are ignored */
+    pvm_hashmap map;    /* key -> struct series (slots NULL until used) */
+    struct series **v;  /* the series in order of first appearance */
+    size_t n, cap;      /* used / allocated in v */
 };
 
 static int label_cmp(const void *x, const void *y)
@@ -208,28 +211,19 @@ static int label_cmp(const void *x, const void *y)
     return strcmp(((const pvm_label *)x)->name, ((const pvm_label *)y)->name);
 }
 
-static struct series **slot(struct series_sink *m, const char *key, size_t n)
+/* Appends s to m->v. 0 or -1 (out of memory). */
+static int series_append(struct series_sink *m, struct series *s)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-        if (!m->tab[i] ||
-            (m->tab[i]->klen == n && !memcmp(m->tab[i]->key, key, n)))
-            return &m->tab[i];
-}
-
-static int grow(struct series_sink *m)
-{
-    struct series_sink big = *m;
-    big.cap = m->cap ? m->cap * 2 : 64;
-    if (!(big.tab = pvm_arena_calloc(m->a, big.cap, sizeof(*big.tab))))
-        return -1;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->tab[i])
-            *slot(&big, m->tab[i]->key, m->tab[i]->klen) = m->tab[i];
-    m->tab = big.tab;
-    m->cap = big.cap;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct series **v = pvm_arena_realloc(m->a, m->v, m->cap * sizeof(*v),
+                                              cap * sizeof(*v));
+        if (!v)
+            return -1;
+        m->v = v;
+        m->cap = cap;
+    }
+    m->v[m->n++] = s;
     return 0;
 }
 
@@ -247,15 +241,19 @@ static int series_add(pvm_http_sink *self, const char *name,
     for (size_t i = 0; i < n; i++)
         klen += strlen(sorted[i].name) + strlen(sorted[i].value) + 2;
     char *key = pvm_arena_alloc(m->a, klen);
-    if (!key || ((m->n + 1) * 2 > m->cap && grow(m) < 0))
+    if (!key || (!m->map.slots && pvm_hashmap_init(&m->map, m->a, 64) < 0))
         return pvm_error_set(err, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY);
     char *p = stpcpy(key, name) + 1;
     for (size_t i = 0; i < n; i++) {
         p = stpcpy(p, sorted[i].name) + 1;
         p = stpcpy(p, sorted[i].value) + 1;
     }
-    struct series **sl = slot(m, key, klen);
-    if (!*sl) {
+    bool added;
+    pvm_hashmap_slot *sl = pvm_hashmap_put(&m->map, key, klen, &added);
+    if (!sl)
+        return pvm_error_set(err, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY);
+    struct series *old = sl->value;
+    if (added) {
         struct series *s = pvm_arena_calloc(m->a, 1, sizeof(*s));
         pvm_label *l = pvm_arena_calloc(m->a, n + 1, sizeof(*l));
         if (!s || !l)
@@ -268,11 +266,12 @@ static int series_add(pvm_http_sink *self, const char *name,
             q += strlen(q) + 1;
         }
         *s = (struct series){key, klen, key, l, n, t, v};
-        *sl = s;
-        m->n++;
-    } else if (t >= (*sl)->t) {
-        (*sl)->t = t;
-        (*sl)->v = v;
+        sl->value = s;
+        if (series_append(m, s) < 0)
+            return pvm_error_set(err, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY);
+    } else if (t >= old->t) {
+        old->t = t;
+        old->v = v;
     }
     return 0;
 }
@@ -299,19 +298,15 @@ int pvm_http_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     struct http_plugin *st = pvm_plugin_state(self);
     int64_t t = pvm_request_time(req);
-    struct series_sink m = {{series_add},
-                            pvm_request_arena(req),
-                            t - st->lookback + 1,
-                            t,
-                            NULL,
-                            0,
-                            0};
+    struct series_sink m = {.base = {series_add},
+                            .a = pvm_request_arena(req),
+                            .start = t - st->lookback + 1,
+                            .end = t};
     int rc = collect(st, req, resp, t - st->lookback, t, st->step_ms, &m.base);
-    for (size_t i = 0; rc >= 0 && i < m.cap; i++) {
-        struct series *s = m.tab[i];
-        if (s)
-            rc = pvm_response_add_sample(resp, s->name, s->v, s->t, s->labels,
-                                         s->nlabels);
+    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
+        struct series *s = m.v[i];
+        rc = pvm_response_add_sample(resp, s->name, s->v, s->t, s->labels,
+                                     s->nlabels);
     }
     return rc < 0 ? rc : 0;
 }
@@ -334,8 +329,10 @@ static int discover(struct http_plugin *st, pvm_request *req,
     int64_t start = pvm_request_start(req);
     if (start < end - st->window_ms)
         start = end - st->window_ms;
-    *m = (struct series_sink){
-        {series_add}, pvm_request_arena(req), start, end, NULL, 0, 0};
+    *m = (struct series_sink){.base = {series_add},
+                              .a = pvm_request_arena(req),
+                              .start = start,
+                              .end = end};
     return collect(st, req, resp, start, end, st->step_ms, &m->base);
 }
 
@@ -358,9 +355,9 @@ int pvm_http_metric_names(pvm_plugin *self, pvm_request *req,
     }
     struct series_sink m;
     int rc = discover(st, req, resp, &m);
-    for (size_t i = 0; rc >= 0 && i < m.cap; i++) {
-        struct series *s = m.tab[i];
-        if (!s || !pvm_query_matches(q, s->name, s->labels, s->nlabels))
+    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
+        struct series *s = m.v[i];
+        if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
             continue;
         if (!series) {
             rc = pvm_response_add_value(resp, s->name);
@@ -392,9 +389,9 @@ int pvm_http_label_names(pvm_plugin *self, pvm_request *req,
     }
     struct series_sink m;
     int rc = discover(st, req, resp, &m);
-    for (size_t i = 0; rc >= 0 && i < m.cap; i++) {
-        struct series *s = m.tab[i];
-        if (!s || !pvm_query_matches(q, s->name, s->labels, s->nlabels))
+    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
+        struct series *s = m.v[i];
+        if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
             continue;
         rc = pvm_response_add_value(resp, "__name__");
         for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)
@@ -419,9 +416,9 @@ int pvm_http_label_values(pvm_plugin *self, pvm_request *req,
     }
     struct series_sink m;
     int rc = discover(st, req, resp, &m);
-    for (size_t i = 0; rc >= 0 && i < m.cap; i++) {
-        struct series *s = m.tab[i];
-        if (!s || !pvm_query_matches(q, s->name, s->labels, s->nlabels))
+    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
+        struct series *s = m.v[i];
+        if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
             continue;
         for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)
             if (strcmp(s->labels[j].name, label) == 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvm/hashmap.h>
 #include <pvm/pvm.h>
 
 #include "http_client.h"
@@ -285,13 +286,6 @@ static void time_param(pvm_prom_buf *b, const char *key, int64_t ms)
 
 /* ---- query hooks --------------------------------------------------------- */
 
-/* A series already fetched in this request (several filters). */
-struct seen_key {
-    size_t hash; /* FNV-1a of key */
-    size_t len;  /* bytes of key */
-    char key[];  /* name, then label names and values, NUL-separated */
-};
-
 /* What every sink works with (the first member of their arguments). */
 struct sink_head {
     struct prom *st;    /* the instance's state */
@@ -301,17 +295,17 @@ struct sink_head {
 
 /* What the sink of a query answer works with. */
 struct fetch {
-    struct sink_head h;     /* instance and response */
-    int64_t start, end;     /* samples kept: [start, end] */
-    bool latest;            /* instant hook: only the latest per series */
-    pvm_series_ref *ref;    /* the current series, NULL when not selected */
-    int64_t last_t;         /* latest sample of it (latest), INT64_MIN none */
-    double last_v;          /* its value */
-    pvm_label *labels;      /* scratch: upstream labels + external ones */
-    size_t cap;             /* capacity of labels */
-    struct seen_key **seen; /* series already fetched (several filters),
-                               open addressing in the arena */
-    size_t seen_cap, seen_n;
+    struct sink_head h;  /* instance and response */
+    int64_t start, end;  /* samples kept: [start, end] */
+    bool latest;         /* instant hook: only the latest per series */
+    pvm_series_ref *ref; /* the current series, NULL when not selected */
+    int64_t last_t;      /* latest sample of it (latest), INT64_MIN none */
+    double last_v;       /* its value */
+    pvm_label *labels;   /* scratch: upstream labels + external ones */
+    size_t cap;          /* capacity of labels */
+    pvm_hashmap seen;    /* series already fetched (several filters):
+                               name, then label names and values,
+                               NUL-separated (slots NULL until used) */
 };
 
 /* Adds the latest sample of the current series (instant hook). */
@@ -353,34 +347,6 @@ static int with_external(struct fetch *f, const pvm_label *l, size_t n,
     return 0;
 }
 
-static size_t fnv(const char *p, size_t n)
-{
-    size_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-    return h;
-}
-
-/* Grows the table of fetched series to twice its size. */
-static int seen_grow(struct fetch *f, pvm_arena *a)
-{
-    size_t cap = f->seen_cap ? f->seen_cap * 2 : 64;
-    struct seen_key **v = pvm_arena_calloc(a, cap, sizeof(*v));
-    if (!v)
-        return PVM_ERR_NOMEM;
-    for (size_t i = 0; i < f->seen_cap; i++) {
-        if (!f->seen[i])
-            continue;
-        size_t j = f->seen[i]->hash & (cap - 1);
-        while (v[j])
-            j = (j + 1) & (cap - 1);
-        v[j] = f->seen[i];
-    }
-    f->seen = v;
-    f->seen_cap = cap;
-    return 0;
-}
-
 /* 1 when the series (name, labels) was fetched before in this request
  * (tracked with several filters only, whose answers may overlap), 0 when
  * not (it is now), negative out of memory. */
@@ -395,29 +361,19 @@ static int seen_before(struct fetch *f, const char *name, const pvm_label *l,
         pvm_prom_buf_add(&key, l[i].value, strlen(l[i].value) + 1);
     }
     int rc = key.failed ? PVM_ERR_NOMEM : 0;
-    if (rc == 0 && (f->seen_n + 1) * 2 > f->seen_cap)
-        rc = seen_grow(f, a);
-    size_t h = rc == 0 ? fnv(key.p, key.len) : 0, j = 0;
+    if (rc == 0 && !f->seen.slots && pvm_hashmap_init(&f->seen, a, 64) < 0)
+        rc = PVM_ERR_NOMEM;
     if (rc == 0) {
-        for (j = h & (f->seen_cap - 1); f->seen[j];
-             j = (j + 1) & (f->seen_cap - 1))
-            if (f->seen[j]->hash == h && f->seen[j]->len == key.len &&
-                memcmp(f->seen[j]->key, key.p, key.len) == 0) {
-                rc = 1;
-                break;
-            }
-    }
-    if (rc == 0) {
-        struct seen_key *e = pvm_arena_alloc(a, sizeof(*e) + key.len);
-        if (e) {
-            e->hash = h;
-            e->len = key.len;
-            memcpy(e->key, key.p, key.len);
-            f->seen[j] = e;
-            f->seen_n++;
-        } else {
+        bool added;
+        pvm_hashmap_slot *e = pvm_hashmap_put(&f->seen, key.p, key.len,
+                                              &added);
+        char *copy = e && added ? pvm_arena_alloc(a, key.len) : NULL;
+        if (!e || (added && !copy))
             rc = PVM_ERR_NOMEM;
-        }
+        else if (!added)
+            rc = 1;
+        else
+            e->key = memcpy(copy, key.p, key.len);
     }
     pvm_prom_buf_free(&key);
     if (rc == PVM_ERR_NOMEM)

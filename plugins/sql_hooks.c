@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvm/hashmap.h>
+
 #include "sql_core.h"
 #include "sql_run.h"
 
@@ -23,39 +25,27 @@ struct lset {
 };
 
 struct lmap {
-    struct lset **v;    /* open addressing, NULL when empty */
-    size_t cap, n;      /* capacity (power of 2) / used */
+    pvm_hashmap map;    /* key -> struct lset (slots NULL until the first) */
+    struct lset **v;    /* the series in order of first appearance */
+    size_t n, cap;      /* used / allocated in v */
     pvm_arena *a;       /* the request's arena */
     pvm_response *resp; /* where out-of-memory goes */
     const bool *want;   /* per metric: the query can select it */
 };
 
-static uint64_t hash(const char *key, size_t n)
+/* Appends s to m->v. 0 or -1 (out of memory). */
+static int lmap_append(struct lmap *m, struct lset *s)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-    return h;
-}
-
-static struct lset **lmap_slot(struct lmap *m, const char *key, size_t n)
-{
-    for (size_t i = hash(key, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-        if (!m->v[i] || (m->v[i]->klen == n && !memcmp(m->v[i]->key, key, n)))
-            return &m->v[i];
-}
-
-static int lmap_grow(struct lmap *m)
-{
-    struct lmap big = *m;
-    big.cap = m->cap ? m->cap * 2 : 64;
-    big.n = 0;
-    if (!(big.v = pvm_arena_calloc(m->a, big.cap, sizeof(*big.v))))
-        return -1;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->v[i])
-            *lmap_slot(&big, m->v[i]->key, m->v[i]->klen) = m->v[i], big.n++;
-    *m = big;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct lset **v = pvm_arena_realloc(m->a, m->v, m->cap * sizeof(*v),
+                                            cap * sizeof(*v));
+        if (!v)
+            return -1;
+        m->v = v;
+        m->cap = cap;
+    }
+    m->v[m->n++] = s;
     return 0;
 }
 
@@ -78,11 +68,15 @@ static struct lset *lmap_get(struct lmap *m, const char *name,
         memcpy(key + off, r->labels[i].value, l);
         off += l;
     }
-    if ((m->n + 1) * 2 > m->cap && lmap_grow(m) < 0)
+    bool added;
+    pvm_hashmap_slot *slot = m->map.slots ||
+                                     pvm_hashmap_init(&m->map, m->a, 64) == 0
+                                 ? pvm_hashmap_put(&m->map, key, n, &added)
+                                 : NULL;
+    if (!slot)
         return NULL;
-    struct lset **slot = lmap_slot(m, key, n);
-    if (*slot)
-        return *slot; /* the key stays in the arena: cheap enough */
+    if (!added)
+        return slot->value; /* the key stays in the arena: cheap enough */
     struct lset *s = pvm_arena_calloc(m->a, 1, sizeof(*s));
     pvm_label *l = pvm_arena_calloc(m->a, r->nlabels + 1, sizeof(*l));
     if (!s || !l)
@@ -93,9 +87,8 @@ static struct lset *lmap_get(struct lmap *m, const char *name,
         off += strlen(r->labels[i].value) + 1;
     }
     *s = (struct lset){key, key, n, l + 1, r->nlabels, INT64_MIN, 0};
-    *slot = s;
-    m->n++;
-    return s;
+    slot->value = s;
+    return lmap_append(m, s) < 0 ? NULL : s;
 }
 
 /* Row callback: per series the latest sample (instant queries) or just
@@ -193,11 +186,9 @@ int pvm_sql_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
                                       "out of request memory");
     int rc = pvm_sql_run(self, &c->main, req, resp, t - c->lookback_ms + 1, t,
                          true, keep_latest, &m);
-    for (size_t i = 0; rc >= 0 && i < m.cap; i++)
-        if (m.v[i])
-            rc = pvm_response_add_sample(resp, m.v[i]->name, m.v[i]->v,
-                                         m.v[i]->t, m.v[i]->labels,
-                                         m.v[i]->nlabels);
+    for (size_t i = 0; rc >= 0 && i < m.n; i++)
+        rc = pvm_response_add_sample(resp, m.v[i]->name, m.v[i]->v, m.v[i]->t,
+                                     m.v[i]->labels, m.v[i]->nlabels);
     return rc < 0 ? rc : 0;
 }
 
@@ -228,9 +219,9 @@ static int discover(pvm_plugin *self, pvm_request *req, pvm_response *resp,
     else
         rc = pvm_sql_run(self, &c->main, req, resp, pvm_request_start(req),
                          pvm_request_end(req), false, keep_latest, &m);
-    for (size_t i = 0; rc >= 0 && i < m.cap; i++) {
+    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
         const struct lset *s = m.v[i];
-        if (s && pvm_query_matches(q, s->name, s->labels, s->nlabels))
+        if (pvm_query_matches(q, s->name, s->labels, s->nlabels))
             rc = visit(s, req, resp);
     }
     return rc < 0 ? rc : 0;
