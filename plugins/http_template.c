@@ -10,18 +10,9 @@
 #include "http_client.h"
 #include "http_plugin.h"
 
-/* ---- times ---------------------------------------------------------- */
+#include <pvm/calendar.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+/* ---- times ---------------------------------------------------------- */
 
 static bool digits(const char *s, size_t n, int *out)
 {
@@ -79,7 +70,7 @@ int pvm_http_rfc3339_parse(const char *s, size_t n, int64_t *ms)
     }
     if (i != n)
         return PVM_ERR_BAD_DATA;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+    int64_t secs = pvm_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
                    sec - off * 60;
     *ms = secs * 1000 + frac;
     return 0;
@@ -91,17 +82,9 @@ void pvm_http_rfc3339_format(int64_t ms, char *buf, size_t n)
     int64_t rem = ms - secs * 1000;
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     int64_t sod = secs - days * 86400;
-    /* civil_from_days */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    y += m <= 2;
+    int64_t y;
+    int m, d;
+    pvm_civil_from_days(days, &y, &m, &d);
     if (rem)
         snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y,
                  m, d, (int)(sod / 3600), (int)(sod / 60 % 60),

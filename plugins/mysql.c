@@ -18,6 +18,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <pvm/calendar.h>
 #include <pvm/pvm.h>
 
 #include "sql_core.h"
@@ -571,17 +572,6 @@ static void mysql_drv_finish(pvm_plugin *self)
 
 /* ---- reading columns ------------------------------------------------------- */
 
-/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* The shortest decimal that reads back as f (FLOAT columns: 0.1, not
  * 0.10000000149011612), as a double. */
 static double float_value(float f)
@@ -657,7 +647,7 @@ static void mysql_drv_column(pvm_plugin *self, int col, bool as_text,
             v->kind = PVM_SQL_NULL; /* '0000-00-00': its text, refused */
             return column_text(st, col, v);
         }
-        int64_t d = days_from_civil(t->year, t->month, t->day);
+        int64_t d = pvm_days_from_civil(t->year, (int)t->month, (int)t->day);
         v->kind = PVM_SQL_TIME;
         v->ms = ((d * 24 + t->hour) * 60 + t->minute) * 60000 +
                 t->second * 1000LL + (int64_t)(t->second_part + 500) / 1000;

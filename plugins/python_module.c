@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <pvm/calendar.h>
 #include <pvm/pvm.h>
 
 /* The module object of the running interpreter (NULL before init). */
@@ -19,32 +20,6 @@ static pvm_context *py_ctx;
 
 /* ---- time ------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse: the date of a day number. */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 PyObject *pvm_py_datetime(int64_t ms)
 {
     /* 0001-01-01 and 9999-12-31T23:59:59.999 in ms */
@@ -52,12 +27,13 @@ PyObject *pvm_py_datetime(int64_t ms)
         Py_RETURN_NONE;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
     int64_t rest = ms - days * 86400000;
-    int y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    int64_t y;
+    int mo, d;
+    pvm_civil_from_days(days, &y, &mo, &d);
     int h = (int)(rest / 3600000), mi = (int)(rest / 60000 % 60);
     int s = (int)(rest / 1000 % 60), us = (int)(rest % 1000) * 1000;
     return PyDateTimeAPI->DateTime_FromDateAndTime(
-        y, mo, d, h, mi, s, us, PyDateTime_TimeZone_UTC,
+        (int)y, mo, d, h, mi, s, us, PyDateTime_TimeZone_UTC,
         PyDateTimeAPI->DateTimeType);
 }
 
@@ -78,9 +54,9 @@ int pvm_py_to_ms(PyObject *o, int64_t *out)
     if (PyDateTime_Check(o)) {
         PyObject *tz = PyDateTime_DATE_GET_TZINFO(o);
         if (tz == PyDateTime_TimeZone_UTC) {
-            int64_t days = days_from_civil(PyDateTime_GET_YEAR(o),
-                                           PyDateTime_GET_MONTH(o),
-                                           PyDateTime_GET_DAY(o));
+            int64_t days = pvm_days_from_civil(PyDateTime_GET_YEAR(o),
+                                               PyDateTime_GET_MONTH(o),
+                                               PyDateTime_GET_DAY(o));
             *out = days * 86400000 +
                    (int64_t)PyDateTime_DATE_GET_HOUR(o) * 3600000 +
                    (int64_t)PyDateTime_DATE_GET_MINUTE(o) * 60000 +

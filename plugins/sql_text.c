@@ -11,6 +11,8 @@
 
 #include "sql_core.h"
 
+#include <pvm/calendar.h>
+
 /* ---- named parameters ---------------------------------------------------- */
 
 static const char *const named[] = {"start", "end", "step", "lookback"};
@@ -367,17 +369,6 @@ static bool digits(const char **p, int w, int *v)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int parse_iso(const char *p, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -421,8 +412,8 @@ static int parse_iso(const char *p, int64_t *ms)
     }
     if (*p)
         return -1;
-    int64_t s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-                off;
+    int64_t s = pvm_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+                sec - off;
     *ms = s * 1000 + llround(frac * 1000);
     return 0;
 }

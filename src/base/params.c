@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvm/calendar.h>
 #include <pvm/response.h>
 
 #include "params.h"
@@ -210,17 +211,6 @@ static bool read_fixed(const char **p, int n, int *out)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int days_in_month(int y, int m)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -275,8 +265,8 @@ static bool parse_rfc3339(const char *s, int64_t *ms)
     if (!read_zone(p, &offset) || mo < 1 || mo > 12 || d < 1 ||
         d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
         return false;
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-                offset;
+    int64_t t = pvm_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+                sec - offset;
     *ms = t * 1000 + frac;
     return true;
 }

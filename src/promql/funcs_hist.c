@@ -11,6 +11,8 @@
 #include "engine_internal.h"
 #include "functions.h"
 
+#include <pvm/calendar.h>
+
 typedef struct bucket {
     double ub;    /* upper bound */
     double count; /* cumulative count */
@@ -323,20 +325,6 @@ int pvm_eval_histogram_fn(eval_ctx *c, const pvm_expr *e, eval_value *out)
 
 /* ---- dates ------------------------------------------------------------ */
 
-/* Days since 1970-01-01 to civil date (H. Hinnant's algorithm). */
-static void civil(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static bool leap(int64_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -357,7 +345,7 @@ double pvm_eval_date_part(int id, double seconds)
     }
     int64_t y;
     int m, d;
-    civil(days, &y, &m, &d);
+    pvm_civil_from_days(days, &y, &m, &d);
     static const int mdays[] = {31, 28, 31, 30, 31, 30,
                                 31, 31, 30, 31, 30, 31};
     static const int before[] = {0,   31,  59,  90,  120, 151,

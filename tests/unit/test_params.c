@@ -10,7 +10,9 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <time.h>
 
+#include <pvm/calendar.h>
 #include <pvm/response.h>
 
 #include "params.h"
@@ -399,10 +401,41 @@ static void test_sample_value(void **state)
     }
 }
 
+/* pvm/calendar.h: days <-> dates agree with timegm/gmtime_r over four
+ * centuries around the epoch (leap years, 1900, 2000, negative days) and
+ * round-trip at the ends of the int64 ms range. */
+static void test_calendar(void **state)
+{
+    (void)state;
+    for (int64_t z = -146097; z <= 146097 * 2; z += 7) {
+        int64_t y;
+        int m, d;
+        pvm_civil_from_days(z, &y, &m, &d);
+        assert_int_equal(pvm_days_from_civil(y, m, d), z);
+        time_t t = (time_t)(z * 86400);
+        struct tm tm;
+        assert_non_null(gmtime_r(&t, &tm));
+        assert_int_equal(y, tm.tm_year + 1900);
+        assert_int_equal(m, tm.tm_mon + 1);
+        assert_int_equal(d, tm.tm_mday);
+    }
+    assert_int_equal(pvm_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(pvm_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(pvm_days_from_civil(1969, 12, 31), -1);
+    int64_t far = INT64_MAX / 86400000;
+    int64_t y;
+    int m, d;
+    pvm_civil_from_days(far, &y, &m, &d);
+    assert_int_equal(pvm_days_from_civil(y, m, d), far);
+    pvm_civil_from_days(-far, &y, &m, &d);
+    assert_int_equal(pvm_days_from_civil(y, m, d), -far);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_good),
+        cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_time_bad),
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_prom_duration),
