@@ -58,6 +58,14 @@ pvm_response *pvm_response_new(pvm_request *req, pvm_response_type type,
     return r;
 }
 
+int pvm_response_set_immutable_before(pvm_response *r, int64_t ts_ms)
+{
+    if (!r->immutable_set || ts_ms < r->immutable_before)
+        r->immutable_before = ts_ms;
+    r->immutable_set = true;
+    return 0;
+}
+
 pvm_response_type pvm_response_get_type(const pvm_response *r)
 {
     return r->type;
@@ -117,6 +125,7 @@ int pvm_response_fail(pvm_response *r, const char *fmt, ...)
 const char *pvm_response_take_failure(pvm_response *r)
 {
     const char *msg = r->fail_msg;
+    r->immutable_tainted = true; /* what failed may be missing */
     if (r->error_code) {
         msg = r->error_msg;
         r->error_code = 0;
