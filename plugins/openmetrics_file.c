@@ -387,18 +387,19 @@ static int om_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
     if (iter_init(&it, st->data, q, pvm_request_arena(req)) < 0)
         return iter_nomem(resp);
     for (const pvm_om_series *s; (s = iter_next(&it));) {
-        pvm_sample smp = {.name = s->name,
-                          .labels = s->labels,
-                          .nlabels = s->nlabels};
-        for (size_t i = lower_bound(s, start); i < s->n && s->ts[i] <= end;
-             i++) {
-            smp.timestamp = s->ts[i];
-            smp.value = s->v[i];
-            int rc = pvm_response_add_sample_ex(resp, &smp,
-                                                PVM_SAMPLE_SKIP_QUERY_CHECK);
-            if (rc < 0)
-                return rc;
-        }
+        size_t lo = lower_bound(s, start);
+        size_t hi = end == INT64_MAX ? s->n : lower_bound(s, end + 1);
+        if (hi <= lo)
+            continue;
+        /* the whole slice at once: no per-sample lookup */
+        pvm_series_ref *ref;
+        int rc = pvm_response_find_series(resp, s->name, s->labels, s->nlabels,
+                                          PVM_SAMPLE_SKIP_QUERY_CHECK, &ref);
+        if (rc >= 0)
+            rc = pvm_response_add_points(resp, ref, s->ts + lo, s->v + lo,
+                                         hi - lo);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

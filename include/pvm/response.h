@@ -115,6 +115,17 @@ int pvm_response_find_series(pvm_response *r, const char *name,
 int pvm_response_add_point(pvm_response *r, pvm_series_ref *s,
                            int64_t timestamp, double value);
 
+/* Adds n points to a series found in this response, from parallel arrays
+ * of timestamps (ms) and values, e.g. a slice of a plugin's stored
+ * series: the same as n pvm_response_add_point calls, at the cost of a
+ * copy (about a nanosecond a point). Points in time order are kept as
+ * one run; the engine sorts otherwise. Returns 1 when added (0 when n is
+ * 0), negative on error: a series of another response, out of memory, or
+ * the sample limit (then none is added). */
+int pvm_response_add_points(pvm_response *r, pvm_series_ref *s,
+                            const int64_t *timestamps, const double *values,
+                            size_t n);
+
 /* Adds a string value (label name, label value or metric name) to a DATA
  * or SERIES response. Duplicates are removed and values sorted on output. */
 int pvm_response_add_value(pvm_response *r, const char *value);

@@ -574,6 +574,25 @@ int pvm_response_add_point(pvm_response *r, pvm_series_ref *s,
     return append(r, s->series, timestamp, value);
 }
 
+int pvm_response_add_points(pvm_response *r, pvm_series_ref *s,
+                            const int64_t *timestamps, const double *values,
+                            size_t n)
+{
+    if (!s || s->owner != r || !s->series)
+        return pvm_response_fail(r, "add_points: not a series found in "
+                                    "this response");
+    if (n == 0)
+        return 0;
+    if (r->max_samples &&
+        (r->nresults >= r->max_samples || n > r->max_samples - r->nresults))
+        return sample_limit(r);
+    if (pvm_series_append_many(&r->series, s->series, timestamps, values, n) <
+        0)
+        return nomem(r);
+    r->nresults += n;
+    return 1;
+}
+
 int pvm_response_add_value(pvm_response *r, const char *value)
 {
     if (!value)
