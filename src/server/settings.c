@@ -349,9 +349,9 @@ char *pvm_secret_file_read(const char *path, pvm_error *err)
     size_t n = fread(buf, 1, MAX_SECRET + 1, f);
     int failed = ferror(f);
     fclose(f);
-    const char *why = failed            ? "read error"
+    const char *why = failed           ? "read error"
                       : n > MAX_SECRET ? "larger than 64 KiB"
-                                        : NULL;
+                                       : NULL;
     while (!why && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     if (!why && n == 0)
