@@ -86,6 +86,8 @@ static int example_query(pvm_plugin *self, pvm_request *req,
                          pvm_response *resp)
 {
     const struct example *st = pvm_plugin_state(self);
+    /* A formula of the time: what it answers never changes (cache.h). */
+    pvm_response_set_immutable_before(resp, PVM_IMMUTABLE_ALWAYS);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
         return 0;
     pvm_series_ref *ser[NSERIES];
@@ -111,6 +113,7 @@ static int example_metric_names(pvm_plugin *self, pvm_request *req,
                                 pvm_response *resp)
 {
     const struct example *st = pvm_plugin_state(self);
+    pvm_response_set_immutable_before(resp, PVM_IMMUTABLE_ALWAYS);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
         return 0;
     return pvm_response_add_value(resp, st->metric);
@@ -121,6 +124,7 @@ static int example_label_names(pvm_plugin *self, pvm_request *req,
 {
     const struct example *st = pvm_plugin_state(self);
     static const char *const names[] = {"__name__", "type", "amplitude"};
+    pvm_response_set_immutable_before(resp, PVM_IMMUTABLE_ALWAYS);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
         return 0;
     return pvm_response_add_values(resp, names, 3);
@@ -131,6 +135,7 @@ static int example_label_values(pvm_plugin *self, pvm_request *req,
 {
     const struct example *st = pvm_plugin_state(self);
     const char *label = pvm_request_label_name(req);
+    pvm_response_set_immutable_before(resp, PVM_IMMUTABLE_ALWAYS);
     if (!pvm_query_name_matches(pvm_request_query(req), st->metric))
         return 0;
     if (strcmp(label, "type") == 0)

@@ -28,6 +28,8 @@ struct openmetrics_file {
     struct timespec mtime; /* of the file last loaded (or tried) */
     off_t size;            /* idem */
     int64_t last_check;    /* CLOCK_MONOTONIC ms of the last stat */
+    int64_t data_mtime;    /* ms since the epoch: mtime of the file as
+                              `data` was loaded from it */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -63,6 +65,11 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t timespec_ms(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
 /* Loads the file; errors name the file and line. Runs in the master
  * (on_master_startup), so that the workers share the data copy-on-write
  * until one of them reloads; on_startup loads only when the master did
@@ -78,6 +85,7 @@ static int om_load_first(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
         return err->code ? err->code : PVM_ERR_BAD_DATA;
     pvm_om_free(st->data);
     st->data = d;
+    st->data_mtime = timespec_ms(&st->mtime);
     st->last_check = monotonic_ms();
     pvm_plugin_log(self, PVM_LOG_INFO,
                    "%s: %zu series, %zu samples in "
@@ -149,6 +157,7 @@ static void maybe_reload(pvm_plugin *self)
     }
     pvm_om_free(st->data);
     st->data = d;
+    st->data_mtime = timespec_ms(&st->mtime);
     pvm_plugin_log(self, PVM_LOG_INFO,
                    "%s reloaded: %zu series, %zu "
                    "samples",
@@ -156,6 +165,15 @@ static void maybe_reload(pvm_plugin *self)
 }
 
 /* ---- hooks ------------------------------------------------------------ */
+
+/* A file of samples is appended to: what it holds for times before its
+ * modification time (when the data served was loaded) will not change
+ * (pvm_response_set_immutable_before). */
+static void declare_immutable(const struct openmetrics_file *st,
+                              pvm_response *resp)
+{
+    pvm_response_set_immutable_before(resp, st->data_mtime);
+}
 
 /* First index with ts >= t. */
 static size_t lower_bound(const pvm_om_series *s, int64_t t)
@@ -362,24 +380,26 @@ static int om_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     maybe_reload(self);
     const struct openmetrics_file *st = pvm_plugin_state(self);
+    declare_immutable(st, resp);
     const pvm_query *q = pvm_request_query(req);
     int64_t start = pvm_request_start(req), end = pvm_request_end(req);
     struct om_iter it;
     if (iter_init(&it, st->data, q, pvm_request_arena(req)) < 0)
         return iter_nomem(resp);
     for (const pvm_om_series *s; (s = iter_next(&it));) {
-        pvm_sample smp = {.name = s->name,
-                          .labels = s->labels,
-                          .nlabels = s->nlabels};
-        for (size_t i = lower_bound(s, start); i < s->n && s->ts[i] <= end;
-             i++) {
-            smp.timestamp = s->ts[i];
-            smp.value = s->v[i];
-            int rc = pvm_response_add_sample_ex(resp, &smp,
-                                                PVM_SAMPLE_SKIP_QUERY_CHECK);
-            if (rc < 0)
-                return rc;
-        }
+        size_t lo = lower_bound(s, start);
+        size_t hi = end == INT64_MAX ? s->n : lower_bound(s, end + 1);
+        if (hi <= lo)
+            continue;
+        /* the whole slice at once: no per-sample lookup */
+        pvm_series_ref *ref;
+        int rc = pvm_response_find_series(resp, s->name, s->labels, s->nlabels,
+                                          PVM_SAMPLE_SKIP_QUERY_CHECK, &ref);
+        if (rc >= 0)
+            rc = pvm_response_add_points(resp, ref, s->ts + lo, s->v + lo,
+                                         hi - lo);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -392,6 +412,7 @@ static int om_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     maybe_reload(self);
     const struct openmetrics_file *st = pvm_plugin_state(self);
+    declare_immutable(st, resp);
     const pvm_query *q = pvm_request_query(req);
     int64_t t = pvm_request_time(req);
     struct om_iter it;
@@ -459,6 +480,7 @@ static int walk(pvm_plugin *self, pvm_request *req, pvm_response *resp,
 {
     maybe_reload(self);
     const struct openmetrics_file *st = pvm_plugin_state(self);
+    declare_immutable(st, resp);
     const pvm_query *q = pvm_request_query(req);
     int64_t start = pvm_request_start(req), end = pvm_request_end(req);
     struct strset set = {0};

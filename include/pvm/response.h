@@ -115,6 +115,17 @@ int pvm_response_find_series(pvm_response *r, const char *name,
 int pvm_response_add_point(pvm_response *r, pvm_series_ref *s,
                            int64_t timestamp, double value);
 
+/* Adds n points to a series found in this response, from parallel arrays
+ * of timestamps (ms) and values, e.g. a slice of a plugin's stored
+ * series: the same as n pvm_response_add_point calls, at the cost of a
+ * copy (about a nanosecond a point). Points in time order are kept as
+ * one run; the engine sorts otherwise. Returns 1 when added (0 when n is
+ * 0), negative on error: a series of another response, out of memory, or
+ * the sample limit (then none is added). */
+int pvm_response_add_points(pvm_response *r, pvm_series_ref *s,
+                            const int64_t *timestamps, const double *values,
+                            size_t n);
+
 /* Adds a string value (label name, label value or metric name) to a DATA
  * or SERIES response. Duplicates are removed and values sorted on output. */
 int pvm_response_add_value(pvm_response *r, const char *value);
@@ -185,6 +196,30 @@ int pvm_response_set_error(pvm_response *r, int code, const char *fmt, ...)
 /* Adds a response header (e.g. WWW-Authenticate) sent with the answer. */
 int pvm_response_add_header(pvm_response *r, const char *name,
                             const char *value);
+
+/* Declares that this instance's data for times before ts_ms (ms since
+ * the epoch) will not change: the same request asked again gives the same
+ * samples, label names and values for those times (stored data: up to
+ * the last write, e.g. openmetrics_file up to its file's modification
+ * time; a formula: always, PVM_IMMUTABLE_ALWAYS). Call it from a query or
+ * discovery hook (on_instant_query_request, on_range_query_request,
+ * on_metric_names_request, on_label_names_request,
+ * on_label_values_request), for the request at hand, whether or not the
+ * hook added anything: "nothing before ts_ms, ever" is a declaration too.
+ * The declaration holds for this one call; calling it again keeps the
+ * earliest moment.
+ *
+ * The server uses it to make answers cacheable: when the request's times
+ * were all given explicitly and every instance whose hook ran for it
+ * declared a moment later than every time the hook was asked about (the
+ * request's end; for an instant hook, its time), the answer carries
+ * `Cache-Control: public, max-age=N` ([server] cache_max_age) and a strong
+ * ETag, and a matching If-None-Match gets 304. An instance that does not
+ * declare keeps every answer it takes part in uncacheable (`no-store`),
+ * which is always safe. A failure swallowed by a wrapper (catch_errors)
+ * also does. Returns 0. Cost: a comparison. */
+#define PVM_IMMUTABLE_ALWAYS INT64_MAX
+int pvm_response_set_immutable_before(pvm_response *r, int64_t ts_ms);
 
 /* For wrappers: pvm_response_take_failure() is in pvm/wrap.h. */
 

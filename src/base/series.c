@@ -128,6 +128,41 @@ int pvm_series_grow(pvm_series_set *s, pvm_series *ser)
     return 0;
 }
 
+int pvm_series_append_many(pvm_series_set *s, pvm_series *ser,
+                           const int64_t *t, const double *v, size_t n)
+{
+    while (n > 0) {
+        pvm_chunk *c = ser->last;
+        /* grow until the rest fits, or fill the new chunk grow made */
+        while (!c || c->cap - c->n < n) {
+            pvm_chunk *was = c;
+            if (pvm_series_grow(s, ser) < 0)
+                return PVM_ERR_NOMEM;
+            c = ser->last;
+            if (c != was)
+                break;
+        }
+        size_t k = c->cap - c->n < n ? c->cap - c->n : n;
+        int64_t prev = ser->npoints ? ser->last_t : INT64_MIN;
+        bool bad = ser->npoints && t[0] <= prev;
+        pvm_point *dst = c->p + c->n;
+        for (size_t i = 0; i < k; i++) {
+            bad |= i > 0 && t[i] <= t[i - 1];
+            dst[i] = (pvm_point){t[i], v[i]};
+        }
+        if (bad)
+            ser->unsorted = true;
+        ser->last_t = t[k - 1];
+        c->n += k;
+        ser->npoints += k;
+        s->npoints += k;
+        t += k;
+        v += k;
+        n -= k;
+    }
+    return 0;
+}
+
 void pvm_point_iter_init(pvm_point_iter *it, const pvm_series *ser)
 {
     it->chunk = ser->first;

@@ -91,6 +91,13 @@ static inline int pvm_series_append(pvm_series_set *s, pvm_series *ser,
     return 0;
 }
 
+/* Appends n points from parallel arrays, as n pvm_series_append calls:
+ * copied in runs as large as the last chunk allows (growing it in place
+ * when it is the arena's newest allocation). 0 or PVM_ERR_NOMEM (the
+ * points copied so far stay). */
+int pvm_series_append_many(pvm_series_set *s, pvm_series *ser,
+                           const int64_t *t, const double *v, size_t n);
+
 /* Sorts the points of every series by time; of several points with the
  * same timestamp the last appended is kept. Sorts the series by label
  * set. Returns the number of duplicate points dropped, or a negative

@@ -19,6 +19,11 @@ typedef struct win {
     int64_t range;      /* range, ms */
     double arg;         /* scalar argument of the step, if any */
     double arg2;        /* second scalar argument (smoothing) */
+    size_t resets;      /* i with p[i].v < p[i-1].v in the window, kept
+                           by the sliding loop (one_series) */
+    bool has_extreme;   /* extreme is set: max/min_over_time */
+    double extreme;     /* the window's max (min), from the sliding
+                           deque: what cmp_fn would find */
 } win;
 
 /* Prometheus' extrapolatedRate for floats. */
@@ -29,7 +34,7 @@ static bool rate_fn(const win *w, bool counter, bool rate, double *out)
     const pvm_point *p = w->p;
     size_t last = w->n - 1;
     double result = p[last].v - p[0].v;
-    if (counter)
+    if (counter && w->resets) /* the same additions, in the same order */
         for (size_t i = 1; i < w->n; i++)
             if (p[i].v < p[i - 1].v)
                 result += p[i - 1].v;
@@ -239,7 +244,7 @@ static int apply(eval_query *q, int id, const win *w, double *out)
         linreg(w, w->ts, &s, &ic);
         *out = s * w->arg + ic;
         return 1;
-    case PVM_FN_RESETS:
+    case PVM_FN_RESETS: *out = (double)w->resets; return 1;
     case PVM_FN_CHANGES: {
         double k = 0;
         for (size_t i = 1; i < w->n; i++) {
@@ -268,8 +273,12 @@ static int apply(eval_query *q, int id, const win *w, double *out)
     case PVM_FN_TS_OF_FIRST_OVER_TIME:
         *out = (double)w->p[0].t / 1000;
         return 1;
-    case PVM_FN_MAX_OVER_TIME: *out = cmp_fn(w, 0, false); return 1;
-    case PVM_FN_MIN_OVER_TIME: *out = cmp_fn(w, 1, false); return 1;
+    case PVM_FN_MAX_OVER_TIME:
+        *out = w->has_extreme ? w->extreme : cmp_fn(w, 0, false);
+        return 1;
+    case PVM_FN_MIN_OVER_TIME:
+        *out = w->has_extreme ? w->extreme : cmp_fn(w, 1, false);
+        return 1;
     case PVM_FN_TS_OF_MAX_OVER_TIME: *out = cmp_fn(w, 2, true); return 1;
     case PVM_FN_TS_OF_MIN_OVER_TIME: *out = cmp_fn(w, 3, true); return 1;
     case PVM_FN_STDVAR_OVER_TIME: *out = variance_fn(w); return 1;
@@ -468,9 +477,49 @@ static bool reads_whole_window(int id)
     }
 }
 
+/* The sliding state of one series' windows, updated as the window's
+ * ends move right: the counter resets inside it, and for max/min_over_time
+ * a monotonic deque of point indices (values decreasing for max,
+ * increasing for min; NaN left out), whose front is the earliest extreme
+ * value of the window, as cmp_fn's scan would pick it. Each point enters
+ * and leaves once: O(1) per step instead of a rescan of the window. */
+typedef struct slide {
+    const pvm_point *p; /* the series' points */
+    size_t resets;      /* resets among the points in [lo, hi) */
+    int mode;           /* 0 max, 1 min, -1 no deque */
+    size_t *dq;         /* the deque: indices, dq[head..tail) */
+    size_t head, tail;  /* its ends */
+} slide;
+
+/* Point i enters the window [lo, i). */
+static void slide_enter(slide *sl, size_t lo, size_t i)
+{
+    const pvm_point *p = sl->p;
+    if (i > lo && p[i].v < p[i - 1].v)
+        sl->resets++;
+    if (sl->mode < 0 || isnan(p[i].v))
+        return;
+    double f = p[i].v;
+    while (sl->tail > sl->head &&
+           (sl->mode == 0 ? p[sl->dq[sl->tail - 1]].v < f
+                          : p[sl->dq[sl->tail - 1]].v > f))
+        sl->tail--;
+    sl->dq[sl->tail++] = i;
+}
+
+/* Point lo leaves the window [lo, hi). */
+static void slide_leave(slide *sl, size_t lo, size_t hi)
+{
+    const pvm_point *p = sl->p;
+    if (lo + 1 < hi && p[lo + 1].v < p[lo].v)
+        sl->resets--;
+    if (sl->mode >= 0 && sl->head < sl->tail && sl->dq[sl->head] == lo)
+        sl->head++;
+}
+
 static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
                       const eval_series *in, double *a1, double *a2,
-                      eval_value *out)
+                      size_t *dq, eval_value *out)
 {
     eval_query *q = c->q;
     int id = e->u.call.func->id;
@@ -479,22 +528,33 @@ static int one_series(eval_ctx *c, const pvm_expr *e, const source *src,
     bool whole = reads_whole_window(id);
     eval_series *dst = NULL;
     size_t lo = 0, hi = 0;
+    slide sl = {.p = in->pts, .mode = -1, .dq = dq};
+    if (dq && id == PVM_FN_MAX_OVER_TIME)
+        sl.mode = 0;
+    else if (dq && id == PVM_FN_MIN_OVER_TIME)
+        sl.mode = 1;
     for (size_t k = 0; k < c->nsteps; k++) {
         win w = {.ts = pvm_eval_step_ts(c, k), .range = src->range};
         w.ref = (src->has_at ? src->at : w.ts) - src->offset;
         int64_t mint = w.ref - src->range;
         size_t lo0 = lo, hi0 = hi;
-        while (hi < in->n && in->pts[hi].t <= w.ref)
-            hi++;
-        while (lo < hi && in->pts[lo].t <= mint)
-            lo++;
+        for (; hi < in->n && in->pts[hi].t <= w.ref; hi++)
+            slide_enter(&sl, lo, hi);
+        for (; lo < hi && in->pts[lo].t <= mint; lo++)
+            slide_leave(&sl, lo, hi);
         if (eval_work(q, (hi - hi0) + (lo - lo0) + 1) < 0)
             return q->err->code;
         if (lo == hi)
             continue;
         w.p = in->pts + lo;
         w.n = hi - lo;
-        if (whole && eval_work(q, w.n) < 0)
+        w.resets = sl.resets;
+        if (sl.mode >= 0) {
+            w.has_extreme = true;
+            w.extreme = sl.head < sl.tail ? in->pts[sl.dq[sl.head]].v
+                                          : w.p[0].v;
+        }
+        if (whole && !dq && eval_work(q, w.n) < 0)
             return q->err->code;
         w.arg = a1 ? a1[k] : 0;
         w.arg2 = a2 ? a2[k] : 0;
@@ -561,8 +621,18 @@ int pvm_eval_range_call(eval_ctx *c, const pvm_expr *e, size_t marg,
     if ((r = load_source(c, pvm_eval_unparen(call->args[marg]), &src)) < 0)
         return r;
     out->type = PVM_VT_VECTOR;
+    size_t *dq = NULL; /* the deque of max/min_over_time, sized for the
+                          longest series */
+    if (id == PVM_FN_MAX_OVER_TIME || id == PVM_FN_MIN_OVER_TIME) {
+        size_t longest = 1;
+        for (size_t i = 0; i < src.m.n; i++)
+            if (src.m.s[i].n > longest)
+                longest = src.m.s[i].n;
+        if (!(dq = pvm_arena_alloc(q->a, longest * sizeof(*dq))))
+            return pvm_eval_nomem(q);
+    }
     for (size_t i = 0; i < src.m.n; i++) {
-        if ((r = one_series(c, e, &src, &src.m.s[i], a1, a2, out)) < 0)
+        if ((r = one_series(c, e, &src, &src.m.s[i], a1, a2, dq, out)) < 0)
             return r;
         if (pvm_eval_check(c) < 0)
             return q->err->code;

@@ -18,6 +18,7 @@
 #include "api_query.h"
 #include "api_series.h"
 #include "api_status.h"
+#include "cache.h"
 #include "form.h"
 #include "labels.h"
 #include "metrics.h"
@@ -290,6 +291,7 @@ static int run_gate(pvm_api_call *r)
                              : NULL;
     if (!resp)
         return pvm_error_set(&r->ans->err, PVM_ERR_NOMEM, "out of memory");
+    r->cache->gated = true; /* what a gate let through is not public */
     pvm_context_run_request_hook(r->env->ctx, PVM_HOOK_REQUEST, req, resp);
     if (!resp->error_code)
         return 0;
@@ -427,7 +429,20 @@ int pvm_api_handle(const pvm_api_env *env, pvm_arena *a,
     if (env->cfg->ntrusted_proxies) /* the client behind a trusted proxy */
         req = with_client_addr(env, a, req, &fronted);
     pvm_answer ans = {.kind = "unknown", .unit = "values"};
-    pvm_api_call r = {.env = env, .a = a, .hr = req, .out = out, .ans = &ans};
+    pvm_cache_state cache = {
+        .max_age_s = env->cfg->cache_max_age_ms / 1000,
+        .max_body = env->cfg->cache_max_body_bytes,
+        .if_none_match = pvm_http_header(req, "If-None-Match"),
+    };
+    pvm_http_out cached_out = *out; /* the same sink, with cache headers */
+    cached_out.cache = &cache;
+    out = &cached_out;
+    pvm_api_call r = {.env = env,
+                      .a = a,
+                      .hr = req,
+                      .out = out,
+                      .ans = &ans,
+                      .cache = &cache};
     r.start_ms = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
     r.deadline_ms = r.start_ms + pvm_api_max_work_ms(env->cfg);
     r.path = request_path(&r);

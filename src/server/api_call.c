@@ -67,6 +67,7 @@ pvm_request *pvm_api_new_request(const pvm_api_call *c, pvm_request_type type,
     req->body_params = c->body;
     req->nbody_params = c->nbody;
     req->deadline_ms = c->deadline_ms;
+    req->cache = c->cache;
     return req;
 }
 

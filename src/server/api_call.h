@@ -66,6 +66,9 @@ typedef struct pvm_api_call {
                                     failing instance) */
     int64_t start_ms;           /* arrival, ms of CLOCK_MONOTONIC */
     int64_t deadline_ms;        /* answer by (pvm_request_deadline_ms) */
+    pvm_cache_state *cache;     /* cacheability (cache.h): a handler
+                                    whose times are explicit sets
+                                    cache->candidate */
 } pvm_api_call;
 
 /* (api_call.c) The first value of key, body first, as Go's FormValue;

@@ -7,6 +7,7 @@
 
 #include "api_eval.h"
 #include "api_query.h"
+#include "cache.h"
 #include "output.h"
 #include "params.h"
 #include "query_impl.h"
@@ -68,6 +69,8 @@ int pvm_api_query(pvm_api_call *r)
     const pvm_query *q = query_param(r);
     if (!q)
         return r->ans->err.code;
+    const char *tp = pvm_api_param(r, "time");
+    r->cache->candidate = tp && *tp; /* else the answer is for now */
     return evaluate(r, q, false, t, t, 0, limit, timeout);
 }
 
@@ -126,6 +129,7 @@ int pvm_api_query_range(pvm_api_call *r)
     const pvm_query *q = query_param(r);
     if (!q)
         return r->ans->err.code;
+    r->cache->candidate = true;
     return evaluate(r, q, true, start, end, step, 0, timeout);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api_series.h"
+#include "cache.h"
 #include "form.h"
 #include "output.h"
 #include "params.h"
@@ -237,6 +238,8 @@ static pvm_request *meta_request(pvm_api_call *r, pvm_request_type type,
     req->start = start;
     req->end = req->time = end;
     req->limit = limit;
+    const char *sp = pvm_api_param(r, "start"), *ep = pvm_api_param(r, "end");
+    r->cache->candidate = sp && *sp && ep && *ep; /* else up to now */
     return req;
 }
 

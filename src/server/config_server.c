@@ -52,7 +52,7 @@ int pvm_config_parse_size(const char *s, size_t *out)
 
 /* Number of [server] keys (server_keys, at the bottom, has one more entry:
  * the NULL terminator). */
-#define SERVER_NKEYS 17
+#define SERVER_NKEYS 19
 
 struct server_key;
 
@@ -87,6 +87,8 @@ void pvm_server_config_defaults(pvm_server_config *s)
     s->shutdown_timeout_ms = 30 * 1000;
     s->request_read_timeout_ms = 5 * 1000;
     s->keepalive_timeout_ms = 75 * 1000;
+    s->cache_max_age_ms = 5 * 60 * 1000;
+    s->cache_max_body_bytes = (size_t)16 << 20;
 }
 /* Edit distance of two short keys, for "did you mean" hints. */
 static size_t edit_distance(const char *a, const char *b)
@@ -458,5 +460,7 @@ static const struct server_key server_keys[SERVER_NKEYS + 1] = {
     {"metrics_path", set_metrics_path, SRV(metrics_path), 0},
     {"trusted_proxies", set_trusted_proxies, SRV(trusted_proxies), 0},
     {"gate_health_checks", set_bool, SRV(gate_health_checks), 0},
+    {"cache_max_age", set_duration, SRV(cache_max_age_ms), 0},
+    {"cache_max_body_bytes", set_size, SRV(cache_max_body_bytes), 1},
     {NULL, NULL, 0, 0},
 };

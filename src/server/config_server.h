@@ -42,6 +42,10 @@ typedef struct pvm_server_config {
     char *trusted_proxies_text;      /* the setting as written, or NULL */
     bool gate_health_checks;         /* /-/healthy, /-/ready pass the plugins'
                                    on_request gates too (default no) */
+    int64_t cache_max_age_ms;        /* max-age of cacheable answers
+                                   (cache.h; default 5 m, 0: none) */
+    size_t cache_max_body_bytes;     /* larger answers are sent no-store
+                                   (they would be buffered; 16 MiB) */
 } pvm_server_config;
 
 /* Parses a size: digits with an optional suffix k/K (KiB), M (MiB) or G

@@ -342,7 +342,7 @@ static void handle_one(const pvm_api_env *env, pvm_arena *a, FCGX_Request *req)
     hr.query_string = FCGX_GetParam("QUERY_STRING", req->envp);
     hr.content_type = FCGX_GetParam("CONTENT_TYPE", req->envp);
     hr.remote_addr = FCGX_GetParam("REMOTE_ADDR", req->envp);
-    pvm_http_out out = {fcgi_write, req};
+    pvm_http_out out = {fcgi_write, req, NULL};
     if (collect_headers(a, req->envp, &hr) < 0 ||
         read_body(a, req, env->cfg->max_body_bytes, &hr) < 0) {
         pvm_output_error(&out, PVM_ERR_INTERNAL, "out of memory", NULL, 0);
@@ -398,7 +398,7 @@ static void overrun_build(int64_t timeout_ms)
              (long long)(ms ? timeout_ms : timeout_ms / 1000),
              ms ? "ms" : "s");
     struct fixed_sink sink = {.buf = body, .cap = sizeof(body)};
-    pvm_http_out out = {fixed_write, &sink};
+    pvm_http_out out = {fixed_write, &sink, NULL};
     pvm_output_error(&out, PVM_ERR_TIMEOUT, msg, NULL, 0);
     size_t clen = sink.full ? 0 : sink.len;
     int pad = (int)((8 - clen % 8) % 8);

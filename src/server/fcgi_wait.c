@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -346,6 +347,14 @@ static int accept_one(pvm_fcgi_waiter *w)
     if (!peer_is_allowed(w->allowed, &ss)) {
         close(fd);
         return 0;
+    }
+    /* An answer leaves in several writes (libfcgi's 8 KB records, then
+     * the END_REQUEST record): with Nagle's algorithm the last small one
+     * waits for the web server's delayed ACK (40 ms) on a kept
+     * connection, which nothing else ends. */
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     int i = conn_add(w, fd, 0);
     if (i >= 0)

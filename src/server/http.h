@@ -30,6 +30,8 @@ typedef struct pvm_http_request {
 typedef struct pvm_http_out {
     int (*write)(void *ctx, const char *buf, size_t len); /* sink */
     void *ctx;                                            /* its state */
+    struct pvm_cache_state *cache; /* cache headers to send (cache.h);
+                                      NULL: none (tests, the test kit) */
 } pvm_http_out;
 
 #endif

@@ -5,8 +5,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ast_json.h"
+#include "cache.h"
 #include "json.h"
 #include "engine.h"
 #include "labels.h"
@@ -18,6 +20,7 @@ static const char *reason(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 304: return "Not Modified";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
@@ -32,32 +35,53 @@ static const char *reason(int status)
 }
 
 /* The one writer of CGI header blocks (every answer's, JSON or not):
- * status line, Content-Type, Content-Encoding when given, Allow for a
- * 405, the extra headers h (never one that could split the block), the
- * blank line. Returns status, or -1 when the client is gone. */
-static int head(const pvm_http_out *out, int status, const char *ct,
-                const char *encoding, const pvm_kv *h, size_t nh)
+ * status line, Content-Type (unless ct is NULL: a 304), Content-Encoding
+ * when given, Allow for a 405, the extra headers h (never one that could
+ * split the block), Cache-Control and ETag, the blank line. Cache-Control
+ * is cc when given; else, when out tracks caching (pvm_http_out.cache) and
+ * h has none, "no-store". Returns status, or -1 when the client is gone. */
+static int head_cc(const pvm_http_out *out, int status, const char *ct,
+                   const char *encoding, const pvm_kv *h, size_t nh,
+                   const char *cc, const char *etag)
 {
     char buf[4096];
-    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\nContent-Type: %s\r\n",
-                     status, reason(status), ct);
+    int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\n", status,
+                     reason(status));
+    if (ct && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "Content-Type: %s\r\n",
+                      ct);
     if (encoding && n > 0 && (size_t)n < sizeof(buf))
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       "Content-Encoding: %s\r\n", encoding);
     if (status == 405 && n > 0 && (size_t)n < sizeof(buf))
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       "Allow: GET, POST\r\n");
+    bool has_cc = false;
     for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
         if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
             continue; /* never let a plugin split the header block */
+        has_cc |= strcasecmp(h[i].key, "Cache-Control") == 0;
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n", h[i].key,
                       h[i].value);
     }
+    if (!cc && out->cache && !has_cc)
+        cc = "no-store";
+    if (cc && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+                      "Cache-Control: %s\r\n", cc);
+    if (etag && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "ETag: %s\r\n", etag);
     if (n < 0 || (size_t)n >= sizeof(buf) - 2)
         n = (int)sizeof(buf) - 3;
     buf[n++] = '\r';
     buf[n++] = '\n';
     return out->write(out->ctx, buf, (size_t)n) < 0 ? -1 : status;
+}
+
+static int head(const pvm_http_out *out, int status, const char *ct,
+                const char *encoding, const pvm_kv *h, size_t nh)
+{
+    return head_cc(out, status, ct, encoding, h, nh, NULL, NULL);
 }
 
 static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
@@ -66,20 +90,65 @@ static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
     return head(out, status, "application/json", NULL, h, nh);
 }
 
+/* A piece of the body of a cacheable answer, kept to compute its ETag
+ * before the header block goes out. */
+typedef struct body_chunk {
+    struct body_chunk *next; /* the following piece, or NULL */
+    size_t len;              /* bytes in data */
+    char data[];             /* the bytes */
+} body_chunk;
+
 /* The 200 header block of a successful answer, held back until the first
  * body bytes leave the JSON writer's buffer: until then a failure can
- * still be answered with an error envelope instead (see output.h). */
+ * still be answered with an error envelope instead (see output.h). A
+ * cacheable answer (cache.h) holds the whole body, up to [server]
+ * cache_max_body_bytes, to send its ETag. */
 typedef struct held_head {
     const pvm_http_out *out; /* where the answer goes */
+    pvm_arena *a;            /* the request's arena (the kept body) */
     const pvm_kv *h;         /* extra headers, or NULL */
     size_t nh;               /* their number */
     bool sent;               /* the header block was written */
+    bool buffering;          /* keeping the body (cacheable so far) */
+    body_chunk *first;       /* the body kept, in order */
+    body_chunk **tail;       /* where the next piece goes */
+    size_t buffered;         /* bytes kept */
 } held_head;
+
+/* Sends the header block (no-store) and what was kept: the answer turned
+ * out too large to be cached, or memory ran short. */
+static int release(held_head *hh)
+{
+    hh->buffering = false;
+    hh->sent = true;
+    if (write_head(hh->out, 200, hh->h, hh->nh) < 0)
+        return -1;
+    for (body_chunk *c = hh->first; c; c = c->next)
+        if (hh->out->write(hh->out->ctx, c->data, c->len) < 0)
+            return -1;
+    return 0;
+}
 
 /* The writer's sink: the header block first, then the body. */
 static int held_write(void *ctx, const char *buf, size_t len)
 {
     held_head *hh = ctx;
+    if (hh->buffering) {
+        body_chunk *c = hh->buffered + len <= hh->out->cache->max_body
+                            ? pvm_arena_alloc(hh->a, sizeof(*c) + len)
+                            : NULL;
+        if (c) {
+            c->next = NULL;
+            c->len = len;
+            memcpy(c->data, buf, len);
+            *hh->tail = c;
+            hh->tail = &c->next;
+            hh->buffered += len;
+            return 0;
+        }
+        if (release(hh) < 0)
+            return -1;
+    }
     if (!hh->sent) {
         hh->sent = true;
         int rc = write_head(hh->out, 200, hh->h, hh->nh);
@@ -87,6 +156,34 @@ static int held_write(void *ctx, const char *buf, size_t len)
             return rc;
     }
     return hh->out->write(hh->out->ctx, buf, len);
+}
+
+/* Ends a cacheable answer whose whole body was kept: its ETag, then 304
+ * when the client has it (If-None-Match), else the 200 with
+ * Cache-Control and ETag and the body. Returns the status. */
+static int send_cacheable(held_head *hh)
+{
+    const pvm_cache_state *cs = hh->out->cache;
+    pvm_etag_ctx e;
+    char etag[PVM_ETAG_SIZE], cc[64];
+    pvm_etag_init(&e);
+    for (body_chunk *c = hh->first; c; c = c->next)
+        pvm_etag_update(&e, c->data, c->len);
+    pvm_etag_final(&e, etag);
+    snprintf(cc, sizeof(cc), "%s, max-age=%lld",
+             cs->gated ? "private" : "public", (long long)cs->max_age_s);
+    hh->sent = true;
+    if (cs->if_none_match && pvm_etag_matches(cs->if_none_match, etag))
+        return head_cc(hh->out, 304, NULL, NULL, hh->h, hh->nh, cc, etag) < 0
+                   ? 500
+                   : 304;
+    if (head_cc(hh->out, 200, "application/json", NULL, hh->h, hh->nh, cc,
+                etag) < 0)
+        return 500;
+    for (body_chunk *c = hh->first; c; c = c->next)
+        if (hh->out->write(hh->out->ctx, c->data, c->len) < 0)
+            return 500;
+    return 200;
 }
 
 /* Starts a successful answer: allocates the writer in arena a first, so
@@ -104,7 +201,12 @@ static pvm_json *json_start(pvm_arena *a, const pvm_http_out *out,
         pvm_output_error(out, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY, NULL, 0);
         return NULL;
     }
-    *hh = (held_head){.out = out, .h = h, .nh = nh};
+    *hh = (held_head){.out = out,
+                      .a = a,
+                      .h = h,
+                      .nh = nh,
+                      .buffering = pvm_cache_is_cacheable(out->cache)};
+    hh->tail = &hh->first;
     pvm_json_begin_object(j);
     pvm_json_key(j, "status");
     pvm_json_string(j, "success");
@@ -119,9 +221,9 @@ static int json_end(pvm_json *j)
 {
     pvm_json_end_object(j);
     int rc = pvm_json_flush(j);
-    if (!rc)
-        return 200;
     held_head *hh = pvm_json_sink_ctx(j);
+    if (!rc)
+        return hh->buffering ? send_cacheable(hh) : 200;
     if (hh->sent)
         return 500;
     return pvm_output_error(hh->out,

@@ -8,6 +8,7 @@
 
 #include <pvm/plugin.h>
 
+#include "cache.h"
 #include "registry.h"
 #include "response_impl.h"
 
@@ -181,7 +182,12 @@ int pvm_context_run_request_hook(pvm_context *ctx, pvm_hook hook,
         pvm_request_hook_fn fn = pvm_plugin_request_hook(p, hook);
         if (!fn)
             continue;
+        bool data_hook = hook != PVM_HOOK_REQUEST && hook != PVM_HOOK_METADATA;
+        if (data_hook)
+            pvm_cache_hook_begin(resp);
         int rc = fn(p, req, resp);
+        if (data_hook)
+            pvm_cache_hook_end(req, resp);
         if (rc >= 0 && !pvm_response_has_error(resp))
             continue;
         /* An answer the hook chose (a 401, ...) is not a plugin error:

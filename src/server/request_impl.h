@@ -17,6 +17,8 @@ typedef struct pvm_kv {
 #define PVM_MIN_TIME_MS (-9223309901257974LL)
 #define PVM_MAX_TIME_MS (9223309901257974LL)
 
+typedef struct pvm_cache_state pvm_cache_state; /* cache.h */
+
 struct pvm_request {
     pvm_request_type type;     /* which endpoint */
     pvm_arena *arena;          /* owns everything here */
@@ -40,6 +42,9 @@ struct pvm_request {
     size_t nbody_params;       /* number of body_params */
     int64_t deadline_ms;       /* answer by this CLOCK_MONOTONIC time
                                    (ms), 0 = none (see api.c) */
+    pvm_cache_state *cache;    /* the HTTP request's cacheability
+                                   (cache.h), shared by the copies made
+                                   per selector; NULL: not tracked */
 };
 
 #endif

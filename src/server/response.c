@@ -58,6 +58,14 @@ pvm_response *pvm_response_new(pvm_request *req, pvm_response_type type,
     return r;
 }
 
+int pvm_response_set_immutable_before(pvm_response *r, int64_t ts_ms)
+{
+    if (!r->immutable_set || ts_ms < r->immutable_before)
+        r->immutable_before = ts_ms;
+    r->immutable_set = true;
+    return 0;
+}
+
 pvm_response_type pvm_response_get_type(const pvm_response *r)
 {
     return r->type;
@@ -117,6 +125,7 @@ int pvm_response_fail(pvm_response *r, const char *fmt, ...)
 const char *pvm_response_take_failure(pvm_response *r)
 {
     const char *msg = r->fail_msg;
+    r->immutable_tainted = true; /* what failed may be missing */
     if (r->error_code) {
         msg = r->error_msg;
         r->error_code = 0;
@@ -563,6 +572,25 @@ int pvm_response_add_point(pvm_response *r, pvm_series_ref *s,
     if (r->max_samples && r->nresults >= r->max_samples)
         return sample_limit(r);
     return append(r, s->series, timestamp, value);
+}
+
+int pvm_response_add_points(pvm_response *r, pvm_series_ref *s,
+                            const int64_t *timestamps, const double *values,
+                            size_t n)
+{
+    if (!s || s->owner != r || !s->series)
+        return pvm_response_fail(r, "add_points: not a series found in "
+                                    "this response");
+    if (n == 0)
+        return 0;
+    if (r->max_samples &&
+        (r->nresults >= r->max_samples || n > r->max_samples - r->nresults))
+        return sample_limit(r);
+    if (pvm_series_append_many(&r->series, s->series, timestamps, values, n) <
+        0)
+        return nomem(r);
+    r->nresults += n;
+    return 1;
 }
 
 int pvm_response_add_value(pvm_response *r, const char *value)

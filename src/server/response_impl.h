@@ -79,6 +79,11 @@ struct pvm_response {
     pvm_metric_metadata *meta;       /* metadata entries (METADATA), arena */
     size_t nmeta;                    /* entries used */
     size_t metacap;                  /* entries allocated */
+    int64_t immutable_before;        /* the running instance's declaration
+                                  (pvm_response_set_immutable_before) */
+    bool immutable_set;              /* it declared (reset before each hook) */
+    bool immutable_tainted;          /* a failure was swallowed by a wrapper:
+                                  the data may be incomplete */
 };
 
 /* Creates a response of type for req in req's arena. NULL when out of

@@ -150,7 +150,7 @@ pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
     hr.body_len = body ? body_len : 0;
     hr.body_too_large = hr.body_len > cfg->max_body_bytes;
     struct capture c = {0};
-    pvm_http_out out = {capture_write, &c};
+    pvm_http_out out = {capture_write, &c, NULL};
     pvm_api_env env = {.ctx = kit->ctx, .cfg = cfg};
     pvm_test_response *r = calloc(1, sizeof(*r));
     if (!r)

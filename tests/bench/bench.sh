@@ -8,6 +8,9 @@
 #           (when prometheus and promtool are installed)
 #   static  nginx serving pvm's own answer bytes as a file (the upper
 #           bound of the transport)
+#   pvm-keepalive, pvm-unix (Q1, Q3, Q7): pvm with kept FastCGI
+#           connections (conf/nginx/pvm-nginx-keepalive.conf.in), and over
+#           a Unix socket
 # Queries Q1..Q7 (see docs/performance.md), each without and with
 # Accept-Encoding: gzip (nginx gzip on for JSON; Prometheus compresses
 # itself). For each: req/s, p50/p99 latency, CPU ms per request of the
@@ -81,24 +84,33 @@ Q4="/api/v1/labels?$H1"
 Q5="/api/v1/label/__name__/values?$H1"
 Q6="/api/v1/series?match%5B%5D=$METRIC&$H1"
 Q7="/api/v1/query_range?query=sum%20by%20(type)%20($METRIC)&$H1&step=15"
-QUERIES="Q1 Q2 Q3 Q4 Q5 Q6 Q7"
+QUERIES=${BENCH_QUERIES:-"Q1 Q2 Q3 Q4 Q5 Q6 Q7"}
 qurl() { eval "echo \"\$$1\""; }
 
 # ---- servers ---------------------------------------------------------------
 
-# pvm-fcgi, one worker process (single-process mode), pinned.
-start_pvm() { # NAME BINARY EXTRA_INI
+# pvm-fcgi, one worker process (single-process mode), pinned, behind
+# nginx from TEMPLATE (default conf/nginx/pvm-nginx.conf.in), over TCP or
+# (unix) a Unix socket.
+start_pvm() { # NAME BINARY EXTRA_INI [TEMPLATE] [unix]
     mkdir -p "$TMP/$1"
     fport=$(pvm_free_port) || exit 1
     nport=$(pvm_free_port) || exit 1
-    printf '[server]\nlisten = 127.0.0.1:%s\nworkers = 1\naccess_log = off\n%b\n' \
-        "$fport" "$3" >"$TMP/$1/pvm.ini"
+    addr=127.0.0.1:$fport
+    [ "${5:-}" = unix ] && addr=unix:$TMP/$1/pvm.sock
+    printf '[server]\nlisten = %s\nworkers = 1\naccess_log = off\n%b\n' \
+        "$addr" "$3" >"$TMP/$1/pvm.ini"
     taskset -c "$CPU_SERVER" "$2" --config "$TMP/$1/pvm.ini" </dev/null \
         >"$TMP/$1/pvm.log" 2>&1 &
     eval "PID_$1=$!"
     PIDS="$PIDS $!"
-    pvm_wait_port "$fport" 10 "$!" || exit 1
-    pvm_nginx_conf "$TMP/$1" "$nport" "127.0.0.1:$fport" || exit 1
+    if [ "${5:-}" = unix ]; then
+        pvm_wait_path "$TMP/$1/pvm.sock" 10 "$!" || exit 1
+    else
+        pvm_wait_port "$fport" 10 "$!" || exit 1
+    fi
+    PVM_NGINX_TEMPLATE=${4:-} pvm_nginx_conf "$TMP/$1" "$nport" "$addr" ||
+        exit 1
     sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
         -e 's/worker_connections [0-9]*;/worker_connections 4096;/' \
         -e 's|access_log .*;|access_log off;|' "$TMP/$1/nginx.conf"
@@ -108,6 +120,11 @@ start_pvm() { # NAME BINARY EXTRA_INI
 }
 start_pvm pvm "$PVM" '[plugin:example]'
 PVM_PORT=$PORT_pvm
+# The transport variants (Q1, Q3, Q7 only): kept FastCGI connections, and
+# a Unix socket instead of TCP.
+start_pvm keepalive "$PVM" '[plugin:example]' \
+    "$top_srcdir/conf/nginx/pvm-nginx-keepalive.conf.in"
+start_pvm unix "$PVM" '[plugin:example]' "" unix
 
 # nginx serving static files (pvm's answers), same settings.
 mkdir -p "$TMP/static/www"
@@ -262,6 +279,13 @@ for q in $QUERIES; do
         [ -n "$PROM_PORT" ] &&
             bench prometheus "$q" "$gz" "$PROM_PORT" "$path" "$PID_prom" ""
         bench static "$q" "$gz" "$SPORT" "/$q.json" "" "$STATIC_PID"
+        case $q in Q1 | Q3 | Q7)
+            bench pvm-keepalive "$q" "$gz" "$PORT_keepalive" "$(qurl "$q")" \
+                "$PID_keepalive" "$(nginx_pid "$TMP/keepalive")"
+            bench pvm-unix "$q" "$gz" "$PORT_unix" "$(qurl "$q")" "$PID_unix" \
+                "$(nginx_pid "$TMP/unix")"
+            ;;
+        esac
     done
 done
 
@@ -316,6 +340,29 @@ echo "bench.sh: 11,000 x 1,000 query: HTTP $BIG_STATUS bytes, ${BIG_SECS} s," \
     echo
     echo "pvm-fcgi RSS: idle workers$WORKER_RSS KiB (master $MASTER_RSS KiB); after the runs $IDLE_RSS KiB"
     echo "11,000 points x 1,000 series: HTTP status and bytes $BIG_STATUS, $BIG_SECS s, peak RSS $BIG_HWM KiB"
+    echo
+    echo "Targets (issue #16), ratios within this run:"
+    echo
+    echo "| Target | Measured | Verdict |"
+    echo "|---|---|---|"
+    for q in Q1 Q3 Q7; do
+        for gz in plain gzip; do
+            awk -F'\t' -v q="$q" -v gz="$gz" '$1 == q && $3 == gz && $9 == 0 { r[$2] = $4 }
+                END { if (r["prometheus"] > 0)
+                    for (i = 1; i <= 3; i++) {
+                        v = i == 1 ? "pvm" : i == 2 ? "pvm-keepalive" : "pvm-unix"
+                        if (v in r)
+                            printf "| %s %s >= 3x Prometheus req/s (%s) | %d / %d = %.2fx | %s |\n",
+                                q, gz, v, r[v], r["prometheus"], r[v] / r["prometheus"],
+                                (r[v] >= 3 * r["prometheus"] ? "met" : "**missed**")
+                    } }' \
+                "$RESULTS"
+        done
+    done
+    maxw=0
+    for w in $WORKER_RSS; do [ "$w" -gt "$maxw" ] && maxw=$w; done
+    echo "| idle worker RSS < 8 MiB | $maxw KiB | $([ "$maxw" -lt 8192 ] && echo met || echo '**missed**') |"
+    echo "| 11,000 x 1,000 answer under 300 MB peak RSS | $BIG_HWM KiB | $([ "${BIG_HWM:-999999}" -lt 292969 ] && echo met || echo '**missed**') |"
 } >"$OUT/results.md"
 echo
 cat "$OUT/results.md"

@@ -102,7 +102,7 @@ static int request(pvm_testkit *kit, pvm_arena *a, const char *target,
                            .remote_addr = "127.0.0.1"};
     const char *q = strchr(target, '?');
     hr.query_string = q ? q + 1 : "";
-    pvm_http_out out = {count_write, s};
+    pvm_http_out out = {count_write, s, NULL};
     s->bytes = 0;
     s->status = pvm_api_handle(&env, a, &hr, &out);
     pvm_arena_reset(a);

@@ -177,7 +177,7 @@ static int handle(const pvm_api_env *env, const char *target, bool pass,
                            .nheaders = pass ? 1 : 0};
     s->len = 0;
     s->buf[0] = '\0';
-    pvm_http_out out = {sink_write, s};
+    pvm_http_out out = {sink_write, s, NULL};
     int status = pvm_api_handle(env, a, &hr, &out);
     pvm_arena_free(a);
     return status;
@@ -359,7 +359,7 @@ static void test_status_logged_without_bytes(void **state)
                                .request_uri = cases[i].target,
                                .query_string = q ? q + 1 : "",
                                .remote_addr = "127.0.0.1"};
-        pvm_http_out out = {dead_write, NULL};
+        pvm_http_out out = {dead_write, NULL, NULL};
         struct capture cap;
         capture_start(&cap);
         int status = pvm_api_handle(&env, a, &hr, &out);

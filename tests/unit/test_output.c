@@ -137,7 +137,7 @@ static void test_writer_failure_is_an_error(void **state)
     e[n].u.number.value = 1;
     sink *s = calloc(1, sizeof(*s));
     assert_non_null(s);
-    pvm_http_out out = {sink_write, s};
+    pvm_http_out out = {sink_write, s, NULL};
     int status = pvm_output_ast(a, &out, e);
     assert_int_equal(status, 500);
     if (strncmp(s->buf, "Status: 500 ", 12) != 0)

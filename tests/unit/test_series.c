@@ -361,6 +361,60 @@ static void test_find_series_and_add_point(void **state)
     assert_true(pvm_response_add_sample(r2, "m", 0, 0, noname, 1) < 0);
 }
 
+/* A slice added at once: the same points as one append each, one
+ * contiguous array when the series is the arena's newest, out-of-order
+ * slices marked for sorting; add_points checks its handle and the sample
+ * limit (all or nothing). */
+static void test_append_many(void **state)
+{
+    pvm_series_set s;
+    assert_int_equal(pvm_series_set_init(&s, *state), 0);
+    pvm_label l1[] = {{"__name__", "a"}};
+    pvm_label l2[] = {{"__name__", "b"}};
+    pvm_series *a = pvm_series_set_get(&s, l1, 1, pvm_labels_hash(l1, 1));
+    pvm_series *b = pvm_series_set_get(&s, l2, 1, pvm_labels_hash(l2, 1));
+    static int64_t t[1500];
+    static double v[1500];
+    for (int i = 0; i < 1500; i++) {
+        t[i] = 11500 * (int64_t)i;
+        v[i] = i * 0.5;
+    }
+    assert_int_equal(pvm_series_append_many(&s, a, t, v, 1000), 0);
+    assert_int_equal(pvm_series_append_many(&s, a, t + 1000, v + 1000, 500),
+                     0);
+    assert_ptr_equal(a->first, a->last);
+    assert_false(a->unsorted);
+    for (int i = 0; i < 1500; i++)
+        assert_int_equal(pvm_series_append(&s, b, t[i], v[i]), 0);
+    size_t na, nb;
+    const pvm_point *pa = pvm_series_points(&s, a, &na);
+    const pvm_point *pb = pvm_series_points(&s, b, &nb);
+    assert_int_equal(na, 1500);
+    assert_int_equal(nb, 1500);
+    assert_memory_equal(pa, pb, 1500 * sizeof(*pa));
+    assert_int_equal(s.npoints, 3000);
+    /* a slice starting before the last point, or unsorted inside */
+    assert_int_equal(pvm_series_append_many(&s, a, t, v, 1), 0);
+    assert_true(a->unsorted);
+    int64_t bad[] = {1, 3, 2};
+    pvm_series *c = pvm_series_set_get(&s, l1, 0, pvm_labels_hash(l1, 0));
+    assert_int_equal(pvm_series_append_many(&s, c, bad, v, 3), 0);
+    assert_true(c->unsorted);
+
+    pvm_response *r = matrix_response(*state, "m", 4);
+    pvm_label l[] = {{"a", "1"}};
+    pvm_series_ref *ref = NULL;
+    assert_int_equal(pvm_response_find_series(r, "m", l, 1, 0, &ref), 1);
+    assert_int_equal(pvm_response_add_points(r, ref, t, v, 0), 0);
+    assert_int_equal(pvm_response_add_points(r, ref, t, v, 3), 1);
+    assert_int_equal(pvm_response_result_count(r), 3);
+    assert_int_equal(pvm_response_add_points(r, ref, t + 3, v + 3, 2),
+                     PVM_ERR_EXECUTION);
+    assert_int_equal(series_with(r, "a", "1")->npoints, 3);
+    pvm_response *r2 = matrix_response(*state, "m", 0);
+    assert_true(pvm_response_add_points(r2, ref, t, v, 1) < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +437,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_series_and_add_point, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_append_many, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,7 +223,7 @@ static void test_ready_states(void **state)
                            .remote_addr = "127.0.0.1"};
     pvm_arena *a = pvm_arena_new(0);
     struct capture c = {0};
-    pvm_http_out out = {capture_write, &c};
+    pvm_http_out out = {capture_write, &c, NULL};
     assert_int_equal(pvm_api_handle(&env, a, &hr, &out), 200);
     stop = 1;
     c.len = 0;
