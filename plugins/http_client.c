@@ -533,6 +533,16 @@ static void put(char *buf, size_t size, size_t *at, const char *s, size_t n)
     *at = size - 1;
 }
 
+void pvm_http_declare_immutable(const pvm_http_settings *s, pvm_response *resp)
+{
+    if (s->immutable_ms <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pvm_response_set_immutable_before(resp, now - s->immutable_ms);
+}
+
 char *pvm_http_redact_url(const char *url, char *buf, size_t n)
 {
     if (n == 0)

@@ -61,6 +61,7 @@ typedef struct pvm_http_settings {
     int64_t timeout_ms;        /* `timeout =` (default 30s) */
     size_t max_response_bytes; /* `max_response_bytes =` (default 32M) */
     int64_t cache_ttl_ms;      /* `cache_ttl =` (default 0: off) */
+    int64_t immutable_ms;      /* `immutable_before =` (default 0: never) */
 } pvm_http_settings;
 
 /* The key table entries of pvm_http_settings FIELD inside STATE (a
@@ -110,12 +111,23 @@ typedef struct pvm_http_settings {
          .def = "32M",                                                        \
          .min = 1,                                                            \
          .doc = "largest answer body accepted (k, M, G suffixes)"},           \
+        {"cache_ttl", PVM_KEY_DURATION, offsetof(STATE, FIELD.cache_ttl_ms),  \
+         .def = "0s",                                                         \
+         .doc = "keep answers this long per worker, keyed by method, URL "    \
+                "and body (0s: no cache)"},                                   \
     {                                                                         \
-        "cache_ttl", PVM_KEY_DURATION, offsetof(STATE, FIELD.cache_ttl_ms),   \
+        "immutable_before", PVM_KEY_DURATION,                                 \
+            offsetof(STATE, FIELD.immutable_ms),                              \
             .def = "0s",                                                      \
-            .doc = "keep answers this long per worker, keyed by method, URL " \
-                   "and body (0s: no cache)"                                  \
+            .doc = "data older than this (now minus it) never changes, so "   \
+                   "answers about it may be cached (0s: never)"               \
     }
+
+/* With immutable_before set, declares the source's data before now -
+ * immutable_before final for this request (pvm_response_set_immutable_
+ * before); nothing otherwise. Every query and discovery hook calls it. */
+void pvm_http_declare_immutable(const pvm_http_settings *s,
+                                pvm_response *resp);
 
 /* Checks what the key table cannot: url is set and is http:// or https:// (when
  * allow_file, file:// too), each header is "Name: value" with a token

@@ -283,6 +283,7 @@ static int series_add(pvm_http_sink *self, const char *name,
 int pvm_http_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     struct http_plugin *st = pvm_plugin_state(self);
+    pvm_http_declare_immutable(&st->http, resp);
     struct range_sink s = {{range_add},
                            resp,
                            pvm_request_start(req),
@@ -297,6 +298,7 @@ int pvm_http_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 int pvm_http_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     struct http_plugin *st = pvm_plugin_state(self);
+    pvm_http_declare_immutable(&st->http, resp);
     int64_t t = pvm_request_time(req);
     struct series_sink m = {.base = {series_add},
                             .a = pvm_request_arena(req),
@@ -342,6 +344,7 @@ int pvm_http_metric_names(pvm_plugin *self, pvm_request *req,
                           pvm_response *resp)
 {
     struct http_plugin *st = pvm_plugin_state(self);
+    pvm_http_declare_immutable(&st->http, resp);
     const pvm_query *q = pvm_request_query(req);
     bool series = pvm_response_get_type(resp) == PVM_RESPONSE_SERIES;
     if (st->mlist.n && !series) {
@@ -378,6 +381,7 @@ int pvm_http_label_names(pvm_plugin *self, pvm_request *req,
                          pvm_response *resp)
 {
     struct http_plugin *st = pvm_plugin_state(self);
+    pvm_http_declare_immutable(&st->http, resp);
     const pvm_query *q = pvm_request_query(req);
     if (st->llist.n) {
         int rc = pvm_response_add_value(resp, "__name__");
@@ -405,6 +409,7 @@ int pvm_http_label_values(pvm_plugin *self, pvm_request *req,
                           pvm_response *resp)
 {
     struct http_plugin *st = pvm_plugin_state(self);
+    pvm_http_declare_immutable(&st->http, resp);
     const pvm_query *q = pvm_request_query(req);
     const char *label = pvm_request_label_name(req);
     if (st->llist.n) {

@@ -533,6 +533,8 @@ static int fetch_samples(pvm_plugin *self, pvm_request *req,
  * timestamps. */
 static int prom_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
+    pvm_http_declare_immutable(
+        &((const struct prom *)pvm_plugin_state(self))->http, resp);
     return fetch_samples(self, req, resp, pvm_request_start(req),
                          pvm_request_end(req), false);
 }
@@ -541,6 +543,8 @@ static int prom_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
  * sample in (time - lookback_delta, time], at its own timestamp. */
 static int prom_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
+    pvm_http_declare_immutable(
+        &((const struct prom *)pvm_plugin_state(self))->http, resp);
     const struct prom *st = pvm_plugin_state(self);
     int64_t t = pvm_request_time(req);
     return fetch_samples(self, req, resp, t - st->lookback + 1, t, true);
@@ -655,6 +659,8 @@ static int discover(pvm_plugin *self, pvm_request *req, pvm_response *resp,
 static int prom_metric_names(pvm_plugin *self, pvm_request *req,
                              pvm_response *resp)
 {
+    pvm_http_declare_immutable(
+        &((const struct prom *)pvm_plugin_state(self))->http, resp);
     struct found d;
     if (pvm_response_get_type(resp) == PVM_RESPONSE_SERIES)
         return discover(self, req, resp, "series", PVM_PROM_ANSWER_SERIES, &d);
@@ -666,6 +672,8 @@ static int prom_metric_names(pvm_plugin *self, pvm_request *req,
 static int prom_label_names(pvm_plugin *self, pvm_request *req,
                             pvm_response *resp)
 {
+    pvm_http_declare_immutable(
+        &((const struct prom *)pvm_plugin_state(self))->http, resp);
     const struct prom *st = pvm_plugin_state(self);
     struct found d;
     int rc = discover(self, req, resp, "labels", PVM_PROM_ANSWER_STRINGS, &d);
@@ -679,6 +687,8 @@ static int prom_label_names(pvm_plugin *self, pvm_request *req,
 static int prom_label_values(pvm_plugin *self, pvm_request *req,
                              pvm_response *resp)
 {
+    pvm_http_declare_immutable(
+        &((const struct prom *)pvm_plugin_state(self))->http, resp);
     const struct prom *st = pvm_plugin_state(self);
     const char *name = pvm_request_label_name(req);
     size_t need = pvm_http_urlencode_buf(name, NULL, 0);

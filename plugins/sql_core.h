@@ -228,6 +228,7 @@ typedef struct pvm_sql_core {
     char *timestamp_column;  /* `timestamp_column =` (default timestamp) */
     int on_bad_row;          /* PVM_SQL_BAD_ROW_* */
     int64_t timeout_ms;      /* `statement_timeout =`, 0: the request's */
+    int64_t immutable_ms;    /* `immutable_before =`, 0: never declared */
     bool require_at_startup; /* servers: no connection at startup fails */
     char *help;              /* `help =`, or NULL */
     char *unit;              /* `unit =`, or NULL */
@@ -291,6 +292,10 @@ typedef struct pvm_sql_core {
          .def = "0s",                                                         \
          .doc = "longest a statement may run (0s: the request's remaining "   \
                 "time, which also bounds it)"},                               \
+        {"immutable_before", PVM_KEY_DURATION, PVM_SQL_KEY(immutable_ms),     \
+         .def = "0s",                                                         \
+         .doc = "rows older than this (now minus it) never change, so "       \
+                "answers about them may be cached (0s: never)"},              \
         {"help", PVM_KEY_STRING, PVM_SQL_KEY(help),                           \
          .doc = "HELP text of the metric"},                                   \
         {"metric_type", PVM_KEY_CUSTOM, .def = "unknown",                     \

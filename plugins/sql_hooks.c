@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pvm/hashmap.h>
 
@@ -154,12 +155,26 @@ static int add_row(pvm_sql_core *c, const pvm_sql_row *r, void *arg)
     return 0;
 }
 
+/* With immutable_before: the rows before now - immutable_before are
+ * final (pvm_response_set_immutable_before), declared by every query and
+ * discovery hook whatever it answers. */
+static void declare_immutable(const pvm_sql_core *c, pvm_response *resp)
+{
+    if (c->immutable_ms <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pvm_response_set_immutable_before(resp, now - c->immutable_ms);
+}
+
 /* GET|POST /api/v1/query_range: the rows from start to end as samples;
  * the server's engine asks for a window that covers everything it
  * needs. */
 int pvm_sql_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     pvm_sql_core *c = pvm_plugin_state(self);
+    declare_immutable(c, resp);
     if (!pvm_sql_any_name(c, pvm_request_query(req)))
         return 0;
     struct range_arg a = {resp, wanted(c, req)};
@@ -175,6 +190,7 @@ int pvm_sql_range(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 int pvm_sql_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
 {
     pvm_sql_core *c = pvm_plugin_state(self);
+    declare_immutable(c, resp);
     if (!pvm_sql_any_name(c, pvm_request_query(req)))
         return 0;
     int64_t t = pvm_request_time(req);
@@ -206,6 +222,7 @@ static int discover(pvm_plugin *self, pvm_request *req, pvm_response *resp,
 {
     pvm_sql_core *c = pvm_plugin_state(self);
     const pvm_query *q = pvm_request_query(req);
+    declare_immutable(c, resp);
     if (!pvm_sql_any_name(c, q))
         return 0;
     struct lmap m = {.a = pvm_request_arena(req), .resp = resp};

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
@@ -23,6 +27,7 @@
 #include "registry.h"
 
 extern const pvm_plugin_type pvm_plugin_example;
+extern const pvm_plugin_type pvm_plugin_sqlite;
 
 /* Serves `live` without declaring anything: every answer it takes part in
  * stays no-store. */
@@ -91,7 +96,8 @@ static const pvm_plugin_type gate_type = {
 };
 
 static const pvm_plugin_type *const table[] = {&pvm_plugin_example, &live_type,
-                                               &stored_type, &gate_type, NULL};
+                                               &stored_type,        &gate_type,
+                                               &pvm_plugin_sqlite,  NULL};
 
 /* ---- harness ----------------------------------------------------------- */
 
@@ -428,6 +434,56 @@ static void test_etag(void **state)
     assert_false(pvm_etag_matches("", "\"a\""));
 }
 
+/* A plugin whose data is only appended declares it with a setting: an
+ * SQL instance with immutable_before = 1h makes a window from long ago
+ * cacheable, a window reaching into the last hour not; without the
+ * setting nothing is. */
+#define DB_INI                                                                \
+    "[server]\naccess_log = off\n[plugin:db]\ntype = sqlite\n"                \
+    "database = %s\nmetric = m\n%s"                                           \
+    "query = SELECT timestamp, value FROM t WHERE timestamp "                 \
+    "BETWEEN :start AND :end\n"
+static void test_declared_by_setting(void **state)
+{
+    (void)state;
+    char db[] = "/tmp/pvm-cache-db.XXXXXX";
+    int fd = mkstemp(db);
+    assert_true(fd >= 0);
+    close(fd);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TABLE t(timestamp REAL, value REAL);"
+                                  "INSERT INTO t VALUES (1000, 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    char ini[1024], cc[128], recent[256];
+    snprintf(ini, sizeof(ini), DB_INI, db, "immutable_before = 1h\n");
+    struct fixture *f = setup(ini);
+    const char *past =
+        "/api/v1/query_range?query=m&start=900&end=1900&step=60";
+    assert_int_equal(request(f, past, NULL, NULL), 200);
+    assert_non_null(strstr(body_of(f), "\"1\""));
+    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
+                        "public, max-age=300");
+    long long now = (long long)time(NULL);
+    snprintf(recent, sizeof(recent),
+             "/api/v1/query_range?query=m&start=%lld&end=%lld&step=60",
+             now - 7200, now - 600);
+    assert_int_equal(request(f, recent, NULL, NULL), 200);
+    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
+                        "no-store");
+    teardown(f);
+    snprintf(ini, sizeof(ini), DB_INI, db, "");
+    f = setup(ini);
+    assert_int_equal(request(f, past, NULL, NULL), 200);
+    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
+                        "no-store");
+    teardown(f);
+    unlink(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_gated_is_private),
         cmocka_unit_test(test_large_answer_streams),
         cmocka_unit_test(test_etag),
+        cmocka_unit_test(test_declared_by_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
