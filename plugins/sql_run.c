@@ -388,7 +388,7 @@ static int unavailable(pvm_plugin *self, pvm_response *resp,
                        const pvm_error *e)
 {
     pvm_sql_core *c = pvm_plugin_state(self);
-    return pvm_response_set_error(resp, PVM_ERR_TIMEOUT,
+    return pvm_response_set_error(resp, PVM_ERR_UNAVAILABLE,
                                   "%s instance %s: the database is "
                                   "unavailable (%s); try again later",
                                   c->drv->name, pvm_plugin_name(self), e->msg);

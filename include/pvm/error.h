@@ -30,6 +30,9 @@ typedef enum pvm_status {
     PVM_ERR_METHOD = -10,   /* bad_data, 405: method not allowed */
     PVM_ERR_PLUGIN = -11,   /* internal, 500: a plugin hook failed */
     PVM_ERR_TOO_LONG = -12, /* bad_data, 414: request line too long */
+    PVM_ERR_UNAVAILABLE =
+        -13, /* unavailable, 503: a data source (database, upstream) cannot
+                be reached now; the client may retry later */
 } pvm_status;
 
 /* Position range in the input (byte offsets, end exclusive) for parse

@@ -24,6 +24,7 @@ static const struct {
     {PVM_ERR_METHOD, "bad_data", 405},
     {PVM_ERR_PLUGIN, "internal", 500},
     {PVM_ERR_TOO_LONG, "bad_data", 414},
+    {PVM_ERR_UNAVAILABLE, "unavailable", 503},
 };
 
 static void set_v(pvm_error *err, int code, const char *fmt, va_list ap)

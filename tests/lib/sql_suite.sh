@@ -426,7 +426,7 @@ sql_suite_down() {
     fi
     sql_down
     for i in 1 2; do
-        req "down ($i): 503 naming the instance" 503 'instance db' \
+        req "down ($i): 503 unavailable naming the instance" 503 "\"errorType\":\"unavailable\",\"error\":\"$SQL_TYPE instance db" \
             /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
     done
     # a second pvm-fcgi started while the server is down: it starts
@@ -441,7 +441,7 @@ sql_suite_down() {
         ok "started while the database is down"
         expect "the start logged that it could not connect" \
             grep -q 'cannot connect (retried at each request' "$TMP/late/pvm.log"
-        req "started down: 503" 503 '"errorType":"timeout"' \
+        req "started down: 503 unavailable" 503 '"errorType":"unavailable"' \
             /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
     fi
     late=$U

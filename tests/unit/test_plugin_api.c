@@ -419,6 +419,33 @@ static void test_config_errors_name_line(void **state)
     assert_non_null(strstr(err, "nope"));
 }
 
+/* The status table: each status's Prometheus errorType and HTTP status
+ * as docs/plugin-api.md lists them. */
+static void test_status_table(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        const char *type;
+        int http;
+    } want[] = {
+        {PVM_ERR_BAD_DATA, "bad_data", 400},
+        {PVM_ERR_EXECUTION, "execution", 422},
+        {PVM_ERR_NOMEM, "execution", 422},
+        {PVM_ERR_TIMEOUT, "timeout", 503},
+        {PVM_ERR_UNAVAILABLE, "unavailable", 503},
+        {PVM_ERR_CANCELED, "canceled", 499},
+        {PVM_ERR_INTERNAL, "internal", 500},
+        {PVM_ERR_PLUGIN, "internal", 500},
+        {PVM_ERR_NOT_FOUND, "not_found", 404},
+        {PVM_ERR_FORBIDDEN, "unauthorized", 401},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_string_equal(pvm_status_error_type(want[i].code), want[i].type);
+        assert_int_equal(pvm_status_http(want[i].code), want[i].http);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_regex_matching),
         cmocka_unit_test(test_series_handles),
         cmocka_unit_test(test_config_errors_name_line),
+        cmocka_unit_test(test_status_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
