@@ -7,9 +7,10 @@
 # tests/integration/exec.sh (the exec plugin's commands),
 # tests/integration/lua.sh (the lua plugin type),
 # tests/integration/python.sh (quick mode, the real pvm-fcgi),
-# tests/integration/http.sh (the http plugin: libcurl and libjq) and
-# tests/integration/prometheus.sh (pvm reading Prometheus) with every
-# pvm-fcgi they start (master and forked workers) under
+# tests/integration/http.sh (the http plugin: libcurl and libjq),
+# tests/integration/prometheus.sh (pvm reading Prometheus) and
+# tests/integration/sql_sqlite.sh and sql_postgresql.sh (the SQL core)
+# with every pvm-fcgi they start (master and forked workers) under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite
 #            --error-exitcode=99
 # by giving run.sh a build directory whose tests/pvm-fcgi-test is a
@@ -136,6 +137,11 @@ wait
 suite http http.sh PVM_HTTP_QUICK=1 &
 { have prometheus && suite prometheus prometheus.sh; } &
 wait
+# The SQL core: SQLite on a file, PostgreSQL on a throw-away server
+# (skipped inside the suite when its binaries are missing).
+suite sql_sqlite sql_sqlite.sh &
+suite sql_postgresql sql_postgresql.sh &
+wait
 
 report run "integration suite (tests/integration/run.sh)"
 report hostile "hostile-input suite"
@@ -145,6 +151,8 @@ report exec "exec plugin suite"
 report python "python plugin suite (quick)"
 report http "http plugin suite"
 report prometheus "prometheus plugin suite"
+report sql_sqlite "SQL suite (sqlite)"
+report sql_postgresql "SQL suite (postgresql)"
 
 nlogs=0
 for log in "$tmp"/logs/vg.*.log; do
