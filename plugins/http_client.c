@@ -176,7 +176,8 @@ static int setup(pvm_http_client *c)
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 1L);
     SET(CURLOPT_MAXREDIRS, 5L);
-    SET(CURLOPT_ACCEPT_ENCODING, "");
+    if (s->compression)
+        SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_USERAGENT, "pvm");
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_response_bytes);
     if (s->ca_file)

@@ -58,6 +58,7 @@ typedef struct pvm_http_settings {
     char *bearer_token_file;   /* `bearer_token_file =` or NULL */
     char *ca_file;             /* `ca_file =` or NULL: the system CAs */
     bool insecure_skip_verify; /* `insecure_skip_verify =` (default no) */
+    bool compression;          /* `compression =` (default yes) */
     int64_t timeout_ms;        /* `timeout =` (default 30s) */
     size_t max_response_bytes; /* `max_response_bytes =` (default 32M) */
     int64_t cache_ttl_ms;      /* `cache_ttl =` (default 0: off) */
@@ -98,6 +99,10 @@ typedef struct pvm_http_settings {
         {"insecure_skip_verify", PVM_KEY_BOOL,                                \
          offsetof(STATE, FIELD.insecure_skip_verify), .def = "no",            \
          .doc = "accept any TLS certificate and host name (tests only)"},     \
+        {"compression", PVM_KEY_BOOL, offsetof(STATE, FIELD.compression),     \
+         .def = "yes",                                                        \
+         .doc = "ask for compressed answers (no: an upstream on the same "    \
+                "host or network spends less CPU)"},                          \
         {"timeout",                                                           \
          PVM_KEY_DURATION,                                                    \
          offsetof(STATE, FIELD.timeout_ms),                                   \

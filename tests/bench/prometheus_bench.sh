@@ -230,4 +230,18 @@ done
 # pvm's client asks for gzip (Accept-Encoding), as over a network
 run "Q1's fetch" direct "$PROM_PORT" "$QRAW"
 run "Q1's fetch, gzip" direct "$PROM_PORT" "$QRAW" "Accept-Encoding: gzip"
+# The same through pvm with compression = no (an upstream on this host):
+# pvm-fcgi restarted with that setting on the same socket.
+kill "$PVM_PID" 2>/dev/null
+wait "$PVM_PID" 2>/dev/null
+echo "compression = no" >>"$TMP/pvm/pvm.ini"
+taskset -c "$CPU_SERVER" "$PVM" --config "$TMP/pvm/pvm.ini" </dev/null \
+    >>"$TMP/pvm/pvm.log" 2>&1 &
+PVM_PID=$!
+PIDS="$PIDS $PVM_PID"
+pvm_wait_port "$FPORT" 10 "$PVM_PID" || exit 1
+for q in Q1 Q1r Q3; do
+    eval "path=\$$q"
+    run "$q, compression = no" pvm "$NPORT" "$path"
+done
 cat "$RES"

@@ -157,6 +157,12 @@ static void answer(int fd, int *counter)
         const char *b = strstr(req, "\r\n\r\n") + 4;
         snprintf(body, sizeof(body), "%.*s|%s", a ? (int)(end - a) : 0,
                  a ? a : "", b);
+    } else if (strcmp(path, "/encoding") == 0) {
+        /* the Accept-Encoding header asked, or "none" */
+        const char *a = strstr(req, "Accept-Encoding: ");
+        const char *end = a ? strstr(a, "\r\n") : NULL;
+        snprintf(body, sizeof(body), "%.*s", a ? (int)(end - a - 17) : 4,
+                 a ? a + 17 : "none");
     } else {
         snprintf(body, sizeof(body), "hello");
     }
@@ -278,6 +284,27 @@ static void test_fetch(void **state)
     pvm_http_client_free(c);
 }
 
+/* compression = yes asks for compressed answers (curl's encodings),
+ * compression = no sends no Accept-Encoding. */
+static void test_compression(void **state)
+{
+    (void)state;
+    pvm_http_settings s = defaults("http://127.0.0.1/");
+    pvm_error err = {0};
+    pvm_http_answer a;
+    s.compression = true;
+    pvm_http_client *c = pvm_http_client_new(&s, "web", &err);
+    assert_non_null(c);
+    assert_int_equal(get(c, "/encoding", &a, &err), 0);
+    assert_non_null(strstr(a.body, "gzip"));
+    pvm_http_client_free(c);
+    s.compression = false;
+    assert_non_null(c = pvm_http_client_new(&s, "web", &err));
+    assert_int_equal(get(c, "/encoding", &a, &err), 0);
+    assert_string_equal(a.body, "none");
+    pvm_http_client_free(c);
+}
+
 static void test_auth_and_post(void **state)
 {
     (void)state;
@@ -355,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_urlencode),     cmocka_unit_test(test_redact),
         cmocka_unit_test(test_check),         cmocka_unit_test(test_fetch),
         cmocka_unit_test(test_auth_and_post), cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_compression),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
