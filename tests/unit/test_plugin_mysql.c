@@ -104,7 +104,7 @@ static void test_down(void **state)
         pvm_test_response *r = pvm_testkit_instant(k, "m", 1700000000);
         assert_int_equal(r->status, 503);
         assert_string_equal(pvm_test_json_string(r->json, "errorType"),
-                            "timeout");
+                            "unavailable");
         const char *msg = pvm_test_json_string(r->json, "error");
         assert_non_null(strstr(msg, "mysql instance db"));
         assert_non_null(strstr(msg, "Can't connect"));
