@@ -35,42 +35,12 @@ PVM=$build/pvm-fcgi
 PVM_TEST=$build/tests/pvm-fcgi-test
 OUT=$build/bench
 mkdir -p "$OUT"
-for t in wrk taskset curl; do
-    command -v "$t" >/dev/null 2>&1 || {
-        echo "bench.sh: $t not installed" >&2
-        exit 77
-    }
-done
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin bench.sh 77 wrk taskset curl
 [ -x "$PVM" ] && [ -x "$PVM_TEST" ] || {
     echo "bench.sh: build pvm-fcgi and tests/pvm-fcgi-test first (make bench does)" >&2
     exit 1
 }
-NGINX_BIN=$(pvm_nginx_bin) || exit 77
-CPU_SERVER=0
-CPU_CLIENT=1
-[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-bench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-NGINX_DIRS=
-cleanup() {
-    trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
-    for p in $PIDS; do pvm_stop_pid "$p" 10; done
-    [ "${PVM_KEEP_TMP:-0}" = 1 ] && echo "bench.sh: kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# nginx pinned to CPU 0, one worker.
-cat >"$TMP/nginx-pinned" <<EOF
-#!/bin/sh
-exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
-EOF
-chmod +x "$TMP/nginx-pinned"
-export PVM_NGINX="$TMP/nginx-pinned"
 
 # The benchmark window: 25 h ending on a past hour boundary.
 NOW=$(date +%s)
@@ -216,30 +186,15 @@ fi
 # ---- measuring -------------------------------------------------------------
 
 ticks=$(getconf CLK_TCK)
-cpu_ticks() { # total utime+stime of the PIDs given (and their children)
-    t=0
-    for p in "$@"; do
-        for c in $p $(ps -o pid= --ppid "$p" 2>/dev/null); do
-            v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null)
-            t=$((t + ${v:-0}))
-        done
-    done
-    echo "$t"
-}
 nginx_pid() { cat "$1/nginx.master.pid"; }
-to_ms() { # wrk latency "1.23ms" / "456.00us" / "1.2s" -> ms
-    echo "$1" | awk '/us$/{sub("us","");printf "%.3f",$0/1000;exit}
-        /ms$/{sub("ms","");printf "%.2f",$0;exit}
-        /s$/{sub("s","");printf "%.1f",$0*1000;exit} {print "?"}'
-}
 
 RESULTS=$OUT/results.tsv
 : >"$RESULTS"
 # bench SERVER QUERY GZIP PORT PATH "SERVER PIDS" "NGINX PIDS"
 bench() {
     server=$1 q=$2 gz=$3 port=$4 path=$5 spids=$6 npids=$7
-    c0=$(cpu_ticks $spids)
-    n0=$(cpu_ticks $npids)
+    c0=$(pvm_bench_cpu_ticks $spids)
+    n0=$(pvm_bench_cpu_ticks $npids)
     if [ "$gz" = gzip ]; then
         taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
             -H "Accept-Encoding: gzip" "http://127.0.0.1:$port$path" \
@@ -248,12 +203,12 @@ bench() {
         taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
             "http://127.0.0.1:$port$path" >"$TMP/wrk.log" 2>&1
     fi
-    c1=$(cpu_ticks $spids)
-    n1=$(cpu_ticks $npids)
+    c1=$(pvm_bench_cpu_ticks $spids)
+    n1=$(pvm_bench_cpu_ticks $npids)
     req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
     rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
-    p50=$(to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
-    p99=$(to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
+    p50=$(pvm_bench_to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
+    p99=$(pvm_bench_to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
     bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
     per() { awk -v d="$1" -v n="${req:-0}" -v hz="$ticks" \
         'BEGIN{ if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "?" }'; }

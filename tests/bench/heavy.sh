@@ -38,37 +38,8 @@ TRIES=${BENCH_HEAVY_TRIES:-3}
 PY=/usr/bin/python3
 OUT=$build/bench
 mkdir -p "$OUT"
-for t in wrk taskset curl "$PY"; do
-    command -v "$t" >/dev/null 2>&1 || {
-        echo "heavy.sh: $t not installed" >&2
-        exit 77
-    }
-done
-NGINX_BIN=$(pvm_nginx_bin) || exit 77
-CPU_SERVER=0
-CPU_CLIENT=1
-[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-heavy.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-NGINX_DIRS=
-cleanup() {
-    trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
-    for p in $PIDS; do pvm_stop_pid "$p" 10; done
-    [ "${PVM_KEEP_TMP:-0}" = 1 ] && echo "heavy.sh: kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-cat >"$TMP/nginx-pinned" <<EOF
-#!/bin/sh
-exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
-EOF
-chmod +x "$TMP/nginx-pinned"
-export PVM_NGINX="$TMP/nginx-pinned"
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin heavy.sh 77 wrk taskset curl "$PY"
 
 # ---- data ----------------------------------------------------------------
 

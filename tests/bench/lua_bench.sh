@@ -22,39 +22,12 @@ METRIC=prometheus_virtual_metrics_example_metric
 PVM=$build/pvm-fcgi
 OUT=$build/bench
 mkdir -p "$OUT"
-for t in wrk taskset curl; do
-    command -v "$t" >/dev/null 2>&1 || {
-        echo "lua_bench.sh: $t not installed" >&2
-        exit 77
-    }
-done
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin lua_bench.sh 77 wrk taskset curl
 [ -x "$PVM" ] || {
     echo "lua_bench.sh: build pvm-fcgi first (make bench does)" >&2
     exit 1
 }
-NGINX_BIN=$(pvm_nginx_bin) || exit 77
-CPU_SERVER=0
-CPU_CLIENT=1
-[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-lua-bench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-NGINX_DIRS=
-cleanup() {
-    trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
-    for p in $PIDS; do pvm_stop_pid "$p" 10; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-printf '#!/bin/sh\nexec taskset -c %s "%s" "$@"\n' "$CPU_SERVER" "$NGINX_BIN" \
-    >"$TMP/nginx-pinned"
-chmod +x "$TMP/nginx-pinned"
-export PVM_NGINX="$TMP/nginx-pinned"
 
 NOW=$(date +%s)
 END=$((NOW - NOW % 3600 - 3600))
@@ -91,14 +64,6 @@ curl -sf -o "$TMP/c.json" "http://127.0.0.1:$PORT_c$Q1" &&
 }
 
 ticks=$(getconf CLK_TCK)
-cpu_ticks() { # utime+stime of a process and its children
-    t=0
-    for c in $1 $(ps -o pid= --ppid "$1" 2>/dev/null); do
-        v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null)
-        t=$((t + ${v:-0}))
-    done
-    echo "$t"
-}
 
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
@@ -107,10 +72,10 @@ run() {
     eval "pid=\$PID_$1 port=\$PORT_$1"
     hdr=
     [ "$2" = gzip ] && hdr="Accept-Encoding: gzip"
-    c0=$(cpu_ticks "$pid")
+    c0=$(pvm_bench_cpu_ticks "$pid")
     taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
         ${hdr:+-H "$hdr"} "http://127.0.0.1:$port$Q1" >"$TMP/wrk.log" 2>&1
-    c1=$(cpu_ticks "$pid")
+    c1=$(pvm_bench_cpu_ticks "$pid")
     req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
     rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
     p50=$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")

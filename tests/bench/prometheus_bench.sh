@@ -30,34 +30,12 @@ METRIC=prometheus_virtual_metrics_example_metric
 PVM=$build/pvm-fcgi
 OUT=$build/bench
 mkdir -p "$OUT"
-for t in wrk taskset curl prometheus promtool; do
-    command -v "$t" >/dev/null 2>&1 || {
-        echo "prometheus_bench.sh: $t not installed: skipped" >&2
-        exit 0
-    }
-done
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin prometheus_bench.sh 0 wrk taskset curl prometheus promtool
 [ -x "$PVM" ] || {
     echo "prometheus_bench.sh: build pvm-fcgi first (make bench does)" >&2
     exit 1
 }
-NGINX_BIN=$(pvm_nginx_bin) || exit 0
-CPU_SERVER=0
-CPU_CLIENT=1
-[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-prombench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-NGINX_DIRS=
-cleanup() {
-    trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
-    for p in $PIDS; do pvm_stop_pid "$p" 10; done
-    [ "${PVM_KEEP_TMP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---- Prometheus with 3 h of the 12 series, ending on a past hour -------
 NOW=$(date +%s)
@@ -107,12 +85,6 @@ done
 sleep 3 # the backfilled blocks' compaction
 
 # ---- pvm-fcgi + nginx, pinned --------------------------------------------
-cat >"$TMP/nginx-pinned" <<EOF
-#!/bin/sh
-exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
-EOF
-chmod +x "$TMP/nginx-pinned"
-export PVM_NGINX="$TMP/nginx-pinned"
 mkdir -p "$TMP/pvm"
 FPORT=$(pvm_free_port) || exit 1
 NPORT=$(pvm_free_port) || exit 1
@@ -172,21 +144,6 @@ PYEOF
 done
 
 ticks=$(getconf CLK_TCK)
-cpu_ticks() {
-    t=0
-    for p in "$@"; do
-        for c in $p $(ps -o pid= --ppid "$p" 2>/dev/null); do
-            v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null)
-            t=$((t + ${v:-0}))
-        done
-    done
-    echo "$t"
-}
-to_ms() {
-    echo "$1" | awk '/us$/{sub("us","");printf "%.3f",$0/1000;exit}
-        /ms$/{sub("ms","");printf "%.2f",$0;exit}
-        /s$/{sub("s","");printf "%.1f",$0*1000;exit} {print "?"}'
-}
 per() { # TICKS REQUESTS
     awk -v d="$1" -v n="$2" -v hz="$ticks" \
         'BEGIN{ if (n > 0) printf "%.2f", d * 1000 / hz / n; else print "?" }'
@@ -198,18 +155,18 @@ RES=$OUT/prometheus.md
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
 } >"$RES"
 run() { # NAME LABEL PORT PATH [HEADER]
-    p0=$(cpu_ticks "$PROM_PID")
-    v0=$(cpu_ticks "$PVM_PID")
-    g0=$(cpu_ticks "$NGINX_PID")
+    p0=$(pvm_bench_cpu_ticks "$PROM_PID")
+    v0=$(pvm_bench_cpu_ticks "$PVM_PID")
+    g0=$(pvm_bench_cpu_ticks "$NGINX_PID")
     taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
         ${5:+-H "$5"} "http://127.0.0.1:$3$4" >"$TMP/wrk.log" 2>&1
-    p1=$(cpu_ticks "$PROM_PID")
-    v1=$(cpu_ticks "$PVM_PID")
-    g1=$(cpu_ticks "$NGINX_PID")
+    p1=$(pvm_bench_cpu_ticks "$PROM_PID")
+    v1=$(pvm_bench_cpu_ticks "$PVM_PID")
+    g1=$(pvm_bench_cpu_ticks "$NGINX_PID")
     req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
     rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
-    p50=$(to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
-    p99=$(to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
+    p50=$(pvm_bench_to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
+    p99=$(pvm_bench_to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
     bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
     pv=-
     ng=-

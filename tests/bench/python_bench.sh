@@ -23,41 +23,12 @@ CONNS=${BENCH_CONNS:-4}
 PVM=$build/pvm-fcgi
 OUT=$build/bench
 mkdir -p "$OUT"
-for t in wrk taskset curl; do
-    command -v "$t" >/dev/null 2>&1 || {
-        echo "python_bench.sh: $t not installed" >&2
-        exit 77
-    }
-done
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin python_bench.sh 77 wrk taskset curl
 "$PVM" --list-plugins 2>/dev/null | grep -q '^python' || {
     echo "python_bench.sh: $PVM has no python type" >&2
     exit 77
 }
-NGINX_BIN=$(pvm_nginx_bin) || exit 77
-CPU_SERVER=0
-CPU_CLIENT=1
-[ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-pybench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-NGINX_DIRS=
-cleanup() {
-    trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
-    for p in $PIDS; do pvm_stop_pid "$p" 10; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-cat >"$TMP/nginx-pinned" <<EOF
-#!/bin/sh
-exec taskset -c $CPU_SERVER "$NGINX_BIN" "\$@"
-EOF
-chmod +x "$TMP/nginx-pinned"
-export PVM_NGINX="$TMP/nginx-pinned"
 
 # The waves added one point per call, as the original's ExamplePlugin.
 cat >"$TMP/per_sample.py" <<'EOF'
@@ -124,19 +95,16 @@ python_path = $top_srcdir/conf/examples/python
 class = PerSample"
 
 ticks=$(getconf CLK_TCK)
-cpu_ticks() {
-    awk '{print $14 + $15}' "/proc/$1/stat"
-}
 
 ROWS=
 for s in c python sample; do
     eval "pid=\$PID_$s port=\$PORT_$s"
     idle=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
     curl -s -o "$TMP/$s.body" "http://127.0.0.1:$port$Q1" || exit 1
-    c0=$(cpu_ticks "$pid")
+    c0=$(pvm_bench_cpu_ticks "$pid")
     wrk_out=$(taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
         "http://127.0.0.1:$port$Q1" 2>&1)
-    c1=$(cpu_ticks "$pid")
+    c1=$(pvm_bench_cpu_ticks "$pid")
     n=$(printf '%s\n' "$wrk_out" | awk '/requests in/ {print $1}')
     rps=$(printf '%s\n' "$wrk_out" | awk '/Requests\/sec/ {print $2}')
     cpu=$(awk -v a="$c0" -v b="$c1" -v n="${n:-0}" -v t="$ticks" \

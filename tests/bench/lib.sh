@@ -1,0 +1,68 @@
+# tests/bench/lib.sh: the frame the benchmark scripts share (bench.sh,
+# heavy.sh and the plugin types' benchmarks). Source it after
+# tests/lib/nginx.sh, then call
+#   pvm_bench_begin NAME MISSING-STATUS [TOOL...]
+# which exits with MISSING-STATUS when a TOOL or nginx is not installed
+# (77, or 0 for a benchmark that make bench may skip), sets NGINX_BIN,
+# CPU_SERVER (0) and CPU_CLIENT (1; 0 on a single CPU), makes TMP
+# (PVM_KEEP_TMP=1 keeps it), PIDS and NGINX_DIRS with the EXIT trap that
+# stops them by PID, and writes TMP/nginx-pinned (nginx on CPU_SERVER),
+# exported as PVM_NGINX for pvm_nginx_start.
+
+pvm_bench_begin() {
+    pvm_bench_name=$1
+    pvm_bench_missing=$2
+    shift 2
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || {
+            echo "$pvm_bench_name: $t not installed: skipped" >&2
+            exit "$pvm_bench_missing"
+        }
+    done
+    NGINX_BIN=$(pvm_nginx_bin) || exit "$pvm_bench_missing"
+    CPU_SERVER=0
+    CPU_CLIENT=1
+    [ "$(nproc)" -ge 2 ] || CPU_CLIENT=0
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-$pvm_bench_name.XXXXXX") || exit 1
+    chmod 755 "$TMP"
+    PIDS=
+    NGINX_DIRS=
+    trap pvm_bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    printf '#!/bin/sh\nexec taskset -c %s "%s" "$@"\n' "$CPU_SERVER" \
+        "$NGINX_BIN" >"$TMP/nginx-pinned"
+    chmod +x "$TMP/nginx-pinned"
+    export PVM_NGINX="$TMP/nginx-pinned"
+}
+
+pvm_bench_cleanup() {
+    trap - EXIT INT TERM
+    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
+    for p in $PIDS; do pvm_stop_pid "$p" 10; done
+    if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then
+        echo "$pvm_bench_name: kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+}
+
+# pvm_bench_cpu_ticks PID...: utime + stime, in clock ticks, of the
+# processes and their children.
+pvm_bench_cpu_ticks() {
+    t=0
+    for p in "$@"; do
+        for c in $p $(ps -o pid= --ppid "$p" 2>/dev/null); do
+            v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null)
+            t=$((t + ${v:-0}))
+        done
+    done
+    echo "$t"
+}
+
+# pvm_bench_to_ms LATENCY: wrk's "1.23ms" / "456.00us" / "1.2s" in ms.
+pvm_bench_to_ms() {
+    echo "$1" | awk '/us$/{sub("us","");printf "%.3f",$0/1000;exit}
+        /ms$/{sub("ms","");printf "%.2f",$0;exit}
+        /s$/{sub("s","");printf "%.1f",$0*1000;exit} {print "?"}'
+}
