@@ -146,60 +146,9 @@ bad() {
     FAIL=$((FAIL + 1))
 }
 
-# pt OUT ARGS...: promtool with a bounded time, stdout sorted into OUT.
-pt() {
-    pt_out=$1
-    shift
-    timeout 30 "$PROMTOOL" "$@" >"$pt_out.raw" 2>"$pt_out.err"
-    pt_rc=$?
-    sort "$pt_out.raw" >"$pt_out"
-    return $pt_rc
-}
-
-# same NAME KIND OPTIONS EXPR: runs `promtool query KIND OPTIONS URL EXPR`
-# against Prometheus and against pvm and compares: the same lines, values
-# equal to 1e-9 relative (Prometheus and pvm compute functions in their
-# own float code), and at least one line. OPTIONS is one word list.
-same() {
-    name=$1 kind=$2 opts=$3 expr=$4
-    # shellcheck disable=SC2086
-    pt "$TMP/prom.out" query "$kind" $opts "$PROM_URL" "$expr"
-    rc1=$?
-    # shellcheck disable=SC2086
-    pt "$TMP/pvm.out" query "$kind" $opts "$PVM_URL" "$expr"
-    rc2=$?
-    if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
-        bad "$name: promtool exit status $rc1 (Prometheus) / $rc2 (pvm)"
-        sed 's/^/     prometheus: /' "$TMP/prom.out.err" | head -n 5
-        sed 's/^/     pvm: /' "$TMP/pvm.out.err" | head -n 5
-        return
-    fi
-    if ! [ -s "$TMP/pvm.out" ]; then
-        bad "$name: pvm returned nothing"
-        return
-    fi
-    if awk -v tol=1e-9 '
-        NR == FNR { a[FNR] = $0; n = FNR; next }
-        {
-            if (FNR > n) exit 1
-            x = a[FNR]; y = $0
-            if (x == y) next
-            # "labels => value @[t]": equal but for the value
-            split(x, xa, " => "); split(y, ya, " => ")
-            if (xa[1] != ya[1]) exit 1
-            split(xa[2], xv, " @"); split(ya[2], yv, " @")
-            if (xv[2] != yv[2]) exit 1
-            d = xv[1] - yv[1]; if (d < 0) d = -d
-            m = yv[1] + 0; if (m < 0) m = -m
-            if (d > tol * (m > 1 ? m : 1)) exit 1
-        }
-        END { if (FNR != n) exit 1 }' "$TMP/prom.out" "$TMP/pvm.out"; then
-        ok "$name ($(wc -l <"$TMP/pvm.out") lines)"
-    else
-        bad "$name: Prometheus and pvm differ"
-        diff "$TMP/prom.out" "$TMP/pvm.out" | head -n 20 | sed 's/^/     /'
-    fi
-}
+# Both outputs sorted: pvm and Prometheus list series in their own order.
+PVM_PT_SORT=1
+. "$top_srcdir/tests/lib/promtool.sh"
 
 # Times a few minutes back on a 15 s grid (the grid of pvm's fetches and
 # of the range queries' steps), so both sides sample the same instants.
