@@ -188,13 +188,14 @@ static int range_add(pvm_http_sink *self, const char *name,
  * sample in [start, end] (arena hash map keyed by name and sorted
  * labels). */
 struct series {
-    char *key;         /* name, then label names and values, NUL-ended */
-    size_t klen;       /* bytes of key */
-    const char *name;  /* metric name (in key) */
-    pvm_label *labels; /* sorted (strings in key) */
-    size_t nlabels;    /* count */
-    int64_t t;         /* latest timestamp */
-    double v;          /* its value */
+    char *key;           /* name, then label names and values, NUL-ended */
+    size_t klen;         /* bytes of key */
+    const char *name;    /* metric name (in key) */
+    pvm_label *labels;   /* sorted (strings in key) */
+    size_t nlabels;      /* count */
+    int64_t t;           /* latest timestamp */
+    double v;            /* its value */
+    struct series *next; /* the next series first seen after it */
 };
 
 struct series_sink {
@@ -202,29 +203,12 @@ struct series_sink {
     pvm_arena *a;       /* the request's */
     int64_t start, end; /* samples outside are ignored */
     pvm_hashmap map;    /* key -> struct series (slots NULL until used) */
-    struct series **v;  /* the series in order of first appearance */
-    size_t n, cap;      /* used / allocated in v */
+    struct series *first, *last; /* in order of first appearance */
 };
 
 static int label_cmp(const void *x, const void *y)
 {
     return strcmp(((const pvm_label *)x)->name, ((const pvm_label *)y)->name);
-}
-
-/* Appends s to m->v. 0 or -1 (out of memory). */
-static int series_append(struct series_sink *m, struct series *s)
-{
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct series **v = pvm_arena_realloc(m->a, m->v, m->cap * sizeof(*v),
-                                              cap * sizeof(*v));
-        if (!v)
-            return -1;
-        m->v = v;
-        m->cap = cap;
-    }
-    m->v[m->n++] = s;
-    return 0;
 }
 
 static int series_add(pvm_http_sink *self, const char *name,
@@ -265,10 +249,13 @@ static int series_add(pvm_http_sink *self, const char *name,
             l[i].value = q;
             q += strlen(q) + 1;
         }
-        *s = (struct series){key, klen, key, l, n, t, v};
+        *s = (struct series){key, klen, key, l, n, t, v, NULL};
         sl->value = s;
-        if (series_append(m, s) < 0)
-            return pvm_error_set(err, PVM_ERR_NOMEM, PVM_MSG_TOO_MUCH_MEMORY);
+        if (m->last)
+            m->last->next = s;
+        else
+            m->first = s;
+        m->last = s;
     } else if (t >= old->t) {
         old->t = t;
         old->v = v;
@@ -305,8 +292,7 @@ int pvm_http_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
                             .start = t - st->lookback + 1,
                             .end = t};
     int rc = collect(st, req, resp, t - st->lookback, t, st->step_ms, &m.base);
-    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
-        struct series *s = m.v[i];
+    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
         rc = pvm_response_add_sample(resp, s->name, s->v, s->t, s->labels,
                                      s->nlabels);
     }
@@ -358,8 +344,7 @@ int pvm_http_metric_names(pvm_plugin *self, pvm_request *req,
     }
     struct series_sink m;
     int rc = discover(st, req, resp, &m);
-    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
-        struct series *s = m.v[i];
+    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
         if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
             continue;
         if (!series) {
@@ -393,8 +378,7 @@ int pvm_http_label_names(pvm_plugin *self, pvm_request *req,
     }
     struct series_sink m;
     int rc = discover(st, req, resp, &m);
-    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
-        struct series *s = m.v[i];
+    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
         if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
             continue;
         rc = pvm_response_add_value(resp, "__name__");
@@ -421,8 +405,7 @@ int pvm_http_label_values(pvm_plugin *self, pvm_request *req,
     }
     struct series_sink m;
     int rc = discover(st, req, resp, &m);
-    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
-        struct series *s = m.v[i];
+    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
         if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
             continue;
         for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)

@@ -23,32 +23,16 @@ struct lset {
     size_t nlabels;    /* number of labels */
     int64_t t;         /* latest timestamp seen */
     double v;          /* its value */
+    struct lset *next; /* the next series first seen after it */
 };
 
 struct lmap {
-    pvm_hashmap map;    /* key -> struct lset (slots NULL until the first) */
-    struct lset **v;    /* the series in order of first appearance */
-    size_t n, cap;      /* used / allocated in v */
-    pvm_arena *a;       /* the request's arena */
-    pvm_response *resp; /* where out-of-memory goes */
-    const bool *want;   /* per metric: the query can select it */
+    pvm_hashmap map; /* key -> struct lset (slots NULL until the first) */
+    struct lset *first, *last; /* in order of first appearance */
+    pvm_arena *a;              /* the request's arena */
+    pvm_response *resp;        /* where out-of-memory goes */
+    const bool *want;          /* per metric: the query can select it */
 };
-
-/* Appends s to m->v. 0 or -1 (out of memory). */
-static int lmap_append(struct lmap *m, struct lset *s)
-{
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct lset **v = pvm_arena_realloc(m->a, m->v, m->cap * sizeof(*v),
-                                            cap * sizeof(*v));
-        if (!v)
-            return -1;
-        m->v = v;
-        m->cap = cap;
-    }
-    m->v[m->n++] = s;
-    return 0;
-}
 
 /* The series (name, r's labels), created (copied) when new; NULL when
  * out of memory. */
@@ -87,9 +71,14 @@ static struct lset *lmap_get(struct lmap *m, const char *name,
         l[i + 1] = (pvm_label){r->labels[i].name, key + off};
         off += strlen(r->labels[i].value) + 1;
     }
-    *s = (struct lset){key, key, n, l + 1, r->nlabels, INT64_MIN, 0};
+    *s = (struct lset){key, key, n, l + 1, r->nlabels, INT64_MIN, 0, NULL};
     slot->value = s;
-    return lmap_append(m, s) < 0 ? NULL : s;
+    if (m->last)
+        m->last->next = s;
+    else
+        m->first = s;
+    m->last = s;
+    return s;
 }
 
 /* Row callback: per series the latest sample (instant queries) or just
@@ -202,9 +191,9 @@ int pvm_sql_instant(pvm_plugin *self, pvm_request *req, pvm_response *resp)
                                       "out of request memory");
     int rc = pvm_sql_run(self, &c->main, req, resp, t - c->lookback_ms + 1, t,
                          true, keep_latest, &m);
-    for (size_t i = 0; rc >= 0 && i < m.n; i++)
-        rc = pvm_response_add_sample(resp, m.v[i]->name, m.v[i]->v, m.v[i]->t,
-                                     m.v[i]->labels, m.v[i]->nlabels);
+    for (const struct lset *s = m.first; rc >= 0 && s; s = s->next)
+        rc = pvm_response_add_sample(resp, s->name, s->v, s->t, s->labels,
+                                     s->nlabels);
     return rc < 0 ? rc : 0;
 }
 
@@ -236,8 +225,7 @@ static int discover(pvm_plugin *self, pvm_request *req, pvm_response *resp,
     else
         rc = pvm_sql_run(self, &c->main, req, resp, pvm_request_start(req),
                          pvm_request_end(req), false, keep_latest, &m);
-    for (size_t i = 0; rc >= 0 && i < m.n; i++) {
-        const struct lset *s = m.v[i];
+    for (const struct lset *s = m.first; rc >= 0 && s; s = s->next) {
         if (pvm_query_matches(q, s->name, s->labels, s->nlabels))
             rc = visit(s, req, resp);
     }
