@@ -95,7 +95,8 @@ if [ -x tests/fuzz/run.sh ]; then
     if pvm_build build-fuzz CC=clang --enable-fuzzing; then
         mkdir -p build-fuzz/fuzz-logs
         tests/fuzz/run.sh "${PVM_FUZZ_SECONDS:-60}" build-fuzz > build-fuzz/fuzz-logs/fuzz.log 2>&1 || status=1
-        tail -5 build-fuzz/fuzz-logs/fuzz.log
+        grep -E '^(FAILED |Base64: )' build-fuzz/fuzz-logs/fuzz.log
+        tail -5 build-fuzz/fuzz-logs/fuzz.log | grep -v -E '^(FAILED |Base64: )'
         awk '/^PVM-RESULT: /{for(i=1;i<=NF;i++){if($(i+1)~/^passed/)p+=$i;if($(i+1)~/^failed/)f+=$i;if($(i+1)~/^skipped/)s+=$i}} END{printf "%d %d %d\n",p,f,s}' build-fuzz/fuzz-logs/fuzz.log >> "$PVM_COUNTS"
     else
         echo "fuzz: build failed"

@@ -10,6 +10,7 @@
 #include <pvm/testkit.h>
 
 #include "api.h"
+#include "json.h"
 #include "master.h"
 #include "registry.h"
 
@@ -121,6 +122,28 @@ static const char *kv_find(const pvm_kv *kv, size_t n, const char *key)
     return NULL;
 }
 
+/* The body parsed as one JSON document, or NULL when it is not one. The
+ * tokener takes the writer's full depth: json-c's default (32) would turn
+ * the answer of /api/v1/parse_query for a deep expression into "not JSON". */
+static json_object *parse_json(const char *body, size_t len)
+{
+    json_tokener *tok = json_tokener_new_ex(PVM_JSON_MAX_DEPTH + 1);
+    if (!tok)
+        return NULL;
+    json_object *root = json_tokener_parse_ex(tok, body, (int)len);
+    size_t end = json_tokener_get_parse_end(tok);
+    while (end < len && isspace((unsigned char)body[end]))
+        end++;
+    bool whole = json_tokener_get_error(tok) == json_tokener_success &&
+                 end == len;
+    json_tokener_free(tok);
+    if (!whole) {
+        json_object_put(root);
+        return NULL;
+    }
+    return root;
+}
+
 pvm_test_response *pvm_testkit_request(pvm_testkit *kit, const char *method,
                                        const char *target, const char *body,
                                        const char *const *headers)
@@ -166,7 +189,7 @@ pvm_test_response *pvm_testkit_request_bytes(pvm_testkit *kit,
             memcpy(r->body, sep + 4, r->body_len);
             r->body[r->body_len] = '\0';
         }
-        r->json = json_tokener_parse(r->body);
+        r->json = parse_json(r->body, r->body_len);
     }
     free(c.buf);
     return r;

@@ -42,6 +42,10 @@ run_one() {
         else
             echo fail >"$results/$2.rc"
             tail -n 40 "$work.log"
+            # One line for the summary at the end: what stopped it.
+            why=$(grep -m 1 -E 'ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error|^incomplete answer|^status [0-9]+ for' "$work.log" | cut -c 1-200)
+            echo "FAILED $name: ${why:-exit status without a report}" >"$results/$2.why"
+            grep -m 1 '^Base64: ' "$work.log" | cut -c 1-6000 >>"$results/$2.why"
         fi
     } >"$results/$2.log"
     rm -rf "$work" "$work.log"
@@ -71,6 +75,9 @@ while [ "$i" -le "$n" ]; do
     fi
     i=$((i + 1))
 done
+# The failures again, one line each, just above the result: a caller that
+# shows only the last lines (test.sh) still says which target failed.
+cat "$results"/*.why 2>/dev/null
 rm -rf "$results"
 echo "PVM-RESULT: fuzz: $pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
