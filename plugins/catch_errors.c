@@ -14,6 +14,8 @@
 #include <pvm/pvm.h>
 #include <pvm/wrap.h>
 
+#include "catch_errors.h"
+
 /* Per-instance state. */
 struct catch_errors {
     char *wrap_name;             /* `wrap =`: instance wrapped (set and
@@ -223,15 +225,12 @@ static int run_request_hook(pvm_plugin *self, pvm_hook hook, pvm_request *req,
     const char *msg = pvm_response_take_failure(resp);
     if (!msg)
         msg = "hook returned an error";
-    pvm_plugin_log(self, PVM_LOG_ERROR,
-                   "PluginError: '%s' raised while running %s.%s()", msg,
-                   wname, hname);
+    pvm_plugin_log(self, PVM_LOG_ERROR, PVM_CATCH_ERRORS_FORMAT, msg, wname,
+                   hname);
     if (!st->send_warnings)
         return 0;
-    rc = pvm_response_add_warning(resp,
-                                  "PluginError: '%s' raised while running "
-                                  "%s.%s()",
-                                  msg, wname, hname);
+    rc = pvm_response_add_warning(resp, PVM_CATCH_ERRORS_FORMAT, msg, wname,
+                                  hname);
     return rc < 0 ? rc : 0;
 }
 

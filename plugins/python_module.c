@@ -13,6 +13,8 @@
 #include <pvm/calendar.h>
 #include <pvm/pvm.h>
 
+#include "catch_errors.h"
+
 /* The module object of the running interpreter (NULL before init). */
 static PyObject *py_module;
 /* The context the helpers read settings from (set by python.c). */
@@ -546,10 +548,23 @@ static PyObject *mod_credentials(PyObject *m, PyObject *arg)
     return res;
 }
 
+/* _catch_errors_words(what, raiser, hook): the line CatchErrorsPlugin
+ * logs and warns, in the words of pvm's catch_errors type. */
+static PyObject *mod_catch_errors_words(PyObject *m, PyObject *args)
+{
+    (void)m;
+    const char *what, *raiser, *hook;
+    if (!PyArg_ParseTuple(args, "sss", &what, &raiser, &hook))
+        return NULL;
+    return PyUnicode_FromFormat(PVM_CATCH_ERRORS_FORMAT, what, raiser, hook);
+}
+
 static PyMethodDef module_methods[] = {
     {"_log", mod_log, METH_VARARGS, "log a line through pvm"},
     {"_setting", mod_setting, METH_VARARGS, "a raw pvm.ini setting"},
     {"_credentials", mod_credentials, METH_O, "HTTP Basic credentials"},
+    {"_catch_errors_words", mod_catch_errors_words, METH_VARARGS,
+     "the words of a failure caught by CatchErrorsPlugin"},
     {NULL},
 };
 
