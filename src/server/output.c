@@ -37,12 +37,14 @@ static const char *reason(int status)
 /* The one writer of CGI header blocks (every answer's, JSON or not):
  * status line, Content-Type (unless ct is NULL: a 304), Content-Encoding
  * when given, Allow for a 405, the extra headers h (never one that could
- * split the block), Cache-Control and ETag, the blank line. Cache-Control
- * is cc when given; else, when out tracks caching (pvm_http_out.cache) and
- * h has none, "no-store". Returns status, or -1 when the client is gone. */
+ * split the block, nor framing: Content-Length and Transfer-Encoding are
+ * pvm's), Cache-Control, ETag and Content-Length (clen >= 0: a body held
+ * whole), the blank line. Cache-Control is cc when given; else, when out
+ * tracks caching (pvm_http_out.cache) and h has none, "no-store". Returns
+ * status, or -1 when the client is gone. */
 static int head_cc(const pvm_http_out *out, int status, const char *ct,
                    const char *encoding, const pvm_kv *h, size_t nh,
-                   const char *cc, const char *etag)
+                   const char *cc, const char *etag, long long clen)
 {
     char buf[4096];
     int n = snprintf(buf, sizeof(buf), "Status: %d %s\r\n", status,
@@ -58,8 +60,10 @@ static int head_cc(const pvm_http_out *out, int status, const char *ct,
                       "Allow: GET, POST\r\n");
     bool has_cc = false;
     for (size_t i = 0; i < nh && n > 0 && (size_t)n < sizeof(buf); i++) {
-        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n"))
-            continue; /* never let a plugin split the header block */
+        if (strpbrk(h[i].key, "\r\n:") || strpbrk(h[i].value, "\r\n") ||
+            strcasecmp(h[i].key, "Content-Length") == 0 ||
+            strcasecmp(h[i].key, "Transfer-Encoding") == 0)
+            continue; /* never let a plugin split or frame the answer */
         has_cc |= strcasecmp(h[i].key, "Cache-Control") == 0;
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: %s\r\n", h[i].key,
                       h[i].value);
@@ -71,6 +75,9 @@ static int head_cc(const pvm_http_out *out, int status, const char *ct,
                       "Cache-Control: %s\r\n", cc);
     if (etag && n > 0 && (size_t)n < sizeof(buf))
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "ETag: %s\r\n", etag);
+    if (clen >= 0 && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+                      "Content-Length: %lld\r\n", clen);
     if (n < 0 || (size_t)n >= sizeof(buf) - 2)
         n = (int)sizeof(buf) - 3;
     buf[n++] = '\r';
@@ -81,7 +88,7 @@ static int head_cc(const pvm_http_out *out, int status, const char *ct,
 static int head(const pvm_http_out *out, int status, const char *ct,
                 const char *encoding, const pvm_kv *h, size_t nh)
 {
-    return head_cc(out, status, ct, encoding, h, nh, NULL, NULL);
+    return head_cc(out, status, ct, encoding, h, nh, NULL, NULL, -1);
 }
 
 static int write_head(const pvm_http_out *out, int status, const pvm_kv *h,
@@ -160,7 +167,9 @@ static int held_write(void *ctx, const char *buf, size_t len)
 
 /* Ends a cacheable answer whose whole body was kept: its ETag, then 304
  * when the client has it (If-None-Match), else the 200 with
- * Cache-Control and ETag and the body. Returns the status. */
+ * Cache-Control, ETag and Content-Length (a cache that stores only
+ * answers of known size, Apache's mod_cache_socache, needs it) and the
+ * body. Returns the status. */
 static int send_cacheable(held_head *hh)
 {
     const pvm_cache_state *cs = hh->out->cache;
@@ -174,11 +183,12 @@ static int send_cacheable(held_head *hh)
              cs->gated ? "private" : "public", (long long)cs->max_age_s);
     hh->sent = true;
     if (cs->if_none_match && pvm_etag_matches(cs->if_none_match, etag))
-        return head_cc(hh->out, 304, NULL, NULL, hh->h, hh->nh, cc, etag) < 0
+        return head_cc(hh->out, 304, NULL, NULL, hh->h, hh->nh, cc, etag, -1) <
+                       0
                    ? 500
                    : 304;
     if (head_cc(hh->out, 200, "application/json", NULL, hh->h, hh->nh, cc,
-                etag) < 0)
+                etag, (long long)hh->buffered) < 0)
         return 500;
     for (body_chunk *c = hh->first; c; c = c->next)
         if (hh->out->write(hh->out->ctx, c->data, c->len) < 0)

@@ -14,12 +14,23 @@
 #             pvm
 #   etag      If-None-Match with the ETag gets 304 from pvm and from
 #             nginx's cache
+#   apache    Apache's mod_cache (conf/apache/pvm-apache.conf.in with
+#             -DPVM_CACHE) in front of the same pvm-fcgi: the second GET
+#             is a HIT that does not reach pvm, with pvm's bytes; a POST
+#             and the mutable present always reach pvm (SKIP without
+#             apache2)
 # Every request and wait is bounded; processes are stopped by PID.
 # Prints "PVM-RESULT: cache: P passed, F failed, S skipped".
 set -u
 
 . "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 pvm_script_begin cache
+. "$top_srcdir/tests/lib/apache.sh"
+APACHE_DIR=
+
+pvm_script_before_cleanup() {
+    [ -n "$APACHE_DIR" ] && pvm_apache_stop "$APACHE_DIR" 10
+}
 
 fc=$(pvm_free_port) && NP=$(pvm_free_port) && DP=$(pvm_free_port) || exit 99
 mkdir -p "$TMP/pvm" "$TMP/cache-nginx" "$TMP/direct-nginx"
@@ -162,3 +173,46 @@ check "another ETag: 200 with the answer" $?
 req "$NP" "$Q1" "" "$etag"
 [ "$st" = 304 ] && [ "$(hdr X-Cache-Status)" = HIT ]
 check "nginx's cache answers 304 to the ETag" $?
+
+echo "=== apache: mod_cache in front of the same pvm-fcgi"
+if ! pvm_apache_bin >/dev/null 2>&1; then
+    skip "apache: apache2 is not installed (apt-get install apache2)"
+else
+    AP=$(pvm_free_port) || exit 99
+    mkdir -p "$TMP/apache"
+    if PVM_APACHE_DEFINES=-DPVM_CACHE pvm_apache_conf "$TMP/apache" "$AP" \
+        "127.0.0.1:$fc" >>"$TMP/apache.log" 2>&1 &&
+        PVM_APACHE_DEFINES=-DPVM_CACHE pvm_apache_start "$TMP/apache" 10 \
+            >>"$TMP/apache.log" 2>&1; then
+        APACHE_DIR=$TMP/apache
+        # Another past window than above: a fresh key for this cache.
+        QA="/api/v1/query_range?query=max%20by%20(type)%20($EX)&$PAST"
+        before=$(served query_range)
+        req "$AP" "$QA"
+        a=$(hdr X-Cache)
+        afirst=$N
+        req "$AP" "$QA"
+        [ "$st" = 200 ] && case $a in MISS*) true ;; *) false ;; esac &&
+            case $(hdr X-Cache) in HIT*) true ;; *) false ;; esac
+        check "the same GET twice: MISS then HIT ($a, $(hdr X-Cache))" $?
+        [ "$(served query_range)" = $((before + 1)) ]
+        check "pvm counted one query_range, not two" $?
+        req "$DP" "$QA"
+        cmp -s "$TMP/b$afirst" "$TMP/b$N" && [ -s "$TMP/b$N" ]
+        check "Apache's cached bytes are pvm's own answer" $?
+        before=$(served query_range)
+        req "$AP" /api/v1/query_range "query=max%20by%20(type)%20($EX)&$PAST"
+        req "$AP" /api/v1/query_range "query=max%20by%20(type)%20($EX)&$PAST"
+        [ "$st" = 200 ] && [ "$(served query_range)" = $((before + 2)) ]
+        check "POST is not cached by mod_cache: both reach pvm" $?
+        before=$(served query_range)
+        req "$AP" "$LIVE"
+        req "$AP" "$LIVE"
+        [ "$st" = 200 ] && [ "$(hdr Cache-Control)" = no-store ] &&
+            [ "$(served query_range)" = $((before + 2)) ]
+        check "the mutable present (no-store): both reach pvm" $?
+    else
+        bad "Apache with -DPVM_CACHE did not start"
+        cat "$TMP/apache.log" "$TMP/apache/error.log" 2>/dev/null | tail -n 20
+    fi
+fi

@@ -4,6 +4,7 @@
 # pvm_sed_escape), then:
 #   pvm_apache_conf "$dir" "$port" 127.0.0.1:9000 [/prefix]   (or unix:/path)
 #   pvm_apache_start "$dir"        apache2 -f DIR/httpd.conf -DFOREGROUND
+#                                  (and $PVM_APACHE_DEFINES: -DPVM_CACHE)
 #   pvm_apache_stop "$dir"         TERM, bounded wait, KILL
 # Never touches the system service: its own config, pid, logs and runtime
 # files in $dir, listening on 127.0.0.1 only. Template:
@@ -59,7 +60,10 @@ Group nogroup"
         >"$pvm_ac_dir/httpd.conf" || return 1
     echo "$2" >"$pvm_ac_dir/httpd.port"
     chmod 755 "$pvm_ac_dir" 2>/dev/null
-    "$pvm_ac_bin" -t -f "$pvm_ac_dir/httpd.conf" >"$pvm_ac_dir/httpd-t.log" 2>&1 || {
+    # CacheRoot of -DPVM_CACHE: written by the children (www-data as root)
+    mkdir -p "$pvm_ac_dir/cache" && chmod 1777 "$pvm_ac_dir/cache"
+    "$pvm_ac_bin" -t -f "$pvm_ac_dir/httpd.conf" ${PVM_APACHE_DEFINES:-} \
+        >"$pvm_ac_dir/httpd-t.log" 2>&1 || {
         echo "pvm_apache_conf: apache2 -t failed:" >&2
         cat "$pvm_ac_dir/httpd-t.log" >&2
         return 1
@@ -72,7 +76,8 @@ pvm_apache_start() {
     pvm_as_dir=$(cd "$1" && pwd) || return 1
     pvm_as_bin=$(pvm_apache_bin) || return 1
     pvm_as_port=$(cat "$pvm_as_dir/httpd.port") || return 1
-    "$pvm_as_bin" -f "$pvm_as_dir/httpd.conf" -DFOREGROUND </dev/null \
+    "$pvm_as_bin" -f "$pvm_as_dir/httpd.conf" -DFOREGROUND \
+        ${PVM_APACHE_DEFINES:-} </dev/null \
         >"$pvm_as_dir/httpd.stderr" 2>&1 &
     PVM_APACHE_PID=$!
     echo "$PVM_APACHE_PID" >"$pvm_as_dir/httpd.main.pid"

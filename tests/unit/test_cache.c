@@ -228,6 +228,12 @@ static void test_cacheable_and_304(void **state)
     pvm_etag_update(&e, body_of(f), strlen(body_of(f)));
     pvm_etag_final(&e, want);
     assert_string_equal(etag, want);
+    /* the body was held whole: its length goes with it */
+    char clen[32];
+    assert_int_equal(strtol(header(f, "Content-Length", clen, sizeof(clen)),
+                            NULL, 10),
+                     (long)strlen(body_of(f)));
+    assert_true(strlen(body_of(f)) > 100);
     char *first = strdup(body_of(f));
     assert_int_equal(request(f, EX, NULL, NULL), 200);
     assert_string_equal(header(f, "ETag", etag2, sizeof(etag2)), etag);
@@ -243,6 +249,7 @@ static void test_cacheable_and_304(void **state)
     /* If-None-Match */
     assert_int_equal(request(f, EX, NULL, etag), 304);
     assert_string_equal(body_of(f), "");
+    assert_string_equal(header(f, "Content-Length", clen, sizeof(clen)), "");
     assert_string_equal(header(f, "ETag", etag2, sizeof(etag2)), etag);
     assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
                         "public, max-age=600");
