@@ -1,0 +1,178 @@
+#!/bin/sh
+# tests/bench/webservers_bench.sh [BUILD_DIR]: Q1 (query_range 1 h at
+# 15 s, 12 series of the example plugin) through each web server pvm
+# ships a configuration for, with the shipped settings and with the
+# variants their transport tuning was chosen from (make bench; figures in
+# docs/performance.md, "The three web servers"). One pvm-fcgi worker on a
+# Unix socket; the web server pinned with it to CPU 0, wrk to CPU 1. For
+# each row: req/s, p50, CPU ms per request of the web server and of
+# pvm-fcgi, without and with Accept-Encoding: gzip.
+#   nginx      conf/nginx/pvm-nginx.conf.in (the reference)
+#   lighttpd   conf/lighttpd/pvm-lighttpd.conf.in as shipped
+#              (deflate.compression-level = 1), with zlib's default level
+#              6, and with server.stream-response-body = 2 (streaming,
+#              not the default buffering)
+#   apache     conf/apache/pvm-apache.conf.in as shipped
+#              (DeflateCompressionLevel 1), with zlib's default level 6,
+#              and with 64 KB proxy and deflate buffers (the defaults are
+#              8 KB)
+# Each server missing is skipped with a line. BENCH_SECONDS (5) per run,
+# BENCH_CONNS (16) connections. Writes BUILD_DIR/bench/webservers.md.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-.}" && pwd) || exit 1
+export top_srcdir
+. "$top_srcdir/tests/lib/nginx.sh"
+. "$top_srcdir/tests/lib/lighttpd.sh"
+. "$top_srcdir/tests/lib/apache.sh"
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin webservers_bench 0 wrk taskset curl
+
+SECS=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNS:-16}
+PVM=$build/pvm-fcgi
+OUT=$build/bench
+mkdir -p "$OUT"
+[ -x "$PVM" ] || {
+    echo "webservers_bench.sh: build pvm-fcgi first (make bench does)" >&2
+    exit 1
+}
+NOW=$(date +%s)
+END=$((NOW - NOW % 3600 - 3600))
+Q1="/api/v1/query_range?query=prometheus_virtual_metrics_example_metric&start=$((END - 3600))&end=$END&step=15"
+ticks=$(getconf CLK_TCK)
+
+mkdir -p "$TMP/pvm"
+printf '[server]\nlisten = unix:%s\nworkers = 1\naccess_log = off\n[plugin:example]\n' \
+    "$TMP/pvm/pvm.sock" >"$TMP/pvm/pvm.ini"
+taskset -c "$CPU_SERVER" "$PVM" --config "$TMP/pvm/pvm.ini" </dev/null \
+    >"$TMP/pvm/pvm.log" 2>&1 &
+PVM_PID=$!
+PIDS="$PIDS $PVM_PID"
+pvm_wait_path "$TMP/pvm/pvm.sock" 10 "$PVM_PID" || exit 1
+ADDR=unix:$TMP/pvm/pvm.sock
+# Apache's children run as www-data when started as root.
+chmod 755 "$TMP/pvm" && chmod 666 "$TMP/pvm/pvm.sock"
+
+# Pinned launchers for the web servers (PVM_LIGHTTPD, PVM_APACHE).
+for s in lighttpd apache2; do
+    b=$(command -v "$s" 2>/dev/null || echo "/usr/sbin/$s")
+    [ -x "$b" ] || continue
+    printf '#!/bin/sh\nexec taskset -c %s "%s" "$@"\n' "$CPU_SERVER" "$b" \
+        >"$TMP/$s-pinned"
+    chmod +x "$TMP/$s-pinned"
+done
+[ -x "$TMP/lighttpd-pinned" ] && export PVM_LIGHTTPD="$TMP/lighttpd-pinned"
+[ -x "$TMP/apache2-pinned" ] && export PVM_APACHE="$TMP/apache2-pinned"
+
+TABLE=$OUT/webservers.md
+{
+    echo "| server | variant | encoding | req/s | p50 ms | web server CPU ms/req | pvm CPU ms/req |"
+    echo "|---|---|---|---:|---:|---:|---:|"
+} >"$TABLE"
+
+# run SERVER VARIANT PORT "SERVER PIDS": Q1 without and with gzip.
+run() {
+    for gz in plain gzip; do
+        curl -s -m 10 -o /dev/null "http://127.0.0.1:$3$Q1" # warm up
+        w0=$(pvm_bench_cpu_ticks $4)
+        p0=$(pvm_bench_cpu_ticks "$PVM_PID")
+        if [ "$gz" = gzip ]; then
+            taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
+                --latency -H "Accept-Encoding: gzip" \
+                "http://127.0.0.1:$3$Q1" >"$TMP/wrk.log" 2>&1
+        else
+            taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
+                --latency "http://127.0.0.1:$3$Q1" >"$TMP/wrk.log" 2>&1
+        fi
+        w1=$(pvm_bench_cpu_ticks $4)
+        p1=$(pvm_bench_cpu_ticks "$PVM_PID")
+        n=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
+        rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
+        p50=$(pvm_bench_to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
+        bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
+        per() { awk -v d="$1" -v n="${n:-0}" -v hz="$ticks" \
+            'BEGIN{ if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "?" }'; }
+        wc=$(per $((w1 - w0)))
+        pc=$(per $((p1 - p0)))
+        printf '%-9s %-34s %-5s %6s req/s  p50 %7s ms  server %6s ms  pvm %6s ms%s\n' \
+            "$1" "$2" "$gz" "${rps:-0}" "$p50" "$wc" "$pc" \
+            "$([ -n "$bad" ] && echo "  NON-2XX: $bad")"
+        echo "| $1 | $2 | $gz | ${rps:-0} | $p50 | $wc | $pc |" >>"$TABLE"
+    done
+}
+
+echo "webservers_bench.sh: Q1, $SECS s per run, $CONNS connections," \
+    "servers on CPU $CPU_SERVER, wrk on CPU $CPU_CLIENT"
+
+# ---- nginx (reference) ------------------------------------------------------
+d=$TMP/nginx
+mkdir -p "$d"
+port=$(pvm_free_port) || exit 1
+if pvm_nginx_conf "$d" "$port" "$ADDR" >/dev/null 2>&1; then
+    sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
+        -e 's|access_log .*;|access_log off;|' "$d/nginx.conf"
+    if pvm_nginx_start "$d" 10 >/dev/null 2>&1; then
+        NGINX_DIRS="$NGINX_DIRS $d"
+        run nginx shipped "$port" "$(cat "$d/nginx.master.pid")"
+        pvm_nginx_stop "$d" 10
+        NGINX_DIRS=
+    fi
+fi
+
+# ---- lighttpd ---------------------------------------------------------------
+# lighttpd_variant NAME SED: the shipped configuration edited by SED.
+lighttpd_variant() {
+    d=$TMP/lighttpd-$(echo "$1" | tr -c 'a-z0-9\n' _)
+    mkdir -p "$d"
+    port=$(pvm_free_port) || exit 1
+    pvm_lighttpd_conf "$d" "$port" "$ADDR" >/dev/null 2>&1 || {
+        echo "lighttpd $1: configuration refused" >&2
+        return
+    }
+    [ -n "$2" ] && sed -i -e "$2" "$d/lighttpd.conf"
+    pvm_lighttpd_start "$d" 10 >/dev/null 2>&1 || {
+        echo "lighttpd $1: did not start" >&2
+        return
+    }
+    run lighttpd "$1" "$port" "$(cat "$d/lighttpd.main.pid")"
+    pvm_lighttpd_stop "$d" 10
+}
+if pvm_lighttpd_bin >/dev/null 2>&1; then
+    lighttpd_variant shipped ''
+    lighttpd_variant "stream-response-body = 2" \
+        's/^server.stream-response-body = .*/server.stream-response-body = 2/; $ a server.stream-response-body = 2'
+    lighttpd_variant "compression-level 6 (zlib's default)" \
+        's/^deflate.compression-level = .*/deflate.compression-level = 6/'
+else
+    echo "webservers_bench.sh: lighttpd not installed: skipped"
+fi
+
+# ---- Apache -----------------------------------------------------------------
+apache_variant() {
+    d=$TMP/apache-$(echo "$1" | tr -c 'a-z0-9\n' _)
+    mkdir -p "$d"
+    port=$(pvm_free_port) || exit 1
+    pvm_apache_conf "$d" "$port" "$ADDR" >/dev/null 2>&1 || {
+        echo "apache $1: configuration refused" >&2
+        return
+    }
+    [ -n "$2" ] && sed -i -e "$2" "$d/httpd.conf"
+    pvm_apache_start "$d" 10 >/dev/null 2>&1 || {
+        echo "apache $1: did not start" >&2
+        return
+    }
+    run apache "$1" "$port" "$(cat "$d/httpd.main.pid")"
+    pvm_apache_stop "$d" 10
+}
+if pvm_apache_bin >/dev/null 2>&1; then
+    apache_variant shipped ''
+    apache_variant "DeflateCompressionLevel 6 (zlib's default)" \
+        's/^DeflateCompressionLevel .*/DeflateCompressionLevel 6/'
+    apache_variant "ProxyIOBufferSize, DeflateBufferSize 64k" \
+        's/^DeflateCompressionLevel .*/DeflateCompressionLevel 1\nProxyIOBufferSize 65536\nDeflateBufferSize 65536/'
+else
+    echo "webservers_bench.sh: apache2 not installed: skipped"
+fi
+echo "webservers_bench.sh: table in $TABLE"
