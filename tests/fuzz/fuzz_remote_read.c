@@ -28,6 +28,9 @@ static const pvm_plugin_type *const table[] = {&pvm_plugin_example, NULL};
 static const char ini[] = "[server]\n"
                           "max_body_bytes = 65536\n"
                           "max_samples = 20000\n"
+                          /* the engine's deadline, 5/6 of it (5 s), stays
+                           * below run.sh's -timeout=10 */
+                          "request_timeout = 6s\n"
                           "max_request_memory = 128M\n"
                           "access_log = off\n"
                           "log_level = error\n"
