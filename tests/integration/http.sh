@@ -3,7 +3,8 @@
 # 127.0.0.1 (a TESTS entry; also run under valgrind by tests/valgrind.sh).
 # A fixture nginx serves static JSON and CSV files from a temp directory:
 # a JSON API in two shapes (points per series; one object per timestamp),
-# the same narrowed by a matcher in the query string, a CSV export, HTTP
+# the same narrowed by a matcher in the query string and in a POSTed form
+# body (read by the fixture through a map), a CSV export, HTTP
 # Basic and bearer auth, a 500, a slow answer past the timeout
 # (limit_rate), a 50 MB answer over max_response_bytes, invalid JSON, an
 # API key header, https with a self-signed certificate (with ca_file,
@@ -105,10 +106,27 @@ http {
     proxy_temp_path $FIX/proxy;
     $temps
     default_type application/json;
+    # POST /query: the host is read from the form body (method, type and
+    # the body's shape checked), the file served by a GET to /by-body
+    log_format posted '\$request_method \$content_type \$request_body';
+    map \$request_body \$posted_host {
+        "~^host=(?<h>[a-z]+)&from=[0-9]+\$" \$h;
+        default "none";
+    }
     server {
         listen 127.0.0.1:$FP;
         root $WWW;
         location = /by-host { try_files /host-\$arg_host.json =404; }
+        location = /query {
+            access_log $FIX/posted.log posted;
+            if (\$request_method != POST) { return 405; }
+            proxy_method GET;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Host \$posted_host;
+            proxy_pass http://127.0.0.1:$FP/by-body;
+        }
+        location = /by-body { try_files /host-\$http_x_host.json =404; }
         location = /basic.json {
             auth_basic "pvm test";
             auth_basic_user_file $FIX/htpasswd;
@@ -156,6 +174,9 @@ inst() {
         'timestamp_unit = milliseconds' \
         'jq = .[] | .ts as $t | to_entries[] | select(.key != "ts") | {metric: "temp", labels: {room: .key}, timestamp: $t, value: .value}'
     inst narrow hostcpu "$U/by-host?host={matcher.host}"
+    inst posted postcpu "$U/query" 'method = POST' \
+        'body = host={matcher.host}&from={start}' \
+        'header = Content-Type: application/x-www-form-urlencoded'
     inst csv power "$U/export.csv" 'format = csv' 'timestamp_column = time' \
         'value_columns = power' 'label_columns = site'
     inst basic basic_cpu "$U/basic.json" 'basic_user = alice' \
@@ -246,6 +267,15 @@ st=$(q 'hostcpu{host="b"}' 1700000000 1700000000)
 [ "$st" = 200 ] && [ "$(values)" = "1700000000:7 " ] &&
     grep -q 'GET /by-host?host=b ' "$FIX/access.log"
 check "{matcher.host} narrows the fetch to host b ($st: $(values))" $?
+st=$(q 'postcpu{host="b"}' 1700000000 1700000000)
+[ "$st" = 200 ] && [ "$(values)" = "1700000000:7 " ] &&
+    grep -q '^POST application/x-www-form-urlencoded host=b&from=[0-9]*$' \
+        "$FIX/posted.log"
+check "method = POST: the body with {matcher.host} and {start} ($st: $(values); $(tail -n 1 "$FIX/posted.log"))" $?
+st=$(q 'postcpu{host="a&from=1"}' 1700000000 1700000000)
+[ "$st" = 422 ] && grep -q '"error":".*posted' "$TMP/out" &&
+    grep -q '^POST [^ ]* host=a%26from%3D1&from=[0-9]*$' "$FIX/posted.log"
+check "a matcher value is percent-encoded in the body, not spliced ($st: $(tail -n 1 "$FIX/posted.log"))" $?
 st=$(q 'power{site="so,uth"}' 1700000000 1700000060)
 [ "$st" = 200 ] && [ "$(values)" = "1700000060:2.5 " ]
 check "CSV export: power{site=\"so,uth\"} ($st: $(values))" $?
