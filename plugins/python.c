@@ -36,10 +36,12 @@ struct python {
     PyObject *context;  /* its PrometheusVirtualMetricsContext */
     PyObject *hooks[PVM_HOOK_COUNT]; /* bound methods found, or NULL */
     bool started; /* on_startup ran (the interpreter is held) */
+    bool checked; /* validated: holds the --check-config interpreter */
 };
 
 /* The worker's interpreter. */
 static int py_users;            /* started instances */
+static int py_checkers;         /* instances validated (--check-config) */
 static PyThreadState *py_main;  /* saved while no hook runs */
 static timer_t py_timer;        /* the deadline timer */
 static bool py_timer_ok;        /* py_timer was created */
@@ -107,10 +109,21 @@ static int python_check(pvm_plugin *self, pvm_error *err)
     return 0;
 }
 
-/* --check-config: the file exists and is readable (no interpreter). */
+static int interpreter_start(pvm_plugin *self, pvm_context *ctx,
+                             pvm_error *err);
+static void interpreter_stop(void);
+static PyObject *path_list(const struct python *st);
+static int error_from_python(pvm_plugin *self, pvm_error *err,
+                             const char *what);
+
+/* --check-config: the file and python_path are readable, and the
+ * plugin's source (file, or module found on python_path and sys.path)
+ * compiles. The interpreter is started in the checking process only
+ * (pvm_context_validate never runs in a server) and runs no plugin code:
+ * a syntax error or a missing module is reported before a reload, what
+ * the module does when imported is not. */
 static int python_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
-    (void)ctx;
     struct python *st = pvm_plugin_state(self);
     if (st->file && access(st->file, R_OK) != 0)
         return pvm_error_set(err, PVM_ERR_BAD_DATA, "file %s: %s", st->file,
@@ -119,12 +132,37 @@ static int python_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
         if (access(st->paths.v[i], R_OK | X_OK) != 0)
             return pvm_error_set(err, PVM_ERR_BAD_DATA, "python_path %s: %s",
                                  st->paths.v[i], strerror(errno));
-    return 0;
+    if (py_checkers == 0) {
+        int rc = interpreter_start(self, ctx, err);
+        if (rc < 0) {
+            if (Py_IsInitialized())
+                interpreter_stop();
+            return rc;
+        }
+    } else {
+        PyEval_RestoreThread(py_main);
+    }
+    py_checkers++;
+    st->checked = true;
+    PyObject *paths = path_list(st);
+    PyObject *r = paths
+                      ? PyObject_CallMethod(pvm_py_module(), "_check_source",
+                                            "zzO", st->file, st->module, paths)
+                      : NULL;
+    Py_XDECREF(paths);
+    int rc = r ? 0 : error_from_python(self, err, "the plugin's source");
+    Py_XDECREF(r);
+    py_main = PyEval_SaveThread();
+    return rc;
 }
 
 static void python_destroy(pvm_plugin *self)
 {
     struct python *st = pvm_plugin_state(self);
+    if (st->checked && --py_checkers == 0) { /* the last one validated */
+        PyEval_RestoreThread(py_main);
+        interpreter_stop();
+    }
     for (size_t i = 0; i < st->nopt; i++) {
         free(st->opt_key[i]);
         free(st->opt_value[i]);
@@ -405,17 +443,25 @@ PY_REQUEST_HOOK(python_metadata, PVM_HOOK_METADATA)
 /* ---- context hooks ---------------------------------------------------- */
 
 /* The instance: module loaded, class called, hooks looked up, context. */
-static int instance_create(pvm_plugin *self, pvm_error *err)
+/* python_path as a list of str (new reference), or NULL with an
+ * exception set. */
+static PyObject *path_list(const struct python *st)
 {
-    struct python *st = pvm_plugin_state(self);
-    PyObject *m = pvm_py_module();
-    PyObject *paths = PyList_New(0), *opts = PyList_New(0);
+    PyObject *paths = PyList_New(0);
     for (size_t i = 0; paths && i < st->paths.n; i++) {
         PyObject *s = PyUnicode_FromString(st->paths.v[i]);
         if (!s || PyList_Append(paths, s) < 0)
             Py_CLEAR(paths);
         Py_XDECREF(s);
     }
+    return paths;
+}
+
+static int instance_create(pvm_plugin *self, pvm_error *err)
+{
+    struct python *st = pvm_plugin_state(self);
+    PyObject *m = pvm_py_module();
+    PyObject *paths = path_list(st), *opts = PyList_New(0);
     for (size_t i = 0; opts && i < st->nopt; i++) {
         PyObject *t = Py_BuildValue("(ss)", st->opt_key[i], st->opt_value[i]);
         if (!t || PyList_Append(opts, t) < 0)
@@ -548,6 +594,6 @@ const pvm_plugin_type pvm_plugin_python = {
     .on_label_names_request = python_label_names,
     .on_label_values_request = python_label_values,
     .on_metadata_request = python_metadata, /* response.add_metadata */
-    .validate = python_validate,            /* files readable */
+    .validate = python_validate,            /* the source compiles */
     .keys = python_keys,
 };

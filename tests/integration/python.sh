@@ -17,6 +17,8 @@
 #             wrapping a flaky plugin beside a good one: warnings, data
 #   reload    SIGHUP picks up an edited plugin file (workers = 2)
 #   startup   a failing on_startup stops the server, naming the instance
+#   check     --check-config reports a syntax error (file, module in a
+#             package) and a missing module, and runs no plugin code
 # PVM_PYTHON_BIN replaces the pvm-fcgi binary (tests/valgrind.sh gives a
 # valgrind wrapper) and PVM_PYTHON_QUICK=1 runs only the main server's
 # checks (seed, features, shields; no timing bounds, no waves comparison,
@@ -330,6 +332,35 @@ EOF
         grep -q "plugin db: on_startup.*ConnectionError: cannot reach the database" "$TMP/bad/out"
     check "startup: a raising on_startup stops the server (workers = $w, exit $rc)" $?
 done
+
+# ---- --check-config compiles the source, running nothing ---------------------
+mkdir -p "$TMP/chk/pkg/sub"
+printf 'open(%s, "w").close()\n' "'$TMP/chk/ran'" >"$TMP/chk/pkg/__init__.py"
+cp "$TMP/chk/pkg/__init__.py" "$TMP/chk/pkg/sub/__init__.py"
+printf 'class P:\n    def on_startup(self context):\n        pass\n' \
+    >"$TMP/chk/bad.py"
+printf 'class P:\n    x = (\n' >"$TMP/chk/pkg/sub/broken.py"
+printf 'class P:\n    pass\n' >"$TMP/chk/pkg/sub/good.py"
+# chk NAME KEYS EXIT PATTERN: --check-config on a [plugin:p] with KEYS
+chk() {
+    printf '[plugin:p]\ntype = python\n%s\nclass = P\n' "$2" >"$TMP/chk/pvm.ini"
+    timeout 20 "$PVM_REAL" --check-config --config "$TMP/chk/pvm.ini" \
+        >"$TMP/chk/out" 2>&1
+    rc=$?
+    [ "$rc" = "$3" ] && grep -q "$4" "$TMP/chk/out"
+    check "--check-config: $1 (exit $rc: $(tail -n 1 "$TMP/chk/out" | cut -c 1-160))" $?
+}
+chk "a syntax error in file, with its line" 'file = bad.py' 1 \
+    "SyntaxError: invalid syntax (bad.py, line 2)"
+chk "a syntax error in a module of a package" \
+    "module = pkg.sub.broken
+python_path = $TMP/chk" 1 "SyntaxError: '(' was never closed"
+chk "a module that is nowhere" "module = pkg.nosuch
+python_path = $TMP/chk" 1 "ModuleNotFoundError: no module named 'pkg.nosuch'"
+chk "a module that compiles" "module = pkg.sub.good
+python_path = $TMP/chk" 0 "is valid"
+[ ! -e "$TMP/chk/ran" ]
+check "--check-config ran no package __init__" $?
 
 fi
 
