@@ -40,8 +40,8 @@ struct python {
 };
 
 /* The worker's interpreter. */
-static int py_users;            /* started instances */
-static int py_checkers;         /* instances validated (--check-config) */
+static int py_holders; /* instances holding it: started, or validated by
+                          --check-config (never both in one process) */
 static PyThreadState *py_main;  /* saved while no hook runs */
 static timer_t py_timer;        /* the deadline timer */
 static bool py_timer_ok;        /* py_timer was created */
@@ -109,9 +109,9 @@ static int python_check(pvm_plugin *self, pvm_error *err)
     return 0;
 }
 
-static int interpreter_start(pvm_plugin *self, pvm_context *ctx,
+static int interpreter_enter(pvm_plugin *self, pvm_context *ctx,
                              pvm_error *err);
-static void interpreter_stop(void);
+static void interpreter_leave(void);
 static PyObject *path_list(const struct python *st);
 static int error_from_python(pvm_plugin *self, pvm_error *err,
                              const char *what);
@@ -132,17 +132,9 @@ static int python_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
         if (access(st->paths.v[i], R_OK | X_OK) != 0)
             return pvm_error_set(err, PVM_ERR_BAD_DATA, "python_path %s: %s",
                                  st->paths.v[i], strerror(errno));
-    if (py_checkers == 0) {
-        int rc = interpreter_start(self, ctx, err);
-        if (rc < 0) {
-            if (Py_IsInitialized())
-                interpreter_stop();
-            return rc;
-        }
-    } else {
-        PyEval_RestoreThread(py_main);
-    }
-    py_checkers++;
+    int rc = interpreter_enter(self, ctx, err);
+    if (rc < 0)
+        return rc;
     st->checked = true;
     PyObject *paths = path_list(st);
     PyObject *r = paths
@@ -150,7 +142,7 @@ static int python_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
                                             "zzO", st->file, st->module, paths)
                       : NULL;
     Py_XDECREF(paths);
-    int rc = r ? 0 : error_from_python(self, err, "the plugin's source");
+    rc = r ? 0 : error_from_python(self, err, "the plugin's source");
     Py_XDECREF(r);
     py_main = PyEval_SaveThread();
     return rc;
@@ -159,9 +151,9 @@ static int python_validate(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 static void python_destroy(pvm_plugin *self)
 {
     struct python *st = pvm_plugin_state(self);
-    if (st->checked && --py_checkers == 0) { /* the last one validated */
+    if (st->checked) { /* --check-config's interpreter */
         PyEval_RestoreThread(py_main);
-        interpreter_stop();
+        interpreter_leave();
     }
     for (size_t i = 0; i < st->nopt; i++) {
         free(st->opt_key[i]);
@@ -298,6 +290,35 @@ static void interpreter_stop(void)
     Py_CLEAR(py_kw_context);
     pvm_py_set_module(NULL, NULL);
     Py_FinalizeEx();
+}
+
+/* Takes the interpreter for one more holder: the first starts it, the
+ * others retake the GIL. 0 with the GIL held, or a negative pvm_err. */
+static int interpreter_enter(pvm_plugin *self, pvm_context *ctx,
+                             pvm_error *err)
+{
+    if (py_holders > 0) {
+        PyEval_RestoreThread(py_main);
+    } else {
+        int rc = interpreter_start(self, ctx, err);
+        if (rc < 0) {
+            if (Py_IsInitialized())
+                interpreter_stop();
+            return rc;
+        }
+    }
+    py_holders++;
+    return 0;
+}
+
+/* Gives a holder's share back (with the GIL held): the last one
+ * finalises the interpreter, the others release the GIL. */
+static void interpreter_leave(void)
+{
+    if (--py_holders == 0)
+        interpreter_stop();
+    else
+        py_main = PyEval_SaveThread();
 }
 
 /* ---- calling hooks ---------------------------------------------------- */
@@ -534,26 +555,15 @@ static int run_context_hook(pvm_plugin *self, pvm_hook hook, pvm_error *err)
 static int python_startup(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
 {
     struct python *st = pvm_plugin_state(self);
-    if (py_users == 0) {
-        int rc = interpreter_start(self, ctx, err);
-        if (rc < 0) {
-            if (Py_IsInitialized())
-                interpreter_stop();
-            return rc;
-        }
-    } else {
-        PyEval_RestoreThread(py_main);
-    }
-    py_users++;
-    int rc = instance_create(self, err);
+    int rc = interpreter_enter(self, ctx, err);
+    if (rc < 0)
+        return rc;
+    rc = instance_create(self, err);
     if (rc == 0)
         rc = run_context_hook(self, PVM_HOOK_STARTUP, err);
     if (rc < 0) {
         instance_clear(st);
-        if (--py_users == 0)
-            interpreter_stop();
-        else
-            py_main = PyEval_SaveThread();
+        interpreter_leave();
         return rc;
     }
     st->started = true;
@@ -571,10 +581,7 @@ static int python_shutdown(pvm_plugin *self, pvm_context *ctx, pvm_error *err)
     PyEval_RestoreThread(py_main);
     int rc = run_context_hook(self, PVM_HOOK_SHUTDOWN, err);
     instance_clear(st);
-    if (--py_users == 0)
-        interpreter_stop();
-    else
-        py_main = PyEval_SaveThread();
+    interpreter_leave();
     return rc;
 }
 

@@ -121,56 +121,43 @@ if pvm_nginx_conf "$d" "$port" "$ADDR" >/dev/null 2>&1; then
     fi
 fi
 
-# ---- lighttpd ---------------------------------------------------------------
-# lighttpd_variant NAME SED: the shipped configuration edited by SED.
-lighttpd_variant() {
-    d=$TMP/lighttpd-$(echo "$1" | tr -c 'a-z0-9\n' _)
+# ---- lighttpd and Apache -----------------------------------------------------
+# variant SERVER NAME SED: SERVER (lighttpd or apache, through
+# tests/lib/SERVER.sh) with the shipped configuration edited by SED.
+variant() {
+    d=$TMP/$1-$(echo "$2" | tr -c 'a-z0-9\n' _)
     mkdir -p "$d"
     port=$(pvm_free_port) || exit 1
-    pvm_lighttpd_conf "$d" "$port" "$ADDR" >/dev/null 2>&1 || {
-        echo "lighttpd $1: configuration refused" >&2
+    case $1 in
+    lighttpd) conf=$d/lighttpd.conf pid=$d/lighttpd.main.pid ;;
+    apache) conf=$d/httpd.conf pid=$d/httpd.main.pid ;;
+    esac
+    "pvm_$1_conf" "$d" "$port" "$ADDR" >/dev/null 2>&1 || {
+        echo "$1 $2: configuration refused" >&2
         return
     }
-    [ -n "$2" ] && sed -i -e "$2" "$d/lighttpd.conf"
-    pvm_lighttpd_start "$d" 10 >/dev/null 2>&1 || {
-        echo "lighttpd $1: did not start" >&2
+    [ -n "$3" ] && sed -i -e "$3" "$conf"
+    "pvm_$1_start" "$d" 10 >/dev/null 2>&1 || {
+        echo "$1 $2: did not start" >&2
         return
     }
-    run lighttpd "$1" "$port" "$(cat "$d/lighttpd.main.pid")"
-    pvm_lighttpd_stop "$d" 10
+    run "$1" "$2" "$port" "$(cat "$pid")"
+    "pvm_$1_stop" "$d" 10
 }
 if pvm_lighttpd_bin >/dev/null 2>&1; then
-    lighttpd_variant shipped ''
-    lighttpd_variant "stream-response-body = 2" \
-        's/^server.stream-response-body = .*/server.stream-response-body = 2/; $ a server.stream-response-body = 2'
-    lighttpd_variant "compression-level 6 (zlib's default)" \
+    variant lighttpd shipped ''
+    variant lighttpd "stream-response-body = 2" \
+        '$ a server.stream-response-body = 2'
+    variant lighttpd "compression-level 6 (zlib's default)" \
         's/^deflate.compression-level = .*/deflate.compression-level = 6/'
 else
     echo "webservers_bench.sh: lighttpd not installed: skipped"
 fi
-
-# ---- Apache -----------------------------------------------------------------
-apache_variant() {
-    d=$TMP/apache-$(echo "$1" | tr -c 'a-z0-9\n' _)
-    mkdir -p "$d"
-    port=$(pvm_free_port) || exit 1
-    pvm_apache_conf "$d" "$port" "$ADDR" >/dev/null 2>&1 || {
-        echo "apache $1: configuration refused" >&2
-        return
-    }
-    [ -n "$2" ] && sed -i -e "$2" "$d/httpd.conf"
-    pvm_apache_start "$d" 10 >/dev/null 2>&1 || {
-        echo "apache $1: did not start" >&2
-        return
-    }
-    run apache "$1" "$port" "$(cat "$d/httpd.main.pid")"
-    pvm_apache_stop "$d" 10
-}
 if pvm_apache_bin >/dev/null 2>&1; then
-    apache_variant shipped ''
-    apache_variant "DeflateCompressionLevel 6 (zlib's default)" \
+    variant apache shipped ''
+    variant apache "DeflateCompressionLevel 6 (zlib's default)" \
         's/^DeflateCompressionLevel .*/DeflateCompressionLevel 6/'
-    apache_variant "ProxyIOBufferSize, DeflateBufferSize 64k" \
+    variant apache "ProxyIOBufferSize, DeflateBufferSize 64k" \
         's/^DeflateCompressionLevel .*/DeflateCompressionLevel 1\nProxyIOBufferSize 65536\nDeflateBufferSize 65536/'
 else
     echo "webservers_bench.sh: apache2 not installed: skipped"
