@@ -11,6 +11,7 @@
 #ifndef PVM_PROMQL_ENGINE_INTERNAL_H
 #define PVM_PROMQL_ENGINE_INTERNAL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -225,7 +226,21 @@ int pvm_eval_has_same_labels(eval_query *q, const eval_matrix *m, bool *dup);
 double *pvm_eval_scratch(eval_query *q, size_t n);
 int pvm_eval_gather(const eval_ctx *c, const eval_matrix *m, size_t *cursor,
                     int64_t ts, eval_sample *out, size_t *n);
-double pvm_eval_kahan_inc(double inc, double sum, double *c);
+/* Neumaier's compensated summation step (Prometheus' kahansum.Inc):
+ * returns sum + inc, the lost low-order part added to *c. Inline: it is
+ * the inner step of every window sum and aggregation (29 % of
+ * avg_over_time's time as a call). */
+static inline double pvm_eval_kahan_inc(double inc, double sum, double *c)
+{
+    double t = sum + inc;
+    if (isinf(t))
+        *c = 0;
+    else if (fabs(sum) >= fabs(inc))
+        *c += (sum - t) + inc;
+    else
+        *c += (inc - t) + sum;
+    return t;
+}
 void pvm_eval_sort_doubles(double *v, size_t n);
 double pvm_eval_quantile(double q, double *v, size_t n);
 

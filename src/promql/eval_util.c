@@ -93,19 +93,6 @@ size_t pvm_eval_matrix_points(const eval_matrix *m)
 
 /* ---- numerics --------------------------------------------------------- */
 
-/* Neumaier's compensated summation step (Prometheus' kahansum.Inc). */
-double pvm_eval_kahan_inc(double inc, double sum, double *c)
-{
-    double t = sum + inc;
-    if (isinf(t))
-        *c = 0;
-    else if (fabs(sum) >= fabs(inc))
-        *c += (sum - t) + inc;
-    else
-        *c += (inc - t) + sum;
-    return t;
-}
-
 static int cmp_double_nan_first(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -249,12 +249,13 @@ int main(int argc, char **argv)
         "rate(counter_total[5m])",
         "counter_total",
         "counter_total / counter_total",
+        "avg_over_time(counter_total[30m])",
     };
     printf("%d series x %d steps (step 60 s), best and mean of %d\n\n",
            nseries, steps, repeat);
     printf("| query | status | best | mean | response bytes | peak RSS |\n");
     printf("|---|---|---|---|---|---|\n");
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < (int)(sizeof(queries) / sizeof(queries[0])); i++)
         if (!only || only == i + 1)
             run(kit, a, queries[i], steps, repeat);
     pvm_arena_free(a);
