@@ -22,18 +22,8 @@ PVM=$build/pvm-fcgi
     echo "http_bench.sh: build pvm-fcgi and tests/bench/http_bench first (make bench does)" >&2
     exit 1
 }
-command -v curl >/dev/null 2>&1 && pvm_nginx_bin >/dev/null || exit 77
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-http-bench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-NGINX_DIRS=
-cleanup() {
-    trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
-    for p in $PIDS; do pvm_stop_pid "$p" 10; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin http_bench 0 curl
 mkdir -p "$TMP/www" "$TMP/fix" "$TMP/front" "$build/bench"
 
 awk 'BEGIN {
@@ -69,7 +59,7 @@ http {
 NGINX
 echo "$FP" >"$TMP/fix/nginx.port"
 pvm_nginx_start "$TMP/fix" 10 || exit 1
-NGINX_DIRS="$TMP/fix"
+NGINX_DIRS="$NGINX_DIRS $TMP/fix"
 URL="http://127.0.0.1:$FP/answer.json"
 OUT=$build/bench/http.md
 {
@@ -97,7 +87,7 @@ jq = $JQ
 INI
 "$PVM" --config "$TMP/pvm.ini" </dev/null >"$TMP/pvm.log" 2>&1 &
 MASTER=$!
-PIDS=$MASTER
+PIDS="$PIDS $MASTER"
 pvm_wait_port "$FC" 30 "$MASTER" || { cat "$TMP/pvm.log"; exit 1; }
 pvm_nginx_conf "$TMP/front" "$NP" "127.0.0.1:$FC" && pvm_nginx_start "$TMP/front" 10 || exit 1
 NGINX_DIRS="$NGINX_DIRS $TMP/front"

@@ -6,7 +6,8 @@
 # (77, or 0 for a benchmark that make bench may skip), sets NGINX_BIN,
 # CPU_SERVER (0) and CPU_CLIENT (1; 0 on a single CPU), makes TMP
 # (PVM_KEEP_TMP=1 keeps it), PIDS and NGINX_DIRS with the EXIT trap that
-# stops them by PID, and writes TMP/nginx-pinned (nginx on CPU_SERVER),
+# stops them by PID (after pvm_bench_before_cleanup, which a script may
+# redefine), and writes TMP/nginx-pinned (nginx on CPU_SERVER),
 # exported as PVM_NGINX for pvm_nginx_start.
 
 pvm_bench_begin() {
@@ -36,8 +37,15 @@ pvm_bench_begin() {
     export PVM_NGINX="$TMP/nginx-pinned"
 }
 
+# Redefined by a benchmark that starts servers of its own (databases),
+# to stop them: runs first in the EXIT trap.
+pvm_bench_before_cleanup() {
+    :
+}
+
 pvm_bench_cleanup() {
     trap - EXIT INT TERM
+    pvm_bench_before_cleanup
     for d in $NGINX_DIRS; do pvm_nginx_stop "$d" 10; done
     for p in $PIDS; do pvm_stop_pid "$p" 10; done
     if [ "${PVM_KEEP_TMP:-0}" = 1 ]; then

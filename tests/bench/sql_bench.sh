@@ -21,24 +21,13 @@ top_builddir=$build
 . "$top_srcdir/tests/lib/mariadb.sh"
 PVM=$build/pvm-fcgi
 [ -x "$PVM" ] || { echo "sql_bench.sh: $PVM missing: run make" >&2; exit 1; }
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-sqlbench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PIDS=
-cleanup() {
-    for d in "$TMP"/nginx-*; do
-        [ -d "$d" ] && pvm_nginx_stop "$d" 10
-    done
-    for p in $PIDS; do
-        pvm_stop_pid "$p" 10
-    done
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin sql_bench 0 curl
+pvm_bench_before_cleanup() {
     pg_stop
     pg_clean
     pvm_mariadb_stop 20
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 T0=1700000000
 N=10000 # points per series, 10 s apart
@@ -72,6 +61,7 @@ start_pvm() {
     pvm_wait_port "$fc" 15 "$mp" || { cat "$TMP/$1/log"; exit 1; }
     pvm_nginx_conf "$TMP/nginx-$1" "$np" "127.0.0.1:$fc" &&
         pvm_nginx_start "$TMP/nginx-$1" 10 || exit 1
+    NGINX_DIRS="$NGINX_DIRS $TMP/nginx-$1"
     URL=http://127.0.0.1:$np/api/v1/query
     WPID=$(ps -o pid= --ppid "$mp" | head -1 | tr -d ' ')
     [ -n "$WPID" ] || WPID=$mp # workers = 1: one process

@@ -29,23 +29,13 @@ mkdir -p "$OUT"
     echo "sql_mysql_bench.sh: build pvm-fcgi first (make bench does)" >&2
     exit 1
 }
-command -v curl >/dev/null 2>&1 || { echo "sql_mysql_bench.sh: SKIP: curl missing"; exit 77; }
-pvm_nginx_bin >/dev/null || exit 77
-pvm_mariadb_bins || { echo "sql_mysql_bench.sh: SKIP"; exit 77; }
+. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_begin sql_mysql_bench 0 curl
+pvm_mariadb_bins || { echo "sql_mysql_bench.sh: MariaDB not installed: skipped"; exit 0; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-mysql-bench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-PVM_PID=
-cleanup() {
-    trap - EXIT INT TERM
-    pvm_nginx_stop "$TMP/nginx" 10 2>/dev/null
-    pvm_stop_pid "$PVM_PID" 10
+pvm_bench_before_cleanup() {
     pvm_mariadb_stop 20
-    [ "${PVM_KEEP_TMP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -114,11 +104,13 @@ query = $SELECT
 EOF
 "$PVM" --config "$TMP/pvm.ini" </dev/null >"$TMP/pvm.log" 2>&1 &
 PVM_PID=$!
+PIDS="$PIDS $PVM_PID"
 pvm_wait_port "$fport" 10 "$PVM_PID" || { cat "$TMP/pvm.log"; exit 1; }
 mkdir -p "$TMP/nginx"
 pvm_nginx_conf "$TMP/nginx" "$nport" "127.0.0.1:$fport" || exit 1
 sed -i -e 's/fastcgi_read_timeout [^;]*;/fastcgi_read_timeout 300s;/' "$TMP/nginx/nginx.conf"
 pvm_nginx_start "$TMP/nginx" 10 || exit 1
+NGINX_DIRS="$NGINX_DIRS $TMP/nginx"
 
 U="http://127.0.0.1:$nport/api/v1/query_range"
 FULL="$U?query=bench_value&start=$START&end=$END&step=60&timeout=120s"
