@@ -33,6 +33,15 @@
  * first byte. */
 #define STOP_GRACE_NS 1000000000ull
 
+/* A held connection younger than this (since accepted, or since its last
+ * request ended) is never closed to make room: a web server writes its
+ * request right after connecting, and when it opens many connections at
+ * once (nginx under 256 concurrent clients), the youngest have their
+ * bytes on the way. With every slot held by such connections, the worker
+ * stops accepting instead, and the rest wait in the listen backlog (or
+ * go to another worker). An idle attacker's connections age past it. */
+#define EVICT_MIN_IDLE_NS 1000000000ull
+
 /* One held connection. */
 typedef struct fcgi_conn {
     int fd;               /* the connection */
@@ -48,7 +57,8 @@ typedef struct fcgi_conn {
 struct pvm_fcgi_waiter {
     int listen_fd;       /* shared listening socket */
     int ep;              /* epoll set */
-    int accepting;       /* listen_fd is in the set */
+    int accepting;       /* accepting new connections (until stopping) */
+    int paused;          /* listen_fd left the set: every slot is held */
     const char *allowed; /* FCGI_WEB_SERVER_ADDRS at the start, or NULL */
     uint64_t read_ns;    /* request_read_timeout */
     uint64_t keep_ns;    /* keepalive_timeout */
@@ -256,38 +266,52 @@ started:
     }
 }
 
-/* Makes room for one more connection: closes the one idle the longest,
- * preferring connections that sent nothing of a request. */
-static void conn_evict(pvm_fcgi_waiter *w)
+/* The connection to close to make room: of those not ready and idle for
+ * EVICT_MIN_IDLE_NS at least, the one idle the longest, preferring those
+ * that sent nothing of a request; -1 when there is none. */
+static int conn_victim(const pvm_fcgi_waiter *w, uint64_t now)
 {
     int best = -1;
     for (int i = 0; i < w->n; i++) {
         const fcgi_conn *c = &w->c[i];
-        if (c->ready)
+        if (c->ready || now - c->idle_ns < EVICT_MIN_IDLE_NS)
             continue;
         if (best < 0 || (c->has_data < w->c[best].has_data) ||
             (c->has_data == w->c[best].has_data &&
              c->idle_ns < w->c[best].idle_ns))
             best = i;
     }
-    if (best >= 0) {
-        pvm_log(PVM_LOG_WARNING,
-                "holding %d FastCGI connections: closed "
-                "the one idle the longest",
-                PVM_FCGI_MAX_CONNS);
-        conn_close(w, best);
-    }
+    return best;
 }
 
-/* Adds fd to the held connections; returns its index, or -1 (fd closed). */
+/* Makes room for one more connection when every slot is held: closes
+ * conn_victim's choice. 0, or -1 when there is no room. */
+static int conn_make_room(pvm_fcgi_waiter *w)
+{
+    if (w->n < PVM_FCGI_MAX_CONNS)
+        return 0;
+    int i = conn_victim(w, now_ns());
+    if (i < 0)
+        return -1;
+    pvm_log(PVM_LOG_WARNING,
+            "holding %d FastCGI connections: closed the one idle the "
+            "longest",
+            PVM_FCGI_MAX_CONNS);
+    conn_close(w, i);
+    return 0;
+}
+
+/* Adds fd to the held connections; returns its index, or -1 (fd closed:
+ * no room). */
 static int conn_add(pvm_fcgi_waiter *w, int fd, int kept)
 {
-    if (w->n == PVM_FCGI_MAX_CONNS)
-        conn_evict(w);
+    if (conn_make_room(w) < 0) {
+        close(fd);
+        return -1;
+    }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.fd = fd};
-    if (w->n == PVM_FCGI_MAX_CONNS ||
-        epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         close(fd);
         return -1;
     }
@@ -329,6 +353,23 @@ static int peer_is_allowed(const char *list, const struct sockaddr_storage *ss)
             return 0;
         p = comma + 1;
     }
+}
+
+/* Stops or resumes watching the listening socket while every slot is
+ * held by connections too young to close (conn_victim). */
+static void pause_accepting(pvm_fcgi_waiter *w)
+{
+    if (!w->paused && epoll_ctl(w->ep, EPOLL_CTL_DEL, w->listen_fd, NULL) == 0)
+        w->paused = 1;
+}
+
+static void resume_accepting(pvm_fcgi_waiter *w)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->listen_fd};
+    if (w->paused && w->accepting &&
+        (w->n < PVM_FCGI_MAX_CONNS || conn_victim(w, now_ns()) >= 0) &&
+        epoll_ctl(w->ep, EPOLL_CTL_ADD, w->listen_fd, &ev) == 0)
+        w->paused = 0;
 }
 
 /* Accepts one connection, if one is waiting. 0, or -1 with errno on a
@@ -392,8 +433,10 @@ static void expire(pvm_fcgi_waiter *w, uint64_t now)
 static void wind_down(pvm_fcgi_waiter *w)
 {
     if (w->accepting) {
-        epoll_ctl(w->ep, EPOLL_CTL_DEL, w->listen_fd, NULL);
+        if (!w->paused)
+            epoll_ctl(w->ep, EPOLL_CTL_DEL, w->listen_fd, NULL);
         w->accepting = 0;
+        w->paused = 0;
         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (nul >= 0) {
             dup2(nul, w->listen_fd); /* keeps FD_CLOEXEC off: harmless */
@@ -420,13 +463,19 @@ static int first_ready(const pvm_fcgi_waiter *w)
     return best;
 }
 
-/* Milliseconds until the nearest deadline (rounded up), -1: none. */
+/* Milliseconds until the nearest deadline (rounded up), -1: none. While
+ * accepting is paused, also until the first connection may be closed to
+ * make room. */
 static int wait_ms(const pvm_fcgi_waiter *w, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
-    for (int i = 0; i < w->n; i++)
-        if (w->c[i].deadline_ns < next)
-            next = w->c[i].deadline_ns;
+    for (int i = 0; i < w->n; i++) {
+        const fcgi_conn *c = &w->c[i];
+        if (c->deadline_ns < next)
+            next = c->deadline_ns;
+        if (w->paused && !c->ready && c->idle_ns + EVICT_MIN_IDLE_NS < next)
+            next = c->idle_ns + EVICT_MIN_IDLE_NS;
+    }
     if (next == UINT64_MAX)
         return -1;
     if (next <= now)
@@ -443,6 +492,7 @@ int pvm_fcgi_waiter_next(pvm_fcgi_waiter *w, const sigset_t *wait_mask,
         if (*stop)
             wind_down(w);
         expire(w, now_ns());
+        resume_accepting(w);
         int i = first_ready(w);
         if (i >= 0) {
             int fd = w->c[i].fd;
@@ -461,7 +511,11 @@ int pvm_fcgi_waiter_next(pvm_fcgi_waiter *w, const sigset_t *wait_mask,
         for (int k = 0; k < n; k++) {
             int fd = ev[k].data.fd;
             if (fd == w->listen_fd) {
-                if (w->accepting && !*stop && accept_one(w) < 0)
+                if (!w->accepting || *stop)
+                    continue;
+                if (conn_make_room(w) < 0)
+                    pause_accepting(w); /* the backlog holds the rest */
+                else if (accept_one(w) < 0)
                     return -2;
                 continue;
             }

@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 /* Connections one worker holds at most (new and kept ones together);
- * beyond, the one idle for the longest time is closed. */
+ * beyond, the one idle for the longest time (at least 1 s) is closed, or
+ * when all are younger, no more are accepted until a slot frees. */
 #define PVM_FCGI_MAX_CONNS 64
 
 /* Largest FastCGI request header accepted (records up to the end of the

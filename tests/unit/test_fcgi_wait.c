@@ -2,8 +2,9 @@
  * scan that decides when a connection may be handed to libfcgi (complete,
  * partial with the bytes still needed, or refused), and the waiter over a
  * real unix listening socket: an idle connection is closed after
- * request_read_timeout and does not hide a complete one behind it; TCP
- * peers outside FCGI_WEB_SERVER_ADDRS are refused. */
+ * request_read_timeout and does not hide a complete one behind it; more
+ * connections at once than it holds lose none; TCP peers outside
+ * FCGI_WEB_SERVER_ADDRS are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,8 +139,9 @@ static void test_skipped_records(void **state)
     assert_int_equal(need, m);
 }
 
-/* A unix listening socket in a fresh directory; its path in path. */
-static int listener(char *path, size_t n)
+/* A unix listening socket in a fresh directory, with a backlog of
+ * backlog; its path in path. */
+static int listener_backlog(char *path, size_t n, int backlog)
 {
     char dir[] = "/tmp/pvm-fcgi-wait.XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -148,8 +151,13 @@ static int listener(char *path, size_t n)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
     assert_true(fd >= 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(listen(fd, backlog), 0);
     return fd;
+}
+
+static int listener(char *path, size_t n)
+{
+    return listener_backlog(path, n, 16);
 }
 
 static int connect_to(const char *path)
@@ -239,6 +247,62 @@ static void test_waiter(void **state)
     rmdir(path);
 }
 
+/* More connections at once than a worker holds (PVM_FCGI_MAX_CONNS), each
+ * with the start of its request sent and the rest on the way (a web
+ * server opening many connections under load): none is closed to make
+ * room; past the limit they wait in the backlog, and every request is
+ * handed over whole. (Closing the oldest made nginx answer 502.) */
+static void test_burst_over_the_limit(void **state)
+{
+    (void)state;
+    enum { N = PVM_FCGI_MAX_CONNS + 16 };
+    char path[128];
+    int lfd = listener_backlog(path, sizeof(path), 2 * N);
+    pvm_fcgi_waiter *w = pvm_fcgi_waiter_new(lfd, 5000, 60000);
+    assert_non_null(w);
+    sigset_t mask;
+    sigprocmask(SIG_SETMASK, NULL, &mask);
+    volatile sig_atomic_t stop = 0;
+    unsigned char b[512];
+    size_t len = request(b, 1, 1, 20);
+    int cl[N];
+    for (int i = 0; i < N; i++) {
+        cl[i] = connect_to(path);
+        assert_int_equal(write(cl[i], b, 8), 8);
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the rest of every request, 300 ms later */
+        struct timespec ts = {0, 300000000};
+        nanosleep(&ts, NULL);
+        for (int i = 0; i < N; i++)
+            if (write(cl[i], b + 8, len - 8) != (ssize_t)(len - 8))
+                _exit(1);
+        _exit(0);
+    }
+    alarm(20); /* a connection lost would leave next() waiting */
+    for (int i = 0; i < N; i++) {
+        int fd = pvm_fcgi_waiter_next(w, &mask, &stop);
+        assert_true(fd >= 0);
+        unsigned char got[512];
+        assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT),
+                         (ssize_t)len);
+        assert_memory_equal(got, b, len);
+        close(fd);
+    }
+    alarm(0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    pvm_fcgi_waiter_free(w);
+    for (int i = 0; i < N; i++)
+        close(cl[i]);
+    close(lfd);
+    unlink(path);
+    *strrchr(path, '/') = '\0';
+    rmdir(path);
+}
+
 /* A TCP listener on 127.0.0.1 (a free port); its port in *port. */
 static int tcp_listener(int *port)
 {
@@ -311,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_skipped_records),
         cmocka_unit_test(test_waiter),
+        cmocka_unit_test(test_burst_over_the_limit),
         cmocka_unit_test(test_web_server_addrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
