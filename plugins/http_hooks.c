@@ -306,10 +306,14 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The series of the discovery window: the request's range cut to at most
- * discovery_window, ending now at the latest. */
-static int discover(struct http_plugin *st, pvm_request *req,
-                    pvm_response *resp, struct series_sink *m)
+/* The series of the discovery window (the request's range cut to at most
+ * discovery_window, ending now at the latest) that match the request's
+ * query, each given to fn with arg; stops at fn's first error. */
+typedef int (*series_fn)(const struct series *s, pvm_response *resp,
+                         const void *arg);
+
+static int each_discovered(struct http_plugin *st, pvm_request *req,
+                           pvm_response *resp, series_fn fn, const void *arg)
 {
     int64_t end = pvm_request_end(req), now = now_ms();
     if (end > now)
@@ -317,11 +321,58 @@ static int discover(struct http_plugin *st, pvm_request *req,
     int64_t start = pvm_request_start(req);
     if (start < end - st->window_ms)
         start = end - st->window_ms;
-    *m = (struct series_sink){.base = {series_add},
-                              .a = pvm_request_arena(req),
-                              .start = start,
-                              .end = end};
-    return collect(st, req, resp, start, end, st->step_ms, &m->base);
+    struct series_sink m = {.base = {series_add},
+                            .a = pvm_request_arena(req),
+                            .start = start,
+                            .end = end};
+    int rc = collect(st, req, resp, start, end, st->step_ms, &m.base);
+    const pvm_query *q = pvm_request_query(req);
+    for (const struct series *s = m.first; rc >= 0 && s; s = s->next)
+        if (pvm_query_matches(q, s->name, s->labels, s->nlabels))
+            rc = fn(s, resp, arg);
+    return rc < 0 ? rc : 0;
+}
+
+static int add_name(const struct series *s, pvm_response *resp,
+                    const void *arg)
+{
+    (void)arg;
+    return pvm_response_add_value(resp, s->name);
+}
+
+/* The series with __name__ in front (its label array has room for one
+ * more). */
+static int add_series(const struct series *s, pvm_response *resp,
+                      const void *arg)
+{
+    (void)arg;
+    pvm_label *all = s->labels;
+    memmove(all + 1, all, s->nlabels * sizeof(*all));
+    all[0] = (pvm_label){"__name__", s->name};
+    int rc = pvm_response_add_series(resp, all, s->nlabels + 1);
+    memmove(all, all + 1, s->nlabels * sizeof(*all));
+    return rc;
+}
+
+static int add_label_names(const struct series *s, pvm_response *resp,
+                           const void *arg)
+{
+    (void)arg;
+    int rc = pvm_response_add_value(resp, "__name__");
+    for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)
+        rc = pvm_response_add_value(resp, s->labels[j].name);
+    return rc;
+}
+
+/* arg: the label name. */
+static int add_label_value(const struct series *s, pvm_response *resp,
+                           const void *arg)
+{
+    int rc = 0;
+    for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)
+        if (strcmp(s->labels[j].name, arg) == 0)
+            rc = pvm_response_add_value(resp, s->labels[j].value);
+    return rc;
 }
 
 /* /api/v1/label/__name__/values and /api/v1/series: the `metrics` list
@@ -331,9 +382,9 @@ int pvm_http_metric_names(pvm_plugin *self, pvm_request *req,
 {
     struct http_plugin *st = pvm_plugin_state(self);
     pvm_http_declare_immutable(&st->http, resp);
-    const pvm_query *q = pvm_request_query(req);
     bool series = pvm_response_get_type(resp) == PVM_RESPONSE_SERIES;
     if (st->mlist.n && !series) {
+        const pvm_query *q = pvm_request_query(req);
         for (size_t i = 0; i < st->mlist.n; i++)
             if (pvm_query_matches(q, st->mlist.v[i], NULL, 0)) {
                 int rc = pvm_response_add_value(resp, st->mlist.v[i]);
@@ -342,22 +393,8 @@ int pvm_http_metric_names(pvm_plugin *self, pvm_request *req,
             }
         return 0;
     }
-    struct series_sink m;
-    int rc = discover(st, req, resp, &m);
-    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
-        if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
-            continue;
-        if (!series) {
-            rc = pvm_response_add_value(resp, s->name);
-            continue;
-        }
-        pvm_label *all = s->labels; /* room for one more */
-        memmove(all + 1, all, s->nlabels * sizeof(*all));
-        all[0] = (pvm_label){"__name__", s->name};
-        rc = pvm_response_add_series(resp, all, s->nlabels + 1);
-        memmove(all, all + 1, s->nlabels * sizeof(*all));
-    }
-    return rc < 0 ? rc : 0;
+    return each_discovered(st, req, resp, series ? add_series : add_name,
+                           NULL);
 }
 
 /* /api/v1/labels: __name__ and the `labels` list, else the labels of the
@@ -367,7 +404,6 @@ int pvm_http_label_names(pvm_plugin *self, pvm_request *req,
 {
     struct http_plugin *st = pvm_plugin_state(self);
     pvm_http_declare_immutable(&st->http, resp);
-    const pvm_query *q = pvm_request_query(req);
     if (st->llist.n) {
         int rc = pvm_response_add_value(resp, "__name__");
         if (rc >= 0)
@@ -376,16 +412,7 @@ int pvm_http_label_names(pvm_plugin *self, pvm_request *req,
                                          st->llist.n);
         return rc < 0 ? rc : 0;
     }
-    struct series_sink m;
-    int rc = discover(st, req, resp, &m);
-    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
-        if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
-            continue;
-        rc = pvm_response_add_value(resp, "__name__");
-        for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)
-            rc = pvm_response_add_value(resp, s->labels[j].name);
-    }
-    return rc < 0 ? rc : 0;
+    return each_discovered(st, req, resp, add_label_names, NULL);
 }
 
 /* /api/v1/label/<name>/values: the values of the series fetched. */
@@ -394,7 +421,6 @@ int pvm_http_label_values(pvm_plugin *self, pvm_request *req,
 {
     struct http_plugin *st = pvm_plugin_state(self);
     pvm_http_declare_immutable(&st->http, resp);
-    const pvm_query *q = pvm_request_query(req);
     const char *label = pvm_request_label_name(req);
     if (st->llist.n) {
         bool listed = false;
@@ -403,14 +429,5 @@ int pvm_http_label_values(pvm_plugin *self, pvm_request *req,
         if (!listed)
             return 0;
     }
-    struct series_sink m;
-    int rc = discover(st, req, resp, &m);
-    for (struct series *s = m.first; rc >= 0 && s; s = s->next) {
-        if (!pvm_query_matches(q, s->name, s->labels, s->nlabels))
-            continue;
-        for (size_t j = 0; rc >= 0 && j < s->nlabels; j++)
-            if (strcmp(s->labels[j].name, label) == 0)
-                rc = pvm_response_add_value(resp, s->labels[j].value);
-    }
-    return rc < 0 ? rc : 0;
+    return each_discovered(st, req, resp, add_label_value, label);
 }
