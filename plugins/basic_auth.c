@@ -16,6 +16,8 @@
 
 #include <pvm/pvm.h>
 
+#include "basic_auth.h"
+
 #define BCRYPT_COST 5 /* for `user =` passwords, as `htpasswd -B` */
 
 /* One user: a name and a crypt(3) hash of the password. */
@@ -32,11 +34,11 @@ struct basic_auth {
     size_t nconfigured;    /* how many came from `user =` */
     char *htpasswd;        /* `htpasswd =` path, resolved (set and freed
                                by the server) */
-    char realm[128];       /* `realm =`, default "pvm" */
-    char challenge[160];   /* WWW-Authenticate value */
-    char **exempt;         /* `exempt_paths =`: exact request paths let
+    char realm[PVM_BASIC_AUTH_REALM_MAX + 1]; /* `realm =` */
+    char challenge[160];                      /* WWW-Authenticate value */
+    char **exempt;  /* `exempt_paths =`: exact request paths let
                                through without credentials, malloc'd */
-    size_t nexempt;        /* entries in exempt */
+    size_t nexempt; /* entries in exempt */
 };
 
 /* ---- users ------------------------------------------------------------ */
@@ -202,7 +204,7 @@ static const pvm_plugin_key basic_auth_keys[] = {
     {"htpasswd", PVM_KEY_PATH, offsetof(struct basic_auth, htpasswd),
      .doc = "htpasswd file of NAME:HASH lines (bcrypt, SHA-crypt), "
             "read at each start"},
-    {"realm", PVM_KEY_CUSTOM, .def = "pvm",
+    {"realm", PVM_KEY_CUSTOM, .def = PVM_BASIC_AUTH_REALM,
      .doc = "realm of the WWW-Authenticate challenge, without \" or \\"},
     {"exempt_paths", PVM_KEY_CUSTOM, .repeat = true,
      .doc = "request paths let through without credentials, comma or "
@@ -217,7 +219,7 @@ static int basic_auth_check(pvm_plugin *self, pvm_error *err)
         return pvm_error_set(err, PVM_ERR_BAD_DATA,
                              "no users: give `user = NAME:PASSWORD` or "
                              "`htpasswd = PATH`");
-    snprintf(st->challenge, sizeof(st->challenge), "Basic realm=\"%s\"",
+    snprintf(st->challenge, sizeof(st->challenge), PVM_BASIC_AUTH_CHALLENGE,
              st->realm);
     return 0;
 }

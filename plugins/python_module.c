@@ -13,6 +13,7 @@
 #include <pvm/calendar.h>
 #include <pvm/pvm.h>
 
+#include "basic_auth.h"
 #include "catch_errors.h"
 
 /* The module object of the running interpreter (NULL before init). */
@@ -591,6 +592,8 @@ static PyObject *module_init(void)
     if (PyModule_AddObjectRef(m, "PromqlQuery", (PyObject *)&query_type) < 0 ||
         PyModule_AddObjectRef(m, "PrometheusRequest",
                               (PyObject *)&request_type) < 0 ||
+        PyModule_AddStringConstant(m, "_BASIC_AUTH_REALM",
+                                   PVM_BASIC_AUTH_REALM) < 0 ||
         pvm_py_response_ready(m) < 0) {
         Py_DECREF(m);
         return NULL;

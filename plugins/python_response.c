@@ -14,6 +14,8 @@
 
 #include <pvm/pvm.h>
 
+#include "basic_auth.h"
+
 #define STACK_LABELS 32 /* labels converted without malloc */
 
 typedef struct {
@@ -510,6 +512,32 @@ static PyObject *response_http_status(py_response *self, void *closure)
     return r ? PyLong_FromLong(pvm_response_has_error(r) ? 500 : 200) : NULL;
 }
 
+/* _challenge(realm): the WWW-Authenticate challenge of pvm's basic_auth
+ * type on this response, for BasicAuthPlugin before it raises
+ * ForbiddenError. */
+static PyObject *response_challenge(py_response *self, PyObject *arg)
+{
+    pvm_response *r = response_get(self);
+    if (!r)
+        return NULL;
+    const char *realm = pvm_py_utf8(arg, "realm");
+    if (!realm)
+        return NULL;
+    size_t n = strlen(realm);
+    if (n == 0 || n > PVM_BASIC_AUTH_REALM_MAX || strpbrk(realm, "\"\\\r\n")) {
+        PyErr_Format(PyExc_ValueError,
+                     "realm: 1 to %d characters without \", \\ or a line "
+                     "break",
+                     PVM_BASIC_AUTH_REALM_MAX);
+        return NULL;
+    }
+    char value[PVM_BASIC_AUTH_REALM_MAX + 32];
+    snprintf(value, sizeof(value), PVM_BASIC_AUTH_CHALLENGE, realm);
+    if (pvm_response_add_header(r, "WWW-Authenticate", value) < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static void response_dealloc(py_response *self)
 {
     Py_XDECREF(self->request);
@@ -537,6 +565,8 @@ static PyMethodDef response_methods[] = {
      "add_value(value or list of values, skip_type_checks=False)"},
     {"add_info", FN(response_add_info), VARKW, "add_info(message)"},
     {"add_warning", FN(response_add_warning), VARKW, "add_warning(message)"},
+    {"_challenge", FN(response_challenge), METH_O,
+     "_challenge(realm): basic_auth's WWW-Authenticate challenge"},
     {"add_metadata", FN(response_add_metadata), VARKW,
      "add_metadata(metric_name, metric_type='unknown', help=None, "
      "unit=None) -> bool"},

@@ -172,6 +172,10 @@ static void test_shipped_classes(void **state)
     pvm_test_response_free(r);
     r = pvm_testkit_request(kit, "GET", "/api/v1/query?query=up", NULL, bad);
     assert_int_equal(r->status, 401);
+    /* the challenge of pvm's basic_auth type, with its default realm */
+    const char *ch = pvm_test_response_header(r, "WWW-Authenticate");
+    assert_non_null(ch);
+    assert_string_equal(ch, "Basic realm=\"pvm\"");
     pvm_test_response_free(r);
     r = pvm_testkit_request(kit, "GET", "/api/v1/labels", NULL, NULL);
     assert_int_equal(r->status, 401);
