@@ -138,49 +138,12 @@ PROM_PORT=
 if [ -z "${BENCH_SKIP_PROM:-}" ] && command -v prometheus >/dev/null 2>&1 &&
     command -v promtool >/dev/null 2>&1; then
     echo "bench.sh: generating OpenMetrics ($START_DATA..$END, 15 s) and backfilling"
-    awk -v s="$START_DATA" -v e="$END" -v m="$METRIC" 'BEGIN {
-        pi = atan2(0, -1)
-        split("sine cosine square sawtooth", types, " ")
-        split("1 5 10", amps, " ")
-        print "# TYPE " m " gauge"
-        for (a = 1; a <= 3; a++) for (k = 1; k <= 4; k++)
-            for (t = s; t <= e; t += 15) {
-                x = t % 60; A = amps[a]
-                if (k == 1) v = sin(x * 2 * pi / 60) * A
-                else if (k == 2) v = cos(x * 2 * pi / 60) * A
-                else if (k == 3) v = (x < 30 ? 1 : -1) * A
-                else v = x / 60 * A
-                printf "%s{type=\"%s\",amplitude=\"%s\"} %.17g %d\n", m, types[k], A, v, t
-            }
-        print "# EOF"
-    }' >"$TMP/data.om"
-    mkdir -p "$TMP/prom/data"
-    if promtool tsdb create-blocks-from openmetrics "$TMP/data.om" \
-        "$TMP/prom/data" >"$TMP/prom/promtool.log" 2>&1; then
-        printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' \
-            >"$TMP/prom/prometheus.yml"
-        PROM_PORT=$(pvm_free_port) || exit 1
-        GOMAXPROCS=1 taskset -c "$CPU_SERVER" prometheus \
-            --config.file="$TMP/prom/prometheus.yml" \
-            --storage.tsdb.path="$TMP/prom/data" \
-            --storage.tsdb.retention.time=100y \
-            --web.listen-address="127.0.0.1:$PROM_PORT" \
-            >"$TMP/prom/prometheus.log" 2>&1 &
-        PID_prom=$!
-        PIDS="$PIDS $PID_prom"
-        pvm_wait_port "$PROM_PORT" 30 "$PID_prom" || PROM_PORT=
-        # ready, and compaction of the backfilled blocks done
-        n=120
-        while [ -n "$PROM_PORT" ] && [ "$n" -gt 0 ] &&
-            ! curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null; do
-            sleep 0.5
-            n=$((n - 1))
-        done
-        sleep 5
-    else
-        echo "bench.sh: promtool failed:" >&2
-        tail -5 "$TMP/prom/promtool.log" >&2
-    fi
+    {
+        awk -v s="$START_DATA" -v e="$END" -v m="$METRIC" \
+            -f "$top_srcdir/tests/lib/example_om.awk"
+        echo "# EOF"
+    } >"$TMP/data.om"
+    pvm_bench_prometheus "$TMP/data.om" "$TMP/prom"
 fi
 
 # ---- measuring -------------------------------------------------------------
@@ -232,7 +195,7 @@ for q in $QUERIES; do
         path=$(qurl "$q")
         bench pvm "$q" "$gz" "$PVM_PORT" "$path" "$PID_pvm" "$PVM_NGINX_PID"
         [ -n "$PROM_PORT" ] &&
-            bench prometheus "$q" "$gz" "$PROM_PORT" "$path" "$PID_prom" ""
+            bench prometheus "$q" "$gz" "$PROM_PORT" "$path" "$PROM_PID" ""
         bench static "$q" "$gz" "$SPORT" "/$q.json" "" "$STATIC_PID"
         case $q in Q1 | Q3 | Q7)
             bench pvm-keepalive "$q" "$gz" "$PORT_keepalive" "$(qurl "$q")" \

@@ -98,32 +98,7 @@ start_pvm pvm "$build/pvm-fcgi" "$OM"
 PROM_PORT=
 if [ -n "$HEAVY" ] && command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
     echo "heavy.sh: backfilling Prometheus"
-    mkdir -p "$TMP/prom/data"
-    if promtool tsdb create-blocks-from openmetrics "$TMP/heavy.om" \
-        "$TMP/prom/data" >"$TMP/prom/promtool.log" 2>&1; then
-        printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' \
-            >"$TMP/prom/prometheus.yml"
-        PROM_PORT=$(pvm_free_port) || exit 1
-        GOMAXPROCS=1 taskset -c "$CPU_SERVER" prometheus \
-            --config.file="$TMP/prom/prometheus.yml" \
-            --storage.tsdb.path="$TMP/prom/data" \
-            --storage.tsdb.retention.time=100y \
-            --web.listen-address="127.0.0.1:$PROM_PORT" \
-            >"$TMP/prom/prometheus.log" 2>&1 &
-        PID_prom=$!
-        PIDS="$PIDS $PID_prom"
-        pvm_wait_port "$PROM_PORT" 30 "$PID_prom" || PROM_PORT=
-        n=240
-        while [ -n "$PROM_PORT" ] && [ "$n" -gt 0 ] &&
-            ! curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null; do
-            sleep 0.5
-            n=$((n - 1))
-        done
-        sleep 5
-    else
-        echo "heavy.sh: promtool failed:" >&2
-        tail -5 "$TMP/prom/promtool.log" >&2
-    fi
+    pvm_bench_prometheus "$TMP/heavy.om" "$TMP/prom"
 fi
 
 # ---- the heavy queries ---------------------------------------------------
@@ -225,7 +200,7 @@ for h in ${HEAVY:+1 2 3 4 5}; do
     fi
     tq=- cq=- ratio=- cratio=- verdict="no Prometheus" same=-
     if [ -n "$PROM_PORT" ]; then
-        best "$PROM_PORT" "$q" "$TMP/prom-H$h.json" "$PID_prom"
+        best "$PROM_PORT" "$q" "$TMP/prom-H$h.json" "$PROM_PID"
         tq=$BEST cq=$CPU_MS
         ratio=$(awk -v a="$tq" -v b="$tp" 'BEGIN { printf "%.2f", a / b }')
         cratio=$(awk -v a="$cq" -v b="$cp" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')

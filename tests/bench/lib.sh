@@ -8,7 +8,8 @@
 # (PVM_KEEP_TMP=1 keeps it), PIDS and NGINX_DIRS with the EXIT trap that
 # stops them by PID (after pvm_bench_before_cleanup, which a script may
 # redefine), and writes TMP/nginx-pinned (nginx on CPU_SERVER),
-# exported as PVM_NGINX for pvm_nginx_start.
+# exported as PVM_NGINX for pvm_nginx_start. pvm_bench_prometheus (below)
+# starts a backfilled Prometheus beside pvm.
 
 pvm_bench_begin() {
     pvm_bench_name=$1
@@ -73,4 +74,50 @@ pvm_bench_to_ms() {
     echo "$1" | awk '/us$/{sub("us","");printf "%.3f",$0/1000;exit}
         /ms$/{sub("ms","");printf "%.2f",$0;exit}
         /s$/{sub("s","");printf "%.1f",$0*1000;exit} {print "?"}'
+}
+
+# pvm_bench_prometheus OM DIR [FLAG...]: Prometheus holding the OpenMetrics
+# file OM, backfilled with promtool into DIR/data, pinned to CPU_SERVER
+# with GOMAXPROCS=1 on a free port, with FLAGs added; waits until it is
+# ready and its backfilled blocks are compacted. Sets PROM_PORT and
+# PROM_PID and adds the process to PIDS; on a failure PROM_PORT is empty, the log's end is
+# printed, and the status is 1.
+pvm_bench_prometheus() {
+    pvm_bp_om=$1 pvm_bp_dir=$2
+    shift 2
+    PROM_PORT=
+    mkdir -p "$pvm_bp_dir/data"
+    if ! promtool tsdb create-blocks-from openmetrics "$pvm_bp_om" \
+        "$pvm_bp_dir/data" >"$pvm_bp_dir/promtool.log" 2>&1; then
+        echo "$pvm_bench_name: promtool failed:" >&2
+        tail -5 "$pvm_bp_dir/promtool.log" >&2
+        return 1
+    fi
+    printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' \
+        >"$pvm_bp_dir/prometheus.yml"
+    pvm_bp_port=$(pvm_free_port) || return 1
+    GOMAXPROCS=1 taskset -c "$CPU_SERVER" prometheus \
+        --config.file="$pvm_bp_dir/prometheus.yml" \
+        --storage.tsdb.path="$pvm_bp_dir/data" \
+        --storage.tsdb.retention.time=100y \
+        --web.listen-address="127.0.0.1:$pvm_bp_port" "$@" \
+        >"$pvm_bp_dir/prometheus.log" 2>&1 &
+    pvm_bp_pid=$!
+    PIDS="$PIDS $pvm_bp_pid"
+    pvm_wait_port "$pvm_bp_port" 30 "$pvm_bp_pid" || {
+        tail -5 "$pvm_bp_dir/prometheus.log" >&2
+        return 1
+    }
+    pvm_bp_n=240
+    until curl -sf "http://127.0.0.1:$pvm_bp_port/-/ready" >/dev/null; do
+        pvm_bp_n=$((pvm_bp_n - 1))
+        if [ "$pvm_bp_n" -le 0 ]; then
+            echo "$pvm_bench_name: Prometheus not ready after 120 s" >&2
+            return 1
+        fi
+        sleep 0.5
+    done
+    sleep 5 # the compaction of the backfilled blocks
+    PROM_PORT=$pvm_bp_port
+    PROM_PID=$pvm_bp_pid
 }

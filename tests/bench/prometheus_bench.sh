@@ -41,48 +41,13 @@ pvm_bench_begin prometheus_bench.sh 0 wrk taskset curl prometheus promtool
 NOW=$(date +%s)
 END=$((NOW - NOW % 3600 - 3600))
 START_DATA=$((END - 10800))
-awk -v s="$START_DATA" -v e="$END" -v m="$METRIC" 'BEGIN {
-    pi = atan2(0, -1)
-    split("sine cosine square sawtooth", types, " ")
-    split("1 5 10", amps, " ")
-    print "# TYPE " m " gauge"
-    for (a = 1; a <= 3; a++) for (k = 1; k <= 4; k++)
-        for (t = s; t <= e; t += 15) {
-            x = t % 60; A = amps[a]
-            if (k == 1) v = sin(x * 2 * pi / 60) * A
-            else if (k == 2) v = cos(x * 2 * pi / 60) * A
-            else if (k == 3) v = (x < 30 ? 1 : -1) * A
-            else v = x / 60 * A
-            printf "%s{type=\"%s\",amplitude=\"%s\"} %.17g %d\n", m, types[k], A, v, t
-        }
-    print "# EOF"
-}' >"$TMP/data.om"
-mkdir -p "$TMP/prom"
-promtool tsdb create-blocks-from openmetrics "$TMP/data.om" "$TMP/prom/data" \
-    >"$TMP/prom/promtool.log" 2>&1 || {
-    tail -5 "$TMP/prom/promtool.log" >&2
-    exit 1
-}
-printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' \
-    >"$TMP/prom/prometheus.yml"
-PROM_PORT=$(pvm_free_port) || exit 1
-GOMAXPROCS=1 taskset -c "$CPU_SERVER" prometheus \
-    --config.file="$TMP/prom/prometheus.yml" \
-    --storage.tsdb.path="$TMP/prom/data" \
-    --storage.tsdb.retention.time=100y \
-    --web.listen-address="127.0.0.1:$PROM_PORT" \
-    --web.console.templates="$TMP" --web.console.libraries="$TMP" \
-    >"$TMP/prom/prometheus.log" 2>&1 &
-PROM_PID=$!
-PIDS="$PIDS $PROM_PID"
-pvm_wait_port "$PROM_PORT" 30 "$PROM_PID" || exit 1
-n=120
-until curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null; do
-    n=$((n - 1))
-    [ "$n" -gt 0 ] || exit 1
-    sleep 0.5
-done
-sleep 3 # the backfilled blocks' compaction
+{
+    awk -v s="$START_DATA" -v e="$END" -v m="$METRIC" \
+        -f "$top_srcdir/tests/lib/example_om.awk"
+    echo "# EOF"
+} >"$TMP/data.om"
+pvm_bench_prometheus "$TMP/data.om" "$TMP/prom" \
+    --web.console.templates="$TMP" --web.console.libraries="$TMP" || exit 1
 
 # ---- pvm-fcgi + nginx, pinned --------------------------------------------
 mkdir -p "$TMP/pvm"

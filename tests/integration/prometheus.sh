@@ -57,8 +57,8 @@ e=$(( ( $(date +%s) - 3 * 3600 ) / 7200 * 7200 + 3600 ))
 S=$((e - 3600))
 E=$((e + 1800))
 EX=prometheus_virtual_metrics_example_metric
-awk -v s="$S" -v e="$E" -v ex="$EX" 'BEGIN {
-    pi = atan2(0, -1)
+{
+    awk -v s="$S" -v e="$E" 'BEGIN {
     print "# TYPE pvmtest_requests counter"
     for (h = 0; h < 3; h++) for (c = 0; c < 2; c++)
         for (t = s; t <= e; t += 15) {
@@ -78,20 +78,10 @@ awk -v s="$S" -v e="$E" -v ex="$EX" 'BEGIN {
     print "# TYPE pvmtest_second gauge"
     for (t = s; t <= e; t += 15)
         printf "pvmtest_second{host=\"a\"} %d %d\n", (t - s) / 15, t
-    print "# TYPE " ex " gauge"
-    split("sine cosine square sawtooth", types, " ")
-    split("1 5 10", amps, " ")
-    for (a = 1; a <= 3; a++) for (k = 1; k <= 4; k++)
-        for (t = s; t <= e; t += 15) {
-            x = t % 60; A = amps[a]
-            if (k == 1) v = sin(x * 2 * pi / 60) * A
-            else if (k == 2) v = cos(x * 2 * pi / 60) * A
-            else if (k == 3) v = (x < 30 ? 1 : -1) * A
-            else v = x / 60 * A
-            printf "%s{type=\"%s\",amplitude=\"%s\"} %.17g %d\n", ex, types[k], A, v, t
-        }
-    print "# EOF"
-}' >"$TMP/data.om"
+    }'
+    awk -v s="$S" -v e="$E" -v m="$EX" -f "$top_srcdir/tests/lib/example_om.awk"
+    echo "# EOF"
+} >"$TMP/data.om"
 timeout 60 "$PROMTOOL" tsdb create-blocks-from openmetrics "$TMP/data.om" \
     "$TMP/data" >"$TMP/create-blocks.log" 2>&1 || {
     cat "$TMP/create-blocks.log" >&2
