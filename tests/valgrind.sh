@@ -21,7 +21,9 @@
 # The suite itself counts as one more item. Last line:
 #   PVM-RESULT: valgrind: P passed, F failed, 0 skipped
 # BUILD_DIR defaults to the current directory (a normal build, after
-# `make check` built the test programs); PVM_KEEP_TMP=1 keeps the logs.
+# `make check` built the test programs); PVM_KEEP_TMP=1 keeps the logs;
+# PVM_VALGRIND_SUITES="sql_postgresql lua" runs only the suites named
+# (the names given to `suite` below).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
@@ -91,6 +93,12 @@ suite() {
     name=$1
     script=$2
     shift 2
+    if [ -n "${PVM_VALGRIND_SUITES:-}" ]; then
+        case " $PVM_VALGRIND_SUITES " in
+        *" $name "*) ;;
+        *) return 0 ;;
+        esac
+    fi
     env top_srcdir="$top_srcdir" top_builddir="$tmp/build" \
         PVM_TEST_HTTP_TIMEOUT_MS=120000 PVM_STOP_SECONDS=60 "$@" \
         timeout 600 sh "$top_srcdir/tests/integration/$script" \
@@ -107,8 +115,10 @@ report() {
         echo "ok   $2 under valgrind"
         pass=$((pass + 1))
     else
-        echo "FAIL $2 under valgrind (last 30 lines):"
-        grep -v '^ok ' "$tmp/$1.log" | tail -n 30
+        echo "FAIL $2 under valgrind: its failed checks, with 3 lines of context:"
+        grep -B 3 -A 3 -E '^(FAIL|not ok)' "$tmp/$1.log" | head -n 60
+        echo "     (last 15 lines of the suite:)"
+        grep -v '^ok ' "$tmp/$1.log" | tail -n 15
         fail=$((fail + 1))
     fi
     grep '^PVM-RESULT' "$tmp/$1.log" | sed 's/^PVM-RESULT: /     suite: /'

@@ -224,12 +224,7 @@ done
 # and a good configuration is still applied
 ln -sfn served.ini pvm.ini
 kill -HUP "$PVM_PID"
-k=100
-while [ "$k" -gt 0 ] && ! grep -q 'reloaded: ' "$TMP/pvm.stderr"; do
-    sleep 0.1
-    k=$((k - 1))
-done
-if grep -q 'reloaded: ' "$TMP/pvm.stderr" && kill -0 "$PVM_PID" 2>/dev/null
+if pvm_wait_grep 'reloaded: ' "$TMP/pvm.stderr" 10 && kill -0 "$PVM_PID" 2>/dev/null
 then
     ok "after the refused reloads, a good one is applied"
 else

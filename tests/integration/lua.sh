@@ -161,10 +161,7 @@ for i in $(seq 1 100); do
 done
 [ "$v2" = yes ]
 check "an edited script is picked up on SIGHUP" $?
-for i in $(seq 1 100); do # the master takes one reload at a time
-    grep -q 'reloaded: ' "$D/pvm.log" && break
-    sleep 0.1
-done
+pvm_wait_grep 'reloaded: ' "$D/pvm.log" 10 # the master takes one reload at a time
 echo 'local VERSION = 3 function (' >"$D/cases.lua"
 kill -HUP "$MASTER"
 rej=no

@@ -128,6 +128,19 @@ pvm_wait_path() {
     return 1
 }
 
+# pvm_wait_grep PATTERN FILE SECONDS: waits until FILE has a line matching
+# the basic regular expression PATTERN (a log line written by a process
+# that is already serving, such as a worker's startup); bounded like
+# pvm_wait_port, silent: the caller's check says what was expected.
+pvm_wait_grep() {
+    pvm_wg_n=$(( $3 * 10 ))
+    while ! grep -q -- "$1" "$2" 2>/dev/null; do
+        [ "$pvm_wg_n" -gt 0 ] || return 1
+        sleep 0.1
+        pvm_wg_n=$((pvm_wg_n - 1))
+    done
+}
+
 # pvm_stop_pid PID [SECONDS]: TERM, waits up to SECONDS (default 10) for
 # the process to exit, then KILL. Only this PID is signalled (a master
 # process is expected to stop its own workers). Returns 0 once it is gone.

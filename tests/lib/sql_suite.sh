@@ -439,8 +439,10 @@ sql_suite_down() {
     if sql_suite_serve late "$fc" "$np"; then
         U=$SERVED
         ok "started while the database is down"
+        # logged by the worker's startup, which may still be trying when
+        # the listening socket (the master's) already accepts
         expect "the start logged that it could not connect" \
-            grep -q 'cannot connect (retried at each request' "$TMP/late/pvm.log"
+            pvm_wait_grep 'cannot connect (retried at each request' "$TMP/late/pvm.log" 30
         req "started down: 503 unavailable" 503 '"errorType":"unavailable"' \
             /query --data-urlencode 'query=room_temp' --data-urlencode "time=$((T0 + 60))"
     fi
