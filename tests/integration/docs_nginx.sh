@@ -6,7 +6,8 @@
 # where pvm-fcgi is (listen, fastcgi_pass, the fastcgi_params path), runs
 # each in a real nginx on 127.0.0.1 in front of pvm-fcgi, and checks that
 # the API answers and that /metrics, which the docs say to scrape through
-# the web server, is exposed. Prints
+# the web server, is exposed; behind conf/nginx/pvm.conf, the README's
+# "Querying it" commands work as pasted. Prints
 # "PVM-RESULT: docs_nginx: P passed, F failed, S skipped".
 set -u
 
@@ -19,6 +20,7 @@ top_builddir=$(cd "$top_builddir" && pwd)
 PVM_BIN=$top_builddir/tests/pvm-fcgi-test
 PASS=0
 FAIL=0
+SKIP=0
 [ -x "$PVM_BIN" ] || { echo "docs_nginx.sh: $PVM_BIN missing" >&2; exit 99; }
 command -v curl >/dev/null 2>&1 || {
     echo "docs_nginx.sh: SKIP: curl missing (./test.sh installs it)"
@@ -110,11 +112,50 @@ run_sample() {
         "$B/api/v1/query?query=vector(1)"
     check "$name: /metrics is exposed (docs: scrape it there)" 200 \
         'pvm_http_requests_total' "$B/metrics"
+    [ "$name" = pvm.conf ] && readme_queries "$port"
     pvm_nginx_stop "$dir"
+}
+
+# readme_queries PORT: each command of the README's "Querying it" block
+# (continuation lines joined), run as a user would paste it with its
+# 127.0.0.1:9090 turned into PORT: a curl answers success, promtool
+# prints example samples (skipped, counted, without promtool).
+readme_queries() {
+    awk '/^## Querying it/ { sec = 1; next }
+         /^## / { sec = 0 }
+         sec && !done && /^```sh/ { inblock = 1; next }
+         inblock && /^```/ { inblock = 0; done = 1; next }
+         inblock && /\\$/ { sub(/\\$/, ""); line = line $0; next }
+         inblock { print line $0; line = "" }' "$top_srcdir/README.md" |
+        sed "s/127\.0\.0\.1:9090/127.0.0.1:$1/g" >"$TMP/readme.sh"
+    [ -s "$TMP/readme.sh" ] || {
+        FAIL=$((FAIL + 1)); echo "FAIL README: no sh block under 'Querying it'"; return
+    }
+    while IFS= read -r cmd; do
+        case $cmd in
+        curl*) want='"status":"success"' ;;
+        promtool*)
+            command -v promtool >/dev/null 2>&1 || {
+                SKIP=$((SKIP + 1)); echo "skip README: $cmd (no promtool)"; continue
+            }
+            want='prometheus_virtual_metrics_example_metric{' ;;
+        *) continue ;;
+        esac
+        if timeout 20 sh -c "$cmd" >"$TMP/readme.out" 2>&1 </dev/null &&
+            grep -qF -- "$want" "$TMP/readme.out"; then
+            PASS=$((PASS + 1))
+            echo "ok   README: $cmd"
+        else
+            FAIL=$((FAIL + 1))
+            echo "FAIL README: $cmd: wanted '$want' in:"
+            head -c 300 "$TMP/readme.out"
+            echo
+        fi
+    done <"$TMP/readme.sh"
 }
 
 run_sample docs "$TMP/sample-docs.conf"
 run_sample pvm.conf "$TMP/sample-pvm.conf"
 
-echo "PVM-RESULT: docs_nginx: $PASS passed, $FAIL failed, 0 skipped"
+echo "PVM-RESULT: docs_nginx: $PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]
