@@ -19,6 +19,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 extern const pvm_plugin_type pvm_plugin_basic_auth;
 extern const pvm_plugin_type pvm_plugin_catch_errors;
 
@@ -446,14 +448,7 @@ static void test_htpasswd_users(void **state)
 
 static void expect_error(const char *ini, const char *want)
 {
-    char err[4096] = "";
-    pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (kit) {
-        pvm_testkit_free(kit);
-        fail_msg("accepted, expected '%s'", want);
-    }
-    if (!strstr(err, want))
-        fail_msg("error '%s' does not contain '%s'", err, want);
+    expect_kit_error(ini, table, want);
 }
 
 static void test_configuration_errors(void **state)

@@ -15,6 +15,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 extern const pvm_plugin_type pvm_plugin_catch_errors;
 
 /* ---- a good plugin: one value or sample per hook (the seed's Plugin) -- */
@@ -115,24 +117,13 @@ static const pvm_plugin_type *const table[] = {&pvm_plugin_catch_errors, &good,
 
 static pvm_testkit *kit_new(const char *ini)
 {
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!kit)
-        fail_msg("pvm_testkit_new: %s", err);
-    return kit;
+    return kit_or_fail(ini, table);
 }
 
 /* Expects pvm_testkit_new to fail with a message containing want. */
 static void expect_config_error(const char *ini, const char *want)
 {
-    char err[512] = "";
-    pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (kit) {
-        pvm_testkit_free(kit);
-        fail_msg("configuration accepted, expected '%s'", want);
-    }
-    if (!strstr(err, want))
-        fail_msg("error '%s' does not contain '%s'", err, want);
+    expect_kit_error(ini, table, want);
 }
 
 /* One request per endpoint, in the order of hook_of. */

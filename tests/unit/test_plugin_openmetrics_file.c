@@ -168,45 +168,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- helpers ------------------------------------------------------------ */
-
-/* Checks one point ([t, "v"]) at path. */
-static void expect_point(json_object *root, const char *path, double t,
-                         const char *v)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "%s[0]", path);
-    json_object *ts = pvm_test_json_get(root, p);
-    if (!ts)
-        fail_msg("no point at %s", path);
-    assert_true(fabs(json_object_get_double(ts) - t) < 1e-9);
-    snprintf(p, sizeof(p), "%s[1]", path);
-    assert_string_equal(pvm_test_json_string(root, p), v);
-}
-
-/* The array of strings at data, joined with commas. */
-const char *joined(pvm_test_response *r)
-{
-    static char out[1024];
-    out[0] = '\0';
-    for (int i = 0; i < pvm_test_json_length(r->json, "data"); i++) {
-        char p[32];
-        snprintf(p, sizeof(p), "data[%d]", i);
-        strcat(out, i ? "," : "");
-        strncat(out, pvm_test_json_string(r->json, p),
-                sizeof(out) - strlen(out) - 1);
-    }
-    return out;
-}
-
-pvm_test_response *ok(pvm_test_response *r)
-{
-    assert_non_null(r);
-    if (r->status != 200)
-        fail_msg("status %d: %s", r->status, r->body);
-    return r;
-}
-
 /* ---- tests ------------------------------------------------------------- */
 
 /* Prometheus' value of load series k at time t: the latest sample in
@@ -618,19 +579,14 @@ static void test_errors_with_line(void **state)
 
 static void test_configuration_errors(void **state)
 {
-    char err[1024] = "";
-    assert_null(pvm_testkit_new("[plugin:om]\ntype = openmetrics_file\n",
-                                table, err, sizeof(err)));
-    assert_non_null(strstr(err, "missing key 'path'"));
-    assert_null(pvm_testkit_new("[plugin:om]\ntype = openmetrics_file\n"
-                                "path = /nonexistent.om\n",
-                                table, err, sizeof(err)));
-    assert_non_null(strstr(err, "cannot open /nonexistent.om"));
-    assert_null(pvm_testkit_new("[plugin:om]\ntype = openmetrics_file\n"
-                                "path = x\ntimestamp_unit = h\n",
-                                table, err, sizeof(err)));
-    assert_non_null(strstr(err, "timestamp_unit: must be one of s|ms, "
-                                "not 'h'"));
+    expect_kit_error("[plugin:om]\ntype = openmetrics_file\n", table,
+                     "missing key 'path'");
+    expect_kit_error("[plugin:om]\ntype = openmetrics_file\n"
+                     "path = /nonexistent.om\n",
+                     table, "cannot open /nonexistent.om");
+    expect_kit_error("[plugin:om]\ntype = openmetrics_file\n"
+                     "path = x\ntimestamp_unit = h\n",
+                     table, "timestamp_unit: must be one of s|ms, not 'h'");
 }
 
 /* A label set written in another order or spacing is the same series. */

@@ -20,6 +20,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 extern const pvm_plugin_type pvm_plugin_sqlite;
 
 static const pvm_plugin_type *const table[] = {&pvm_plugin_sqlite, NULL};
@@ -89,43 +91,6 @@ static int teardown(void **state)
     unlink(db);
     rmdir(dir);
     return 0;
-}
-
-/* ---- helpers ------------------------------------------------------------ */
-
-static pvm_test_response *ok(pvm_test_response *r)
-{
-    assert_non_null(r);
-    if (r->status != 200)
-        fail_msg("status %d: %s", r->status, r->body);
-    return r;
-}
-
-static void expect_point(json_object *root, const char *path, double t,
-                         const char *v)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "%s[0]", path);
-    json_object *ts = pvm_test_json_get(root, p);
-    if (!ts)
-        fail_msg("no point at %s", path);
-    assert_true(fabs(json_object_get_double(ts) - t) < 1e-9);
-    snprintf(p, sizeof(p), "%s[1]", path);
-    assert_string_equal(pvm_test_json_string(root, p), v);
-}
-
-static const char *joined(pvm_test_response *r)
-{
-    static char out[1024];
-    out[0] = '\0';
-    for (int i = 0; i < pvm_test_json_length(r->json, "data"); i++) {
-        char p[32];
-        snprintf(p, sizeof(p), "data[%d]", i);
-        strcat(out, i ? "," : "");
-        strncat(out, pvm_test_json_string(r->json, p),
-                sizeof(out) - strlen(out) - 1);
-    }
-    return out;
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -359,22 +324,18 @@ static void test_startup_errors(void **state)
     expect_error(QUERY "; SELECT 1", NULL, "exactly one SELECT");
     expect_error(QUERY, "labels_query = SELECT nope FROM rooms\n",
                  "labels_query: no such column: nope");
-    char err[1024] = "";
-    assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
-                                "database = /nonexistent/x.db\nmetric = m\n"
-                                "query = SELECT 1\n",
-                                table, err, sizeof(err)));
-    assert_non_null(strstr(err, "database /nonexistent/x.db: unable to "
-                                "open database file"));
-    assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
-                                "database = x.db\nquery = SELECT 1\n",
-                                table, err, sizeof(err)));
-    assert_non_null(strstr(err, "missing key 'metric'"));
-    assert_null(pvm_testkit_new("[plugin:temp]\ntype = sqlite\n"
-                                "metric = 1bad\n",
-                                table, err, sizeof(err)));
-    assert_non_null(strstr(err, "metric: must be a metric name "
-                                "([a-zA-Z_:][a-zA-Z0-9_:]*), not '1bad'"));
+    expect_kit_error("[plugin:temp]\ntype = sqlite\n"
+                     "database = /nonexistent/x.db\nmetric = m\n"
+                     "query = SELECT 1\n",
+                     table,
+                     "database /nonexistent/x.db: unable to open database "
+                     "file");
+    expect_kit_error("[plugin:temp]\ntype = sqlite\n"
+                     "database = x.db\nquery = SELECT 1\n",
+                     table, "missing key 'metric'");
+    expect_kit_error("[plugin:temp]\ntype = sqlite\nmetric = 1bad\n", table,
+                     "metric: must be a metric name "
+                     "([a-zA-Z_:][a-zA-Z0-9_:]*), not '1bad'");
 }
 
 /* The database is opened read-only: the plugin cannot change it, and a
