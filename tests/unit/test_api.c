@@ -13,6 +13,8 @@
 
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 extern const pvm_plugin_type pvm_plugin_example;
 
 static const pvm_plugin_type *const table[] = {&pvm_plugin_example, NULL};
@@ -25,17 +27,7 @@ static const char ini[] = "[server]\n"
 
 static int setup(void **state)
 {
-    char err[512];
-    *state = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!*state)
-        fprintf(stderr, "testkit: %s\n", err);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    pvm_testkit_free(*state);
-    return 0;
+    return setup_kit(state, ini, table);
 }
 
 /* Checks status and the error envelope; returns the error text. */
@@ -543,7 +535,7 @@ static void test_constant_range(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown_kit)
     const struct CMUnitTest tests[] = {
         T(test_range_query_shape),
         T(test_instant_query_vector),

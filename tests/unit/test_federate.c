@@ -17,6 +17,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "api_federate.h"
 #include "api_metadata.h"
 
@@ -83,16 +85,13 @@ static void write_files(void)
 static int setup(void **state)
 {
     write_files();
-    char ini[512], err[512];
+    char ini[512];
     snprintf(ini, sizeof(ini),
              "[plugin:example]\n"
              "[plugin:a]\ntype = openmetrics_file\npath = %s\n"
              "[plugin:b]\ntype = openmetrics_file\npath = %s\n",
              file_a, file_b);
-    *state = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!*state)
-        fprintf(stderr, "testkit: %s\n", err);
-    return *state ? 0 : -1;
+    return setup_kit(state, ini, table);
 }
 
 static int teardown(void **state)

@@ -18,6 +18,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "testutil.h"
 
 extern const pvm_plugin_type pvm_plugin_example;
@@ -100,28 +102,9 @@ static const pvm_plugin_type *const table[] = {&clock_plugin, &stored_plugin,
 
 static int setup(void **state)
 {
-    char err[256];
-    *state = pvm_testkit_new("[plugin:clock]\n[plugin:stored]\n"
-                             "[plugin:example]\n",
-                             table, err, sizeof(err));
-    if (!*state)
-        fprintf(stderr, "testkit: %s\n", err);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    pvm_testkit_free(*state);
-    return 0;
-}
-
-static pvm_test_response *ok(pvm_test_response *r)
-{
-    assert_non_null(r);
-    if (r->status != 200)
-        fprintf(stderr, "HTTP %d: %s\n", r->status, r->body);
-    assert_int_equal(r->status, 200);
-    return r;
+    return setup_kit(state,
+                     "[plugin:clock]\n[plugin:stored]\n[plugin:example]\n",
+                     table);
 }
 
 /* The value of point k of series i: its time (ms) and value. */
@@ -334,5 +317,5 @@ int main(void)
         cmocka_unit_test(test_example_sawtooth),
         cmocka_unit_test(test_instant_keeps_sample_time),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, teardown_kit);
 }

@@ -19,6 +19,8 @@
 
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "form.h"
 #include "test_hostile.h"
 
@@ -219,7 +221,6 @@ void hit_raw_query(pvm_testkit *kit, const char *q, int want)
 
 static int setup(void **state)
 {
-    char err[512];
     alarm(ALARM_SECONDS);
     strcpy(om_dir, "/tmp/pvm-test-hostile-XXXXXX");
     if (!mkdtemp(om_dir))
@@ -232,11 +233,9 @@ static int setup(void **state)
     fclose(f);
     char *text = fmt("%s[plugin:om]\ntype = openmetrics_file\npath = %s\n",
                      ini, om_file);
-    *state = pvm_testkit_new(text, table, err, sizeof(err));
+    int rc = setup_kit(state, text, table);
     free(text);
-    if (!*state)
-        fprintf(stderr, "testkit: %s\n", err);
-    return *state ? 0 : -1;
+    return rc;
 }
 
 static int teardown(void **state)

@@ -17,6 +17,8 @@
 
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "prompb.pb-c.h"
 #include "remote/xor.h"
 
@@ -35,18 +37,12 @@ static const char ini_limited[] = "[server]\nmax_samples = 100\n"
 
 static int setup(void **state)
 {
-    char err[512];
-    *state = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!*state)
-        fprintf(stderr, "testkit: %s\n", err);
-    return *state ? 0 : -1;
+    return setup_kit(state, ini, table);
 }
 
 static int setup_limited(void **state)
 {
-    char err[512];
-    *state = pvm_testkit_new(ini_limited, table, err, sizeof(err));
-    return *state ? 0 : -1;
+    return setup_kit(state, ini_limited, table);
 }
 
 /* A small memory cap, and a query timeout any real query outlasts. */
@@ -56,17 +52,7 @@ static const char ini_small[] = "[server]\nmax_request_memory = 16M\n"
 
 static int setup_small(void **state)
 {
-    char err[512];
-    *state = pvm_testkit_new(ini_small, table, err, sizeof(err));
-    if (!*state)
-        fprintf(stderr, "testkit: %s\n", err);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    pvm_testkit_free(*state);
-    return 0;
+    return setup_kit(state, ini_small, table);
 }
 
 /* ---- a small remote-read client ---------------------------------------- */
@@ -680,21 +666,24 @@ static void test_xor_encoding_paths(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_several_queries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_range_hints, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_absurd_hints, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_results, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_regex, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_several_queries, setup,
+                                        teardown_kit),
+        cmocka_unit_test_setup_teardown(test_range_hints, setup, teardown_kit),
+        cmocka_unit_test_setup_teardown(test_absurd_hints, setup,
+                                        teardown_kit),
+        cmocka_unit_test_setup_teardown(test_empty_results, setup,
+                                        teardown_kit),
+        cmocka_unit_test_setup_teardown(test_bad_regex, setup, teardown_kit),
         cmocka_unit_test_setup_teardown(test_bad_matcher_type, setup,
-                                        teardown),
+                                        teardown_kit),
         cmocka_unit_test_setup_teardown(test_sample_limit, setup_limited,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+                                        teardown_kit),
+        cmocka_unit_test_setup_teardown(test_garbage, setup, teardown_kit),
         cmocka_unit_test_setup_teardown(test_memory_and_timeout, setup_small,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_method, setup, teardown),
+                                        teardown_kit),
+        cmocka_unit_test_setup_teardown(test_method, setup, teardown_kit),
         cmocka_unit_test(test_crc32c),
-        cmocka_unit_test_setup_teardown(test_xor_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xor_chunks, setup, teardown_kit),
         cmocka_unit_test(test_xor_encoding_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
