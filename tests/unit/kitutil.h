@@ -74,6 +74,18 @@ static inline pvm_test_response *ok(pvm_test_response *r)
     return status(r, 200);
 }
 
+/* Fails the test unless the instant query q at time t answers 200 with
+ * want as the value of its first series. */
+static inline void expect_instant_value(pvm_testkit *k, const char *q,
+                                        double t, const char *want)
+{
+    pvm_test_response *r = ok(pvm_testkit_instant(k, q, t));
+    assert_string_equal(pvm_test_json_string(r->json,
+                                             "data.result[0].value[1]"),
+                        want);
+    pvm_test_response_free(r);
+}
+
 /* Checks one point ([t, "v"]) at path. */
 static inline void expect_point(json_object *root, const char *path, double t,
                                 const char *v)

@@ -26,6 +26,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "exec.h"
 
 extern const pvm_plugin_type pvm_plugin_exec;
@@ -111,14 +113,6 @@ static pvm_testkit *kit_ok(const char *command, const char *extra)
     if (!k)
         fail_msg("pvm_testkit_new: %s", err);
     return k;
-}
-
-static pvm_test_response *status(pvm_test_response *r, int code)
-{
-    assert_non_null(r);
-    if (r->status != code)
-        fail_msg("status %d, not %d: %s", r->status, code, r->body);
-    return r;
 }
 
 static void expect_error(pvm_test_response *r, int code, const char *part)
@@ -270,11 +264,7 @@ static void test_range_and_instant(void **state)
                         "bar");
     pvm_test_response_free(r);
     /* one command per selector: both asked, the sum of both answers */
-    r = status(pvm_testkit_instant(k, "sum(temp) + sum(other)", 120), 200);
-    assert_string_equal(pvm_test_json_string(r->json,
-                                             "data.result[0].value[1]"),
-                        "13");
-    pvm_test_response_free(r);
+    expect_instant_value(k, "sum(temp) + sum(other)", 120, "13");
     pvm_testkit_free(k);
 }
 
@@ -332,11 +322,7 @@ static void test_headers_env_file_shell(void **state)
     pvm_testkit_free(k);
 
     k = kit_ok("echo \"temp $((6 * 7)) 100\" | cat", "shell = yes\n");
-    r = status(pvm_testkit_instant(k, "temp", 120), 200);
-    assert_string_equal(pvm_test_json_string(r->json,
-                                             "data.result[0].value[1]"),
-                        "42");
-    pvm_test_response_free(r);
+    expect_instant_value(k, "temp", 120, "42");
     pvm_testkit_free(k);
 }
 
@@ -451,35 +437,22 @@ static void test_persistent(void **state)
     pvm_testkit *k = kit_ok("./persist.sh",
                             "persistent = yes\ntimeout = 500ms\n");
     for (int i = 1; i <= 3; i++) {
-        pvm_test_response *r = status(pvm_testkit_instant(k, "calls", 120),
-                                      200);
         char want[8];
         snprintf(want, sizeof(want), "%d", i);
-        assert_string_equal(pvm_test_json_string(r->json,
-                                                 "data.result[0].value[1]"),
-                            want);
-        pvm_test_response_free(r);
+        expect_instant_value(k, "calls", 120, want);
     }
     /* a crash: the error names the instance and stderr; restarted */
     expect_error(pvm_testkit_instant(k, "calls{x=\"crash\"}", 120), 500,
                  "exited with status 3; restarted at the next request: "
                  "crashing");
-    pvm_test_response *r = status(pvm_testkit_instant(k, "calls", 120), 200);
-    assert_string_equal(pvm_test_json_string(r->json,
-                                             "data.result[0].value[1]"),
-                        "1");
-    pvm_test_response_free(r);
+    expect_instant_value(k, "calls", 120, "1");
     /* a timeout: killed, restarted */
     expect_error(pvm_testkit_instant(k, "calls{x=\"slow\"}", 120), 500,
                  "did not answer within timeout = 500 ms (killed; restarted");
     /* output after the terminator: a protocol error, restarted */
     expect_error(pvm_testkit_instant(k, "calls{x=\"extra\"}", 120), 500,
                  "wrote more after its # EOF line");
-    r = status(pvm_testkit_instant(k, "calls", 120), 200);
-    assert_string_equal(pvm_test_json_string(r->json,
-                                             "data.result[0].value[1]"),
-                        "1");
-    pvm_test_response_free(r);
+    expect_instant_value(k, "calls", 120, "1");
     pvm_testkit_free(k);
 }
 

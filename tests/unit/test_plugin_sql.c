@@ -19,6 +19,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "sql_core.h"
 
 extern const pvm_plugin_type pvm_plugin_sqlite;
@@ -226,21 +228,10 @@ static int teardown(void **state)
 
 static pvm_testkit *kit(const char *keys)
 {
-    char ini[2048], err[1024];
+    char ini[2048];
     snprintf(ini, sizeof(ini), "[plugin:q]\ntype = sqlite\ndatabase = %s\n%s",
              db, keys);
-    pvm_testkit *k = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!k)
-        fail_msg("%s", err);
-    return k;
-}
-
-static pvm_test_response *status(pvm_test_response *r, int want)
-{
-    assert_non_null(r);
-    if (r->status != want)
-        fail_msg("status %d, want %d: %s", r->status, want, r->body);
-    return r;
+    return kit_or_fail(ini, table);
 }
 
 /* The overflow in the bath's row is in its value, computed only for rows
