@@ -194,6 +194,18 @@ static const char *header(const struct fixture *f, const char *name, char *buf,
     return buf;
 }
 
+/* GET target answers code with Cache-Control: want. */
+static void expect_cache_control(struct fixture *f, const char *target,
+                                 int code, const char *want)
+{
+    char cc[128];
+    int got = request(f, target, NULL, NULL);
+    header(f, "Cache-Control", cc, sizeof(cc));
+    if (got != code || strcmp(cc, want) != 0)
+        fail_msg("%s: %d, Cache-Control '%s'; want %d, '%s'", target, got, cc,
+                 code, want);
+}
+
 static const char *body_of(const struct fixture *f)
 {
     const char *b = strstr(f->s->buf, "\r\n\r\n");
@@ -215,9 +227,7 @@ static void test_cacheable_and_304(void **state)
     struct fixture *f = setup("[server]\naccess_log = off\n"
                               "cache_max_age = 10m\n[plugin:example]\n");
     char cc[128], etag[128], etag2[128];
-    assert_int_equal(request(f, EX, NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "public, max-age=600");
+    expect_cache_control(f, EX, 200, "public, max-age=600");
     header(f, "ETag", etag, sizeof(etag));
     assert_int_equal(strlen(etag), 34);
     assert_true(etag[0] == '"' && etag[33] == '"');
@@ -279,78 +289,47 @@ static void test_no_store(void **state)
     struct fixture *f = setup("[server]\naccess_log = off\n"
                               "[plugin:example]\n[plugin:live]\n"
                               "[plugin:stored]\n");
-    char cc[128], etag[128];
+    char etag[128];
     /* live runs (and declares nothing) for every query */
-    assert_int_equal(request(f, EX, NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
+    expect_cache_control(f, EX, 200, "no-store");
     assert_string_equal(header(f, "ETag", etag, sizeof(etag)), "");
-    assert_int_equal(request(f, "/api/v1/query?query=live", NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
-    assert_int_equal(request(f, "/api/v1/query?query=(", NULL, NULL), 400);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
-    assert_int_equal(request(f, "/api/v1/status/buildinfo", NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
+    expect_cache_control(f, "/api/v1/query?query=live", 200, "no-store");
+    expect_cache_control(f, "/api/v1/query?query=(", 400, "no-store");
+    expect_cache_control(f, "/api/v1/status/buildinfo", 200, "no-store");
     teardown(f);
 
     f = setup("[server]\naccess_log = off\n[plugin:example]\n"
               "[plugin:stored]\n");
     /* both declare: cacheable (default max-age 5 minutes) */
-    assert_int_equal(request(f, EX, NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "public, max-age=300");
+    expect_cache_control(f, EX, 200, "public, max-age=300");
     /* the instant query of now is not */
-    assert_int_equal(
-        request(
-            f, "/api/v1/query?query=prometheus_virtual_metrics_example_metric",
-            NULL, NULL),
-        200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
+    expect_cache_control(
+        f, "/api/v1/query?query=prometheus_virtual_metrics_example_metric",
+        200, "no-store");
     /* with time= it is */
-    assert_int_equal(request(f, "/api/v1/query?query=stored&time=5000", NULL,
-                             NULL),
-                     200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "public, max-age=300");
+    expect_cache_control(f, "/api/v1/query?query=stored&time=5000", 200,
+                         "public, max-age=300");
     /* up to the declared moment, and not at or past it (a range selector
      * asks from before start to end) */
-    assert_int_equal(request(f,
-                             "/api/v1/query_range?query=stored&start=999000&"
-                             "end=999985&step=15",
-                             NULL, NULL),
-                     200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "public, max-age=300");
-    assert_int_equal(request(f,
-                             "/api/v1/query_range?query=stored&start=999100&"
-                             "end=1000000&step=15",
-                             NULL, NULL),
-                     200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
+    expect_cache_control(f,
+                         "/api/v1/query_range?query=stored&start=999000&"
+                         "end=999985&step=15",
+                         200, "public, max-age=300");
+    expect_cache_control(f,
+                         "/api/v1/query_range?query=stored&start=999100&"
+                         "end=1000000&step=15",
+                         200, "no-store");
     /* discovery: with start and end, cacheable; without, up to now */
-    assert_int_equal(request(f,
-                             "/api/v1/label/__name__/values?start=10&"
-                             "end=20",
-                             NULL, NULL),
-                     200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "public, max-age=300");
-    assert_int_equal(request(f, "/api/v1/label/__name__/values", NULL, NULL),
-                     200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
+    expect_cache_control(f,
+                         "/api/v1/label/__name__/values?start=10&"
+                         "end=20",
+                         200, "public, max-age=300");
+    expect_cache_control(f, "/api/v1/label/__name__/values", 200, "no-store");
     teardown(f);
 
     f = setup("[server]\naccess_log = off\ncache_max_age = 0s\n"
               "[plugin:example]\n");
-    assert_int_equal(request(f, EX, NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "no-store");
+    expect_cache_control(f, EX, 200, "no-store");
     teardown(f);
 }
 
@@ -361,10 +340,8 @@ static void test_gated_is_private(void **state)
     (void)state;
     struct fixture *f = setup("[server]\naccess_log = off\n"
                               "[plugin:example]\n[plugin:gate]\n");
-    char cc[128], etag[128];
-    assert_int_equal(request(f, EX, NULL, NULL), 200);
-    assert_string_equal(header(f, "Cache-Control", cc, sizeof(cc)),
-                        "private, max-age=300");
+    char etag[128];
+    expect_cache_control(f, EX, 200, "private, max-age=300");
     assert_int_equal(strlen(header(f, "ETag", etag, sizeof(etag))), 34);
     teardown(f);
 }

@@ -123,11 +123,9 @@ static int count_lines(const char *body, const char *prefix)
 
 static void test_federate_text(void **state)
 {
-    pvm_test_response *r = get(state,
-                               "/federate?match[]=" METRIC
-                               "%7Btype%3D%22sine%22%7D",
-                               VM_ACCEPT);
-    assert_int_equal(r->status, 200);
+    pvm_test_response *r = ok(
+        get(state, "/federate?match[]=" METRIC "%7Btype%3D%22sine%22%7D",
+            VM_ACCEPT));
     assert_string_equal(pvm_test_response_header(r, "Content-Type"),
                         "text/plain; version=0.0.4; charset=utf-8");
     assert_non_null(strstr(r->body, "# HELP " METRIC " Example waves"));
@@ -148,11 +146,9 @@ static void test_federate_text(void **state)
 
 static void test_federate_openmetrics(void **state)
 {
-    pvm_test_response *r = get(state,
-                               "/federate?match[]=" METRIC
-                               "%7Bamplitude%3D%221%22%7D",
-                               PROM_ACCEPT);
-    assert_int_equal(r->status, 200);
+    pvm_test_response *r = ok(
+        get(state, "/federate?match[]=" METRIC "%7Bamplitude%3D%221%22%7D",
+            PROM_ACCEPT));
     assert_string_equal(pvm_test_response_header(r, "Content-Type"),
                         "application/openmetrics-text; version=1.0.0; "
                         "charset=utf-8");
@@ -184,8 +180,7 @@ static void test_federate_families(void **state)
 {
     const char *target = "/federate?match[]=%7B__name__%3D~%22rpc.*%7Cjobs.*"
                          "%7Ctemp.*%7Cplain%22%7D";
-    pvm_test_response *r = get(state, target, VM_ACCEPT);
-    assert_int_equal(r->status, 200);
+    pvm_test_response *r = ok(get(state, target, VM_ACCEPT));
     const char *want_text =
         "# HELP jobs_created Jobs done.\n"; /* never: _created is untyped */
     assert_null(strstr(r->body, want_text));
@@ -212,8 +207,7 @@ static void test_federate_families(void **state)
     assert_int_equal(count_lines(r->body, "# TYPE rpc_seconds"), 1);
     pvm_test_response_free(r);
 
-    r = get(state, target, PROM_ACCEPT);
-    assert_int_equal(r->status, 200);
+    r = ok(get(state, target, PROM_ACCEPT));
     assert_non_null(strstr(r->body,
                            "# HELP jobs Jobs done.\n# TYPE jobs counter\n"
                            "jobs_created{queue=\"x\"} 1700000000 "));
@@ -233,12 +227,10 @@ static void test_federate_families(void **state)
  * empty answer (as Prometheus); a bad selector is bad_data. */
 static void test_federate_edges(void **state)
 {
-    pvm_test_response *r = get(state, "/federate?match[]=old", NULL);
-    assert_int_equal(r->status, 200);
+    pvm_test_response *r = ok(get(state, "/federate?match[]=old", NULL));
     assert_string_equal(r->body, "");
     pvm_test_response_free(r);
-    r = get(state, "/federate", PROM_ACCEPT);
-    assert_int_equal(r->status, 200);
+    r = ok(get(state, "/federate", PROM_ACCEPT));
     assert_string_equal(r->body, "# EOF\n");
     pvm_test_response_free(r);
     r = get(state, "/federate?match[]=rate(x%5B1m%5D)", NULL);
@@ -256,8 +248,7 @@ static void test_federate_edges(void **state)
     pvm_test_response_free(r);
     /* a label value that is not UTF-8 would fail the whole scrape in
      * Prometheus: that series is left out */
-    r = get(state, "/federate?match[]=bad_utf8&match[]=plain", NULL);
-    assert_int_equal(r->status, 200);
+    r = ok(get(state, "/federate?match[]=bad_utf8&match[]=plain", NULL));
     assert_null(strstr(r->body, "bad_utf8"));
     assert_int_equal(count_lines(r->body, "plain "), 1);
     pvm_test_response_free(r);
@@ -346,8 +337,7 @@ static void test_family_of(void **state)
 
 static void test_metadata_all(void **state)
 {
-    pvm_test_response *r = get(state, "/api/v1/metadata", NULL);
-    assert_int_equal(r->status, 200);
+    pvm_test_response *r = ok(get(state, "/api/v1/metadata", NULL));
     assert_non_null(r->json);
     assert_string_equal(pvm_test_json_string(r->json,
                                              "data." METRIC "[0].type"),
@@ -385,8 +375,7 @@ static void test_metadata_limits(void **state)
                         "done.\",\"unit\":\"\"},{\"type\":\"counter\","
                         "\"help\":\"Jobs finished.\",\"unit\":\"\"}]}}");
     pvm_test_response_free(r);
-    r = get(state, "/api/v1/metadata?limit=-1", NULL);
-    assert_int_equal(r->status, 200);
+    r = ok(get(state, "/api/v1/metadata?limit=-1", NULL));
     assert_non_null(pvm_test_json_get(r->json, "data.temp_celsius"));
     pvm_test_response_free(r);
     r = get(state, "/api/v1/metadata?limit=2&limit_per_metric=1", NULL);
