@@ -453,11 +453,9 @@ static void test_engine_value_at_every_step(void **state)
 static void test_memory_cap_answers_envelope(void **state)
 {
     (void)state;
-    char err[512];
-    pvm_testkit *k = pvm_testkit_new("[server]\nmax_request_memory = 80k\n"
-                                     "access_log = off\n[plugin:example]\n",
-                                     table, err, sizeof(err));
-    assert_non_null(k);
+    pvm_testkit *k = kit_or_fail("[server]\nmax_request_memory = 80k\n"
+                                 "access_log = off\n[plugin:example]\n",
+                                 table);
     static const char *const targets[] = {
         "/api/v1/query?query=1&time=4",
         "/api/v1/status/buildinfo",

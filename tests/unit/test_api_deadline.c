@@ -16,6 +16,8 @@
 
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 /* What the last hook saw. */
 static struct {
     int calls;         /* hooks run */
@@ -83,11 +85,9 @@ static const pvm_plugin_type *const table[] = {&clock_plugin, NULL};
 
 static pvm_testkit *kit(const char *server)
 {
-    char ini[512], err[512];
+    char ini[512];
     snprintf(ini, sizeof(ini), "[server]\n%s[plugin:clock]\n", server);
-    pvm_testkit *k = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!k)
-        fail_msg("testkit: %s", err);
+    pvm_testkit *k = kit_or_fail(ini, table);
     memset(&seen, 0, sizeof(seen));
     return k;
 }

@@ -19,6 +19,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "api.h"
 #include "metrics.h"
 #include "registry.h"
@@ -100,10 +102,7 @@ static void expect_in(const char *haystack, const char *needle)
 static void test_404_logs_path(void **state)
 {
     (void)state;
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new("[plugin:example]\n", table, err,
-                                       sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit = kit_or_fail("[plugin:example]\n", table);
     char *out = logged(kit, "/no/such/path?x=1", 404);
     expect_in(out, "[status=404, path=\"/no/such/path\", query=\"\"");
     free(out);
@@ -120,10 +119,7 @@ static void test_404_logs_path(void **state)
 static void test_bad_param_logs_query(void **state)
 {
     (void)state;
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new("[plugin:example]\n", table, err,
-                                       sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit = kit_or_fail("[plugin:example]\n", table);
     static const char *const targets[] = {
         "/api/v1/query_range?query=sum(up)&start=0&end=60&step=0",
         "/api/v1/query_range?query=sum(up)&start=0&end=60&step=x",
@@ -188,11 +184,9 @@ static int handle(const pvm_api_env *env, const char *target, bool pass,
 static void test_metrics_handler_labels(void **state)
 {
     (void)state;
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new("[server]\naccess_log = off\n"
-                                       "[plugin:example]\n[plugin:gate]\n",
-                                       table, err, sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit = kit_or_fail("[server]\naccess_log = off\n"
+                                   "[plugin:example]\n[plugin:gate]\n",
+                                   table);
     pvm_context *ctx = pvm_testkit_context(kit);
     pvm_shm *shm = pvm_shm_new();
     assert_non_null(shm);
@@ -265,13 +259,11 @@ static const pvm_plugin_type *const liar_table[] = {&pvm_plugin_example,
 static void plugin_errors_after(const char *first, const char *const *targets,
                                 size_t n, struct sink *s)
 {
-    char ini[256], err[512];
+    char ini[256];
     snprintf(ini, sizeof(ini),
              "[server]\naccess_log = off\n[plugin:%s]\n[plugin:example]\n",
              first);
-    pvm_testkit *kit = pvm_testkit_new(ini, liar_table, err, sizeof(err));
-    if (!kit)
-        fail_msg("%s", err);
+    pvm_testkit *kit = kit_or_fail(ini, liar_table);
     pvm_context *ctx = pvm_testkit_context(kit);
     pvm_shm *shm = pvm_shm_new();
     assert_non_null(shm);
@@ -328,10 +320,7 @@ static int dead_write(void *ctx, const char *buf, size_t len)
 static void test_status_logged_without_bytes(void **state)
 {
     (void)state;
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new("[plugin:example]\n", table, err,
-                                       sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit = kit_or_fail("[plugin:example]\n", table);
     pvm_context *ctx = pvm_testkit_context(kit);
     pvm_api_env env = {.ctx = ctx, .cfg = &pvm_context_config(ctx)->server};
     static const struct {

@@ -15,6 +15,8 @@
 
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "json.h"
 #include "output.h"
 #include "ast.h"
@@ -57,10 +59,7 @@ static char *nested(const char *prefix, size_t n, const char *mid,
 static void test_parse_query_deepest(void **state)
 {
     (void)state;
-    char err[256];
-    pvm_testkit *k = pvm_testkit_new("[server]\n[plugin:example]\n", table,
-                                     err, sizeof(err));
-    assert_non_null(k);
+    pvm_testkit *k = kit_or_fail("[server]\n[plugin:example]\n", table);
     static const struct {
         const char *prefix, *mid, *suffix;
         size_t n;

@@ -269,12 +269,10 @@ static void test_every_path_gated(void **state)
                                    NULL),
                "pvm");
 
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new(
-        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
-        "[plugin:good]\n",
-        table, err, sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit =
+        kit_or_fail("[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+                    "[plugin:good]\n",
+                    table);
     for (size_t i = 0; i < NUNGATED; i++) {
         expect_status(get_as(kit, ungated[i], "alice:secret"), 200);
         expect_401(get(kit, ungated[i], NULL), "pvm");
@@ -286,15 +284,12 @@ static void test_every_path_gated(void **state)
 /* exempt_paths: exactly the listed paths pass without credentials. */
 static void test_exempt_paths(void **state)
 {
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new(
-        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
-        "exempt_paths = /api/v1/status/buildinfo, /metrics\n"
-        "exempt_paths = /healthz\n"
-        "[plugin:good]\n",
-        table, err, sizeof(err));
-    if (!kit)
-        fail_msg("%s", err);
+    pvm_testkit *kit =
+        kit_or_fail("[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+                    "exempt_paths = /api/v1/status/buildinfo, /metrics\n"
+                    "exempt_paths = /healthz\n"
+                    "[plugin:good]\n",
+                    table);
     expect_status(get(kit, "/api/v1/status/buildinfo", NULL), 200);
     expect_status(get(kit, "/metrics", NULL), 200);
     expect_status(get(kit, "/healthz", NULL), 404);
@@ -321,11 +316,7 @@ static void test_health_checks(void **state)
         "[plugin:good]\n",
     };
     for (int gated = 0; gated < 2; gated++) {
-        char err[512];
-        pvm_testkit *kit = pvm_testkit_new(ini[gated], table, err,
-                                           sizeof(err));
-        if (!kit)
-            fail_msg("%s", err);
+        pvm_testkit *kit = kit_or_fail(ini[gated], table);
         for (int i = 0; i < 2; i++) {
             if (gated)
                 expect_401(get(kit, health[i], NULL), "pvm");
@@ -344,25 +335,21 @@ static void test_health_checks(void **state)
 static void test_wrapped_gate_fails_closed(void **state)
 {
     char err[512];
-    pvm_testkit *kit = pvm_testkit_new(
-        "[plugin:shield]\ntype = catch_errors\nwrap = auth\n"
-        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
-        "[plugin:good]\n",
-        table, err, sizeof(err));
-    if (!kit)
-        fail_msg("%s", err);
+    pvm_testkit *kit =
+        kit_or_fail("[plugin:shield]\ntype = catch_errors\nwrap = auth\n"
+                    "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+                    "[plugin:good]\n",
+                    table);
     expect_401(get(kit, ungated[0], NULL), "pvm");
     expect_401(get_as(kit, "/metrics", "alice:nope"), "pvm");
     expect_status(get_as(kit, ungated[0], "alice:secret"), 200);
     pvm_testkit_free(kit);
 
-    kit = pvm_testkit_new("[plugin:shield]\ntype = catch_errors\n"
-                          "wrap = gate\n"
-                          "[plugin:gate]\ntype = broken_gate\n"
-                          "[plugin:good]\n",
-                          table, err, sizeof(err));
-    if (!kit)
-        fail_msg("%s", err);
+    kit = kit_or_fail("[plugin:shield]\ntype = catch_errors\n"
+                      "wrap = gate\n"
+                      "[plugin:gate]\ntype = broken_gate\n"
+                      "[plugin:good]\n",
+                      table);
     for (size_t i = 0; i < NUNGATED; i++) {
         pvm_test_response *r = get(kit, ungated[i], NULL);
         assert_int_equal(r->status, 500);
@@ -382,12 +369,10 @@ static void test_wrapped_gate_fails_closed(void **state)
 
 static void test_right_credentials(void **state)
 {
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new(
-        "[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
-        "user = zoe:with:colons\n[plugin:good]\n",
-        table, err, sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit =
+        kit_or_fail("[plugin:auth]\ntype = basic_auth\nuser = alice:secret\n"
+                    "user = zoe:with:colons\n[plugin:good]\n",
+                    table);
     for (int i = 0; i < NTARGETS; i++) {
         expect_200(get_as(kit, targets[i], "alice:secret"));
         /* a success is remembered for its request only */
@@ -415,10 +400,7 @@ static void test_htpasswd_users(void **state)
              "user = bob:bob-pass\nuser = carol:carol:pass\n"
              "user = dave:dave-pass\n[plugin:good]\n",
              fixture("basic_auth.htpasswd"), tmp_htpasswd);
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!kit)
-        fail_msg("%s", err);
+    pvm_testkit *kit = kit_or_fail(ini, table);
     /* erin is in the second instance's file only */
     expect_401(get_as(kit, targets[0], "erin:erin-pass"), "pvm");
     pvm_testkit_free(kit);
@@ -427,8 +409,7 @@ static void test_htpasswd_users(void **state)
              "[plugin:auth]\ntype = basic_auth\nhtpasswd = %s\n"
              "[plugin:good]\n",
              fixture("basic_auth.htpasswd"));
-    kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    assert_non_null(kit);
+    kit = kit_or_fail(ini, table);
     for (int i = 0; i < NTARGETS; i++) {
         expect_200(get_as(kit, targets[i], "bob:bob-pass"));
         expect_200(get_as(kit, targets[i], "carol:carol:pass"));
@@ -440,8 +421,7 @@ static void test_htpasswd_users(void **state)
              "[plugin:auth]\ntype = basic_auth\nhtpasswd = %s\n"
              "[plugin:good]\n",
              tmp_htpasswd);
-    kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    assert_non_null(kit);
+    kit = kit_or_fail(ini, table);
     expect_200(get_as(kit, targets[1], "erin:erin-pass"));
     pvm_testkit_free(kit);
 }
@@ -489,10 +469,7 @@ static void test_configuration_errors(void **state)
 /* pvm_request_basic_credentials, through a probe without basic_auth. */
 static void test_credentials_helper(void **state)
 {
-    char err[512];
-    pvm_testkit *kit = pvm_testkit_new("[plugin:probe]\n", table, err,
-                                       sizeof(err));
-    assert_non_null(kit);
+    pvm_testkit *kit = kit_or_fail("[plugin:probe]\n", table);
     static const struct {
         const char *auth; /* Authorization header, NULL: none */
         int rc;           /* expected return */

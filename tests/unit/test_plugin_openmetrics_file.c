@@ -20,6 +20,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "openmetrics_load.h"
 #include "test_plugin_openmetrics_file.h"
 
@@ -139,14 +141,12 @@ static const char *const load_block =
 
 pvm_testkit *kit_with(const char *server)
 {
-    char ini[1024], err[1024];
+    char ini[1024];
     snprintf(ini, sizeof(ini),
              "%s[plugin:om]\ntype = openmetrics_file\n"
              "path = %s\n",
              server, file);
-    pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!kit)
-        fail_msg("pvm_testkit_new: %s", err);
+    pvm_testkit *kit = kit_or_fail(ini, table);
     return kit;
 }
 
@@ -515,14 +515,12 @@ static void test_prometheus_text_format(void **state)
     write_text(file, "# HELP up Up.\n# TYPE up gauge\n"
                      "up{job=\"a\",} 1 1001\nup{job=\"a\"} 0 2000\n\n"
                      "up{ job = \"b\" }\t1\t1001\n");
-    char ini[512], err[1024];
+    char ini[512];
     snprintf(ini, sizeof(ini),
              "[plugin:om]\ntype = openmetrics_file\n"
              "path = %s\ntimestamp_unit = ms\n",
              file);
-    pvm_testkit *kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!kit)
-        fail_msg("%s", err);
+    pvm_testkit *kit = kit_or_fail(ini, table);
     pvm_test_response *r = ok(pvm_testkit_instant(kit, "up[10s]", 10));
     assert_int_equal(pvm_test_json_length(r->json, "data.result"), 2);
     assert_int_equal(pvm_test_json_length(r->json, "data.result[0].values"),
