@@ -19,6 +19,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "apiutil.h"
+#include "capture.h"
 #include "kitutil.h"
 
 #include "api.h"
@@ -44,37 +46,6 @@ static const pvm_plugin_type gate_type = {
 
 static const pvm_plugin_type *const table[] = {&pvm_plugin_example, &gate_type,
                                                NULL};
-
-/* ---- stderr capture ---------------------------------------------------- */
-
-struct capture {
-    int saved;  /* the real stderr */
-    FILE *file; /* temporary file on fd 2 meanwhile */
-};
-
-static void capture_start(struct capture *c)
-{
-    fflush(stderr);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    c->saved = dup(STDERR_FILENO);
-    dup2(fileno(c->file), STDERR_FILENO);
-}
-
-/* Restores stderr; returns what was written (caller frees). */
-static char *capture_end(struct capture *c)
-{
-    fflush(stderr);
-    dup2(c->saved, STDERR_FILENO);
-    close(c->saved);
-    fseek(c->file, 0, SEEK_END);
-    long n = ftell(c->file);
-    char *buf = calloc(1, (size_t)n + 1);
-    rewind(c->file);
-    assert_int_equal(fread(buf, 1, (size_t)n, c->file), (size_t)n);
-    fclose(c->file);
-    return buf;
-}
 
 /* The log of one GET through the kit, with its status checked. */
 static char *logged(pvm_testkit *kit, const char *target, int status)
@@ -140,43 +111,13 @@ static void test_bad_param_logs_query(void **state)
 
 /* ---- /metrics ----------------------------------------------------------- */
 
-/* Collects a whole answer. */
-struct sink {
-    char buf[65536]; /* bytes written, NUL-terminated */
-    size_t len;      /* bytes used */
-};
-
-static int sink_write(void *ctx, const char *buf, size_t len)
-{
-    struct sink *s = ctx;
-    if (s->len + len >= sizeof(s->buf))
-        return -1;
-    memcpy(s->buf + s->len, buf, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
-
-/* GET target through pvm_api_handle with env; the answer lands in s. */
+/* GET target through pvm_api_handle with env, with X-Pass when pass;
+ * the answer lands in s. */
 static int handle(const pvm_api_env *env, const char *target, bool pass,
                   struct sink *s)
 {
-    pvm_arena *a = pvm_arena_new(64 << 20);
-    assert_non_null(a);
     pvm_kv header = {"X-Pass", "1"};
-    const char *q = strchr(target, '?');
-    pvm_http_request hr = {.method = "GET",
-                           .request_uri = target,
-                           .query_string = q ? q + 1 : "",
-                           .remote_addr = "127.0.0.1",
-                           .headers = pass ? &header : NULL,
-                           .nheaders = pass ? 1 : 0};
-    s->len = 0;
-    s->buf[0] = '\0';
-    pvm_http_out out = {sink_write, s, NULL};
-    int status = pvm_api_handle(env, a, &hr, &out);
-    pvm_arena_free(a);
-    return status;
+    return api_request(env, target, NULL, &header, pass ? 1 : 0, s);
 }
 
 /* parse_query has its own handler label (it was counted as "other"), and

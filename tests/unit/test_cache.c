@@ -22,8 +22,9 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
-#include "api.h"
+#include "apiutil.h"
 #include "cache.h"
+#include "kitutil.h"
 #include "registry.h"
 
 extern const pvm_plugin_type pvm_plugin_example;
@@ -101,22 +102,6 @@ static const pvm_plugin_type *const table[] = {&pvm_plugin_example, &live_type,
 
 /* ---- harness ----------------------------------------------------------- */
 
-struct sink {
-    char buf[1 << 20]; /* header block and body */
-    size_t len;        /* bytes used */
-};
-
-static int sink_write(void *ctx, const char *buf, size_t len)
-{
-    struct sink *s = ctx;
-    if (s->len + len >= sizeof(s->buf))
-        return -1;
-    memcpy(s->buf + s->len, buf, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
-
 struct fixture {
     pvm_testkit *kit;
     pvm_api_env env;
@@ -127,10 +112,7 @@ static struct fixture *setup(const char *ini)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    char err[512];
-    f->kit = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!f->kit)
-        fail_msg("%s", err);
+    f->kit = kit_or_fail(ini, table);
     pvm_context *ctx = pvm_testkit_context(f->kit);
     f->env = (pvm_api_env){.ctx = ctx,
                            .cfg = &pvm_context_config(ctx)->server};
@@ -151,26 +133,8 @@ static void teardown(struct fixture *f)
 static int request(struct fixture *f, const char *target, const char *body,
                    const char *inm)
 {
-    pvm_arena *a = pvm_arena_new(64 << 20);
-    assert_non_null(a);
     pvm_kv header = {"If-None-Match", inm};
-    const char *q = strchr(target, '?');
-    pvm_http_request hr = {
-        .method = body ? "POST" : "GET",
-        .request_uri = target,
-        .query_string = q ? q + 1 : "",
-        .content_type = body ? "application/x-www-form-urlencoded" : NULL,
-        .body = body,
-        .body_len = body ? strlen(body) : 0,
-        .remote_addr = "127.0.0.1",
-        .headers = inm ? &header : NULL,
-        .nheaders = inm ? 1 : 0};
-    f->s->len = 0;
-    f->s->buf[0] = '\0';
-    pvm_http_out out = {sink_write, f->s, NULL};
-    int status = pvm_api_handle(&f->env, a, &hr, &out);
-    pvm_arena_free(a);
-    return status;
+    return api_request(&f->env, target, body, &header, inm ? 1 : 0, f->s);
 }
 
 /* The value of header name in the answer's header block ("" if absent),

@@ -15,6 +15,7 @@
 
 #include <pvm/testkit.h>
 
+#include "apiutil.h"
 #include "kitutil.h"
 
 #include "json.h"
@@ -99,23 +100,6 @@ static void test_parse_query_deepest(void **state)
     pvm_test_response_free(r);
     free(target);
     pvm_testkit_free(k);
-}
-
-/* Collects what is written. */
-typedef struct sink {
-    char buf[1 << 20];
-    size_t len;
-} sink;
-
-static int sink_write(void *ctx, const char *b, size_t n)
-{
-    sink *s = ctx;
-    if (n > sizeof(s->buf) - 1 - s->len)
-        return PVM_ERR_INTERNAL;
-    memcpy(s->buf + s->len, b, n);
-    s->len += n;
-    s->buf[s->len] = '\0';
-    return 0;
 }
 
 /* A tree deeper than the writer holds (built by hand: the parser would

@@ -299,29 +299,6 @@ static void new_error(const char *text, const char *msg)
     assert_string_equal(err.msg, msg);
 }
 
-void capture_start(struct capture *c)
-{
-    fflush(stderr);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    c->saved = dup(STDERR_FILENO);
-    dup2(fileno(c->file), STDERR_FILENO);
-}
-
-/* Restores stderr; returns what was written (caller frees). */
-char *capture_end(struct capture *c)
-{
-    dup2(c->saved, STDERR_FILENO);
-    close(c->saved);
-    fseek(c->file, 0, SEEK_END);
-    long n = ftell(c->file);
-    char *buf = calloc(1, (size_t)n + 1);
-    rewind(c->file);
-    assert_int_equal(fread(buf, 1, (size_t)n, c->file), (size_t)n);
-    fclose(c->file);
-    return buf;
-}
-
 /* Instances */
 
 static void test_instances_in_file_order(void **state)
