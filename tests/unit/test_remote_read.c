@@ -663,27 +663,24 @@ static void test_xor_encoding_paths(void **state)
     pvm_arena_free(a);
 }
 
+/* A test with a kit of its own, made by up (setup, setup_limited, ...). */
+#define T(f, up) cmocka_unit_test_setup_teardown(f, up, teardown_kit)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_several_queries, setup,
-                                        teardown_kit),
-        cmocka_unit_test_setup_teardown(test_range_hints, setup, teardown_kit),
-        cmocka_unit_test_setup_teardown(test_absurd_hints, setup,
-                                        teardown_kit),
-        cmocka_unit_test_setup_teardown(test_empty_results, setup,
-                                        teardown_kit),
-        cmocka_unit_test_setup_teardown(test_bad_regex, setup, teardown_kit),
-        cmocka_unit_test_setup_teardown(test_bad_matcher_type, setup,
-                                        teardown_kit),
-        cmocka_unit_test_setup_teardown(test_sample_limit, setup_limited,
-                                        teardown_kit),
-        cmocka_unit_test_setup_teardown(test_garbage, setup, teardown_kit),
-        cmocka_unit_test_setup_teardown(test_memory_and_timeout, setup_small,
-                                        teardown_kit),
-        cmocka_unit_test_setup_teardown(test_method, setup, teardown_kit),
+        T(test_several_queries, setup),
+        T(test_range_hints, setup),
+        T(test_absurd_hints, setup),
+        T(test_empty_results, setup),
+        T(test_bad_regex, setup),
+        T(test_bad_matcher_type, setup),
+        T(test_sample_limit, setup_limited),
+        T(test_garbage, setup),
+        T(test_memory_and_timeout, setup_small),
+        T(test_method, setup),
         cmocka_unit_test(test_crc32c),
-        cmocka_unit_test_setup_teardown(test_xor_chunks, setup, teardown_kit),
+        T(test_xor_chunks, setup),
         cmocka_unit_test(test_xor_encoding_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
