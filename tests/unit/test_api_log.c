@@ -120,6 +120,19 @@ static int handle(const pvm_api_env *env, const char *target, bool pass,
     return api_request(env, target, NULL, &header, pass ? 1 : 0, s);
 }
 
+/* The api env of kit's context with the plugins' metrics in a shm of
+ * its own (free it with pvm_shm_free(env.shm)), as /metrics needs. */
+static pvm_api_env metrics_env(pvm_testkit *kit)
+{
+    pvm_context *ctx = pvm_testkit_context(kit);
+    pvm_shm *shm = pvm_shm_new();
+    assert_non_null(shm);
+    pvm_metrics_register_plugins(shm, ctx);
+    return (pvm_api_env){.ctx = ctx,
+                         .cfg = &pvm_context_config(ctx)->server,
+                         .shm = shm};
+}
+
 /* parse_query has its own handler label (it was counted as "other"), and
  * a request the gate answered counts under the endpoint asked for. */
 static void test_metrics_handler_labels(void **state)
@@ -128,13 +141,7 @@ static void test_metrics_handler_labels(void **state)
     pvm_testkit *kit = kit_or_fail("[server]\naccess_log = off\n"
                                    "[plugin:example]\n[plugin:gate]\n",
                                    table);
-    pvm_context *ctx = pvm_testkit_context(kit);
-    pvm_shm *shm = pvm_shm_new();
-    assert_non_null(shm);
-    pvm_metrics_register_plugins(shm, ctx);
-    pvm_api_env env = {.ctx = ctx,
-                       .cfg = &pvm_context_config(ctx)->server,
-                       .shm = shm};
+    pvm_api_env env = metrics_env(kit);
     struct sink *s = calloc(1, sizeof(*s));
     assert_non_null(s);
     assert_int_equal(handle(&env, "/api/v1/parse_query?query=up", true, s),
@@ -155,7 +162,7 @@ static void test_metrics_handler_labels(void **state)
     /* a 401 is not a plugin error */
     expect_in(s->buf, "pvm_plugin_errors_total{plugin=\"gate\"} 0\n");
     free(s);
-    pvm_shm_free(shm);
+    pvm_shm_free(env.shm);
     pvm_testkit_free(kit);
 }
 
@@ -205,13 +212,7 @@ static void plugin_errors_after(const char *first, const char *const *targets,
              "[server]\naccess_log = off\n[plugin:%s]\n[plugin:example]\n",
              first);
     pvm_testkit *kit = kit_or_fail(ini, liar_table);
-    pvm_context *ctx = pvm_testkit_context(kit);
-    pvm_shm *shm = pvm_shm_new();
-    assert_non_null(shm);
-    pvm_metrics_register_plugins(shm, ctx);
-    pvm_api_env env = {.ctx = ctx,
-                       .cfg = &pvm_context_config(ctx)->server,
-                       .shm = shm};
+    pvm_api_env env = metrics_env(kit);
     for (size_t i = 0; i < n; i++) {
         int status = handle(&env, targets[i], true, s);
         if (status != 500)
@@ -219,7 +220,7 @@ static void plugin_errors_after(const char *first, const char *const *targets,
         expect_in(s->buf, "plugin example: upstream broke");
     }
     assert_int_equal(handle(&env, "/metrics", true, s), 200);
-    pvm_shm_free(shm);
+    pvm_shm_free(env.shm);
     pvm_testkit_free(kit);
 }
 
