@@ -17,6 +17,8 @@
 #include <pvm/pvm.h>
 #include <pvm/testkit.h>
 
+#include "kitutil.h"
+
 #include "api.h"
 #include "api_status.h"
 #include "proxy.h"
@@ -42,12 +44,7 @@ static const pvm_plugin_type *const table[] = {&echo, NULL};
 
 static pvm_testkit *kit_new(const char *ini)
 {
-    char err[512];
-    pvm_testkit *k = pvm_testkit_new(ini, table, err, sizeof(err));
-    if (!k)
-        fprintf(stderr, "testkit: %s\n", err);
-    assert_non_null(k);
-    return k;
+    return kit_or_fail(ini, table);
 }
 
 /* The remote address the plugin saw for a request with these headers
