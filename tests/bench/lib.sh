@@ -42,9 +42,9 @@ pvm_bench_setup() {
 # FILEs named relative to $build).
 pvm_bench_need_built() {
     pvm_nb_ok=1 pvm_nb_names=
-    for f in "$@"; do
-        [ -x "$f" ] || pvm_nb_ok=
-        pvm_nb_names="${pvm_nb_names:+$pvm_nb_names and }${f#"$build"/}"
+    for pvm_nb_f in "$@"; do
+        [ -x "$pvm_nb_f" ] || pvm_nb_ok=
+        pvm_nb_names="${pvm_nb_names:+$pvm_nb_names and }${pvm_nb_f#"$build"/}"
     done
     [ -n "$pvm_nb_ok" ] && return 0
     echo "$(basename "$0"): build $pvm_nb_names first (make bench does)" >&2
