@@ -22,25 +22,12 @@
 # connections, BENCH_SKIP_LOAD=1 skips the 1M load test,
 # BENCH_SKIP_PROM=1 skips Prometheus.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-SECS=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-16}
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" || exit 1
 METRIC=prometheus_virtual_metrics_example_metric
-PVM=$build/pvm-fcgi
 PVM_TEST=$build/tests/pvm-fcgi-test
-OUT=$build/bench
-mkdir -p "$OUT"
-. "$top_srcdir/tests/bench/lib.sh"
 pvm_bench_begin bench.sh 77 wrk taskset curl
-[ -x "$PVM" ] && [ -x "$PVM_TEST" ] || {
-    echo "bench.sh: build pvm-fcgi and tests/pvm-fcgi-test first (make bench does)" >&2
-    exit 1
-}
+pvm_bench_need_built "$PVM" "$PVM_TEST"
 
 # The benchmark window: 25 h ending on a past hour boundary.
 NOW=$(date +%s)
@@ -61,73 +48,19 @@ qurl() { eval "echo \"\$$1\""; }
 
 # pvm-fcgi, one worker process (single-process mode), pinned, behind
 # nginx from TEMPLATE (default conf/nginx/pvm-nginx.conf.in), over TCP or
-# (unix) a Unix socket.
-start_pvm() { # NAME BINARY EXTRA_INI [TEMPLATE] [unix]
-    mkdir -p "$TMP/$1"
-    fport=$(pvm_free_port) || exit 1
-    nport=$(pvm_free_port) || exit 1
-    addr=127.0.0.1:$fport
-    [ "${5:-}" = unix ] && addr=unix:$TMP/$1/pvm.sock
-    printf '[server]\nlisten = %s\nworkers = 1\naccess_log = off\n%b\n' \
-        "$addr" "$3" >"$TMP/$1/pvm.ini"
-    taskset -c "$CPU_SERVER" "$2" --config "$TMP/$1/pvm.ini" </dev/null \
-        >"$TMP/$1/pvm.log" 2>&1 &
-    eval "PID_$1=$!"
-    PIDS="$PIDS $!"
-    if [ "${5:-}" = unix ]; then
-        pvm_wait_path "$TMP/$1/pvm.sock" 10 "$!" || exit 1
-    else
-        pvm_wait_port "$fport" 10 "$!" || exit 1
-    fi
-    PVM_NGINX_TEMPLATE=${4:-} pvm_nginx_conf "$TMP/$1" "$nport" "$addr" ||
-        exit 1
-    sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
-        -e 's/worker_connections [0-9]*;/worker_connections 4096;/' \
-        -e 's|access_log .*;|access_log off;|' "$TMP/$1/nginx.conf"
-    pvm_nginx_start "$TMP/$1" 10 || exit 1
-    NGINX_DIRS="$NGINX_DIRS $TMP/$1"
-    eval "PORT_$1=$nport"
-}
-start_pvm pvm "$PVM" '[plugin:example]'
+# (unix) a Unix socket (lib.sh).
+pvm_bench_start_pvm pvm "$PVM" '[plugin:example]'
 PVM_PORT=$PORT_pvm
 # The transport variants (Q1, Q3, Q7 only): kept FastCGI connections, and
 # a Unix socket instead of TCP.
-start_pvm keepalive "$PVM" '[plugin:example]' \
+pvm_bench_start_pvm keepalive "$PVM" '[plugin:example]' \
     "$top_srcdir/conf/nginx/pvm-nginx-keepalive.conf.in"
-start_pvm unix "$PVM" '[plugin:example]' "" unix
+pvm_bench_start_pvm unix "$PVM" '[plugin:example]' "" unix
 
 # nginx serving static files (pvm's answers), same settings.
 mkdir -p "$TMP/static/www"
-SPORT=$(pvm_free_port) || exit 1
-user=
-[ "$(id -u)" = 0 ] && user="user root $(id -gn root 2>/dev/null || echo root);"
-cat >"$TMP/static/nginx.conf" <<EOF
-$user
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/static/nginx.pid;
-error_log $TMP/static/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/static/cb;
-    proxy_temp_path $TMP/static/px;
-    fastcgi_temp_path $TMP/static/fc;
-    uwsgi_temp_path $TMP/static/uw;
-    scgi_temp_path $TMP/static/sc;
-    gzip on;
-    gzip_types application/json;
-    gzip_min_length 256;
-    server {
-        listen 127.0.0.1:$SPORT;
-        location / { root $TMP/static/www; default_type application/json; }
-    }
-}
-EOF
-echo "$SPORT" >"$TMP/static/nginx.port"
-pvm_nginx_start "$TMP/static" 10 || exit 1
-NGINX_DIRS="$NGINX_DIRS $TMP/static"
+pvm_bench_static_nginx "$TMP/static" "$TMP/static/www" \
+    'gzip on; gzip_types application/json; gzip_min_length 256;'
 for q in $QUERIES; do
     curl -sf -o "$TMP/static/www/$q.json" "http://127.0.0.1:$PVM_PORT$(qurl "$q")" ||
         echo "bench.sh: pvm answered $q with an error" >&2
@@ -148,7 +81,6 @@ fi
 
 # ---- measuring -------------------------------------------------------------
 
-ticks=$(getconf CLK_TCK)
 nginx_pid() { cat "$1/nginx.master.pid"; }
 
 RESULTS=$OUT/results.tsv
@@ -156,34 +88,18 @@ RESULTS=$OUT/results.tsv
 # bench SERVER QUERY GZIP PORT PATH "SERVER PIDS" "NGINX PIDS"
 bench() {
     server=$1 q=$2 gz=$3 port=$4 path=$5 spids=$6 npids=$7
-    c0=$(pvm_bench_cpu_ticks $spids)
-    n0=$(pvm_bench_cpu_ticks $npids)
-    if [ "$gz" = gzip ]; then
-        taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
-            -H "Accept-Encoding: gzip" "http://127.0.0.1:$port$path" \
-            >"$TMP/wrk.log" 2>&1
-    else
-        taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
-            "http://127.0.0.1:$port$path" >"$TMP/wrk.log" 2>&1
-    fi
-    c1=$(pvm_bench_cpu_ticks $spids)
-    n1=$(pvm_bench_cpu_ticks $npids)
-    req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
-    rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
-    p50=$(pvm_bench_to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
-    p99=$(pvm_bench_to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
-    bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
-    per() { awk -v d="$1" -v n="${req:-0}" -v hz="$ticks" \
-        'BEGIN{ if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "?" }'; }
+    hdr=
+    [ "$gz" = gzip ] && hdr="Accept-Encoding: gzip"
+    pvm_bench_wrk "http://127.0.0.1:$port$path" "$hdr" "$spids" "$npids"
     cpu=-
-    [ -n "$spids" ] && cpu=$(per $((c1 - c0)))
+    [ -n "$spids" ] && cpu=$(pvm_bench_per_req "$TICKS_1")
     ncpu=-
-    [ -n "$npids" ] && ncpu=$(per $((n1 - n0)))
+    [ -n "$npids" ] && ncpu=$(pvm_bench_per_req "$TICKS_2")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$server" "$gz" \
-        "${rps:-0}" "$p50" "$p99" "$cpu" "$ncpu" "${bad:-0}" >>"$RESULTS"
+        "${RPS:-0}" "$P50" "$P99" "$cpu" "$ncpu" "${BAD:-0}" >>"$RESULTS"
     printf '%-3s %-10s %-5s %7s req/s  p50 %7s ms  p99 %7s ms  cpu/req %6s ms  nginx %6s ms%s\n' \
-        "$q" "$server" "$gz" "${rps:-0}" "$p50" "$p99" "$cpu" "$ncpu" \
-        "$([ -n "$bad" ] && echo "  NON-2XX: $bad")"
+        "$q" "$server" "$gz" "${RPS:-0}" "$P50" "$P99" "$cpu" "$ncpu" \
+        "$([ -n "$BAD" ] && echo "  NON-2XX: $BAD")"
 }
 
 PVM_NGINX_PID=$(nginx_pid "$TMP/pvm")
@@ -230,7 +146,7 @@ pvm_stop_pid "$idle_pid" 10
 echo "bench.sh: idle RSS: workers$WORKER_RSS KiB, master $MASTER_RSS KiB"
 
 # 11,000 points x 1,000 series (bench plugin), one query, peak RSS
-start_pvm big "$PVM_TEST" '[plugin:bench]\nseries = 1000'
+pvm_bench_start_pvm big "$PVM_TEST" '[plugin:bench]\nseries = 1000'
 BIG_T0=$(date +%s.%N)
 curl -s -o "$TMP/big.json" -w '%{http_code} %{size_download}\n' \
     "http://127.0.0.1:$PORT_big/api/v1/query_range?query=bench_metric&start=0&end=164985&step=15" \

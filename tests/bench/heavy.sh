@@ -24,21 +24,12 @@
 # BENCH_HEAVY_ONLY_CACHE=1 skips the heavy queries (the cache and the
 # buffers only). Writes BUILD_DIR/bench/heavy.md and prints it.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" || exit 1
 before=
 [ -n "${2:-}" ] && before=$(cd "$2" && pwd)
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-SECS=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-16}
 TRIES=${BENCH_HEAVY_TRIES:-3}
 PY=/usr/bin/python3
-OUT=$build/bench
-mkdir -p "$OUT"
-. "$top_srcdir/tests/bench/lib.sh"
 pvm_bench_begin heavy.sh 77 wrk taskset curl "$PY"
 
 # ---- data ----------------------------------------------------------------
@@ -69,27 +60,14 @@ awk -v s="$START_DATA" -v e="$END" 'BEGIN {
 
 # ---- servers -------------------------------------------------------------
 
-# start_pvm NAME BINARY INI_BODY [TEMPLATE]: pvm-fcgi (1 worker) + nginx
-# (1 worker), pinned; sets PORT_NAME.
+# start_pvm NAME BINARY INI_BODY [TEMPLATE]: pvm_bench_start_pvm (pvm-fcgi,
+# 1 worker, + nginx, 1 worker, pinned; sets PORT_NAME) with the time
+# limits off that a heavy query would hit.
 start_pvm() {
-    mkdir -p "$TMP/$1"
-    fport=$(pvm_free_port) || exit 1
-    nport=$(pvm_free_port) || exit 1
-    printf '[server]\nlisten = 127.0.0.1:%s\nworkers = 1\naccess_log = off\nmax_query_timeout = 120s\nrequest_timeout = 0\n%b\n' \
-        "$fport" "$3" >"$TMP/$1/pvm.ini"
-    taskset -c "$CPU_SERVER" "$2" --config "$TMP/$1/pvm.ini" </dev/null \
-        >"$TMP/$1/pvm.log" 2>&1 &
-    PIDS="$PIDS $!"
-    eval "PID_$1=$!"
-    pvm_wait_port "$fport" 60 "$!" || exit 1
-    PVM_NGINX_TEMPLATE=${4:-} pvm_nginx_conf "$TMP/$1" "$nport" \
-        "127.0.0.1:$fport" || exit 1
-    sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
-        -e 's/worker_connections [0-9]*;/worker_connections 4096;/' \
-        -e 's|access_log .*;|access_log off;|' "$TMP/$1/nginx.conf"
-    pvm_nginx_start "$TMP/$1" 10 || exit 1
-    NGINX_DIRS="$NGINX_DIRS $TMP/$1"
-    eval "PORT_$1=$nport"
+    sp_name=$1 sp_bin=$2 sp_ini=$3
+    shift 3
+    pvm_bench_start_pvm "$sp_name" "$sp_bin" \
+        "max_query_timeout = 120s\nrequest_timeout = 0\n$sp_ini" "$@"
 }
 OM="[plugin:heavy]\ntype = openmetrics_file\npath = $TMP/heavy.om"
 start_pvm pvm "$build/pvm-fcgi" "$OM"
@@ -219,33 +197,7 @@ Q1="/api/v1/query_range?query=$METRIC&start=$((END - 3600))&end=$END&step=15"
 start_pvm cached "$build/pvm-fcgi" '[plugin:example]' \
     "$top_srcdir/conf/nginx/pvm-nginx-cache.conf.in"
 mkdir -p "$TMP/static/www"
-SPORT=$(pvm_free_port) || exit 1
-user=
-[ "$(id -u)" = 0 ] && user="user root $(id -gn root 2>/dev/null || echo root);"
-cat >"$TMP/static/nginx.conf" <<EOF
-$user
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/static/nginx.pid;
-error_log $TMP/static/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/static/cb;
-    proxy_temp_path $TMP/static/px;
-    fastcgi_temp_path $TMP/static/fc;
-    uwsgi_temp_path $TMP/static/uw;
-    scgi_temp_path $TMP/static/sc;
-    server {
-        listen 127.0.0.1:$SPORT;
-        location / { root $TMP/static/www; default_type application/json; }
-    }
-}
-EOF
-echo "$SPORT" >"$TMP/static/nginx.port"
-pvm_nginx_start "$TMP/static" 10 || exit 1
-NGINX_DIRS="$NGINX_DIRS $TMP/static"
+pvm_bench_static_nginx "$TMP/static" "$TMP/static/www"
 curl -s -o "$TMP/static/www/Q1.json" "http://127.0.0.1:$PORT_cached$Q1"
 curl -s -o /dev/null "http://127.0.0.1:$PORT_cached$Q1" # now cached
 cstat=$(curl -s -o /dev/null -D - "http://127.0.0.1:$PORT_cached$Q1" |
@@ -253,8 +205,8 @@ cstat=$(curl -s -o /dev/null -D - "http://127.0.0.1:$PORT_cached$Q1" |
 
 # wrk_rps PORT TARGET: requests per second.
 wrk_rps() {
-    taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
-        "http://127.0.0.1:$1$2" 2>&1 | awk '/^Requests\/sec/ { print int($2) }'
+    pvm_bench_wrk "http://127.0.0.1:$1$2"
+    awk '/^Requests\/sec/ { print int($2) }' "$TMP/wrk.log"
 }
 echo "heavy.sh: Q1 from nginx's cache and as a static file (${SECS}s each)"
 rc=$(wrk_rps "$PORT_cached" "$Q1")

@@ -11,20 +11,12 @@
 #      and CPU time.
 # Writes BUILD_DIR/bench/http.md and prints it.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" || exit 1
 BIN=$build/tests/bench/http_bench
-PVM=$build/pvm-fcgi
-[ -x "$BIN" ] && [ -x "$PVM" ] || {
-    echo "http_bench.sh: build pvm-fcgi and tests/bench/http_bench first (make bench does)" >&2
-    exit 1
-}
-. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_need_built "$PVM" "$BIN"
 pvm_bench_begin http_bench 0 curl
-mkdir -p "$TMP/www" "$TMP/fix" "$TMP/front" "$build/bench"
+mkdir -p "$TMP/www" "$TMP/front"
 
 awk 'BEGIN {
     printf "{\"start\":1700000000,\"series\":["
@@ -37,29 +29,9 @@ awk 'BEGIN {
     print "]}"
 }' >"$TMP/www/answer.json"
 
-FP=$(pvm_free_port) && NP=$(pvm_free_port) && FC=$(pvm_free_port) || exit 1
-user=
-[ "$(id -u)" = 0 ] && user="user root $(id -gn root 2>/dev/null || echo root);"
-cat >"$TMP/fix/nginx.conf" <<NGINX
-$user
-daemon off;
-worker_processes 1;
-pid $TMP/fix/nginx.pid;
-error_log $TMP/fix/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/fix/cb;
-    fastcgi_temp_path $TMP/fix/fc;
-    proxy_temp_path $TMP/fix/px;
-    $(case "$("$(pvm_nginx_bin)" -V 2>&1)" in *--without-http_scgi_module*) ;; *) echo "scgi_temp_path $TMP/fix/sc;" ;; esac)
-    $(case "$("$(pvm_nginx_bin)" -V 2>&1)" in *--without-http_uwsgi_module*) ;; *) echo "uwsgi_temp_path $TMP/fix/uw;" ;; esac)
-    server { listen 127.0.0.1:$FP; root $TMP/www; }
-}
-NGINX
-echo "$FP" >"$TMP/fix/nginx.port"
-pvm_nginx_start "$TMP/fix" 10 || exit 1
-NGINX_DIRS="$NGINX_DIRS $TMP/fix"
+NP=$(pvm_free_port) && FC=$(pvm_free_port) || exit 1
+pvm_bench_static_nginx "$TMP/fix" "$TMP/www"
+FP=$SPORT
 URL="http://127.0.0.1:$FP/answer.json"
 OUT=$build/bench/http.md
 {

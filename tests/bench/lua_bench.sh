@@ -10,51 +10,19 @@
 # Writes BUILD_DIR/bench/lua.md and prints it. BENCH_SECONDS (5) per run,
 # BENCH_CONNS (16) wrk connections.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-SECS=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-16}
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" || exit 1
 METRIC=prometheus_virtual_metrics_example_metric
-PVM=$build/pvm-fcgi
-OUT=$build/bench
-mkdir -p "$OUT"
-. "$top_srcdir/tests/bench/lib.sh"
 pvm_bench_begin lua_bench.sh 77 wrk taskset curl
-[ -x "$PVM" ] || {
-    echo "lua_bench.sh: build pvm-fcgi first (make bench does)" >&2
-    exit 1
-}
+pvm_bench_need_built "$PVM"
 
 NOW=$(date +%s)
 END=$((NOW - NOW % 3600 - 3600))
 Q1="/api/v1/query_range?query=$METRIC&start=$((END - 3600))&end=$END&step=15"
 
-# start NAME PLUGIN_SECTION: pvm-fcgi (one worker process) and nginx.
-start() {
-    mkdir -p "$TMP/$1"
-    fport=$(pvm_free_port) || exit 1
-    nport=$(pvm_free_port) || exit 1
-    printf '[server]\nlisten = 127.0.0.1:%s\nworkers = 1\naccess_log = off\n%b\n' \
-        "$fport" "$2" >"$TMP/$1/pvm.ini"
-    taskset -c "$CPU_SERVER" "$PVM" --config "$TMP/$1/pvm.ini" </dev/null \
-        >"$TMP/$1/pvm.log" 2>&1 &
-    eval "PID_$1=$!"
-    PIDS="$PIDS $!"
-    pvm_wait_port "$fport" 10 "$!" || exit 1
-    pvm_nginx_conf "$TMP/$1" "$nport" "127.0.0.1:$fport" || exit 1
-    sed -i -e 's/worker_processes [0-9]*;/worker_processes 1;/' \
-        -e 's/worker_connections [0-9]*;/worker_connections 4096;/' \
-        -e 's|access_log .*;|access_log off;|' "$TMP/$1/nginx.conf"
-    pvm_nginx_start "$TMP/$1" 10 || exit 1
-    NGINX_DIRS="$NGINX_DIRS $TMP/$1"
-    eval "PORT_$1=$nport"
-}
-start c '[plugin:example]'
-start lua "[plugin:example]\ntype = lua\nscript = $top_srcdir/conf/examples/lua/example.lua"
+# pvm-fcgi (one worker process) and nginx (lib.sh).
+pvm_bench_start_pvm c "$PVM" '[plugin:example]'
+pvm_bench_start_pvm lua "$PVM" "[plugin:example]\ntype = lua\nscript = $top_srcdir/conf/examples/lua/example.lua"
 
 curl -sf -o "$TMP/c.json" "http://127.0.0.1:$PORT_c$Q1" &&
     curl -sf -o "$TMP/lua.json" "http://127.0.0.1:$PORT_lua$Q1" &&
@@ -63,8 +31,6 @@ curl -sf -o "$TMP/c.json" "http://127.0.0.1:$PORT_c$Q1" &&
     exit 1
 }
 
-ticks=$(getconf CLK_TCK)
-
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
 # run NAME GZIP
@@ -72,20 +38,12 @@ run() {
     eval "pid=\$PID_$1 port=\$PORT_$1"
     hdr=
     [ "$2" = gzip ] && hdr="Accept-Encoding: gzip"
-    c0=$(pvm_bench_cpu_ticks "$pid")
-    taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
-        ${hdr:+-H "$hdr"} "http://127.0.0.1:$port$Q1" >"$TMP/wrk.log" 2>&1
-    c1=$(pvm_bench_cpu_ticks "$pid")
-    req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
-    rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
-    p50=$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")
-    bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
-    cpu=$(awk -v d=$((c1 - c0)) -v n="${req:-0}" -v hz="$ticks" \
-        'BEGIN{ if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "?" }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${rps:-0}" "$p50" "$cpu" \
-        "${bad:-0}" >>"$RESULTS"
+    pvm_bench_wrk "http://127.0.0.1:$port$Q1" "$hdr" "$pid"
+    cpu=$(pvm_bench_per_req "$TICKS_1")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${RPS:-0}" "$P50_WRK" "$cpu" \
+        "${BAD:-0}" >>"$RESULTS"
     printf 'Q1 %-4s %-5s %7s req/s  p50 %8s  pvm-fcgi cpu/req %6s ms%s\n' \
-        "$1" "$2" "${rps:-0}" "$p50" "$cpu" "$([ -n "$bad" ] && echo "  NON-2XX: $bad")"
+        "$1" "$2" "${RPS:-0}" "$P50_WRK" "$cpu" "$([ -n "$BAD" ] && echo "  NON-2XX: $BAD")"
 }
 echo "lua_bench.sh: $SECS s per run, $CONNS connections, servers on CPU" \
     "$CPU_SERVER, wrk on CPU $CPU_CLIENT"

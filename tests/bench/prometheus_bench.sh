@@ -18,24 +18,11 @@
 # Writes BUILD_DIR/bench/prometheus.md and prints it. Environment:
 # BENCH_SECONDS (5) per run, BENCH_CONNS (8) wrk connections.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-SECS=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-8}
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" 8 || exit 1
 METRIC=prometheus_virtual_metrics_example_metric
-PVM=$build/pvm-fcgi
-OUT=$build/bench
-mkdir -p "$OUT"
-. "$top_srcdir/tests/bench/lib.sh"
 pvm_bench_begin prometheus_bench.sh 0 wrk taskset curl prometheus promtool
-[ -x "$PVM" ] || {
-    echo "prometheus_bench.sh: build pvm-fcgi first (make bench does)" >&2
-    exit 1
-}
+pvm_bench_need_built "$PVM"
 
 # ---- Prometheus with 3 h of the 12 series, ending on a past hour -------
 NOW=$(date +%s)
@@ -108,40 +95,23 @@ PYEOF
         echo "prometheus_bench.sh: $q: pvm and Prometheus answer differently" >&2
 done
 
-ticks=$(getconf CLK_TCK)
-per() { # TICKS REQUESTS
-    awk -v d="$1" -v n="$2" -v hz="$ticks" \
-        'BEGIN{ if (n > 0) printf "%.2f", d * 1000 / hz / n; else print "?" }'
-}
-
 RES=$OUT/prometheus.md
 {
     echo "| query | path | req/s | p50 ms | p99 ms | Prometheus CPU ms/req | pvm-fcgi CPU ms/req | nginx CPU ms/req |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
 } >"$RES"
 run() { # NAME LABEL PORT PATH [HEADER]
-    p0=$(pvm_bench_cpu_ticks "$PROM_PID")
-    v0=$(pvm_bench_cpu_ticks "$PVM_PID")
-    g0=$(pvm_bench_cpu_ticks "$NGINX_PID")
-    taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency \
-        ${5:+-H "$5"} "http://127.0.0.1:$3$4" >"$TMP/wrk.log" 2>&1
-    p1=$(pvm_bench_cpu_ticks "$PROM_PID")
-    v1=$(pvm_bench_cpu_ticks "$PVM_PID")
-    g1=$(pvm_bench_cpu_ticks "$NGINX_PID")
-    req=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
-    rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
-    p50=$(pvm_bench_to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
-    p99=$(pvm_bench_to_ms "$(awk '$1=="99%"{print $2}' "$TMP/wrk.log")")
-    bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
+    pvm_bench_wrk "http://127.0.0.1:$3$4" "${5:-}" "$PROM_PID" "$PVM_PID" \
+        "$NGINX_PID"
     pv=-
     ng=-
     if [ "$2" = pvm ]; then
-        pv=$(per $((v1 - v0)) "${req:-0}")
-        ng=$(per $((g1 - g0)) "${req:-0}")
+        pv=$(pvm_bench_per_req "$TICKS_2" 2)
+        ng=$(pvm_bench_per_req "$TICKS_3" 2)
     fi
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |%s\n' "$1" "$2" \
-        "${rps:-0}" "$p50" "$p99" "$(per $((p1 - p0)) "${req:-0}")" \
-        "$pv" "$ng" "$([ -n "$bad" ] && echo " NON-2XX: $bad")" >>"$RES"
+        "${RPS:-0}" "$P50" "$P99" "$(pvm_bench_per_req "$TICKS_1" 2)" \
+        "$pv" "$ng" "$([ -n "$BAD" ] && echo " NON-2XX: $BAD")" >>"$RES"
 }
 echo "prometheus_bench.sh: $SECS s per run, $CONNS connections"
 for q in Q1 Q1r Q3; do

@@ -12,18 +12,8 @@
 # the run. Writes
 # BUILD_DIR/bench/python.md and prints it.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-SECS=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-4}
-PVM=$build/pvm-fcgi
-OUT=$build/bench
-mkdir -p "$OUT"
-. "$top_srcdir/tests/bench/lib.sh"
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" 4 || exit 1
 pvm_bench_begin python_bench.sh 77 wrk taskset curl
 "$PVM" --list-plugins 2>/dev/null | grep -q '^python' || {
     echo "python_bench.sh: $PVM has no python type" >&2
@@ -94,21 +84,15 @@ file = $TMP/per_sample.py
 python_path = $top_srcdir/conf/examples/python
 class = PerSample"
 
-ticks=$(getconf CLK_TCK)
-
 ROWS=
 for s in c python sample; do
     eval "pid=\$PID_$s port=\$PORT_$s"
     idle=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
     curl -s -o "$TMP/$s.body" "http://127.0.0.1:$port$Q1" || exit 1
-    c0=$(pvm_bench_cpu_ticks "$pid")
-    wrk_out=$(taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
-        "http://127.0.0.1:$port$Q1" 2>&1)
-    c1=$(pvm_bench_cpu_ticks "$pid")
-    n=$(printf '%s\n' "$wrk_out" | awk '/requests in/ {print $1}')
-    rps=$(printf '%s\n' "$wrk_out" | awk '/Requests\/sec/ {print $2}')
-    cpu=$(awk -v a="$c0" -v b="$c1" -v n="${n:-0}" -v t="$ticks" \
-        'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / t / n; else print "-" }')
+    pvm_bench_wrk "http://127.0.0.1:$port$Q1" "" "$pid"
+    rps=$RPS_WRK
+    cpu=-
+    [ "${REQ:-0}" -gt 0 ] && cpu=$(pvm_bench_per_req "$TICKS_1")
     rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
     ROWS="$ROWS
 | $s | $rps | $cpu | $idle | $rss |"

@@ -14,22 +14,11 @@
 # query reads the selected series' rows only) and, for pvm, the worker's
 # peak RSS (VmHWM). Writes BUILD_DIR/bench/sql_mysql.md and prints it.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" || exit 1
 . "$top_srcdir/tests/lib/mariadb.sh"
-
 RUNS=${BENCH_RUNS:-3}
-PVM=$build/pvm-fcgi
-OUT=$build/bench
-mkdir -p "$OUT"
-[ -x "$PVM" ] || {
-    echo "sql_mysql_bench.sh: build pvm-fcgi first (make bench does)" >&2
-    exit 1
-}
-. "$top_srcdir/tests/bench/lib.sh"
+pvm_bench_need_built "$PVM"
 pvm_bench_begin sql_mysql_bench 0 curl
 pvm_mariadb_bins || { echo "sql_mysql_bench.sh: MariaDB not installed: skipped"; exit 0; }
 

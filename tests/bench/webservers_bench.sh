@@ -19,29 +19,15 @@
 # Each server missing is skipped with a line. BENCH_SECONDS (5) per run,
 # BENCH_CONNS (16) connections. Writes BUILD_DIR/bench/webservers.md.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-.}" && pwd) || exit 1
-export top_srcdir
-. "$top_srcdir/tests/lib/nginx.sh"
+. "$(dirname "$0")/lib.sh"
+pvm_bench_setup "${1:-.}" || exit 1
 . "$top_srcdir/tests/lib/lighttpd.sh"
 . "$top_srcdir/tests/lib/apache.sh"
-. "$top_srcdir/tests/bench/lib.sh"
 pvm_bench_begin webservers_bench 0 wrk taskset curl
-
-SECS=${BENCH_SECONDS:-5}
-CONNS=${BENCH_CONNS:-16}
-PVM=$build/pvm-fcgi
-OUT=$build/bench
-mkdir -p "$OUT"
-[ -x "$PVM" ] || {
-    echo "webservers_bench.sh: build pvm-fcgi first (make bench does)" >&2
-    exit 1
-}
+pvm_bench_need_built "$PVM"
 NOW=$(date +%s)
 END=$((NOW - NOW % 3600 - 3600))
 Q1="/api/v1/query_range?query=prometheus_virtual_metrics_example_metric&start=$((END - 3600))&end=$END&step=15"
-ticks=$(getconf CLK_TCK)
 
 mkdir -p "$TMP/pvm"
 printf '[server]\nlisten = unix:%s\nworkers = 1\naccess_log = off\n[plugin:example]\n' \
@@ -76,30 +62,15 @@ TABLE=$OUT/webservers.md
 run() {
     for gz in plain gzip; do
         curl -s -m 10 -o /dev/null "http://127.0.0.1:$3$Q1" # warm up
-        w0=$(pvm_bench_cpu_ticks $4)
-        p0=$(pvm_bench_cpu_ticks "$PVM_PID")
-        if [ "$gz" = gzip ]; then
-            taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
-                --latency -H "Accept-Encoding: gzip" \
-                "http://127.0.0.1:$3$Q1" >"$TMP/wrk.log" 2>&1
-        else
-            taskset -c "$CPU_CLIENT" wrk -t1 -c"$CONNS" -d"${SECS}s" \
-                --latency "http://127.0.0.1:$3$Q1" >"$TMP/wrk.log" 2>&1
-        fi
-        w1=$(pvm_bench_cpu_ticks $4)
-        p1=$(pvm_bench_cpu_ticks "$PVM_PID")
-        n=$(awk '/ requests in /{print $1}' "$TMP/wrk.log")
-        rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$TMP/wrk.log")
-        p50=$(pvm_bench_to_ms "$(awk '$1=="50%"{print $2}' "$TMP/wrk.log")")
-        bad=$(awk '/Non-2xx/{print $5}' "$TMP/wrk.log")
-        per() { awk -v d="$1" -v n="${n:-0}" -v hz="$ticks" \
-            'BEGIN{ if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "?" }'; }
-        wc=$(per $((w1 - w0)))
-        pc=$(per $((p1 - p0)))
+        hdr=
+        [ "$gz" = gzip ] && hdr="Accept-Encoding: gzip"
+        pvm_bench_wrk "http://127.0.0.1:$3$Q1" "$hdr" "$4" "$PVM_PID"
+        wc=$(pvm_bench_per_req "$TICKS_1")
+        pc=$(pvm_bench_per_req "$TICKS_2")
         printf '%-9s %-34s %-5s %6s req/s  p50 %7s ms  server %6s ms  pvm %6s ms%s\n' \
-            "$1" "$2" "$gz" "${rps:-0}" "$p50" "$wc" "$pc" \
-            "$([ -n "$bad" ] && echo "  NON-2XX: $bad")"
-        echo "| $1 | $2 | $gz | ${rps:-0} | $p50 | $wc | $pc |" >>"$TABLE"
+            "$1" "$2" "$gz" "${RPS:-0}" "$P50" "$wc" "$pc" \
+            "$([ -n "$BAD" ] && echo "  NON-2XX: $BAD")"
+        echo "| $1 | $2 | $gz | ${RPS:-0} | $P50 | $wc | $pc |" >>"$TABLE"
     done
 }
 
