@@ -18,21 +18,14 @@
 # Prints "PVM-RESULT: federate: P passed, F failed, S skipped".
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
+# The counters ok/bad/skip (PASS, FAIL, SKIP) are tests/lib/script.sh's;
+# its pvm_script_begin is not used: the ops checks run without nginx.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 PVM_BIN=$top_builddir/pvm-fcgi
 PROMETHEUS=${PVM_PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
 VMAGENT=${PVM_VMAGENT:-$(command -v vmagent 2>/dev/null)}
 VMSINGLE=${PVM_VICTORIA_METRICS:-$(command -v victoria-metrics 2>/dev/null)}
 M=prometheus_virtual_metrics_example_metric
-PASS=0
-FAIL=0
-SKIP=0
 
 if [ ! -x "$PVM_BIN" ]; then
     echo "federate.sh: $PVM_BIN is missing: run 'make check'" >&2
@@ -58,21 +51,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-ok() {
-    echo "ok   $1"
-    PASS=$((PASS + 1))
-}
-
-bad() {
-    echo "FAIL $1"
-    FAIL=$((FAIL + 1))
-}
-
-skip() {
-    echo "skip $1"
-    SKIP=$((SKIP + 1))
-}
 
 # get URL: the body of GET URL (bounded), into $TMP/body; prints nothing.
 get() {
