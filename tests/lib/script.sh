@@ -11,7 +11,8 @@
 # own), stops nginx and pvm-fcgi by PID, prints
 #   PVM-RESULT: NAME: P passed, F failed, S skipped
 # and removes TMP (kept with PVM_KEEP_TMP=1), showing the logs on
-# failure. ok, bad, skip and check count the results.
+# failure: TMP/*/pvm.log, TMP/*/error.log and the files listed in
+# PVM_SCRIPT_LOGS. ok, bad, skip and check count the results.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
@@ -26,6 +27,7 @@ FAIL=0
 SKIP=0
 PVM_PIDS=
 NGINX_DIRS=
+PVM_SCRIPT_LOGS=
 
 ok() {
     echo "ok   $1"
@@ -65,7 +67,7 @@ pvm_script_cleanup() {
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     echo "PVM-RESULT: $PVM_SCRIPT: $PASS passed, $FAIL failed, $SKIP skipped"
     pvm_test_finish "$PVM_SCRIPT.sh" "$TMP" "$rc" 40 \
-        "$TMP"/*/pvm.log "$TMP"/*/error.log
+        "$TMP"/*/pvm.log "$TMP"/*/error.log $PVM_SCRIPT_LOGS
 }
 
 # pvm_script_begin NAME [BINARY...]: see the top of this file.
