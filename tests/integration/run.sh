@@ -17,14 +17,10 @@
 # top_builddir in the environment take precedence.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+# The trees, PVM_BIN, PVM_PIDS and NGINX_DIRS are tests/lib/script.sh's;
+# its pvm_script_begin is not used: this script has no counters of its
+# own (the programs it runs print their results) and needs no curl.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 TEST_API=$top_builddir/tests/integration/test_api
 TEST_REPLAY=$top_builddir/tests/integration/test_grafana_replay
 MAX_BODY=65536
@@ -40,8 +36,6 @@ pvm_nginx_bin >/dev/null || exit 1
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-it.XXXXXX") || exit 99
 chmod 755 "$TMP"
 FAILED=0
-PVM_PIDS=
-NGINX_DIRS=
 
 cleanup() {
     rc=$?
