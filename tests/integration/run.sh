@@ -40,12 +40,7 @@ FAILED=0
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do
-        pvm_nginx_stop "$d" 10
-    done
-    for p in $PVM_PIDS; do
-        pvm_stop_pid "$p" 10
-    done
+    pvm_script_stop
     # Sanitizer builds report leaks at exit, after the tests: count them.
     if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
         "$TMP"/*/pvm.stderr 2>/dev/null; then
@@ -63,19 +58,7 @@ trap 'exit 143' TERM
 # start_pvm NAME INI LISTEN: starts pvm-fcgi in $TMP/NAME, waits for its
 # socket (port or unix path).
 start_pvm() {
-    "$PVM_BIN" --config "$2" </dev/null >"$TMP/$1/pvm.stdout" \
-        2>"$TMP/$1/pvm.stderr" &
-    sp_pid=$!
-    PVM_PIDS="$PVM_PIDS $sp_pid"
-    case "$3" in
-    unix:*) pvm_wait_path "${3#unix:}" 10 "$sp_pid" ;;
-    *) pvm_wait_port "${3##*:}" 10 "$sp_pid" ;;
-    esac || {
-        echo "run.sh: pvm-fcgi ($1) did not start:" >&2
-        cat "$TMP/$1/pvm.stderr" >&2
-        FAILED=1
-        exit 1
-    }
+    pvm_start_fcgi "$@" || { FAILED=1; exit 1; }
 }
 
 # start_nginx NAME PORT FCGI [PREFIX]
@@ -102,17 +85,7 @@ max_body_bytes = $MAX_BODY
 log_level = info
 workers = 2
 
-[plugin:example]
-
-[plugin:fixture]
-metric = example_metric
-
-[plugin:special]
-type = fixture
-metric = fixture_special_metric
-values = special
-warn = special warning
-info = special info
+$(pvm_suite_plugins)
 EOF
 
 cat >"$TMP/failing/pvm.ini" <<EOF
@@ -161,13 +134,7 @@ start_nginx forbid "$FORBID_PORT" "127.0.0.1:$FORBID_FCGI_PORT"
 echo "run.sh: nginx 127.0.0.1:$MAIN_PORT -> pvm-fcgi 127.0.0.1:$MAIN_FCGI_PORT;" \
     "failing :$FAIL_PORT/pvm -> unix socket; forbid :$FORBID_PORT"
 
-PVM_TEST_PORT=$MAIN_PORT
-PVM_TEST_FAIL_PORT=$FAIL_PORT
-PVM_TEST_FAIL_PREFIX=/pvm
-PVM_TEST_FORBID_PORT=$FORBID_PORT
-PVM_TEST_MAX_BODY=$MAX_BODY
-export PVM_TEST_PORT PVM_TEST_FAIL_PORT PVM_TEST_FAIL_PREFIX \
-    PVM_TEST_FORBID_PORT PVM_TEST_MAX_BODY
+pvm_suite_env "$MAIN_PORT" "$FAIL_PORT" "$FORBID_PORT" "$MAX_BODY"
 
 echo "=== test_api"
 "$TEST_API" || FAILED=1

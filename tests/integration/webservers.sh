@@ -40,9 +40,7 @@ cleanup() {
     rc=$?
     trap - EXIT INT TERM
     stop_fronts
-    for p in $PVM_PIDS; do
-        pvm_stop_pid "$p" 10
-    done
+    pvm_script_stop
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     pvm_test_finish webservers.sh "$TMP" "$rc" 30 \
         "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/*.stderr
@@ -72,17 +70,7 @@ listen = 127.0.0.1:$MAIN_FCGI
 max_body_bytes = $MAX_BODY
 workers = 2
 
-[plugin:example]
-
-[plugin:fixture]
-metric = example_metric
-
-[plugin:special]
-type = fixture
-metric = fixture_special_metric
-values = special
-warn = special warning
-info = special info
+$(pvm_suite_plugins)
 EOF
 sed -e '/^listen = /d' -e 's/^workers = 2$/workers = 1/' \
     "$TMP/main/pvm.ini" >"$TMP/main/binpath.ini"
@@ -107,18 +95,7 @@ forbid = yes
 EOF
 
 start_pvm() {
-    "$PVM_BIN" --config "$TMP/$1/pvm.ini" </dev/null >"$TMP/$1/pvm.stdout" \
-        2>"$TMP/$1/pvm.stderr" &
-    sp_pid=$!
-    PVM_PIDS="$PVM_PIDS $sp_pid"
-    case "$2" in
-    unix:*) pvm_wait_path "${2#unix:}" 10 "$sp_pid" ;;
-    *) pvm_wait_port "${2##*:}" 10 "$sp_pid" ;;
-    esac || {
-        echo "webservers.sh: pvm-fcgi ($1) did not start" >&2
-        FAIL=$((FAIL + 1))
-        exit 1
-    }
+    pvm_start_fcgi "$1" "$TMP/$1/pvm.ini" "$2" || { FAIL=$((FAIL + 1)); exit 1; }
 }
 start_pvm main "127.0.0.1:$MAIN_FCGI"
 start_pvm failing "unix:$FAIL_SOCK"
@@ -192,13 +169,7 @@ for ws in ${PVM_WEBSERVERS:-lighttpd apache}; do
     FRONTS="$ws:$TMP/$ws-main $ws:$TMP/$ws-failing $ws:$TMP/$ws-forbid"
     echo "webservers.sh: $ws 127.0.0.1:$MP -> pvm-fcgi :$MAIN_FCGI;" \
         "failing :$FP/pvm -> unix socket; forbid :$XP"
-    PVM_TEST_PORT=$MP
-    PVM_TEST_FAIL_PORT=$FP
-    PVM_TEST_FAIL_PREFIX=/pvm
-    PVM_TEST_FORBID_PORT=$XP
-    PVM_TEST_MAX_BODY=$MAX_BODY
-    export PVM_TEST_PORT PVM_TEST_FAIL_PORT PVM_TEST_FAIL_PREFIX \
-        PVM_TEST_FORBID_PORT PVM_TEST_MAX_BODY
+    pvm_suite_env "$MP" "$FP" "$XP" "$MAX_BODY"
     suite "$ws"
     stop_fronts
 done

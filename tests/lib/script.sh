@@ -54,16 +54,22 @@ pvm_script_before_cleanup() {
     :
 }
 
-pvm_script_cleanup() {
-    rc=$?
-    trap - EXIT INT TERM
-    pvm_script_before_cleanup
+# pvm_script_stop: stops, by PID, the nginx of NGINX_DIRS and the
+# processes of PVM_PIDS (for a script with a cleanup of its own too).
+pvm_script_stop() {
     for d in $NGINX_DIRS; do
         pvm_nginx_stop "$d" 10
     done
     for p in $PVM_PIDS; do
         pvm_stop_pid "$p" 10
     done
+}
+
+pvm_script_cleanup() {
+    rc=$?
+    trap - EXIT INT TERM
+    pvm_script_before_cleanup
+    pvm_script_stop
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     echo "PVM-RESULT: $PVM_SCRIPT: $PASS passed, $FAIL failed, $SKIP skipped"
     pvm_test_finish "$PVM_SCRIPT.sh" "$TMP" "$rc" 40 \
@@ -90,4 +96,54 @@ pvm_script_begin() {
     trap pvm_script_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+}
+
+# pvm_start_fcgi NAME INI LISTEN: starts PVM_BIN --config INI in the
+# background (stdout and stderr in TMP/NAME/pvm.stdout and pvm.stderr),
+# adds it to PVM_PIDS and waits up to 10 s for LISTEN (127.0.0.1:PORT or
+# unix:PATH); fails, showing its stderr, when it does not come up.
+pvm_start_fcgi() {
+    "$PVM_BIN" --config "$2" </dev/null >"$TMP/$1/pvm.stdout" \
+        2>"$TMP/$1/pvm.stderr" &
+    pvm_sf_pid=$!
+    PVM_PIDS="$PVM_PIDS $pvm_sf_pid"
+    case "$3" in
+    unix:*) pvm_wait_path "${3#unix:}" 10 "$pvm_sf_pid" ;;
+    *) pvm_wait_port "${3##*:}" 10 "$pvm_sf_pid" ;;
+    esac && return 0
+    echo "$(basename "$0"): pvm-fcgi ($1) did not start:" >&2
+    cat "$TMP/$1/pvm.stderr" >&2
+    return 1
+}
+
+# The suite of test_api, test_grafana_replay, promtool.sh and vmalert.sh
+# (run.sh behind nginx, webservers.sh behind lighttpd and Apache):
+# pvm_suite_plugins prints the plugin sections of its main instance (the
+# series test_api expects: example, fixture, fixture_special_metric);
+# pvm_suite_env MAIN_PORT FAIL_PORT FORBID_PORT MAX_BODY exports the
+# PVM_TEST_* variables the programs read (the failing instance below /pvm).
+pvm_suite_plugins() {
+    cat <<'EOF'
+[plugin:example]
+
+[plugin:fixture]
+metric = example_metric
+
+[plugin:special]
+type = fixture
+metric = fixture_special_metric
+values = special
+warn = special warning
+info = special info
+EOF
+}
+
+pvm_suite_env() {
+    PVM_TEST_PORT=$1
+    PVM_TEST_FAIL_PORT=$2
+    PVM_TEST_FAIL_PREFIX=/pvm
+    PVM_TEST_FORBID_PORT=$3
+    PVM_TEST_MAX_BODY=$4
+    export PVM_TEST_PORT PVM_TEST_FAIL_PORT PVM_TEST_FAIL_PREFIX \
+        PVM_TEST_FORBID_PORT PVM_TEST_MAX_BODY
 }
