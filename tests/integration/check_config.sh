@@ -15,10 +15,7 @@ set -u
 # pvm_script_begin is not used: no nginx, no curl.
 . "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 PVM_BIN=$top_builddir/pvm-fcgi
-if [ ! -x "$PVM_BIN" ]; then
-    echo "check_config.sh: $PVM_BIN is missing: run 'make check'" >&2
-    exit 99
-fi
+pvm_script_need check_config "$PVM_BIN"
 for t in timeout sqlite3 mkfifo; do
     if ! command -v "$t" >/dev/null 2>&1; then
         echo "check_config.sh: SKIP: '$t' is missing (Debian package" \
@@ -27,7 +24,6 @@ for t in timeout sqlite3 mkfifo; do
     fi
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-check.XXXXXX") || exit 99
 PVM_PID=
 
 cleanup() {
@@ -37,9 +33,7 @@ cleanup() {
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     pvm_test_finish check_config.sh "$TMP" "$rc" 40 "$TMP/pvm.stderr"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp check_config cleanup
 
 # refused NAME CONFIG PATTERN: --check-config CONFIG exits 1 within 10 s
 # with PATTERN (grep -E) on stderr and nothing on stdout.

@@ -15,20 +15,13 @@ set -u
 # the hostile-http of the client.
 . "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 HOSTILE=$top_builddir/tests/integration/hostile
-for b in "$PVM_BIN" "$HOSTILE"; do
-    if [ ! -x "$b" ]; then
-        echo "hostile.sh: $b is missing: run 'make check'" >&2
-        exit 99
-    fi
-done
+pvm_script_need hostile "$PVM_BIN" "$HOSTILE"
 if ! pvm_nginx_bin >/dev/null; then
     echo "hostile.sh: SKIP: nginx not installed (apt-get install nginx-light)"
     echo "PVM-RESULT: hostile-process: 0 passed, 0 failed, 1 skipped"
     exit 77
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-hostile.XXXXXX") || exit 99
-chmod 755 "$TMP"
 FAILED=0
 PVM_PID=
 
@@ -41,9 +34,7 @@ cleanup() {
     pvm_test_finish hostile.sh "$TMP" "$rc" 40 \
         "$TMP/pvm.stderr" "$TMP/error.log"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp hostile cleanup
 
 FCGI_PORT=$(pvm_free_port) || exit 99
 PORT=$(pvm_free_port) || exit 99

@@ -25,16 +25,9 @@ TEST_API=$top_builddir/tests/integration/test_api
 TEST_REPLAY=$top_builddir/tests/integration/test_grafana_replay
 MAX_BODY=65536
 
-for b in "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"; do
-    if [ ! -x "$b" ]; then
-        echo "run.sh: $b is missing: run 'make check' (it builds the check programs)" >&2
-        exit 99
-    fi
-done
+pvm_script_need run "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"
 pvm_nginx_bin >/dev/null || exit 1
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-it.XXXXXX") || exit 99
-chmod 755 "$TMP"
 FAILED=0
 
 cleanup() {
@@ -51,9 +44,7 @@ cleanup() {
     pvm_test_finish run.sh "$TMP" "$rc" 60 \
         "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/nginx.stderr
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp run cleanup
 
 # start_pvm NAME INI LISTEN: starts pvm-fcgi in $TMP/NAME, waits for its
 # socket (port or unix path).

@@ -25,15 +25,8 @@ TEST_API=$top_builddir/tests/integration/test_api
 TEST_REPLAY=$top_builddir/tests/integration/test_grafana_replay
 MAX_BODY=65536
 
-for b in "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"; do
-    if [ ! -x "$b" ]; then
-        echo "webservers.sh: $b is missing: run 'make check'" >&2
-        exit 99
-    fi
-done
+pvm_script_need webservers "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-ws.XXXXXX") || exit 99
-chmod 755 "$TMP"
 FRONTS=
 
 cleanup() {
@@ -45,9 +38,7 @@ cleanup() {
     pvm_test_finish webservers.sh "$TMP" "$rc" 30 \
         "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/*.stderr
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp webservers cleanup
 
 # FRONTS holds "kind:dir" of the running front ends.
 stop_fronts() {

@@ -76,26 +76,41 @@ pvm_script_cleanup() {
         "$TMP"/*/pvm.log "$TMP"/*/error.log $PVM_SCRIPT_LOGS
 }
 
+# pvm_script_need NAME BINARY...: exits 99, naming it, when a BINARY is
+# missing (make check builds them).
+pvm_script_need() {
+    pvm_sn_name=$1
+    shift
+    for b in "$@"; do
+        if [ ! -x "$b" ]; then
+            echo "$pvm_sn_name.sh: $b is missing: run 'make check'" >&2
+            exit 99
+        fi
+    done
+}
+
+# pvm_script_tmp NAME CLEANUP: makes TMP (pvm-NAME.XXXXXX below TMPDIR,
+# readable by nginx's workers) and runs the function CLEANUP on exit (also
+# on INT and TERM, with 130 and 143).
+pvm_script_tmp() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-$1.XXXXXX") || exit 99
+    chmod 755 "$TMP"
+    trap "$2" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
 # pvm_script_begin NAME [BINARY...]: see the top of this file.
 pvm_script_begin() {
     PVM_SCRIPT=$1
     shift
-    for b in "$PVM_BIN" "$@"; do
-        if [ ! -x "$b" ]; then
-            echo "$PVM_SCRIPT.sh: $b is missing: run 'make check'" >&2
-            exit 99
-        fi
-    done
+    pvm_script_need "$PVM_SCRIPT" "$PVM_BIN" "$@"
     if ! command -v curl >/dev/null 2>&1 || ! pvm_nginx_bin >/dev/null; then
         echo "$PVM_SCRIPT.sh: SKIP: curl or nginx missing (tests/deps.sh installs them)"
         echo "PVM-RESULT: $PVM_SCRIPT: 0 passed, 0 failed, 1 skipped"
         exit 77
     fi
-    TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-$PVM_SCRIPT.XXXXXX") || exit 99
-    chmod 755 "$TMP"
-    trap pvm_script_cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    pvm_script_tmp "$PVM_SCRIPT" pvm_script_cleanup
 }
 
 # pvm_start_fcgi NAME INI LISTEN: starts PVM_BIN --config INI in the
