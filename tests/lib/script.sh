@@ -95,6 +95,7 @@ pvm_script_need() {
 pvm_script_tmp() {
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-$1.XXXXXX") || exit 99
     chmod 755 "$TMP"
+    # shellcheck disable=SC2064 # the name of CLEANUP, expanded now
     trap "$2" EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
