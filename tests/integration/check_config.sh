@@ -11,18 +11,11 @@
 # PVM-RESULT lines.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
+# The counters ok/bad (PASS, FAIL) are tests/lib/script.sh's; its
+# pvm_script_begin is not used: no nginx, no curl.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 PVM_BIN=$top_builddir/pvm-fcgi
-if [ ! -x "$PVM_BIN" ]; then
-    echo "check_config.sh: $PVM_BIN is missing: run 'make check'" >&2
-    exit 99
-fi
+pvm_script_need check_config "$PVM_BIN"
 for t in timeout sqlite3 mkfifo; do
     if ! command -v "$t" >/dev/null 2>&1; then
         echo "check_config.sh: SKIP: '$t' is missing (Debian package" \
@@ -31,30 +24,16 @@ for t in timeout sqlite3 mkfifo; do
     fi
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-check.XXXXXX") || exit 99
 PVM_PID=
-pass=0
-fail=0
 
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
     pvm_stop_pid "$PVM_PID" 10
-    [ "$fail" != 0 ] && [ "$rc" = 0 ] && rc=1
+    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     pvm_test_finish check_config.sh "$TMP" "$rc" 40 "$TMP/pvm.stderr"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() {
-    echo "ok   $1"
-    pass=$((pass + 1))
-}
-bad() {
-    echo "FAIL $1"
-    fail=$((fail + 1))
-}
+pvm_script_tmp check_config cleanup
 
 # refused NAME CONFIG PATTERN: --check-config CONFIG exits 1 within 10 s
 # with PATTERN (grep -E) on stderr and nothing on stdout.
@@ -231,5 +210,5 @@ else
     bad "no 'reloaded:' within 10 s after the refused reloads"
 fi
 
-echo "PVM-RESULT: check-config: $pass passed, $fail failed, 0 skipped"
-[ "$fail" = 0 ]
+echo "PVM-RESULT: check-config: $PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]

@@ -18,61 +18,27 @@
 # Prints "PVM-RESULT: federate: P passed, F failed, S skipped".
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
+# The counters ok/bad/skip (PASS, FAIL, SKIP) are tests/lib/script.sh's;
+# its pvm_script_begin is not used: the ops checks run without nginx.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 PVM_BIN=$top_builddir/pvm-fcgi
 PROMETHEUS=${PVM_PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
 VMAGENT=${PVM_VMAGENT:-$(command -v vmagent 2>/dev/null)}
 VMSINGLE=${PVM_VICTORIA_METRICS:-$(command -v victoria-metrics 2>/dev/null)}
 M=prometheus_virtual_metrics_example_metric
-PASS=0
-FAIL=0
-SKIP=0
 
-if [ ! -x "$PVM_BIN" ]; then
-    echo "federate.sh: $PVM_BIN is missing: run 'make check'" >&2
-    exit 99
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-fed.XXXXXX") || exit 99
-chmod 755 "$TMP"
-PIDS=
+pvm_script_need federate "$PVM_BIN"
 
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
-    pvm_nginx_stop "$TMP/nginx" 10
-    for p in $PIDS; do
-        pvm_stop_pid "$p" 10
-    done
+    pvm_script_stop
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     pvm_test_finish federate.sh "$TMP" "$rc" 30 "$TMP/pvm.log" \
         "$TMP/nginx/error.log" "$TMP/prometheus.log" "$TMP/vmagent.log" \
         "$TMP/vm.log"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() {
-    echo "ok   $1"
-    PASS=$((PASS + 1))
-}
-
-bad() {
-    echo "FAIL $1"
-    FAIL=$((FAIL + 1))
-}
-
-skip() {
-    echo "skip $1"
-    SKIP=$((SKIP + 1))
-}
+pvm_script_tmp federate cleanup
 
 # get URL: the body of GET URL (bounded), into $TMP/body; prints nothing.
 get() {
@@ -134,8 +100,9 @@ if ! command -v curl >/dev/null 2>&1 || ! pvm_nginx_bin >/dev/null; then
 fi
 
 PVM_CONFIG="$TMP/pvm.ini" "$PVM_BIN" >"$TMP/pvm.log" 2>&1 &
-PIDS="$PIDS $!"
+PVM_PIDS="$PVM_PIDS $!"
 mkdir -p "$TMP/nginx"
+NGINX_DIRS=$TMP/nginx
 if ! pvm_wait_port "$fport" 10 "$!" ||
     ! pvm_nginx_conf "$TMP/nginx" "$nport" "127.0.0.1:$fport" ||
     ! pvm_nginx_start "$TMP/nginx"; then
@@ -182,7 +149,7 @@ EOF2
         --storage.tsdb.path="$TMP/prom-data" \
         --web.listen-address="127.0.0.1:$pport" \
         >"$TMP/prometheus.log" 2>&1 &
-    PIDS="$PIDS $!"
+    PVM_PIDS="$PVM_PIDS $!"
     PROM_URL=http://127.0.0.1:$pport
 fi
 
@@ -192,7 +159,7 @@ if [ -n "$VMAGENT" ] && [ -n "$VMSINGLE" ]; then
     "$VMSINGLE" -storageDataPath="$TMP/vm-data" \
         -httpListenAddr="127.0.0.1:$vport" -search.latencyOffset=1s \
         -retentionPeriod=1d >"$TMP/vm.log" 2>&1 &
-    PIDS="$PIDS $!"
+    PVM_PIDS="$PVM_PIDS $!"
     cat >"$TMP/vmagent.yml" <<EOF2
 scrape_configs:
   - job_name: pvm
@@ -203,7 +170,7 @@ EOF2
         -remoteWrite.tmpDataPath="$TMP/vmagent-data" \
         -remoteWrite.flushInterval=1s \
         -httpListenAddr="127.0.0.1:$aport" >"$TMP/vmagent.log" 2>&1 &
-    PIDS="$PIDS $!"
+    PVM_PIDS="$PVM_PIDS $!"
     VM_URL=http://127.0.0.1:$vport
 fi
 

@@ -9,29 +9,19 @@
 # Prints PVM-RESULT lines.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+# The trees, PVM_BIN and the counters ok/bad (PASS, FAIL) are
+# tests/lib/script.sh's; its pvm_script_begin is not used: this script
+# needs no curl, and its result (hostile-process) is one of two, beside
+# the hostile-http of the client.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 HOSTILE=$top_builddir/tests/integration/hostile
-for b in "$PVM_BIN" "$HOSTILE"; do
-    if [ ! -x "$b" ]; then
-        echo "hostile.sh: $b is missing: run 'make check'" >&2
-        exit 99
-    fi
-done
+pvm_script_need hostile "$PVM_BIN" "$HOSTILE"
 if ! pvm_nginx_bin >/dev/null; then
     echo "hostile.sh: SKIP: nginx not installed (apt-get install nginx-light)"
     echo "PVM-RESULT: hostile-process: 0 passed, 0 failed, 1 skipped"
     exit 77
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-hostile.XXXXXX") || exit 99
-chmod 755 "$TMP"
 FAILED=0
 PVM_PID=
 
@@ -44,9 +34,7 @@ cleanup() {
     pvm_test_finish hostile.sh "$TMP" "$rc" 40 \
         "$TMP/pvm.stderr" "$TMP/error.log"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp hostile cleanup
 
 FCGI_PORT=$(pvm_free_port) || exit 99
 PORT=$(pvm_free_port) || exit 99
@@ -130,25 +118,19 @@ echo "hostile.sh: nginx 127.0.0.1:$PORT -> pvm-fcgi $PVM_PID (workers $before)"
 PVM_TEST_PORT=$PORT \
     PVM_TEST_HTTP_TIMEOUT_MS=${PVM_TEST_HTTP_TIMEOUT_MS:-30000} "$HOSTILE" || FAILED=1
 
-pass=0
-fail=0
 after=$(workers)
 if kill -0 "$PVM_PID" 2>/dev/null && [ "$before" = "$after" ]; then
-    echo "ok   the master and its workers ($after) survived"
-    pass=$((pass + 1))
+    ok "the master and its workers ($after) survived"
 else
-    echo "FAIL workers before: $before, after: $after (a worker died or" \
-        "was replaced)"
-    fail=$((fail + 1))
+    bad "workers before: $before, after: $after (a worker died or was replaced)"
 fi
 if grep -q 'signal\|killed\|AddressSanitizer\|runtime error' \
     "$TMP/pvm.stderr"; then
-    echo "FAIL pvm-fcgi's log reports a crash:"
+    bad "pvm-fcgi's log reports a crash:"
     grep 'signal\|killed\|AddressSanitizer\|runtime error' "$TMP/pvm.stderr" |
         head -5
-    fail=$((fail + 1))
 else
-    pass=$((pass + 1))
+    PASS=$((PASS + 1))
 fi
 # a graceful stop within PVM_STOP_SECONDS (10) s
 kill -TERM "$PVM_PID"
@@ -158,20 +140,17 @@ while [ "$n" -gt 0 ] && kill -0 "$PVM_PID" 2>/dev/null; do
     n=$((n - 1))
 done
 if kill -0 "$PVM_PID" 2>/dev/null; then
-    echo "FAIL pvm-fcgi did not stop within ${PVM_STOP_SECONDS:-10} s of SIGTERM"
-    fail=$((fail + 1))
+    bad "pvm-fcgi did not stop within ${PVM_STOP_SECONDS:-10} s of SIGTERM"
 else
     wait "$PVM_PID"
     st=$?
     if [ "$st" = 0 ]; then
-        echo "ok   pvm-fcgi stopped cleanly"
-        pass=$((pass + 1))
+        ok "pvm-fcgi stopped cleanly"
     else
-        echo "FAIL pvm-fcgi exit status $st after SIGTERM"
-        fail=$((fail + 1))
+        bad "pvm-fcgi exit status $st after SIGTERM"
     fi
     PVM_PID=
 fi
-echo "PVM-RESULT: hostile-process: $pass passed, $fail failed, 0 skipped"
-[ "$fail" = 0 ] || FAILED=1
+echo "PVM-RESULT: hostile-process: $PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ] || FAILED=1
 exit "$FAILED"

@@ -7,65 +7,25 @@
 # by PID. Prints "PVM-RESULT: plugins: P passed, F failed, S skipped".
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-. "$top_srcdir/tests/lib/nginx.sh"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
+if ! command -v sqlite3 >/dev/null 2>&1; then
+    echo "plugins.sh: SKIP: sqlite3 missing (tests/deps.sh installs it)"
+    echo "PVM-RESULT: plugins: 0 passed, 0 failed, 1 skipped"
+    exit 77
+fi
+pvm_script_begin plugins
+PVM_SCRIPT_LOGS=$TMP/pvm.stderr
 
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
-PASS=0
-FAIL=0
-[ -x "$PVM_BIN" ] || { echo "plugins.sh: $PVM_BIN missing" >&2; exit 99; }
-for tool in curl sqlite3; do
-    command -v $tool >/dev/null 2>&1 || {
-        echo "plugins.sh: $tool missing (./test.sh installs it)" >&2
-        # The PromQL engine through nginx, on the example plugin: four sums by
-# type; the sawtooth's rate equals its slope (amplitude 10: 10/60 per
-# second) for windows inside one period (a [1m] window of a 60 s sawtooth
-# always holds a wrap, where Prometheus' counter-reset rules apply).
-E=prometheus_virtual_metrics_example_metric
-check "engine: sum by (type) gives 4 series" 200 '"type":"square"},"values":[[0,"16"],[15,"16"],[30,"-16"],[45,"-16"],[60,"16"]]' \
-    $AUTH "$U/query_range?query=sum%20by%20(type)%20($E)&start=0&end=60&step=15"
-n=$(grep -o '"metric":' "$TMP/body" | wc -l)
-if [ "$n" = 4 ]; then PASS=$((PASS + 1)); echo "ok   engine: exactly 4 series";
-else FAIL=$((FAIL + 1)); echo "FAIL engine: $n series instead of 4"; fi
-for t in 3645 3650 3655; do
-    check "engine: rate of the sawtooth at $t is its slope" 200 \
-        "[$t,\"0.1666666666666666" \
-        $AUTH "$U/query_range?query=rate($E%7Btype%3D%22sawtooth%22,amplitude%3D%2210%22%7D%5B30s%5D)&start=3645&end=3655&step=5"
-done
-
-echo "PVM-RESULT: plugins: 0 passed, 1 failed, 0 skipped"
-        exit 1
-    }
-done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-plugins.XXXXXX") || exit 99
-chmod 755 "$TMP"
-PVM_PID=
-cleanup() {
-    rc=$?
-    trap - EXIT INT TERM
-    pvm_nginx_stop "$TMP/nginx" 2>/dev/null
-    [ -n "$PVM_PID" ] && pvm_stop_pid "$PVM_PID"
-    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
-    pvm_test_finish plugins.sh "$TMP" "$rc" 40 \
-        "$TMP/pvm.stderr" "$TMP/nginx/error.log"
-}
-trap cleanup EXIT INT TERM
-
-check() { # NAME EXPECTED-STATUS NEEDLE CURL-ARGS...
+# get_check NAME EXPECTED-STATUS NEEDLE CURL-ARGS...
+get_check() {
     name=$1 want=$2 needle=$3
     shift 3
     got=$(curl -s -o "$TMP/body" -D "$TMP/head" -w '%{http_code}' \
         --max-time 20 "$@" 2>/dev/null)
     if [ "$got" = "$want" ] && grep -qF -- "$needle" "$TMP/body" "$TMP/head"; then
-        PASS=$((PASS + 1))
-        echo "ok   $name"
+        ok "$name"
     else
-        FAIL=$((FAIL + 1))
-        echo "FAIL $name: HTTP $got, wanted $want with '$needle'"
+        bad "$name: HTTP $got, wanted $want with '$needle'"
         head -c 600 "$TMP/body"
         echo
     fi
@@ -119,11 +79,12 @@ query = SELECT r.ts AS timestamp, r.temperature AS value, r.room, m.floor FROM r
 labels_query = SELECT room, floor FROM rooms
 INI
 "$PVM_BIN" --config "$TMP/pvm.ini" 2> "$TMP/pvm.stderr" &
-PVM_PID=$!
-pvm_wait_port "$FPORT" 15 "$PVM_PID" || { FAIL=1; echo "pvm-fcgi did not start"; exit 1; }
+PVM_PIDS=$!
+pvm_wait_port "$FPORT" 15 "$PVM_PIDS" || { bad "pvm-fcgi did not start"; exit 1; }
 mkdir -p "$TMP/nginx"
+NGINX_DIRS=$TMP/nginx
 pvm_nginx_conf "$TMP/nginx" "$PORT" "127.0.0.1:$FPORT" "" &&
-    pvm_nginx_start "$TMP/nginx" || { FAIL=1; echo "nginx did not start"; exit 1; }
+    pvm_nginx_start "$TMP/nginx" || { bad "nginx did not start"; exit 1; }
 
 U=http://127.0.0.1:$PORT/api/v1
 AUTH="-u grafana:s3cret"
@@ -132,10 +93,10 @@ AUTH="-u grafana:s3cret"
 for ep in "query?query=up" "query_range?query=up&start=0&end=60&step=15" \
           "series?match%5B%5D=up" "labels" "label/room/values" \
           "label/__name__/values"; do
-    check "auth: no credentials /$ep" 401 'WWW-Authenticate: Basic realm="pvm"' "$U/$ep"
-    check "auth: wrong password /$ep" 401 '"status":"error"' -u grafana:nope "$U/$ep"
+    get_check "auth: no credentials /$ep" 401 'WWW-Authenticate: Basic realm="pvm"' "$U/$ep"
+    get_check "auth: wrong password /$ep" 401 '"status":"error"' -u grafana:nope "$U/$ep"
 done
-check "auth: right credentials" 200 '"status":"success"' $AUTH "$U/labels"
+get_check "auth: right credentials" 200 '"status":"success"' $AUTH "$U/labels"
 # The gate (on_request) covers every path, also those that reach no data
 # hook: queries without selectors, the static endpoints and /metrics.
 B=http://127.0.0.1:$PORT
@@ -144,65 +105,62 @@ for ep in "api/v1/query?query=vector(1)" "api/v1/query?query=time()" \
           "metrics" "api/v1/status/buildinfo" "api/v1/format_query?query=up" \
           "api/v1/parse_query?query=up" "api/v1/query_exemplars?query=up" \
           "api/v1/rules" "api/v1/alerts" "api/v1/metadata"; do
-    check "gate: no credentials /$ep" 401 'WWW-Authenticate: Basic realm="pvm"' "$B/$ep"
-    check "gate: right credentials /$ep" 200 '200' $AUTH "$B/$ep"
+    get_check "gate: no credentials /$ep" 401 'WWW-Authenticate: Basic realm="pvm"' "$B/$ep"
+    get_check "gate: right credentials /$ep" 200 '200' $AUTH "$B/$ep"
 done
-check "gate: vector(1) needs credentials (POST)" 401 '"errorType":"unauthorized"' \
+get_check "gate: vector(1) needs credentials (POST)" 401 '"errorType":"unauthorized"' \
     --data-urlencode 'query=vector(1)' "$U/query"
-check "gate: vector(1) with credentials (POST)" 200 '"value":[' $AUTH \
+get_check "gate: vector(1) with credentials (POST)" 200 '"value":[' $AUTH \
     --data-urlencode 'query=vector(1)' "$U/query"
-check "gate: unknown path without credentials" 401 'WWW-Authenticate' "$B/nope"
-check "gate: unknown path with credentials" 404 'not_found' $AUTH "$B/nope"
+get_check "gate: unknown path without credentials" 401 'WWW-Authenticate' "$B/nope"
+get_check "gate: unknown path with credentials" 404 'not_found' $AUTH "$B/nope"
 # A 401 is logged at info level, never as a plugin error.
 if grep -q 'info: plugin auth: on_request answered 401' "$TMP/pvm.stderr" &&
    ! grep -q 'error: plugin auth' "$TMP/pvm.stderr"; then
-    PASS=$((PASS + 1)); echo "ok   gate: 401 logged at info level"
+    ok "gate: 401 logged at info level"
 else
-    FAIL=$((FAIL + 1)); echo "FAIL gate: 401 not logged at info level"
+    bad "gate: 401 not logged at info level"
     grep 'plugin auth' "$TMP/pvm.stderr" | head -5
 fi
 
 # openmetrics_file: raw samples, exact milliseconds.
-check "openmetrics: range selector keeps raw timestamps" 200 \
+get_check "openmetrics: range selector keeps raw timestamps" 200 \
     '[115.001,"20"]' $AUTH "$U/query?query=room_energy_joules_total%7Broom%3D%22lab%22%7D%5B1m%5D&time=130"
-check "openmetrics: instant value within lookback" 200 \
+get_check "openmetrics: instant value within lookback" 200 \
     '"value":[200,"40"]' $AUTH "$U/query?query=room_energy_joules_total%7Broom%3D%22lab%22%7D&time=200"
-check "openmetrics: metric names" 200 'room_energy_joules_total' \
+get_check "openmetrics: metric names" 200 'room_energy_joules_total' \
     $AUTH "$U/label/__name__/values"
 
 # catch_errors: the failing instance becomes a warning, the data stays.
-check "catch_errors: warning names plugin and hook" 200 \
+get_check "catch_errors: warning names plugin and hook" 200 \
     'raised while running broken.on_instant_query_request()' \
     $AUTH "$U/query?query=room_energy_joules_total&time=200"
-check "catch_errors: other plugins' data still there" 200 \
+get_check "catch_errors: other plugins' data still there" 200 \
     '"room":"hall"' $AUTH "$U/query?query=room_energy_joules_total&time=200"
 
 # sqlite: the demo database charts and is discoverable.
 now=$(date +%s)
-check "sqlite: range query charts the demo" 200 '"resultType":"matrix"' \
+get_check "sqlite: range query charts the demo" 200 '"resultType":"matrix"' \
     $AUTH "$U/query_range?query=avg%20by%20(floor)%20(room_temperature_celsius)&start=$((now - 3600))&end=$now&step=300"
-check "sqlite: a series per floor" 200 '"floor":"second"' \
+get_check "sqlite: a series per floor" 200 '"floor":"second"' \
     $AUTH "$U/query_range?query=avg%20by%20(floor)%20(room_temperature_celsius)&start=$((now - 3600))&end=$now&step=300"
-check "sqlite: metric listed" 200 'room_temperature_celsius' \
+get_check "sqlite: metric listed" 200 'room_temperature_celsius' \
     $AUTH "$U/label/__name__/values"
-check "sqlite: label names" 200 '"floor"' $AUTH "$U/labels"
-check "sqlite: label values" 200 '"kitchen"' $AUTH "$U/label/room/values"
+get_check "sqlite: label names" 200 '"floor"' $AUTH "$U/labels"
+get_check "sqlite: label values" 200 '"kitchen"' $AUTH "$U/label/room/values"
 
 # The PromQL engine through nginx, on the example plugin: four sums by
 # type; the sawtooth's rate equals its slope (amplitude 10: 10/60 per
 # second) for windows inside one period (a [1m] window of a 60 s sawtooth
 # always holds a wrap, where Prometheus' counter-reset rules apply).
 E=prometheus_virtual_metrics_example_metric
-check "engine: sum by (type) gives 4 series" 200 '"type":"square"},"values":[[0,"16"],[15,"16"],[30,"-16"],[45,"-16"],[60,"16"]]' \
+get_check "engine: sum by (type) gives 4 series" 200 '"type":"square"},"values":[[0,"16"],[15,"16"],[30,"-16"],[45,"-16"],[60,"16"]]' \
     $AUTH "$U/query_range?query=sum%20by%20(type)%20($E)&start=0&end=60&step=15"
 n=$(grep -o '"metric":' "$TMP/body" | wc -l)
-if [ "$n" = 4 ]; then PASS=$((PASS + 1)); echo "ok   engine: exactly 4 series";
-else FAIL=$((FAIL + 1)); echo "FAIL engine: $n series instead of 4"; fi
+if [ "$n" = 4 ]; then ok "engine: exactly 4 series";
+else bad "engine: $n series instead of 4"; fi
 for t in 3645 3650 3655; do
-    check "engine: rate of the sawtooth at $t is its slope" 200 \
+    get_check "engine: rate of the sawtooth at $t is its slope" 200 \
         "[$t,\"0.1666666666666666" \
         $AUTH "$U/query_range?query=rate($E%7Btype%3D%22sawtooth%22,amplitude%3D%2210%22%7D%5B30s%5D)&start=3645&end=3655&step=5"
 done
-
-echo "PVM-RESULT: plugins: $PASS passed, $FAIL failed, 0 skipped"
-[ "$FAIL" = 0 ]

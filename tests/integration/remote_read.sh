@@ -15,62 +15,33 @@
 # 77 (skip) without prometheus/promtool.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 CLIENT=$top_builddir/tests/integration/remote_read_client
 PROMETHEUS=${PVM_PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
 PROMTOOL=${PVM_PROMTOOL:-$(command -v promtool 2>/dev/null)}
 M=prometheus_virtual_metrics_example_metric
-PASS=0
-FAIL=0
 
 if [ -z "$PROMETHEUS" ] || [ -z "$PROMTOOL" ]; then
     echo "remote_read.sh: prometheus/promtool not installed (apt-get install prometheus): skipped"
     echo "PVM-RESULT: remote_read: 0 passed, 0 failed, 1 skipped"
     exit 77
 fi
-for b in "$PVM_BIN" "$CLIENT"; do
-    if [ ! -x "$b" ]; then
-        echo "remote_read.sh: $b is missing: run 'make check'" >&2
-        exit 99
-    fi
-done
-if ! pvm_nginx_bin >/dev/null; then
-    echo "remote_read.sh: SKIP: nginx not installed (apt-get install nginx-light)"
-    echo "PVM-RESULT: remote_read: 0 passed, 0 failed, 1 skipped"
-    exit 77
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-rr.XXXXXX") || exit 99
-chmod 755 "$TMP"
+pvm_script_begin remote_read "$CLIENT"
+PVM_SCRIPT_LOGS="$TMP/pvm.stderr $TMP/prometheus.log"
 PVM_PID=
 PROM_PID=
 
-cleanup() {
-    rc=$?
-    trap - EXIT INT TERM
+# Sanitizer builds report leaks at exit: stop everything (the frame's
+# own stops then find nothing left), then look at pvm-fcgi's log.
+pvm_script_before_cleanup() {
     pvm_stop_pid "$PROM_PID" 10
     pvm_nginx_stop "$TMP/nginx" 10
     pvm_stop_pid "$PVM_PID" 10
     if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
         "$TMP/pvm.stderr" 2>/dev/null; then
-        echo "FAIL remote_read.sh: sanitizer reports in the pvm-fcgi log"
-        FAIL=$((FAIL + 1))
+        bad "remote_read.sh: sanitizer reports in the pvm-fcgi log"
     fi
-    echo "PVM-RESULT: remote_read: $PASS passed, $FAIL failed, 0 skipped"
-    [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
-    pvm_test_finish remote_read.sh "$TMP" "$rc" 40 \
-        "$TMP/pvm.stderr" "$TMP/prometheus.log" "$TMP/nginx/error.log"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 FCGI_PORT=$(pvm_free_port) || exit 99
 HTTP_PORT=$(pvm_free_port) || exit 99
@@ -135,16 +106,6 @@ until curl -fsS "$PROM_URL/-/ready" >/dev/null 2>&1; do
     fi
     sleep 0.1
 done
-
-ok() {
-    echo "ok   remote_read: $1"
-    PASS=$((PASS + 1))
-}
-
-bad() {
-    echo "FAIL remote_read: $1"
-    FAIL=$((FAIL + 1))
-}
 
 # Both outputs sorted: pvm and Prometheus list series in their own order.
 PVM_PT_SORT=1

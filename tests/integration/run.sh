@@ -17,41 +17,23 @@
 # top_builddir in the environment take precedence.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
-
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
+# The trees, PVM_BIN, PVM_PIDS and NGINX_DIRS are tests/lib/script.sh's;
+# its pvm_script_begin is not used: this script has no counters of its
+# own (the programs it runs print their results) and needs no curl.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 TEST_API=$top_builddir/tests/integration/test_api
 TEST_REPLAY=$top_builddir/tests/integration/test_grafana_replay
 MAX_BODY=65536
 
-for b in "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"; do
-    if [ ! -x "$b" ]; then
-        echo "run.sh: $b is missing: run 'make check' (it builds the check programs)" >&2
-        exit 99
-    fi
-done
+pvm_script_need run "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"
 pvm_nginx_bin >/dev/null || exit 1
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-it.XXXXXX") || exit 99
-chmod 755 "$TMP"
 FAILED=0
-PVM_PIDS=
-NGINX_DIRS=
 
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
-    for d in $NGINX_DIRS; do
-        pvm_nginx_stop "$d" 10
-    done
-    for p in $PVM_PIDS; do
-        pvm_stop_pid "$p" 10
-    done
+    pvm_script_stop
     # Sanitizer builds report leaks at exit, after the tests: count them.
     if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
         "$TMP"/*/pvm.stderr 2>/dev/null; then
@@ -62,26 +44,12 @@ cleanup() {
     pvm_test_finish run.sh "$TMP" "$rc" 60 \
         "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/nginx.stderr
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp run cleanup
 
 # start_pvm NAME INI LISTEN: starts pvm-fcgi in $TMP/NAME, waits for its
 # socket (port or unix path).
 start_pvm() {
-    "$PVM_BIN" --config "$2" </dev/null >"$TMP/$1/pvm.stdout" \
-        2>"$TMP/$1/pvm.stderr" &
-    sp_pid=$!
-    PVM_PIDS="$PVM_PIDS $sp_pid"
-    case "$3" in
-    unix:*) pvm_wait_path "${3#unix:}" 10 "$sp_pid" ;;
-    *) pvm_wait_port "${3##*:}" 10 "$sp_pid" ;;
-    esac || {
-        echo "run.sh: pvm-fcgi ($1) did not start:" >&2
-        cat "$TMP/$1/pvm.stderr" >&2
-        FAILED=1
-        exit 1
-    }
+    pvm_start_fcgi "$@" || { FAILED=1; exit 1; }
 }
 
 # start_nginx NAME PORT FCGI [PREFIX]
@@ -108,17 +76,7 @@ max_body_bytes = $MAX_BODY
 log_level = info
 workers = 2
 
-[plugin:example]
-
-[plugin:fixture]
-metric = example_metric
-
-[plugin:special]
-type = fixture
-metric = fixture_special_metric
-values = special
-warn = special warning
-info = special info
+$(pvm_suite_plugins)
 EOF
 
 cat >"$TMP/failing/pvm.ini" <<EOF
@@ -167,13 +125,7 @@ start_nginx forbid "$FORBID_PORT" "127.0.0.1:$FORBID_FCGI_PORT"
 echo "run.sh: nginx 127.0.0.1:$MAIN_PORT -> pvm-fcgi 127.0.0.1:$MAIN_FCGI_PORT;" \
     "failing :$FAIL_PORT/pvm -> unix socket; forbid :$FORBID_PORT"
 
-PVM_TEST_PORT=$MAIN_PORT
-PVM_TEST_FAIL_PORT=$FAIL_PORT
-PVM_TEST_FAIL_PREFIX=/pvm
-PVM_TEST_FORBID_PORT=$FORBID_PORT
-PVM_TEST_MAX_BODY=$MAX_BODY
-export PVM_TEST_PORT PVM_TEST_FAIL_PORT PVM_TEST_FAIL_PREFIX \
-    PVM_TEST_FORBID_PORT PVM_TEST_MAX_BODY
+pvm_suite_env "$MAIN_PORT" "$FAIL_PORT" "$FORBID_PORT" "$MAX_BODY"
 
 echo "=== test_api"
 "$TEST_API" || FAILED=1

@@ -14,49 +14,31 @@
 # pass or failure per program and server).
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib/nginx.sh"
+# The trees, PVM_BIN, PVM_PIDS and the counters (check, PASS, FAIL, SKIP)
+# are tests/lib/script.sh's; its pvm_script_begin is not used: no nginx,
+# no curl, and a web server that is missing skips only its part.
+. "$(cd "$(dirname "$0")/../lib" && pwd)/script.sh"
 . "$top_srcdir/tests/lib/lighttpd.sh"
 . "$top_srcdir/tests/lib/apache.sh"
 
-PVM_BIN=$top_builddir/tests/pvm-fcgi-test
 TEST_API=$top_builddir/tests/integration/test_api
 TEST_REPLAY=$top_builddir/tests/integration/test_grafana_replay
 MAX_BODY=65536
-PASS=0
-FAIL=0
-SKIP=0
 
-for b in "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"; do
-    if [ ! -x "$b" ]; then
-        echo "webservers.sh: $b is missing: run 'make check'" >&2
-        exit 99
-    fi
-done
+pvm_script_need webservers "$PVM_BIN" "$TEST_API" "$TEST_REPLAY"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvm-ws.XXXXXX") || exit 99
-chmod 755 "$TMP"
-PVM_PIDS=
 FRONTS=
 
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
     stop_fronts
-    for p in $PVM_PIDS; do
-        pvm_stop_pid "$p" 10
-    done
+    pvm_script_stop
     [ "$FAIL" != 0 ] && [ "$rc" = 0 ] && rc=1
     pvm_test_finish webservers.sh "$TMP" "$rc" 30 \
         "$TMP"/*/pvm.stderr "$TMP"/*/error.log "$TMP"/*/*.stderr
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pvm_script_tmp webservers cleanup
 
 # FRONTS holds "kind:dir" of the running front ends.
 stop_fronts() {
@@ -69,16 +51,6 @@ stop_fronts() {
     FRONTS=
 }
 
-result() {
-    if [ "$2" = 0 ]; then
-        echo "ok   $1"
-        PASS=$((PASS + 1))
-    else
-        echo "FAIL $1"
-        FAIL=$((FAIL + 1))
-    fi
-}
-
 # The three instances of run.sh (same plugins and settings).
 mkdir -p "$TMP/main" "$TMP/failing" "$TMP/forbid"
 MAIN_FCGI=$(pvm_free_port) && FORBID_FCGI=$(pvm_free_port) || exit 99
@@ -89,17 +61,7 @@ listen = 127.0.0.1:$MAIN_FCGI
 max_body_bytes = $MAX_BODY
 workers = 2
 
-[plugin:example]
-
-[plugin:fixture]
-metric = example_metric
-
-[plugin:special]
-type = fixture
-metric = fixture_special_metric
-values = special
-warn = special warning
-info = special info
+$(pvm_suite_plugins)
 EOF
 sed -e '/^listen = /d' -e 's/^workers = 2$/workers = 1/' \
     "$TMP/main/pvm.ini" >"$TMP/main/binpath.ini"
@@ -124,18 +86,7 @@ forbid = yes
 EOF
 
 start_pvm() {
-    "$PVM_BIN" --config "$TMP/$1/pvm.ini" </dev/null >"$TMP/$1/pvm.stdout" \
-        2>"$TMP/$1/pvm.stderr" &
-    sp_pid=$!
-    PVM_PIDS="$PVM_PIDS $sp_pid"
-    case "$2" in
-    unix:*) pvm_wait_path "${2#unix:}" 10 "$sp_pid" ;;
-    *) pvm_wait_port "${2##*:}" 10 "$sp_pid" ;;
-    esac || {
-        echo "webservers.sh: pvm-fcgi ($1) did not start" >&2
-        FAIL=$((FAIL + 1))
-        exit 1
-    }
+    pvm_start_fcgi "$1" "$TMP/$1/pvm.ini" "$2" || { FAIL=$((FAIL + 1)); exit 1; }
 }
 start_pvm main "127.0.0.1:$MAIN_FCGI"
 start_pvm failing "unix:$FAIL_SOCK"
@@ -150,26 +101,26 @@ suite() {
     rc=$?
     tail -n 3 "$TMP/$1.test_api.log"
     [ "$rc" != 0 ] && grep -E "FAIL|ERROR" "$TMP/$1.test_api.log" | head -20
-    result "$1: test_api" "$rc"
+    check "$1: test_api" "$rc"
     echo "=== $1: test_grafana_replay"
     "$TEST_REPLAY" >"$TMP/$1.replay.log" 2>&1
     rc=$?
     tail -n 2 "$TMP/$1.replay.log"
     [ "$rc" = 77 ] && rc=0
     [ "$rc" != 0 ] && grep -iE "fail|mismatch" "$TMP/$1.replay.log" | head -20
-    result "$1: test_grafana_replay" "$rc"
+    check "$1: test_grafana_replay" "$rc"
     echo "=== $1: promtool.sh"
     sh "$top_srcdir/tests/integration/promtool.sh" \
         "http://127.0.0.1:$PVM_TEST_PORT" >"$TMP/$1.promtool.log" 2>&1
     rc=$?
     grep -E "^FAIL|PVM-RESULT" "$TMP/$1.promtool.log"
-    result "$1: promtool.sh" "$rc"
+    check "$1: promtool.sh" "$rc"
     echo "=== $1: vmalert.sh"
     sh "$top_srcdir/tests/integration/vmalert.sh" \
         "http://127.0.0.1:$PVM_TEST_PORT" >"$TMP/$1.vmalert.log" 2>&1
     rc=$?
     grep -E "^FAIL|^     |PVM-RESULT" "$TMP/$1.vmalert.log"
-    result "$1: vmalert.sh" "$rc"
+    check "$1: vmalert.sh" "$rc"
 }
 
 # front KIND NAME FCGI [PREFIX]: starts one front end; prints its port.
@@ -202,20 +153,14 @@ for ws in ${PVM_WEBSERVERS:-lighttpd apache}; do
         FP=$(front "$ws" failing "unix:$FAIL_SOCK" /pvm) &&
         XP=$(front "$ws" forbid "127.0.0.1:$FORBID_FCGI") || {
         FRONTS="$ws:$TMP/$ws-main $ws:$TMP/$ws-failing $ws:$TMP/$ws-forbid"
-        result "$ws: front ends start" 1
+        check "$ws: front ends start" 1
         stop_fronts
         continue
     }
     FRONTS="$ws:$TMP/$ws-main $ws:$TMP/$ws-failing $ws:$TMP/$ws-forbid"
     echo "webservers.sh: $ws 127.0.0.1:$MP -> pvm-fcgi :$MAIN_FCGI;" \
         "failing :$FP/pvm -> unix socket; forbid :$XP"
-    PVM_TEST_PORT=$MP
-    PVM_TEST_FAIL_PORT=$FP
-    PVM_TEST_FAIL_PREFIX=/pvm
-    PVM_TEST_FORBID_PORT=$XP
-    PVM_TEST_MAX_BODY=$MAX_BODY
-    export PVM_TEST_PORT PVM_TEST_FAIL_PORT PVM_TEST_FAIL_PREFIX \
-        PVM_TEST_FORBID_PORT PVM_TEST_MAX_BODY
+    pvm_suite_env "$MP" "$FP" "$XP" "$MAX_BODY"
     suite "$ws"
     stop_fronts
 done
@@ -236,15 +181,15 @@ if pvm_lighttpd_bin >/dev/null 2>&1 &&
         rc=$?
         tail -n 3 "$TMP/binpath.test_api.log"
         [ "$rc" != 0 ] && grep -E "FAIL|ERROR" "$TMP/binpath.test_api.log" | head
-        result "lighttpd bin-path (pvm-fcgi spawned by lighttpd): test_api" "$rc"
+        check "lighttpd bin-path (pvm-fcgi spawned by lighttpd): test_api" "$rc"
         stop_fronts
     else
-        result "lighttpd bin-path: lighttpd starts" 1
+        check "lighttpd bin-path: lighttpd starts" 1
     fi
 fi
 
 for p in $PVM_PIDS; do
-    kill -0 "$p" 2>/dev/null || result "pvm-fcgi $p survived the suite" 1
+    kill -0 "$p" 2>/dev/null || check "pvm-fcgi $p survived the suite" 1
 done
 echo "PVM-RESULT: webservers: $PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ] || exit 1

@@ -12,15 +12,8 @@
 
 # pvm_apache_bin: prints the apache2 binary, or fails with advice.
 pvm_apache_bin() {
-    for pvm_ab_c in "${PVM_APACHE:-}" "$(command -v apache2 2>/dev/null)" \
-        /usr/sbin/apache2; do
-        if [ -n "$pvm_ab_c" ] && [ -x "$pvm_ab_c" ]; then
-            echo "$pvm_ab_c"
-            return 0
-        fi
-    done
-    echo "apache2 not installed: apt-get install apache2" >&2
-    return 1
+    pvm_find_bin "apache2 not installed: apt-get install apache2" \
+        "${PVM_APACHE:-}" "$(command -v apache2 2>/dev/null)" /usr/sbin/apache2
 }
 
 # pvm_apache_conf TMPDIR PORT FCGI_ADDR [PREFIX]: writes TMPDIR/httpd.conf
@@ -75,18 +68,9 @@ Group nogroup"
 pvm_apache_start() {
     pvm_as_dir=$(cd "$1" && pwd) || return 1
     pvm_as_bin=$(pvm_apache_bin) || return 1
-    pvm_as_port=$(cat "$pvm_as_dir/httpd.port") || return 1
-    "$pvm_as_bin" -f "$pvm_as_dir/httpd.conf" -DFOREGROUND \
-        ${PVM_APACHE_DEFINES:-} </dev/null \
-        >"$pvm_as_dir/httpd.stderr" 2>&1 &
-    PVM_APACHE_PID=$!
-    echo "$PVM_APACHE_PID" >"$pvm_as_dir/httpd.main.pid"
-    if ! pvm_wait_port "$pvm_as_port" "${2:-10}" "$PVM_APACHE_PID"; then
-        echo "pvm_apache_start: apache2 did not come up; its logs:" >&2
-        cat "$pvm_as_dir/httpd.stderr" "$pvm_as_dir/error.log" >&2 2>/dev/null
-        pvm_stop_pid "$PVM_APACHE_PID" 5
-        return 1
-    fi
+    pvm_server_start pvm_apache_start "$pvm_as_dir" httpd "${2:-10}" \
+        "$pvm_as_bin" -f "$pvm_as_dir/httpd.conf" -DFOREGROUND \
+        ${PVM_APACHE_DEFINES:-}
 }
 
 # pvm_apache_stop TMPDIR [SECONDS]: TERM to the parent (it stops its

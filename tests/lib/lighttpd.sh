@@ -10,15 +10,8 @@
 
 # pvm_lighttpd_bin: prints the lighttpd binary, or fails with advice.
 pvm_lighttpd_bin() {
-    for pvm_lb_c in "${PVM_LIGHTTPD:-}" "$(command -v lighttpd 2>/dev/null)" \
-        /usr/sbin/lighttpd; do
-        if [ -n "$pvm_lb_c" ] && [ -x "$pvm_lb_c" ]; then
-            echo "$pvm_lb_c"
-            return 0
-        fi
-    done
-    echo "lighttpd not installed: apt-get install lighttpd lighttpd-mod-deflate" >&2
-    return 1
+    pvm_find_bin "lighttpd not installed: apt-get install lighttpd lighttpd-mod-deflate" \
+        "${PVM_LIGHTTPD:-}" "$(command -v lighttpd 2>/dev/null)" /usr/sbin/lighttpd
 }
 
 # pvm_lighttpd_fill TMPDIR PORT TEMPLATE FCGI PREFIX BIN SOCKET: writes
@@ -84,17 +77,8 @@ pvm_lighttpd_conf_binpath() {
 pvm_lighttpd_start() {
     pvm_ls_dir=$(cd "$1" && pwd) || return 1
     pvm_ls_bin=$(pvm_lighttpd_bin) || return 1
-    pvm_ls_port=$(cat "$pvm_ls_dir/lighttpd.port") || return 1
-    "$pvm_ls_bin" -D -f "$pvm_ls_dir/lighttpd.conf" </dev/null \
-        >"$pvm_ls_dir/lighttpd.stderr" 2>&1 &
-    PVM_LIGHTTPD_PID=$!
-    echo "$PVM_LIGHTTPD_PID" >"$pvm_ls_dir/lighttpd.main.pid"
-    if ! pvm_wait_port "$pvm_ls_port" "${2:-10}" "$PVM_LIGHTTPD_PID"; then
-        echo "pvm_lighttpd_start: lighttpd did not come up; its logs:" >&2
-        cat "$pvm_ls_dir/lighttpd.stderr" "$pvm_ls_dir/error.log" >&2 2>/dev/null
-        pvm_stop_pid "$PVM_LIGHTTPD_PID" 5
-        return 1
-    fi
+    pvm_server_start pvm_lighttpd_start "$pvm_ls_dir" lighttpd "${2:-10}" \
+        "$pvm_ls_bin" -D -f "$pvm_ls_dir/lighttpd.conf"
 }
 
 # pvm_lighttpd_stop TMPDIR [SECONDS]: stops it (TERM; lighttpd also stops

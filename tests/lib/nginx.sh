@@ -258,6 +258,43 @@ pvm_nginx_start() {
     return 0
 }
 
+# pvm_find_bin ADVICE CANDIDATE...: prints the first CANDIDATE that is
+# an executable file (empty ones are passed over); fails with ADVICE on
+# stderr when there is none (lighttpd.sh, apache.sh).
+pvm_find_bin() {
+    pvm_fb_advice=$1
+    shift
+    for pvm_fb_c in "$@"; do
+        if [ -n "$pvm_fb_c" ] && [ -x "$pvm_fb_c" ]; then
+            echo "$pvm_fb_c"
+            return 0
+        fi
+    done
+    echo "$pvm_fb_advice" >&2
+    return 1
+}
+
+# pvm_server_start FUNC DIR BASE SECONDS COMMAND...: starts the web server
+# COMMAND (in the foreground mode) in the background, its output in
+# DIR/BASE.stderr, its PID in DIR/BASE.main.pid and PVM_SERVER_PID, and
+# waits up to SECONDS until the port in DIR/BASE.port answers; when it
+# does not, shows DIR/BASE.stderr and DIR/error.log (FUNC, the caller,
+# says so), stops it and fails (lighttpd.sh, apache.sh).
+pvm_server_start() {
+    pvm_ss_func=$1 pvm_ss_dir=$2 pvm_ss_base=$3 pvm_ss_secs=$4
+    shift 4
+    pvm_ss_port=$(cat "$pvm_ss_dir/$pvm_ss_base.port") || return 1
+    "$@" </dev/null >"$pvm_ss_dir/$pvm_ss_base.stderr" 2>&1 &
+    PVM_SERVER_PID=$!
+    echo "$PVM_SERVER_PID" >"$pvm_ss_dir/$pvm_ss_base.main.pid"
+    if ! pvm_wait_port "$pvm_ss_port" "$pvm_ss_secs" "$PVM_SERVER_PID"; then
+        echo "$pvm_ss_func: $(basename "$1") did not come up; its logs:" >&2
+        cat "$pvm_ss_dir/$pvm_ss_base.stderr" "$pvm_ss_dir/error.log" >&2 2>/dev/null
+        pvm_stop_pid "$PVM_SERVER_PID" 5
+        return 1
+    fi
+}
+
 # pvm_nginx_stop TMPDIR [SECONDS]: stops the nginx started by
 # pvm_nginx_start (TERM = fast shutdown, bounded wait, then KILL).
 pvm_nginx_stop() {
